@@ -1,0 +1,107 @@
+"""Findings and step outcomes: the one model every step produces and every report reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How much a finding matters; only ``error`` makes a run fail."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+class StepStatus(str, Enum):
+    """The verdict of one step."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the step could not run (tool missing, crash, bad output)
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place.
+
+    ``path`` is relative to the verified root with forward slashes, or "" when the finding has no
+    file (a contract that matched nothing, say). ``line`` and ``column`` are 1-based; 0 means
+    "no line known".
+    """
+
+    step: str
+    rule: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
+        return (self.path, self.line, self.column, self.step, self.rule, self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "hint": self.hint,
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        return cls(
+            step=str(data["step"]),
+            rule=str(data["rule"]),
+            severity=Severity(data["severity"]),
+            path=str(data["path"]),
+            line=int(data["line"]),
+            column=int(data["column"]),
+            message=str(data["message"]),
+            hint=str(data.get("hint", "")),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+@dataclass
+class StepOutcome:
+    """What one step produced: its status, its findings and how long it took.
+
+    ``message`` says why a step is ``error`` or ``skipped``; ``stats`` carries step-specific
+    counts shown in the report (e.g. modules and imports analysed).
+    """
+
+    step: str
+    status: StepStatus
+    findings: list[Finding] = field(default_factory=list)
+    duration_s: float = 0.0
+    message: str = ""
+    cached: bool = False
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+
+def status_for(findings: Iterable[Finding]) -> StepStatus:
+    """A step with at least one error finding fails; warnings and notes alone pass."""
+    if any(f.severity is Severity.ERROR for f in findings):
+        return StepStatus.FAILED
+    return StepStatus.PASSED

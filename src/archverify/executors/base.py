@@ -1,0 +1,74 @@
+"""What every step receives and returns: the step protocol and its context.
+
+A step is an object with an ``id`` and a ``run(context)`` that returns a ``StepOutcome``.
+Steps never parse source again: the facts of the one parse are in ``context.project``.
+The orchestrator hands in the edge services (a key-value cache, the cache folder) so that a
+step stays testable without the command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from archverify.core.config import Config
+from archverify.core.findings import StepOutcome
+from archverify.core.project import Project
+
+
+class KeyValueCache(Protocol):
+    """JSON-serialisable values by string key, kept between runs (or not at all)."""
+
+    def get(self, namespace: str, key: str) -> Any | None: ...
+
+    def put(self, namespace: str, key: str, value: Any) -> None: ...
+
+
+class NullCache:
+    """A cache that remembers nothing (``--no-cache``, and tests)."""
+
+    def get(self, namespace: str, key: str) -> Any | None:
+        return None
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        return None
+
+
+@dataclass
+class StepContext:
+    """Everything a step may use.
+
+    ``root`` is the verified directory. ``cache_dir`` is archverify's own cache folder: a
+    tool's private cache (mypy's incremental data, say) goes below it, never into the tree.
+    ``options`` carries run-wide switches such as ``cache_tests``.
+    """
+
+    root: Path
+    config: Config
+    project: Project
+    cache: KeyValueCache = field(default_factory=NullCache)
+    cache_dir: Path | None = None
+    jobs: int = 1
+    debug: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Step(Protocol):
+    """One step of the runbook."""
+
+    id: str
+
+    def run(self, context: StepContext) -> StepOutcome: ...
+
+
+class CacheableStep(Step, Protocol):
+    """A step whose outcome depends only on inputs it can name.
+
+    ``cache_key`` returns a digest of every input (file contents it reads, its config, the
+    tool's version); the scheduler replays the stored outcome when the key is unchanged.
+    ``None`` means "do not replay this time".
+    """
+
+    def cache_key(self, context: StepContext) -> str | None: ...

@@ -1,0 +1,1 @@
+"""The edge: command line, configuration files, discovery, scheduling, cache and outputs."""

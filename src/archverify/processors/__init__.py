@@ -1,0 +1,1 @@
+"""What happens to findings after the steps: baseline, suppressions, ordering, report formats."""
