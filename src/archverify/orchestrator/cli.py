@@ -1,0 +1,118 @@
+"""The command line: parses arguments and hands over to one command module per subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from archverify import __version__
+from archverify.core.config import STEP_ORDER
+
+_RUN_EPILOG = """\
+exit codes:
+  0  no finding of severity error
+  1  at least one error finding, or a step that could not run
+  2  usage or configuration error
+
+examples:
+  archverify run                         verify the current directory
+  archverify run src/ --steps compile,purity,contracts
+  archverify run --format json --output report.json
+  archverify run --format text --format sarif=out.sarif --format junit=out.xml
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archverify",
+        description="Prove a layered Python codebase is architecturally sound in one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"archverify {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run the verification steps and report",
+        description="Run every configured verification step on PATH and print one report.",
+        epilog=_RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
+    run.add_argument(
+        "--steps",
+        metavar="A,B,...",
+        help="comma-separated steps to run, overriding the config's `steps` "
+        f"(known: {', '.join(STEP_ORDER)})",
+    )
+    run.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        metavar="FORMAT[=FILE]",
+        help="report format: text (default) or json; repeat for several, each with its own "
+        "file as FORMAT=FILE (a format without a file goes to stdout, or to --output)",
+    )
+    run.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    run.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: PATH/archverify.toml, else PATH/pyproject.toml "
+        "[tool.archverify])",
+    )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"parallel workers for parsing and steps (default: CPU count, {os.cpu_count()})",
+    )
+    run.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the cache folder"
+    )
+    run.add_argument(
+        "--cache-dir", metavar="DIR", help="cache folder (default: PATH/.archverify_cache)"
+    )
+    run.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="run the steps one by one in the runbook's order and stop after the first failure",
+    )
+    run.add_argument(
+        "--cache-tests",
+        action="store_true",
+        help="also replay the tests step from the cache when its inputs did not change",
+    )
+    run.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks of internal errors"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    debug = bool(getattr(args, "debug", False))
+    try:
+        if args.command == "run":
+            from archverify.orchestrator.run_command import run_from_args
+
+            return run_from_args(args)
+    except KeyboardInterrupt:
+        print("archverify: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last line of defence: no traceback without --debug
+        if debug:
+            raise
+        print(
+            f"archverify: internal error: {type(error).__name__}: {error}\n"
+            "Run again with --debug for the traceback, and please report it.",
+            file=sys.stderr,
+        )
+        return 1
+    parser.print_help()
+    return 2

@@ -1,0 +1,172 @@
+"""Run the selected steps: replay unchanged ones from the cache, the rest concurrently.
+
+Static steps (they only read facts and take milliseconds) run in the main thread while the
+tool steps, which mostly wait on child processes, run in a thread pool of ``--jobs`` threads.
+``--fail-fast`` runs everything strictly in the runbook's order, as the Makefile would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from archverify.core.config import STATIC_STEPS
+from archverify.core.facts import FACTS_SCHEMA
+from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.executors.base import KeyValueCache, Step, StepContext
+
+# Called with (step id, "running" | "done", outcome or None) for the progress display.
+ProgressCallback = Callable[[str, str, StepOutcome | None], None]
+
+# Longest first, so that the slowest tool starts at once and the others fill in beside it.
+_TOOL_PRIORITY = ("tests", "mypy", "bandit", "imports", "ruff")
+
+
+@dataclass
+class SchedulerOptions:
+    jobs: int = 1
+    fail_fast: bool = False
+    debug: bool = False
+    use_cache: bool = True
+
+
+def _ignore(step_id: str, state: str, outcome: StepOutcome | None) -> None:
+    return None
+
+
+def run_steps(
+    steps: Sequence[Step],
+    context: StepContext,
+    options: SchedulerOptions,
+    on_progress: ProgressCallback = _ignore,
+) -> list[StepOutcome]:
+    """Outcomes in the order of ``steps`` (which the caller gives in the runbook's order)."""
+    if options.fail_fast:
+        return _run_in_order(steps, context, options, on_progress)
+    outcomes: dict[str, StepOutcome] = {}
+    static = [s for s in steps if s.id in STATIC_STEPS]
+    tools = sorted(
+        (s for s in steps if s.id not in STATIC_STEPS),
+        key=lambda s: _TOOL_PRIORITY.index(s.id) if s.id in _TOOL_PRIORITY else len(_TOOL_PRIORITY),
+    )
+    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="step")
+    futures: dict[str, Future[StepOutcome]] = {}
+    try:
+        for step in tools:
+            on_progress(step.id, "waiting", None)
+            futures[step.id] = pool.submit(_run_one, step, context, options, on_progress)
+        for step in static:
+            outcomes[step.id] = _run_one(step, context, options, on_progress)
+        for step_id, future in futures.items():
+            outcomes[step_id] = future.result()
+    except BaseException:
+        for future in futures.values():
+            future.cancel()
+        _stop_children()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [outcomes[s.id] for s in steps]
+
+
+def _run_in_order(
+    steps: Sequence[Step],
+    context: StepContext,
+    options: SchedulerOptions,
+    on_progress: ProgressCallback,
+) -> list[StepOutcome]:
+    outcomes: list[StepOutcome] = []
+    stopped_by = ""
+    for step in steps:
+        if stopped_by:
+            message = f"not run: --fail-fast stopped after {stopped_by}"
+            outcomes.append(StepOutcome(step.id, StepStatus.SKIPPED, message=message))
+            on_progress(step.id, "done", outcomes[-1])
+            continue
+        outcome = _run_one(step, context, options, on_progress)
+        outcomes.append(outcome)
+        if outcome.status in (StepStatus.FAILED, StepStatus.ERROR):
+            stopped_by = step.id
+    return outcomes
+
+
+def _run_one(
+    step: Step, context: StepContext, options: SchedulerOptions, on_progress: ProgressCallback
+) -> StepOutcome:
+    on_progress(step.id, "running", None)
+    started = time.perf_counter()
+    key = _cache_key(step, context) if options.use_cache else None
+    outcome = _replay(context.cache, step.id, key) if key else None
+    if outcome is None:
+        try:
+            outcome = step.run(context)
+        except Exception as error:  # a bug in a step must not take the other steps down
+            detail = traceback.format_exc() if options.debug else ""
+            hint = "" if options.debug else " (run with --debug for the traceback)"
+            message = f"internal error: {type(error).__name__}: {error}{hint}"
+            outcome = StepOutcome(step.id, StepStatus.ERROR, message=message)
+            if detail:
+                outcome.stats["traceback"] = detail
+        if key and outcome.status in (StepStatus.PASSED, StepStatus.FAILED):
+            context.cache.put("steps", key, _stored(outcome))
+    outcome.duration_s = time.perf_counter() - started
+    on_progress(step.id, "done", outcome)
+    return outcome
+
+
+def _cache_key(step: Step, context: StepContext) -> str | None:
+    own = getattr(step, "cache_key", None)
+    if callable(own):
+        try:
+            value = own(context)
+        except Exception:
+            return None
+        return f"{step.id}-{value}" if isinstance(value, str) else None
+    if step.id not in STATIC_STEPS:
+        return None
+    return f"{step.id}-{static_fingerprint(context)}"
+
+
+def static_fingerprint(context: StepContext) -> str:
+    """Everything a static step reads: every file's content and name, and the configuration."""
+    digest = hashlib.sha256(f"facts-{FACTS_SCHEMA}\n{context.config!r}\n".encode())
+    for facts in context.project.iter_facts():
+        digest.update(f"{facts.path}\0{facts.module}\0{facts.content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def _stored(outcome: StepOutcome) -> dict[str, object]:
+    return {
+        "status": outcome.status.value,
+        "message": outcome.message,
+        "stats": outcome.stats,
+        "findings": [f.to_dict() for f in outcome.findings],
+    }
+
+
+def _replay(cache: KeyValueCache, step_id: str, key: str) -> StepOutcome | None:
+    stored = cache.get("steps", key)
+    if not isinstance(stored, dict):
+        return None
+    try:
+        findings = [Finding.from_dict(f) for f in stored["findings"]]
+        status = StepStatus(stored["status"])
+        stats = dict(stored.get("stats", {}))
+        message = str(stored.get("message", ""))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if status is not status_for(findings) and status is not StepStatus.SKIPPED:
+        return None  # an entry that contradicts itself is not trusted
+    return StepOutcome(step_id, status, findings, message=message, cached=True, stats=stats)
+
+
+def _stop_children() -> None:
+    try:
+        from archverify.executors.process import terminate_all
+    except ImportError:
+        return
+    terminate_all()
