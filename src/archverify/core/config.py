@@ -198,6 +198,8 @@ class Config:
     cycles: CyclesConfig = field(default_factory=CyclesConfig)
     tools: Mapping[str, ToolConfig] = field(default_factory=dict)
     has_rules: bool = True
+    contracts_file: str = ""  # an import-linter INI file of extra contracts, relative to root
+    baseline: str = ""  # the baseline file, relative to root ("" when not configured)
 
     def tool(self, step: str) -> ToolConfig:
         return self.tools.get(step, ToolConfig())
