@@ -1,0 +1,95 @@
+"""Helpers shared by the report formats: fingerprints, anchors, grouping and verdict counts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from archverify.core.findings import Finding, Severity, StepStatus
+from archverify.core.report import RunReport
+
+# Shown where a finding has no file (a contract that matched nothing, a missing tool).
+PROJECT_LABEL = "(project)"
+
+STATUS_ICON: dict[StepStatus, str] = {
+    StepStatus.PASSED: "\u2705",
+    StepStatus.FAILED: "\u274c",
+    StepStatus.ERROR: "\U0001f4a5",
+    StepStatus.SKIPPED: "\u23ed\ufe0f",
+}
+SEVERITY_ICON: dict[Severity, str] = {
+    Severity.ERROR: "\u274c",
+    Severity.WARNING: "\u26a0\ufe0f",
+    Severity.NOTE: "\u2139\ufe0f",
+}
+
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _digest(*parts: str) -> str:
+    # A unit separator keeps ("a", "bc") and ("ab", "c") apart.
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def fingerprint(finding: Finding) -> str:
+    """A stable digest of rule, path and message: moving the code up or down keeps it."""
+    return _digest(finding.rule, finding.path, finding.message)
+
+
+def finding_anchor(finding: Finding) -> str:
+    """The HTML id of one finding; the architecture picture links to it."""
+    key = finding.sort_key()
+    return "finding-" + _digest(key[0], str(key[1]), str(key[2]), *key[3:])[:12]
+
+
+def file_anchor(path: str) -> str:
+    """The HTML id of a file's group of findings: readable, and unique through a short hash."""
+    slug = _UNSAFE_ID.sub("-", path).strip("-")[:60] or "project"
+    return f"file-{slug}-{_digest(path)[:6]}"
+
+
+def location(finding: Finding) -> str:
+    """``path:line:col`` with the unknown parts left out."""
+    if not finding.path:
+        return PROJECT_LABEL
+    if finding.line <= 0:
+        return finding.path
+    if finding.column <= 0:
+        return f"{finding.path}:{finding.line}"
+    return f"{finding.path}:{finding.line}:{finding.column}"
+
+
+def group_by_path(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings per file in path order (project-wide ones, path "", first), each sorted."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.path, []).append(finding)
+    return [(path, sorted(groups[path], key=Finding.sort_key)) for path in sorted(groups)]
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def counts_text(report: RunReport) -> str:
+    """"3 errors, 1 warning, 2 baselined": the numbers every verdict line shows."""
+    text = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
+    if report.baselined:
+        text += f", {len(report.baselined)} baselined"
+    broken = sum(1 for s in report.steps if s.status is StepStatus.ERROR)
+    if broken:
+        text += f", {plural(broken, 'step')} could not run"
+    return text
+
+
+def verdict_word(report: RunReport) -> str:
+    return "failed" if report.failed else "passed"
+
+
+def one_line(text: str, limit: int = 0) -> str:
+    """Whitespace collapsed to single spaces, cut at ``limit`` characters when it is set."""
+    flat = " ".join(text.split())
+    if limit and len(flat) > limit:
+        return flat[: limit - 1] + "\u2026"
+    return flat
