@@ -1,0 +1,182 @@
+"""Running an external tool as a child process: own process group, timeout, clean kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess  # nosec B404 - archverify's job is to run the project's own tools
+import sys
+import threading
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_LIVE: set[subprocess.Popen[bytes]] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+class ToolFailure(RuntimeError):
+    """A tool could not do its job; the message says what happened and what to do."""
+
+
+class ToolMissing(ToolFailure):
+    """The program (or the Python module) to run is not installed."""
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """What a finished (or killed) child left behind; output decoded leniently."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    duration_s: float
+
+
+def run_tool(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    timeout_s: float,
+    env: Mapping[str, str] | None = None,
+) -> ToolRun:
+    """Run ``args`` in ``cwd`` and wait at most ``timeout_s`` seconds.
+
+    ``env`` adds to (and overrides) the current environment. The child gets its own process
+    group so that a timeout or Ctrl-C kills it and every grandchild it started (pytest-xdist
+    workers, bandit shards). Raises ``ToolMissing`` when the program cannot be started.
+    """
+    child_env = {**os.environ, **(env or {})}
+    # Never leave __pycache__ folders in the user's tree.
+    child_env["PYTHONDONTWRITEBYTECODE"] = "1"
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(  # nosec B603 - argument list, no shell
+            list(args),
+            cwd=cwd,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+        raise ToolMissing(f"cannot start {args[0]!r}: {exc}") from exc
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+    timed_out = False
+    try:
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            out, err = proc.communicate()
+        except BaseException:
+            # KeyboardInterrupt (or anything else): take the whole group down, then re-raise.
+            _kill_group(proc)
+            proc.wait()
+            raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
+    return ToolRun(
+        returncode=proc.returncode,
+        stdout=out.decode("utf-8", errors="replace"),
+        stderr=err.decode("utf-8", errors="replace"),
+        timed_out=timed_out,
+        duration_s=time.monotonic() - started,
+    )
+
+
+def run_module(
+    module: str,
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    timeout_s: float,
+    env: Mapping[str, str] | None = None,
+) -> ToolRun:
+    """Run ``python -m module args`` with archverify's interpreter.
+
+    Raises ``ToolMissing`` when the interpreter reports that ``module`` is not installed.
+    """
+    run = run_tool([sys.executable, "-m", module, *args], cwd=cwd, timeout_s=timeout_s, env=env)
+    top = module.split(".")[0]
+    if run.returncode != 0 and (
+        f"No module named {module}" in run.stderr
+        or f"No module named '{top}'" in run.stderr
+        or f"No module named {top}" in run.stderr
+    ):
+        raise ToolMissing(f"{module} is not installed: pip install {top}")
+    return run
+
+
+def run_checked(
+    module: str,
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    timeout_s: float,
+    ok_codes: Collection[int],
+    env: Mapping[str, str] | None = None,
+) -> ToolRun:
+    """``run_module``, raising ``ToolFailure`` on a timeout or an exit code not in ``ok_codes``."""
+    run = run_module(module, args, cwd=cwd, timeout_s=timeout_s, env=env)
+    name = module.split(".")[0]
+    if run.timed_out:
+        raise ToolFailure(
+            f"{name} timed out after {timeout_s:g} s; raise options.timeout_s in "
+            f"[tool.archverify.<step>] or check fewer files"
+        )
+    if run.returncode not in ok_codes:
+        raise ToolFailure(
+            f"{name} failed (exit {run.returncode}): {first_line(run.stderr or run.stdout)}"
+        )
+    return run
+
+
+def terminate_all() -> None:
+    """Kill every live child's process group (the orchestrator calls this on Ctrl-C)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        # The group is already gone, or the leader exited and its pid was reused: kill just it.
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    """The first non-blank line of a tool's output, for one-line error messages."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return "(no output)"
+
+
+def relative_path(root: Path, reported: str) -> str:
+    """A tool's file name as a finding path: relative to ``root``, forward slashes.
+
+    Tools print absolute paths, ``./x.py`` or ``x.py``; files outside the root keep their
+    absolute path.
+    """
+    path = Path(reported)
+    if not path.is_absolute():
+        path = root / path
+    try:
+        return Path(os.path.normpath(path)).relative_to(os.path.normpath(root)).as_posix()
+    except ValueError:
+        return Path(os.path.normpath(path)).as_posix()

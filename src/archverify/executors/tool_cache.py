@@ -1,0 +1,155 @@
+"""Cache keys of the tool steps and per-file reuse of a tool's results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import archverify
+from archverify.executors.base import StepContext
+
+# Configuration files a tool may read from the verified root: their bytes are cache inputs.
+RUFF_CONFIGS: tuple[str, ...] = ("pyproject.toml", "ruff.toml", ".ruff.toml")
+MYPY_CONFIGS: tuple[str, ...] = ("pyproject.toml", "mypy.ini", ".mypy.ini", "setup.cfg")
+BANDIT_CONFIGS: tuple[str, ...] = ("pyproject.toml", ".bandit")
+TESTS_CONFIGS: tuple[str, ...] = (
+    "pyproject.toml",
+    "pytest.ini",
+    "tox.ini",
+    "setup.cfg",
+    ".coveragerc",
+)
+
+
+@cache
+def tool_version(distribution: str) -> str:
+    """The installed version of a tool's distribution, "" when it is not installed.
+
+    Read from package metadata rather than ``tool --version``: it is the same environment as
+    ``sys.executable -m tool`` and costs no process.
+    """
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def config_digest(root: Path, names: Iterable[str]) -> str:
+    """A digest of the bytes of those config files that exist in ``root``."""
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(name.encode() + b"\0")
+        try:
+            digest.update((root / name).read_bytes())
+        except OSError:
+            digest.update(b"<absent>")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def file_hashes(context: StepContext) -> dict[str, str | None]:
+    """Every verified file's path with its content hash (None when no facts were extracted)."""
+    by_module = context.project.facts
+    hashes: dict[str, str | None] = {}
+    for source in context.project.files:
+        facts = by_module.get(source.module)
+        hashes[source.path] = (
+            facts.content_hash if facts is not None and facts.path == source.path else None
+        )
+    return hashes
+
+
+def step_cache_key(
+    context: StepContext,
+    step_id: str,
+    version: str,
+    config_files: Sequence[str],
+    extra: Sequence[str] = (),
+) -> str | None:
+    """A digest of everything a whole-project tool run depends on, None when not computable.
+
+    A file without a content hash makes the key unknowable: the step must run.
+    """
+    hashes = file_hashes(context)
+    if any(h is None for h in hashes.values()):
+        return None
+    tool = context.config.tool(step_id)
+    material: dict[str, Any] = {
+        "archverify": archverify.__version__,
+        "step": step_id,
+        "tool_version": version,
+        "args": list(tool.args),
+        "options": _canonical(tool.options),
+        "config": config_digest(context.root, config_files),
+        "packages": list(context.project.packages),
+        "source_roots": list(context.config.source_roots),
+        "files": sorted(hashes.items()),
+        "extra": list(extra),
+    }
+    return _digest(material)
+
+
+@dataclass
+class PerFileCache:
+    """Per-file tool results in a ``KeyValueCache`` namespace.
+
+    A file's entry is keyed by its content hash and a salt naming everything else the result
+    depends on (tool version, config bytes, arguments), so that only changed files are run.
+    """
+
+    context: StepContext
+    namespace: str
+    salt: str
+
+    @classmethod
+    def for_tool(
+        cls, context: StepContext, namespace: str, version: str, config_files: Sequence[str]
+    ) -> PerFileCache:
+        tool = context.config.tool(namespace)
+        salt = _digest(
+            {
+                "archverify": archverify.__version__,
+                "version": version,
+                "config": config_digest(context.root, config_files),
+                "args": list(tool.args),
+            }
+        )
+        return cls(context=context, namespace=namespace, salt=salt)
+
+    def split(self, hashes: dict[str, str | None]) -> tuple[dict[str, Any], list[str]]:
+        """Cached results by path, and the paths that must be run (in the given order)."""
+        hits: dict[str, Any] = {}
+        misses: list[str] = []
+        for path, content_hash in hashes.items():
+            value = None
+            if content_hash is not None:
+                value = self.context.cache.get(self.namespace, self._key(path, content_hash))
+            if value is None:
+                misses.append(path)
+            else:
+                hits[path] = value
+        return hits, misses
+
+    def store(self, hashes: dict[str, str | None], results: dict[str, Any]) -> None:
+        for path, value in results.items():
+            content_hash = hashes.get(path)
+            if content_hash is not None:
+                self.context.cache.put(self.namespace, self._key(path, content_hash), value)
+
+    def _key(self, path: str, content_hash: str) -> str:
+        return _digest([self.salt, path, content_hash])
+
+
+def _canonical(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _digest(material: Any) -> str:
+    text = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
