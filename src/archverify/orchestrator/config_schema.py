@@ -1,0 +1,252 @@
+"""The ``[tool.archverify]`` schema: validates a parsed table into a ``Config``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+from archverify.core.config import (
+    BUILTIN_IO_NAMES,
+    DEFAULT_FORBIDDEN_CALLS,
+    STEP_ORDER,
+    BoundaryRule,
+    Config,
+    ContractConfig,
+    CyclesConfig,
+    PurityConfig,
+    ToolConfig,
+)
+from archverify.orchestrator.config_errors import KeyPath
+from archverify.orchestrator.config_fields import FieldReader
+
+# Module lists of contracts, by key; the lead checks them against the discovered modules.
+CONTRACT_MODULE_KEYS: frozenset[str] = frozenset(
+    {
+        "layers",
+        "containers",
+        "source_modules",
+        "forbidden_modules",
+        "modules",
+        "protected_modules",
+        "allowed_importers",
+        "ancestors",
+    }
+)
+CONTRACT_COMMON_KEYS: frozenset[str] = frozenset(
+    {
+        "name",
+        "type",
+        "ignore_imports",
+        "unmatched_ignore_imports_alerting",
+        "include_type_checking_imports",
+    }
+)
+# Per type: the keys it accepts and the ones it needs.
+CONTRACT_KEYS: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "layers": (
+        frozenset({"layers", "containers", "exhaustive", "exhaustive_ignores", "closed"}),
+        ("layers",),
+    ),
+    "forbidden": (
+        frozenset({"source_modules", "forbidden_modules", "allow_indirect_imports", "as_packages"}),
+        ("source_modules", "forbidden_modules"),
+    ),
+    "independence": (frozenset({"modules"}), ("modules",)),
+    "protected": (
+        frozenset({"protected_modules", "allowed_importers", "as_packages"}),
+        ("protected_modules", "allowed_importers"),
+    ),
+    "acyclic_siblings": (frozenset({"ancestors", "skip_descendants"}), ("ancestors",)),
+    "only_allow": (frozenset({"modules", "allowed_importers"}), ("modules", "allowed_importers")),
+}
+_CONTRACT_BOOLEANS = frozenset(
+    {
+        "exhaustive",
+        "closed",
+        "allow_indirect_imports",
+        "as_packages",
+        "include_type_checking_imports",
+    }
+)
+ALERTING_CHOICES: tuple[str, ...] = ("error", "warn", "none")
+SEVERITY_CHOICES: tuple[str, ...] = ("medium", "low", "high")  # first is the default
+DEFAULT_SNAPSHOT_FILE = "contracts.snapshot.json"
+DEFAULT_TEST_PATHS: tuple[str, ...] = ("tests",)
+DEFAULT_IMPORT_TIMEOUT_S = 10.0
+
+TOP_LEVEL_KEYS: frozenset[str] = frozenset(
+    "source_roots packages exclude steps include_type_checking_imports contracts_file baseline"
+    " purity contracts boundaries cycles ruff mypy bandit tests imports snapshots".split()
+)
+
+
+def build_config(
+    data: Mapping[str, Any], reader: FieldReader, root: str, config_file: str
+) -> Config:
+    """Validate the archverify table ``data`` (keys at its top level) into a ``Config``.
+
+    Absent ``source_roots`` and ``packages`` stay empty: discovery fills them in.
+    """
+    reader.check_keys(data, TOP_LEVEL_KEYS, ())
+    purity = _purity(data, reader)
+    contracts = _contracts(data, reader)
+    boundaries = _boundaries(data, reader)
+    cycles = reader.table(data, "cycles", ())
+    reader.check_keys(cycles, {"packages"}, ("cycles",))
+    return Config(
+        root=root,
+        config_file=config_file,
+        source_roots=_source_roots(data, reader),
+        packages=reader.modules(data, "packages", (), wildcards=False),
+        exclude=reader.strings(data, "exclude", ()),
+        steps=_steps(data, reader),
+        purity=purity,
+        contracts=contracts,
+        include_type_checking_imports=reader.boolean(
+            data, "include_type_checking_imports", (), False
+        ),
+        boundaries=boundaries,
+        cycles=CyclesConfig(packages=reader.modules(cycles, "packages", ("cycles",))),
+        tools=_tools(data, reader),
+        has_rules=bool(purity.packages or contracts or boundaries),
+        contracts_file=reader.string(data, "contracts_file", ()),
+        baseline=reader.string(data, "baseline", ()),
+    )
+
+
+def _source_roots(data: Mapping[str, Any], reader: FieldReader) -> tuple[str, ...]:
+    roots: list[str] = []
+    for given in reader.strings(data, "source_roots", ()):
+        path = PurePosixPath(given.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or not given.strip():
+            raise reader.error(
+                ("source_roots",), f"{given!r} must be a relative path inside the root", given
+            )
+        if str(path) not in roots:
+            roots.append(str(path))
+    return tuple(roots)
+
+
+def _steps(data: Mapping[str, Any], reader: FieldReader) -> tuple[str, ...]:
+    if "steps" not in data:
+        return STEP_ORDER
+    chosen = reader.strings(data, "steps", ())
+    for step in chosen:
+        if step not in STEP_ORDER:
+            raise reader.error(
+                ("steps",), f"unknown step {step!r} (known: {', '.join(STEP_ORDER)})", step
+            )
+    return tuple(step for step in STEP_ORDER if step in chosen)
+
+
+def normalise_call(pattern: str) -> str:
+    """A bare builtin (``open``) means ``builtins.open``; other patterns stay as written."""
+    return f"builtins.{pattern}" if pattern in BUILTIN_IO_NAMES else pattern
+
+
+def _purity(data: Mapping[str, Any], reader: FieldReader) -> PurityConfig:
+    path: KeyPath = ("purity",)
+    table = reader.table(data, "purity", ())
+    reader.check_keys(
+        table, {"packages", "forbid_calls", "extend_forbid_calls", "allow_main_block"}, path
+    )
+    base = (
+        reader.strings(table, "forbid_calls", path)
+        if "forbid_calls" in table
+        else DEFAULT_FORBIDDEN_CALLS
+    )
+    extra = reader.strings(table, "extend_forbid_calls", path)
+    calls = dict.fromkeys(normalise_call(pattern) for pattern in base + extra)
+    return PurityConfig(
+        packages=reader.modules(table, "packages", path),
+        forbid_calls=tuple(calls),
+        allow_main_block=reader.boolean(table, "allow_main_block", path, False),
+    )
+
+
+def _contracts(data: Mapping[str, Any], reader: FieldReader) -> tuple[ContractConfig, ...]:
+    found: list[ContractConfig] = []
+    seen: set[str] = set()
+    for index, table in enumerate(reader.tables(data, "contracts", ())):
+        path: KeyPath = ("contracts", index)
+        reader.require(table, "name", path)
+        reader.require(table, "type", path)
+        name = reader.string(table, "name", path)
+        kind = reader.choice(table, "type", path, tuple(CONTRACT_KEYS))
+        allowed, required = CONTRACT_KEYS[kind]
+        reader.check_keys(table, allowed | CONTRACT_COMMON_KEYS, path)
+        for key in required:
+            reader.require(table, key, path)
+        if name in seen:
+            raise reader.error(path + ("name",), f"duplicate contract name {name!r}", name)
+        seen.add(name)
+        for key in table:
+            if key in _CONTRACT_BOOLEANS:
+                reader.boolean(table, key, path, False)
+            elif key in CONTRACT_MODULE_KEYS:
+                # Layers hold ``a | b``, ``a : b`` and ``(a)``: their names are checked later.
+                reader.strings(table, key, path)
+            elif key in {"ignore_imports", "exhaustive_ignores", "skip_descendants"}:
+                reader.strings(table, key, path)
+        if "unmatched_ignore_imports_alerting" in table:
+            reader.choice(table, "unmatched_ignore_imports_alerting", path, ALERTING_CHOICES)
+        options = {key: value for key, value in table.items() if key not in {"name", "type"}}
+        found.append(
+            ContractConfig(name=name, type=kind, options=options, origin=reader.origin(path))
+        )
+    return tuple(found)
+
+
+def _boundaries(data: Mapping[str, Any], reader: FieldReader) -> tuple[BoundaryRule, ...]:
+    found: list[BoundaryRule] = []
+    keys = {"name", "packages", "forbid_calls", "forbid_imports", "except_modules"}
+    for index, table in enumerate(reader.tables(data, "boundaries", ())):
+        path: KeyPath = ("boundaries", index)
+        reader.check_keys(table, keys, path)
+        reader.require(table, "name", path)
+        reader.require(table, "packages", path)
+        found.append(
+            BoundaryRule(
+                name=reader.string(table, "name", path),
+                packages=reader.modules(table, "packages", path),
+                forbid_calls=reader.strings(table, "forbid_calls", path),
+                forbid_imports=reader.modules(table, "forbid_imports", path),
+                except_modules=reader.modules(table, "except_modules", path),
+                origin=reader.origin(path),
+            )
+        )
+    return tuple(found)
+
+
+def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig]:
+    """Every tool-backed step gets an entry, with its defaults filled in."""
+    tools: dict[str, ToolConfig] = {}
+    for step, keys in (
+        ("ruff", {"args"}),
+        ("mypy", {"args"}),
+        ("bandit", {"args", "severity"}),
+        ("tests", {"args", "paths", "coverage_min"}),
+        ("imports", {"timeout_s"}),
+        ("snapshots", {"packages", "file"}),
+    ):
+        path: KeyPath = (step,)
+        table = reader.table(data, step, ())
+        reader.check_keys(table, keys, path)
+        options: dict[str, Any] = {}
+        if step == "bandit":
+            options["severity"] = reader.choice(table, "severity", path, SEVERITY_CHOICES)
+        elif step == "tests":
+            paths = reader.strings(table, "paths", path) if "paths" in table else None
+            options["paths"] = DEFAULT_TEST_PATHS if paths is None else paths
+            options["coverage_min"] = reader.number(table, "coverage_min", path, 0, 0, 100)
+        elif step == "imports":
+            options["timeout_s"] = reader.number(
+                table, "timeout_s", path, DEFAULT_IMPORT_TIMEOUT_S, 0, low_inclusive=False
+            )
+        elif step == "snapshots":
+            options["packages"] = reader.modules(table, "packages", path)
+            options["file"] = reader.string(table, "file", path, DEFAULT_SNAPSHOT_FILE)
+        args = reader.strings(table, "args", path) if "args" in keys else ()
+        tools[step] = ToolConfig(args=args, options=options)
+    return tools
