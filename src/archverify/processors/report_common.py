@@ -73,7 +73,7 @@ def plural(count: int, word: str) -> str:
 
 
 def counts_text(report: RunReport) -> str:
-    """"3 errors, 1 warning, 2 baselined": the numbers every verdict line shows."""
+    """The numbers every verdict line shows: "3 errors, 1 warning, 2 baselined"."""
     text = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
     if report.baselined:
         text += f", {len(report.baselined)} baselined"

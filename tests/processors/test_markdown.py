@@ -1,0 +1,65 @@
+"""Markdown summary: verdict, step table, findings per file, capped and escaped."""
+
+from __future__ import annotations
+
+from sample_reports import clean_report, finding, nasty_report, sample_report
+
+from archverify.processors import markdown
+
+
+def test_verdict_and_step_table() -> None:
+    text = markdown.render(sample_report())
+    lines = text.splitlines()
+    assert lines[0] == (
+        "## \u274c archverify failed: 3 errors, 1 warning, 1 baselined, 1 step could not run"
+    )
+    assert "| purity | \u274c failed | 2 | 0.25 |" in lines
+    assert "| bandit | \u23ed\ufe0f skipped | 0 | 0.25 |" in lines
+    assert "- **mypy** could not run: mypy crashed: INTERNAL ERROR" in lines
+
+
+def test_findings_grouped_by_file_in_path_order() -> None:
+    text = markdown.render(sample_report())
+    order = [
+        text.index(h)
+        for h in (
+            "**(project)**",
+            "**`src/pkg/cli.py`**",
+            "**`src/pkg/core/__init__.py`**",
+            "**`src/pkg/core/model.py`**",
+        )
+    ]
+    assert order == sorted(order)
+    assert "- \u274c line 12:5 `purity/io-call` call to builtins.open" in text
+    assert "\u2014 _pass the data in instead of reading it_" in text
+    assert "mypy/arg-type" not in text  # baselined findings are not listed
+
+
+def test_clean_report_has_no_findings_section() -> None:
+    text = markdown.render(clean_report())
+    assert text.startswith("## \u2705 archverify passed: 0 errors, 0 warnings")
+    assert "### Findings" not in text
+
+
+def test_findings_are_capped() -> None:
+    report = clean_report()
+    report.findings = [finding(path=f"m{i:03}.py") for i in range(60)]
+    text = markdown.render(report, max_findings=50)
+    assert text.count("`purity/io-call`") == 50
+    assert "and 10 more (see the full report)" in text
+    assert "m049.py" in text and "m050.py" not in text
+
+
+def test_nasty_text_is_escaped() -> None:
+    text = markdown.render(nasty_report())
+    assert "<script>" not in text
+    assert "\\<script\\>" in text
+    assert "\\|" in text and "\r" not in text
+    for line in text.splitlines():
+        if line.startswith("|"):
+            assert line.replace("\\|", "").count("|") == 5  # four cells, no cell split
+
+
+def test_code_span_survives_backticks() -> None:
+    assert markdown.code("a`b") == "``a`b``"
+    assert markdown.code("`x`") == "`` `x` ``"
