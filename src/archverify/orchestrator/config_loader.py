@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from archverify.core.config import Config
-from archverify.orchestrator.config_errors import ConfigError, KeyPath
+from archverify.orchestrator.config_errors import ConfigError, KeyPath, format_key, parse_key
 from archverify.orchestrator.config_fields import FieldReader, type_name
 from archverify.orchestrator.config_locate import TomlLocator
 from archverify.orchestrator.config_schema import build_config
 
-__all__ = ["ConfigError", "display_path", "load_config", "locator_for", "key_base"]
+__all__ = ["ConfigError", "config_error", "display_path", "key_base", "load_config"]
 
 ARCHVERIFY_TOML = "archverify.toml"
 PYPROJECT_TOML = "pyproject.toml"
@@ -59,8 +59,19 @@ def key_base(config_file: str) -> KeyPath:
     return PYPROJECT_BASE if Path(config_file).name == PYPROJECT_TOML else ()
 
 
-def locator_for(config: Config) -> TomlLocator:
-    """A line locator over ``config``'s file (empty when there is none or it is unreadable)."""
+def config_error(config: Config, key: str, message: str, value: str | None = None) -> ConfigError:
+    """An error about ``key`` (relative to the archverify table: ``purity.packages``,
+    ``contracts[0] (name)``) at its line in ``config``'s file, or the line holding ``value``.
+    """
+    base = key_base(config.config_file)
+    path = base + parse_key(key)
+    locator = _locator_for(config)
+    line = locator.line_of_value(path, value) if value is not None else locator.line_of(path)
+    shown = f"{format_key(base)}.{key}" if base else key
+    return ConfigError(f"{shown}: {message}", config.config_file, line)
+
+
+def _locator_for(config: Config) -> TomlLocator:
     if not config.config_file:
         return TomlLocator("")
     try:
