@@ -1,0 +1,37 @@
+"""The boundaries step: calls and imports that configured packages must not make."""
+
+from __future__ import annotations
+
+from archverify.core.boundaries import BoundaryChecker
+from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.executors.base import StepContext
+
+NOT_CONFIGURED = "no boundaries configured ([[tool.archverify.boundaries]])"
+
+
+class BoundariesStep:
+    """Checks every module against every ``[[tool.archverify.boundaries]]`` rule."""
+
+    id = "boundaries"
+
+    def run(self, context: StepContext) -> StepOutcome:
+        rules = context.config.boundaries
+        if not rules:
+            return StepOutcome(step=self.id, status=StepStatus.SKIPPED, message=NOT_CONFIGURED)
+        try:
+            checker = BoundaryChecker(rules)
+        except ValueError as exc:
+            return StepOutcome(step=self.id, status=StepStatus.ERROR, message=str(exc))
+        findings: list[Finding] = []
+        modules = 0
+        for facts in context.project.iter_facts():
+            if facts.compile_error is None:
+                modules += 1
+                findings.extend(checker.check(facts))
+        findings.sort(key=Finding.sort_key)
+        return StepOutcome(
+            step=self.id,
+            status=status_for(findings),
+            findings=findings,
+            stats={"rules": len(rules), "modules": modules},
+        )

@@ -1,0 +1,61 @@
+"""The compile step on hand-built facts."""
+
+from __future__ import annotations
+
+from facts_project import context_of, module_facts
+
+from archverify.core.facts import CompileError
+from archverify.core.findings import Severity, StepStatus
+from archverify.executors.compile import RULE_DECODE, RULE_SYNTAX, CompileStep
+
+
+def test_clean_files_pass_and_are_counted() -> None:
+    outcome = CompileStep().run(context_of([module_facts("app"), module_facts("app.a")]))
+    assert outcome.step == "compile"
+    assert outcome.status is StepStatus.PASSED
+    assert outcome.findings == []
+    assert outcome.stats["files"] == 2
+
+
+def test_syntax_and_decode_errors_are_one_finding_each() -> None:
+    syntax = CompileError(kind="syntax", line=4, column=9, message="invalid syntax")
+    decode = CompileError(kind="decode", line=1, column=0, message="invalid start byte")
+    facts = [
+        module_facts("app.z", compile_error=syntax),
+        module_facts("app.b", compile_error=decode, encoding="utf-8"),
+        module_facts("app.ok"),
+    ]
+    outcome = CompileStep().run(context_of(facts))
+    assert outcome.status is StepStatus.FAILED
+    assert outcome.stats["files"] == 3
+    # Sorted by path: app/b.py before app/z.py.
+    decoded, syntaxed = outcome.findings
+    assert (decoded.rule, decoded.path, decoded.line, decoded.column) == (
+        RULE_DECODE,
+        "app/b.py",
+        1,
+        0,
+    )
+    assert "utf-8" in decoded.message and "invalid start byte" in decoded.message
+    assert "PEP 263" in decoded.hint
+    assert (syntaxed.rule, syntaxed.path, syntaxed.line, syntaxed.column) == (
+        RULE_SYNTAX,
+        "app/z.py",
+        4,
+        9,
+    )
+    assert "invalid syntax" in syntaxed.message
+    assert syntaxed.hint
+    assert all(f.severity is Severity.ERROR and f.step == "compile" for f in outcome.findings)
+
+
+def test_symtable_error_counts_as_syntax_error() -> None:
+    error = CompileError(kind="symtable", line=2, column=1, message="nonlocal at module level")
+    [found] = CompileStep().run(context_of([module_facts("a", compile_error=error)])).findings
+    assert found.rule == RULE_SYNTAX
+
+
+def test_empty_project_passes() -> None:
+    outcome = CompileStep().run(context_of([]))
+    assert outcome.status is StepStatus.PASSED
+    assert outcome.stats["files"] == 0
