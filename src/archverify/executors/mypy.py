@@ -1,0 +1,226 @@
+"""The mypy step: type-checks the verified packages and reports ``mypy/<code>``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.core.project import in_package
+from archverify.executors.base import StepContext
+from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.tool_cache import MYPY_CONFIGS, step_cache_key, tool_version
+from archverify.executors.tool_step import error_outcome, finished_outcome, timeout_for
+
+STEP_ID = "mypy"
+DEFAULT_TIMEOUT_S = 1800.0
+# ``--output json`` appeared in mypy 1.11; older versions get the line format.
+JSON_SINCE = (1, 11)
+# Flags that make the line format parseable whatever the project's own config says.
+_PLAIN_OUTPUT = (
+    "--show-column-numbers",
+    "--show-error-codes",
+    "--no-color-output",
+    "--no-error-summary",
+    "--no-pretty",
+    "--hide-error-context",
+)
+_LINE = re.compile(
+    r"^(?P<file>[^:\n]+?):(?:(?P<line>\d+):)?(?:(?P<col>\d+):)? "
+    r"(?P<severity>error|warning|note): (?P<message>.*?)(?:  \[(?P<code>[\w-]+)\])?$"
+)
+_SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "note": Severity.NOTE}
+
+
+class MypyStep:
+    """mypy over the verified packages with the project's configuration.
+
+    ``module`` and ``distribution`` name the program to run; they exist so that a test can
+    point the step at a module that is not installed. ``json_output`` forces the output
+    format (None: JSON when the installed mypy has it).
+    """
+
+    id = STEP_ID
+
+    def __init__(
+        self, module: str = "mypy", distribution: str = "mypy", json_output: bool | None = None
+    ) -> None:
+        self.module = module
+        self.distribution = distribution
+        self.json_output = json_output
+
+    def cache_key(self, context: StepContext) -> str | None:
+        version = tool_version(self.distribution)
+        return step_cache_key(context, self.id, version, MYPY_CONFIGS, extra=(self.module,))
+
+    def run(self, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        targets = package_targets(context)
+        if not targets:
+            return finished_outcome(self.id, [], started, {"targets": 0})
+        use_json = self.json_output
+        if use_json is None:
+            use_json = _supports_json(tool_version(self.distribution))
+        tool = context.config.tool(self.id)
+        try:
+            with _mypy_cache(context) as cache_dir:
+                output = ("--output", "json") if use_json else ()
+                args = [
+                    *_PLAIN_OUTPUT,
+                    *output,
+                    "--cache-dir",
+                    str(cache_dir),
+                    *tool.args,
+                    "--",
+                    *targets,
+                ]
+                run = run_checked(
+                    self.module,
+                    args,
+                    cwd=context.root,
+                    timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
+                    ok_codes=(0, 1, 2),
+                    env={"MYPYPATH": _mypy_path(context)},
+                )
+            findings, unparsed = parse_output(context.root, run.stdout)
+            if run.returncode != 0 and not any(f.severity is Severity.ERROR for f in findings):
+                # Exit 2 without error lines is a crash or a usage error (bad flag, no files).
+                detail = first_line(run.stderr or "\n".join(unparsed) or run.stdout)
+                raise ToolFailure(f"mypy failed (exit {run.returncode}): {detail}")
+        except ToolFailure as exc:
+            return error_outcome(self.id, str(exc), started)
+        stats = {"targets": len(targets), "output": "json" if use_json else "lines"}
+        return finished_outcome(self.id, findings, started, stats)
+
+
+def package_targets(context: StepContext) -> list[str]:
+    """What mypy is given: each verified package's directory (a module's file when it is one).
+
+    Directories let mypy apply the project's own ``exclude``; a package whose ``__init__``
+    was not discovered (a namespace package) falls back to its discovered files.
+    """
+    targets: list[str] = []
+    for package in context.project.packages:
+        head = next((s for s in context.project.files if s.module == package), None)
+        if head is not None:
+            path = PurePosixPath(head.path)
+            targets.append(str(path.parent) if head.is_package else str(path))
+        else:
+            targets.extend(s.path for s in context.project.files if in_package(s.module, package))
+    return list(dict.fromkeys(targets))
+
+
+def parse_output(root: Path, stdout: str) -> tuple[list[Finding], list[str]]:
+    """Findings from mypy's JSON lines or its line format, and the lines that were neither.
+
+    A note at the place of the error just before it becomes part of that error's hint;
+    other notes (``reveal_type``, say) become findings of severity note.
+    """
+    findings: list[Finding] = []
+    unparsed: list[str] = []
+    for raw in stdout.splitlines():
+        line = raw.rstrip()
+        if not line:
+            continue
+        item = _json_item(line) if line.startswith("{") else _line_item(line)
+        if item is None:
+            unparsed.append(line)
+            continue
+        item["path"] = relative_path(root, item["path"])
+        last = findings[-1] if findings else None
+        if (
+            item["severity"] == "note"
+            and last is not None
+            and last.severity is Severity.ERROR
+            and (last.path, last.line) == (item["path"], item["line"])
+        ):
+            hint = f"{last.hint}\n{item['message']}" if last.hint else item["message"]
+            findings[-1] = replace(last, hint=hint)
+            continue
+        findings.append(_finding(item))
+    return findings, unparsed
+
+
+def _json_item(line: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or "file" not in data or "message" not in data:
+        return None
+    column = data.get("column")
+    return {
+        "path": str(data["file"]),
+        "line": max(int(data.get("line") or 0), 0),
+        # JSON columns are 0-based (-1 when unknown); findings are 1-based.
+        "column": int(column) + 1 if isinstance(column, int) and column >= 0 else 0,
+        "severity": str(data.get("severity") or "error"),
+        "message": str(data["message"]),
+        "code": str(data.get("code") or ""),
+        "hint": str(data.get("hint") or ""),
+    }
+
+
+def _line_item(line: str) -> dict[str, Any] | None:
+    match = _LINE.match(line)
+    if match is None:
+        return None
+    return {
+        "path": match["file"],
+        "line": int(match["line"] or 0),
+        "column": int(match["col"] or 0),
+        "severity": match["severity"],
+        "message": match["message"],
+        "code": match["code"] or "",
+        "hint": "",
+    }
+
+
+def _finding(item: dict[str, Any]) -> Finding:
+    severity = _SEVERITIES.get(item["severity"], Severity.WARNING)
+    code = item["code"] or ("note" if severity is Severity.NOTE else "error")
+    return Finding(
+        step=STEP_ID,
+        rule=f"mypy/{code}",
+        severity=severity,
+        path=item["path"],
+        line=item["line"],
+        column=item["column"],
+        message=item["message"],
+        hint=item["hint"],
+    )
+
+
+def _supports_json(version: str) -> bool:
+    parts = re.findall(r"\d+", version)[:2]
+    return len(parts) == 2 and (int(parts[0]), int(parts[1])) >= JSON_SINCE
+
+
+def _mypy_path(context: StepContext) -> str:
+    """Source roots for imports between verified packages (src layouts need no install)."""
+    roots = [str((context.root / r).resolve()) for r in context.config.source_roots]
+    extra = os.environ.get("MYPYPATH", "")
+    return os.pathsep.join([*roots, extra] if extra else roots)
+
+
+@contextmanager
+def _mypy_cache(context: StepContext) -> Iterator[Path]:
+    """mypy's incremental cache below archverify's cache folder, or a throwaway one."""
+    if context.cache_dir is not None:
+        target = context.cache_dir / "mypy"
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ToolFailure(f"cannot create mypy's cache folder {target}: {exc}") from exc
+        yield target
+        return
+    with tempfile.TemporaryDirectory(prefix="archverify-mypy-") as tmp:
+        yield Path(tmp)
