@@ -11,9 +11,7 @@ from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepStatus
 from archverify.executors.mypy import MypyStep, parse_output
 
-ARG_TYPE = (
-    '"""A."""\n\n\ndef double(x: int) -> int:\n    return 2 * x\n\n\nVALUE = double("two")\n'
-)
+ARG_TYPE = '"""A."""\n\n\ndef double(x: int) -> int:\n    return 2 * x\n\n\nVALUE = double("two")\n'
 
 
 def _src_project(root: Path) -> None:
@@ -52,10 +50,7 @@ def test_clean_project_passes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("json_output", [True, False])
 def test_notes_become_the_hint_of_their_error(tmp_path: Path, json_output: bool) -> None:
-    code = (
-        "def g(x: list[object]) -> None: ...\n\n\n"
-        "y: list[int] = []\ng(y)\nreveal_type(y)\n"
-    )
+    code = "def g(x: list[object]) -> None: ...\n\n\ny: list[int] = []\ng(y)\nreveal_type(y)\n"
     write_files(tmp_path, {"pkg/__init__.py": code})
     outcome = MypyStep(json_output=json_output).run(make_context(tmp_path))
     error, note = outcome.findings
