@@ -299,7 +299,7 @@ def test_unknown_key_in_a_sub_table(tmp_path: Path) -> None:
 
 
 def test_unknown_key_in_archverify_toml_has_no_tool_prefix(tmp_path: Path) -> None:
-    error = _error(tmp_path, '[purity]\nallow_main = true\n', name="archverify.toml")
+    error = _error(tmp_path, "[purity]\nallow_main = true\n", name="archverify.toml")
     assert (error.path, error.line) == ("archverify.toml", 2)
     assert error.message.startswith("purity.allow_main: unknown key")
 
