@@ -1,0 +1,147 @@
+"""The ``layers`` contract: higher layers may import lower ones, never the other way round."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archverify.core.config import ContractConfig
+from archverify.core.contracts.common import (
+    ContractError,
+    Violation,
+    boolean,
+    check_module_name,
+    exists,
+    find_violation,
+    members,
+    string_list,
+)
+from archverify.core.graph import ImportGraph
+
+
+@dataclass(frozen=True)
+class LayerModule:
+    name: str  # relative to the container, or absolute without containers
+    optional: bool
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One line of ``layers``: ``a | b`` are independent siblings, ``a : b`` may import each
+    other."""
+
+    modules: tuple[LayerModule, ...]
+    independent: bool
+
+
+def parse_layers(contract: ContractConfig) -> list[Layer]:
+    found: list[Layer] = []
+    for text in string_list(contract, "layers", required=True):
+        if "|" in text and ":" in text:
+            raise ContractError(contract, f"layer {text!r} mixes '|' and ':'")
+        independent = ":" not in text
+        parts = [p.strip() for p in text.replace(":", "|").split("|")]
+        modules: list[LayerModule] = []
+        for part in parts:
+            optional = part.startswith("(") and part.endswith(")")
+            name = part[1:-1].strip() if optional else part
+            modules.append(LayerModule(check_module_name(contract, name), optional))
+        found.append(Layer(tuple(modules), independent))
+    return found
+
+
+def _absolute(container: str, name: str) -> str:
+    return f"{container}.{name}" if container else name
+
+
+def referenced(contract: ContractConfig) -> list[tuple[str, bool]]:
+    containers = string_list(contract, "containers") or [""]
+    found: list[tuple[str, bool]] = [(c, False) for c in containers if c]
+    for layer in parse_layers(contract):
+        for module in layer.modules:
+            found.extend((_absolute(c, module.name), module.optional) for c in containers)
+    return found
+
+
+def check(graph: ImportGraph, contract: ContractConfig) -> tuple[list[Violation], list[str]]:
+    """Violations of the contract, and the required modules that do not exist."""
+    layers = parse_layers(contract)
+    containers = [check_module_name(contract, c) for c in string_list(contract, "containers")]
+    exhaustive = boolean(contract, "exhaustive")
+    closed = boolean(contract, "closed")
+    if exhaustive and not containers:
+        raise ContractError(contract, "'exhaustive' needs 'containers'")
+    violations: list[Violation] = []
+    missing: list[str] = []
+    for container in containers or [""]:
+        if container and container not in graph.modules:
+            missing.append(container)
+            continue
+        present: list[tuple[int, bool, str]] = []  # (layer index, independent, module)
+        for index, layer in enumerate(layers):
+            for module in layer.modules:
+                name = _absolute(container, module.name)
+                if exists(graph, name):
+                    present.append((index, layer.independent, name))
+                elif not module.optional:
+                    missing.append(name)
+        violations.extend(_container_violations(graph, present, closed))
+        if exhaustive:
+            violations.extend(_exhaustive(graph, contract, container, layers))
+    return violations, missing
+
+
+def _container_violations(
+    graph: ImportGraph, present: list[tuple[int, bool, str]], closed: bool
+) -> list[Violation]:
+    found: list[Violation] = []
+    member_sets = {name: members(graph, name) for _, _, name in present}
+    for high_index, independent, high in present:
+        for low_index, _, low in present:
+            others = frozenset().union(
+                *(member_sets[name] for name in member_sets if name not in (high, low))
+            )
+            # Independent siblings must not import each other either, in any direction.
+            sibling = low_index == high_index and independent and low != high
+            if low_index > high_index or sibling:
+                hit = find_violation(graph, low, high, avoiding=others)
+                if hit is not None:
+                    found.append(hit)
+            if closed and low_index > high_index + 1:
+                skipped = find_violation(
+                    graph, high, low, avoiding=others, verb="skips a closed layer importing"
+                )
+                if skipped is not None:
+                    found.append(skipped)
+    return found
+
+
+def _exhaustive(
+    graph: ImportGraph, contract: ContractConfig, container: str, layers: list[Layer]
+) -> list[Violation]:
+    listed = {m.name for layer in layers for m in layer.modules}
+    listed |= set(string_list(contract, "exhaustive_ignores"))
+    prefix = container + "."
+    children = sorted(
+        m.removeprefix(prefix)
+        for m in graph.modules
+        if m.startswith(prefix) and "." not in m.removeprefix(prefix)
+    )
+    found: list[Violation] = []
+    for child in children:
+        if child in listed:
+            continue
+        module = prefix + child
+        path = graph.paths.get(module, "")
+        found.append(
+            Violation(
+                importer=module,
+                imported=container,
+                chain=(),
+                message=f"{module} is not listed as a layer of the exhaustive container "
+                f"{container}",
+                path=path,
+                line=1 if path else 0,
+                column=1 if path else 0,
+            )
+        )
+    return found

@@ -1,0 +1,264 @@
+"""The import graph of the verified modules, built from facts, with the queries contracts need."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Set
+from dataclasses import dataclass
+
+from archverify.core.facts import FileFacts, ImportFact
+
+
+@dataclass(frozen=True)
+class ImportEdge:
+    """One import statement's contribution: ``importer`` imports ``imported`` at path:line."""
+
+    importer: str
+    imported: str
+    path: str
+    line: int
+    column: int
+    in_function: bool = False
+    type_checking: bool = False
+    guarded: bool = False
+    dynamic: bool = False
+
+    def sort_key(self) -> tuple[str, str, str, int, int]:
+        return (self.importer, self.imported, self.path, self.line, self.column)
+
+
+def nearest_internal(module: str, internal: Set[str]) -> str | None:
+    """``module`` or its nearest ancestor that is internal, as grimp resolves ``a.b.c``."""
+    name = module
+    while name:
+        if name in internal:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def _targets(fact: ImportFact, internal: Set[str]) -> list[str]:
+    """The modules one import fact reaches, before externals are squashed."""
+    if not fact.names:
+        return [fact.module]
+    found: list[str] = []
+    for name in fact.names:
+        candidate = f"{fact.module}.{name}" if name != "*" else fact.module
+        target = candidate if candidate in internal else fact.module
+        if target not in found:
+            found.append(target)
+    return found
+
+
+class ImportGraph:
+    """Internal modules, the top-level externals they import and one edge per import statement.
+
+    Built once per run and per inclusion setting; every query is answered from two adjacency
+    maps, so the contracts never reparse anything.
+    """
+
+    def __init__(
+        self,
+        modules: Iterable[str],
+        edges: Iterable[ImportEdge],
+        external_modules: Iterable[str] = (),
+        paths: dict[str, str] | None = None,
+    ) -> None:
+        self.modules: frozenset[str] = frozenset(modules)
+        self.external_modules: frozenset[str] = frozenset(external_modules) - self.modules
+        self.paths: dict[str, str] = dict(paths or {})
+        by_pair: dict[tuple[str, str], list[ImportEdge]] = {}
+        for edge in edges:
+            if edge.importer != edge.imported:
+                by_pair.setdefault((edge.importer, edge.imported), []).append(edge)
+        self._by_pair: dict[tuple[str, str], tuple[ImportEdge, ...]] = {
+            pair: tuple(sorted(found, key=ImportEdge.sort_key))
+            for pair, found in sorted(by_pair.items())
+        }
+        self._out: dict[str, set[str]] = {}
+        self._in: dict[str, set[str]] = {}
+        for importer, imported in self._by_pair:
+            self._out.setdefault(importer, set()).add(imported)
+            self._in.setdefault(imported, set()).add(importer)
+        self.import_count: int = len(self._by_pair)
+
+    @classmethod
+    def build(
+        cls,
+        facts: Iterable[FileFacts],
+        *,
+        include_type_checking: bool = False,
+        include_function_level: bool = True,
+        include_external: bool = False,
+    ) -> ImportGraph:
+        """The graph of ``facts``.
+
+        ``from a import b`` targets ``a.b`` when that is an internal module, else ``a``; an
+        import of a module that does not exist targets its nearest internal ancestor; imports
+        of other distributions are squashed to their top-level name (kept only when
+        ``include_external``). Self-imports are dropped.
+        """
+        all_facts = list(facts)
+        internal = {f.module for f in all_facts}
+        paths = {f.module: f.path for f in all_facts}
+        edges: list[ImportEdge] = []
+        externals: set[str] = set()
+        for file_facts in all_facts:
+            for fact in file_facts.imports:
+                if fact.type_checking and not include_type_checking:
+                    continue
+                if fact.in_function and not include_function_level:
+                    continue
+                for raw in _targets(fact, internal):
+                    target = nearest_internal(raw, internal)
+                    if target is None:
+                        if not include_external or not raw:
+                            continue
+                        target = raw.partition(".")[0]
+                        externals.add(target)
+                    edges.append(
+                        ImportEdge(
+                            importer=file_facts.module,
+                            imported=target,
+                            path=file_facts.path,
+                            line=fact.line,
+                            column=fact.column,
+                            in_function=fact.in_function,
+                            type_checking=fact.type_checking,
+                            guarded=fact.guarded,
+                            dynamic=fact.dynamic,
+                        )
+                    )
+        return cls(internal, edges, externals, paths)
+
+    def edges(self) -> list[ImportEdge]:
+        """Every edge, ordered by importer, imported, path, line, column."""
+        return [edge for found in self._by_pair.values() for edge in found]
+
+    def edges_between(self, importer: str, imported: str) -> tuple[ImportEdge, ...]:
+        return self._by_pair.get((importer, imported), ())
+
+    def imports_of(self, module: str) -> frozenset[str]:
+        return frozenset(self._out.get(module, ()))
+
+    def importers_of(self, module: str) -> frozenset[str]:
+        return frozenset(self._in.get(module, ()))
+
+    def all_modules(self) -> frozenset[str]:
+        """Internal and external modules together."""
+        return self.modules | self.external_modules
+
+    def without_imports(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
+        """A copy with every edge of the given (importer, imported) pairs removed."""
+        dropped = set(pairs)
+        kept = (e for pair, found in self._by_pair.items() if pair not in dropped for e in found)
+        return ImportGraph(self.modules, kept, self.external_modules, self.paths)
+
+    def restricted_to(self, modules: Set[str]) -> ImportGraph:
+        """The subgraph induced by ``modules`` (internal ones only)."""
+        keep = self.modules & modules
+        kept = (
+            e for (a, b), found in self._by_pair.items() if a in keep and b in keep for e in found
+        )
+        return ImportGraph(keep, kept, (), self.paths)
+
+    def shortest_chain(
+        self,
+        importers: Set[str],
+        imported: Set[str],
+        *,
+        avoiding: Set[str] = frozenset(),
+    ) -> list[str] | None:
+        """The shortest module chain from any of ``importers`` to any of ``imported``.
+
+        Intermediate modules are never in ``avoiding``. Ties are broken by module name so
+        that the answer is the same on every run.
+        """
+        starts = sorted(m for m in importers if m not in imported)
+        parent: dict[str, str | None] = {m: None for m in starts}
+        queue: deque[str] = deque(starts)
+        while queue:
+            current = queue.popleft()
+            for nxt in sorted(self._out.get(current, ())):
+                if nxt in parent:
+                    continue
+                if nxt in imported:
+                    chain = [nxt, current]
+                    step = parent[current]
+                    while step is not None:
+                        chain.append(step)
+                        step = parent[step]
+                    return chain[::-1]
+                if nxt in avoiding:
+                    continue
+                parent[nxt] = current
+                queue.append(nxt)
+        return None
+
+    def chain_edges(self, chain: list[str]) -> list[ImportEdge]:
+        """The first import statement of every hop of ``chain``."""
+        return [self._by_pair[(a, b)][0] for a, b in zip(chain, chain[1:], strict=False)]
+
+    def strongly_connected_components(self) -> list[list[str]]:
+        """Components of mutually importing modules (size > 1), each sorted, sorted by first."""
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        on_stack: set[str] = set()
+        stack: list[str] = []
+        found: list[list[str]] = []
+        counter = 0
+        # Iterative Tarjan: a recursive one overflows on long chains of real projects.
+        for root in sorted(self._out):
+            if root in index:
+                continue
+            work: list[tuple[str, list[str]]] = [(root, sorted(self._out.get(root, ())))]
+            index[root] = low[root] = counter
+            counter += 1
+            stack.append(root)
+            on_stack.add(root)
+            while work:
+                node, pending = work[-1]
+                if pending:
+                    nxt = pending.pop()
+                    if nxt not in index:
+                        index[nxt] = low[nxt] = counter
+                        counter += 1
+                        stack.append(nxt)
+                        on_stack.add(nxt)
+                        work.append((nxt, sorted(self._out.get(nxt, ()))))
+                    elif nxt in on_stack:
+                        low[node] = min(low[node], index[nxt])
+                    continue
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+        return sorted(found)
+
+
+def edge_records(edges: Iterable[ImportEdge]) -> list[dict[str, str | int]]:
+    """Edges as JSON-ready records for a finding's ``extra``."""
+    return [
+        {"importer": e.importer, "imported": e.imported, "path": e.path, "line": e.line}
+        for e in edges
+    ]
+
+
+def graph_stats(graph: ImportGraph) -> dict[str, int]:
+    """The counts a report shows: internal modules and distinct imports analysed."""
+    return {"modules": len(graph.modules), "imports": graph.import_count}
+
+
+def describe_stats(graph: ImportGraph) -> str:
+    stats = graph_stats(graph)
+    return f"{stats['modules']} modules, {stats['imports']} imports analysed"

@@ -1,0 +1,121 @@
+"""The import graph: resolution of targets, filters, chains and components."""
+
+from __future__ import annotations
+
+from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.graph import ImportGraph, describe_stats
+
+
+def ff(module: str, *imports: ImportFact, package: bool = False) -> FileFacts:
+    path = module.replace(".", "/") + ("/__init__.py" if package else ".py")
+    return FileFacts(
+        path=path, module=module, is_package=package, content_hash="x", imports=imports
+    )
+
+
+def imp(module: str, line: int = 1, *names: str, **flags: bool) -> ImportFact:
+    return ImportFact(module=module, line=line, column=1, names=names, **flags)
+
+
+BASE = [ff("pkg", package=True), ff("pkg.a", package=True), ff("pkg.a.b"), ff("pkg.c")]
+
+
+def pairs(graph: ImportGraph) -> set[tuple[str, str]]:
+    return {(e.importer, e.imported) for e in graph.edges()}
+
+
+def test_from_import_targets_submodule_or_package() -> None:
+    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.a", 3, "b", "helper"))])
+    assert pairs(graph) == {("pkg.d", "pkg.a.b"), ("pkg.d", "pkg.a")}
+    assert [e.line for e in graph.edges_between("pkg.d", "pkg.a.b")] == [3]
+
+
+def test_missing_submodule_targets_nearest_ancestor() -> None:
+    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.a.b.nothing.deeper"))])
+    assert pairs(graph) == {("pkg.d", "pkg.a.b")}
+
+
+def test_self_imports_are_dropped() -> None:
+    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.d"), imp("pkg", 2, "d"))])
+    assert pairs(graph) == set()
+
+
+def test_externals_are_squashed_and_optional() -> None:
+    facts = [*BASE, ff("pkg.d", imp("django.db.models"), imp("os.path", 2))]
+    assert pairs(ImportGraph.build(facts)) == set()
+    graph = ImportGraph.build(facts, include_external=True)
+    assert pairs(graph) == {("pkg.d", "django"), ("pkg.d", "os")}
+    assert graph.external_modules == {"django", "os"}
+    assert "django" not in graph.modules
+
+
+def test_type_checking_and_function_level_filters() -> None:
+    facts = [
+        *BASE,
+        ff("pkg.d", imp("pkg.c", 1, type_checking=True), imp("pkg.a.b", 2, in_function=True)),
+    ]
+    assert pairs(ImportGraph.build(facts)) == {("pkg.d", "pkg.a.b")}
+    assert pairs(ImportGraph.build(facts, include_function_level=False)) == set()
+    assert pairs(ImportGraph.build(facts, include_type_checking=True)) == {
+        ("pkg.d", "pkg.a.b"),
+        ("pkg.d", "pkg.c"),
+    }
+
+
+def test_import_count_counts_distinct_pairs() -> None:
+    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.c", 1), imp("pkg.c", 5))])
+    assert graph.import_count == 1
+    assert len(graph.edges()) == 2
+    assert describe_stats(graph) == "5 modules, 1 imports analysed"
+
+
+def test_shortest_chain_and_avoiding() -> None:
+    facts = [
+        ff("m.a", imp("m.b")),
+        ff("m.b", imp("m.c")),
+        ff("m.c", imp("m.d")),
+        ff("m.a2", imp("m.x")),
+        ff("m.x", imp("m.y")),
+        ff("m.y", imp("m.z")),
+        ff("m.z", imp("m.d")),
+        ff("m.d"),
+    ]
+    graph = ImportGraph.build(facts)
+    assert graph.shortest_chain({"m.a", "m.a2"}, {"m.d"}) == ["m.a", "m.b", "m.c", "m.d"]
+    assert graph.shortest_chain({"m.a", "m.a2"}, {"m.d"}, avoiding={"m.b"}) == [
+        "m.a2",
+        "m.x",
+        "m.y",
+        "m.z",
+        "m.d",
+    ]
+    assert graph.shortest_chain({"m.d"}, {"m.a"}) is None
+    assert graph.importers_of("m.d") == {"m.c", "m.z"}
+    assert graph.imports_of("m.a") == {"m.b"}
+
+
+def test_strongly_connected_components() -> None:
+    facts = [
+        ff("m.a", imp("m.b")),
+        ff("m.b", imp("m.a")),
+        ff("m.c", imp("m.d")),
+        ff("m.d", imp("m.e")),
+        ff("m.e", imp("m.c")),
+        ff("m.f", imp("m.a")),
+    ]
+    graph = ImportGraph.build(facts)
+    assert graph.strongly_connected_components() == [["m.a", "m.b"], ["m.c", "m.d", "m.e"]]
+
+
+def test_long_chain_does_not_overflow_recursion() -> None:
+    n = 5000
+    facts = [ff(f"m.n{i}", imp(f"m.n{(i + 1) % n}")) for i in range(n)]
+    components = ImportGraph.build(facts).strongly_connected_components()
+    assert len(components) == 1 and len(components[0]) == n
+
+
+def test_edges_are_deterministic() -> None:
+    facts = [*BASE, ff("pkg.d", imp("pkg.c", 2), imp("pkg.a", 1))]
+    first = ImportGraph.build(facts).edges()
+    assert first == ImportGraph.build(list(reversed(facts))).edges()
+    assert [e.imported for e in first] == ["pkg.a", "pkg.c"]
