@@ -1,0 +1,185 @@
+"""The bandit step: security lint of the verified files, reported as ``bandit/<test id>``."""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.executors.base import StepContext
+from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.tool_cache import (
+    BANDIT_CONFIGS,
+    PerFileCache,
+    file_hashes,
+    step_cache_key,
+    tool_version,
+)
+from archverify.executors.tool_step import error_outcome, finished_outcome, timeout_for
+
+STEP_ID = "bandit"
+DEFAULT_TIMEOUT_S = 900.0
+SEVERITY_RANK = {"undefined": 0, "low": 1, "medium": 2, "high": 3}
+# Below this many files per shard a second bandit process costs more than it saves.
+SHARD_MIN_FILES = 40
+
+
+class BanditStep:
+    """bandit with the project's ``.bandit`` / ``[tool.bandit]``, only on files that changed.
+
+    Issues at or above ``options.severity`` (low|medium|high, default medium) are errors,
+    lower ones warnings. ``module`` and ``distribution`` exist so that a test can point the
+    step at a module that is not installed.
+    """
+
+    id = STEP_ID
+
+    def __init__(self, module: str = "bandit", distribution: str = "bandit") -> None:
+        self.module = module
+        self.distribution = distribution
+
+    def cache_key(self, context: StepContext) -> str | None:
+        version = tool_version(self.distribution)
+        return step_cache_key(context, self.id, version, BANDIT_CONFIGS, extra=(self.module,))
+
+    def run(self, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        hashes = file_hashes(context)
+        cache = PerFileCache.for_tool(
+            context, self.id, tool_version(self.distribution), BANDIT_CONFIGS
+        )
+        results, misses = cache.split(hashes)
+        shards = split_shards(misses, context.jobs)
+        try:
+            threshold = severity_threshold(context)
+            if misses:
+                fresh = self._check_all(context, shards)
+                cache.store(hashes, fresh)
+                results.update(fresh)
+        except ToolFailure as exc:
+            return error_outcome(self.id, str(exc), started)
+        findings = [
+            _finding(path, record, threshold)
+            for path, records in results.items()
+            for record in records
+        ]
+        stats = {"files": len(hashes), "files_run": len(misses), "shards": len(shards)}
+        return finished_outcome(self.id, findings, started, stats)
+
+    def _check_all(
+        self, context: StepContext, shards: list[list[str]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        fresh: dict[str, list[dict[str, Any]]] = {}
+        if len(shards) == 1:
+            fresh.update(self._check(context, shards[0]))
+            return fresh
+        # Threads only wait on the bandit processes; the work happens in the children.
+        with ThreadPoolExecutor(max_workers=len(shards)) as pool:
+            for part in pool.map(lambda shard: self._check(context, shard), shards):
+                fresh.update(part)
+        return fresh
+
+    def _check(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
+        tool = context.config.tool(self.id)
+        args = ["-f", "json", "-q", *_config_args(context), *tool.args, "-r", "--", *paths]
+        run = run_checked(
+            self.module,
+            args,
+            cwd=context.root,
+            timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
+            ok_codes=(0, 1),
+        )
+        data = _load_report(run.stdout or run.stderr)
+        fresh: dict[str, list[Any]] = {path: [] for path in paths}
+        for issue in data.get("results") or ():
+            path = relative_path(context.root, str(issue.get("filename", "")))
+            fresh.setdefault(path, []).append(_issue_record(issue))
+        for error in data.get("errors") or ():
+            path = relative_path(context.root, str(error.get("filename", "")))
+            reason = str(error.get("reason") or "bandit could not check this file")
+            fresh.setdefault(path, []).append({"kind": "error", "message": reason})
+        return fresh
+
+
+def split_shards(paths: list[str], jobs: int) -> list[list[str]]:
+    """Paths in up to ``jobs`` balanced shards of at least ``SHARD_MIN_FILES`` files."""
+    count = max(1, min(jobs, len(paths) // SHARD_MIN_FILES))
+    return [paths[i::count] for i in range(count)]
+
+
+def severity_threshold(context: StepContext) -> int:
+    value = context.config.tool(STEP_ID).options.get("severity", "medium")
+    rank = SEVERITY_RANK.get(str(value).lower()) if isinstance(value, str) else None
+    if rank is None or rank == 0:
+        raise ToolFailure(f"bandit options.severity must be low, medium or high, not {value!r}")
+    return rank
+
+
+def _config_args(context: StepContext) -> list[str]:
+    """Point bandit at the project's configuration, which it does not find by itself."""
+    args: list[str] = []
+    try:
+        pyproject = tomllib.loads((context.root / "pyproject.toml").read_text("utf-8"))
+    except (OSError, ValueError):
+        pyproject = {}
+    if "bandit" in pyproject.get("tool", {}):
+        args += ["-c", "pyproject.toml"]
+    if (context.root / ".bandit").is_file():
+        args += ["--ini", ".bandit"]
+    return args
+
+
+def _load_report(text: str) -> dict[str, Any]:
+    # Some plugins log a line before the report: read from the first brace.
+    start = text.find("{")
+    try:
+        data = json.loads(text[start:]) if start >= 0 else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ToolFailure(f"bandit printed no JSON: {first_line(text)}")
+    return data
+
+
+def _issue_record(issue: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "issue",
+        "test_id": str(issue.get("test_id") or "unknown"),
+        "test_name": str(issue.get("test_name") or ""),
+        "severity": str(issue.get("issue_severity") or "undefined").lower(),
+        "confidence": str(issue.get("issue_confidence") or "undefined").lower(),
+        "line": int(issue.get("line_number") or 0),
+        "column": int(issue.get("col_offset") or 0) + 1,
+        "message": str(issue.get("issue_text") or ""),
+        "more_info": str(issue.get("more_info") or ""),
+    }
+
+
+def _finding(path: str, record: dict[str, Any], threshold: int) -> Finding:
+    if record.get("kind") == "error":
+        return Finding(
+            step=STEP_ID,
+            rule="bandit/parse-error",
+            severity=Severity.WARNING,
+            path=path,
+            line=0,
+            column=0,
+            message=str(record["message"]),
+        )
+    severity = record["severity"]
+    level = Severity.ERROR if SEVERITY_RANK.get(severity, 0) >= threshold else Severity.WARNING
+    return Finding(
+        step=STEP_ID,
+        rule=f"bandit/{record['test_id']}",
+        severity=level,
+        path=path,
+        line=record["line"],
+        column=record["column"],
+        message=f"{record['message']} ({severity} severity, {record['confidence']} confidence)",
+        hint=record["more_info"],
+        extra={"test_name": record["test_name"], "bandit_severity": severity},
+    )
