@@ -1,0 +1,289 @@
+"""Discovery: layouts, module names, skipped and excluded folders, and configured names."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from archverify.core.config import Config
+from archverify.core.project import SourceFile
+from archverify.orchestrator.config_loader import ConfigError, load_config
+from archverify.orchestrator.discovery import (
+    Discovery,
+    discover,
+    missing_references,
+    resolve_config_with_discovery,
+)
+from archverify.orchestrator.path_globs import PathGlobs
+
+
+def _files(root: Path, *paths: str) -> None:
+    for relative in paths:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("", encoding="utf-8")
+
+
+def _run(root: Path, toml: str = "") -> Discovery:
+    if toml:
+        (root / "archverify.toml").write_text(toml, encoding="utf-8")
+    return discover(root, load_config(root))
+
+
+def _paths(found: Discovery) -> list[str]:
+    return [source.path for source in found.files]
+
+
+def test_src_layout_is_detected_and_modules_are_named(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        "src/app/__init__.py",
+        "src/app/core/__init__.py",
+        "src/app/core/x.py",
+        "src/app/cli.py",
+        "tests/test_app.py",
+    )
+    found = _run(tmp_path)
+    assert found.source_roots == ("src",)
+    assert found.packages == ("app",)
+    assert found.files == (
+        SourceFile("src/app/__init__.py", "app", True, "src"),
+        SourceFile("src/app/cli.py", "app.cli", False, "src"),
+        SourceFile("src/app/core/__init__.py", "app.core", True, "src"),
+        SourceFile("src/app/core/x.py", "app.core.x", False, "src"),
+    )
+    assert found.problems == ()
+
+
+def test_flat_layout_finds_every_top_level_package(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        "beta/__init__.py",
+        "alpha/__init__.py",
+        "alpha/m.py",
+        "scripts/run.py",  # no __init__.py: not a package
+        "setup.py",
+        "src/readme.txt",  # a src folder without packages keeps the flat layout
+    )
+    found = _run(tmp_path)
+    assert found.source_roots == (".",)
+    assert found.packages == ("alpha", "beta")
+    assert _paths(found) == ["alpha/__init__.py", "alpha/m.py", "beta/__init__.py"]
+    assert found.files[1] == SourceFile("alpha/m.py", "alpha.m", False, ".")
+
+
+def test_configured_source_roots_and_packages(tmp_path: Path) -> None:
+    _files(tmp_path, "lib/one/__init__.py", "lib/two/__init__.py", "lib/two/t.py")
+    found = _run(tmp_path, 'source_roots = ["lib"]\npackages = ["two"]\n')
+    assert found.source_roots == ("lib",)
+    assert found.packages == ("two",)
+    assert _paths(found) == ["lib/two/__init__.py", "lib/two/t.py"]
+
+
+def test_namespace_package(tmp_path: Path) -> None:
+    _files(tmp_path, "src/ns/part/__init__.py", "src/ns/part/m.py", "src/ns/loose.py")
+    found = _run(tmp_path, 'packages = ["ns"]\n')
+    assert found.source_roots == ("src",)  # detected through the configured name
+    assert [(s.module, s.is_package) for s in found.files] == [
+        ("ns.loose", False),
+        ("ns.part", True),
+        ("ns.part.m", False),
+    ]
+
+
+def test_namespace_package_is_not_found_automatically(tmp_path: Path) -> None:
+    _files(tmp_path, "ns/m.py")
+    found = _run(tmp_path)
+    assert found.packages == () and found.files == ()
+    assert any("no Python packages" in problem for problem in found.problems)
+
+
+def test_dotted_subpackage_walks_only_its_subtree(tmp_path: Path) -> None:
+    _files(tmp_path, "app/__init__.py", "app/cli.py", "app/core/__init__.py", "app/core/x.py")
+    found = _run(tmp_path, 'packages = ["app.core"]\n')
+    assert found.packages == ("app.core",)
+    assert [s.module for s in found.files] == ["app.core", "app.core.x"]
+
+
+def test_single_module_when_named(tmp_path: Path) -> None:
+    _files(tmp_path, "tool.py", "other.py")
+    found = _run(tmp_path, 'packages = ["tool"]\n')
+    assert found.files == (SourceFile("tool.py", "tool", False, "."),)
+
+
+def test_missing_package_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    _files(tmp_path, "app/__init__.py")
+    with pytest.raises(ConfigError) as caught:
+        _run(tmp_path, 'steps = ["compile"]\npackages = [\n  "app",\n  "ghost",\n]\n')
+    error = caught.value
+    assert (error.path, error.line) == ("archverify.toml", 4)
+    assert error.message.startswith("packages: package 'ghost' not found")
+
+
+def test_missing_package_in_pyproject_names_the_dotted_key(tmp_path: Path) -> None:
+    _files(tmp_path, "src/app/__init__.py")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.archverify]\npackages = ["app.nope"]\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        discover(tmp_path, load_config(tmp_path))
+    assert caught.value.line == 2
+    assert caught.value.message.startswith("tool.archverify.packages: package 'app.nope'")
+
+
+def test_missing_source_root_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _run(tmp_path, 'source_roots = ["lib"]\n')
+    assert caught.value.line == 1
+    assert "source_roots: source root 'lib' is not a folder" in caught.value.message
+
+
+def test_exclude_globs_skip_files_and_folders(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        "app/__init__.py",
+        "app/models.py",
+        "app/migrations/__init__.py",
+        "app/migrations/0001.py",
+        "app/sub/migrations/m.py",
+        "app/gen_api.py",
+        "app/deep/gen_x.py",
+        "app/keep.py",
+    )
+    toml = 'exclude = ["**/migrations/**", "app/gen_*.py", "app/deep"]\n'
+    found = _run(tmp_path, toml)
+    assert _paths(found) == ["app/__init__.py", "app/keep.py", "app/models.py"]
+
+
+def test_exclude_can_drop_a_whole_top_level_package(tmp_path: Path) -> None:
+    _files(tmp_path, "app/__init__.py", "legacy/__init__.py")
+    found = _run(tmp_path, 'exclude = ["legacy"]\n')
+    assert found.packages == ("app",)
+
+
+def test_tool_and_environment_folders_are_skipped(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        "app/__init__.py",
+        "app/__pycache__/cached.py",
+        "app/build/b.py",
+        "app/dist/d.py",
+        "app/.venv/v.py",
+        "app/node_modules/n.py",
+        "app/demo.egg-info/e.py",
+        "app/site-packages/s.py",
+        "app/real/r.py",
+        "build/__init__.py",
+        "venv/__init__.py",
+    )
+    found = _run(tmp_path)
+    assert found.packages == ("app",)
+    assert _paths(found) == ["app/__init__.py", "app/real/r.py"]
+    assert found.problems == ()
+
+
+def test_non_identifier_folders_and_files_are_skipped_with_a_note(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        "app/__init__.py",
+        "app/my-scripts/tool.py",
+        "app/static-files/site.css",
+        "app/2fa.py",
+        "app/ok.py",
+    )
+    found = _run(tmp_path)
+    assert _paths(found) == ["app/__init__.py", "app/ok.py"]
+    assert len(found.problems) == 2
+    assert any("app/my-scripts" in p and "not a valid package name" in p for p in found.problems)
+    assert any("app/2fa.py" in p and "not a valid module name" in p for p in found.problems)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_a_symlink_loop_ends(tmp_path: Path) -> None:
+    _files(tmp_path, "app/__init__.py", "app/sub/m.py")
+    (tmp_path / "app/sub/loop").symlink_to(tmp_path / "app", target_is_directory=True)
+    found = _run(tmp_path)
+    assert _paths(found) == ["app/__init__.py", "app/sub/m.py"]
+
+
+def test_same_module_in_two_source_roots_is_kept_once(tmp_path: Path) -> None:
+    _files(tmp_path, "a/ns/m.py", "b/ns/m.py", "b/ns/n.py")
+    found = _run(tmp_path, 'source_roots = ["a", "b"]\npackages = ["ns"]\n')
+    assert _paths(found) == ["a/ns/m.py", "b/ns/n.py"]
+    assert any("b/ns/m.py" in p and "already defined" in p for p in found.problems)
+
+
+def test_resolve_config_with_discovery(tmp_path: Path) -> None:
+    _files(tmp_path, "src/app/__init__.py")
+    config = load_config(tmp_path)
+    resolved = resolve_config_with_discovery(config, discover(tmp_path, config))
+    assert (resolved.source_roots, resolved.packages) == (("src",), ("app",))
+    assert resolved.steps == config.steps
+
+
+def _config(tmp_path: Path, toml: str) -> Config:
+    (tmp_path / "archverify.toml").write_text(toml, encoding="utf-8")
+    return load_config(tmp_path)
+
+
+MODULES = frozenset({"app", "app.core", "app.core.x", "app.adapters.db"})
+
+
+def test_missing_references_accepts_modules_and_package_prefixes(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        '[purity]\npackages = ["app.core"]\n[cycles]\npackages = ["app"]\n'
+        '[snapshots]\npackages = ["app.adapters"]\n'
+        '[[boundaries]]\nname = "b"\npackages = ["app.*"]\nexcept_modules = ["app.core.x"]\n',
+    )
+    assert missing_references(config, MODULES) == []
+
+
+def test_missing_references_reports_every_key_with_its_line(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        '[purity]\npackages = ["app.cor"]\n'
+        '[cycles]\npackages = ["nope"]\n'
+        '[snapshots]\npackages = ["app.core.y"]\n'
+        '[[boundaries]]\nname = "b"\npackages = ["app.zz*"]\nexcept_modules = ["app.x"]\n',
+    )
+    errors = missing_references(config, MODULES)
+    assert [(e.line, e.message) for e in errors] == [
+        (2, "purity.packages: 'app.cor' names no discovered module or package"),
+        (9, "boundaries[0].packages: 'app.zz*' matches no module"),
+        (10, "boundaries[0].except_modules: 'app.x' names no discovered module or package"),
+        (4, "cycles.packages: 'nope' names no discovered module or package"),
+        (6, "snapshots.packages: 'app.core.y' names no discovered module or package"),
+    ]
+    assert all(e.path == "archverify.toml" for e in errors)
+
+
+def test_missing_references_extra_triples(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        '[[contracts]]\nname = "l"\ntype = "layers"\nlayers = [\n  "app.core",\n  "app.gone",\n]\n',
+    )
+    extra = [
+        ("app.core", "contracts[0] (l)", False),
+        ("app.gone", "contracts[0] (l)", False),
+        ("app.optional", "contracts[0] (l)", True),
+        ("app.**.db", "contracts[0] (l)", False),
+    ]
+    errors = missing_references(config, MODULES, extra)
+    assert [(e.line, e.message) for e in errors] == [
+        (6, "contracts[0] (l): 'app.gone' names no discovered module or package")
+    ]
+
+
+def test_path_globs_directory_and_name_patterns() -> None:
+    globs = PathGlobs(["**/migrations/**", "test_*.py", "src/app/[ab]*.py"])
+    assert globs.matches("src/app/migrations")
+    assert globs.matches("migrations/x.py")
+    assert globs.matches("deep/down/test_x.py")
+    assert globs.matches("src/app/alpha.py")
+    assert not globs.matches("src/app/migrations_old/x.py")
+    assert not globs.matches("src/app/cli.py")
+    assert not globs.matches("src/app/sub/alpha.py")
+    assert not PathGlobs([]).matches("anything")
