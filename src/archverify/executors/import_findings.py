@@ -1,0 +1,210 @@
+"""Turning the import server's verdicts into ``imports/*`` findings, once per root cause."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from archverify.core.findings import Finding, Severity
+
+STEP = "imports"
+RULE_ERROR = "imports/error"
+RULE_EXIT = "imports/exit"
+RULE_TIMEOUT = "imports/timeout"
+RULE_MISSING = "imports/missing-dependency"
+
+_EXIT_OUTCOMES = frozenset({"exit", "os_exit", "signal", "died", "server"})
+_LISTED_DEPENDENTS = 5
+
+
+@dataclass(frozen=True)
+class ProjectIndex:
+    """Which file is which module, to map traceback frames back to the project."""
+
+    modules: Mapping[str, str]  # module -> relative posix path
+    by_file: Mapping[str, str]  # absolute normalised path -> module
+    broken: frozenset[str]  # modules with a compile error (never imported)
+    tops: frozenset[str]  # top-level names that belong to the project
+
+    def module_of(self, filename: str) -> str | None:
+        found = self.by_file.get(os.path.normpath(filename))
+        if found is None:
+            found = self.by_file.get(os.path.realpath(filename))
+        return found
+
+
+@dataclass
+class Verdicts:
+    """The findings and the counts that go into the step's stats."""
+
+    findings: list[Finding] = field(default_factory=list)
+    failed: int = 0
+    blocked: int = 0  # failures whose cause is a file that does not compile
+
+
+def build_findings(results: Mapping[str, Mapping[str, Any]], index: ProjectIndex) -> Verdicts:
+    """One finding per root cause; modules failing because of another are its dependents.
+
+    ``results`` maps every imported (or skipped) module to the server's record; a skipped
+    module's record is ``{"outcome": "skipped", "cause": module}``.
+    """
+    failed = {m for m, r in results.items() if r.get("outcome") != "ok"}
+    causes = {m: _cause(m, results[m], index, failed) for m in sorted(failed)}
+    dependents: dict[str, list[str]] = {}
+    verdicts = Verdicts(failed=len(failed))
+    for module in sorted(failed):
+        root = _root(module, causes)
+        if root != module:
+            dependents.setdefault(root, []).append(module)
+    for module in sorted(failed):
+        if module in index.broken:
+            continue
+        root = _root(module, causes)
+        if root in index.broken:
+            verdicts.blocked += 1
+        elif root == module:
+            verdicts.findings.append(
+                _finding(module, results[module], index, dependents.get(module, []))
+            )
+    return verdicts
+
+
+def _cause(
+    module: str, result: Mapping[str, Any], index: ProjectIndex, failed: set[str]
+) -> str | None:
+    """The other failing project module that made ``module`` fail, when there is one."""
+    if result.get("outcome") == "skipped":
+        cause = str(result.get("cause", ""))
+        return cause or None
+    candidate: str | None = None
+    for frame in reversed(_frames(result)):
+        found = index.module_of(str(frame[0]))
+        if found is not None:
+            candidate = found
+            break
+    if candidate in (None, module):
+        name = result.get("name")
+        candidate = name if isinstance(name, str) and name in index.modules else None
+    if candidate is None or candidate == module:
+        return None
+    if candidate in failed or candidate in index.broken:
+        return candidate
+    return None
+
+
+def _root(module: str, causes: Mapping[str, str | None]) -> str:
+    seen = {module}
+    current = module
+    while True:
+        cause = causes.get(current)
+        if cause is None or cause in seen:
+            return current
+        seen.add(cause)
+        current = cause
+
+
+def _frames(result: Mapping[str, Any]) -> list[list[Any]]:
+    frames = result.get("frames")
+    if not isinstance(frames, list):
+        return []
+    return [f for f in frames if isinstance(f, list) and len(f) == 3]
+
+
+def _finding(
+    module: str, result: Mapping[str, Any], index: ProjectIndex, dependents: list[str]
+) -> Finding:
+    path = index.modules[module]
+    project_frames = []
+    line = 0
+    for filename, frame_line, function in _frames(result):
+        owner = index.module_of(str(filename))
+        if owner is None:
+            continue
+        project_frames.append(
+            {"path": index.modules[owner], "line": int(frame_line), "function": str(function)}
+        )
+        if owner == module:
+            line = int(frame_line)
+    rule, severity, message, hint = _describe(module, result, index)
+    if dependents:
+        names = ", ".join(dependents[:_LISTED_DEPENDENTS])
+        more = "" if len(dependents) <= _LISTED_DEPENDENTS else ", ..."
+        count = len(dependents)
+        plural = "module fails" if count == 1 else "modules fail"
+        message += f" ({count} dependent {plural} because of it: {names}{more})"
+    extra: dict[str, Any] = {
+        "module": module,
+        "traceback": project_frames,
+        "output": str(result.get("output", "")),
+        "dependents": list(dependents),
+    }
+    if "exception" in result:
+        extra["exception"] = result["exception"]
+    if int(result.get("output_bytes", 0) or 0) > len(extra["output"].encode()):
+        extra["output_truncated"] = True
+    return Finding(
+        step=STEP,
+        rule=rule,
+        severity=severity,
+        path=path,
+        line=line or 1,
+        column=0,
+        message=message,
+        hint=hint,
+        extra=extra,
+    )
+
+
+def _describe(
+    module: str, result: Mapping[str, Any], index: ProjectIndex
+) -> tuple[str, Severity, str, str]:
+    outcome = result.get("outcome")
+    reproduce = f'reproduce with `python -c "import {module}"` from the source root'
+    if outcome == "timeout":
+        return (
+            RULE_TIMEOUT,
+            Severity.ERROR,
+            f"importing {module} did not finish within {result.get('timeout_s', '?')} s",
+            "move long-running work out of import time (into a function or a main block), "
+            "or raise [tool.archverify.imports] timeout_s",
+        )
+    if outcome in _EXIT_OUTCOMES:
+        return (
+            RULE_EXIT,
+            Severity.ERROR,
+            _exit_message(module, result),
+            (
+                "importing a module must not end the process: move this into a function or a "
+                "main block"
+            ),
+        )
+    exception = str(result.get("exception", "Exception"))
+    missing = result.get("name")
+    if exception == "ModuleNotFoundError" and isinstance(missing, str) and missing:
+        top = missing.split(".")[0]
+        if top not in index.tops:
+            return (
+                RULE_MISSING,
+                Severity.WARNING,
+                f"importing {module} needs {top!r}, which is not installed",
+                f"pip install {top} (the distribution's name may differ from the import name)",
+            )
+    text = str(result.get("text", ""))
+    message = f"importing {module} raised {exception}" + (f": {text}" if text else "")
+    return RULE_ERROR, Severity.ERROR, message, reproduce
+
+
+def _exit_message(module: str, result: Mapping[str, Any]) -> str:
+    outcome = result.get("outcome")
+    code = result.get("code")
+    if outcome == "exit":
+        return f"importing {module} called sys.exit({'' if code is None else repr(code)})"
+    if outcome == "os_exit":
+        return f"importing {module} called os._exit({code})"
+    if outcome == "signal":
+        return f"importing {module} was killed by {result.get('signal', 'a signal')}"
+    if outcome == "server":
+        return f"importing {module} killed the import server"
+    return f"importing {module} ended the process with status {code} before reporting"

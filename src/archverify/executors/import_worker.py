@@ -1,0 +1,426 @@
+"""The import server: runs in a fresh interpreter and forks one child per module to import it.
+
+Started by ``executors/imports.py`` as ``python -I import_worker.py CONFIG_JSON``. It reads
+``{"id": N, "module": "pkg.mod"}`` lines on stdin and answers one JSON line per module on
+stdout. It uses the standard library only and never imports archverify: it runs by path.
+"""
+
+import sys
+
+# Captured before this script imports anything: what a fresh ``python -I`` already holds.
+# Everything the server loads later is dropped from each child's ``sys.modules`` so that a
+# project module named like a stdlib module the server uses is imported as it would be fresh.
+_PRISTINE = frozenset(sys.modules)
+
+import faulthandler  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import select  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
+
+_REAL_EXIT = os._exit
+_FAULT_LINE = re.compile(r'^\s*File "(.*)", line (\d+) in (.*)$')
+_MAX_FRAMES = 60
+_TEXT_LIMIT = 2000
+Frame = list[Any]  # [filename, line, function]
+
+
+def _under(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path.startswith(root) for root in roots)
+
+
+def _keep_frames(frames: list[Frame], roots: tuple[str, ...]) -> list[Frame]:
+    """Frames inside the source roots (the project's), capped; outermost first."""
+    kept = [f for f in frames if _under(str(f[0]), roots)]
+    return kept[-_MAX_FRAMES:]
+
+
+def _stack(frame: Any) -> list[Frame]:
+    frames: list[Frame] = []
+    while frame is not None:
+        frames.append([frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name])
+        frame = frame.f_back
+    frames.reverse()
+    return frames
+
+
+def _exception_frames(exc: BaseException) -> list[Frame]:
+    frames: list[Frame] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        frames.append([code.co_filename, tb.tb_lineno, code.co_name])
+        tb = tb.tb_next
+    # A file that does not compile shows up only in the error, not as a frame.
+    if isinstance(exc, SyntaxError) and exc.filename:
+        frames.append([exc.filename, exc.lineno or 1, "<compile>"])
+    return frames
+
+
+def _safe_text(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:  # a broken __str__ must not hide the failure itself
+        text = f"<unprintable {type(exc).__name__}>"
+    return text[:_TEXT_LIMIT]
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    # os.open, not open(): the module may have replaced builtins or closed every descriptor.
+    payload = json.dumps(data, default=str).encode("utf-8", "replace")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        while payload:
+            payload = payload[os.write(fd, payload) :]
+    finally:
+        os.close(fd)
+
+
+def _forget_server_modules() -> None:
+    for name in [n for n in sys.modules if n not in _PRISTINE]:
+        del sys.modules[name]
+
+
+def import_one(module: str, result_path: str, fault_path: str, job: dict[str, Any]) -> NoReturn:
+    """Import ``module`` in this (fresh) process, write the verdict to ``result_path``, exit."""
+    roots = tuple(job["roots"])
+    pid = os.getpid()
+    fault_fd = os.open(fault_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    faulthandler.enable(file=fault_fd, all_threads=False)
+    timeout = float(job["timeout"])
+    # Dump the stack shortly before the server kills us: it tells where the import hung.
+    faulthandler.dump_traceback_later(max(timeout * 0.85, timeout - 0.5), file=fault_fd)
+
+    def recording_exit(code: int) -> NoReturn:
+        if os.getpid() == pid:  # a process the module forked may _exit as it likes
+            frames = _keep_frames(_stack(sys._getframe(1)), roots)
+            _write_json(result_path, {"outcome": "os_exit", "code": code, "frames": frames})
+        _REAL_EXIT(code)
+
+    setattr(os, "_exit", recording_exit)  # noqa: B010 - mypy forbids assigning a module function
+    sys.argv = ["-c"]
+    try:
+        # Line buffering keeps what was printed before a crash or a hang.
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    except BaseException:  # stdout may be replaced or closed: capture is best effort
+        pass
+    _forget_server_modules()
+    result: dict[str, Any]
+    try:
+        __import__(module)
+        result = {"outcome": "ok"}
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) or exc.code is None else str(exc.code)
+        result = {"outcome": "exit", "code": code, "frames": _exception_frames(exc)}
+    except BaseException as exc:
+        result = {
+            "outcome": "raised",
+            "exception": type(exc).__name__,
+            "text": _safe_text(exc),
+            "name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
+            "frames": _exception_frames(exc),
+        }
+    if os.getpid() != pid:
+        _REAL_EXIT(0)  # the module forked and this copy returned from the import: stay quiet
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # closed descriptors or replaced streams: output is best effort
+            pass
+    faulthandler.cancel_dump_traceback_later()
+    if "frames" in result:
+        result["frames"] = _keep_frames(result["frames"], roots)
+    try:
+        _write_json(result_path, result)
+    finally:
+        _REAL_EXIT(0)
+
+
+class _Job:
+    """One module being imported by one child process."""
+
+    def __init__(self, job_id: int, module: str, scratch: str, timeout: float) -> None:
+        self.id = job_id
+        self.module = module
+        self.result_path = os.path.join(scratch, f"{job_id}.json")
+        self.fault_path = os.path.join(scratch, f"{job_id}.fault")
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self.pid = 0
+        self.pidfd: int | None = None
+        self.out_fd: int | None = None
+        self.output = bytearray()
+        self.output_total = 0
+        self.timed_out = False
+        self.proc: Any = None  # subprocess.Popen in spawn mode
+        self.status: int | None = None  # exit code, or minus the signal number
+
+
+class Server:
+    """Forks (or spawns) one child per requested module and reports each verdict."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.roots = tuple(config["roots"])
+        self.scratch = str(config["scratch"])
+        self.timeout = float(config["timeout"])
+        self.output_limit = int(config["output_limit"])
+        self.fork = bool(config["fork"]) and hasattr(os, "fork")
+        self.jobs: dict[int, _Job] = {}
+        self.pending = b""
+
+    def start(self, job_id: int, module: str) -> None:
+        job = _Job(job_id, module, self.scratch, self.timeout)
+        read_end, write_end = os.pipe()
+        if self.fork:
+            pid = os.fork()
+            if pid == 0:
+                self._become_child(job, read_end, write_end)
+            try:
+                os.setpgid(pid, pid)  # also done by the child: whichever runs first wins
+            except OSError:
+                pass
+        else:
+            import subprocess  # nosec B404 - the fallback where fork is missing
+
+            spec = json.dumps([module, job.result_path, job.fault_path, self.config])
+            job.proc = subprocess.Popen(  # nosec B603 - our own interpreter and script
+                [sys.executable, "-I", os.path.abspath(__file__), "--child", spec],
+                stdin=subprocess.DEVNULL,
+                stdout=write_end,
+                stderr=write_end,
+                start_new_session=True,
+            )
+            pid = job.proc.pid
+        os.close(write_end)
+        os.set_blocking(read_end, False)
+        job.pid, job.out_fd = pid, read_end
+        if hasattr(os, "pidfd_open"):
+            try:
+                job.pidfd = os.pidfd_open(pid)
+            except OSError:
+                job.pidfd = None
+        self.jobs[job_id] = job
+
+    def _become_child(self, job: _Job, read_end: int, write_end: int) -> NoReturn:
+        try:
+            os.setpgid(0, 0)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(write_end, 1)
+            os.dup2(write_end, 2)
+            # Drop the server's pipes and the other children's descriptors.
+            os.closerange(3, 1 << 16)
+            import_one(job.module, job.result_path, job.fault_path, self.config)
+        finally:
+            _REAL_EXIT(70)
+
+    def serve(self) -> None:
+        try:
+            self._loop()
+        finally:
+            for job in self.jobs.values():
+                _kill_group(job.pid)
+
+    def _loop(self) -> None:
+        stdin_open = True
+        while stdin_open or self.jobs:
+            watch = [0] if stdin_open else []
+            for job in self.jobs.values():
+                watch += [fd for fd in (job.out_fd, job.pidfd) if fd is not None]
+            ready = set(select.select(watch, [], [], self._wait_time())[0])
+            if 0 in ready:
+                stdin_open = self._read_commands()
+            for job in list(self.jobs.values()):
+                if job.out_fd is not None and job.out_fd in ready:
+                    self._drain(job)
+                if self._finished(job, job.pidfd is not None and job.pidfd in ready):
+                    self._report(job)
+            now = time.monotonic()
+            for job in self.jobs.values():
+                if not job.timed_out and now >= job.deadline:
+                    job.timed_out = True
+                    _kill_group(job.pid)
+        self._write({"bye": True})
+
+    def _wait_time(self) -> float | None:
+        if not self.jobs:
+            return None
+        wait = min(job.deadline for job in self.jobs.values()) - time.monotonic()
+        if any(job.pidfd is None for job in self.jobs.values()):
+            wait = min(wait, 0.01)  # no pidfd: poll for the child's exit
+        return max(wait, 0.0)
+
+    def _read_commands(self) -> bool:
+        data = os.read(0, 65536)
+        if not data:
+            for job in self.jobs.values():
+                _kill_group(job.pid)
+            return False
+        self.pending += data
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                command = json.loads(line)
+                self.start(int(command["id"]), str(command["module"]))
+        return True
+
+    def _drain(self, job: _Job) -> None:
+        assert job.out_fd is not None
+        while True:
+            try:
+                chunk = os.read(job.out_fd, 65536)
+            except BlockingIOError:
+                return
+            if not chunk:
+                os.close(job.out_fd)
+                job.out_fd = None
+                return
+            job.output_total += len(chunk)
+            room = self.output_limit - len(job.output)
+            if room > 0:
+                job.output += chunk[:room]
+
+    def _finished(self, job: _Job, pidfd_ready: bool) -> bool:
+        if job.status is not None:
+            return True
+        if job.pidfd is not None:
+            return pidfd_ready
+        if job.proc is not None:
+            code = job.proc.poll()
+            job.status = None if code is None else int(code)
+            return code is not None
+        pid, status = os.waitpid(job.pid, os.WNOHANG)
+        if pid:
+            job.status = _decode_status(status)
+        return pid != 0
+
+    def _report(self, job: _Job) -> None:
+        # Kill what the module left running in its group before reaping the leader.
+        _kill_group(job.pid)
+        status = self._reap(job)
+        if job.out_fd is not None:
+            self._drain(job)
+            if job.out_fd is not None:
+                os.close(job.out_fd)
+        if job.pidfd is not None:
+            os.close(job.pidfd)
+        del self.jobs[job.id]
+        result = None if job.timed_out else _read_json(job.result_path)
+        fault = _read_fault(job.fault_path, self.roots)
+        for path in (job.result_path, job.fault_path):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if job.timed_out:
+            result = {"outcome": "timeout", "frames": fault}
+        elif result is None and status < 0:
+            result = {"outcome": "signal", "signal": _signal_name(-status), "frames": fault}
+        elif result is None:
+            result = {"outcome": "died", "code": status, "frames": fault}
+        self._write(
+            {
+                **result,
+                "id": job.id,
+                "module": job.module,
+                "output": job.output.decode("utf-8", "replace"),
+                "output_bytes": job.output_total,
+                "seconds": round(time.monotonic() - job.started, 4),
+            }
+        )
+
+    def _reap(self, job: _Job) -> int:
+        """The exit code, or minus the signal number."""
+        if job.status is not None:
+            return job.status
+        if job.proc is not None:
+            return int(job.proc.wait())
+        return _decode_status(os.waitpid(job.pid, 0)[1])
+
+    def _write(self, data: dict[str, Any]) -> None:
+        payload = (json.dumps(data, default=str) + "\n").encode("utf-8", "replace")
+        while payload:
+            payload = payload[os.write(1, payload) :]
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:  # already gone, or never got its own group
+        pass
+
+
+def _decode_status(status: int) -> int:
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _read_json(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_fault(path: str, roots: tuple[str, ...]) -> list[Frame]:
+    """Project frames of a faulthandler dump (most recent call first in the file)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(200_000)
+    except OSError:
+        return []
+    frames: list[Frame] = []
+    for line in text.splitlines():
+        match = _FAULT_LINE.match(line)
+        if match:
+            frames.append([match.group(1), int(match.group(2)), match.group(3).strip()])
+        elif frames and not line.strip():
+            break  # only the first (crashing) thread's stack
+    frames.reverse()
+    return _keep_frames(frames, roots)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _prepare(config: dict[str, Any]) -> None:
+    sys.dont_write_bytecode = True
+    # Inherited by anything the project spawns at import time.
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    roots = [str(r) for r in config["roots"]]
+    sys.path[:] = roots + [p for p in sys.path if p not in roots]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 3 and argv[1] == "--child":
+        module, result_path, fault_path, config = json.loads(argv[2])
+        _prepare(config)
+        import_one(module, result_path, fault_path, config)
+    config = json.loads(argv[1])
+    _prepare(config)
+    server = Server(config)
+    # SIGTERM from the parent unwinds through serve(), which kills the children it started.
+    signal.signal(signal.SIGTERM, _terminate)
+    server._write({"ready": True, "pid": os.getpid(), "fork": server.fork})
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

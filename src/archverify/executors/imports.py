@@ -1,0 +1,291 @@
+"""The imports step: import every module in a clean interpreter state (``imports/*``)."""
+
+from __future__ import annotations
+
+import heapq
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from archverify.core.facts import FileFacts
+from archverify.core.findings import StepOutcome, StepStatus, status_for
+from archverify.core.project import SourceFile
+from archverify.executors.base import StepContext
+from archverify.executors.import_findings import ProjectIndex, build_findings
+from archverify.executors.import_session import ImportServer, ServerError
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_OUTPUT_LIMIT = 2048
+_MAX_RESTARTS = 5
+# How long past the per-module timeout the server may stay silent before it counts as hung.
+_SERVER_GRACE_S = 15.0
+_STATEMENT_START = re.compile(r"(import|from)\b")
+
+
+class ImportsStep:
+    """Imports each module of the project in its own freshly forked interpreter."""
+
+    id = "imports"
+
+    def run(self, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        try:
+            options = _options(context)
+        except ValueError as exc:
+            return _error(str(exc), started)
+        scratch = Path(tempfile.mkdtemp(prefix="archverify-imports-"))
+        try:
+            return _Run(context, options, scratch).execute(started)
+        except ServerError as exc:
+            return _error(str(exc), started)
+        except Exception as exc:  # the step never raises: a bug here becomes a clear error
+            return _error(f"the imports step crashed: {type(exc).__name__}: {exc}", started)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _error(message: str, started: float) -> StepOutcome:
+    return StepOutcome(
+        step=ImportsStep.id,
+        status=StepStatus.ERROR,
+        message=message,
+        duration_s=time.monotonic() - started,
+    )
+
+
+def _options(context: StepContext) -> dict[str, Any]:
+    raw = context.config.tool(ImportsStep.id).options
+    timeout = raw.get("timeout_s", DEFAULT_TIMEOUT_S)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ValueError(
+            f"[tool.archverify.imports] timeout_s must be a positive number: {timeout!r}"
+        )
+    limit = raw.get("output_limit", DEFAULT_OUTPUT_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError(
+            f"[tool.archverify.imports] output_limit must be a whole number: {limit!r}"
+        )
+    fork = raw.get("fork", True)
+    if not isinstance(fork, bool):
+        raise ValueError(f"[tool.archverify.imports] fork must be true or false: {fork!r}")
+    return {"timeout": float(timeout), "output_limit": limit, "fork": fork}
+
+
+def certain_imports(facts: FileFacts, source_lines: list[str], modules: frozenset[str]) -> set[str]:
+    """Project modules that importing ``facts.module`` surely imports first.
+
+    Its parent packages always are. An import statement is only when it is executed at import
+    time on every path: not in a function, not under ``TYPE_CHECKING``, not guarded, and
+    written at the start of a line at the module's top level (so not under ``if``/``try``).
+    """
+    found = set(_ancestors(facts.module))
+    for fact in facts.imports:
+        if fact.in_function or fact.type_checking or fact.guarded or fact.dynamic:
+            continue
+        if fact.column > 1 or not 1 <= fact.line <= len(source_lines):
+            continue
+        if _STATEMENT_START.match(source_lines[fact.line - 1]):
+            found.add(fact.module)
+            found.update(_ancestors(fact.module))
+    found.discard(facts.module)
+    return found & modules
+
+
+def _ancestors(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+class _Run:
+    """One run of the step: schedule modules onto the server and collect their verdicts."""
+
+    def __init__(self, context: StepContext, options: dict[str, Any], scratch: Path) -> None:
+        self.context = context
+        self.options = options
+        self.root = context.root.resolve()
+        self.files = _unique_files(context.project.files)
+        facts = context.project.facts
+        self.broken = frozenset(
+            f.module for f in self.files if (x := facts.get(f.module)) and x.compile_error
+        )
+        self.order = [f.module for f in self.files if f.module not in self.broken]
+        self.rank = {module: i for i, module in enumerate(self.order)}
+        self.results: dict[str, dict[str, Any]] = {}
+        self.skipped = 0
+        # Scheduling state: see _schedule.
+        self.waiting: dict[str, int] = {}
+        self.users: dict[str, list[str]] = {}
+        self.ready: list[int] = []
+        self.pending: set[str] = set()
+        self.inflight: dict[int, str] = {}
+        self.solo: set[str] = set()  # in flight when the server died: retried alone
+        self.next_id = 0
+        roots = [self.root / r for r in context.config.source_roots]
+        roots += [self.root / f.source_root for f in self.files]
+        config = {
+            "roots": list(dict.fromkeys(os.path.normpath(r) for r in roots)),
+            "scratch": str(scratch),
+            **options,
+        }
+        self.server = ImportServer(self.root, config, scratch / "server.stderr")
+
+    def execute(self, started: float) -> StepOutcome:
+        deps = self._dependencies()
+        self.server.start()
+        try:
+            self._schedule(deps)
+        finally:
+            self.server.stop()
+        verdicts = build_findings(self.results, self._index())
+        ok = sum(1 for r in self.results.values() if r.get("outcome") == "ok")
+        findings = sorted(verdicts.findings, key=lambda f: f.sort_key())
+        return StepOutcome(
+            step=ImportsStep.id,
+            status=status_for(findings),
+            findings=findings,
+            duration_s=time.monotonic() - started,
+            stats={
+                "modules": len(self.order),
+                "imported": ok,
+                "failed": verdicts.failed,
+                "skipped_dependents": self.skipped,
+                "not_compiled": len(self.broken),
+                "blocked_by_compile_errors": verdicts.blocked,
+                "seconds": round(time.monotonic() - started, 3),
+                "fork": self.server.fork,
+            },
+        )
+
+    def _index(self) -> ProjectIndex:
+        by_file = {}
+        for f in self.files:
+            absolute = os.path.normpath(self.root / f.path)
+            by_file[absolute] = f.module
+            by_file[os.path.realpath(absolute)] = f.module
+        tops = {m.split(".")[0] for m in self.rank} | {m.split(".")[0] for m in self.broken}
+        tops |= {p.split(".")[0] for p in self.context.project.packages}
+        return ProjectIndex(
+            modules={f.module: f.path for f in self.files},
+            by_file=by_file,
+            broken=self.broken,
+            tops=frozenset(tops),
+        )
+
+    def _dependencies(self) -> dict[str, set[str]]:
+        known = frozenset(self.rank) | self.broken
+        deps: dict[str, set[str]] = {}
+        for f in self.files:
+            if f.module in self.broken:
+                continue
+            facts = self.context.project.facts.get(f.module)
+            if facts is None:
+                deps[f.module] = set(_ancestors(f.module)) & known
+                continue
+            lines = _read_lines(self.root / f.path, facts) if facts.imports else []
+            deps[f.module] = certain_imports(facts, lines, known)
+        return deps
+
+    def _schedule(self, deps: Mapping[str, set[str]]) -> None:
+        self.waiting = {m: len(d) for m, d in deps.items()}
+        for module, needed in deps.items():
+            for dep in needed:
+                self.users.setdefault(dep, []).append(module)
+        self.ready = [self.rank[m] for m, n in self.waiting.items() if n == 0]
+        heapq.heapify(self.ready)
+        self.pending = set(self.order)
+        for broken in sorted(self.broken):
+            self._resolve(broken, {"outcome": "not-compiled"})
+        restarts = 0
+        while self.pending or self.inflight:
+            try:
+                self._dispatch()
+                message = self.server.receive(self.options["timeout"] + _SERVER_GRACE_S)
+            except ServerError:
+                message = None
+            if message is None:
+                restarts += 1
+                if restarts > _MAX_RESTARTS:
+                    raise ServerError(
+                        f"the import server died {restarts} times; last: "
+                        f"{self.server.stderr_tail()}"
+                    )
+                self._restart()
+                continue
+            module = self.inflight.pop(int(message.get("id", 0)), "")
+            if module:
+                message["timeout_s"] = self.options["timeout"]
+                self._resolve(module, message)
+
+    def _dispatch(self) -> None:
+        jobs = max(1, self.context.jobs)
+        while len(self.inflight) < jobs and not set(self.inflight.values()) & self.solo:
+            module = self._pick()
+            if module is None:
+                return
+            self.pending.discard(module)
+            self.next_id += 1
+            self.inflight[self.next_id] = module
+            self.server.send(self.next_id, module)
+
+    def _pick(self) -> str | None:
+        while self.ready:
+            module = self.order[heapq.heappop(self.ready)]
+            if module in self.pending and module not in self.solo:
+                return module
+        if self.inflight:
+            return None
+        # Nothing is ready and nothing runs: a retry after a server death, or a cycle to break.
+        return next((m for m in self.order if m in self.pending), None)
+
+    def _restart(self) -> None:
+        """A dead or hung server: retry what it was importing, each module alone."""
+        self.server.kill()
+        for module in self.inflight.values():
+            if module in self.solo:
+                self._resolve(module, {"outcome": "server", "code": None})
+            else:
+                self.solo.add(module)
+                self.pending.add(module)
+        self.inflight.clear()
+        self.server.start()
+
+    def _resolve(self, module: str, result: dict[str, Any]) -> None:
+        """Record a verdict; a failure makes every certain importer a skipped dependent."""
+        stack = [(module, result)]
+        while stack:
+            name, record = stack.pop()
+            if name in self.results:
+                continue
+            self.results[name] = record
+            self.pending.discard(name)
+            failed = record.get("outcome") != "ok"
+            for user in self.users.get(name, ()):
+                if user not in self.pending:
+                    continue
+                if failed:
+                    self.skipped += 1
+                    stack.append((user, {"outcome": "skipped", "cause": name}))
+                else:
+                    self.waiting[user] -= 1
+                    if self.waiting[user] == 0:
+                        heapq.heappush(self.ready, self.rank[user])
+
+
+def _unique_files(files: tuple[SourceFile, ...]) -> list[SourceFile]:
+    seen: dict[str, SourceFile] = {}
+    for f in files:
+        seen.setdefault(f.module, f)
+    return list(seen.values())
+
+
+def _read_lines(path: Path, facts: FileFacts) -> list[str]:
+    try:
+        with open(path, encoding=facts.encoding, errors="replace") as handle:
+            return handle.read().split("\n")
+    except (OSError, LookupError):
+        return []
