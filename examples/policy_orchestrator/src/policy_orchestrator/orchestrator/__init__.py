@@ -1,0 +1,1 @@
+"""Orchestrator: the CLI, the questionnaire provider, reading plans and writing reports."""

@@ -1,0 +1,1 @@
+"""Processors: aggregate answers into scores and render reports (as text, no file I/O)."""
