@@ -13,8 +13,10 @@ def ff(module: str, *imports: ImportFact, package: bool = False) -> FileFacts:
     )
 
 
-def imp(module: str, line: int = 1, *names: str, **flags: bool) -> ImportFact:
-    return ImportFact(module=module, line=line, column=1, names=names, **flags)
+def imp(
+    module: str, line: int = 1, *names: str, in_function: bool = False, type_checking: bool = False
+) -> ImportFact:
+    return ImportFact(module, line, 1, names, in_function=in_function, type_checking=type_checking)
 
 
 BASE = [ff("pkg", package=True), ff("pkg.a", package=True), ff("pkg.a.b"), ff("pkg.c")]

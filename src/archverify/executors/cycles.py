@@ -1,0 +1,52 @@
+"""The ``cycles`` step: import cycles among the verified packages."""
+
+from __future__ import annotations
+
+from archverify.core.cycles import Cycle, find_cycles
+from archverify.core.findings import Finding, Severity, StepOutcome, status_for
+from archverify.core.graph import ImportGraph, edge_records, graph_stats
+from archverify.executors.base import StepContext
+
+STEP = "cycles"
+
+
+class CyclesStep:
+    """One finding per cycle: an error when it runs at import time, a warning when lazy."""
+
+    id = STEP
+
+    def run(self, context: StepContext) -> StepOutcome:
+        packages = context.config.cycles.packages or context.project.packages
+        facts = list(context.project.iter_facts())
+        findings = sorted((_finding(c) for c in find_cycles(facts, packages)), key=Finding.sort_key)
+        stats = dict(graph_stats(ImportGraph.build(facts)))
+        return StepOutcome(STEP, status_for(findings), findings=findings, stats=stats)
+
+
+def _finding(cycle: Cycle) -> Finding:
+    first = cycle.path[0]
+    hops = " -> ".join(cycle.chain)
+    where = ", ".join(f"{e.path}:{e.line}" for e in cycle.path)
+    if cycle.lazy:
+        rule, severity = "cycles/lazy-cycle", Severity.WARNING
+        message = f"import cycle through a function-level import: {hops} ({where})"
+        hint = "Lazy imports hide the cycle at import time; move the shared code to a lower module."
+    else:
+        rule, severity = "cycles/import-cycle", Severity.ERROR
+        message = f"import cycle: {hops} ({where})"
+        hint = "Break the cycle: move the shared code to a module both may import."
+    return Finding(
+        step=STEP,
+        rule=rule,
+        severity=severity,
+        path=first.path,
+        line=first.line,
+        column=first.column,
+        message=message,
+        hint=hint,
+        extra={
+            "modules": list(cycle.modules),
+            "chain": edge_records(cycle.path),
+            "edges": edge_records(cycle.edges),
+        },
+    )

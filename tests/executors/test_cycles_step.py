@@ -1,0 +1,67 @@
+"""The cycles step: errors for import-time cycles, warnings for lazy ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from archverify.core.config import Config, CyclesConfig
+from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.findings import Severity, StepOutcome, StepStatus
+from archverify.core.project import Project, SourceFile
+from archverify.executors.base import StepContext
+from archverify.executors.cycles import CyclesStep
+
+
+def run(
+    modules: Mapping[str, tuple[ImportFact, ...]], packages: tuple[str, ...] = ()
+) -> StepOutcome:
+    facts = {
+        m: FileFacts(
+            path=m.replace(".", "/") + ".py",
+            module=m,
+            is_package=False,
+            content_hash="x",
+            imports=imports,
+        )
+        for m, imports in modules.items()
+    }
+    files = tuple(SourceFile(f.path, m, False, ".") for m, f in sorted(facts.items()))
+    config = Config(root="/r", cycles=CyclesConfig(packages=packages))
+    context = StepContext(
+        root=Path("/r"), config=config, project=Project("/r", ("p", "q"), files, facts)
+    )
+    return CyclesStep().run(context)
+
+
+def test_import_cycle_is_an_error_with_chain() -> None:
+    outcome = run({"p.a": (ImportFact("p.b", 2, 0),), "p.b": (ImportFact("p.a", 5, 4),)})
+    assert outcome.status is StepStatus.FAILED
+    (finding,) = outcome.findings
+    assert (finding.rule, finding.severity, finding.path, finding.line, finding.column) == (
+        "cycles/import-cycle",
+        Severity.ERROR,
+        "p/a.py",
+        2,
+        0,
+    )
+    assert "p.a -> p.b -> p.a" in finding.message
+    assert finding.extra["modules"] == ["p.a", "p.b"]
+    assert len(finding.extra["edges"]) == 2
+    assert outcome.stats == {"modules": 2, "imports": 2}
+
+
+def test_lazy_cycle_is_a_warning_and_packages_restrict() -> None:
+    modules = {
+        "p.a": (ImportFact("q.b", 2, 0),),
+        "q.b": (ImportFact("p.a", 5, 4, in_function=True),),
+    }
+    outcome = run(modules)
+    assert outcome.status is StepStatus.PASSED
+    assert [f.rule for f in outcome.findings] == ["cycles/lazy-cycle"]
+    assert run(modules, packages=("p",)).findings == []
+
+
+def test_no_cycle_passes() -> None:
+    outcome = run({"p.a": (ImportFact("p.b", 2, 0),), "p.b": ()})
+    assert outcome.status is StepStatus.PASSED and outcome.findings == []
