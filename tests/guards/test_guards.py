@@ -78,6 +78,9 @@ MODULES: dict[str, str] = {
         def run_via_provider_module() -> int:
             return internal_call()
 
+        def call_for(callback):
+            return callback()
+
         def run_in_thread(errors: list) -> None:
             import threading
 
@@ -192,6 +195,14 @@ def test_only_the_immediate_caller_is_checked(app: Callable[[str], Any]) -> None
     cli = app("orchestrator.cli")
     get_provider = app("orchestrator.provider").get_provider
     assert cli.call_for(get_provider) == 1
+
+
+def test_callback_handed_to_core_is_judged_by_who_calls_it(app: Callable[[str], Any]) -> None:
+    # The orchestrator hands the provider to core; core calling it is still blocked.
+    get_provider = app("orchestrator.provider").get_provider
+    with pytest.raises(ProviderAccessError) as caught:
+        app("core.logic").call_for(get_provider)
+    assert caught.value.caller == "guardapp.core.logic"
 
 
 def test_allowed_from_orchestrator_code_in_a_thread(app: Callable[[str], Any]) -> None:
