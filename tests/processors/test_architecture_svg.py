@@ -1,0 +1,119 @@
+"""The architecture picture: bands from the layers contract, red violations and cycles."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import sample_project
+from sample_project import config, findings, project
+
+from archverify.processors.architecture_layout import (
+    ALLOWED,
+    CYCLE,
+    VIOLATION,
+    ArchitectureLayout,
+    build_layout,
+)
+from archverify.processors.architecture_svg import render_svg, to_dot, to_mermaid
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _layout() -> ArchitectureLayout:
+    return build_layout(project(), config(), findings())
+
+
+def _kinds(layout: ArchitectureLayout) -> dict[tuple[str, str], str]:
+    return {(e.source, e.target): e.kind for e in layout.edges}
+
+
+def test_bands_follow_the_layers_contract_with_siblings_side_by_side() -> None:
+    layout = _layout()
+    names = [band.name for band in layout.bands]
+    assert names == ["other", "orchestrator", "api | web", "core"]
+    assert layout.bands[2].groups == ("shop.api", "shop.web")
+    box = layout.box("shop.web.views")
+    assert box is not None and box.band == 2 and box.group == "shop.web"
+    # the empty top-level __init__ gets no box; __main__ (it imports) does
+    assert layout.box("shop") is None and layout.box("shop.__main__") is not None
+
+
+def test_allowed_violation_and_cycle_edges() -> None:
+    kinds = _kinds(_layout())
+    assert kinds[("shop.api.routes", "shop.core.model")] == ALLOWED
+    assert kinds[("shop.core.model", "shop.orchestrator.cli")] == VIOLATION
+    assert kinds[("shop.core.model", "shop.core.rules")] == CYCLE
+    assert kinds[("shop.core.rules", "shop.core.model")] == CYCLE
+    assert kinds[("shop.web.views", "shop.core.rules")] == VIOLATION  # boundaries finding
+    assert ("shop.orchestrator.cli", "json") not in kinds  # externals are not drawn
+
+
+def test_without_findings_nothing_is_red() -> None:
+    layout = build_layout(project(), config(), [])
+    assert {e.kind for e in layout.edges} == {ALLOWED}
+    assert all(not b.href for b in layout.boxes)
+
+
+def test_boxes_count_findings_and_link_to_their_file() -> None:
+    box = _layout().box("shop.core.model")
+    assert box is not None and box.findings == 2 and box.errors == 2
+    assert box.href.startswith("#file-src-shop-core-model.py")
+
+
+def test_without_contracts_one_band_per_subpackage_importers_first() -> None:
+    layout = build_layout(project(), config(layers=False), [])
+    names = [band.name for band in layout.bands]
+    assert names[0] == "other"
+    assert names.index("orchestrator") < names.index("api") < names.index("core")
+    assert names.index("web") < names.index("core")
+
+
+def test_svg_is_well_formed_with_links_and_red_edges() -> None:
+    text = render_svg(_layout())
+    root = ET.fromstring(text)
+    assert root.tag == f"{SVG}svg"
+    hrefs = [a.get("href", "") for a in root.iter(f"{SVG}a")]
+    assert any(h.startswith("#file-") for h in hrefs)
+    assert any(h.startswith("#finding-") for h in hrefs)
+    red = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == "#d1242f"]
+    assert len(red) == 4
+    labels = {t.text for t in root.iter(f"{SVG}text")}
+    assert {"cli", "routes", "views", "model", "rules", "api | web"} <= labels
+
+
+def test_svg_escapes_names() -> None:
+    layout = _layout()
+    odd = ArchitectureLayout('a<b>&"c', layout.bands, layout.boxes, layout.edges)
+    ET.fromstring(render_svg(odd))
+
+
+def test_output_is_deterministic() -> None:
+    assert render_svg(_layout()) == render_svg(_layout())
+    assert to_dot(_layout()) == to_dot(_layout())
+
+
+def test_dot_and_mermaid() -> None:
+    dot = to_dot(_layout())
+    assert dot.startswith("digraph architecture {")
+    assert '"shop.core.model" -> "shop.orchestrator.cli" [color="#d1242f", penwidth=2];' in dot
+    assert "style=dashed" in dot
+    assert dot.count("subgraph cluster_") == 4
+    mermaid = to_mermaid(_layout())
+    assert mermaid.startswith("flowchart TB\n")
+    assert mermaid.count("linkStyle") == 4
+    assert 'subgraph band2["api | web"]' in mermaid
+
+
+def test_many_modules_collapse_to_one_box_per_layer_member() -> None:
+    base = project()
+    extra = {f"shop.core.m{i:03}": sample_project.IMPORTS["shop.core.rules"] for i in range(90)}
+    sample_project.IMPORTS.update(extra)
+    try:
+        big = project()
+    finally:
+        for key in extra:
+            del sample_project.IMPORTS[key]
+    assert len(big.facts) > len(base.facts)
+    layout = build_layout(big, config(), [])
+    assert {b.id for b in layout.boxes} >= {"shop.orchestrator", "shop.api", "shop.core"}
+    assert len(layout.boxes) < 10
