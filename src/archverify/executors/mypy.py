@@ -10,15 +10,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
-from archverify.core.project import in_package
 from archverify.executors.base import StepContext
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
 from archverify.executors.tool_cache import MYPY_CONFIGS, step_cache_key, tool_version
-from archverify.executors.tool_step import error_outcome, finished_outcome, timeout_for
+from archverify.executors.tool_step import (
+    error_outcome,
+    finished_outcome,
+    package_targets,
+    timeout_for,
+)
 
 STEP_ID = "mypy"
 DEFAULT_TIMEOUT_S = 1800.0
@@ -99,23 +103,6 @@ class MypyStep:
             return error_outcome(self.id, str(exc), started)
         stats = {"targets": len(targets), "output": "json" if use_json else "lines"}
         return finished_outcome(self.id, findings, started, stats)
-
-
-def package_targets(context: StepContext) -> list[str]:
-    """What mypy is given: each verified package's directory (a module's file when it is one).
-
-    Directories let mypy apply the project's own ``exclude``; a package whose ``__init__``
-    was not discovered (a namespace package) falls back to its discovered files.
-    """
-    targets: list[str] = []
-    for package in context.project.packages:
-        head = next((s for s in context.project.files if s.module == package), None)
-        if head is not None:
-            path = PurePosixPath(head.path)
-            targets.append(str(path.parent) if head.is_package else str(path))
-        else:
-            targets.extend(s.path for s in context.project.files if in_package(s.module, package))
-    return list(dict.fromkeys(targets))
 
 
 def parse_output(root: Path, stdout: str) -> tuple[list[Finding], list[str]]:

@@ -104,14 +104,17 @@ def run_module(
     Raises ``ToolMissing`` when the interpreter reports that ``module`` is not installed.
     """
     run = run_tool([sys.executable, "-m", module, *args], cwd=cwd, timeout_s=timeout_s, env=env)
-    top = module.split(".")[0]
-    if run.returncode != 0 and (
-        f"No module named {module}" in run.stderr
-        or f"No module named '{top}'" in run.stderr
-        or f"No module named {top}" in run.stderr
-    ):
-        raise ToolMissing(f"{module} is not installed: pip install {top}")
+    if run.returncode != 0 and reports_missing(run.stderr, module):
+        raise ToolMissing(f"{module} is not installed: pip install {module.split('.')[0]}")
     return run
+
+
+def reports_missing(stderr: str, module: str) -> bool:
+    """True when Python's error output says that ``module`` cannot be imported."""
+    top = module.split(".")[0]
+    return any(
+        f"No module named {name}" in stderr for name in (module, top, f"'{module}'", f"'{top}'")
+    )
 
 
 def run_checked(

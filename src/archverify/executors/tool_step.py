@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 from typing import Any
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.core.project import in_package
+from archverify.executors.base import StepContext
 from archverify.executors.process import ToolFailure
 
 
@@ -44,3 +47,20 @@ def finished_outcome(
         duration_s=time.monotonic() - started,
         stats=dict(stats or {}),
     )
+
+
+def package_targets(context: StepContext) -> list[str]:
+    """Each verified package's directory (a module's file when it is one), relative to the root.
+
+    Directories let a tool apply the project's own ``exclude``; a package whose ``__init__``
+    was not discovered (a namespace package) falls back to its discovered files.
+    """
+    targets: list[str] = []
+    for package in context.project.packages:
+        head = next((s for s in context.project.files if s.module == package), None)
+        if head is not None:
+            path = PurePosixPath(head.path)
+            targets.append(str(path.parent) if head.is_package else str(path))
+        else:
+            targets.extend(s.path for s in context.project.files if in_package(s.module, package))
+    return list(dict.fromkeys(targets))
