@@ -294,8 +294,8 @@ def _kind(name: str, modules: list[str]) -> str:
 
 def _child(module: str, parent: str) -> str:
     """The name one level below ``parent`` on the way to ``module``."""
-    if module == parent or not parent:
-        return module.partition(".")[0] if not parent else module
+    if module == parent:
+        return module
     rest = module[len(parent) + 1 :]
     return f"{parent}.{rest.partition('.')[0]}"
 
