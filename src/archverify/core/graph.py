@@ -72,7 +72,7 @@ class ImportGraph:
             if edge.importer != edge.imported:
                 by_pair.setdefault((edge.importer, edge.imported), []).append(edge)
         self._by_pair: dict[tuple[str, str], tuple[ImportEdge, ...]] = {
-            pair: tuple(sorted(found, key=ImportEdge.sort_key))
+            pair: tuple(sorted(found, key=ImportEdge.sort_key) if len(found) > 1 else found)
             for pair, found in sorted(by_pair.items())
         }
         self._out: dict[str, set[str]] = {}
@@ -81,6 +81,8 @@ class ImportGraph:
             self._out.setdefault(importer, set()).add(imported)
             self._in.setdefault(imported, set()).add(importer)
         self.import_count: int = len(self._by_pair)
+        self._sorted_out: dict[str, list[str]] = {m: sorted(t) for m, t in self._out.items()}
+        self._members: dict[str, frozenset[str]] | None = None
 
     @classmethod
     def build(
@@ -148,6 +150,19 @@ class ImportGraph:
         """Internal and external modules together."""
         return self.modules | self.external_modules
 
+    def members(self, package: str) -> frozenset[str]:
+        """``package`` and its descendants in the graph, externals included."""
+        if self._members is None:
+            # Indexed once: contracts ask for the same few packages for every pair they check.
+            index: dict[str, set[str]] = {}
+            for module in self.all_modules():
+                name = module
+                while name:
+                    index.setdefault(name, set()).add(module)
+                    name = name.rpartition(".")[0]
+            self._members = {name: frozenset(found) for name, found in index.items()}
+        return self._members.get(package, frozenset())
+
     def without_imports(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
         """A copy with every edge of the given (importer, imported) pairs removed."""
         dropped = set(pairs)
@@ -179,7 +194,7 @@ class ImportGraph:
         queue: deque[str] = deque(starts)
         while queue:
             current = queue.popleft()
-            for nxt in sorted(self._out.get(current, ())):
+            for nxt in self._sorted_out.get(current, ()):
                 if nxt in parent:
                     continue
                 if nxt in imported:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from archverify.core.config import ContractConfig
 from archverify.core.graph import ImportEdge, ImportGraph
-from archverify.core.project import in_package
 
 
 class ContractError(ValueError):
@@ -91,7 +90,7 @@ def check_module_name(contract: ContractConfig, name: str) -> str:
 
 def members(graph: ImportGraph, package: str) -> frozenset[str]:
     """``package`` and its descendants that are in the graph (externals included)."""
-    return frozenset(m for m in graph.all_modules() if in_package(m, package))
+    return graph.members(package)
 
 
 def exists(graph: ImportGraph, module: str) -> bool:
