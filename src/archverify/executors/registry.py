@@ -16,5 +16,26 @@ def all_steps() -> dict[str, Step]:
 
 def _implemented() -> list[Step]:
     # Imported here so that ``archverify --version`` does not pay for every step's imports.
-    steps: list[Step] = []
-    return steps
+    from archverify.executors.bandit import BanditStep
+    from archverify.executors.boundaries import BoundariesStep
+    from archverify.executors.compile import CompileStep
+    from archverify.executors.contracts import ContractsStep
+    from archverify.executors.cycles import CyclesStep
+    from archverify.executors.imports import ImportsStep
+    from archverify.executors.mypy import MypyStep
+    from archverify.executors.purity import PurityStep
+    from archverify.executors.ruff import RuffStep
+    from archverify.executors.tests import TestsStep
+
+    return [
+        CompileStep(),
+        PurityStep(),
+        ContractsStep(),
+        RuffStep(),
+        MypyStep(),
+        BoundariesStep(),
+        CyclesStep(),
+        ImportsStep(),
+        BanditStep(),
+        TestsStep(),
+    ]

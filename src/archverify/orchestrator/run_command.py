@@ -28,6 +28,7 @@ from archverify.orchestrator.parsing import parse_files
 from archverify.orchestrator.progress import LiveProgress
 from archverify.orchestrator.report_outputs import (
     OutputRequest,
+    RenderInputs,
     UsageError,
     parse_requests,
     write_reports,
@@ -41,6 +42,15 @@ NO_CONFIG_NOTICE = (
     "(compile, cycles). Run `archverify init` to write one with purity, layer contracts and "
     "boundaries."
 )
+
+
+@dataclass
+class RunResult:
+    """The report, and what the richer formats (the architecture picture) also need."""
+
+    report: RunReport
+    project: Project
+    config: Config
 
 
 @dataclass
@@ -70,15 +80,18 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     try:
         requests = parse_requests(args.formats, args.output)
-        report = execute(options, live=_wants_live_progress(requests))
+        result = execute(options, live=_wants_live_progress(requests))
     except (UsageError, ConfigError) as error:
         print(f"archverify: error: {error}", file=sys.stderr)
         return 2
-    write_reports(report, requests, colour=sys.stdout.isatty())
-    return 1 if report.failed else 0
+    inputs = RenderInputs(
+        result.report, result.project, result.config, colour=sys.stdout.isatty()
+    )
+    write_reports(inputs, requests)
+    return 1 if result.report.failed else 0
 
 
-def execute(options: RunOptions, *, live: bool = False) -> RunReport:
+def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     """The whole run, without writing any report. Raises ConfigError / UsageError (exit 2)."""
     started = time.perf_counter()
     root = Path(options.path).resolve()
@@ -138,7 +151,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunReport:
     }
     notices = [] if config.has_rules else [NO_CONFIG_NOTICE]
     notices.extend(discovery.problems)
-    return RunReport(
+    report = RunReport(
         tool="archverify",
         version=__version__,
         root=str(root),
@@ -147,6 +160,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunReport:
         summary=summary,
         notices=notices,
     )
+    return RunResult(report, project, config)
 
 
 def _select_steps(raw: str) -> tuple[str, ...]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from archverify.core.findings import Finding, Severity, StepStatus
+from archverify.core.findings import Severity, StepStatus
 from archverify.core.report import RunReport
+from archverify.processors.report_common import location
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -18,16 +19,6 @@ _COLOURS = {
     StepStatus.SKIPPED: "\033[33m",
 }
 _RESET = "\033[0m"
-
-
-def location(finding: Finding) -> str:
-    if not finding.path:
-        return "<project>"
-    if finding.line <= 0:
-        return finding.path
-    if finding.column <= 0:
-        return f"{finding.path}:{finding.line}"
-    return f"{finding.path}:{finding.line}:{finding.column}"
 
 
 def render(report: RunReport, *, colour: bool = False) -> str:
