@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archverify.core.config import DEFAULT_FORBIDDEN_CALLS, STEP_ORDER, Config
 from archverify.orchestrator.config_loader import ConfigError, config_error, load_config
@@ -489,3 +492,50 @@ def test_config_error_helper_points_at_a_value(tmp_path: Path) -> None:
     assert error.message == "tool.archverify.purity.packages: missing"
     labelled = config_error(config, "purity (pure code)", "x")
     assert labelled.line == 1
+
+
+def test_a_contracts_file_alone_counts_as_rules(tmp_path: Path) -> None:
+    config = _pyproject(tmp_path, '[tool.archverify]\ncontracts_file = "c.ini"\n')
+    assert config.has_rules is True
+
+
+_TOML_BITS = st.sampled_from(
+    [
+        "[",
+        "]",
+        "[[",
+        "]]",
+        "{",
+        "}",
+        '"',
+        "'",
+        '"""',
+        "=",
+        ".",
+        ",",
+        "#",
+        "\n",
+        " ",
+        "tool",
+        "archverify",
+        "purity",
+        "packages",
+        "contracts",
+        "1",
+        "true",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOML_BITS, max_size=40).map("".join))
+def test_any_text_gives_a_config_or_a_config_error(text: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "pyproject.toml").write_text(text, encoding="utf-8")
+        try:
+            load_config(root)
+        except ConfigError as error:
+            assert error.path == "pyproject.toml"
+            assert 0 <= error.line <= text.count("\n") + 1

@@ -92,6 +92,7 @@ def build_config(
     purity = _purity(data, reader)
     contracts = _contracts(data, reader)
     boundaries = _boundaries(data, reader)
+    contracts_file = reader.string(data, "contracts_file", ())
     cycles = reader.table(data, "cycles", ())
     reader.check_keys(cycles, {"packages"}, ("cycles",))
     return Config(
@@ -109,8 +110,8 @@ def build_config(
         boundaries=boundaries,
         cycles=CyclesConfig(packages=reader.modules(cycles, "packages", ("cycles",))),
         tools=_tools(data, reader),
-        has_rules=bool(purity.packages or contracts or boundaries),
-        contracts_file=reader.string(data, "contracts_file", ()),
+        has_rules=bool(purity.packages or contracts or boundaries or contracts_file),
+        contracts_file=contracts_file,
         baseline=reader.string(data, "baseline", ()),
     )
 
