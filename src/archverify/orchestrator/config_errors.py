@@ -47,7 +47,7 @@ def format_key(path: KeyPath) -> str:
 
 
 def parse_key(text: str) -> KeyPath:
-    """The inverse of :func:`format_key` for bare keys (what the loader and the lead write)."""
+    """The inverse of :func:`format_key` for bare keys (as callers write them)."""
     parts: list[KeyPart] = []
     # Trailing words ("contracts[0] (layers)") are a label for people, not part of the key.
     text = text.split(" ", 1)[0]

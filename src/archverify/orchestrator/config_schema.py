@@ -20,7 +20,7 @@ from archverify.core.config import (
 from archverify.orchestrator.config_errors import KeyPath
 from archverify.orchestrator.config_fields import FieldReader
 
-# Module lists of contracts, by key; the lead checks them against the discovered modules.
+# Contract keys that hold module lists; their names are checked after discovery.
 CONTRACT_MODULE_KEYS: frozenset[str] = frozenset(
     {
         "layers",
