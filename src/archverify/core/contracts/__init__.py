@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from archverify.core.config import ContractConfig
-from archverify.core.contracts import forbidden, independence, layers, only_allow, protected
+from archverify.core.contracts import (
+    acyclic_siblings,
+    forbidden,
+    independence,
+    layers,
+    only_allow,
+    protected,
+)
 from archverify.core.contracts.common import (
     ContractError,
     ContractResult,
@@ -34,6 +41,7 @@ _TYPES: dict[str, tuple[_Check, _Referenced]] = {
     "independence": (independence.check, independence.referenced),
     "protected": (protected.check, protected.referenced),
     "only_allow": (only_allow.check, only_allow.referenced),
+    "acyclic_siblings": (acyclic_siblings.check, acyclic_siblings.referenced),
 }
 CONTRACT_TYPES: tuple[str, ...] = tuple(sorted(_TYPES))
 

@@ -1,0 +1,129 @@
+"""The ``acyclic_siblings`` contract: the children of each ancestor must not depend in a cycle."""
+
+from __future__ import annotations
+
+from archverify.core.config import ContractConfig
+from archverify.core.contracts.common import ContractError, Violation, string_list
+from archverify.core.contracts.ignores import _matches as matches_expression
+from archverify.core.graph import ImportEdge, ImportGraph
+
+# import-linter's default: deep enough for any real package tree.
+DEFAULT_DEPTH = 10
+
+
+def _expressions(contract: ContractConfig, key: str, *, required: bool = False) -> list[str]:
+    found = string_list(contract, key, required=required)
+    for text in found:
+        if any(not (p in {"*", "**"} or p.isidentifier()) for p in text.split(".")):
+            raise ContractError(contract, f"{key}: {text!r} is not a module expression")
+    return found
+
+
+def _depth(contract: ContractConfig) -> int:
+    raw = contract.options.get("depth", DEFAULT_DEPTH)
+    # import-linter's ini files spell every value as a string.
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ContractError(contract, f"option 'depth' must be an integer >= 0, not {raw!r}")
+    return raw
+
+
+def referenced(contract: ContractConfig) -> list[tuple[str, bool]]:
+    ancestors = _expressions(contract, "ancestors", required=True)
+    skipped = _expressions(contract, "skip_descendants")
+    return [(m, False) for m in ancestors] + [(m, False) for m in skipped]
+
+
+def check(graph: ImportGraph, contract: ContractConfig) -> tuple[list[Violation], list[str]]:
+    ancestor_expressions = _expressions(contract, "ancestors", required=True)
+    skip_expressions = _expressions(contract, "skip_descendants")
+    depth = _depth(contract)
+    overlap = sorted(set(ancestor_expressions) & set(skip_expressions))
+    if overlap:
+        raise ContractError(contract, f"{overlap[0]!r} is both an ancestor and skipped")
+    missing: list[str] = []
+    ancestors = _resolve(graph, ancestor_expressions, missing)
+    skipped = _resolve(graph, skip_expressions, missing)
+    violations: list[Violation] = []
+    for ancestor in sorted(ancestors):
+        violations.extend(_drill(graph, ancestor, depth, skipped))
+    return violations, missing
+
+
+def _resolve(graph: ImportGraph, expressions: list[str], missing: list[str]) -> set[str]:
+    """The internal modules the expressions name; an expression matching none is missing."""
+    found: set[str] = set()
+    for expression in expressions:
+        hits = {m for m in graph.modules if matches_expression(expression, m)}
+        if not hits:
+            missing.append(expression)
+        found |= hits
+    return found
+
+
+def _children(graph: ImportGraph, package: str) -> list[str]:
+    return sorted(m for m in graph.modules if m.rpartition(".")[0] == package)
+
+
+def _drill(graph: ImportGraph, package: str, depth: int, skipped: set[str]) -> list[Violation]:
+    """Cycles among ``package``'s children, then among theirs, ``depth`` generations down."""
+    children = _children(graph, package)
+    found = _cycles(graph, package, children) if len(children) > 1 else []
+    if depth > 0:
+        for child in children:
+            if child not in skipped:
+                found.extend(_drill(graph, child, depth - 1, skipped))
+    return found
+
+
+def _child_of(package: str, module: str) -> str | None:
+    prefix = package + "."
+    if not module.startswith(prefix):
+        return None
+    return prefix + module.removeprefix(prefix).partition(".")[0]
+
+
+def _cycles(graph: ImportGraph, package: str, children: list[str]) -> list[Violation]:
+    """One violation per group of children that depend on each other in a cycle."""
+    # The dependency between two children is their first import statement, for locating it.
+    first: dict[tuple[str, str], ImportEdge] = {}
+    for importer in sorted(graph.members(package) - {package}):
+        source = _child_of(package, importer)
+        for imported in sorted(graph.imports_of(importer)):
+            target = _child_of(package, imported)
+            if source is None or target is None or target == source:
+                continue
+            edge = graph.edges_between(importer, imported)[0]
+            pair = (source, target)
+            if pair not in first or edge.sort_key() < first[pair].sort_key():
+                first[pair] = edge
+    siblings = ImportGraph(
+        children, (ImportEdge(a, b, e.path, e.line, e.column) for (a, b), e in first.items())
+    )
+    found: list[Violation] = []
+    for component in siblings.strongly_connected_components():
+        start = component[0]
+        loop = siblings.restricted_to(set(component)).shortest_chain(
+            {start}, siblings.importers_of(start) & set(component)
+        )
+        if loop is None:  # pragma: no cover - a strongly connected component always has one
+            continue
+        loop.append(start)
+        edges = tuple(first[(a, b)] for a, b in zip(loop, loop[1:], strict=False))
+        short = " -> ".join(m.removeprefix(package) for m in loop)
+        where = ", ".join(f"{e.path}:{e.line}" for e in edges)
+        names = ", ".join(m.removeprefix(package) for m in component)
+        found.append(
+            Violation(
+                importer=loop[0],
+                imported=loop[1],
+                chain=edges,
+                message=f"the children of {package} depend on each other in a cycle "
+                f"({names}): {short} ({where})",
+                path=edges[0].path,
+                line=edges[0].line,
+                column=edges[0].column,
+            )
+        )
+    return found
