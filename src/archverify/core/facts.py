@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FACTS_SCHEMA = 1
+FACTS_SCHEMA = 2
 
 
 @dataclass(frozen=True)
