@@ -1,0 +1,226 @@
+"""Infers a layer order for a package's direct children from today's import graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archverify.core.graph import ImportEdge, ImportGraph
+
+# Above this many mutually dependent children the exact ordering (2^n states) costs too much;
+# a greedy order is good enough for a suggestion in a comment.
+_EXACT_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """Children that import each other, so they share one layer (written ``a : b``).
+
+    ``suggested`` is the order (high to low) that leaves the fewest imports pointing up, and
+    ``upward`` those imports: removing them would let the layer be split in that order.
+    """
+
+    members: tuple[str, ...]
+    suggested: tuple[str, ...]
+    upward: tuple[ImportEdge, ...]
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """The inferred layers of one package, high to low; each layer is one or more children."""
+
+    package: str
+    layers: tuple[tuple[str, ...], ...]
+    cycles: tuple[Cycle, ...]
+
+    def expressions(self) -> list[str]:
+        """The layers as import-linter writes them: mutually dependent children joined by ``:``."""
+        return [" : ".join(layer) for layer in self.layers]
+
+
+def direct_children(graph: ImportGraph, package: str) -> list[str]:
+    """The subpackages and modules directly inside ``package``, sorted."""
+    prefix = package + "."
+    found = {
+        prefix + module[len(prefix) :].split(".", 1)[0]
+        for module in graph.modules
+        if module.startswith(prefix)
+    }
+    return sorted(found)
+
+
+def child_graph(graph: ImportGraph, package: str) -> ImportGraph:
+    """A graph whose nodes are ``package``'s direct children.
+
+    A child imports another when one of its modules reaches one of the other's, directly or
+    through modules that belong to no child (the package's ``__init__``, other packages): a
+    layers contract counts such chains too. Each edge keeps the import statement that starts it.
+    """
+    children = direct_children(graph, package)
+    owner = {module: _owner(module, package, children) for module in graph.modules}
+    edges: list[ImportEdge] = []
+    through: dict[str, set[str]] = {}
+    for edge in graph.edges():
+        child = owner.get(edge.importer)
+        if child is None:
+            continue
+        target = owner.get(edge.imported)
+        if target is not None:
+            if target != child:
+                edges.append(_renamed(edge, child, target))
+            continue
+        if edge.imported not in through:
+            through[edge.imported] = _reached_through_others(graph, edge.imported, owner)
+        edges.extend(_renamed(edge, child, r) for r in sorted(through[edge.imported]) if r != child)
+    return ImportGraph(children, edges)
+
+
+def infer_layers(graph: ImportGraph, package: str) -> LayerPlan:
+    """Layers for ``package``'s children with no import pointing up.
+
+    Children in one import cycle share a layer; the cycle-free rest is ordered by the longest
+    chain of imports below each child (a child sits above everything it imports), ties by name.
+    """
+    children_graph = child_graph(graph, package)
+    components = children_graph.strongly_connected_components()
+    group_of: dict[str, tuple[str, ...]] = {}
+    for component in components:
+        for member in component:
+            group_of[member] = tuple(component)
+    for child in children_graph.modules:
+        group_of.setdefault(child, (child,))
+    groups = sorted(set(group_of.values()))
+    below: dict[tuple[str, ...], set[tuple[str, ...]]] = {group: set() for group in groups}
+    for edge in children_graph.edges():
+        importer, imported = group_of[edge.importer], group_of[edge.imported]
+        if importer != imported:
+            below[importer].add(imported)
+    height: dict[tuple[str, ...], int] = {}
+    for group in groups:
+        _height(group, below, height)
+    layers = sorted(groups, key=lambda group: (-height[group], group))
+    cycles = tuple(_cycle(children_graph, list(component)) for component in components)
+    return LayerPlan(package=package, layers=tuple(layers), cycles=cycles)
+
+
+def order_with_fewest_upward(graph: ImportGraph, members: list[str]) -> list[str]:
+    """``members`` high to low so that the fewest import statements point up (lower to higher)."""
+    weight = {(a, b): len(graph.edges_between(a, b)) for a in members for b in members if a != b}
+    if len(members) <= _EXACT_LIMIT:
+        return _exact_order(sorted(members), weight)
+    return _greedy_order(sorted(members), weight)
+
+
+def upward_imports(graph: ImportGraph, order: list[str]) -> list[ImportEdge]:
+    """The import statements that point up in ``order`` (high to low)."""
+    rank = {member: index for index, member in enumerate(order)}
+    return [
+        edge
+        for edge in graph.edges()
+        if edge.importer in rank
+        and edge.imported in rank
+        and rank[edge.importer] > rank[edge.imported]
+    ]
+
+
+def _owner(module: str, package: str, children: list[str]) -> str | None:
+    if not module.startswith(package + "."):
+        return None
+    child = package + "." + module[len(package) + 1 :].split(".", 1)[0]
+    return child if child in children else None
+
+
+def _reached_through_others(
+    graph: ImportGraph, start: str, owner: dict[str, str | None]
+) -> set[str]:
+    """The children reached from ``start`` (a module of no child) through modules of no child."""
+    reached: set[str] = set()
+    seen = {start}
+    stack = [start]
+    while stack:
+        current = stack.pop()
+        for nxt in graph.imports_of(current):
+            child = owner.get(nxt)
+            if child is not None:
+                reached.add(child)
+            elif nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return reached
+
+
+def _renamed(edge: ImportEdge, importer: str, imported: str) -> ImportEdge:
+    return ImportEdge(
+        importer=importer,
+        imported=imported,
+        path=edge.path,
+        line=edge.line,
+        column=edge.column,
+        in_function=edge.in_function,
+        type_checking=edge.type_checking,
+    )
+
+
+def _height(
+    group: tuple[str, ...],
+    below: dict[tuple[str, ...], set[tuple[str, ...]]],
+    height: dict[tuple[str, ...], int],
+) -> int:
+    # Iterative on purpose: a long chain of children must not hit the recursion limit.
+    stack = [group]
+    while stack:
+        current = stack[-1]
+        pending = [g for g in below[current] if g not in height]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        height[current] = 1 + max((height[g] for g in below[current]), default=-1)
+    return height[group]
+
+
+def _cycle(graph: ImportGraph, members: list[str]) -> Cycle:
+    order = order_with_fewest_upward(graph, members)
+    return Cycle(
+        members=tuple(members),
+        suggested=tuple(order),
+        upward=tuple(upward_imports(graph, order)),
+    )
+
+
+def _exact_order(members: list[str], weight: dict[tuple[str, str], int]) -> list[str]:
+    """Dynamic programming over the sets already placed on top: 2^n * n steps."""
+    count = len(members)
+    best: dict[int, tuple[int, list[str]]] = {0: (0, [])}
+    for mask in range(1 << count):
+        if mask not in best:
+            continue
+        cost, order = best[mask]
+        placed = [members[i] for i in range(count) if mask & (1 << i)]
+        for index in range(count):
+            if mask & (1 << index):
+                continue
+            member = members[index]
+            # ``member`` goes below everything placed: its imports of them point up.
+            extra = sum(weight[(member, above)] for above in placed)
+            candidate = (cost + extra, [*order, member])
+            key = mask | (1 << index)
+            if key not in best or candidate < best[key]:
+                best[key] = candidate
+    return best[(1 << count) - 1][1]
+
+
+def _greedy_order(members: list[str], weight: dict[tuple[str, str], int]) -> list[str]:
+    """Repeatedly put on top the member that imports the others most and is imported least."""
+    remaining = list(members)
+    order: list[str] = []
+    while remaining:
+
+        def score(member: str) -> tuple[int, str]:
+            out = sum(weight[(member, other)] for other in remaining if other != member)
+            into = sum(weight[(other, member)] for other in remaining if other != member)
+            return (into - out, member)
+
+        chosen = min(remaining, key=score)
+        order.append(chosen)
+        remaining.remove(chosen)
+    return order
