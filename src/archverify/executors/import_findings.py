@@ -52,16 +52,17 @@ def build_findings(results: Mapping[str, Mapping[str, Any]], index: ProjectIndex
     """
     failed = {m for m, r in results.items() if r.get("outcome") != "ok"}
     causes = {m: _cause(m, results[m], index, failed) for m in sorted(failed)}
+    skipped = {m for m in failed if results[m].get("outcome") == "skipped"}
     dependents: dict[str, list[str]] = {}
     verdicts = Verdicts(failed=len(failed))
     for module in sorted(failed):
-        root = _root(module, causes)
+        root = _root(module, causes, skipped)
         if root != module:
             dependents.setdefault(root, []).append(module)
     for module in sorted(failed):
         if module in index.broken:
             continue
-        root = _root(module, causes)
+        root = _root(module, causes, skipped)
         if root in index.broken:
             verdicts.blocked += 1
         elif root == module:
@@ -94,15 +95,23 @@ def _cause(
     return None
 
 
-def _root(module: str, causes: Mapping[str, str | None]) -> str:
-    seen = {module}
-    current = module
+def _root(module: str, causes: Mapping[str, str | None], skipped: set[str]) -> str:
+    """Follow the causes to the module to blame.
+
+    Causes can loop (a package whose import hung in a submodule that was skipped because of
+    the package): every member of a loop then blames the same one, preferring a module that
+    was really imported.
+    """
+    path = [module]
     while True:
-        cause = causes.get(current)
-        if cause is None or cause in seen:
-            return current
-        seen.add(cause)
-        current = cause
+        cause = causes.get(path[-1])
+        if cause is None:
+            return path[-1]
+        if cause in path:
+            cycle = path[path.index(cause) :]
+            ran = [m for m in cycle if m not in skipped]
+            return min(ran or cycle)
+        path.append(cause)
 
 
 def _frames(result: Mapping[str, Any]) -> list[list[Any]]:

@@ -13,6 +13,7 @@ import sys
 _PRISTINE = frozenset(sys.modules)
 
 import faulthandler  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
@@ -22,6 +23,8 @@ import time  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
 _REAL_EXIT = os._exit
+DUMP_SIGNAL = signal.SIGUSR1
+_DUMP_GRACE_S = 0.3
 _FAULT_LINE = re.compile(r'^\s*File "(.*)", line (\d+) in (.*)$')
 _MAX_FRAMES = 60
 _TEXT_LIMIT = 2000
@@ -90,9 +93,9 @@ def import_one(module: str, result_path: str, fault_path: str, job: dict[str, An
     pid = os.getpid()
     fault_fd = os.open(fault_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     faulthandler.enable(file=fault_fd, all_threads=False)
-    timeout = float(job["timeout"])
-    # Dump the stack shortly before the server kills us: it tells where the import hung.
-    faulthandler.dump_traceback_later(max(timeout * 0.85, timeout - 0.5), file=fault_fd)
+    # On timeout the server sends this signal before it kills us: the dump shows where the
+    # import hung. (A watchdog thread per child would cost milliseconds per module.)
+    faulthandler.register(DUMP_SIGNAL, file=fault_fd, all_threads=False)
 
     def recording_exit(code: int) -> NoReturn:
         if os.getpid() == pid:  # a process the module forked may _exit as it likes
@@ -130,7 +133,6 @@ def import_one(module: str, result_path: str, fault_path: str, job: dict[str, An
             stream.flush()
         except BaseException:  # closed descriptors or replaced streams: output is best effort
             pass
-    faulthandler.cancel_dump_traceback_later()
     if "frames" in result:
         result["frames"] = _keep_frames(result["frames"], roots)
     try:
@@ -155,6 +157,7 @@ class _Job:
         self.output = bytearray()
         self.output_total = 0
         self.timed_out = False
+        self.dumped = False  # asked for a stack dump before the kill
         self.proc: Any = None  # subprocess.Popen in spawn mode
         self.status: int | None = None  # exit code, or minus the signal number
 
@@ -168,6 +171,8 @@ class Server:
         self.scratch = str(config["scratch"])
         self.timeout = float(config["timeout"])
         self.output_limit = int(config["output_limit"])
+        self.concurrency = max(1, int(config.get("jobs", 1)))
+        self.queue: list[tuple[int, str]] = []
         self.fork = bool(config["fork"]) and hasattr(os, "fork")
         self.jobs: dict[int, _Job] = {}
         self.pending = b""
@@ -228,7 +233,7 @@ class Server:
 
     def _loop(self) -> None:
         stdin_open = True
-        while stdin_open or self.jobs:
+        while stdin_open or self.jobs or self.queue:
             watch = [0] if stdin_open else []
             for job in self.jobs.values():
                 watch += [fd for fd in (job.out_fd, job.pidfd) if fd is not None]
@@ -240,17 +245,31 @@ class Server:
                     self._drain(job)
                 if self._finished(job, job.pidfd is not None and job.pidfd in ready):
                     self._report(job)
-            now = time.monotonic()
-            for job in self.jobs.values():
-                if not job.timed_out and now >= job.deadline:
-                    job.timed_out = True
-                    _kill_group(job.pid)
+            self._expire(time.monotonic())
+            while self.queue and len(self.jobs) < self.concurrency:
+                self.start(*self.queue.pop(0))
         self._write({"bye": True})
+
+    def _expire(self, now: float) -> None:
+        for job in self.jobs.values():
+            if job.timed_out or now < job.deadline:
+                continue
+            if not job.dumped:
+                job.dumped = True
+                job.deadline = now + _DUMP_GRACE_S
+                try:
+                    os.kill(job.pid, DUMP_SIGNAL)
+                except OSError:
+                    pass
+            else:
+                job.timed_out = True
+                _kill_group(job.pid)
 
     def _wait_time(self) -> float | None:
         if not self.jobs:
             return None
-        wait = min(job.deadline for job in self.jobs.values()) - time.monotonic()
+        live = [job.deadline for job in self.jobs.values() if not job.timed_out]
+        wait = (min(live) if live else 1.0) - time.monotonic()
         if any(job.pidfd is None for job in self.jobs.values()):
             wait = min(wait, 0.01)  # no pidfd: poll for the child's exit
         return max(wait, 0.0)
@@ -260,13 +279,14 @@ class Server:
         if not data:
             for job in self.jobs.values():
                 _kill_group(job.pid)
+            self.queue.clear()
             return False
         self.pending += data
         *lines, self.pending = self.pending.split(b"\n")
         for line in lines:
             if line.strip():
                 command = json.loads(line)
-                self.start(int(command["id"]), str(command["module"]))
+                self.queue.append((int(command["id"]), str(command["module"])))
         return True
 
     def _drain(self, job: _Job) -> None:
@@ -415,6 +435,8 @@ def main(argv: list[str]) -> int:
     config = json.loads(argv[1])
     _prepare(config)
     server = Server(config)
+    # Children then skip the server's objects in their collections: fewer copied pages.
+    gc.freeze()
     # SIGTERM from the parent unwinds through serve(), which kills the children it started.
     signal.signal(signal.SIGTERM, _terminate)
     server._write({"ready": True, "pid": os.getpid(), "fork": server.fork})

@@ -130,6 +130,7 @@ class _Run:
         config = {
             "roots": list(dict.fromkeys(os.path.normpath(r) for r in roots)),
             "scratch": str(scratch),
+            "jobs": max(1, context.jobs),
             **options,
         }
         self.server = ImportServer(self.root, config, scratch / "server.stderr")
@@ -222,8 +223,9 @@ class _Run:
                 self._resolve(module, message)
 
     def _dispatch(self) -> None:
-        jobs = max(1, self.context.jobs)
-        while len(self.inflight) < jobs and not set(self.inflight.values()) & self.solo:
+        # The server runs ``jobs`` at a time; a short queue on its side hides the round trip.
+        limit = 2 * max(1, self.context.jobs)
+        while len(self.inflight) < limit and not set(self.inflight.values()) & self.solo:
             module = self._pick()
             if module is None:
                 return
