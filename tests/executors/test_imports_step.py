@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from imports_project import make_context
@@ -304,7 +305,7 @@ def _index(*modules: str, broken: tuple[str, ...] = ()) -> ProjectIndex:
     )
 
 
-def _raised(*frames: tuple[str, int]) -> dict[str, object]:
+def _raised(*frames: tuple[str, int]) -> dict[str, Any]:
     return {
         "outcome": "raised",
         "exception": "ValueError",
@@ -315,7 +316,7 @@ def _raised(*frames: tuple[str, int]) -> dict[str, object]:
 
 def test_a_cause_loop_still_blames_exactly_one_module() -> None:
     index = _index("p", "p.a", "p.b")
-    results = {
+    results: dict[str, dict[str, Any]] = {
         "p": _raised(("p.py", 1), ("p/a.py", 1), ("p/b.py", 4)),
         "p.a": {"outcome": "skipped", "cause": "p"},
         "p.b": {"outcome": "skipped", "cause": "p"},
@@ -328,7 +329,7 @@ def test_a_cause_loop_still_blames_exactly_one_module() -> None:
 def test_a_module_that_fails_inside_a_healthy_module_is_blamed_itself() -> None:
     # p.shared imports fine alone; p.user makes it fail: nothing to attribute to.
     index = _index("p", "p.shared", "p.user")
-    results = {
+    results: dict[str, dict[str, Any]] = {
         "p": {"outcome": "ok"},
         "p.shared": {"outcome": "ok"},
         "p.user": _raised(("p/user.py", 3), ("p/shared.py", 7)),
@@ -346,7 +347,11 @@ def test_failures_caused_by_a_file_that_does_not_compile_are_left_to_compile() -
         "text": "invalid syntax",
         "frames": [["/root/p/user.py", 1, "<module>"], ["/root/p/bad.py", 1, "<compile>"]],
     }
-    results = {"p": {"outcome": "ok"}, "p.bad": {"outcome": "not-compiled"}, "p.user": syntax}
+    results: dict[str, dict[str, Any]] = {
+        "p": {"outcome": "ok"},
+        "p.bad": {"outcome": "not-compiled"},
+        "p.user": syntax,
+    }
     verdicts = build_findings(results, index)
     assert verdicts.findings == []
     assert verdicts.blocked == 1
