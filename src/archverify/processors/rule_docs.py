@@ -1,0 +1,91 @@
+"""The rule documentation shipped inside the package: one Markdown section per rule id."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+
+# The Markdown files live in the package (src/archverify/rule_docs/*.md) so that a wheel
+# carries them: `archverify explain` and the SARIF help text must work without a checkout.
+DOCS_PACKAGE = "archverify"
+DOCS_FOLDER = "rule_docs"
+
+_HEADING = re.compile(r"^# ([a-z][a-z0-9_-]*(?:/[A-Za-z0-9_.*-]+)?)\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_TABLE_RULE = re.compile(r"`([a-z][a-z0-9_-]*/[A-Za-z0-9_.*-]+)`")
+
+
+def parse_rule_docs(pages: Mapping[str, str]) -> dict[str, str]:
+    """Rule id -> Markdown section, from pages given as file name -> text.
+
+    A section starts at a level-1 heading that is a rule id (``# purity/io-call``) or a step
+    (``# cycles``), outside code fences, and runs to the next such heading. A step page that
+    lists its rules in a table (``| `cycles/import-cycle` | ...``) documents each listed rule
+    that has no section of its own.
+    """
+    sections: dict[str, str] = {}
+    for name in sorted(pages):
+        sections.update(_sections(pages[name]))
+    listed: dict[str, str] = {}
+    for section_id, text in sections.items():
+        if "/" in section_id:
+            continue
+        for line in text.splitlines():
+            if line.lstrip().startswith("|"):
+                first_cell = line.strip().strip("|").split("|", 1)[0]
+                for rule in _TABLE_RULE.findall(first_cell):
+                    listed.setdefault(rule, text)
+    for rule, text in listed.items():
+        sections.setdefault(rule, text)
+    return sections
+
+
+@lru_cache(maxsize=1)
+def _installed() -> tuple[tuple[str, str], ...]:
+    folder = resources.files(DOCS_PACKAGE).joinpath(DOCS_FOLDER)
+    if not folder.is_dir():
+        return ()
+    pages = [
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".md") and entry.is_file()
+    ]
+    return tuple(sorted(pages))
+
+
+def rule_docs() -> dict[str, str]:
+    """Every documented rule id (and step) -> its Markdown section, from the installed package."""
+    return parse_rule_docs(dict(_installed()))
+
+
+def find_rule_doc(rule: str, docs: Mapping[str, str] | None = None) -> str | None:
+    """The section for ``rule``: its own, else ``step/*``, else the step's page (tool rules such
+    as ``ruff/E501`` are documented once per tool); None when nothing documents it."""
+    found = rule_docs() if docs is None else docs
+    step = rule.partition("/")[0]
+    for key in (rule, f"{step}/*", step):
+        if key in found:
+            return found[key]
+    return None
+
+
+def _sections(text: str) -> dict[str, str]:
+    sections: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    in_fence = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        heading = None if in_fence else _HEADING.match(line)
+        if heading is not None:
+            if current is not None:
+                sections[current] = "\n".join(lines).strip() + "\n"
+            current, lines = heading.group(1), []
+        if current is not None:
+            lines.append(line)
+    if current is not None:
+        sections[current] = "\n".join(lines).strip() + "\n"
+    return sections
