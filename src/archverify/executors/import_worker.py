@@ -248,7 +248,6 @@ class Server:
             self._expire(time.monotonic())
             while self.queue and len(self.jobs) < self.concurrency:
                 self.start(*self.queue.pop(0))
-        self._write({"bye": True})
 
     def _expire(self, now: float) -> None:
         for job in self.jobs.values():
@@ -343,7 +342,7 @@ class Server:
             result = {"outcome": "signal", "signal": _signal_name(-status), "frames": fault}
         elif result is None:
             result = {"outcome": "died", "code": status, "frames": fault}
-        self._write(
+        self.write(
             {
                 **result,
                 "id": job.id,
@@ -362,7 +361,7 @@ class Server:
             return int(job.proc.wait())
         return _decode_status(os.waitpid(job.pid, 0)[1])
 
-    def _write(self, data: dict[str, Any]) -> None:
+    def write(self, data: dict[str, Any]) -> None:
         payload = (json.dumps(data, default=str) + "\n").encode("utf-8", "replace")
         while payload:
             payload = payload[os.write(1, payload) :]
@@ -439,8 +438,11 @@ def main(argv: list[str]) -> int:
     gc.freeze()
     # SIGTERM from the parent unwinds through serve(), which kills the children it started.
     signal.signal(signal.SIGTERM, _terminate)
-    server._write({"ready": True, "pid": os.getpid(), "fork": server.fork})
-    server.serve()
+    try:
+        server.write({"ready": True, "pid": os.getpid(), "fork": server.fork})
+        server.serve()
+    except BrokenPipeError:
+        return 0  # the parent is gone; serve() already killed the children
     return 0
 
 
