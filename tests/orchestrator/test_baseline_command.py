@@ -75,6 +75,8 @@ def test_a_recorded_finding_is_baselined_after_lines_are_inserted(tmp_path: Path
     assert result.findings == [] and result.baselined == [io_call(5)]
     assert not result.failed
     assert result.summary["stale"] == 0 and result.summary["suppressed"] == 0
+    [purity] = result.steps
+    assert purity.status is StepStatus.PASSED and purity.findings == []
 
 
 def test_a_new_finding_in_another_function_fails_and_a_fixed_one_is_stale(tmp_path: Path) -> None:
@@ -87,6 +89,7 @@ def test_a_new_finding_in_another_function_fails_and_a_fixed_one_is_stale(tmp_pa
     )
     assert result.findings == [io_call(6)] and result.baselined == []
     assert result.failed
+    assert [(s.status, len(s.findings)) for s in result.steps] == [(StepStatus.FAILED, 1)]
     assert result.summary["stale"] == 1
     assert result.summary["stale_entries"][0]["symbol"] == "load"
     assert any("return open(path).read()" in n for n in result.notices)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from archverify.core.config import Config
 from archverify.core.facts import Definition, FileFacts
-from archverify.core.findings import StepStatus
+from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.orchestrator.config_loader import ConfigError, display_path
@@ -200,6 +200,7 @@ def apply_processors(
 ) -> RunReport:
     """Inline suppressions, then the baseline, folded into a new report.
 
+    Each step keeps only its findings that are left, and passes when none is an error.
     Sets ``summary["suppressed"]``; with a baseline, ``report.baselined``, ``summary["stale"]``
     (and ``summary["stale_entries"]`` when there are any) and a notice listing stale entries.
     Raises ``ConfigError`` for a corrupted baseline file.
@@ -235,12 +236,19 @@ def apply_processors(
             )
     return replace(
         report,
-        steps=steps,
+        steps=[_settled(s, [f for f in findings if f.step == s.step]) for s in steps],
         findings=findings,
         baselined=baselined,
         summary=summary,
         notices=notices,
     )
+
+
+def _settled(outcome: StepOutcome, findings: list[Finding]) -> StepOutcome:
+    """A step's outcome with only the findings left: all suppressed or baselined, it passes."""
+    if outcome.status not in (StepStatus.PASSED, StepStatus.FAILED):
+        return outcome
+    return replace(outcome, findings=findings, status=status_for(findings))
 
 
 def stale_notices(stale: list[BaselineEntry], shown: str) -> list[str]:
