@@ -47,6 +47,7 @@ def failures(tmp_path_factory: pytest.TempPathFactory) -> StepOutcome:
         "pkg/noisy.py": NOISY,
         "pkg/closes_fds.py": "import os\nos.closerange(0, 4096)\nraise KeyError('gone')\n",
         "pkg/missing_sibling.py": "import pkg.does_not_exist\n",
+        "pkg/__main__.py": "import sys\nsys.exit(9)\n",  # the program: never imported
     }
     return ImportsStep().run(make_context(root, files, options={"timeout_s": 2}))
 
@@ -56,6 +57,8 @@ def test_clean_modules_have_no_finding(failures: StepOutcome) -> None:
     assert "pkg/clean.py" not in found
     assert "pkg/__init__.py" not in found
     assert "pkg/quiet_noise.py" not in found  # lots of output alone is no failure
+    assert "pkg/__main__.py" not in found
+    assert failures.stats["main_modules"] == 1
     assert failures.status is StepStatus.FAILED
     assert failures.stats["modules"] == 12
     assert failures.stats["imported"] == 3

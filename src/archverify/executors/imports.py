@@ -113,6 +113,9 @@ class _Run:
         self.broken = frozenset(
             f.module for f in self.files if (x := facts.get(f.module)) and x.compile_error
         )
+        # ``__main__.py`` is the program itself: importing it runs it (``python -m pkg``).
+        self.mains = [f.module for f in self.files if f.module.rsplit(".", 1)[-1] == "__main__"]
+        self.files = [f for f in self.files if f.module not in self.mains]
         self.order = [f.module for f in self.files if f.module not in self.broken]
         self.rank = {module: i for i, module in enumerate(self.order)}
         self.results: dict[str, dict[str, Any]] = {}
@@ -156,6 +159,7 @@ class _Run:
                 "failed": verdicts.failed,
                 "skipped_dependents": self.skipped,
                 "not_compiled": len(self.broken),
+                "main_modules": len(self.mains),
                 "blocked_by_compile_errors": verdicts.blocked,
                 "seconds": round(time.monotonic() - started, 3),
                 "fork": self.server.fork,
