@@ -85,8 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="also replay the tests step from the cache when its inputs did not change",
     )
     run.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="report every finding, including those accepted in the baseline file",
+    )
+    run.add_argument(
         "--debug", action="store_true", help="show Python tracebacks of internal errors"
     )
+
+    from archverify.orchestrator.baseline_command import add_baseline_parser
+
+    add_baseline_parser(commands)
     return parser
 
 
@@ -102,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from archverify.orchestrator.run_command import run_from_args
 
             return run_from_args(args)
+        if args.command == "baseline":
+            from archverify.orchestrator.baseline_command import baseline_from_args
+
+            return baseline_from_args(args)
     except KeyboardInterrupt:
         print("archverify: interrupted", file=sys.stderr)
         return 130

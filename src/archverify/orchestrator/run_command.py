@@ -16,6 +16,7 @@ from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.executors.base import KeyValueCache, NullCache, StepContext
 from archverify.executors.registry import all_steps
+from archverify.orchestrator.baseline_command import apply_processors
 from archverify.orchestrator.config_loader import ConfigError, load_config
 from archverify.orchestrator.discovery import (
     discover,
@@ -81,14 +82,17 @@ def run_from_args(args: argparse.Namespace) -> int:
     try:
         requests = parse_requests(args.formats, args.output)
         result = execute(options, live=_wants_live_progress(requests))
+        # Suppressions and the baseline apply after the steps: `archverify baseline` needs the
+        # findings before them.
+        report = apply_processors(
+            result.report, result.project, result.config, use_baseline=not args.no_baseline
+        )
     except (UsageError, ConfigError) as error:
         print(f"archverify: error: {error}", file=sys.stderr)
         return 2
-    inputs = RenderInputs(
-        result.report, result.project, result.config, colour=sys.stdout.isatty()
-    )
+    inputs = RenderInputs(report, result.project, result.config, colour=sys.stdout.isatty())
     write_reports(inputs, requests)
-    return 1 if result.report.failed else 0
+    return 1 if report.failed else 0
 
 
 def execute(options: RunOptions, *, live: bool = False) -> RunResult:
