@@ -1,0 +1,187 @@
+"""The files ``archverify init`` writes: the ``[tool.archverify]`` text, the workflow, the hook."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archverify.core.config import STEP_ORDER
+from archverify.core.layer_inference import LayerPlan
+
+WORKFLOW_PATH = ".github/workflows/archverify.yml"
+PRE_COMMIT_PATH = ".pre-commit-config.yaml"
+
+GITHUB_WORKFLOW = """\
+# Written by `archverify init --ci github`.
+name: archverify
+
+on:
+  push:
+    branches: [main]
+  pull_request:
+
+permissions:
+  contents: read
+  security-events: write  # upload-sarif shows the findings in the Security tab
+
+jobs:
+  archverify:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install archverify
+{install_project}\
+      - run: archverify run --format github --format sarif=archverify.sarif
+      - uses: github/codeql-action/upload-sarif@v3
+        if: always()  # findings are most useful exactly when the run failed
+        with:
+          sarif_file: archverify.sarif
+"""
+# The imports, mypy and tests steps import the project, so its dependencies must be there.
+_INSTALL_PROJECT = "      - run: pip install -e .\n"
+
+# A local hook: it needs no repository URL or revision, only archverify on the PATH.
+PRE_COMMIT_ENTRY = """\
+- repo: local
+  hooks:
+    - id: archverify
+      name: archverify
+      entry: archverify run
+      language: system
+      pass_filenames: false
+      always_run: true
+"""
+_HOOK_PRESENT = re.compile(r"^\s*-?\s*id:\s*['\"]?archverify['\"]?\s*$", re.MULTILINE)
+_TOP_LEVEL_KEY = re.compile(r"^[^\s#-][^:]*:")
+
+
+@dataclass(frozen=True)
+class ArchverifyTable:
+    """What goes into ``[tool.archverify]``; every field is already decided by the caller."""
+
+    source_roots: tuple[str, ...]
+    packages: tuple[str, ...]
+    pure: tuple[str, ...]
+    not_pure: tuple[tuple[str, str], ...]  # (module, why)
+    plans: tuple[LayerPlan, ...]
+    importlinter_file: str  # "" when the project has no import-linter configuration
+    detected: tuple[str, ...]  # "ruff: [tool.ruff] in pyproject.toml", ...
+    test_paths: tuple[str, ...]  # () when the project has no tests
+
+
+def render_table(table: ArchverifyTable) -> str:
+    """``[tool.archverify]`` and its sub-tables as TOML text, with why-comments."""
+    lines = [
+        "[tool.archverify]",
+        "# Written by `archverify init` from the code as it is today; `archverify explain RULE`",
+        "# tells what each rule checks.",
+    ]
+    if table.source_roots != (".",):
+        lines.append(f"source_roots = {_list(table.source_roots)}")
+    lines.append(f"packages = {_list(table.packages)}")
+    if not table.test_paths:
+        lines.append('# No tests found: add "tests" to steps once there are some.')
+        lines.append(f"steps = {_list(tuple(s for s in STEP_ORDER if s != 'tests'))}")
+    lines.extend(f"# Found {what}; the matching step uses it." for what in table.detected)
+    if table.test_paths and table.test_paths != ("tests",):
+        lines += ["", "[tool.archverify.tests]", f"paths = {_list(table.test_paths)}"]
+    lines += _purity_lines(table)
+    lines += _contract_lines(table)
+    return "\n".join(lines) + "\n"
+
+
+def _purity_lines(table: ArchverifyTable) -> list[str]:
+    if not table.pure and not table.not_pure:
+        return []
+    lines = ["", "[tool.archverify.purity]"]
+    if table.pure:
+        lines.append("# These do no I/O today: keep it that way.")
+    for module, why in table.not_pure:
+        lines.append(f"# {module} is not pure today ({why}); add it once its I/O has moved out.")
+    lines.append(f"packages = {_list(table.pure)}")
+    return lines
+
+
+def _contract_lines(table: ArchverifyTable) -> list[str]:
+    if table.importlinter_file:
+        return [
+            "",
+            f"# Contracts: archverify reads the import-linter configuration in "
+            f"{table.importlinter_file}",
+            "# as it is, so none are written here.",
+        ]
+    lines: list[str] = []
+    for plan in table.plans:
+        lines += ["", "# Inferred from today's imports: each layer may import the layers below it."]
+        lines += [f"# {line}" for line in describe_cycles(plan)]
+        lines += [
+            "[[tool.archverify.contracts]]",
+            f"name = {json.dumps(plan.package + ' layers')}",
+            'type = "layers"',
+            "layers = [",
+            *(f"    {json.dumps(expression)}," for expression in plan.expressions()),
+            "]",
+        ]
+    return lines
+
+
+def describe_cycles(plan: LayerPlan) -> list[str]:
+    """Plain sentences about each cycle: who shares a layer and which imports to remove."""
+    lines: list[str] = []
+    for cycle in plan.cycles:
+        lines.append(
+            f"Cycle: {', '.join(cycle.members)} import each other, so they share one layer (':')."
+        )
+        lines.append(f"To split it as {' > '.join(cycle.suggested)}, remove these upward imports:")
+        lines.extend(
+            f"  {edge.path}:{edge.line} ({edge.importer} imports {edge.imported})"
+            for edge in cycle.upward
+        )
+    return lines
+
+
+def render_workflow(*, install_project: bool) -> str:
+    return GITHUB_WORKFLOW.format(install_project=_INSTALL_PROJECT if install_project else "")
+
+
+def has_archverify_hook(text: str) -> bool:
+    return _HOOK_PRESENT.search(text) is not None
+
+
+def add_pre_commit_hook(text: str) -> str | None:
+    """``text`` with the archverify repo entry appended to ``repos``; None when ``repos`` is not
+    a block list this can extend (a flow list ``repos: [...]``, say). Other lines are kept."""
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    start = next((i for i, line in enumerate(lines) if re.match(r"repos\s*:", line)), None)
+    if start is None:
+        return "".join(lines) + "repos:\n" + _indented(PRE_COMMIT_ENTRY, "  ")
+    if lines[start].split(":", 1)[1].split("#", 1)[0].strip():
+        return None
+    end = start + 1
+    indent: str | None = None
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if _TOP_LEVEL_KEY.match(line):
+            break
+        if indent is None and line.lstrip().startswith("-"):
+            indent = line[: len(line) - len(line.lstrip())]
+        end = index + 1
+    entry = _indented(PRE_COMMIT_ENTRY, "  " if indent is None else indent)
+    return "".join(lines[:end]) + entry + "".join(lines[end:])
+
+
+def _indented(block: str, indent: str) -> str:
+    return "".join(indent + line if line.strip() else line for line in block.splitlines(True))
+
+
+def _list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
