@@ -1,0 +1,148 @@
+"""Running child processes: output, environment, timeouts, missing programs, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from archverify.executors.process import (
+    ToolFailure,
+    ToolMissing,
+    ToolRun,
+    first_line,
+    relative_path,
+    run_checked,
+    run_module,
+    run_tool,
+    terminate_all,
+)
+
+# A child that starts a grandchild in the same group, records its pid, then waits forever.
+SPAWNER = """
+import subprocess, sys, time
+grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+open(sys.argv[1], "w").write(str(grandchild.pid))
+time.sleep(120)
+"""
+
+
+def _wait_for(predicate: Callable[[], bool], limit_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); it is dead for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _grandchild_pid(pid_file: Path) -> int:
+    assert _wait_for(lambda: pid_file.exists() and pid_file.read_text().strip() != "")
+    return int(pid_file.read_text())
+
+
+def test_output_exit_code_and_environment(tmp_path: Path) -> None:
+    code = (
+        "import os, sys; print(os.environ['PYTHONDONTWRITEBYTECODE'], os.environ['EXTRA'],"
+        " os.getcwd()); print('err', file=sys.stderr); sys.exit(3)"
+    )
+    run = run_tool([sys.executable, "-c", code], cwd=tmp_path, timeout_s=60, env={"EXTRA": "yes"})
+    assert run.returncode == 3
+    assert run.stdout.split() == ["1", "yes", str(tmp_path)]
+    assert run.stderr.strip() == "err"
+    assert not run.timed_out
+    assert run.duration_s >= 0
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    holder: list[ToolRun] = []
+    thread = threading.Thread(
+        target=lambda: holder.append(
+            run_tool([sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=3)
+        )
+    )
+    thread.start()
+    grandchild = _grandchild_pid(pid_file)
+    thread.join(60)
+    assert holder and holder[0].timed_out
+    assert _wait_for(lambda: not _alive(grandchild))
+
+
+def test_terminate_all_kills_live_children(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    holder: list[ToolRun] = []
+    thread = threading.Thread(
+        target=lambda: holder.append(
+            run_tool([sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=120)
+        )
+    )
+    thread.start()
+    grandchild = _grandchild_pid(pid_file)
+    terminate_all()
+    thread.join(60)
+    assert holder and holder[0].returncode < 0 and not holder[0].timed_out
+    assert _wait_for(lambda: not _alive(grandchild))
+
+
+def test_keyboard_interrupt_kills_the_group_and_propagates(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    seen: list[int] = []
+
+    def interrupt() -> None:
+        seen.append(_grandchild_pid(pid_file))
+        # A real SIGINT to the main thread, as Ctrl-C would send, wakes it from its wait.
+        main = threading.main_thread().ident
+        assert main is not None
+        signal.pthread_kill(main, signal.SIGINT)
+
+    threading.Thread(target=interrupt).start()
+    with pytest.raises(KeyboardInterrupt):
+        run_tool([sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=120)
+    assert seen and _wait_for(lambda: not _alive(seen[0]))
+
+
+def test_missing_program_and_module(tmp_path: Path) -> None:
+    with pytest.raises(ToolMissing):
+        run_tool(["archverify-no-such-program"], cwd=tmp_path, timeout_s=10)
+    with pytest.raises(ToolMissing, match="pip install archverify_no_such_tool"):
+        run_module("archverify_no_such_tool", [], cwd=tmp_path, timeout_s=60)
+
+
+def test_run_checked_raises_on_bad_exit_and_timeout(tmp_path: Path) -> None:
+    (tmp_path / "failing.py").write_text("import sys\nprint('boom')\nsys.exit(7)\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    with pytest.raises(ToolFailure, match=r"failing failed \(exit 7\): boom"):
+        run_checked("failing", [], cwd=tmp_path, timeout_s=60, ok_codes=(0, 1), env=env)
+    assert run_checked("failing", [], cwd=tmp_path, timeout_s=60, ok_codes=(7,), env=env)
+    (tmp_path / "slow.py").write_text("import time\ntime.sleep(120)\n")
+    with pytest.raises(ToolFailure, match="timed out"):
+        run_checked("slow", [], cwd=tmp_path, timeout_s=1, ok_codes=(0,), env=env)
+
+
+def test_relative_path_and_first_line(tmp_path: Path) -> None:
+    assert relative_path(tmp_path, f"{tmp_path}/pkg/a.py") == "pkg/a.py"
+    assert relative_path(tmp_path, "./pkg/a.py") == "pkg/a.py"
+    assert relative_path(tmp_path, "pkg/../b.py") == "b.py"
+    assert relative_path(tmp_path, "/elsewhere/c.py") == "/elsewhere/c.py"
+    assert first_line("\n  \n first \nsecond") == "first"
+    assert first_line("") == "(no output)"
