@@ -8,10 +8,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import tomlkit
-from tomlkit.exceptions import ParseError
+from typing import TYPE_CHECKING, Any
 
 from archverify.orchestrator.config_errors import ConfigError
 from archverify.orchestrator.config_loader import load_config
@@ -26,7 +23,9 @@ from archverify.orchestrator.init_files import (
     render_table,
     render_workflow,
 )
-from archverify.orchestrator.layer_inference import Survey, survey_project
+
+if TYPE_CHECKING:
+    from archverify.orchestrator.layer_inference import Survey
 
 PYPROJECT = "pyproject.toml"
 _EPILOG = """\
@@ -76,6 +75,9 @@ def init_from_args(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"archverify: error: {args.path}: no such directory", file=sys.stderr)
         return 2
+    # Imported here so that building the CLI parser does not load the parser pool and tomlkit.
+    from archverify.orchestrator.layer_inference import survey_project
+
     try:
         survey = survey_project(root)
         table = build_table(root, survey)
@@ -89,14 +91,14 @@ def init_from_args(args: argparse.Namespace) -> int:
     if args.dry_run:
         for path, text in files.writes.items():
             print(f"\n--- {path} (not written: --dry-run)\n{text}", end="")
-        print("\n".join(files.notes))
+        _print_notes(files.notes)
         return 0
     for path, text in files.writes.items():
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         print(f"wrote {path}")
-    print("\n".join(files.notes))
+    _print_notes(files.notes)
     load_config(root)  # what was written must load; a ConfigError here is a bug in init
     print("next: archverify run")
     return 0
@@ -146,6 +148,9 @@ def plan_files(
 def _pyproject_text(path: Path, table_text: str, force: bool) -> str:
     """The pyproject with ``table_text`` appended; its other lines and comments stay as they
     are. An existing ``[tool.archverify]`` is only removed with ``force``."""
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
     if not path.exists():
         return table_text
     text = _read(path)
@@ -241,6 +246,11 @@ def _read(path: Path) -> str:
         raise InitError(f"{path.name}: cannot read ({error.strerror or error})") from None
     except UnicodeDecodeError:
         raise ConfigError("not valid UTF-8", path.name) from None
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(note)
 
 
 def _print_summary(survey: Survey, table: ArchverifyTable) -> None:
