@@ -93,7 +93,7 @@ def test_hang_times_out_where_it_hung(failures: StepOutcome) -> None:
     finding = by_path(failures)["pkg/hangs.py"]
     assert finding.rule == "imports/timeout"
     assert finding.severity is Severity.ERROR
-    assert "2" in finding.message
+    assert "within 2.0 s" in finding.message
     assert finding.line in (2, 3)
 
 

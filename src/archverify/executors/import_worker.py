@@ -174,6 +174,13 @@ class Server:
         self.concurrency = max(1, int(config.get("jobs", 1)))
         self.queue: list[tuple[int, str]] = []
         self.fork = bool(config["fork"]) and hasattr(os, "fork")
+        self.subprocess: Any = None
+        if not self.fork:
+            # Imported before the source roots go on sys.path: a project module named
+            # subprocess must not replace it.
+            import subprocess  # nosec B404 - the fallback where fork is missing
+
+            self.subprocess = subprocess
         self.jobs: dict[int, _Job] = {}
         self.pending = b""
 
@@ -189,8 +196,7 @@ class Server:
             except OSError:
                 pass
         else:
-            import subprocess  # nosec B404 - the fallback where fork is missing
-
+            subprocess = self.subprocess
             spec = json.dumps([module, job.result_path, job.fault_path, self.config])
             job.proc = subprocess.Popen(  # nosec B603 - our own interpreter and script
                 [sys.executable, "-I", os.path.abspath(__file__), "--child", spec],
@@ -432,8 +438,8 @@ def main(argv: list[str]) -> int:
         _prepare(config)
         import_one(module, result_path, fault_path, config)
     config = json.loads(argv[1])
-    _prepare(config)
     server = Server(config)
+    _prepare(config)
     # Warm the compiler once here: otherwise every child pays for setting it up (about half
     # of a light module's cost). Compiling a constant string imports nothing.
     compile("import os\nvalue = [i for i in range(3)]\n", "<warm-up>", "exec")
