@@ -247,6 +247,16 @@ def test_a_malformed_pyproject_is_an_error_naming_the_file_and_line(
     assert "pyproject.toml:" in capsys.readouterr().err
 
 
+@needs_extract
+def test_a_folder_without_packages_is_refused_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _write(tmp_path, {"script.py": "print('hi')\n"})
+    assert _init(str(root)) == 1
+    assert "no Python package" in capsys.readouterr().err
+    assert not (root / "pyproject.toml").exists()
+
+
 def test_the_hook_is_appended_to_the_repos_list_before_the_next_key() -> None:
     text = "# hooks\nrepos:\n- repo: https://example.invalid/a\n  rev: v1\n  hooks:\n"
     text += "  - id: a\n\nci:\n  autofix_prs: false\n"

@@ -80,6 +80,11 @@ def init_from_args(args: argparse.Namespace) -> int:
 
     try:
         survey = survey_project(root)
+        if not survey.packages:
+            raise InitError(
+                f"no Python package (a folder with __init__.py) under {args.path} or its src/: "
+                "nothing to configure"
+            )
         table = build_table(root, survey)
         files = plan_files(
             root, table, force=args.force, ci=args.ci or "", pre_commit=args.pre_commit

@@ -12,7 +12,10 @@ from importlib import resources
 DOCS_PACKAGE = "archverify"
 DOCS_FOLDER = "rule_docs"
 
-_HEADING = re.compile(r"^# ([a-z][a-z0-9_-]*(?:/[A-Za-z0-9_.*-]+)?)\s*$")
+_HEADING = re.compile(r"^# ([a-z][a-z0-9_-]*)(?:/(.*))?$")
+_RULE_NAME = re.compile(r"[A-Za-z0-9_.*-]+")
+# ``# ruff/<code> (ruff/F401, ...)``: one section for every rule of a tool.
+_PLACEHOLDER = re.compile(r"(<|&lt;)[^>&]*(>|&gt;)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _TABLE_RULE = re.compile(r"`([a-z][a-z0-9_-]*/[A-Za-z0-9_.*-]+)`")
 
@@ -79,13 +82,28 @@ def _sections(text: str) -> dict[str, str]:
     for line in text.splitlines():
         if _FENCE.match(line):
             in_fence = not in_fence
-        heading = None if in_fence else _HEADING.match(line)
-        if heading is not None:
+        section_id = None if in_fence else _section_id(line)
+        if section_id is not None:
             if current is not None:
                 sections[current] = "\n".join(lines).strip() + "\n"
-            current, lines = heading.group(1), []
+            current, lines = section_id, []
         if current is not None:
             lines.append(line)
     if current is not None:
         sections[current] = "\n".join(lines).strip() + "\n"
     return sections
+
+
+def _section_id(line: str) -> str | None:
+    """The id a level-1 heading documents: ``purity/io-call``, ``cycles``, or ``ruff/*`` for a
+    placeholder heading; None for any other heading or line."""
+    found = _HEADING.match(line)
+    if found is None:
+        return None
+    step, name = found.group(1), found.group(2)
+    if name is None:
+        return step
+    if _PLACEHOLDER.match(name):
+        return f"{step}/*"
+    first = name.split(maxsplit=1)[0] if name.strip() else ""
+    return f"{step}/{first}" if _RULE_NAME.fullmatch(first) else None
