@@ -93,9 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show Python tracebacks of internal errors"
     )
 
+    # Each command module registers its own subcommand and options.
     from archverify.orchestrator.baseline_command import add_baseline_parser
+    from archverify.orchestrator.explain_command import add_explain_parser
+    from archverify.orchestrator.init_command import add_init_parser
+    from archverify.orchestrator.snapshot_command import add_snapshot_parser
 
+    add_init_parser(commands)
     add_baseline_parser(commands)
+    add_snapshot_parser(commands)
+    add_explain_parser(commands)
     return parser
 
 
@@ -115,6 +122,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from archverify.orchestrator.baseline_command import baseline_from_args
 
             return baseline_from_args(args)
+        if args.command == "init":
+            from archverify.orchestrator.init_command import init_from_args
+
+            return init_from_args(args)
+        if args.command == "snapshot":
+            from archverify.orchestrator.snapshot_command import snapshot_from_args
+
+            return snapshot_from_args(args)
+        if args.command == "explain":
+            from archverify.orchestrator.explain_command import explain_from_args
+
+            return explain_from_args(args)
     except KeyboardInterrupt:
         print("archverify: interrupted", file=sys.stderr)
         return 130
