@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Each command module registers its own subcommand and options.
     from archverify.orchestrator.baseline_command import add_baseline_parser
     from archverify.orchestrator.explain_command import add_explain_parser
+    from archverify.orchestrator.graph_command import add_graph_parser
     from archverify.orchestrator.init_command import add_init_parser
     from archverify.orchestrator.snapshot_command import add_snapshot_parser
 
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_baseline_parser(commands)
     add_snapshot_parser(commands)
     add_explain_parser(commands)
+    add_graph_parser(commands)
     return parser
 
 
@@ -130,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from archverify.orchestrator.snapshot_command import snapshot_from_args
 
             return snapshot_from_args(args)
+        if args.command == "graph":
+            from archverify.orchestrator.graph_command import graph_from_args
+
+            return graph_from_args(args)
         if args.command == "explain":
             from archverify.orchestrator.explain_command import explain_from_args
 
