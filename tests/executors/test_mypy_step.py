@@ -14,6 +14,12 @@ from archverify.executors.mypy import MypyStep, parse_output
 ARG_TYPE = '"""A."""\n\n\ndef double(x: int) -> int:\n    return 2 * x\n\n\nVALUE = double("two")\n'
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One archverify cache folder for the module: mypy then analyses typeshed only once."""
+    return tmp_path_factory.mktemp("archverify-cache")
+
+
 def _src_project(root: Path) -> None:
     write_files(
         root,
@@ -28,31 +34,35 @@ def _src_project(root: Path) -> None:
 
 
 @pytest.mark.parametrize("json_output", [True, False])
-def test_arg_type_error_in_a_src_layout(tmp_path: Path, json_output: bool) -> None:
+def test_arg_type_error_in_a_src_layout(
+    tmp_path: Path, shared_cache: Path, json_output: bool
+) -> None:
     _src_project(tmp_path)
-    context = make_context(tmp_path, source_root="src", cache_dir=tmp_path / "cache")
+    context = make_context(tmp_path, source_root="src", cache_dir=shared_cache)
     outcome = MypyStep(json_output=json_output).run(context)
     assert outcome.status is StepStatus.FAILED, outcome.message
     found = [(f.rule, f.path, f.line, f.column) for f in outcome.findings]
     # other.util resolves through the source root: no import-not-found.
     assert found == [("mypy/arg-type", "src/pkg/a.py", 8, 16)]
     assert outcome.findings[0].severity is Severity.ERROR
-    assert (tmp_path / "cache" / "mypy").is_dir()
+    assert (shared_cache / "mypy").is_dir()
     assert not (tmp_path / ".mypy_cache").exists()
 
 
-def test_clean_project_passes(tmp_path: Path) -> None:
+def test_clean_project_passes(tmp_path: Path, shared_cache: Path) -> None:
     write_files(tmp_path, {"pkg/__init__.py": "def f(x: int) -> int:\n    return x\n"})
-    outcome = MypyStep().run(make_context(tmp_path))
+    outcome = MypyStep().run(make_context(tmp_path, cache_dir=shared_cache))
     assert outcome.status is StepStatus.PASSED, outcome.message
     assert outcome.findings == []
 
 
 @pytest.mark.parametrize("json_output", [True, False])
-def test_notes_become_the_hint_of_their_error(tmp_path: Path, json_output: bool) -> None:
+def test_notes_become_the_hint_of_their_error(
+    tmp_path: Path, shared_cache: Path, json_output: bool
+) -> None:
     code = "def g(x: list[object]) -> None: ...\n\n\ny: list[int] = []\ng(y)\nreveal_type(y)\n"
     write_files(tmp_path, {"pkg/__init__.py": code})
-    outcome = MypyStep(json_output=json_output).run(make_context(tmp_path))
+    outcome = MypyStep(json_output=json_output).run(make_context(tmp_path, cache_dir=shared_cache))
     error, note = outcome.findings
     assert (error.rule, error.line) == ("mypy/arg-type", 5)
     assert "invariant" in error.hint and "Sequence" in error.hint
@@ -60,39 +70,45 @@ def test_notes_become_the_hint_of_their_error(tmp_path: Path, json_output: bool)
     assert "Revealed type" in note.message
 
 
-def test_project_config_applies(tmp_path: Path) -> None:
+def test_project_config_applies(tmp_path: Path, shared_cache: Path) -> None:
     write_files(tmp_path, {"pkg/__init__.py": "def f(x):\n    return x\n"})
-    assert MypyStep().run(make_context(tmp_path)).findings == []
+    assert MypyStep().run(make_context(tmp_path, cache_dir=shared_cache)).findings == []
     (tmp_path / "mypy.ini").write_text("[mypy]\ndisallow_untyped_defs = True\n")
-    outcome = MypyStep().run(make_context(tmp_path))
+    outcome = MypyStep().run(make_context(tmp_path, cache_dir=shared_cache))
     assert [(f.rule, f.line) for f in outcome.findings] == [("mypy/no-untyped-def", 1)]
 
 
-def test_config_args_are_passed(tmp_path: Path) -> None:
+def test_config_args_are_passed(tmp_path: Path, shared_cache: Path) -> None:
     write_files(tmp_path, {"pkg/__init__.py": "def f(x):\n    return x\n"})
-    context = make_context(tmp_path, tools={"mypy": ToolConfig(args=("--strict",))})
+    context = make_context(
+        tmp_path, cache_dir=shared_cache, tools={"mypy": ToolConfig(args=("--strict",))}
+    )
     assert [f.rule for f in MypyStep().run(context).findings] == ["mypy/no-untyped-def"]
 
 
-def test_syntax_error_is_a_finding_not_a_step_error(tmp_path: Path) -> None:
+def test_syntax_error_is_a_finding_not_a_step_error(tmp_path: Path, shared_cache: Path) -> None:
     write_files(tmp_path, {"pkg/__init__.py": "def (:\n"})
-    outcome = MypyStep().run(make_context(tmp_path))
+    outcome = MypyStep().run(make_context(tmp_path, cache_dir=shared_cache))
     assert outcome.status is StepStatus.FAILED
     assert outcome.findings[0].rule == "mypy/syntax"
     assert outcome.findings[0].path == "pkg/__init__.py"
 
 
-def test_usage_error_is_a_step_error(tmp_path: Path) -> None:
+def test_usage_error_is_a_step_error(tmp_path: Path, shared_cache: Path) -> None:
     write_files(tmp_path, {"pkg/__init__.py": ""})
-    context = make_context(tmp_path, tools={"mypy": ToolConfig(args=("--no-such-flag",))})
+    context = make_context(
+        tmp_path, cache_dir=shared_cache, tools={"mypy": ToolConfig(args=("--no-such-flag",))}
+    )
     outcome = MypyStep().run(context)
     assert outcome.status is StepStatus.ERROR
     assert "mypy failed (exit 2)" in outcome.message
 
 
-def test_missing_tool_is_a_step_error(tmp_path: Path) -> None:
+def test_missing_tool_is_a_step_error(tmp_path: Path, shared_cache: Path) -> None:
     write_files(tmp_path, {"pkg/__init__.py": ""})
-    outcome = MypyStep(module="archverify_no_such_tool").run(make_context(tmp_path))
+    outcome = MypyStep(module="archverify_no_such_tool").run(
+        make_context(tmp_path, cache_dir=shared_cache)
+    )
     assert outcome.status is StepStatus.ERROR
     assert "pip install" in outcome.message
 
