@@ -228,7 +228,7 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
         ("mypy", {"args"}),
         ("bandit", {"args", "severity"}),
         ("tests", {"args", "paths", "coverage_min"}),
-        ("imports", {"timeout_s"}),
+        ("imports", {"timeout_s", "output_limit", "fork"}),
         ("snapshots", {"packages", "file"}),
     ):
         path: KeyPath = (step,)
@@ -245,6 +245,12 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
             options["timeout_s"] = reader.number(
                 table, "timeout_s", path, DEFAULT_IMPORT_TIMEOUT_S, 0, low_inclusive=False
             )
+            # How much of what a module prints at import is kept, and whether a fork server is
+            # used (false: one fresh interpreter per module, slower but needs no fork()).
+            options["output_limit"] = int(
+                reader.number(table, "output_limit", path, 2048, 0, low_inclusive=False)
+            )
+            options["fork"] = reader.boolean(table, "fork", path, True)
         elif step == "snapshots":
             options["packages"] = reader.modules(table, "packages", path)
             options["file"] = reader.string(table, "file", path, DEFAULT_SNAPSHOT_FILE)
