@@ -146,3 +146,16 @@ def test_relative_path_and_first_line(tmp_path: Path) -> None:
     assert relative_path(tmp_path, "/elsewhere/c.py") == "/elsewhere/c.py"
     assert first_line("\n  \n first \nsecond") == "first"
     assert first_line("") == "(no output)"
+
+
+def test_timeout_returns_although_an_escaped_grandchild_holds_the_pipes(tmp_path: Path) -> None:
+    escaper = SPAWNER.replace('time.sleep(120)"])', 'time.sleep(120)"], start_new_session=True)')
+    pid_file = tmp_path / "pid"
+    run = run_tool([sys.executable, "-c", escaper, str(pid_file)], cwd=tmp_path, timeout_s=2)
+    grandchild = _grandchild_pid(pid_file)
+    try:
+        assert run.timed_out
+        assert _alive(grandchild)  # it really escaped the group kill
+    finally:
+        # The grandchild left our group on purpose; it is ours to stop.
+        os.kill(grandchild, signal.SIGKILL)

@@ -12,6 +12,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# After a kill, how long to wait for the pipes to close before giving up on the output.
+DRAIN_TIMEOUT_S = 5.0
 _LIVE: set[subprocess.Popen[bytes]] = set()
 _LIVE_LOCK = threading.Lock()
 
@@ -73,7 +75,7 @@ def run_tool(
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)
-            out, err = proc.communicate()
+            out, err = _drain(proc)
         except BaseException:
             # KeyboardInterrupt (or anything else): take the whole group down, then re-raise.
             _kill_group(proc)
@@ -147,6 +149,16 @@ def terminate_all() -> None:
         live = list(_LIVE)
     for proc in live:
         _kill_group(proc)
+
+
+def _drain(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """What a killed child left in its pipes, without waiting on a grandchild that escaped
+    the group (``setsid``) and still holds them open."""
+    try:
+        return proc.communicate(timeout=DRAIN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.wait()
+        return b"", b""
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
