@@ -123,3 +123,23 @@ def test_bad_timeout_option_is_a_step_error(tmp_path: Path) -> None:
     outcome = RuffStep().run(context)
     assert outcome.status is StepStatus.ERROR
     assert "timeout_s" in outcome.message
+
+
+def test_syntax_error_has_its_own_rule(tmp_path: Path) -> None:
+    write_files(tmp_path, {"pyproject.toml": PYPROJECT, "pkg/__init__.py": "def (:\n"})
+    outcome = RuffStep().run(make_context(tmp_path))
+    assert outcome.status is StepStatus.FAILED
+    assert {(f.rule, f.path, f.line) for f in outcome.findings} >= {
+        ("ruff/invalid-syntax", "pkg/__init__.py", 1)
+    }
+
+
+def test_damaged_cache_entries_are_rerun(tmp_path: Path) -> None:
+    _project(tmp_path)
+    cache = DictCache()
+    RuffStep().run(make_context(tmp_path, cache=cache))
+    for key in cache.data:
+        cache.data[key] = {"not": "a list"}
+    outcome = RuffStep().run(make_context(tmp_path, cache=cache))
+    assert outcome.stats["files_run"] == 4
+    assert [f.rule for f in outcome.findings] == ["ruff/F401"]

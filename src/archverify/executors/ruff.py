@@ -103,8 +103,8 @@ def _record(context: StepContext, item: Any) -> tuple[str, dict[str, Any]]:
     fix = item.get("fix") or {}
     hint = str(fix.get("message") or "") or str(item.get("url") or "")
     return relative_path(context.root, str(item.get("filename", ""))), {
-        # ruff reports syntax errors without a code.
-        "code": str(item.get("code") or "syntax-error"),
+        # Older ruff versions report syntax errors without a code; newer ones as "invalid-syntax".
+        "code": str(item.get("code") or "invalid-syntax"),
         "line": int(location.get("row") or 0),
         "column": int(location.get("column") or 0),
         "message": str(item.get("message", "")),

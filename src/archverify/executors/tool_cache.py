@@ -123,14 +123,15 @@ class PerFileCache:
         return cls(context=context, namespace=namespace, salt=salt)
 
     def split(self, hashes: dict[str, str | None]) -> tuple[dict[str, Any], list[str]]:
-        """Cached results by path, and the paths that must be run (in the given order)."""
+        """Cached record lists by path, and the paths that must be run (in the given order)."""
         hits: dict[str, Any] = {}
         misses: list[str] = []
         for path, content_hash in hashes.items():
             value = None
             if content_hash is not None:
                 value = self.context.cache.get(self.namespace, self._key(path, content_hash))
-            if value is None:
+            # Entries are lists of records; anything else is damage, not a result.
+            if not isinstance(value, list):
                 misses.append(path)
             else:
                 hits[path] = value
