@@ -1,0 +1,295 @@
+"""Verdicts equal lint-imports': the import-linter fixtures and random projects, read as they are.
+
+Both sides read the same import-linter configuration file: ``lint-imports`` itself, and
+archverify through ``load_importlinter_contracts``, discovery, ``extract_facts``, the import graph
+and the core contracts. Every contract's kept/broken verdict must be the same.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archverify.core.config import Config
+from archverify.core.contracts import check_contract, include_type_checking
+from archverify.core.graph import ImportGraph
+from archverify.orchestrator.discovery import discover
+from archverify.orchestrator.facts_cache import FactsCache
+from archverify.orchestrator.importlinter_config import load_importlinter_contracts
+from archverify.orchestrator.parsing import parse_files
+
+pytest.importorskip("archverify.core.extract", reason="the fact extractor has not landed yet")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+pytestmark = pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter not installed")
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "importlinter"
+_VERDICT = re.compile(r"^(\S+) (KEPT|BROKEN)\b", re.MULTILINE)
+
+
+def lint_imports(root: Path, contracts_file: str = "") -> dict[str, bool]:
+    """Each contract's verdict by lint-imports run in ``root``."""
+    done = subprocess.run(  # noqa: S603 - a fixed executable of the dev venv
+        [
+            str(LINT_IMPORTS),
+            "--no-cache",
+            "--no-logo",
+            *([contracts_file] if contracts_file else []),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    verdicts = {name: verdict == "KEPT" for name, verdict in _VERDICT.findall(done.stdout)}
+    assert verdicts, done.stdout + done.stderr
+    return verdicts
+
+
+def archverify(root: Path, contracts_file: str = "") -> dict[str, bool]:
+    """Each contract's verdict by archverify reading the same import-linter file."""
+    config = load_importlinter_contracts(root, contracts_file)
+    assert config is not None
+    discovery = discover(root, Config(root=str(root), packages=config.root_packages))
+    facts = parse_files(root, discovery.files, jobs=1, cache=FactsCache(None, "test"))
+    graphs: dict[bool, ImportGraph] = {}
+    verdicts: dict[str, bool] = {}
+    for contract in config.contracts:
+        with_tc = include_type_checking(contract, False)
+        if with_tc not in graphs:
+            graphs[with_tc] = ImportGraph.build(
+                facts.values(), include_type_checking=with_tc, include_external=True
+            )
+        result = check_contract(graphs[with_tc], contract)
+        assert not result.missing_modules, (contract, result.missing_modules)
+        verdicts[contract.name] = result.kept
+    return verdicts
+
+
+def fixture_names() -> list[str]:
+    return sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("fixture", fixture_names())
+def test_fixture_verdicts_equal_lint_imports(tmp_path: Path, fixture: str) -> None:
+    root = tmp_path / fixture
+    shutil.copytree(FIXTURES / fixture, root)
+    marker = root / "CONTRACTS_FILE"
+    contracts_file = marker.read_text().strip() if marker.exists() else ""
+    theirs = lint_imports(root, contracts_file)
+    assert archverify(root, contracts_file) == theirs
+    # A fixture whose contracts all agree one way proves nothing about the other.
+    assert set(theirs.values()) == {True, False}
+
+
+def test_unmatched_ignore_fails_both(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / "p").mkdir(exist_ok=True)
+        (tmp_path / "p" / f"{name}.py").write_text("")
+    (tmp_path / "p" / "__init__.py").write_text("")
+    (tmp_path / ".importlinter").write_text(
+        "[importlinter]\nroot_package = p\n\n[importlinter:contract:x]\nname = x\n"
+        "type = independence\nmodules =\n    p.a\n    p.b\nignore_imports =\n    p.a -> p.b\n"
+    )
+    done = subprocess.run(  # noqa: S603 - a fixed executable of the dev venv
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert done.returncode == 1 and "No matches for ignored import" in done.stdout + done.stderr
+    config = load_importlinter_contracts(tmp_path)
+    assert config is not None
+    graph = ImportGraph.build([], include_external=True)
+    result = check_contract(graph, config.contracts[0])
+    # archverify reports it as an error finding of the contracts step (contracts/unmatched-ignore).
+    assert result.unmatched_ignores == ("p.a -> p.b",) and result.ignore_alerting == "error"
+
+
+# ----- random projects -------------------------------------------------------------------------
+
+# Candidate modules below the root package ``pkg``; a chosen module brings its ancestors.
+CANDIDATES = ("a", "b", "c", "d", "a.x", "a.y", "b.x", "c.z", "a.x.deep")
+# type_checking twice: whether those imports count is the setting most easily got wrong.
+STYLES = ("import", "from", "relative", "function", "type_checking", "type_checking", "guarded")
+
+
+@dataclass(frozen=True)
+class RandomProject:
+    modules: tuple[str, ...]  # every module, "pkg" first
+    imports: dict[str, list[tuple[str, str]]]  # module -> (imported module, style)
+    exclude_type_checking: bool
+
+    def packages(self) -> set[str]:
+        return {m.rpartition(".")[0] for m in self.modules if "." in m}
+
+    def children(self, package: str) -> list[str]:
+        return [m for m in self.modules if m.rpartition(".")[0] == package]
+
+
+@st.composite
+def projects(draw: st.DrawFn) -> RandomProject:
+    chosen = draw(st.sets(st.sampled_from(CANDIDATES), min_size=2, max_size=7))
+    names = {"pkg"}
+    for name in chosen:
+        parts = f"pkg.{name}".split(".")
+        names.update(".".join(parts[:size]) for size in range(1, len(parts) + 1))
+    modules = tuple(sorted(names, key=lambda m: (m.count("."), m)))[:8]
+    # Trimming may drop a parent only after its children: keep the tree closed.
+    modules = tuple(m for m in modules if m.rpartition(".")[0] in (*modules, ""))
+    imports: dict[str, list[tuple[str, str]]] = {}
+    for module in modules:
+        targets = draw(
+            st.lists(
+                st.tuples(st.sampled_from([*modules, "requests"]), st.sampled_from(STYLES)),
+                max_size=3,
+            )
+        )
+        imports[module] = [(t, s) for t, s in targets if t != module]
+    return RandomProject(modules, imports, draw(st.booleans()))
+
+
+def import_line(project: RandomProject, module: str, target: str, style: str) -> str:
+    """One import of ``target`` written in ``style`` from ``module``."""
+    parent, _, leaf = target.rpartition(".")
+    if style == "function":
+        return f"def use_{leaf}():\n    import {target}\n"
+    if style == "type_checking":
+        return f"if TYPE_CHECKING:\n    import {target}\n"
+    if style == "guarded":
+        return f"try:\n    import {target}\nexcept ImportError:\n    pass\n"
+    if style == "from" and parent:
+        return f"from {parent} import {leaf}\n"
+    own_package = module if module in project.packages() else module.rpartition(".")[0]
+    if style == "relative" and parent and target.startswith("pkg."):
+        # ``from .. import leaf`` climbs from this module's package to the target's parent.
+        if own_package == parent or own_package.startswith(parent + "."):
+            dots = "." * (own_package.count(".") - parent.count(".") + 1)
+            return f"from {dots} import {leaf}\n"
+    return f"import {target}\n"
+
+
+def write_project(root: Path, project: RandomProject) -> None:
+    packages = project.packages()
+    for module in project.modules:
+        parts = module.split(".")
+        path = root.joinpath(*parts, "__init__.py") if module in packages else None
+        if path is None:
+            path = root.joinpath(*parts[:-1], parts[-1] + ".py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = ["from typing import TYPE_CHECKING\n"]
+        lines += [import_line(project, module, t, s) for t, s in project.imports[module]]
+        path.write_text("".join(lines))
+
+
+@st.composite
+def contracts(draw: st.DrawFn, project: RandomProject) -> list[dict[str, object]]:
+    """A handful of contracts over the project's modules; options as import-linter spells them."""
+    top = project.children("pkg")
+    found: list[dict[str, object]] = []
+    edges = [(m, t) for m, imps in project.imports.items() for t, _ in imps if t != "requests"]
+
+    def ignores() -> dict[str, object]:
+        if not edges or not draw(st.booleans()):
+            return {}
+        importer, imported = draw(st.sampled_from(edges))
+        form = draw(st.sampled_from(["exact", "star", "double"]))
+        if form == "star" and "." in importer:
+            importer = importer.rpartition(".")[0] + ".*"
+        elif form == "double":
+            importer = "pkg.**"
+        return {
+            "ignore_imports": [f"{importer} -> {imported}"],
+            "unmatched_ignore_imports_alerting": draw(st.sampled_from(["none", "warn"])),
+        }
+
+    if len(top) >= 2:
+        order = draw(st.permutations(top))
+        layers = list(order[:3])
+        if len(layers) == 3 and draw(st.booleans()):
+            separator = draw(st.sampled_from([" | ", " : "]))
+            layers = [layers[0] + separator + layers[1], layers[2]]
+        found.append({"type": "layers", "layers": layers, **ignores()})
+        found.append(
+            {
+                "type": "layers",
+                "containers": ["pkg"],
+                "layers": [m.removeprefix("pkg.") for m in order[:2]] + ["(missing)"],
+                "exhaustive": draw(st.sampled_from(["True", "False"])),
+                "exhaustive_ignores": [m.removeprefix("pkg.") for m in order[2:3]],
+            }
+        )
+        forbidden_modules = [order[1]] + (["requests"] if draw(st.booleans()) else [])
+        found.append(
+            {
+                "type": "forbidden",
+                "source_modules": [order[0]],
+                "forbidden_modules": forbidden_modules,
+                "allow_indirect_imports": draw(st.sampled_from(["True", "False"])),
+                **ignores(),
+            }
+        )
+        found.append({"type": "independence", "modules": list(order[:3]), **ignores()})
+        found.append(
+            {
+                "type": "protected",
+                "protected_modules": [order[0]],
+                "allowed_importers": [order[1]],
+                "as_packages": draw(st.sampled_from(["True", "False"])),
+                **ignores(),
+            }
+        )
+    found.append(
+        {
+            "type": "acyclic_siblings",
+            "ancestors": ["pkg"],
+            "depth": str(draw(st.integers(0, 2))),
+            **ignores(),
+        }
+    )
+    return found
+
+
+def write_config(root: Path, project: RandomProject, found: list[dict[str, object]]) -> None:
+    lines = [
+        "[importlinter]",
+        "root_package = pkg",
+        "include_external_packages = True",
+        f"exclude_type_checking_imports = {project.exclude_type_checking}",
+    ]
+    for index, options in enumerate(found):
+        lines += ["", f"[importlinter:contract:c{index}]", f"name = c{index}"]
+        for key, value in options.items():
+            if isinstance(value, list):
+                lines.append(f"{key} =" + "".join(f"\n    {item}" for item in value))
+            else:
+                lines.append(f"{key} = {value}")
+    (root / ".importlinter").write_text("\n".join(lines) + "\n")
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_random_projects_verdicts_equal_lint_imports(tmp_path: Path, data: st.DataObject) -> None:
+    project = data.draw(projects())
+    found = data.draw(contracts(project))
+    root = tmp_path / "project"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir()
+    write_project(root, project)
+    write_config(root, project, found)
+    assert archverify(root) == lint_imports(root)
