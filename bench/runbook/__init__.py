@@ -1,0 +1,1 @@
+"""Helpers of bench/run.py: the runbook baseline, measurement, configs and the report."""
