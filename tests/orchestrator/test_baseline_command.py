@@ -14,14 +14,9 @@ from archverify.core.facts import Definition, FileFacts, Suppression
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.project import Project, SourceFile
 from archverify.core.report import RunReport
-from archverify.orchestrator.baseline_command import (
-    SourceIndex,
-    add_baseline_parser,
-    apply_processors,
-    baseline_from_args,
-    load_baseline,
-)
+from archverify.orchestrator.baseline_command import add_baseline_parser, baseline_from_args
 from archverify.orchestrator.config_loader import ConfigError
+from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, load_baseline
 from archverify.processors.baseline import dump, entries_for
 
 PATH = "pkg/core/model.py"

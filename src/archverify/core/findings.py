@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How much a finding matters; only ``error`` makes a run fail."""
 
     ERROR = "error"
@@ -16,7 +16,7 @@ class Severity(str, Enum):
     NOTE = "note"
 
 
-class StepStatus(str, Enum):
+class StepStatus(StrEnum):
     """The verdict of one step."""
 
     PASSED = "passed"

@@ -25,6 +25,7 @@ def _implemented() -> list[Step]:
     from archverify.executors.mypy import MypyStep
     from archverify.executors.purity import PurityStep
     from archverify.executors.ruff import RuffStep
+    from archverify.executors.snapshots import SnapshotsStep
     from archverify.executors.tests import TestsStep
 
     return [
@@ -34,6 +35,7 @@ def _implemented() -> list[Step]:
         RuffStep(),
         MypyStep(),
         BoundariesStep(),
+        SnapshotsStep(),
         CyclesStep(),
         ImportsStep(),
         BanditStep(),

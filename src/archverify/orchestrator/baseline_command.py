@@ -1,31 +1,20 @@
-"""``archverify baseline`` and the edge of the baseline and suppression processors.
-
-The processors are pure; this module finds and reads the baseline file, reads source lines for
-fingerprints, writes the baseline atomically and folds both processors into a ``RunReport``.
-"""
+"""``archverify baseline``: record today's findings as accepted in the baseline file."""
 
 from __future__ import annotations
 
 import argparse
-import io
 import re
 import sys
-import tokenize
-from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
-from archverify.core.config import Config
-from archverify.core.facts import Definition, FileFacts
-from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
-from archverify.core.project import Project
-from archverify.core.report import RunReport
+from archverify.core.findings import StepStatus
 from archverify.orchestrator.config_loader import ConfigError, display_path
+from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, baseline_path
 from archverify.orchestrator.outputs import write_atomic
 from archverify.orchestrator.report_outputs import UsageError
-from archverify.processors import baseline, suppressions
-from archverify.processors.baseline import DEFAULT_BASELINE_FILE, BaselineEntry, enclosing_symbol
-from archverify.processors.ordering import ordered_findings
+from archverify.orchestrator.run_command import RunOptions, execute
+from archverify.processors import baseline
+from archverify.processors.baseline import DEFAULT_BASELINE_FILE
 
 # Python numbers lines at \n, \r\n and \r only; str.splitlines() would also split at \f and
 # other separators and shift every line after them.
@@ -66,9 +55,6 @@ def add_baseline_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
 
 def baseline_from_args(args: argparse.Namespace) -> int:
     """Run the pipeline, apply inline suppressions and write every finding left to the file."""
-    # Imported here: run_command imports this module to apply the processors.
-    from archverify.orchestrator.run_command import RunOptions, execute
-
     try:
         result = execute(RunOptions(path=args.path, config=args.config))
         # Suppressions apply, the old baseline does not: every finding of today is recorded.
@@ -104,161 +90,3 @@ def baseline_from_args(args: argparse.Namespace) -> int:
     return 0
 
 
-def baseline_path(root: Path, config: Config, override: str | None = None) -> Path:
-    """``--file`` (relative to the working directory), else the config's ``baseline`` (relative
-    to the root), else ROOT/archverify-baseline.json."""
-    if override:
-        return Path(override).resolve()
-    return root / (config.baseline or DEFAULT_BASELINE_FILE)
-
-
-def load_baseline(
-    root: Path, config: Config, override: str | None = None
-) -> list[BaselineEntry] | None:
-    """The baseline's entries, or None when the default file does not exist.
-
-    A file named by ``--file`` or the config must exist. Raises ``ConfigError`` (exit 2) for a
-    missing, unreadable or corrupted file, never a traceback.
-    """
-    path = baseline_path(root, config, override)
-    shown = display_path(root, path)
-    if not path.is_file():
-        if override or config.baseline:
-            raise ConfigError(
-                "baseline file not found; create it with `archverify baseline`", shown
-            )
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read the baseline: {error}", shown) from None
-    try:
-        return baseline.parse(text)
-    except baseline.BaselineError as error:
-        raise ConfigError(
-            f"corrupted baseline: {error.message}; write it again with `archverify baseline`, "
-            "or run with --no-baseline",
-            shown,
-            error.line,
-        ) from None
-
-
-class SourceIndex:
-    """Source lines and enclosing symbols of the verified files, each file read once, lazily.
-
-    Symbols come from the facts' definitions; a file without facts (a tool reported a file
-    that discovery skipped) is all module level, the same way in ``run`` and ``baseline``.
-    """
-
-    def __init__(self, root: Path, facts: Iterable[FileFacts] = ()) -> None:
-        self._root = root
-        self._definitions: dict[str, tuple[Definition, ...]] = {
-            f.path: f.definitions for f in facts
-        }
-        self._lines: dict[str, list[str]] = {}
-
-    def line_text(self, path: str, line: int) -> str:
-        lines = self._read(path)
-        return lines[line - 1] if 1 <= line <= len(lines) else ""
-
-    def symbol_at(self, path: str, line: int) -> str:
-        return enclosing_symbol(self._definitions.get(path, ()), line)
-
-    def _read(self, path: str) -> list[str]:
-        if path not in self._lines:
-            self._lines[path] = _NEWLINE.split(_decode(self._bytes(path)))
-        return self._lines[path]
-
-    def _bytes(self, path: str) -> bytes:
-        if not path:
-            return b""
-        try:
-            return (self._root / path).read_bytes()
-        except OSError:
-            return b""  # a vanished file: its findings fall back to their message
-
-
-def _decode(data: bytes) -> str:
-    # Honour a PEP 263 coding cookie, as the compiler does, so that line texts match the source.
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        encoding = "utf-8"
-    try:
-        return data.decode(encoding, errors="replace")
-    except LookupError:
-        return data.decode("utf-8", errors="replace")
-
-
-def apply_processors(
-    report: RunReport,
-    project: Project,
-    config: Config,
-    *,
-    use_baseline: bool = True,
-    baseline_file: str | None = None,
-) -> RunReport:
-    """Inline suppressions, then the baseline, folded into a new report.
-
-    Each step keeps only its findings that are left, and passes when none is an error.
-    Sets ``summary["suppressed"]``; with a baseline, ``report.baselined``, ``summary["stale"]``
-    (and ``summary["stale_entries"]`` when there are any) and a notice listing stale entries.
-    Raises ``ConfigError`` for a corrupted baseline file.
-    """
-    root = Path(report.root)
-    ran = suppressions.steps_that_ran(report.steps)
-    suppressed = suppressions.apply(report.findings, project.facts.values(), ran)
-    findings = ordered_findings([*suppressed.kept, *suppressed.problems])
-    outcome = suppressed.outcome()
-    steps = [*report.steps, outcome] if outcome is not None else list(report.steps)
-    summary = {**report.summary, "suppressed": len(suppressed.suppressed)}
-    notices = list(report.notices)
-    baselined = list(report.baselined)
-    entries = load_baseline(root, config, baseline_file) if use_baseline else None
-    if entries is not None:
-        index = SourceIndex(root, project.facts.values())
-        result = baseline.apply(
-            findings,
-            entries,
-            symbol_at=index.symbol_at,
-            line_text=index.line_text,
-            steps_ran=ran,
-        )
-        findings = result.new
-        baselined = ordered_findings([*baselined, *result.baselined])
-        summary["stale"] = sum(e.count for e in result.stale)
-        if result.stale:
-            summary["stale_entries"] = [e.to_dict() for e in result.stale]
-            notices.extend(
-                stale_notices(
-                    result.stale, display_path(root, baseline_path(root, config, baseline_file))
-                )
-            )
-    return replace(
-        report,
-        steps=[_settled(s, [f for f in findings if f.step == s.step]) for s in steps],
-        findings=findings,
-        baselined=baselined,
-        summary=summary,
-        notices=notices,
-    )
-
-
-def _settled(outcome: StepOutcome, findings: list[Finding]) -> StepOutcome:
-    """A step's outcome with only the findings left: all suppressed or baselined, it passes."""
-    if outcome.status not in (StepStatus.PASSED, StepStatus.FAILED):
-        return outcome
-    return replace(outcome, findings=findings, status=status_for(findings))
-
-
-def stale_notices(stale: list[BaselineEntry], shown: str) -> list[str]:
-    """Notice lines naming baseline entries that no finding matches any more."""
-    count = sum(e.count for e in stale)
-    lines = [
-        f"note: {count} baselined finding(s) in {shown} no longer occur (fixed, or their line "
-        "changed); run `archverify baseline` to drop them:"
-    ]
-    lines += [f"  - {e.describe()}" for e in stale[:_STALE_SHOWN]]
-    if len(stale) > _STALE_SHOWN:
-        lines.append(f"  ... and {len(stale) - _STALE_SHOWN} more (summary.stale_entries in JSON)")
-    return lines

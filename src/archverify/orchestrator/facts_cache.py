@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from archverify.core.facts import FileFacts
+from archverify import __version__
+from archverify.core.facts import FACTS_SCHEMA, FileFacts
 from archverify.orchestrator.outputs import write_atomic
 
 PACK_NAME = "facts.json"
+
+
+def cache_stamp() -> str:
+    """What makes cached data comparable: archverify's version, the facts schema, Python's
+    version (the AST and the compiler's messages change between Python versions)."""
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return f"archverify-{__version__}-facts{FACTS_SCHEMA}-py{python}"
 
 
 def facts_key(content_hash: str, path: str, module: str, is_package: bool) -> str:

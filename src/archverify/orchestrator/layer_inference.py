@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from archverify import __version__
 from archverify.core.config import Config, PurityConfig
 from archverify.core.facts import FileFacts
 from archverify.core.graph import ImportGraph
@@ -14,7 +12,7 @@ from archverify.core.layer_inference import LayerPlan, direct_children, infer_la
 from archverify.core.project import in_package
 from archverify.core.purity import PurityChecker
 from archverify.orchestrator.discovery import discover
-from archverify.orchestrator.facts_cache import FactsCache
+from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
 from archverify.orchestrator.parsing import parse_files
 
 # Subpackage names that, by convention, hold the domain: init proposes them as pure.
@@ -48,8 +46,7 @@ def survey_project(root: Path, *, jobs: int = 1) -> Survey:
     """Discover and parse ``root`` as ``archverify run`` would with no configuration, then infer
     each package's layers and which domain-named subpackages do no I/O. Caches nothing."""
     discovery = discover(root, Config(root=str(root), source_roots=()))
-    stamp = f"archverify-{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}"
-    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(None, stamp))
+    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(None, cache_stamp()))
     ordered = [facts[s.module] for s in discovery.files if s.module in facts]
     problems = list(discovery.problems)
     problems.extend(

@@ -16,14 +16,14 @@ from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.executors.base import KeyValueCache, NullCache, StepContext
 from archverify.executors.registry import all_steps
-from archverify.orchestrator.baseline_command import apply_processors
 from archverify.orchestrator.config_loader import ConfigError, load_config
 from archverify.orchestrator.discovery import (
     discover,
     missing_references,
     resolve_config_with_discovery,
 )
-from archverify.orchestrator.facts_cache import FactsCache
+from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
+from archverify.orchestrator.finding_filters import apply_processors
 from archverify.orchestrator.kv_cache import DirectoryCache
 from archverify.orchestrator.parsing import parse_files
 from archverify.orchestrator.progress import LiveProgress
@@ -110,7 +110,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     config = resolve_config_with_discovery(config, discovery)
 
     cache_dir = _cache_dir(root, options)
-    stamp = f"archverify-{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}"
+    stamp = cache_stamp()
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
     project = Project(
         root=str(root), packages=config.packages, files=discovery.files, facts=facts

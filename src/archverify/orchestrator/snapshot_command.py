@@ -20,7 +20,7 @@ from archverify.orchestrator.discovery import (
     missing_references,
     resolve_config_with_discovery,
 )
-from archverify.orchestrator.facts_cache import FactsCache
+from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
 from archverify.orchestrator.outputs import write_atomic
 from archverify.orchestrator.parsing import parse_files
 
@@ -100,7 +100,7 @@ def record_snapshot(path: Path, config_file: Path | None = None) -> SnapshotResu
     packages = _packages(config)
     jobs = os.cpu_count() or 1
     # No facts cache: this command runs rarely and must not depend on a stale cache.
-    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(None, ""))
+    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(None, cache_stamp()))
     problems = missing_references(config, frozenset(facts))
     if problems:
         raise problems[0]
