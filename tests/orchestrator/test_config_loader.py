@@ -126,7 +126,22 @@ file = "api.json"
 """
 
 
+_IMPORTLINTER_INI = """\
+[importlinter]
+root_package = app
+
+[importlinter:contract:one]
+name = App layers
+type = layers
+layers =
+    app.api
+    app.core
+"""
+
+
 def test_every_key_of_a_full_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "contracts" / "importlinter.ini").write_text(_IMPORTLINTER_INI)
     config = _pyproject(tmp_path, FULL)
     assert config.root == str(tmp_path.resolve())
     assert config.config_file == "pyproject.toml"
@@ -156,6 +171,7 @@ def test_every_key_of_a_full_pyproject(tmp_path: Path) -> None:
         ("protected", "protected"),
         ("siblings", "acyclic_siblings"),
         ("only repo imports db", "only_allow"),
+        ("App layers", "layers"),  # from contracts_file, after the archverify ones
     ]
     layers = config.contracts[0]
     assert layers.options == {
@@ -497,9 +513,25 @@ def test_config_error_helper_points_at_a_value(tmp_path: Path) -> None:
 
 
 def test_a_contracts_file_alone_counts_as_rules(tmp_path: Path) -> None:
+    (tmp_path / "c.ini").write_text(_IMPORTLINTER_INI)
     config = _pyproject(tmp_path, '[tool.archverify]\ncontracts_file = "c.ini"\n')
     assert config.has_rules is True
+    assert [c.name for c in config.contracts] == ["App layers"]
+    assert config.contracts[0].origin == "c.ini:4"
 
+
+def test_a_missing_contracts_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="c.ini.*not found"):
+        _pyproject(tmp_path, '[tool.archverify]\ncontracts_file = "c.ini"\n')
+
+
+def test_import_linter_contracts_are_read_when_archverify_states_none(tmp_path: Path) -> None:
+    (tmp_path / ".importlinter").write_text(_IMPORTLINTER_INI)
+    config = load_config(tmp_path)
+    assert config.has_rules is True
+    assert "contracts" in config.steps
+    assert config.packages == ("app",)
+    assert [c.type for c in config.contracts] == ["layers"]
 
 _TOML_BITS = st.sampled_from(
     [

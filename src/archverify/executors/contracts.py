@@ -22,6 +22,7 @@ _HINTS = {
     "independence": "Move the shared code to a module both may import.",
     "protected": "Import through an allowed importer, or add the importer to allowed_importers.",
     "only_allow": "Import through an allowed importer, or add the importer to allowed_importers.",
+    "acyclic_siblings": "Break the cycle: move the shared code down, or invert one dependency.",
 }
 
 

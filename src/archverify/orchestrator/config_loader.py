@@ -8,11 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from archverify.core.config import Config
+from archverify.core.config import STEP_ORDER, Config
 from archverify.orchestrator.config_errors import ConfigError, KeyPath, format_key, parse_key
 from archverify.orchestrator.config_fields import FieldReader, type_name
 from archverify.orchestrator.config_locate import TomlLocator
 from archverify.orchestrator.config_schema import build_config
+from archverify.orchestrator.importlinter_config import load_importlinter_contracts
 
 __all__ = ["ConfigError", "config_error", "display_path", "key_base", "load_config"]
 
@@ -37,12 +38,39 @@ def load_config(root: Path, config_file: Path | None = None) -> Config:
     if config_file is not None:
         if not config_file.is_file():
             raise ConfigError("configuration file not found", display_path(root, config_file))
-        return _load_file(root, config_file, required=True)
-    if (root / ARCHVERIFY_TOML).is_file():
-        return _load_file(root, root / ARCHVERIFY_TOML, required=True)
-    if (root / PYPROJECT_TOML).is_file():
-        return _load_file(root, root / PYPROJECT_TOML, required=False)
-    return _no_config(root)
+        config = _load_file(root, config_file, required=True)
+    elif (root / ARCHVERIFY_TOML).is_file():
+        config = _load_file(root, root / ARCHVERIFY_TOML, required=True)
+    elif (root / PYPROJECT_TOML).is_file():
+        config = _load_file(root, root / PYPROJECT_TOML, required=False)
+    else:
+        config = _no_config(root)
+    return with_importlinter_contracts(root, config)
+
+
+def with_importlinter_contracts(root: Path, config: Config) -> Config:
+    """Add the contracts of an import-linter configuration, read as it is.
+
+    ``contracts_file`` names one explicitly and its contracts join any in ``[tool.archverify]``;
+    otherwise import-linter's own files (setup.cfg, .importlinter, pyproject) are read only when
+    ``[tool.archverify]`` states no contracts, so a project never gets the same rules twice.
+    """
+    if config.contracts and not config.contracts_file:
+        return config
+    found = load_importlinter_contracts(root, config.contracts_file)
+    if found is None or not found.contracts:
+        return config
+    steps = config.steps
+    if not config.has_rules and "contracts" not in steps:
+        # No archverify config: the contracts import-linter states are rules to check.
+        steps = tuple(s for s in STEP_ORDER if s in steps or s == "contracts")
+    return replace(
+        config,
+        contracts=config.contracts + found.contracts,
+        packages=config.packages or found.root_packages,
+        steps=steps,
+        has_rules=True,
+    )
 
 
 def display_path(root: Path, path: Path) -> str:

@@ -57,7 +57,7 @@ CONTRACT_KEYS: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
         frozenset({"protected_modules", "allowed_importers", "as_packages"}),
         ("protected_modules", "allowed_importers"),
     ),
-    "acyclic_siblings": (frozenset({"ancestors", "skip_descendants"}), ("ancestors",)),
+    "acyclic_siblings": (frozenset({"ancestors", "skip_descendants", "depth"}), ("ancestors",)),
     "only_allow": (frozenset({"modules", "allowed_importers"}), ("modules", "allowed_importers")),
 }
 _CONTRACT_BOOLEANS = frozenset(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -100,12 +100,18 @@ def resolve_config_with_discovery(config: Config, discovery: Discovery) -> Confi
 
 
 def missing_references(
-    config: Config, modules: frozenset[str], extra: Iterable[tuple[str, str, bool]] = ()
+    config: Config,
+    modules: frozenset[str],
+    extra: Iterable[tuple[str, str, bool]] = (),
+    origins: Mapping[str, str] | None = None,
 ) -> list[ConfigError]:
     """An error for every module name the configuration mentions that names nothing discovered.
 
     ``extra`` adds (dotted name, key path relative to the archverify table, optional) triples;
     an optional name that is missing is fine. A name with ``*`` must match at least one module.
+    ``origins`` maps a key of ``extra`` to the "file:line" it was read from when that is not
+    the archverify configuration (a contract from an import-linter file), so the error points
+    there.
     """
     known = set(modules)
     for module in modules:
@@ -130,7 +136,13 @@ def missing_references(
             continue
         seen.add((name, key))
         what = "matches no module" if "*" in name else "names no discovered module or package"
-        errors.append(config_error(config, key, f"{name!r} {what}", name))
+        origin = (origins or {}).get(key)
+        if origin:
+            file, _, line = origin.rpartition(":")
+            number = int(line) if line.isdigit() else 0
+            errors.append(ConfigError(f"{key}: {name!r} {what}", file or origin, number))
+        else:
+            errors.append(config_error(config, key, f"{name!r} {what}", name))
     return errors
 
 

@@ -115,7 +115,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     project = Project(
         root=str(root), packages=config.packages, files=discovery.files, facts=facts
     )
-    problems = missing_references(config, project.modules, _contract_references(config))
+    references, origins = _contract_references(config)
+    problems = missing_references(config, project.modules, references, origins)
     if problems:
         raise problems[0]
 
@@ -198,15 +199,22 @@ def _cache_dir(root: Path, options: RunOptions) -> Path | None:
     return folder
 
 
-def _contract_references(config: Config) -> list[tuple[str, str, bool]]:
+def _contract_references(
+    config: Config,
+) -> tuple[list[tuple[str, str, bool]], dict[str, str]]:
+    """Module names the contracts mention, and where each foreign contract was declared."""
     from archverify.core.contracts import referenced_modules
 
     refs: list[tuple[str, str, bool]] = []
+    origins: dict[str, str] = {}
+    native = config.config_file
     for index, contract in enumerate(config.contracts):
         key = f"contracts[{index}] ({contract.name})"
+        if contract.origin and native and not contract.origin.startswith(native + ":"):
+            origins[key] = contract.origin
         for name, optional in referenced_modules(contract):
             refs.append((name, key, optional))
-    return refs
+    return refs, origins
 
 
 def _import_count(outcomes: list[StepOutcome], project: Project) -> int:

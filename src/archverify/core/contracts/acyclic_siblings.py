@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archverify.core.config import ContractConfig
 from archverify.core.contracts.common import ContractError, Violation, string_list
-from archverify.core.contracts.ignores import _matches as matches_expression
+from archverify.core.contracts.ignores import matches_expression
 from archverify.core.graph import ImportEdge, ImportGraph
 
 # import-linter's default: deep enough for any real package tree.

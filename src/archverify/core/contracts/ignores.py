@@ -21,10 +21,12 @@ class ImportExpression:
     imported: str
 
     def matches(self, importer: str, imported: str) -> bool:
-        return _matches(self.importer, importer) and _matches(self.imported, imported)
+        return matches_expression(self.importer, importer) and matches_expression(
+            self.imported, imported
+        )
 
 
-def _matches(expression: str, module: str) -> bool:
+def matches_expression(expression: str, module: str) -> bool:
     if "*" not in expression:
         return expression == module
     # import-linter's ``**`` needs at least one name; the shared matcher's ``**`` allows none.
