@@ -247,7 +247,9 @@ class _Walker:
                     stem = entry.name[:-3]
                     if stem == "__init__":
                         self._add_file(source_root, child, module, is_package=True)
-                    elif stem.isidentifier():
+                    elif stem and "." not in stem:
+                        # Not always an identifier (Django's ``0001_initial`` migrations), but
+                        # importlib imports it, so it is compiled and checked like any module.
                         self._add_file(source_root, child, f"{module}.{stem}", is_package=False)
                     else:
                         self.problems.append(

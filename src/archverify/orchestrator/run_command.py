@@ -155,7 +155,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         "duration_s": round(time.perf_counter() - started, 3),
     }
     notices = [] if config.has_rules else [NO_CONFIG_NOTICE]
-    notices.extend(discovery.problems)
+    notices.extend(_shortened(discovery.problems))
     report = RunReport(
         tool="archverify",
         version=__version__,
@@ -166,6 +166,12 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         notices=notices,
     )
     return RunResult(report, project, config)
+
+
+def _shortened(problems: tuple[str, ...], shown: int = 5) -> list[str]:
+    if len(problems) <= shown:
+        return list(problems)
+    return [*problems[:shown], f"... and {len(problems) - shown} more notes like these"]
 
 
 def _select_steps(raw: str) -> tuple[str, ...]:
