@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,7 +88,7 @@ def test_bench_writes_every_figure(tmp_path: Path) -> None:
     assert data["compile_floor"]["files"] == 4
     assert data["compile_floor"]["median_s"] >= 0
     assert set(data["baseline"]) == {"compileall", "lint-imports", "ruff", "bulk-import", "bandit"}
-    assert all(tool["ok"] for tool in data["baseline"]), data["baseline"]
+    assert all(tool["ok"] for tool in data["baseline"].values()), data["baseline"]
     assert data["sequential"]["tools"] == list(data["baseline"])
     assert data["archverify"]["archverify_static_cold"]["tree_rss_mb"] > 0
     table = {row["figure"] for row in data["table"]}
@@ -111,7 +112,7 @@ def test_bench_rejects_unknown_baseline_tool(tmp_path: Path) -> None:
 
 
 def test_sequential_total_takes_the_faster_working_cycle_finder() -> None:
-    baseline = {
+    baseline: dict[str, dict[str, Any]] = {
         "ruff": {"ok": True, "median_s": 1.0},
         "pycycle": {"ok": False, "reason": "crashed"},
         "pylint-cycles": {"ok": True, "median_s": 5.0},
