@@ -191,3 +191,54 @@ def test_origin_is_in_error_messages() -> None:
 
 def test_import_targets() -> None:
     assert import_targets(imp("a.b", "c", "*")) == ["a.b", "a.b.c"]
+
+
+class TestOnExtractedFacts:
+    """End to end: facts from ``extract_facts`` on real source, then the boundary rules."""
+
+    @staticmethod
+    def findings(source: str) -> list[tuple[str, int, Severity]]:
+        from archverify.core.extract import extract_facts
+
+        extracted = extract_facts(source.encode(), "app/domain/m.py", "app.domain.m", False)
+        return [(f.rule, f.line, f.severity) for f in BoundaryChecker([DOMAIN]).check(extracted)]
+
+    def test_calls_by_method_alias_and_dotted_pattern(self) -> None:
+        source = (
+            "from app.wiring import get_questionnaire_provider as g\n"
+            "from app import wiring\n"
+            "def f(x):\n"
+            "    x.get_questionnaire_provider()\n"
+            "    g()\n"
+            "    wiring.container.build()\n"
+            "    x.get_questionnaire()\n"
+        )
+        calls = [
+            (line, sev) for rule, line, sev in self.findings(source) if rule == RULE_FORBIDDEN_CALL
+        ]
+        assert calls == [(4, Severity.ERROR), (5, Severity.ERROR), (6, Severity.ERROR)]
+
+    def test_imports_everywhere_count_and_type_checking_warns(self) -> None:
+        source = (
+            "from typing import TYPE_CHECKING\n"
+            "from app import adapters\n"
+            "if TYPE_CHECKING:\n"
+            "    from app.adapters.db import Session\n"
+            "try:\n"
+            "    import sqlalchemy\n"
+            "except ImportError:\n"
+            "    sqlalchemy = None\n"
+            "def f():\n"
+            "    from app.adapters import db\n"
+            "    import app.domain.values\n"
+        )
+        assert self.findings(source) == [
+            (RULE_FORBIDDEN_IMPORT, 2, Severity.ERROR),
+            (RULE_FORBIDDEN_IMPORT, 4, Severity.WARNING),
+            (RULE_FORBIDDEN_IMPORT, 6, Severity.ERROR),
+            (RULE_FORBIDDEN_IMPORT, 10, Severity.ERROR),
+        ]
+
+    def test_relative_import_is_resolved(self) -> None:
+        source = "from ..adapters import db\nfrom . import values\n"
+        assert self.findings(source) == [(RULE_FORBIDDEN_IMPORT, 1, Severity.ERROR)]

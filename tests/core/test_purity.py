@@ -168,3 +168,88 @@ def test_describe_call() -> None:
     assert describe_call(call("", "load")) == "`load()`"
     assert describe_call(call("json.load")) == "`json.load()`"
     assert describe_call(call("json.load", "j")) == "`j()` (resolves to `json.load`)"
+
+
+class TestOnExtractedFacts:
+    """End to end: facts from ``extract_facts`` on real source, then the purity rules."""
+
+    @staticmethod
+    def findings(source: str, config: PurityConfig = PURE) -> list[tuple[str, int, str]]:
+        from archverify.core.extract import extract_facts
+
+        extracted = extract_facts(source.encode(), "app/core/m.py", "app.core.m", False)
+        return [
+            (f.rule, f.line, str(f.extra.get("call", "")))
+            for f in PurityChecker(config).check(extracted)
+        ]
+
+    def test_aliases_resolve_to_the_io_function(self) -> None:
+        source = (
+            "import json as j\n"
+            "from json import load as l\n"
+            "from builtins import open as o\n"
+            "def f(x):\n"
+            "    j.load(x)\n"
+            "    l(x)\n"
+            "    o(x)\n"
+        )
+        assert self.findings(source) == [
+            (RULE_IO_CALL, 5, "json.load"),
+            (RULE_IO_CALL, 6, "json.load"),
+            (RULE_IO_CALL, 7, "builtins.open"),
+        ]
+
+    def test_docstrings_methods_and_lookalikes_are_not_calls_to_io(self) -> None:
+        source = (
+            '"""Never open() or json.load() here."""\n'
+            "import json\n"
+            "class Store:\n"
+            '    """print(x) in a docstring."""\n'
+            "    def load(self):\n"
+            "        return self.load()\n"
+            "    def open(self):\n"
+            "        return self.open()\n"
+            "def openness():\n"
+            "    return openness()\n"
+            "def f(t):\n"
+            "    return json.loads(t)\n"
+        )
+        assert self.findings(source) == []
+
+    def test_dynamic_import_and_path_objects(self) -> None:
+        source = (
+            "from pathlib import Path\n"
+            "def f(p, x):\n"
+            '    __import__("json").load(x)\n'
+            "    Path(p).read_text()\n"
+            "    q = Path(p)\n"
+            "    q.read_text()\n"
+        )
+        assert self.findings(source) == [
+            (RULE_IO_CALL, 3, "json.load"),
+            (RULE_IO_CALL, 4, "pathlib.Path.read_text"),
+            (RULE_IO_CALL, 6, "pathlib.Path.read_text"),
+        ]
+
+    def test_main_block_spellings(self) -> None:
+        source = (
+            'if __name__ != "x":\n'
+            "    pass\n"
+            'if __name__ == "app":\n'
+            "    pass\n"
+            'if "__main__" == __name__:\n'
+            "    pass\n"
+        )
+        assert self.findings(source) == [(RULE_MAIN_BLOCK, 5, "")]
+
+    def test_main_block_with_print_reports_both(self) -> None:
+        source = 'if __name__ == "__main__":\n    print("hi")\n'
+        assert sorted(self.findings(source), key=lambda f: f[1]) == [
+            (RULE_MAIN_BLOCK, 1, ""),
+            (RULE_IO_CALL, 2, "builtins.print"),
+        ]
+
+    def test_user_bare_name_catches_method_calls(self) -> None:
+        config = PurityConfig(packages=("app.core",), forbid_calls=("connect",))
+        source = "def f(db):\n    db.connect()\n    db.disconnect()\n"
+        assert self.findings(source, config) == [(RULE_IO_CALL, 2, "connect")]

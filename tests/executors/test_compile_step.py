@@ -59,3 +59,28 @@ def test_empty_project_passes() -> None:
     outcome = CompileStep().run(context_of([]))
     assert outcome.status is StepStatus.PASSED
     assert outcome.stats["files"] == 0
+
+
+def test_on_extracted_facts() -> None:
+    from archverify.core.extract import extract_facts
+
+    sources = {
+        "app/a.py": b"def f(:\n    pass\n",
+        "app/b.py": b"x = '\xe9'\n",
+        "app/c.py": b"nonlocal x\n",
+        "app/d.py": b'"""Fine."""\nX = 1\n',
+    }
+    facts = [
+        extract_facts(source, path, path[:-3].replace("/", "."), False)
+        for path, source in sources.items()
+    ]
+    outcome = CompileStep().run(context_of(facts))
+    assert outcome.status is StepStatus.FAILED
+    assert [(f.path, f.rule, f.line) for f in outcome.findings] == [
+        ("app/a.py", RULE_SYNTAX, 1),
+        ("app/b.py", RULE_DECODE, 1),
+        ("app/c.py", RULE_SYNTAX, 1),
+    ]
+    assert "invalid syntax" in outcome.findings[0].message
+    assert "nonlocal" in outcome.findings[2].message
+    assert outcome.stats["files"] == 4
