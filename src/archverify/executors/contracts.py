@@ -72,7 +72,7 @@ def _config_error(message: str, origin: str) -> Finding:
         line=int(line) if line.isdigit() else 0,
         column=0,
         message=message,
-        hint="Fix the contract's options; see docs/rules/contracts.md.",
+        hint="Fix the contract's options; see `archverify explain contracts`.",
     )
 
 
