@@ -18,9 +18,24 @@ exit codes:
 
 examples:
   archverify run                         verify the current directory
-  archverify run src/ --steps compile,purity,contracts
+  archverify run ../service --steps compile,purity,contracts
   archverify run --format json --output report.json
   archverify run --format text --format sarif=out.sarif --format junit=out.xml
+  archverify run --format html=report.html --no-baseline
+
+the steps, in the runbook's order:
+  compile     every file compiles (syntax and symtable errors, undecodable bytes)
+  purity      no I/O call and no __main__ block in the pure packages
+  contracts   import-linter contracts: layers, forbidden, independence, ...
+  ruff        ruff, with the project's own configuration
+  mypy        mypy, with the project's own configuration
+  boundaries  calls and imports forbidden in some packages
+  snapshots   the public API against the snapshot file (archverify snapshot)
+  cycles      import cycles at import time (errors) and through lazy imports
+  imports     every module imports in a clean interpreter
+  bandit      bandit, with a severity threshold
+  tests       pytest with coverage and a minimum percentage
+`archverify explain RULE` documents every rule.
 """
 
 
@@ -51,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="formats",
         action="append",
         metavar="FORMAT[=FILE]",
-        help="report format: text (default) or json; repeat for several, each with its own "
-        "file as FORMAT=FILE (a format without a file goes to stdout, or to --output)",
+        help="report format: text (default), json, sarif, junit, markdown, html or github "
+        "(workflow annotations); repeat for several, each with its own file as FORMAT=FILE (a "
+        "format without a file goes to stdout, or to --output)",
     )
     run.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     run.add_argument(
