@@ -32,9 +32,32 @@ def test_from_import_targets_submodule_or_package() -> None:
     assert [e.line for e in graph.edges_between("pkg.d", "pkg.a.b")] == [3]
 
 
-def test_missing_submodule_targets_nearest_ancestor() -> None:
-    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.a.b.nothing.deeper"))])
+def test_missing_name_targets_its_parent_module_only() -> None:
+    # As grimp: a name that is not a module is an attribute of its parent, one level up only.
+    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.a.b.attribute"))])
     assert pairs(graph) == {("pkg.d", "pkg.a.b")}
+
+
+def test_import_two_levels_below_a_module_reaches_nothing() -> None:
+    # ``import pkg.a.b.nothing.deeper`` and ``from pkg.missing import x`` fail at run time (or
+    # name a module that is not in the sources): no edge to an ancestor, as grimp does.
+    facts = [
+        *BASE,
+        ff(
+            "pkg.d",
+            imp("pkg.a.b.nothing.deeper"),
+            imp("pkg.missing", 2, "x"),
+            imp("pkg.missing", 3, "*"),
+            imp("pkg.a.missing.deeper", 4),
+        ),
+    ]
+    assert pairs(ImportGraph.build(facts)) == set()
+    assert pairs(ImportGraph.build(facts, include_external=True)) == set()
+
+
+def test_star_import_targets_the_module_itself() -> None:
+    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.a.b", 1, "*"), imp("pkg.a", 2, "*"))])
+    assert pairs(graph) == {("pkg.d", "pkg.a.b"), ("pkg.d", "pkg.a")}
 
 
 def test_self_imports_are_dropped() -> None:

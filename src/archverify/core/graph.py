@@ -37,17 +37,27 @@ def nearest_internal(module: str, internal: Set[str]) -> str | None:
     return None
 
 
-def _targets(fact: ImportFact, internal: Set[str]) -> list[str]:
-    """The modules one import fact reaches, before externals are squashed."""
+def resolve_import(name: str, internal: Set[str]) -> str | None:
+    """The internal module an import of ``name`` reaches, as grimp resolves it.
+
+    ``name`` itself when it is a module, else its parent (``name`` is then an attribute of it,
+    ``from a import attr``), else None: the import fails at run time or names a module that is
+    not in the sources (a compiled extension), and its ancestors are not its target.
+    """
+    if name in internal:
+        return name
+    parent = name.rpartition(".")[0]
+    return parent if parent in internal else None
+
+
+def _imported_names(fact: ImportFact) -> list[str]:
+    """The dotted names one import fact asks for: ``a.b`` for ``from a import b``.
+
+    ``from a import *`` asks for ``a.*``, which is never a module, so it resolves to ``a``.
+    """
     if not fact.names:
         return [fact.module]
-    found: list[str] = []
-    for name in fact.names:
-        candidate = f"{fact.module}.{name}" if name != "*" else fact.module
-        target = candidate if candidate in internal else fact.module
-        if target not in found:
-            found.append(target)
-    return found
+    return list(dict.fromkeys(f"{fact.module}.{name}" for name in fact.names))
 
 
 class ImportGraph:
@@ -96,9 +106,9 @@ class ImportGraph:
         """The graph of ``facts``.
 
         ``from a import b`` targets ``a.b`` when that is an internal module, else ``a``; an
-        import of a module that does not exist targets its nearest internal ancestor; imports
-        of other distributions are squashed to their top-level name (kept only when
-        ``include_external``). Self-imports are dropped.
+        import of a name neither internal nor an attribute of an internal module has no edge
+        (``resolve_import``); imports of other distributions are squashed to their top-level
+        name (kept only when ``include_external``). Self-imports are dropped.
         """
         all_facts = list(facts)
         internal = {f.module for f in all_facts}
@@ -111,13 +121,18 @@ class ImportGraph:
                     continue
                 if fact.in_function and not include_function_level:
                     continue
-                for raw in _targets(fact, internal):
-                    target = nearest_internal(raw, internal)
+                targets: list[str] = []
+                for name in _imported_names(fact):
+                    target = resolve_import(name, internal)
                     if target is None:
-                        if not include_external or not raw:
+                        # Inside a verified package but not a module: no edge at all.
+                        if not include_external or nearest_internal(name, internal) is not None:
                             continue
-                        target = raw.partition(".")[0]
+                        target = name.partition(".")[0]
                         externals.add(target)
+                    if target in targets:
+                        continue
+                    targets.append(target)
                     edges.append(
                         ImportEdge(
                             importer=file_facts.module,
