@@ -178,7 +178,8 @@ class Server:
         if not self.fork:
             # Imported before the source roots go on sys.path: a project module named
             # subprocess must not replace it.
-            import subprocess  # nosec B404 - the fallback where fork is missing
+            # The fallback where fork is missing: one fresh interpreter per module.
+            import subprocess  # nosec B404
 
             self.subprocess = subprocess
         self.jobs: dict[int, _Job] = {}
@@ -198,7 +199,8 @@ class Server:
         else:
             subprocess = self.subprocess
             spec = json.dumps([module, job.result_path, job.fault_path, self.config])
-            job.proc = subprocess.Popen(  # nosec B603 - our own interpreter and script
+            # Our own interpreter running our own worker script: no shell, no user input.
+            job.proc = subprocess.Popen(  # nosec B603
                 [sys.executable, "-I", os.path.abspath(__file__), "--child", spec],
                 stdin=subprocess.DEVNULL,
                 stdout=write_end,
@@ -295,7 +297,8 @@ class Server:
         return True
 
     def _drain(self, job: _Job) -> None:
-        assert job.out_fd is not None
+        if job.out_fd is None:
+            return
         while True:
             try:
                 chunk = os.read(job.out_fd, 65536)
