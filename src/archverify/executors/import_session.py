@@ -6,7 +6,8 @@ import json
 import os
 import select
 import signal
-import subprocess  # nosec B404 - the import server is our own script in a fresh interpreter
+# The import server is our own script in a fresh interpreter.
+import subprocess  # nosec B404
 import sys
 import time
 from pathlib import Path
@@ -36,7 +37,8 @@ class ImportServer:
         args = [sys.executable, "-I", str(WORKER), json.dumps(self._config)]
         try:
             with open(self._stderr_path, "wb") as stderr:
-                self._proc = subprocess.Popen(  # nosec B603 - argument list, no shell
+                # Argument list, no shell.
+                self._proc = subprocess.Popen(  # nosec B603
                     args,
                     cwd=self._cwd,
                     env=env,

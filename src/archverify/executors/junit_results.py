@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET  # nosec B405 - parses pytest's own report from our temp dir
+# Parses pytest's own report from our temp dir.
+import xml.etree.ElementTree as ET  # nosec B405
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,8 @@ def read_junit(report: Path, root: Path, test_paths: Sequence[str]) -> JUnitResu
     they are looked up under ``root`` and under each test path.
     """
     try:
-        tree = ET.parse(report)  # nosec B314 - pytest's own report, written just now
+        # Pytest's own report, written just now.
+        tree = ET.parse(report)  # nosec B314
     except (ET.ParseError, OSError) as exc:
         raise ValueError(f"unreadable JUnit report {report.name}: {exc}") from exc
     results = JUnitResults()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess  # nosec B404 - archverify's job is to run the project's own tools
+# Archverify's job is to run the project's own tools.
+import subprocess  # nosec B404
 import sys
 import threading
 import time
@@ -55,7 +56,8 @@ def run_tool(
     child_env["PYTHONDONTWRITEBYTECODE"] = "1"
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(  # nosec B603 - argument list, no shell
+        # Argument list, no shell.
+        proc = subprocess.Popen(  # nosec B603
             list(args),
             cwd=cwd,
             env=child_env,
