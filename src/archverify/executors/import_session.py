@@ -6,6 +6,7 @@ import json
 import os
 import select
 import signal
+
 # The import server is our own script in a fresh interpreter.
 import subprocess  # nosec B404
 import sys

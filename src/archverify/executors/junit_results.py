@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 # Parses pytest's own report from our temp dir.
 import xml.etree.ElementTree as ET  # nosec B405
 from collections.abc import Sequence

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+
 # Archverify's job is to run the project's own tools.
 import subprocess  # nosec B404
 import sys

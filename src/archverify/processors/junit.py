@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 # This module only builds XML from our own findings; it never parses untrusted input.
 import xml.etree.ElementTree as ET  # nosec B405
 
