@@ -184,6 +184,7 @@ class _Walker:
 
     def __init__(self, root: Path, exclude: PathGlobs) -> None:
         self.root = root
+        self._root_text = str(root)
         self.exclude = exclude
         self.files: dict[str, SourceFile] = {}
         self.modules: dict[str, str] = {}  # module -> path, to report duplicates
@@ -226,10 +227,12 @@ class _Walker:
         while stack:
             relative, module = stack.pop()
             path = _join(source_root, relative)
-            if self.exclude.matches(path) or not self._first_visit(self.root / path):
+            # Plain strings, not Path objects: thousands of folders make pathlib's parsing show.
+            folder = os.path.join(self._root_text, path)
+            if self.exclude.matches(path) or not self._first_visit(folder):
                 continue
             try:
-                with os.scandir(self.root / path) as listing:
+                with os.scandir(folder) as listing:
                     entries = sorted(listing, key=lambda e: e.name)
             except OSError as error:
                 self.problems.append(f"{path}: cannot list ({error.strerror or error})")
@@ -257,9 +260,9 @@ class _Walker:
                             "module name"
                         )
 
-    def _first_visit(self, folder: Path) -> bool:
+    def _first_visit(self, folder: str) -> bool:
         try:
-            info = folder.stat()
+            info = os.stat(folder)
         except OSError:
             return False
         key = (info.st_dev, info.st_ino)
