@@ -45,4 +45,18 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
 
 
 def render(report: RunReport) -> str:
-    return json.dumps(report_to_dict(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    """Indented JSON, one finding per line.
+
+    ``indent`` makes ``json`` fall back to its pure-Python encoder, which takes a third of a
+    second on a few thousand findings; each finding is encoded compactly by the C encoder
+    instead, and the document stays valid JSON that reads well in a diff.
+    """
+    data = report_to_dict(report)
+    findings = data.pop("findings")
+    head = json.dumps(data, indent=2, ensure_ascii=False)
+    rows = ",\n".join("    " + json.dumps(f, ensure_ascii=False) for f in findings)
+    body = f'"findings": [\n{rows}\n  ]' if rows else '"findings": []'
+    # Put "findings" back where the schema documents it: after "steps", before "summary".
+    before, _, after = head.rpartition(',\n  "summary": ')
+    return f'{before},\n  {body},\n  "summary": {after}\n'
+
