@@ -144,13 +144,26 @@ def _namespace_folder_module(difference: Difference, context: Context) -> bool:
     )
 
 
+def _in_skipped_folder(module: str, context: Context) -> bool:
+    return module not in context.ours.modules and bool(set(module.split(".")) & SKIPPED_DIRS)
+
+
 def _skipped_folder_module(difference: Difference, context: Context) -> bool:
-    if difference.kind != "missing-in-archverify":
+    if difference.kind == "missing-in-archverify":
+        return any(
+            _in_skipped_folder(module, context)
+            for module in (difference.importer, difference.imported)
+        )
+    if difference.kind != "extra-in-archverify":
         return False
-    return any(
-        module not in context.ours.modules and bool(set(module.split(".")) & SKIPPED_DIRS)
-        for module in (difference.importer, difference.imported)
-    )
+    # ``from pkg import build``: archverify, not knowing ``pkg.build``, reaches its parent.
+    skipped_lines = {
+        line
+        for (importer, imported), lines in context.theirs.edges.items()
+        if importer == difference.importer and _in_skipped_folder(imported, context)
+        for line in lines
+    }
+    return context.ours.edges[(difference.importer, difference.imported)] <= skipped_lines
 
 
 def continuation_lines(source: bytes) -> dict[int, int]:
