@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from archverify.core.findings import StepStatus
+from archverify.orchestrator.cli_arguments import add_path_and_config
 from archverify.orchestrator.config_loader import ConfigError, display_path
 from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, baseline_path
 from archverify.orchestrator.outputs import write_atomic
@@ -15,12 +15,6 @@ from archverify.orchestrator.report_outputs import UsageError
 from archverify.orchestrator.run_command import RunOptions, execute
 from archverify.processors import baseline
 from archverify.processors.baseline import DEFAULT_BASELINE_FILE
-
-# Python numbers lines at \n, \r\n and \r only; str.splitlines() would also split at \f and
-# other separators and shift every line after them.
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-# The report lists at most this many stale entries; the JSON summary has all of them.
-_STALE_SHOWN = 20
 
 _DESCRIPTION = """\
 Run every configured step on PATH, like `archverify run`, and record today's findings as
@@ -38,13 +32,7 @@ def add_baseline_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="configuration file (default: PATH/archverify.toml, else PATH/pyproject.toml "
-        "[tool.archverify])",
-    )
+    add_path_and_config(parser)
     parser.add_argument(
         "--file",
         metavar="FILE",
@@ -88,5 +76,3 @@ def baseline_from_args(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     return 0
-
-

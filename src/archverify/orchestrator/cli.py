@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER
+from archverify.orchestrator.cli_arguments import add_path_and_config
 
 _RUN_EPILOG = """\
 exit codes:
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
+    add_path_and_config(run)
     run.add_argument(
         "--steps",
         metavar="A,B,...",
@@ -71,12 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
         "format without a file goes to stdout, or to --output)",
     )
     run.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    run.add_argument(
-        "--config",
-        metavar="FILE",
-        help="configuration file (default: PATH/archverify.toml, else PATH/pyproject.toml "
-        "[tool.archverify])",
-    )
     run.add_argument(
         "--jobs",
         type=int,

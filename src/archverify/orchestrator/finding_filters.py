@@ -6,9 +6,7 @@ that fingerprints need, and returns a new ``RunReport``.
 
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +16,7 @@ from archverify.core.facts import Definition, FileFacts
 from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.core.source_text import decode_source
 from archverify.orchestrator.config_loader import ConfigError, display_path
 from archverify.processors import baseline, suppressions
 from archverify.processors.baseline import DEFAULT_BASELINE_FILE, BaselineEntry, enclosing_symbol
@@ -28,13 +27,6 @@ from archverify.processors.ordering import ordered_findings
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # The report lists at most this many stale entries; the JSON summary has all of them.
 _STALE_SHOWN = 20
-
-_DESCRIPTION = """\
-Run every configured step on PATH, like `archverify run`, and record today's findings as
-accepted in the baseline file. Later runs fail only on findings that are not in it. Findings are
-matched by rule, file, enclosing function or class and the text of their line (not the line
-number), so unrelated edits keep them accepted.
-"""
 
 
 def baseline_path(root: Path, config: Config, override: str | None = None) -> Path:
@@ -112,15 +104,12 @@ class SourceIndex:
 
 
 def _decode(data: bytes) -> str:
-    # Honour a PEP 263 coding cookie, as the compiler does, so that line texts match the source.
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        encoding = "utf-8"
-    try:
-        return data.decode(encoding, errors="replace")
-    except LookupError:
-        return data.decode("utf-8", errors="replace")
+    # Decode as the compiler does (PEP 263 cookie, BOM) so that line texts match the source;
+    # a file that does not decode still gets a text, for its compile finding's fingerprint.
+    decoded = decode_source(data)
+    if isinstance(decoded, tuple):
+        return decoded[0]
+    return data.decode("utf-8", errors="replace")
 
 
 def apply_processors(

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archverify.orchestrator.cli_arguments import add_path_and_config
 from archverify.orchestrator.config_loader import ConfigError
 from archverify.orchestrator.outputs import write_atomic
 from archverify.orchestrator.report_outputs import UsageError
@@ -25,7 +26,7 @@ def add_graph_parser(commands: Subcommands) -> None:
         description="Write the architecture picture of PATH: layers as bands, packages and "
         "modules as boxes, allowed imports grey, violating imports and cycles red.",
     )
-    parser.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
+    add_path_and_config(parser)
     parser.add_argument(
         "--format",
         choices=("svg", "dot", "mermaid"),
@@ -33,7 +34,6 @@ def add_graph_parser(commands: Subcommands) -> None:
         help="picture format (default: svg)",
     )
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
-    parser.add_argument("--config", metavar="FILE", help="configuration file, as for run")
     parser.add_argument("--no-cache", action="store_true", help="do not use the cache folder")
 
 

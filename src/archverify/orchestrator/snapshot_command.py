@@ -13,6 +13,7 @@ from archverify.core.config import Config
 from archverify.core.facts import FileFacts
 from archverify.core.project import in_any_package
 from archverify.core.snapshots import DEFAULT_FILE, STEP, build_snapshot, snapshot_text
+from archverify.orchestrator.cli_arguments import add_path_and_config
 from archverify.orchestrator.config_errors import ConfigError
 from archverify.orchestrator.config_loader import config_error, load_config
 from archverify.orchestrator.discovery import (
@@ -62,13 +63,7 @@ def add_snapshot_parser(commands: Subcommands) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="configuration file (default: PATH/archverify.toml, else PATH/pyproject.toml "
-        "[tool.archverify])",
-    )
+    add_path_and_config(parser)
 
 
 def snapshot_from_args(args: argparse.Namespace) -> int:
