@@ -90,10 +90,7 @@ def _call_findings(compiled: _CompiledRule, facts: FileFacts) -> list[Finding]:
         return []
     name = compiled.rule.name
     found: list[Finding] = []
-    for call in facts.calls:
-        pattern = compiled.calls.match(call.name, call.qualname)
-        if pattern is None:
-            continue
+    for call, pattern in compiled.calls.forbidden_calls(facts.calls):
         found.append(
             Finding(
                 step=STEP,

@@ -9,8 +9,10 @@ run asks thousands of names against about a hundred patterns.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+
+from archverify.core.facts import CallFact
 
 _ANY_SEGMENTS = "**"
 _SEGMENT = r"[^.]+"
@@ -211,6 +213,13 @@ class CallPatterns:
                 bare.append(pattern)
         self._dotted = NamePatterns(dotted)
         self._bare = NamePatterns(bare)
+
+    def forbidden_calls(self, calls: Iterable[CallFact]) -> Iterator[tuple[CallFact, str]]:
+        """Each call that a pattern forbids, with the first pattern that does."""
+        for call in calls:
+            pattern = self.match(call.name, call.qualname)
+            if pattern is not None:
+                yield call, pattern
 
     def match(self, name: str, qualname: str) -> str | None:
         """The first configured pattern that forbids this call, or None."""

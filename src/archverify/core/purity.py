@@ -50,10 +50,7 @@ class PurityChecker:
         if facts.compile_error is not None or not self.applies_to(facts.module):
             return []
         found: list[Finding] = []
-        for call in facts.calls:
-            pattern = self.forbidden.match(call.name, call.qualname)
-            if pattern is None:
-                continue
+        for call, pattern in self.forbidden.forbidden_calls(facts.calls):
             found.append(
                 Finding(
                     step=STEP,
