@@ -27,7 +27,7 @@ h2{font-size:17px;margin:24px 0 8px;border-bottom:1px solid #d0d7de;padding-bott
 h3{font-size:14px;margin:16px 0 4px;font-family:ui-monospace,Menlo,Consolas,monospace}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;
  border-bottom:1px solid #eaeef2;vertical-align:top}th{background:#f6f8fa}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .status{font-weight:600}.passed .status{color:#1a7f37}.failed .status,.error .status{
  color:#cf222e}.skipped .status{color:#9a6700}
 .sev{display:inline-block;min-width:56px;padding:0 6px;border-radius:10px;font-size:12px;
