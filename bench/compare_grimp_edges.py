@@ -26,7 +26,7 @@ from archverify.core.config import Config
 from archverify.core.extract import extract_facts
 from archverify.core.facts import FileFacts
 from archverify.core.graph import ImportGraph
-from archverify.orchestrator.discovery import SKIPPED_DIRS, discover
+from archverify.orchestrator.discovery import discover
 
 # (importer, imported) -> the line numbers of the import statements between them.
 Edges = dict[tuple[str, str], frozenset[int]]
@@ -144,28 +144,6 @@ def _namespace_folder_module(difference: Difference, context: Context) -> bool:
     )
 
 
-def _in_skipped_folder(module: str, context: Context) -> bool:
-    return module not in context.ours.modules and bool(set(module.split(".")) & SKIPPED_DIRS)
-
-
-def _skipped_folder_module(difference: Difference, context: Context) -> bool:
-    if difference.kind == "missing-in-archverify":
-        return any(
-            _in_skipped_folder(module, context)
-            for module in (difference.importer, difference.imported)
-        )
-    if difference.kind != "extra-in-archverify":
-        return False
-    # ``from pkg import build``: archverify, not knowing ``pkg.build``, reaches its parent.
-    skipped_lines = {
-        line
-        for (importer, imported), lines in context.theirs.edges.items()
-        if importer == difference.importer and _in_skipped_folder(imported, context)
-        for line in lines
-    }
-    return context.ours.edges[(difference.importer, difference.imported)] <= skipped_lines
-
-
 def continuation_lines(source: bytes) -> dict[int, int]:
     """Line of each name of an ``import`` statement spread over lines -> the statement's line."""
     try:
@@ -194,7 +172,6 @@ def _name_line(difference: Difference, context: Context) -> bool:
 EXPLAINERS: dict[str, Explainer] = {
     "self-import (dropped by archverify)": _self_import,
     "module in a folder without __init__.py (grimp skips it)": _namespace_folder_module,
-    "module in a folder discovery never enters (build, env, ...)": _skipped_folder_module,
     "line of the name in a multi-line import statement": _name_line,
 }
 

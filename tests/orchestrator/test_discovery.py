@@ -290,3 +290,16 @@ def test_path_globs_directory_and_name_patterns() -> None:
     assert not globs.matches("src/app/cli.py")
     assert not globs.matches("src/app/sub/alpha.py")
     assert not PathGlobs([]).matches("anything")
+
+
+def test_a_subpackage_named_like_a_tool_folder_is_verified(tmp_path: Path) -> None:
+    _files(
+        tmp_path,
+        "app/__init__.py",
+        "app/build/__init__.py",
+        "app/build/steps.py",
+        "app/env/settings.py",
+        "app/__pycache__/x.py",
+    )
+    found = _run(tmp_path)
+    assert _paths(found) == ["app/__init__.py", "app/build/__init__.py", "app/build/steps.py"]

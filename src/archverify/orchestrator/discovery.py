@@ -240,7 +240,11 @@ class _Walker:
             for entry in entries:
                 child = f"{relative}/{entry.name}"
                 if entry.is_dir():
-                    if is_skipped_dir(entry.name):
+                    # A tool folder name (build, env, dist...) inside a package is still a
+                    # subpackage when it has an __init__.py: skipping it would pass silently.
+                    if is_skipped_dir(entry.name) and not os.path.isfile(
+                        os.path.join(entry.path, "__init__.py")
+                    ):
                         continue
                     if not entry.name.isidentifier():
                         self._note_unimportable_dir(_join(source_root, child), entry.path)
