@@ -51,7 +51,40 @@ def expression(node: ast.expr, *, annotation: bool = False) -> str:
         except SyntaxError:
             return ast.unparse(node)
         return expression(quoted, annotation=True)
+    return _unparse(node)
+
+
+def _unparse(node: ast.AST) -> str:
+    """``ast.unparse`` of the normalised node; the tree itself is never changed."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    if _is_normal(node):
+        return ast.unparse(node)
+    # Copying is the costly part, so only the rare trees that need rewriting are copied.
     return ast.unparse(_Normaliser().visit(copy.deepcopy(node)))
+
+
+def _is_normal(node: ast.AST) -> bool:
+    """True when ``_Normaliser`` would change nothing in the tree under ``node``."""
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is ast.JoinedStr:
+            return False
+        if isinstance(item, ast.Constant):
+            if item.kind is not None:
+                return False
+            continue
+        for name in item._fields:
+            value = getattr(item, name, None)
+            if type(value) is list:
+                pending.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                pending.append(value)
+    return True
 
 
 def signature(node: _Function) -> str:
@@ -137,7 +170,7 @@ def _type_params(node: ast.AST) -> str:
     params: Sequence[ast.AST] = getattr(node, "type_params", ())  # Python 3.12+ syntax
     if not params:
         return ""
-    return "[" + ", ".join(ast.unparse(_Normaliser().visit(copy.deepcopy(p))) for p in params) + "]"
+    return "[" + ", ".join(_unparse(p) for p in params) + "]"
 
 
 def _last_name(node: ast.expr) -> str:
