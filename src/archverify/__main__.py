@@ -1,5 +1,5 @@
 """Entry point for ``python -m archverify``."""
 
-from archverify.orchestrator.cli import main
+from archverify.orchestrator.cli import console_main
 
-raise SystemExit(main())
+console_main()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -279,3 +281,79 @@ def test_no_file_appears_in_the_tree_but_the_cache(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     added = {p for p in _tree(root) - before if not p.startswith(".archverify_cache")}
     assert added == set()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marker"), [("svg", "<svg"), ("dot", "digraph"), ("mermaid", "flowchart")]
+)
+def test_graph_draws_the_layers(tmp_path: Path, fmt: str, marker: str) -> None:
+    root = make_project(tmp_path / "p", FILES)
+    out = tmp_path / f"picture.{fmt}"
+    assert main(["graph", str(root), "--format", fmt, "--output", str(out), "--no-cache"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert marker in text
+    assert "orchestrator" in text and "executors" in text
+
+
+def test_interrupting_a_run_stops_its_children_and_writes_no_report(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["src/app/orchestrator/hangs.py"] = "import time\nwhile True:\n    time.sleep(0.1)\n"
+    root = make_project(
+        tmp_path / "p", files, CONFIG + "\n[tool.archverify.imports]\ntimeout_s = 120\n"
+    )
+    out = tmp_path / "report.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archverify",
+            "run",
+            str(root),
+            "--steps",
+            "imports",
+            "--format",
+            f"json={out}",
+            "--no-cache",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _descendants(process.pid):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    children = _descendants(process.pid)
+    assert children, "the imports step never started its server"
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert b"Traceback" not in err
+    assert not out.exists()
+    time.sleep(0.5)
+    assert [pid for pid in children if _alive(pid)] == []
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        kids = []
+        # Children started from a worker thread are listed under that thread's task.
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids += [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

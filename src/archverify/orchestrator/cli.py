@@ -40,6 +40,9 @@ the steps, in the runbook's order:
 """
 
 
+INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archverify",
@@ -119,6 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def console_main() -> None:
+    """The ``archverify`` command and ``python -m archverify``."""
+    code = main()
+    if code == INTERRUPTED:
+        # The children are stopped, but a step's thread may still wait on a pipe that the
+        # dying child holds; leave now rather than join it. The import server sees its
+        # parent gone and kills what it started.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments == ["--version"]:
@@ -157,8 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return explain_from_args(args)
     except KeyboardInterrupt:
+        # The scheduler has already stopped every child it started.
         print("archverify: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as error:  # the last line of defence: no traceback without --debug
         if debug:
             raise
