@@ -1,9 +1,14 @@
-"""The per-file facts cache: one JSON pack in the cache folder, keyed by content.
+"""The per-file facts cache: one pack in the cache folder, keyed by content.
 
 An entry is keyed by the file's content hash together with its path and module name (relative
 imports resolve against the module), so a moved file is parsed again. The pack as a whole is
 stamped with archverify's version, the facts schema and the Python version: a pack written by
 another version, or one that does not parse, is ignored and rewritten, never trusted.
+
+The pack is private and built for a fast warm run: a first line with the stamp and a checksum,
+a second with the JSON index of entries, then the facts' segments (``facts_pack``), which are
+decoded only when a step reads them. The checksum covers the index and the segments, so a
+truncated or edited pack is ignored as a whole.
 """
 
 from __future__ import annotations
@@ -11,15 +16,18 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from archverify import __version__
 from archverify.core.facts import FACTS_SCHEMA, FileFacts
+from archverify.orchestrator.facts_pack import Entry, decode, encode, packed_buffer
 from archverify.orchestrator.outputs import write_atomic
 
-PACK_NAME = "facts.json"
+PACK_NAME = "facts.pack"
+_FORMAT = "archverify-facts-pack-1"
 
 
 def cache_stamp() -> str:
@@ -38,7 +46,8 @@ class FactsCache:
     def __init__(self, cache_dir: Path | None, stamp: str) -> None:
         self._file = cache_dir / PACK_NAME if cache_dir is not None else None
         self._stamp = stamp
-        self._entries: dict[str, dict[str, Any]] = {}
+        self._entries: dict[str, Entry] = {}
+        self._buffer = b""
         self._loaded = False
 
     def load(self) -> None:
@@ -46,39 +55,66 @@ class FactsCache:
         if self._file is None:
             return
         try:
-            pack = json.loads(self._file.read_bytes())
-        except (OSError, ValueError):
+            data = self._file.read_bytes()
+        except OSError:
             return
-        if not isinstance(pack, dict) or pack.get("stamp") != self._stamp:
+        head_end = data.find(b"\n")
+        index_end = data.find(b"\n", head_end + 1)
+        if head_end < 0 or index_end < 0:
             return
-        entries = pack.get("entries")
+        try:
+            head = json.loads(data[:head_end])
+            if head != _head(self._stamp, data[head_end + 1 :]):
+                return  # another version's pack, or damaged since it was written
+            entries = json.loads(data[head_end + 1 : index_end])
+        except ValueError:
+            return
         if isinstance(entries, dict):
             self._entries = entries
+            self._buffer = data[index_end + 1 :]
+
+    def has_entries(self) -> bool:
+        """Whether any lookup can hit (so a caller knows if hashing files first is worth it)."""
+        if not self._loaded:
+            self.load()
+        return bool(self._entries)
 
     def get(self, key: str) -> FileFacts | None:
         if not self._loaded:
             self.load()
-        raw = self._entries.get(key)
-        if raw is None:
+        entry = self._entries.get(key)
+        if entry is None:
             return None
         try:
-            return FileFacts.from_dict(raw)
-        except (KeyError, TypeError, ValueError):
-            # A hand-edited or truncated entry: parse the file again.
+            return decode(entry, self._buffer)
+        except (TypeError, ValueError):
+            # A malformed entry: parse the file again.
             return None
 
     def save(self, current: Mapping[str, FileFacts]) -> None:
         """Keep exactly the entries of this run's files, so the pack never grows stale."""
         if self._file is None:
             return
-        entries = {
-            key: self._entries[key] if key in self._entries else facts.to_dict()
-            for key, facts in current.items()
-        }
-        if entries == self._entries:
-            return
-        pack = {"stamp": self._stamp, "entries": entries}
+        if current.keys() == self._entries.keys() and all(
+            packed_buffer(facts) is self._buffer for facts in current.values()
+        ):
+            return  # every file came from this very pack: nothing to write
+        index: dict[str, Entry] = {}
+        segments: list[bytes] = []
+        offset = 0
+        for key, facts in current.items():
+            entry, segment = encode(facts)
+            entry[8] = offset
+            offset += len(segment)
+            index[key] = entry
+            segments.append(segment)
+        body = json.dumps(index, separators=(",", ":")).encode() + b"\n" + b"".join(segments)
+        head = json.dumps(_head(self._stamp, body), separators=(",", ":")).encode()
         try:
-            write_atomic(self._file, json.dumps(pack, separators=(",", ":")))
+            write_atomic(self._file, head + b"\n" + body)
         except OSError:
             return
+
+
+def _head(stamp: str, body: bytes) -> dict[str, Any]:
+    return {"format": _FORMAT, "stamp": stamp, "size": len(body), "crc32": zlib.crc32(body)}

@@ -13,28 +13,40 @@ from archverify.core.extract import extract_facts
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.project import SourceFile
 from archverify.orchestrator.facts_cache import FactsCache, facts_key
+from archverify.orchestrator.facts_pack import Record, decode, encode
 
 # Below this many files to parse, a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 48
+# Tasks per worker: enough that a worker slowed by other load on the machine hands its share
+# to the others, few enough that the round trips stay negligible.
+_TASKS_PER_WORKER = 16
 
-_Job = tuple[bytes, str, str, bool]
+# (absolute path, relative path, module, is_package)
+_Job = tuple[str, str, str, bool]
 
 
 def _extract(job: _Job) -> FileFacts:
-    source, path, module, is_package = job
+    file, path, module, is_package = job
+    try:
+        with open(file, "rb") as handle:
+            source = handle.read()
+    except OSError as error:
+        return _unreadable(path, module, is_package, error)
     return extract_facts(source, path, module, is_package)
 
 
-def _extract_many(jobs: Sequence[_Job]) -> list[FileFacts]:
-    return [_extract(job) for job in jobs]
+def _extract_packed(jobs: Sequence[_Job]) -> list[Record]:
+    # Workers send compact records: building and pickling a hundred thousand small facts
+    # objects would cost more in the parent than the parsing saves.
+    return [encode(_extract(job)) for job in jobs]
 
 
-def _unreadable(source: SourceFile, error: OSError) -> FileFacts:
+def _unreadable(path: str, module: str, is_package: bool, error: OSError) -> FileFacts:
     reason = error.strerror or str(error)
     return FileFacts(
-        path=source.path,
-        module=source.module,
-        is_package=source.is_package,
+        path=path,
+        module=module,
+        is_package=is_package,
         content_hash="",
         compile_error=CompileError(kind="read", line=0, column=0, message=f"cannot read: {reason}"),
     )
@@ -43,36 +55,71 @@ def _unreadable(source: SourceFile, error: OSError) -> FileFacts:
 def parse_files(
     root: Path, files: Sequence[SourceFile], *, jobs: int, cache: FactsCache
 ) -> dict[str, FileFacts]:
-    """Facts for every file, by module name; cache misses are parsed in parallel."""
-    results: dict[str, FileFacts] = {}
-    keys: dict[str, str] = {}
+    """Facts for every file, by module name; cache misses are parsed in parallel.
+
+    With an empty cache nothing is read here: the workers read the files themselves.
+    """
+    found: dict[str, FileFacts] = {}
     todo: list[_Job] = []
+    lookup = cache.has_entries()
     for source in files:
-        try:
-            data = (root / source.path).read_bytes()
-        except OSError as error:
-            results[source.module] = _unreadable(source, error)
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        key = facts_key(digest, source.path, source.module, source.is_package)
-        keys[source.module] = key
-        cached = cache.get(key)
-        if cached is not None:
-            results[source.module] = cached
-        else:
-            todo.append((data, source.path, source.module, source.is_package))
+        file = os.path.join(root, source.path)
+        if lookup:
+            try:
+                with open(file, "rb") as handle:
+                    digest = hashlib.sha256(handle.read()).hexdigest()
+            except OSError as error:
+                found[source.path] = _unreadable(
+                    source.path, source.module, source.is_package, error
+                )
+                continue
+            cached = cache.get(facts_key(digest, source.path, source.module, source.is_package))
+            if cached is not None:
+                found[source.path] = cached
+                continue
+        todo.append((file, source.path, source.module, source.is_package))
     for facts in _run_jobs(todo, jobs):
-        results[facts.module] = facts
-    cache.save({keys[m]: f for m, f in results.items() if m in keys})
+        found[facts.path] = facts
+    # In discovery order, so that the last of two files claiming one module wins, always.
+    results = {found[s.path].module: found[s.path] for s in files if s.path in found}
+    cache.save(
+        {
+            facts_key(f.content_hash, f.path, f.module, f.is_package): f
+            for f in results.values()
+            if f.content_hash
+        }
+    )
     return results
 
 
 def _run_jobs(todo: list[_Job], jobs: int) -> list[FileFacts]:
     if jobs <= 1 or len(todo) < _POOL_THRESHOLD:
-        return _extract_many(todo)
-    # Big files first, dealt round-robin, so that workers finish at about the same time.
-    todo.sort(key=lambda job: len(job[0]), reverse=True)
-    chunks = [todo[i :: jobs * 4] for i in range(jobs * 4)]
+        return [_extract(job) for job in todo]
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        return [facts for chunk in pool.map(_extract_many, chunks) for facts in chunk]
+        chunks = pool.map(_extract_packed, _chunks(todo, jobs * _TASKS_PER_WORKER))
+        return [decode(entry, segments) for chunk in chunks for entry, segments in chunk]
+
+
+def _chunks(todo: list[_Job], count: int) -> list[list[_Job]]:
+    """Biggest files first, in runs of about equal bytes: the last tasks are short, so that
+    the workers finish at about the same time."""
+    sizes = {job: _size(job[0]) for job in todo}
+    ordered = sorted(todo, key=sizes.__getitem__, reverse=True)
+    budget = max(1, sum(sizes.values()) // count)
+    chunks: list[list[_Job]] = [[]]
+    filled = 0
+    for job in ordered:
+        if filled >= budget:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append(job)
+        filled += sizes[job]
+    return chunks
+
+
+def _size(file: str) -> int:
+    try:
+        return os.stat(file).st_size
+    except OSError:
+        return 0

@@ -1,0 +1,188 @@
+"""Facts in a compact, lazily decoded form: how they cross process boundaries and sit in the cache.
+
+A file's facts become an *entry* (a short JSON list of its path, module and small fields) and
+*segments*: one compact JSON text per bulky field (imports, calls, ...). ``PackedFacts`` is a
+``FileFacts`` that decodes a bulky field only when a step first reads it, so a warm run, whose
+steps are all replayed, never builds the hundred thousand call facts of a large project, and
+a cold run builds only those its steps read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from typing import Any, Generic, TypeVar, cast
+
+from archverify.core.facts import (
+    CallFact,
+    CompileError,
+    Definition,
+    FileFacts,
+    ImportFact,
+    Location,
+    Suppression,
+)
+
+# An entry: [path, module, is_package, content_hash, lines, encoding, compile_error, extra,
+# start, lengths]; the segments of the bulky fields sit at ``start`` in a shared buffer.
+Entry = list[Any]
+Record = tuple[Entry, bytes]
+
+_FIELD_NAMES = tuple(f.name for f in fields(FileFacts))
+_IN_FUNCTION, _TYPE_CHECKING, _GUARDED, _DYNAMIC = 1, 2, 4, 8
+_T = TypeVar("_T")
+
+
+def _import_row(fact: ImportFact) -> list[Any]:
+    flags = (
+        (_IN_FUNCTION if fact.in_function else 0)
+        | (_TYPE_CHECKING if fact.type_checking else 0)
+        | (_GUARDED if fact.guarded else 0)
+        | (_DYNAMIC if fact.dynamic else 0)
+    )
+    return [fact.module, fact.line, fact.column, fact.names, flags]
+
+
+def _imports(rows: list[list[Any]]) -> tuple[ImportFact, ...]:
+    return tuple(
+        ImportFact(
+            module, line, column, tuple(names), bool(flags & _IN_FUNCTION),
+            bool(flags & _TYPE_CHECKING), bool(flags & _GUARDED), bool(flags & _DYNAMIC),
+        )
+        for module, line, column, names, flags in rows
+    )
+
+
+def _calls(rows: list[list[Any]]) -> tuple[CallFact, ...]:
+    return tuple(CallFact(name, qualname, line, column) for name, qualname, line, column in rows)
+
+
+def _main_blocks(rows: list[list[Any]]) -> tuple[Location, ...]:
+    return tuple(Location(line, column) for line, column in rows)
+
+
+def _definitions(rows: list[list[Any]]) -> tuple[Definition, ...]:
+    return tuple(Definition(name, kind, line, end) for name, kind, line, end in rows)
+
+
+def _suppressions(rows: list[list[Any]]) -> tuple[Suppression, ...]:
+    return tuple(Suppression(line, tuple(rules), reason) for line, rules, reason in rows)
+
+
+def _api(rows: list[Any]) -> tuple[Any, ...]:
+    return tuple(rows)
+
+
+# The bulky fields, in segment order, each with its row writer and reader.
+_SEGMENTS: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any]], ...] = (
+    ("imports", _import_row, _imports),
+    ("calls", lambda c: [c.name, c.qualname, c.line, c.column], _calls),
+    ("main_blocks", lambda m: [m.line, m.column], _main_blocks),
+    ("definitions", lambda d: [d.qualname, d.kind, d.line, d.end_line], _definitions),
+    ("suppressions", lambda s: [s.line, s.rules, s.reason], _suppressions),
+    ("api", lambda item: item, _api),
+)
+_DUMP = json.JSONEncoder(separators=(",", ":")).encode  # ASCII only: bytes equal characters
+
+
+def packed_buffer(facts: FileFacts) -> bytes | None:
+    """The buffer holding the segments of ``facts``, when they were decoded from one."""
+    source = facts.__dict__.get("_packed") if isinstance(facts, PackedFacts) else None
+    return None if source is None else source[0]
+
+
+def encode(facts: FileFacts) -> Record:
+    """The entry and the segments of ``facts`` (segments are reused when already packed)."""
+    source = facts.__dict__.get("_packed") if isinstance(facts, PackedFacts) else None
+    if source is not None:
+        buffer, start, lengths = source
+        return _entry(facts, lengths), buffer[start : start + sum(lengths)]
+    texts = [_DUMP([write(v) for v in getattr(facts, name)]) for name, write, _ in _SEGMENTS]
+    return _entry(facts, [len(t) for t in texts]), "".join(texts).encode("ascii")
+
+
+def _entry(facts: FileFacts, lengths: Sequence[int]) -> Entry:
+    error = facts.compile_error
+    error_row = None if error is None else [error.kind, error.line, error.column, error.message]
+    return [
+        facts.path, facts.module, facts.is_package, facts.content_hash, facts.lines,
+        facts.encoding, error_row, dict(facts.extra), 0, list(lengths),
+    ]
+
+
+def decode(entry: Entry, buffer: bytes) -> PackedFacts:
+    """Facts from an entry whose segments are in ``buffer``; raises ValueError or TypeError
+    (also for a malformed entry) rather than returning facts that are not what was stored."""
+    path, module, is_package, content_hash, lines, encoding, error, extra, start, lengths = entry
+    if not all(isinstance(s, str) for s in (path, module, content_hash, encoding)):
+        raise TypeError("entry: path, module, hash and encoding must be strings")
+    if not isinstance(extra, dict) or not isinstance(lines, int):
+        raise TypeError("entry: malformed lines or extra")
+    lengths = tuple(lengths)
+    sizes_ok = all(type(n) is int and n >= 2 for n in lengths)
+    if len(lengths) != len(_SEGMENTS) or not sizes_ok or type(start) is not int or start < 0:
+        raise ValueError("entry: malformed segment lengths")
+    if start + sum(lengths) > len(buffer):
+        raise ValueError("entry: segments beyond the end of the pack")
+    facts = object.__new__(PackedFacts)
+    facts.__dict__.update(
+        path=path,
+        module=module,
+        is_package=bool(is_package),
+        content_hash=content_hash,
+        encoding=encoding,
+        compile_error=None if error is None else CompileError(*error),
+        lines=lines,
+        extra=extra,
+        _packed=(buffer, start, lengths),
+    )
+    return facts
+
+
+class _Lazy(Generic[_T]):
+    """A bulky field of ``PackedFacts``: decoded from its segment on first read, then kept."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.name, _, self.read = _SEGMENTS[index]
+
+    def __get__(self, facts: PackedFacts | None, owner: type[Any]) -> _T:
+        if facts is None:
+            # On the class, the attribute is the field's default, as it is on FileFacts.
+            return cast(_T, ())
+        buffer, start, lengths = facts.__dict__["_packed"]
+        offset = start + sum(lengths[: self.index])
+        value: _T = self.read(json.loads(buffer[offset : offset + lengths[self.index]]))
+        # Frozen dataclasses refuse setattr; the instance dict then shadows this descriptor.
+        facts.__dict__[self.name] = value
+        return value
+
+
+class PackedFacts(FileFacts):
+    """``FileFacts`` whose bulky fields are decoded on first read; equal to the plain facts."""
+
+    imports: _Lazy[tuple[ImportFact, ...]] = _Lazy(0)
+    calls: _Lazy[tuple[CallFact, ...]] = _Lazy(1)
+    main_blocks: _Lazy[tuple[Location, ...]] = _Lazy(2)
+    definitions: _Lazy[tuple[Definition, ...]] = _Lazy(3)
+    suppressions: _Lazy[tuple[Suppression, ...]] = _Lazy(4)
+    api: _Lazy[tuple[Any, ...]] = _Lazy(5)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileFacts):
+            return NotImplemented
+        return _values(self) == _values(other)
+
+    __hash__ = FileFacts.__hash__
+
+    def __repr__(self) -> str:
+        return repr(FileFacts(*_values(self)))
+
+    def __reduce__(self) -> tuple[type[FileFacts], tuple[Any, ...]]:
+        # Pickled as the plain facts: the shared pack buffer must not travel with each file.
+        return FileFacts, _values(self)
+
+
+def _values(facts: FileFacts) -> tuple[Any, ...]:
+    return tuple(getattr(facts, name) for name in _FIELD_NAMES)

@@ -1,0 +1,225 @@
+"""The compact facts form, the facts pack on disk, and parse_files through the pool."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pickle
+import zlib
+from pathlib import Path
+
+import pytest
+
+from archverify.core.extract import extract_facts
+from archverify.core.facts import FileFacts
+from archverify.core.project import SourceFile
+from archverify.orchestrator.facts_cache import PACK_NAME, FactsCache, facts_key
+from archverify.orchestrator.facts_pack import PackedFacts, decode, encode
+from archverify.orchestrator.parsing import parse_files
+
+SOURCE = b'''\
+"""A module with a bit of every fact."""
+from __future__ import annotations
+import os, json as j
+from typing import TYPE_CHECKING
+from . import sibling
+from .. import beyond
+if TYPE_CHECKING:
+    import typing_only
+try:
+    import optional
+except ImportError:
+    optional = None
+def load(path: str = "x") -> dict:
+    import lazy
+    return j.load(open(path))  # archverify: ignore[purity/io-call] reading is the point
+class Thing:
+    """Caf\xc3\xa9."""
+    def method(self) -> None:
+        os.getcwd()
+        __import__("dyn")
+if __name__ == "__main__":
+    load()
+'''
+
+
+def _facts(source: bytes = SOURCE, module: str = "pkg.mod") -> FileFacts:
+    return extract_facts(source, module.replace(".", "/") + ".py", module, False)
+
+
+def _decoded(facts: FileFacts) -> PackedFacts:
+    entry, segments = encode(facts)
+    return decode(json.loads(json.dumps(entry)), segments)
+
+
+def test_every_field_survives_the_round_trip() -> None:
+    original = _facts()
+    assert original.imports and original.calls and original.main_blocks
+    assert original.definitions and original.suppressions and original.api
+    assert original.extra.get("unresolved_relative") == [6]
+    assert any(i.type_checking for i in original.imports)
+    assert any(i.guarded for i in original.imports)
+    assert any(i.in_function for i in original.imports)
+    assert any(i.dynamic for i in original.imports)
+    packed = _decoded(original)
+    assert packed == original and original == packed
+    assert packed.to_dict() == original.to_dict()
+
+
+def test_compile_errors_and_unicode_survive_the_round_trip() -> None:
+    broken = _facts("x = 'é'\ndef f(:\n".encode())
+    assert broken.compile_error is not None
+    assert _decoded(broken) == broken
+    named = _facts("def café(): pass\ncafé()\n".encode())
+    assert _decoded(named).calls == named.calls
+
+
+def test_a_field_is_decoded_only_when_read() -> None:
+    packed = _decoded(_facts())
+    assert "calls" not in vars(packed)
+    assert packed.imports == _facts().imports
+    assert "imports" in vars(packed) and "calls" not in vars(packed)
+
+
+def test_packed_facts_behave_like_plain_facts() -> None:
+    original = _facts()
+    packed = _decoded(original)
+    assert repr(packed) == repr(original)
+    copied = pickle.loads(pickle.dumps(packed))
+    assert type(copied) is FileFacts and copied == original
+    changed = dataclasses.replace(packed, lines=1)
+    assert changed.lines == 1 and changed.calls == original.calls
+    assert packed != dataclasses.replace(original, calls=())
+    assert PackedFacts.calls == ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        packed.path = "x"  # type: ignore[misc]
+
+
+def test_re_encoding_packed_facts_reuses_their_segments() -> None:
+    packed = _decoded(_facts())
+    assert encode(packed) == encode(_facts())
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        [],
+        ["a.py", "a", False, "h", 1, "utf-8", None, {}, 0, [2, 2]],
+        ["a.py", "a", False, "h", 1, "utf-8", None, {}, 0, [2, 2, 2, 2, 2, 99]],
+        ["a.py", 7, False, "h", 1, "utf-8", None, {}, 0, [2, 2, 2, 2, 2, 2]],
+        ["a.py", "a", False, "h", 1, "utf-8", None, {}, -1, [2, 2, 2, 2, 2, 2]],
+    ],
+)
+def test_a_malformed_entry_is_refused(entry: list[object]) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        decode(entry, b"[][][][][][]")
+
+
+def _key(facts: FileFacts) -> str:
+    return facts_key(facts.content_hash, facts.path, facts.module, facts.is_package)
+
+
+def test_pack_round_trip_and_no_rewrite_when_nothing_changed(tmp_path: Path) -> None:
+    first, second = _facts(), _facts(b"import os\n", "pkg.other")
+    FactsCache(tmp_path, "v1").save({_key(first): first, _key(second): second})
+    cache = FactsCache(tmp_path, "v1")
+    cached_first, cached_second = cache.get(_key(first)), cache.get(_key(second))
+    assert cached_first == first and cached_second == second
+    assert cached_first is not None and cached_second is not None
+    before = os.stat(tmp_path / PACK_NAME).st_ino
+    cache.save({_key(first): cached_first, _key(second): cached_second})
+    assert os.stat(tmp_path / PACK_NAME).st_ino == before
+    cache.save({_key(first): cached_first})  # a file went away: the pack shrinks
+    smaller = FactsCache(tmp_path, "v1")
+    assert smaller.get(_key(first)) == first and smaller.get(_key(second)) is None
+
+
+def test_a_pack_from_another_version_is_ignored(tmp_path: Path) -> None:
+    facts = _facts()
+    FactsCache(tmp_path, "v1").save({_key(facts): facts})
+    assert FactsCache(tmp_path, "v2").get(_key(facts)) is None
+    assert not FactsCache(tmp_path, "v2").has_entries()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "old-json"])
+def test_a_damaged_pack_is_ignored_and_rewritten(tmp_path: Path, damage: str) -> None:
+    facts = _facts()
+    FactsCache(tmp_path, "v1").save({_key(facts): facts})
+    pack = tmp_path / PACK_NAME
+    data = pack.read_bytes()
+    if damage == "truncate":
+        pack.write_bytes(data[:-10])
+    elif damage == "flip":
+        middle = len(data) // 2
+        pack.write_bytes(data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :])
+    elif damage == "garbage":
+        pack.write_bytes(b"\x00{not json\n\n")
+    else:
+        pack.write_text('{"stamp": "v1", "entries": {"k": {"path": 1}}}')
+    cache = FactsCache(tmp_path, "v1")
+    assert cache.get(_key(facts)) is None
+    cache.save({_key(facts): facts})
+    assert FactsCache(tmp_path, "v1").get(_key(facts)) == facts
+
+
+def test_a_malformed_entry_in_an_intact_pack_is_a_miss(tmp_path: Path) -> None:
+    body = json.dumps({"k": {"path": 1}, "j": ["a.py"]}).encode() + b"\n"
+    head = {"format": "archverify-facts-pack-1", "stamp": "v1", "size": len(body),
+            "crc32": zlib.crc32(body)}
+    (tmp_path / PACK_NAME).write_bytes(json.dumps(head).encode() + b"\n" + body)
+    cache = FactsCache(tmp_path, "v1")
+    assert cache.has_entries()
+    assert cache.get("k") is None and cache.get("j") is None
+
+
+def _project(root: Path, count: int) -> list[SourceFile]:
+    package = root / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .m0 import f0\n")
+    files = [SourceFile("pkg/__init__.py", "pkg", True, ".")]
+    for index in range(count):
+        body = f"from . import m{(index + 1) % count}\nimport os\ndef f{index}():\n"
+        body += "    return os.getcwd()\n" * (index % 7 + 1)
+        if index == 3:
+            body += "def broken(:\n"
+        (package / f"m{index}.py").write_text(body)
+        files.append(SourceFile(f"pkg/m{index}.py", f"pkg.m{index}", False, "."))
+    files.append(SourceFile("pkg/gone.py", "pkg.gone", False, "."))  # vanished after discovery
+    return files
+
+
+def test_the_pool_and_the_cache_give_the_facts_of_a_serial_parse(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    files = _project(root, 80)
+    serial = parse_files(root, files, jobs=1, cache=FactsCache(None, "v1"))
+    assert list(serial) == [f.module for f in files]
+    assert serial["pkg.m3"].compile_error is not None
+    assert serial["pkg.gone"].compile_error is not None
+    assert serial["pkg.gone"].compile_error.kind == "read"
+    cache_dir = tmp_path / "cache"
+    pooled = parse_files(root, files, jobs=2, cache=FactsCache(cache_dir, "v1"))
+    assert list(pooled) == list(serial) and pooled == serial
+    warm = parse_files(root, files, jobs=2, cache=FactsCache(cache_dir, "v1"))
+    assert all(type(f) is PackedFacts for m, f in warm.items() if m != "pkg.gone")
+    assert warm == serial
+    (root / "pkg" / "m5.py").write_text("import json\n")
+    edited = parse_files(root, files, jobs=2, cache=FactsCache(cache_dir, "v1"))
+    assert [i.module for i in edited["pkg.m5"].imports] == ["json"]
+    assert edited["pkg.m6"] == serial["pkg.m6"]
+
+
+def test_the_last_file_claiming_a_module_wins_whatever_the_sizes(tmp_path: Path) -> None:
+    for folder, text in (("a", "import small\n"), ("b", "import big\n" + "x = 1\n" * 500)):
+        (tmp_path / folder / "pkg").mkdir(parents=True)
+        (tmp_path / folder / "pkg" / "mod.py").write_text(text)
+    files = [SourceFile(f"{folder}/pkg/mod.py", "pkg.mod", False, folder) for folder in "ab"]
+    for index in range(60):  # enough files for the pool
+        (tmp_path / "a" / "pkg" / f"x{index}.py").write_text("")
+        files.append(SourceFile(f"a/pkg/x{index}.py", f"pkg.x{index}", False, "a"))
+    found = parse_files(tmp_path, files, jobs=2, cache=FactsCache(None, "v1"))
+    assert found["pkg.mod"].path == "b/pkg/mod.py"
+    files[0], files[1] = files[1], files[0]
+    found = parse_files(tmp_path, files, jobs=2, cache=FactsCache(None, "v1"))
+    assert found["pkg.mod"].path == "a/pkg/mod.py"
