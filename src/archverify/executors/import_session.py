@@ -25,17 +25,21 @@ class ServerError(RuntimeError):
 class ImportServer:
     """One running ``import_worker.py`` process and its line-based JSON protocol."""
 
-    def __init__(self, cwd: Path, config: dict[str, Any], stderr_path: Path) -> None:
+    def __init__(self, cwd: Path, config: dict[str, Any], scratch: Path) -> None:
         self._cwd = cwd
-        self._config = config
-        self._stderr_path = stderr_path
+        self._stderr_path = scratch / "server.stderr"
+        # A file, not an argument: the preload list of a large project outgrows argv limits.
+        # The server rewrites it when it has to drop a preload; a restart reuses that.
+        self._config_path = scratch / "server.json"
+        self._config_path.write_text(json.dumps(config), encoding="utf-8")
         self._proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
         self.fork = False
+        self.preloaded = 0
 
     def start(self) -> None:
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        args = [sys.executable, "-I", str(WORKER), json.dumps(self._config)]
+        args = [sys.executable, "-I", str(WORKER), str(self._config_path)]
         try:
             with open(self._stderr_path, "wb") as stderr:
                 # Argument list, no shell.
@@ -55,6 +59,7 @@ class ImportServer:
             self.stop()
             raise ServerError(f"the import server did not start: {self.stderr_tail()}")
         self.fork = bool(hello.get("fork"))
+        self.preloaded = int(hello.get("preloaded", 0) or 0)
 
     def send(self, job_id: int, module: str) -> None:
         line = json.dumps({"id": job_id, "module": module}) + "\n"

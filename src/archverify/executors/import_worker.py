@@ -1,6 +1,6 @@
 """The import server: runs in a fresh interpreter and forks one child per module to import it.
 
-Started by ``executors/imports.py`` as ``python -I import_worker.py CONFIG_JSON``. It reads
+Started by ``executors/imports.py`` as ``python -I import_worker.py CONFIG_FILE``. It reads
 ``{"id": N, "module": "pkg.mod"}`` lines on stdin and answers one JSON line per module on
 stdout. It uses the standard library only and never imports archverify: it runs by path.
 """
@@ -12,6 +12,7 @@ import sys
 # project module named like a stdlib module the server uses is imported as it would be fresh.
 _PRISTINE = frozenset(sys.modules)
 
+import _thread  # noqa: E402
 import faulthandler  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
@@ -21,6 +22,9 @@ import select  # noqa: E402
 import signal  # noqa: E402
 import time  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
+
+# What each child keeps in ``sys.modules``: the pristine set, plus what ``preload`` loaded.
+_KEEP = _PRISTINE
 
 _REAL_EXIT = os._exit
 DUMP_SIGNAL = signal.SIGUSR1
@@ -83,8 +87,89 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
 
 
 def _forget_server_modules() -> None:
-    for name in [n for n in sys.modules if n not in _PRISTINE]:
+    for name in [n for n in sys.modules if n not in _KEEP]:
         del sys.modules[name]
+
+
+class _PreloadTimeout(BaseException):
+    """A preloaded module took longer than the per-module timeout."""
+
+
+class _ProjectGuard:
+    """A meta path finder that refuses the project's names while the server preloads.
+
+    Project code must never run in the server: a preload that needs a project module (or a
+    name a source root shadows) fails here and is simply not preloaded.
+    """
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in self.names:
+            raise ImportError(f"{name} belongs to the project: not preloaded")
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _PreloadTimeout
+
+
+def preload(config: dict[str, Any]) -> tuple[frozenset[str], int, str | None]:
+    """Import the configured modules once, so that every child starts with them loaded.
+
+    Returns what a child keeps in ``sys.modules``, how many names were preloaded, and the first
+    name that started a thread (forking would then be unsafe: the caller starts over without
+    it). Each import runs as it would in a fresh interpreter: the server's own modules are set
+    aside meanwhile, and one that fails is undone and left to the modules that need it.
+    """
+    names = [str(n) for n in config.get("preload", ())]
+    if not names:
+        return _PRISTINE, 0, None
+    stash = {n: sys.modules.pop(n) for n in list(sys.modules) if n not in _PRISTINE}
+    guard = _ProjectGuard(frozenset(str(n) for n in config.get("shadowed", ())))
+    sys.meta_path.insert(0, guard)
+    saved = [os.dup(fd) for fd in (0, 1, 2)]
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)  # silence, and keep the command pipe away from import-time code
+    cwd = os.getcwd()
+    threads = _thread._count()
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    loaded = 0
+    unsafe = None
+    try:
+        for name in names:
+            before = set(sys.modules)
+            try:
+                signal.setitimer(signal.ITIMER_REAL, float(config["timeout"]))
+                __import__(name)
+                loaded += 1
+            except BaseException:  # anything a module raises only means "not preloaded"
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                for added in set(sys.modules) - before:
+                    sys.modules.pop(added, None)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            if _thread._count() > threads:
+                unsafe = name
+                break
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # a replaced or closed stream: output is discarded anyway
+                pass
+        for fd, copy in zip((0, 1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(devnull)
+        sys.meta_path.remove(guard)
+        os.chdir(cwd)
+    keep = frozenset(sys.modules)
+    for name, module in stash.items():
+        sys.modules.setdefault(name, module)
+    return keep, loaded, unsafe
 
 
 def import_one(module: str, result_path: str, fault_path: str, job: dict[str, Any]) -> NoReturn:
@@ -165,8 +250,9 @@ class _Job:
 class Server:
     """Forks (or spawns) one child per requested module and reports each verdict."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], config_path: str) -> None:
         self.config = config
+        self.config_path = config_path
         self.roots = tuple(config["roots"])
         self.scratch = str(config["scratch"])
         self.timeout = float(config["timeout"])
@@ -198,7 +284,7 @@ class Server:
                 pass
         else:
             subprocess = self.subprocess
-            spec = json.dumps([module, job.result_path, job.fault_path, self.config])
+            spec = json.dumps([module, job.result_path, job.fault_path, self.config_path])
             # Our own interpreter running our own worker script: no shell, no user input.
             job.proc = subprocess.Popen(  # nosec B603
                 [sys.executable, "-I", os.path.abspath(__file__), "--child", spec],
@@ -432,17 +518,61 @@ def _prepare(config: dict[str, Any]) -> None:
     # Inherited by anything the project spawns at import time.
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     roots = [str(r) for r in config["roots"]]
-    sys.path[:] = roots + [p for p in sys.path if p not in roots]
+    # ``-I`` ignores PYTHONPATH; the user's PYTHONPATH still says where dependencies live.
+    extra = [str(p) for p in config.get("pythonpath", ()) if p not in roots]
+    rest = [p for p in sys.path if p not in roots and p not in extra]
+    sys.path[:] = roots + extra + rest
+
+
+def _compile_cache(config: dict[str, Any]) -> None:
+    """Children share compiled bytecode through a folder outside the tree.
+
+    Without it every child compiles each project module it imports again (most of the cost of
+    a module that imports half the project). The bytecode is a function of the source alone,
+    so sharing it changes no verdict.
+    """
+    folder = config.get("bytecode")
+    if folder:
+        sys.pycache_prefix = str(folder)
+        sys.dont_write_bytecode = False
+
+
+def _load_config(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict):
+        raise SystemExit(f"import server: bad configuration in {path}")
+    return data
+
+
+def _restart_without(name: str, config: dict[str, Any], config_path: str) -> NoReturn:
+    """A preload started a thread, and forking a threaded process is unsafe: start over."""
+    config = {**config, "preload": [n for n in config["preload"] if n != name]}
+    fd = os.open(config_path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+    try:
+        os.write(fd, json.dumps(config).encode("utf-8"))
+    finally:
+        os.close(fd)
+    os.execv(sys.executable, [sys.executable, "-I", os.path.abspath(__file__), config_path])
 
 
 def main(argv: list[str]) -> int:
+    global _KEEP
     if len(argv) >= 3 and argv[1] == "--child":
-        module, result_path, fault_path, config = json.loads(argv[2])
+        module, result_path, fault_path, config_path = json.loads(argv[2])
+        config = _load_config(config_path)
         _prepare(config)
+        _compile_cache(config)
         import_one(module, result_path, fault_path, config)
-    config = json.loads(argv[1])
-    server = Server(config)
+    config = _load_config(argv[1])
+    server = Server(config, argv[1])
     _prepare(config)
+    preloaded = 0
+    if server.fork:
+        _KEEP, preloaded, unsafe = preload(config)
+        if unsafe is not None:
+            _restart_without(unsafe, config, argv[1])
+    _compile_cache(config)
     # Warm the compiler once here: otherwise every child pays for setting it up (about half
     # of a light module's cost). Compiling a constant string imports nothing.
     compile("import os\nvalue = [i for i in range(3)]\n", "<warm-up>", "exec")
@@ -450,8 +580,9 @@ def main(argv: list[str]) -> int:
     gc.freeze()
     # SIGTERM from the parent unwinds through serve(), which kills the children it started.
     signal.signal(signal.SIGTERM, _terminate)
+    hello = {"ready": True, "pid": os.getpid(), "fork": server.fork, "preloaded": preloaded}
     try:
-        server.write({"ready": True, "pid": os.getpid(), "fork": server.fork})
+        server.write(hello)
         server.serve()
     except BrokenPipeError:
         return 0  # the parent is gone; serve() already killed the children

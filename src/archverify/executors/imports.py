@@ -6,6 +6,7 @@ import heapq
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -17,7 +18,17 @@ from archverify.core.findings import StepOutcome, StepStatus, status_for
 from archverify.core.project import SourceFile
 from archverify.executors.base import StepContext
 from archverify.executors.import_findings import ProjectIndex, build_findings
+from archverify.executors.import_plan import (
+    ancestors,
+    environment_fingerprint,
+    preload_names,
+    replay_keys,
+    replay_salt,
+    server_pythonpath,
+    shadowed_names,
+)
 from archverify.executors.import_session import ImportServer, ServerError
+from archverify.executors.tool_cache import step_cache_key
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_OUTPUT_LIMIT = 2048
@@ -25,12 +36,27 @@ _MAX_RESTARTS = 5
 # How long past the per-module timeout the server may stay silent before it counts as hung.
 _SERVER_GRACE_S = 15.0
 _STATEMENT_START = re.compile(r"(import|from)\b")
+CACHE_NAMESPACE = "imports"
+# Verdicts worth replaying: a timeout or a dead server may not happen again.
+_REPLAYABLE = frozenset({"ok", "raised", "exit", "os_exit", "signal", "died"})
 
 
 class ImportsStep:
     """Imports each module of the project in its own freshly forked interpreter."""
 
     id = "imports"
+
+    def cache_key(self, context: StepContext) -> str | None:
+        """None unless the run allows replay (``cache_tests``): imports run the project's code."""
+        if not context.options.get("cache_tests"):
+            return None
+        pythonpath = server_pythonpath()
+        environment = environment_fingerprint(sys.executable, pythonpath)
+        if environment is None:
+            return None
+        version = f"{sys.version}|{sys.executable}"
+        extra = (environment, str(context.root.resolve()), *pythonpath)
+        return step_cache_key(context, self.id, version, (), extra=extra)
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
@@ -83,7 +109,7 @@ def certain_imports(facts: FileFacts, source_lines: list[str], modules: frozense
     time on every path: not in a function, not under ``TYPE_CHECKING``, not guarded, and
     written at the start of a line at the module's top level (so not under ``if``/``try``).
     """
-    found = set(_ancestors(facts.module))
+    found = set(ancestors(facts.module))
     for fact in facts.imports:
         if fact.in_function or fact.type_checking or fact.guarded or fact.dynamic:
             continue
@@ -91,14 +117,9 @@ def certain_imports(facts: FileFacts, source_lines: list[str], modules: frozense
             continue
         if _STATEMENT_START.match(source_lines[fact.line - 1]):
             found.add(fact.module)
-            found.update(_ancestors(fact.module))
+            found.update(ancestors(fact.module))
     found.discard(facts.module)
     return found & modules
-
-
-def _ancestors(module: str) -> list[str]:
-    parts = module.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 class _Run:
@@ -128,23 +149,47 @@ class _Run:
         self.inflight: dict[int, str] = {}
         self.solo: set[str] = set()  # in flight when the server died: retried alone
         self.next_id = 0
+        self.fresh: set[str] = set()  # imported by the server in this run
+        self.replayed = 0
         roots = [self.root / r for r in context.config.source_roots]
         roots += [self.root / f.source_root for f in self.files]
+        self.roots = list(dict.fromkeys(os.path.normpath(r) for r in roots))
+        shadowed = shadowed_names(self.roots, [*self.rank, *self.broken, *self.mains])
+        shadowed |= {p.split(".")[0] for p in context.project.packages}
+        self.preload = preload_names(context.project.iter_facts(), shadowed)
+        self.pythonpath = server_pythonpath()
         config = {
-            "roots": list(dict.fromkeys(os.path.normpath(r) for r in roots)),
+            "roots": self.roots,
+            "pythonpath": list(self.pythonpath),
             "scratch": str(scratch),
+            "bytecode": str(scratch / "bytecode"),
+            "preload": self.preload,
+            "shadowed": sorted(shadowed),
             "jobs": max(1, context.jobs),
             **options,
         }
-        self.server = ImportServer(self.root, config, scratch / "server.stderr")
+        self.server = ImportServer(self.root, config, scratch)
 
     def execute(self, started: float) -> StepOutcome:
         deps = self._dependencies()
-        self.server.start()
-        try:
-            self._schedule(deps)
-        finally:
-            self.server.stop()
+        keys = self._replay_keys()
+        self._prepare(deps)
+        for module in self.order:
+            if module in keys and module not in self.results:
+                record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
+                if isinstance(record, dict) and record.get("outcome") in _REPLAYABLE:
+                    self.replayed += 1
+                    self._resolve(module, record)
+        if self.pending:
+            self.server.start()
+            try:
+                self._schedule()
+            finally:
+                self.server.stop()
+        for module in sorted(self.fresh & set(keys)):
+            record = self.results[module]
+            if record.get("outcome") in _REPLAYABLE:
+                self.context.cache.put(CACHE_NAMESPACE, keys[module], record)
         verdicts = build_findings(self.results, self._index())
         ok = sum(1 for r in self.results.values() if r.get("outcome") == "ok")
         findings = sorted(verdicts.findings, key=lambda f: f.sort_key())
@@ -163,6 +208,9 @@ class _Run:
                 "blocked_by_compile_errors": verdicts.blocked,
                 "seconds": round(time.monotonic() - started, 3),
                 "fork": self.server.fork,
+                "preloaded": self.server.preloaded,
+                "replayed": self.replayed,
+                "fresh": len(self.fresh),
             },
         )
 
@@ -189,13 +237,24 @@ class _Run:
                 continue
             facts = self.context.project.facts.get(f.module)
             if facts is None:
-                deps[f.module] = set(_ancestors(f.module)) & known
+                deps[f.module] = set(ancestors(f.module)) & known
                 continue
             lines = _read_lines(self.root / f.path, facts) if facts.imports else []
             deps[f.module] = certain_imports(facts, lines, known)
         return deps
 
-    def _schedule(self, deps: Mapping[str, set[str]]) -> None:
+    def _replay_keys(self) -> dict[str, str]:
+        """Per-module replay keys, only when the run allows replay (``cache_tests``)."""
+        if not self.context.options.get("cache_tests"):
+            return {}
+        environment = environment_fingerprint(sys.executable, self.pythonpath)
+        if environment is None:
+            return {}
+        options = {**self.options, "pythonpath": self.pythonpath}
+        salt = replay_salt(self.roots, options, self.preload, environment)
+        return replay_keys(self.files, self.context.project.facts, salt)
+
+    def _prepare(self, deps: Mapping[str, set[str]]) -> None:
         self.waiting = {m: len(d) for m, d in deps.items()}
         for module, needed in deps.items():
             for dep in needed:
@@ -205,6 +264,8 @@ class _Run:
         self.pending = set(self.order)
         for broken in sorted(self.broken):
             self._resolve(broken, {"outcome": "not-compiled"})
+
+    def _schedule(self) -> None:
         restarts = 0
         while self.pending or self.inflight:
             try:
@@ -221,9 +282,10 @@ class _Run:
                     )
                 self._restart()
                 continue
-            module = self.inflight.pop(int(message.get("id", 0)), "")
+            module = self.inflight.pop(int(message.pop("id", 0)), "")
             if module:
                 message["timeout_s"] = self.options["timeout"]
+                self.fresh.add(module)
                 self._resolve(module, message)
 
     def _dispatch(self) -> None:
@@ -269,12 +331,13 @@ class _Run:
                 continue
             self.results[name] = record
             self.pending.discard(name)
+            # Counted here, once: a module that two failures reach is stacked twice.
+            self.skipped += record.get("outcome") == "skipped"
             failed = record.get("outcome") != "ok"
             for user in self.users.get(name, ()):
                 if user not in self.pending:
                     continue
                 if failed:
-                    self.skipped += 1
                     stack.append((user, {"outcome": "skipped", "cause": name}))
                 else:
                     self.waiting[user] -= 1
