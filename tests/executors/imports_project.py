@@ -10,7 +10,20 @@ from typing import Any
 from archverify.core.config import Config, ToolConfig
 from archverify.core.facts import CompileError, FileFacts, ImportFact
 from archverify.core.project import Project, SourceFile
-from archverify.executors.base import StepContext
+from archverify.executors.base import KeyValueCache, NullCache, StepContext
+
+
+class MemoryCache:
+    """A KeyValueCache in a dict, to look at what a step stored."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], Any] = {}
+
+    def get(self, namespace: str, key: str) -> Any | None:
+        return self.entries.get((namespace, key))
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        self.entries[(namespace, key)] = value
 
 
 def module_name(relative: str, source_root: str) -> tuple[str, bool]:
@@ -32,11 +45,14 @@ def make_context(
     options: Mapping[str, Any] | None = None,
     jobs: int = 2,
     order: Sequence[str] | None = None,
+    cache: KeyValueCache | None = None,
+    cache_tests: bool = False,
 ) -> StepContext:
     """Write ``files`` (relative path -> source) under ``root`` and describe them as a Project.
 
     ``imports`` gives ImportFacts by module; ``broken`` names modules with a compile error;
     ``order`` overrides the path order of ``Project.files`` (to test order independence).
+    ``cache`` and ``cache_tests`` are the run's cache and its ``--cache-tests`` switch.
     """
     sources: list[SourceFile] = []
     facts: dict[str, FileFacts] = {}
@@ -67,4 +83,11 @@ def make_context(
         tools={"imports": ToolConfig(options=dict(options or {"timeout_s": 2}))},
     )
     project = Project(root=str(root), packages=packages, files=tuple(sources), facts=facts)
-    return StepContext(root=root, config=config, project=project, jobs=jobs)
+    return StepContext(
+        root=root,
+        config=config,
+        project=project,
+        jobs=jobs,
+        cache=cache or NullCache(),
+        options={"cache_tests": cache_tests},
+    )

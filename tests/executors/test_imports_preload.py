@@ -1,0 +1,151 @@
+"""The import server's preloads: outside modules loaded once, never the project's own code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from imports_project import make_context
+
+from archverify.core.facts import FileFacts, ImportFact
+from archverify.executors.import_plan import preload_names, shadowed_names
+from archverify.executors.imports import ImportsStep
+
+
+def _facts(module: str, *imports: ImportFact) -> FileFacts:
+    return FileFacts(
+        path=f"{module}.py", module=module, is_package=False, content_hash="h", imports=imports
+    )
+
+
+def test_only_import_time_outside_imports_are_preloaded() -> None:
+    facts = [
+        _facts(
+            "app.a",
+            ImportFact("json", 1, 1),
+            ImportFact("xml.dom.minidom", 2, 1),
+            ImportFact("csv", 3, 5, in_function=True),
+            ImportFact("decimal", 4, 5, type_checking=True),
+            ImportFact("app.b", 5, 1),
+            ImportFact("logging", 6, 1),  # shadowed by a file in the source root below
+            ImportFact("", 7, 1),  # a relative import past the top: nothing to load
+        )
+    ]
+    shadowed = frozenset({"app", "logging"})
+    assert preload_names(facts, shadowed) == ["json", "xml.dom.minidom"]
+
+
+def test_every_entry_of_a_source_root_shadows(tmp_path: Path) -> None:
+    for name in ("json.py", "tools/x.py", "_speedups.cpython-311-x86_64-linux-gnu.so", ".git/x"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    found = shadowed_names([str(tmp_path), str(tmp_path / "missing")], ["app.core"])
+    assert found == {"app", "json", "tools", "_speedups"}
+
+
+def test_stdlib_imports_are_preloaded_and_verdicts_stay(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "import json\nimport xml.dom.minidom\nVALUE = json.dumps(1)\n",
+        "pkg/b.py": "import json\nraise ValueError('b')\n",
+        "pkg/c.py": "import surely_not_installed_dist_xyz\n",
+    }
+    imports = {
+        "pkg.a": [ImportFact("json", 1, 1), ImportFact("xml.dom.minidom", 2, 1)],
+        "pkg.b": [ImportFact("json", 1, 1)],
+        "pkg.c": [ImportFact("surely_not_installed_dist_xyz", 1, 1)],
+    }
+    outcome = ImportsStep().run(make_context(tmp_path, files, imports=imports))
+    assert outcome.stats["preloaded"] == 2  # the missing distribution is simply not preloaded
+    assert [(f.path, f.rule, f.line) for f in outcome.findings] == [
+        ("pkg/b.py", "imports/error", 2),
+        ("pkg/c.py", "imports/missing-dependency", 1),
+    ]
+
+
+def test_project_modules_named_like_stdlib_modules_behave_as_before(tmp_path: Path) -> None:
+    files = {
+        "json.py": "raise RuntimeError('project json')\n",
+        "user.py": "import json\n",
+        "app/__init__.py": "",
+        "app/logging.py": "import logging\nMARK = 'project'\nLEVEL = logging.INFO\n",
+        "app/user.py": "import app.logging\nassert app.logging.MARK == 'project'\n",
+    }
+    imports = {
+        "user": [ImportFact("json", 1, 1)],
+        "app.logging": [ImportFact("logging", 1, 1)],
+        "app.user": [ImportFact("app.logging", 1, 1)],
+    }
+    outcome = ImportsStep().run(make_context(tmp_path, files, imports=imports))
+    assert outcome.stats["preloaded"] == 1  # the stdlib logging; json is the project's
+    found = {f.path: f for f in outcome.findings}
+    assert set(found) == {"json.py"}
+    assert "project json" in found["json.py"].message
+    assert found["json.py"].extra["dependents"] == ["user"]
+
+
+@pytest.fixture
+def outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder of third-party modules, on PYTHONPATH like an installed dependency."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    return folder
+
+
+def test_a_dependency_that_imports_the_project_is_not_preloaded(
+    tmp_path: Path, outside: Path
+) -> None:
+    (outside / "plugin_xyz.py").write_text("import pkg\npkg.COUNT += 1\n")
+    root = tmp_path / "root"
+    files = {
+        "pkg/__init__.py": "COUNT = 0\n",
+        "pkg/a.py": "import plugin_xyz\nimport pkg\nassert pkg.COUNT == 1\n",
+        # Had the server run the plugin, pkg would arrive here already counted.
+        "pkg/b.py": "import pkg\nassert pkg.COUNT == 0\n",
+    }
+    imports = {"pkg.a": [ImportFact("plugin_xyz", 1, 1)], "pkg.b": [ImportFact("pkg", 1, 1)]}
+    outcome = ImportsStep().run(make_context(root, files, imports=imports))
+    assert outcome.findings == []
+    assert outcome.stats["preloaded"] == 0
+    assert outcome.stats["imported"] == 3
+
+
+def test_a_dependency_that_starts_a_thread_is_dropped(tmp_path: Path, outside: Path) -> None:
+    (outside / "threads_xyz.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+    )
+    (outside / "quiet_xyz.py").write_text("print('noise at import')\nVALUE = 1\n")
+    root = tmp_path / "root"
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "import threads_xyz\nimport quiet_xyz\n",
+        "pkg/b.py": "import quiet_xyz\nassert quiet_xyz.VALUE == 1\n",
+    }
+    imports = {
+        "pkg.a": [ImportFact("threads_xyz", 1, 1), ImportFact("quiet_xyz", 2, 1)],
+        "pkg.b": [ImportFact("quiet_xyz", 1, 1)],
+    }
+    outcome = ImportsStep().run(make_context(root, files, imports=imports))
+    assert outcome.findings == []
+    assert outcome.stats["preloaded"] == 1  # quiet_xyz; threads_xyz would make forking unsafe
+    assert outcome.stats["imported"] == 3
+
+
+def test_nothing_is_left_in_the_tree(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "from pkg import a\n",
+        "pkg/a.py": "import json\nimport pkg.b\n",
+        "pkg/b.py": "import csv\n",
+    }
+    imports = {
+        "pkg": [ImportFact("pkg", 1, 1, names=("a",))],
+        "pkg.a": [ImportFact("json", 1, 1), ImportFact("pkg.b", 2, 1)],
+        "pkg.b": [ImportFact("csv", 1, 1)],
+    }
+    for _ in range(2):  # the second run would find the first run's bytecode, were it kept
+        outcome = ImportsStep().run(make_context(tmp_path, files, imports=imports))
+        assert outcome.findings == []
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert left == sorted(files)

@@ -1,0 +1,121 @@
+"""Per-module replay of import verdicts under ``--cache-tests``, and the step's own cache key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from imports_project import MemoryCache, make_context
+
+from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.findings import StepOutcome
+from archverify.core.project import SourceFile
+from archverify.executors.import_plan import replay_keys
+from archverify.executors.imports import ImportsStep
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/base.py": "X = 1\n",
+    "pkg/user.py": "from pkg import base\n",
+    "pkg/far.py": "import pkg.user\n",
+    "pkg/alone.py": "raise ValueError('alone')\n",
+}
+IMPORTS = {
+    "pkg.user": [ImportFact("pkg", 1, 1, names=("base",))],
+    "pkg.far": [ImportFact("pkg.user", 1, 1)],
+}
+
+
+def _run(
+    root: Path, cache: MemoryCache, files: dict[str, str], cache_tests: bool = True
+) -> StepOutcome:
+    context = make_context(root, files, imports=IMPORTS, cache=cache, cache_tests=cache_tests)
+    return ImportsStep().run(context)
+
+
+def test_second_run_imports_nothing_and_an_edit_reimports_its_importers(tmp_path: Path) -> None:
+    cache = MemoryCache()
+    first = _run(tmp_path, cache, FILES)
+    assert (first.stats["fresh"], first.stats["replayed"]) == (5, 0)
+    second = _run(tmp_path, cache, FILES)
+    assert (second.stats["fresh"], second.stats["replayed"]) == (0, 5)
+    assert [f.to_dict() for f in second.findings] == [f.to_dict() for f in first.findings]
+    assert second.stats["imported"] == first.stats["imported"] == 4
+    edited = {**FILES, "pkg/base.py": "X = 1\nraise KeyError('now broken')\n"}
+    third = _run(tmp_path, cache, edited)
+    # base and user, which imports it; far surely imports the now failing user: skipped.
+    assert (third.stats["fresh"], third.stats["replayed"]) == (2, 2)
+    assert third.stats["skipped_dependents"] == 1
+    assert {f.path for f in third.findings} == {"pkg/alone.py", "pkg/base.py"}
+
+
+def test_without_cache_tests_everything_is_imported_again(tmp_path: Path) -> None:
+    cache = MemoryCache()
+    for _ in range(2):
+        outcome = _run(tmp_path, cache, FILES, cache_tests=False)
+        assert (outcome.stats["fresh"], outcome.stats["replayed"]) == (5, 0)
+    assert cache.entries == {}
+    assert ImportsStep().cache_key(make_context(tmp_path, FILES)) is None
+
+
+def test_step_key_needs_cache_tests_and_follows_the_files(tmp_path: Path) -> None:
+    step = ImportsStep()
+    key = step.cache_key(make_context(tmp_path, FILES, cache_tests=True))
+    assert isinstance(key, str)
+    assert step.cache_key(make_context(tmp_path, FILES, cache_tests=True)) == key
+    edited = {**FILES, "pkg/far.py": "import pkg.user  # edited\n"}
+    assert step.cache_key(make_context(tmp_path, edited, cache_tests=True)) not in (key, None)
+
+
+def _project(
+    imports: Mapping[str, tuple[ImportFact, ...]], modules: list[str], hashes: dict[str, str]
+) -> tuple[list[SourceFile], dict[str, FileFacts]]:
+    files = [SourceFile(m.replace(".", "/") + ".py", m, False, ".") for m in modules]
+    facts = {
+        f.module: FileFacts(
+            path=f.path,
+            module=f.module,
+            is_package=False,
+            content_hash=hashes.get(f.module, "h"),
+            imports=imports.get(f.module, ()),
+        )
+        for f in files
+    }
+    return files, facts
+
+
+def _changed(
+    imports: Mapping[str, tuple[ImportFact, ...]], modules: list[str], edited: str
+) -> set[str]:
+    before = replay_keys(*_project(imports, modules, {}), salt="s")
+    after = replay_keys(*_project(imports, modules, {edited: "new"}), salt="s")
+    return {m for m in modules if before[m] != after[m]}
+
+
+def test_keys_follow_submodules_star_imports_parents_and_cycles() -> None:
+    modules = ["p", "p.a", "p.b", "p.c", "p.d", "p.e", "q"]
+    imports = {
+        "p.a": (ImportFact("p", 1, 1, names=("b",)),),  # from p import b: the submodule
+        "p.c": (ImportFact("p", 1, 1, names=("*",)),),  # every submodule of p
+        "p.d": (ImportFact("p.e", 1, 1),),
+        "p.e": (ImportFact("p.d", 1, 1),),  # a cycle: both see both
+        "q": (ImportFact("p.b", 1, 1, in_function=True),),  # call time: not a dependency
+    }
+    assert _changed(imports, modules, "p.b") == {"p.a", "p.b", "p.c"}
+    assert _changed(imports, modules, "p.e") == {"p.c", "p.d", "p.e"}
+    # A parent package runs before every submodule.
+    assert _changed(imports, modules, "p") == {"p", "p.a", "p.b", "p.c", "p.d", "p.e"}
+
+
+def test_a_new_module_where_an_import_pointed_changes_the_key() -> None:
+    imports = {"a": (ImportFact("b", 1, 1),)}
+    before = replay_keys(*_project(imports, ["a"], {}), salt="s")
+    after = replay_keys(*_project(imports, ["a", "b"], {}), salt="s")
+    assert before["a"] != after["a"]
+    assert replay_keys(*_project(imports, ["a"], {}), salt="t")["a"] != before["a"]
+
+
+def test_a_module_without_facts_has_no_key_nor_its_importers() -> None:
+    files, facts = _project({"a": (ImportFact("b", 1, 1),)}, ["a", "b", "c"], {})
+    del facts["b"]
+    assert set(replay_keys(files, facts, salt="s")) == {"c"}
