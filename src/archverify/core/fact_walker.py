@@ -96,6 +96,7 @@ class FactWalker:
         self.module = module
         self.is_package = is_package
         self.columns = columns
+        self._ascii = columns.is_ascii
         self.imports: list[ImportFact] = []
         self.calls: list[CallFact] = []
         self.main_blocks: list[Location] = []
@@ -115,6 +116,8 @@ class FactWalker:
             ast.Assign: self._assign,
             ast.AnnAssign: self._ann_assign,
             ast.AugAssign: self._aug_assign,
+            ast.Expr: self._value_statement,
+            ast.Return: self._value_statement,
             ast.For: self._for,
             ast.AsyncFor: self._for,
             ast.With: self._with,
@@ -193,11 +196,12 @@ class FactWalker:
         while pending:
             node = pop()
             kind = type(node)
+            while kind is attribute_kind:  # what an attribute is taken of comes next anyway
+                node = node.value
+                kind = type(node)
             if kind is name_kind or kind is constant_kind or node is None:
                 continue
-            if kind is attribute_kind:
-                push(node.value)
-            elif kind is call_kind:
+            if kind is call_kind:
                 self._call(node, scope, flags)
                 push(node.func)
                 extend(node.args)
@@ -219,6 +223,8 @@ class FactWalker:
                         push(value)
 
     def _column(self, node: ast.stmt | ast.expr | ast.alias) -> int:
+        if self._ascii:
+            return node.col_offset + 1
         return self.columns.column(node.lineno, node.col_offset)
 
     # Imports.
@@ -401,6 +407,9 @@ class FactWalker:
         self._expressions([node.target, node.value], scope, flags)
         for name in _target_names(node.target, []):
             scope.bind(name, "")
+
+    def _value_statement(self, node: ast.Expr | ast.Return, scope: Scope, flags: int) -> None:
+        self._expressions([node.value], scope, flags)
 
     def _for(self, node: ast.For | ast.AsyncFor, scope: Scope, flags: int) -> None:
         self._expressions([node.iter, node.target], scope, flags)

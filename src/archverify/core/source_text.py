@@ -70,12 +70,12 @@ class CharColumns:
     """Converts the AST's UTF-8 byte offsets into 1-based character columns."""
 
     def __init__(self, text: str) -> None:
-        self._ascii = text.isascii()
+        self.is_ascii = text.isascii()  # then a byte offset is the column, less one
         self._text = text
         self._lines: list[bytes] | None = None
 
     def column(self, line: int, byte_offset: int) -> int:
-        if self._ascii or byte_offset <= 0:
+        if self.is_ascii or byte_offset <= 0:
             return byte_offset + 1
         if self._lines is None:
             # The parser counts lines like this too: only \r\n, \r and \n end a line.
