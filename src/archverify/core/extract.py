@@ -9,6 +9,7 @@ import warnings
 from dataclasses import replace
 
 from archverify.core.api import api_items
+from archverify.core.fact_rows import NO_ROWS, FactRows, with_rows
 from archverify.core.fact_walker import FactWalker
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.source_text import (
@@ -58,31 +59,28 @@ def _compile_error(tree: ast.Module, text: str, path: str) -> CompileError | Non
     return None
 
 
-def _extract(source: bytes, base: FileFacts) -> FileFacts:
+def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
     decoded = decode_source(source)
     if isinstance(decoded, CompileError):
-        return replace(base, compile_error=decoded)
+        return replace(base, compile_error=decoded), NO_ROWS
     text, encoding = decoded
     parsed = _parse(text, base.path)
     if isinstance(parsed, CompileError):
-        return replace(base, encoding=encoding, compile_error=parsed)
+        return replace(base, encoding=encoding, compile_error=parsed), NO_ROWS
     error = _compile_error(parsed, text, base.path)
     walker = FactWalker(base.module, base.is_package, CharColumns(text))
     walker.walk(parsed)
     unresolved = walker.unresolved_relative
     extra = {"unresolved_relative": unresolved} if unresolved else {}
-    return replace(
-        base,
-        encoding=encoding,
-        compile_error=error,
-        imports=tuple(walker.imports),
-        calls=tuple(walker.calls),
-        main_blocks=tuple(walker.main_blocks),
-        definitions=tuple(walker.definitions),
-        suppressions=find_suppressions(source, text),
-        api=tuple(api_items(parsed, base.module)),
-        extra=extra,
+    rows = FactRows(
+        imports=walker.imports,
+        calls=walker.calls,
+        main_blocks=walker.main_blocks,
+        definitions=walker.definitions,
+        suppressions=[(s.line, s.rules, s.reason) for s in find_suppressions(source, text)],
+        api=api_items(parsed, base.module),
     )
+    return replace(base, encoding=encoding, compile_error=error, extra=extra), rows
 
 
 def extract_facts(source: bytes, path: str, module: str, is_package: bool) -> FileFacts:
@@ -91,6 +89,14 @@ def extract_facts(source: bytes, path: str, module: str, is_package: bool) -> Fi
     ``path`` is relative with forward slashes, ``module`` the dotted module name
     (``pkg.sub`` for ``pkg/sub/__init__.py``, with ``is_package`` true).
     """
+    return with_rows(*extract_rows(source, path, module, is_package))
+
+
+def extract_rows(
+    source: bytes, path: str, module: str, is_package: bool
+) -> tuple[FileFacts, FactRows]:
+    """``extract_facts`` with the bulky fields left as rows (``fact_rows``), for callers that
+    ship or store them rather than read them: the facts returned have those fields empty."""
     base = FileFacts(
         path=path,
         module=module,
@@ -105,9 +111,9 @@ def extract_facts(source: bytes, path: str, module: str, is_package: bool) -> Fi
     try:
         return _extract(source, base)
     except (RecursionError, MemoryError) as exc:
-        return replace(base, compile_error=_syntax_error(exc, ""))
+        return replace(base, compile_error=_syntax_error(exc, "")), NO_ROWS
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop a whole run
-        return replace(base, extra={"extract_error": f"{type(exc).__name__}: {exc}"})
+        return replace(base, extra={"extract_error": f"{type(exc).__name__}: {exc}"}), NO_ROWS
     finally:
         if collecting:
             gc.enable()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from archverify.core.aliases import (
@@ -19,10 +20,11 @@ from archverify.core.aliases import (
     resolve,
     resolve_relative,
 )
-from archverify.core.facts import CallFact, Definition, ImportFact, Location
+from archverify.core.fact_rows import DYNAMIC, GUARDED, IN_FUNCTION, TYPE_CHECKING
 from archverify.core.source_text import CharColumns
 
-IN_FUNCTION, TYPE_CHECKING, GUARDED = 1, 2, 4
+# Flags of a statement's context, the same bits as an import row's flags.
+_CONTEXT = IN_FUNCTION | TYPE_CHECKING | GUARDED
 
 # Handlers that catch a failed import: a bare ``except:`` (None) or any of these names.
 _IMPORT_ERROR_NAMES = frozenset(
@@ -85,7 +87,7 @@ def _is_main_test(test: ast.expr) -> bool:
 
 
 class FactWalker:
-    """Walks a module once; results are in the public list attributes afterwards.
+    """Walks a module once; results are in the public lists of rows afterwards (``fact_rows``).
 
     Statements go through an explicit stack (never recursion: nesting depth is unbounded),
     each with its scope and context flags; the expressions of a statement are walked on the
@@ -97,10 +99,10 @@ class FactWalker:
         self.is_package = is_package
         self.columns = columns
         self._ascii = columns.is_ascii
-        self.imports: list[ImportFact] = []
-        self.calls: list[CallFact] = []
-        self.main_blocks: list[Location] = []
-        self.definitions: list[Definition] = []
+        self.imports: list[tuple[str, int, int, tuple[str, ...], int]] = []
+        self.calls: list[tuple[str, str, int, int]] = []
+        self.main_blocks: list[tuple[int, int]] = []
+        self.definitions: list[tuple[str, str, int, int]] = []
         self.unresolved_relative: list[int] = []
         self._stack: list[Entry] = []
         self._deferred: list[tuple[Sequence[ast.stmt], Scope, int]] = []
@@ -146,9 +148,10 @@ class FactWalker:
             index += 1
             self._push(body, body_scope, flags)
             self._drain()
-        self.calls.sort(key=_position)
-        self.imports.sort(key=_position)
-        self.definitions.sort(key=_line)
+        # Stable sorts on the position alone: a call and the call it is made on share one.
+        self.calls.sort(key=itemgetter(2, 3))
+        self.imports.sort(key=itemgetter(1, 2))
+        self.definitions.sort(key=itemgetter(2))
 
     def _push(self, nodes: Sequence[Any], scope: Scope, flags: int) -> None:
         self._stack.extend([(node, scope, flags) for node in reversed(nodes)])
@@ -231,18 +234,8 @@ class FactWalker:
 
     def _import_fact(self, module: str, node: Any, flags: int, names: tuple[str, ...] = (),
                      dynamic: bool = False) -> None:
-        self.imports.append(
-            ImportFact(
-                module,
-                node.lineno,
-                self._column(node),
-                names,
-                in_function=bool(flags & IN_FUNCTION),
-                type_checking=bool(flags & TYPE_CHECKING),
-                guarded=bool(flags & GUARDED),
-                dynamic=dynamic,
-            )
-        )
+        kind = (flags & _CONTEXT) | (DYNAMIC if dynamic else 0)
+        self.imports.append((module, node.lineno, self._column(node), names, kind))
 
     def _import(self, node: ast.Import, scope: Scope, flags: int) -> None:
         for alias in node.names:
@@ -278,7 +271,7 @@ class FactWalker:
             name = func.attr
         else:
             name = ""
-        self.calls.append(CallFact(name, callee, node.lineno, self._column(node)))
+        self.calls.append((name, callee, node.lineno, self._column(node)))
         if callee == IMPORT_MODULE or callee == DUNDER_IMPORT:
             module, literal = dynamic_import_target(node, callee)
             if module:
@@ -292,7 +285,7 @@ class FactWalker:
                   flags: int) -> None:
         qualname = scope.prefix + node.name
         end = node.end_lineno or node.lineno
-        self.definitions.append(Definition(qualname, "function", node.lineno, end))
+        self.definitions.append((qualname, "function", node.lineno, end))
         params, defaults = _arguments(node.args)
         body_scope = Scope(FUNCTION, scope.child_parent(), qualname + ".", self.module)
         for param in params:
@@ -315,7 +308,7 @@ class FactWalker:
     def _class(self, node: ast.ClassDef, scope: Scope, flags: int) -> None:
         qualname = scope.prefix + node.name
         end = node.end_lineno or node.lineno
-        self.definitions.append(Definition(qualname, "class", node.lineno, end))
+        self.definitions.append((qualname, "class", node.lineno, end))
         keywords = [k.value for k in node.keywords]
         self._expressions([*node.decorator_list, *node.bases, *keywords], scope, flags)
         scope.bind(node.name, join(self.module, qualname))
@@ -366,7 +359,7 @@ class FactWalker:
 
     def _if(self, node: ast.If, scope: Scope, flags: int) -> None:
         if _is_main_test(node.test):
-            self.main_blocks.append(Location(node.lineno, self._column(node)))
+            self.main_blocks.append((node.lineno, self._column(node)))
         branch = self._type_checking_test(node.test, scope)
         self._push(node.orelse, scope, flags | TYPE_CHECKING if branch < 0 else flags)
         self._push(node.body, scope, flags | TYPE_CHECKING if branch > 0 else flags)
@@ -425,14 +418,6 @@ class FactWalker:
                 for name in _target_names(item.optional_vars, []):
                     scope.bind(name, "")
         self._push(node.body, scope, flags)
-
-
-def _position(fact: CallFact | ImportFact) -> tuple[int, int]:
-    return fact.line, fact.column
-
-
-def _line(fact: Definition) -> int:
-    return fact.line
 
 
 def _arguments(args: ast.arguments) -> tuple[list[ast.arg], list[Any]]:

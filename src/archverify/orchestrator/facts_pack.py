@@ -10,10 +10,11 @@ a cold run builds only those its steps read.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any, Generic, TypeVar, cast
 
+from archverify.core.fact_rows import READERS, FactRows, rows_of
 from archverify.core.facts import (
     CallFact,
     CompileError,
@@ -30,59 +31,7 @@ Entry = list[Any]
 Record = tuple[Entry, bytes]
 
 _FIELD_NAMES = tuple(f.name for f in fields(FileFacts))
-_IN_FUNCTION, _TYPE_CHECKING, _GUARDED, _DYNAMIC = 1, 2, 4, 8
 _T = TypeVar("_T")
-
-
-def _import_row(fact: ImportFact) -> list[Any]:
-    flags = (
-        (_IN_FUNCTION if fact.in_function else 0)
-        | (_TYPE_CHECKING if fact.type_checking else 0)
-        | (_GUARDED if fact.guarded else 0)
-        | (_DYNAMIC if fact.dynamic else 0)
-    )
-    return [fact.module, fact.line, fact.column, fact.names, flags]
-
-
-def _imports(rows: list[list[Any]]) -> tuple[ImportFact, ...]:
-    return tuple(
-        ImportFact(
-            module, line, column, tuple(names), bool(flags & _IN_FUNCTION),
-            bool(flags & _TYPE_CHECKING), bool(flags & _GUARDED), bool(flags & _DYNAMIC),
-        )
-        for module, line, column, names, flags in rows
-    )
-
-
-def _calls(rows: list[list[Any]]) -> tuple[CallFact, ...]:
-    return tuple(CallFact(name, qualname, line, column) for name, qualname, line, column in rows)
-
-
-def _main_blocks(rows: list[list[Any]]) -> tuple[Location, ...]:
-    return tuple(Location(line, column) for line, column in rows)
-
-
-def _definitions(rows: list[list[Any]]) -> tuple[Definition, ...]:
-    return tuple(Definition(name, kind, line, end) for name, kind, line, end in rows)
-
-
-def _suppressions(rows: list[list[Any]]) -> tuple[Suppression, ...]:
-    return tuple(Suppression(line, tuple(rules), reason) for line, rules, reason in rows)
-
-
-def _api(rows: list[Any]) -> tuple[Any, ...]:
-    return tuple(rows)
-
-
-# The bulky fields, in segment order, each with its row writer and reader.
-_SEGMENTS: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any]], ...] = (
-    ("imports", _import_row, _imports),
-    ("calls", lambda c: [c.name, c.qualname, c.line, c.column], _calls),
-    ("main_blocks", lambda m: [m.line, m.column], _main_blocks),
-    ("definitions", lambda d: [d.qualname, d.kind, d.line, d.end_line], _definitions),
-    ("suppressions", lambda s: [s.line, s.rules, s.reason], _suppressions),
-    ("api", lambda item: item, _api),
-)
 _DUMP = json.JSONEncoder(separators=(",", ":")).encode  # ASCII only: bytes equal characters
 
 
@@ -98,7 +47,12 @@ def encode(facts: FileFacts) -> Record:
     if source is not None:
         buffer, start, lengths = source
         return _entry(facts, lengths), buffer[start : start + sum(lengths)]
-    texts = [_DUMP([write(v) for v in getattr(facts, name)]) for name, write, _ in _SEGMENTS]
+    return encode_rows(facts, rows_of(facts))
+
+
+def encode_rows(facts: FileFacts, rows: FactRows) -> Record:
+    """The entry of ``facts`` (its bulky fields are ignored) and the segments of ``rows``."""
+    texts = [_DUMP(field) for field in rows]
     return _entry(facts, [len(t) for t in texts]), "".join(texts).encode("ascii")
 
 
@@ -121,7 +75,7 @@ def decode(entry: Entry, buffer: bytes) -> PackedFacts:
         raise TypeError("entry: malformed lines or extra")
     lengths = tuple(lengths)
     sizes_ok = all(type(n) is int and n >= 2 for n in lengths)
-    if len(lengths) != len(_SEGMENTS) or not sizes_ok or type(start) is not int or start < 0:
+    if len(lengths) != len(READERS) or not sizes_ok or type(start) is not int or start < 0:
         raise ValueError("entry: malformed segment lengths")
     if start + sum(lengths) > len(buffer):
         raise ValueError("entry: segments beyond the end of the pack")
@@ -145,7 +99,8 @@ class _Lazy(Generic[_T]):
 
     def __init__(self, index: int) -> None:
         self.index = index
-        self.name, _, self.read = _SEGMENTS[index]
+        self.name = FactRows._fields[index]
+        self.read = READERS[index]
 
     def __get__(self, facts: PackedFacts | None, owner: type[Any]) -> _T:
         if facts is None:
@@ -153,7 +108,7 @@ class _Lazy(Generic[_T]):
             return cast(_T, ())
         buffer, start, lengths = facts.__dict__["_packed"]
         offset = start + sum(lengths[: self.index])
-        value: _T = self.read(json.loads(buffer[offset : offset + lengths[self.index]]))
+        value = cast(_T, self.read(json.loads(buffer[offset : offset + lengths[self.index]])))
         # Frozen dataclasses refuse setattr; the instance dict then shadows this descriptor.
         facts.__dict__[self.name] = value
         return value

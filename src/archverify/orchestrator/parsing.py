@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from archverify.core.extract import extract_facts
+from archverify.core.extract import extract_facts, extract_rows
+from archverify.core.fact_rows import NO_ROWS
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.project import SourceFile
 from archverify.orchestrator.facts_cache import FactsCache, facts_key
-from archverify.orchestrator.facts_pack import Record, decode, encode
+from archverify.orchestrator.facts_pack import Record, decode, encode_rows
 
 # Below this many files to parse, a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 48
@@ -25,20 +26,31 @@ _TASKS_PER_WORKER = 16
 _Job = tuple[str, str, str, bool]
 
 
-def _extract(job: _Job) -> FileFacts:
+def _read(job: _Job) -> bytes | FileFacts:
     file, path, module, is_package = job
     try:
         with open(file, "rb") as handle:
-            source = handle.read()
+            return handle.read()
     except OSError as error:
         return _unreadable(path, module, is_package, error)
-    return extract_facts(source, path, module, is_package)
+
+
+def _extract(job: _Job) -> FileFacts:
+    source = _read(job)
+    return source if isinstance(source, FileFacts) else extract_facts(source, *job[1:])
 
 
 def _extract_packed(jobs: Sequence[_Job]) -> list[Record]:
     # Workers send compact records: building and pickling a hundred thousand small facts
     # objects would cost more in the parent than the parsing saves.
-    return [encode(_extract(job)) for job in jobs]
+    records: list[Record] = []
+    for job in jobs:
+        source = _read(job)
+        if isinstance(source, FileFacts):
+            records.append(encode_rows(source, NO_ROWS))
+        else:
+            records.append(encode_rows(*extract_rows(source, *job[1:])))
+    return records
 
 
 def _unreadable(path: str, module: str, is_package: bool, error: OSError) -> FileFacts:

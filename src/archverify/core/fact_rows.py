@@ -1,0 +1,109 @@
+"""Bulky facts as rows of plain values: how the walker collects them and how they travel.
+
+A large project has a hundred thousand call sites; building a frozen dataclass for each costs
+more than finding it. The walker therefore collects plain tuples, and the facts objects are
+built from them only where they are read (``FileFacts`` for callers of ``extract_facts``,
+lazily after a process pool or the cache). Rows are JSON-ready: lists read back as tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from archverify.core.facts import (
+    CallFact,
+    Definition,
+    FileFacts,
+    ImportFact,
+    Location,
+    Suppression,
+)
+
+# Bits of an import row's flags.
+IN_FUNCTION, TYPE_CHECKING, GUARDED, DYNAMIC = 1, 2, 4, 8
+
+Row = Sequence[Any]
+
+
+class FactRows(NamedTuple):
+    """The bulky fields of one file's facts, in ``FileFacts`` order, each a list of rows."""
+
+    imports: Sequence[Row]  # module, line, column, names, flags
+    calls: Sequence[Row]  # name, qualname, line, column
+    main_blocks: Sequence[Row]  # line, column
+    definitions: Sequence[Row]  # qualname, kind, line, end_line
+    suppressions: Sequence[Row]  # line, rules, reason
+    api: Sequence[Any]  # the API items, JSON-ready mappings already
+
+
+NO_ROWS = FactRows((), (), (), (), (), ())
+
+
+def imports_from(rows: Sequence[Row]) -> tuple[ImportFact, ...]:
+    return tuple(
+        ImportFact(
+            module, line, column, tuple(names), bool(flags & IN_FUNCTION),
+            bool(flags & TYPE_CHECKING), bool(flags & GUARDED), bool(flags & DYNAMIC),
+        )
+        for module, line, column, names, flags in rows
+    )
+
+
+def calls_from(rows: Sequence[Row]) -> tuple[CallFact, ...]:
+    return tuple(CallFact(name, qualname, line, column) for name, qualname, line, column in rows)
+
+
+def locations_from(rows: Sequence[Row]) -> tuple[Location, ...]:
+    return tuple(Location(line, column) for line, column in rows)
+
+
+def definitions_from(rows: Sequence[Row]) -> tuple[Definition, ...]:
+    return tuple(Definition(name, kind, line, end) for name, kind, line, end in rows)
+
+
+def suppressions_from(rows: Sequence[Row]) -> tuple[Suppression, ...]:
+    return tuple(Suppression(line, tuple(rules), reason) for line, rules, reason in rows)
+
+
+def api_from(rows: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(rows)
+
+
+# Builds each field of ``FactRows`` (same order) from its rows.
+READERS: tuple[Callable[[Sequence[Any]], tuple[Any, ...]], ...] = (
+    imports_from, calls_from, locations_from, definitions_from, suppressions_from, api_from,
+)
+
+
+def with_rows(base: FileFacts, rows: FactRows) -> FileFacts:
+    """``base`` with its bulky fields built from ``rows``."""
+    return replace(
+        base,
+        imports=imports_from(rows.imports),
+        calls=calls_from(rows.calls),
+        main_blocks=locations_from(rows.main_blocks),
+        definitions=definitions_from(rows.definitions),
+        suppressions=suppressions_from(rows.suppressions),
+        api=api_from(rows.api),
+    )
+
+
+def rows_of(facts: FileFacts) -> FactRows:
+    """The rows of facts already built (the inverse of ``with_rows``)."""
+    return FactRows(
+        imports=[
+            (
+                i.module, i.line, i.column, i.names,
+                (IN_FUNCTION if i.in_function else 0) | (TYPE_CHECKING if i.type_checking else 0)
+                | (GUARDED if i.guarded else 0) | (DYNAMIC if i.dynamic else 0),
+            )
+            for i in facts.imports
+        ],
+        calls=[(c.name, c.qualname, c.line, c.column) for c in facts.calls],
+        main_blocks=[(m.line, m.column) for m in facts.main_blocks],
+        definitions=[(d.qualname, d.kind, d.line, d.end_line) for d in facts.definitions],
+        suppressions=[(s.line, s.rules, s.reason) for s in facts.suppressions],
+        api=list(facts.api),
+    )
