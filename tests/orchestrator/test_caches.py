@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archverify.core.facts import FileFacts, ImportFact
-from archverify.orchestrator.facts_cache import FactsCache, facts_key
+from archverify.orchestrator.facts_cache import PACK_NAME, FactsCache, facts_key
 from archverify.orchestrator.kv_cache import DirectoryCache
 from archverify.orchestrator.outputs import write_atomic
 
@@ -30,7 +30,7 @@ def test_a_pack_from_another_version_is_ignored(tmp_path: Path) -> None:
 
 
 def test_a_corrupted_pack_is_ignored_and_rewritten(tmp_path: Path) -> None:
-    (tmp_path / "facts.json").write_bytes(b"\x00{not json")
+    (tmp_path / PACK_NAME).write_bytes(b"\x00{not json")
     key = facts_key("h", "a.py", "a", False)
     cache = FactsCache(tmp_path, "v1")
     assert cache.get(key) is None
@@ -38,9 +38,19 @@ def test_a_corrupted_pack_is_ignored_and_rewritten(tmp_path: Path) -> None:
     assert FactsCache(tmp_path, "v1").get(key) == _facts()
 
 
-def test_a_bad_entry_in_a_valid_pack_is_a_miss(tmp_path: Path) -> None:
-    (tmp_path / "facts.json").write_text('{"stamp": "v1", "entries": {"k": {"path": 1}}}')
-    assert FactsCache(tmp_path, "v1").get("k") is None
+def test_a_pack_cut_short_is_ignored(tmp_path: Path) -> None:
+    key = facts_key("h", "a.py", "a", False)
+    FactsCache(tmp_path, "v1").save({key: _facts()})
+    pack = tmp_path / PACK_NAME
+    pack.write_bytes(pack.read_bytes()[:-3])
+    assert FactsCache(tmp_path, "v1").get(key) is None
+
+
+def test_the_pack_of_an_older_version_is_removed(tmp_path: Path) -> None:
+    (tmp_path / "facts.json").write_text("{}")
+    key = facts_key("h", "a.py", "a", False)
+    FactsCache(tmp_path, "v1").save({key: _facts()})
+    assert not (tmp_path / "facts.json").exists()
 
 
 def test_the_key_depends_on_module_and_path() -> None:

@@ -68,9 +68,18 @@ def find_cycles(facts: Iterable[FileFacts], packages: tuple[str, ...]) -> list[C
     ``TYPE_CHECKING`` imports never run, so they never make a cycle. An empty ``packages``
     means every module.
     """
-    chosen = [f for f in facts if not packages or in_any_package(f.module, packages)]
-    eager = ImportGraph.build(chosen, include_function_level=False)
-    full = ImportGraph.build(chosen, include_function_level=True)
+    everything = list(facts)
+    eager = ImportGraph.build(everything, include_function_level=False)
+    full = ImportGraph.build(everything, include_function_level=True)
+    return cycles_in(eager, full, packages)
+
+
+def cycles_in(eager: ImportGraph, full: ImportGraph, packages: tuple[str, ...]) -> list[Cycle]:
+    """``find_cycles`` on graphs already built: ``eager`` without function-level imports,
+    ``full`` with them, both without TYPE_CHECKING imports."""
+    if packages:
+        chosen = {m for m in full.modules if in_any_package(m, packages)}
+        eager, full = eager.restricted_to(chosen), full.restricted_to(chosen)
     eager_components = eager.strongly_connected_components()
     found = [_cycle(eager, c, lazy=False) for c in eager_components]
     known = {tuple(c) for c in eager_components}

@@ -8,6 +8,7 @@ step stays testable without the command line.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 
 from archverify.core.config import Config
 from archverify.core.findings import StepOutcome
+from archverify.core.graph import ImportGraph
 from archverify.core.project import Project
 
 
@@ -53,6 +55,32 @@ class StepContext:
     jobs: int = 1
     debug: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    _graphs: dict[tuple[bool, bool, bool], ImportGraph] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _graph_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def import_graph(
+        self,
+        *,
+        include_type_checking: bool = False,
+        include_function_level: bool = True,
+        include_external: bool = False,
+    ) -> ImportGraph:
+        """The project's import graph, built once per set of options and shared by the steps
+        (contracts, cycles and the architecture picture ask for the same few)."""
+        key = (include_type_checking, include_function_level, include_external)
+        with self._graph_lock:
+            graph = self._graphs.get(key)
+            if graph is None:
+                graph = ImportGraph.build(
+                    self.project.iter_facts(),
+                    include_type_checking=include_type_checking,
+                    include_function_level=include_function_level,
+                    include_external=include_external,
+                )
+                self._graphs[key] = graph
+            return graph
 
 
 class Step(Protocol):

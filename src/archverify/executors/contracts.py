@@ -35,7 +35,6 @@ class ContractsStep:
         config = context.config
         if not config.contracts:
             return StepOutcome(STEP, StepStatus.SKIPPED, message="no contracts configured")
-        facts = list(context.project.iter_facts())
         graphs: dict[bool, ImportGraph] = {}
         findings: list[Finding] = []
         kept = 0
@@ -43,8 +42,8 @@ class ContractsStep:
             try:
                 with_tc = include_type_checking(contract, config.include_type_checking_imports)
                 if with_tc not in graphs:
-                    graphs[with_tc] = ImportGraph.build(
-                        facts, include_type_checking=with_tc, include_external=True
+                    graphs[with_tc] = context.import_graph(
+                        include_type_checking=with_tc, include_external=True
                     )
                 result = check_contract(graphs[with_tc], contract)
             except ContractError as error:

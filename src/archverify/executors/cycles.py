@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from archverify.core.cycles import Cycle, find_cycles
+from archverify.core.cycles import Cycle, cycles_in
 from archverify.core.findings import Finding, Severity, StepOutcome, status_for
-from archverify.core.graph import ImportGraph, edge_records, graph_stats
+from archverify.core.graph import edge_records, graph_stats
 from archverify.executors.base import StepContext
 
 STEP = "cycles"
@@ -17,9 +17,11 @@ class CyclesStep:
 
     def run(self, context: StepContext) -> StepOutcome:
         packages = context.config.cycles.packages or context.project.packages
-        facts = list(context.project.iter_facts())
-        findings = sorted((_finding(c) for c in find_cycles(facts, packages)), key=Finding.sort_key)
-        stats = dict(graph_stats(ImportGraph.build(facts)))
+        eager = context.import_graph(include_function_level=False)
+        full = context.import_graph()
+        cycles = cycles_in(eager, full, packages)
+        findings = sorted((_finding(c) for c in cycles), key=Finding.sort_key)
+        stats = dict(graph_stats(full))
         return StepOutcome(STEP, status_for(findings), findings=findings, stats=stats)
 
 

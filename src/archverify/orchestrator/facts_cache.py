@@ -27,6 +27,7 @@ from archverify.orchestrator.facts_pack import Entry, decode, encode, packed_buf
 from archverify.orchestrator.outputs import write_atomic
 
 PACK_NAME = "facts.pack"
+_LEGACY_PACK = "facts.json"
 _FORMAT = "archverify-facts-pack-1"
 
 
@@ -112,6 +113,8 @@ class FactsCache:
         head = json.dumps(_head(self._stamp, body), separators=(",", ":")).encode()
         try:
             write_atomic(self._file, head + b"\n" + body)
+            # The pack's earlier JSON form: nothing reads it any more, so do not leave it behind.
+            (self._file.parent / _LEGACY_PACK).unlink(missing_ok=True)
         except OSError:
             return
 

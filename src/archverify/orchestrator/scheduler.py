@@ -7,6 +7,7 @@ tool steps, which mostly wait on child processes, run in a thread pool of ``--jo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import traceback
@@ -45,8 +46,10 @@ def run_steps(
     on_progress: ProgressCallback = _ignore,
 ) -> list[StepOutcome]:
     """Outcomes in the order of ``steps`` (which the caller gives in the runbook's order)."""
+    # Every static step is keyed by the same fingerprint of all facts: compute it once.
+    fingerprint = functools.cache(lambda: static_fingerprint(context))
     if options.fail_fast:
-        return _run_in_order(steps, context, options, on_progress)
+        return _run_in_order(steps, context, options, on_progress, fingerprint)
     outcomes: dict[str, StepOutcome] = {}
     static = [s for s in steps if s.id in STATIC_STEPS]
     tools = sorted(
@@ -58,9 +61,11 @@ def run_steps(
     try:
         for step in tools:
             on_progress(step.id, "waiting", None)
-            futures[step.id] = pool.submit(_run_one, step, context, options, on_progress)
+            futures[step.id] = pool.submit(
+                _run_one, step, context, options, on_progress, fingerprint
+            )
         for step in static:
-            outcomes[step.id] = _run_one(step, context, options, on_progress)
+            outcomes[step.id] = _run_one(step, context, options, on_progress, fingerprint)
         for step_id, future in futures.items():
             outcomes[step_id] = future.result()
     except BaseException:
@@ -78,6 +83,7 @@ def _run_in_order(
     context: StepContext,
     options: SchedulerOptions,
     on_progress: ProgressCallback,
+    fingerprint: Callable[[], str],
 ) -> list[StepOutcome]:
     outcomes: list[StepOutcome] = []
     stopped_by = ""
@@ -87,7 +93,7 @@ def _run_in_order(
             outcomes.append(StepOutcome(step.id, StepStatus.SKIPPED, message=message))
             on_progress(step.id, "done", outcomes[-1])
             continue
-        outcome = _run_one(step, context, options, on_progress)
+        outcome = _run_one(step, context, options, on_progress, fingerprint)
         outcomes.append(outcome)
         if outcome.status in (StepStatus.FAILED, StepStatus.ERROR):
             stopped_by = step.id
@@ -95,11 +101,15 @@ def _run_in_order(
 
 
 def _run_one(
-    step: Step, context: StepContext, options: SchedulerOptions, on_progress: ProgressCallback
+    step: Step,
+    context: StepContext,
+    options: SchedulerOptions,
+    on_progress: ProgressCallback,
+    fingerprint: Callable[[], str],
 ) -> StepOutcome:
     on_progress(step.id, "running", None)
     started = time.perf_counter()
-    key = _cache_key(step, context) if options.use_cache else None
+    key = _cache_key(step, context, fingerprint) if options.use_cache else None
     outcome = _replay(context.cache, step.id, key) if key else None
     if outcome is None:
         try:
@@ -118,7 +128,7 @@ def _run_one(
     return outcome
 
 
-def _cache_key(step: Step, context: StepContext) -> str | None:
+def _cache_key(step: Step, context: StepContext, fingerprint: Callable[[], str]) -> str | None:
     own = getattr(step, "cache_key", None)
     if callable(own):
         try:
@@ -128,7 +138,7 @@ def _cache_key(step: Step, context: StepContext) -> str | None:
         return f"{step.id}-{value}" if isinstance(value, str) else None
     if step.id not in STATIC_STEPS:
         return None
-    return f"{step.id}-{static_fingerprint(context)}"
+    return f"{step.id}-{fingerprint()}"
 
 
 def static_fingerprint(context: StepContext) -> str:
