@@ -196,6 +196,8 @@ def measure_project(
         ("archverify_cold", runs.cold),
         ("archverify_warm", runs.warm),
         ("archverify_edited", runs.edited),
+        ("archverify_warm_cache_tests", runs.warm_replaying_imports),
+        ("archverify_edited_cache_tests", runs.edited_replaying_imports),
         ("archverify_static_cold", runs.static),
     ):
         say(f"{target.name}: {key}")

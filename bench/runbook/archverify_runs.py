@@ -16,6 +16,11 @@ from runbook.measure import Figure, Sample, repeat, run_measured
 from runbook.projects import STATIC_STEPS, Target
 
 CACHE_FOLDER = ".archverify_cache"
+CACHE_TESTS = "--cache-tests"
+
+
+def _suffix(extra: list[str] | None) -> str:
+    return "-cache-tests" if extra and CACHE_TESTS in extra else ""
 
 
 class BenchError(Exception):
@@ -76,25 +81,35 @@ class ArchverifyRuns:
 
         return repeat(runs, run)
 
-    def warm(self, runs: int) -> Figure:
+    def warm(self, runs: int, extra: list[str] | None = None) -> Figure:
+        variant = "warm" + _suffix(extra)
         # One unmeasured run fills the cache (a cold run may just have done so).
-        self.once("warm-fill", [])
-        return repeat(runs, lambda _: self.once("warm", []))
+        self.once("warm-fill", extra or [])
+        return repeat(runs, lambda _: self.once(variant, extra or []))
 
-    def edited(self, runs: int) -> Figure:
+    def edited(self, runs: int, extra: list[str] | None = None) -> Figure:
         """A comment line appended to one module, a run, the file restored; each edit differs."""
+        variant = "edited" + _suffix(extra)
         path = self.target.edit_file
         original = path.read_bytes()
 
         def run(index: int) -> Sample:
             try:
                 path.write_bytes(original + f"\n# archverify bench edit {index}\n".encode())
-                return self.once("edited", [])
+                return self.once(variant, extra or [])
             finally:
                 path.write_bytes(original)
 
-        self.once("warm-fill", [])
+        self.once("warm-fill", extra or [])
         return repeat(runs, run)
+
+    # The imports step is not replayed by default (importing runs code that can depend on the
+    # world); --cache-tests opts in to per-module replay. Both are measured and reported.
+    def warm_replaying_imports(self, runs: int) -> Figure:
+        return self.warm(runs, [CACHE_TESTS])
+
+    def edited_replaying_imports(self, runs: int) -> Figure:
+        return self.edited(runs, [CACHE_TESTS])
 
     def static(self, runs: int) -> Figure:
         return repeat(runs, lambda _: self.once("static", ["--steps", STATIC_STEPS, "--no-cache"]))
