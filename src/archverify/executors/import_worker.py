@@ -13,6 +13,7 @@ import sys
 _PRISTINE = frozenset(sys.modules)
 
 import _thread  # noqa: E402
+import array  # noqa: E402
 import faulthandler  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
@@ -20,13 +21,17 @@ import os  # noqa: E402
 import re  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import time  # noqa: E402
 from typing import Any, NoReturn  # noqa: E402
 
-# What each child keeps in ``sys.modules``: the pristine set, plus what ``preload`` loaded.
+# What each child keeps in ``sys.modules``: the pristine set, plus what ``preload`` loaded
+# (plus, in a zygote, its package's import).
 _KEEP = _PRISTINE
+_CONFIG: dict[str, Any] = {}  # the server's configuration, set once in main()
 
 _REAL_EXIT = os._exit
+_FORK = os.fork  # a package may wrap os.fork; a zygote forks its members with the real one
 DUMP_SIGNAL = signal.SIGUSR1
 _DUMP_GRACE_S = 0.3
 _FAULT_LINE = re.compile(r'^\s*File "(.*)", line (\d+) in (.*)$')
@@ -172,9 +177,21 @@ def preload(config: dict[str, Any]) -> tuple[frozenset[str], int, str | None]:
     return keep, loaded, unsafe
 
 
-def import_one(module: str, result_path: str, fault_path: str, job: dict[str, Any]) -> NoReturn:
-    """Import ``module`` in this (fresh) process, write the verdict to ``result_path``, exit."""
+def import_one(
+    module: str,
+    result_path: str,
+    fault_path: str,
+    job: dict[str, Any],
+    control: int | None = None,
+) -> NoReturn:
+    """Import ``module`` in this (fresh) process, write the verdict to ``result_path``, exit.
+
+    With a ``control`` descriptor the process is a package's zygote: when the import succeeds
+    and left the process safe to fork, it stays and forks the package's members on request.
+    """
     roots = tuple(job["roots"])
+    threads = _thread._count()
+    control_id = _fd_identity(control)
     pid = os.getpid()
     fault_fd = os.open(fault_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     faulthandler.enable(file=fault_fd, all_threads=False)
@@ -222,8 +239,126 @@ def import_one(module: str, result_path: str, fault_path: str, job: dict[str, An
         result["frames"] = _keep_frames(result["frames"], roots)
     try:
         _write_json(result_path, result)
+        if control is not None and result["outcome"] == "ok":
+            # A thread would be missing from every fork, and a closed or replaced control
+            # descriptor cannot be served: then the members are imported the old way.
+            if _thread._count() == threads and _fd_identity(control) == control_id:
+                serve_zygote(control)
     finally:
         _REAL_EXIT(0)
+
+
+def _fd_identity(fd: int | None) -> tuple[int, int] | None:
+    if fd is None:
+        return None
+    try:
+        found = os.fstat(fd)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _send(sock: socket.socket, data: dict[str, Any], fds: list[int] = []) -> None:  # noqa: B006
+    # SOCK_SEQPACKET: one message per send. Not socket.send_fds: it imports ``array`` late,
+    # where a project module of that name could answer.
+    payload = json.dumps(data).encode("utf-8")
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    sock.sendmsg([payload], ancillary)
+
+
+def _receive(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
+    """One message and the descriptors it carried; None at end of stream."""
+    fds = array.array("i")
+    data, ancillary, _flags, _address = sock.recvmsg(65536, socket.CMSG_SPACE(4 * fds.itemsize))
+    for level, kind, item in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(item[: len(item) - (len(item) % fds.itemsize)])
+    return (json.loads(data) if data else None), list(fds)
+
+
+def serve_zygote(control: int) -> NoReturn:
+    """Fork one child per member the server asks for; each starts from this package's state.
+
+    The server owns scheduling and timeouts; this process only forks, tells the child's pid
+    and later its exit status. When the server goes away it kills its children and exits.
+    """
+    global _KEEP
+    _KEEP = frozenset(sys.modules)  # the package's own modules stay loaded in its members
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (1, 2):
+        os.dup2(devnull, fd)  # the server sees the end of this import's output
+    os.close(devnull)
+    gc.freeze()
+    sock = socket.socket(fileno=control)
+    children: dict[int, tuple[int, int | None]] = {}  # pid -> (job id, pidfd)
+    try:
+        _send(sock, {"ready": True})
+        while True:
+            pidfds = [fd for _, fd in children.values() if fd is not None]
+            poll = any(fd is None for _, fd in children.values())
+            ready = select.select([control, *pidfds], [], [], 0.01 if poll else None)[0]
+            if control in ready:
+                command, fds = _receive(sock)
+                if command is None:
+                    break
+                pid = _FORK()
+                if pid == 0:
+                    _become_child(command, fds[0], fds[1] if len(fds) > 1 else None)
+                for fd in fds:
+                    os.close(fd)
+                children[pid] = (int(command["id"]), _pidfd(pid))
+                _send(sock, {"id": command["id"], "pid": pid})
+            for pid, (job_id, pidfd) in list(children.items()):
+                if pidfd is not None and pidfd not in ready:
+                    continue
+                try:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:  # the package ignored SIGCHLD: no status to tell
+                    done, status = pid, 0
+                if done:
+                    if pidfd is not None:
+                        os.close(pidfd)
+                    del children[pid]
+                    _send(sock, {"id": job_id, "status": _decode_status(status)})
+    except OSError:
+        pass  # the server is gone
+    finally:
+        for pid in children:
+            _kill_group(pid)
+        _REAL_EXIT(0)
+
+
+def _pidfd(pid: int) -> int | None:
+    if hasattr(os, "pidfd_open"):
+        try:
+            return int(os.pidfd_open(pid))
+        except OSError:
+            return None
+    return None
+
+
+def _become_child(command: dict[str, Any], out_fd: int, control: int | None) -> NoReturn:
+    """In a fresh fork: own process group, output to the pipe, then import."""
+    try:
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        if control is not None:
+            os.dup2(control, 3)
+        # Drop the server's pipes and the other children's descriptors.
+        os.closerange(4 if control is not None else 3, 1 << 16)
+        import_one(
+            str(command["module"]),
+            str(command["result"]),
+            str(command["fault"]),
+            _CONFIG,
+            3 if control is not None else None,
+        )
+    finally:
+        _REAL_EXIT(70)
 
 
 class _Job:
@@ -236,7 +371,7 @@ class _Job:
         self.fault_path = os.path.join(scratch, f"{job_id}.fault")
         self.started = time.monotonic()
         self.deadline = self.started + timeout
-        self.pid = 0
+        self.pid = 0  # 0 until the forking zygote tells it
         self.pidfd: int | None = None
         self.out_fd: int | None = None
         self.output = bytearray()
@@ -245,10 +380,39 @@ class _Job:
         self.dumped = False  # asked for a stack dump before the kill
         self.proc: Any = None  # subprocess.Popen in spawn mode
         self.status: int | None = None  # exit code, or minus the signal number
+        self.parent: _Zygote | None = None  # the zygote that forked it; None: the server
+        self.zygote: _Zygote | None = None  # the zygote this import becomes, for a package
+        self.ready = False  # a zygote that imported its package and now serves
+        # What its packages printed while its zygote imported them: a fresh import shows it.
+        self.prefix = b""
+        self.prefix_total = 0
+
+
+class _Zygote:
+    """A process that imported one package and forks its members from that state."""
+
+    def __init__(self, module: str, job_id: int) -> None:
+        self.module = module
+        self.job_id = job_id  # the import that becomes it (negative: not reported)
+        self.state = "pending"  # -> importing -> ready | dead
+        self.pid = 0
+        self.sock: socket.socket | None = None
+        self.waiting: list[tuple[int, str]] = []  # members held until it is ready or dead
+        self.children: set[int] = set()  # job ids in flight from it
+        self.output = b""  # what importing the package printed, its own packages' first
+        self.output_total = 0
+
+
+class _ZygoteLost(Exception):
+    """A zygote died while its members were importing (one of them may have killed it)."""
 
 
 class Server:
-    """Forks (or spawns) one child per requested module and reports each verdict."""
+    """Forks (or spawns) one child per requested module and reports each verdict.
+
+    Packages that have members to import become zygotes: each member is forked from its
+    package's zygote, which did exactly what a fresh ``import pkg.member`` does first.
+    """
 
     def __init__(self, config: dict[str, Any], config_path: str) -> None:
         self.config = config
@@ -260,6 +424,12 @@ class Server:
         self.concurrency = max(1, int(config.get("jobs", 1)))
         self.queue: list[tuple[int, str]] = []
         self.fork = bool(config["fork"]) and hasattr(os, "fork")
+        # Without fork every module starts fresh anyway: no zygotes.
+        packages = config.get("packages", ()) if self.fork else ()
+        self.packages = frozenset(str(p) for p in packages)
+        self.zygotes: dict[str, _Zygote] = {}
+        self.by_job: dict[int, _Zygote] = {}
+        self.silent = 0
         self.subprocess: Any = None
         if not self.fork:
             # Imported before the source roots go on sys.path: a project module named
@@ -272,19 +442,63 @@ class Server:
         self.pending = b""
 
     def start(self, job_id: int, module: str) -> None:
-        job = _Job(job_id, module, self.scratch, self.timeout)
+        """Start importing ``module``, or hold it until its package's zygote is ready."""
+        zygote = self._zygote_for(job_id, module)
+        parent = None
+        for package in reversed(_ancestors(module)):
+            if package not in self.packages:
+                continue
+            found = self.zygotes.get(package)
+            if found is None:
+                self.silent += 1
+                found = self._zygote_for(-self.silent, package)
+                assert found is not None  # nosec B101 - a package always gets one here
+                self.queue.insert(0, (found.job_id, package))
+            if found.state in ("pending", "importing"):
+                found.waiting.append((job_id, module))
+                return
+            if found.state == "ready":
+                parent = found
+                break
+        self._launch(_Job(job_id, module, self.scratch, self.timeout), parent, zygote)
+
+    def _zygote_for(self, job_id: int, module: str) -> _Zygote | None:
+        if module not in self.packages:
+            return None
+        found = self.zygotes.get(module)
+        if found is None:
+            found = self.zygotes[module] = _Zygote(module, job_id)
+            self.by_job[job_id] = found
+        return found if found.job_id == job_id else None
+
+    def _launch(self, job: _Job, parent: _Zygote | None, zygote: _Zygote | None) -> None:
         read_end, write_end = os.pipe()
-        if self.fork:
-            pid = os.fork()
+        ours = theirs = None
+        if zygote is not None:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            zygote.state, zygote.sock = "importing", ours
+        command = {"id": job.id, "module": job.module}
+        command.update(result=job.result_path, fault=job.fault_path)
+        job.parent, job.zygote = parent, zygote
+        if parent is not None:
+            job.prefix, job.prefix_total = parent.output, parent.output_total
+        pid = 0
+        if parent is not None and parent.sock is not None:
+            fds = [write_end] + ([theirs.fileno()] if theirs is not None else [])
+            _send(parent.sock, command, fds)
+            parent.children.add(job.id)
+        elif self.fork:
+            pid = _FORK()
             if pid == 0:
-                self._become_child(job, read_end, write_end)
+                _become_child(command, write_end, theirs.fileno() if theirs else None)
             try:
                 os.setpgid(pid, pid)  # also done by the child: whichever runs first wins
             except OSError:
                 pass
+            job.pidfd = _pidfd(pid)
         else:
             subprocess = self.subprocess
-            spec = json.dumps([module, job.result_path, job.fault_path, self.config_path])
+            spec = json.dumps([job.module, job.result_path, job.fault_path, self.config_path])
             # Our own interpreter running our own worker script: no shell, no user input.
             job.proc = subprocess.Popen(  # nosec B603
                 [sys.executable, "-I", os.path.abspath(__file__), "--child", spec],
@@ -294,29 +508,15 @@ class Server:
                 start_new_session=True,
             )
             pid = job.proc.pid
+            job.pidfd = _pidfd(pid)
+        if theirs is not None:
+            theirs.close()
         os.close(write_end)
         os.set_blocking(read_end, False)
         job.pid, job.out_fd = pid, read_end
-        if hasattr(os, "pidfd_open"):
-            try:
-                job.pidfd = os.pidfd_open(pid)
-            except OSError:
-                job.pidfd = None
-        self.jobs[job_id] = job
-
-    def _become_child(self, job: _Job, read_end: int, write_end: int) -> NoReturn:
-        try:
-            os.setpgid(0, 0)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(write_end, 1)
-            os.dup2(write_end, 2)
-            # Drop the server's pipes and the other children's descriptors.
-            os.closerange(3, 1 << 16)
-            import_one(job.module, job.result_path, job.fault_path, self.config)
-        finally:
-            _REAL_EXIT(70)
+        if zygote is not None:
+            zygote.pid = pid
+        self.jobs[job.id] = job
 
     def serve(self) -> None:
         try:
@@ -324,6 +524,8 @@ class Server:
         finally:
             for job in self.jobs.values():
                 _kill_group(job.pid)
+            for zygote in self.zygotes.values():
+                _kill_group(zygote.pid)
 
     def _loop(self) -> None:
         stdin_open = True
@@ -331,9 +533,12 @@ class Server:
             watch = [0] if stdin_open else []
             for job in self.jobs.values():
                 watch += [fd for fd in (job.out_fd, job.pidfd) if fd is not None]
-            ready = set(select.select(watch, [], [], self._wait_time())[0])
+            socks = {z.sock.fileno(): z for z in self.zygotes.values() if z.sock is not None}
+            ready = set(select.select(watch + list(socks), [], [], self._wait_time())[0])
             if 0 in ready:
                 stdin_open = self._read_commands()
+            for fd in ready & set(socks):
+                self._hear(socks[fd])
             for job in list(self.jobs.values()):
                 if job.out_fd is not None and job.out_fd in ready:
                     self._drain(job)
@@ -343,27 +548,77 @@ class Server:
             while self.queue and len(self.jobs) < self.concurrency:
                 self.start(*self.queue.pop(0))
 
+    def _hear(self, zygote: _Zygote) -> None:
+        """A message from a zygote: it is ready, a member's pid, or a member's exit status."""
+        assert zygote.sock is not None  # nosec B101 - only open sockets are watched
+        try:
+            message, fds = _receive(zygote.sock)
+        except (OSError, ValueError):
+            message, fds = None, []
+        for fd in fds:
+            os.close(fd)
+        if message is None:
+            zygote.sock.close()
+            zygote.sock = None
+            self._lost(zygote)
+            return
+        if message.get("ready"):
+            job = self.jobs.get(zygote.job_id)
+            if job is not None:
+                job.ready = True
+            return
+        job_id = int(message["id"])
+        job = self.jobs.get(job_id)
+        if "pid" in message and job is not None:
+            job.pid = int(message["pid"])
+            if job.zygote is not None:
+                job.zygote.pid = job.pid
+            if job.timed_out:
+                _kill_group(job.pid)
+        elif "status" in message:
+            zygote.children.discard(job_id)
+            if job is not None:
+                job.status = int(message["status"])
+            elif job_id in self.by_job:
+                self._lost(self.by_job[job_id])
+
+    def _lost(self, zygote: _Zygote) -> None:
+        """A zygote is gone: members wait no more; members in flight may have killed it."""
+        if zygote.state != "ready":
+            return  # still importing: its own exit is reported as its verdict
+        zygote.state = "dead"
+        self._release(zygote)
+        if zygote.children:
+            # The parent process starts over and retries each module alone: the one that
+            # kills its zygote then stands out, as a module killing the server always did.
+            raise _ZygoteLost(zygote.module)
+
+    def _release(self, zygote: _Zygote) -> None:
+        self.queue[:0] = zygote.waiting
+        zygote.waiting = []
+
     def _expire(self, now: float) -> None:
         for job in self.jobs.values():
-            if job.timed_out or now < job.deadline:
+            if job.timed_out or job.ready or now < job.deadline:
                 continue
             if not job.dumped:
                 job.dumped = True
                 job.deadline = now + _DUMP_GRACE_S
-                try:
-                    os.kill(job.pid, DUMP_SIGNAL)
-                except OSError:
-                    pass
+                if job.pid > 0:
+                    try:
+                        os.kill(job.pid, DUMP_SIGNAL)
+                    except OSError:
+                        pass
             else:
                 job.timed_out = True
-                _kill_group(job.pid)
+                _kill_group(job.pid)  # or as soon as its zygote tells the pid
 
     def _wait_time(self) -> float | None:
         if not self.jobs:
             return None
         live = [job.deadline for job in self.jobs.values() if not job.timed_out]
         wait = (min(live) if live else 1.0) - time.monotonic()
-        if any(job.pidfd is None for job in self.jobs.values()):
+        if any(j.pidfd is None and j.parent is None for j in self.jobs.values()):
             wait = min(wait, 0.01)  # no pidfd: poll for the child's exit
         return max(wait, 0.0)
 
@@ -400,8 +655,10 @@ class Server:
                 job.output += chunk[:room]
 
     def _finished(self, job: _Job, pidfd_ready: bool) -> bool:
-        if job.status is not None:
+        if job.status is not None or job.ready:
             return True
+        if job.parent is not None:
+            return False  # its zygote sends the exit status
         if job.pidfd is not None:
             return pidfd_ready
         if job.proc is not None:
@@ -414,9 +671,12 @@ class Server:
         return pid != 0
 
     def _report(self, job: _Job) -> None:
-        # Kill what the module left running in its group before reaping the leader.
-        _kill_group(job.pid)
-        status = self._reap(job)
+        if job.ready:
+            status = 0  # the zygote lives on: its import is done
+        else:
+            # Kill what the module left running in its group before reaping the leader.
+            _kill_group(job.pid)
+            status = self._reap(job)
         if job.out_fd is not None:
             self._drain(job)
             if job.out_fd is not None:
@@ -424,6 +684,13 @@ class Server:
         if job.pidfd is not None:
             os.close(job.pidfd)
         del self.jobs[job.id]
+        if job.parent is not None:
+            job.parent.children.discard(job.id)
+        output = (job.prefix + bytes(job.output))[: self.output_limit]
+        output_total = job.prefix_total + job.output_total
+        if job.zygote is not None:
+            job.zygote.output, job.zygote.output_total = output, output_total
+            self._settle(job.zygote, job.ready)
         result = None if job.timed_out else _read_json(job.result_path)
         fault = _read_fault(job.fault_path, self.roots)
         for path in (job.result_path, job.fault_path):
@@ -431,6 +698,8 @@ class Server:
                 os.unlink(path)
             except OSError:
                 pass
+        if job.id < 0:
+            return  # a zygote for members whose package was not asked for (replayed)
         if job.timed_out:
             result = {"outcome": "timeout", "frames": fault}
         elif result is None and status < 0:
@@ -442,11 +711,19 @@ class Server:
                 **result,
                 "id": job.id,
                 "module": job.module,
-                "output": job.output.decode("utf-8", "replace"),
-                "output_bytes": job.output_total,
+                "output": output.decode("utf-8", "replace"),
+                "output_bytes": output_total,
                 "seconds": round(time.monotonic() - job.started, 4),
             }
         )
+
+    def _settle(self, zygote: _Zygote, ready: bool) -> None:
+        """The zygote's own import is over: it serves its members, or they go elsewhere."""
+        zygote.state = "ready" if ready else "dead"
+        if not ready and zygote.sock is not None:
+            zygote.sock.close()
+            zygote.sock = None
+        self._release(zygote)
 
     def _reap(self, job: _Job) -> int:
         """The exit code, or minus the signal number."""
@@ -462,7 +739,14 @@ class Server:
             payload = payload[os.write(1, payload) :]
 
 
+def _ancestors(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
 def _kill_group(pid: int) -> None:
+    if pid <= 0:
+        return  # not known yet: killpg(0) would hit the server's own group
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:  # already gone, or never got its own group
@@ -565,6 +849,7 @@ def main(argv: list[str]) -> int:
         _compile_cache(config)
         import_one(module, result_path, fault_path, config)
     config = _load_config(argv[1])
+    _CONFIG.update(config)
     server = Server(config, argv[1])
     _prepare(config)
     preloaded = 0
@@ -586,6 +871,9 @@ def main(argv: list[str]) -> int:
         server.serve()
     except BrokenPipeError:
         return 0  # the parent is gone; serve() already killed the children
+    except _ZygoteLost as exc:
+        print(f"import server: the zygote of {exc} died", file=sys.stderr)
+        return 3
     return 0
 
 

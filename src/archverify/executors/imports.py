@@ -166,6 +166,8 @@ class _Run:
             "preload": self.preload,
             "shadowed": sorted(shadowed),
             "jobs": max(1, context.jobs),
+            # Packages with members to import: the server keeps a zygote for each.
+            "packages": sorted({a for m in self.order for a in ancestors(m)} & set(self.rank)),
             **options,
         }
         self.server = ImportServer(self.root, config, scratch)
