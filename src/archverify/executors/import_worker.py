@@ -628,6 +628,8 @@ class Server:
             for job in self.jobs.values():
                 _kill_group(job.pid)
             self.queue.clear()
+            for zygote in self.zygotes.values():
+                zygote.waiting.clear()
             return False
         self.pending += data
         *lines, self.pending = self.pending.split(b"\n")
@@ -690,7 +692,8 @@ class Server:
         output_total = job.prefix_total + job.output_total
         if job.zygote is not None:
             job.zygote.output, job.zygote.output_total = output, output_total
-            self._settle(job.zygote, job.ready)
+            # A zygote that reported just as it timed out was killed: it serves nobody.
+            self._settle(job.zygote, job.ready and not job.timed_out)
         result = None if job.timed_out else _read_json(job.result_path)
         fault = _read_fault(job.fault_path, self.roots)
         for path in (job.result_path, job.fault_path):
