@@ -7,6 +7,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,10 @@ class ArchverifyRuns:
 
         def run(index: int) -> Sample:
             try:
-                path.write_bytes(original + f"\n# archverify bench edit {index}\n".encode())
+                # Unique per variant and run: an edit seen before would replay from the
+                # content-addressed cache and flatter the figure.
+                mark = f"\n# archverify bench edit {variant} {index} {time.time_ns()}\n"
+                path.write_bytes(original + mark.encode())
                 return self.once(variant, extra or [])
             finally:
                 path.write_bytes(original)
