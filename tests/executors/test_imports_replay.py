@@ -119,3 +119,16 @@ def test_a_module_without_facts_has_no_key_nor_its_importers() -> None:
     files, facts = _project({"a": (ImportFact("b", 1, 1),)}, ["a", "b", "c"], {})
     del facts["b"]
     assert set(replay_keys(files, facts, salt="s")) == {"c"}
+
+
+def test_installing_a_distribution_changes_the_environment(tmp_path: Path) -> None:
+    import sys
+
+    from archverify.executors.import_plan import environment_fingerprint
+
+    site = tmp_path / "site"
+    site.mkdir()
+    before = environment_fingerprint(sys.executable, (str(site),))
+    assert before == environment_fingerprint(sys.executable, (str(site),))
+    (site / "newdist-1.0.dist-info").mkdir()
+    assert environment_fingerprint(sys.executable, (str(site),)) != before

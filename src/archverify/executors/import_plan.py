@@ -10,8 +10,6 @@ import os
 import subprocess  # nosec B404
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
-from importlib import metadata
 from typing import Any
 
 import archverify
@@ -63,33 +61,42 @@ def _valid(name: str) -> bool:
     return bool(name) and all(part.isidentifier() for part in name.split("."))
 
 
-@cache
 def environment_fingerprint(executable: str, pythonpath: tuple[str, ...]) -> str | None:
-    """The distributions (name and version) on the import server's ``sys.path``.
+    """What the import server's ``sys.path`` holds besides the project: each entry and the time
+    it last changed.
 
-    The server runs ``executable -I`` with the source roots and ``pythonpath`` in front; the
-    roots are the project's own files, keyed by content elsewhere. None when it cannot be
-    known (no replay then). Computed once per process: one interpreter start and a metadata
-    scan, a few tens of milliseconds.
+    Installing, upgrading or removing a distribution adds or removes entries in its folder,
+    which changes the folder's modification time; so does adding a module there. The roots are
+    the project's own files, keyed by content elsewhere. None when it cannot be known (no
+    replay then). Costs one ``stat`` per entry.
     """
-    script = "import json, sys; print(json.dumps(sys.path))"
-    try:
-        # Our own interpreter (sys.executable) with a constant script.
-        done = subprocess.run(  # nosec B603
-            [executable, "-I", "-c", script], capture_output=True, timeout=60, check=True
-        )
-        entries = [str(p) for p in json.loads(done.stdout)]
-    except (OSError, ValueError, subprocess.SubprocessError):
+    entries = _server_path(executable)
+    if entries is None:
         return None
     material: list[Any] = [sys.version, executable]
     for entry in [*pythonpath, *entries]:
         try:
-            found = metadata.distributions(path=[entry])
-            dists = sorted({(d.metadata["Name"] or "", d.version or "") for d in found})
-        except Exception:  # a damaged distribution must not hide the others: mark it
-            dists = [("<unreadable>", entry)]
-        material.append([entry, dists])
+            material.append([entry, os.stat(entry).st_mtime_ns])
+        except OSError:
+            material.append([entry, None])
     return digest(material)
+
+
+def _server_path(executable: str) -> list[str] | None:
+    if os.path.realpath(executable) == os.path.realpath(sys.executable):
+        # The same interpreter: ``-I`` only drops the script folder, PYTHONPATH and the user
+        # site, so this process's path is a superset of the server's, which is enough for a
+        # fingerprint (more entries can only make replay rarer, never wrong).
+        return [entry for entry in sys.path if entry]
+    script = "import json, sys; print(json.dumps(sys.path))"
+    try:
+        # Another interpreter, with a constant script.
+        done = subprocess.run(  # nosec B603
+            [executable, "-I", "-c", script], capture_output=True, timeout=60, check=True
+        )
+        return [str(p) for p in json.loads(done.stdout) if p]
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
 
 
 def server_pythonpath() -> tuple[str, ...]:
