@@ -84,10 +84,13 @@ def environment_fingerprint(executable: str, pythonpath: tuple[str, ...]) -> str
 
 def _server_path(executable: str) -> list[str] | None:
     if os.path.realpath(executable) == os.path.realpath(sys.executable):
-        # The same interpreter: ``-I`` only drops the script folder, PYTHONPATH and the user
-        # site, so this process's path is a superset of the server's, which is enough for a
-        # fingerprint (more entries can only make replay rarer, never wrong).
-        return [entry for entry in sys.path if entry]
+        # The same interpreter: ``-I`` drops the script's folder (or the working directory),
+        # PYTHONPATH and the user site. Past that first entry this process's path is a superset
+        # of the server's, which is enough for a fingerprint (more entries can only make replay
+        # rarer, never wrong). The first entry is left out: it is often the project itself,
+        # whose folder changes on every run.
+        own = sys.path if sys.flags.safe_path else sys.path[1:]
+        return [entry for entry in own if entry]
     script = "import json, sys; print(json.dumps(sys.path))"
     try:
         # Another interpreter, with a constant script.
