@@ -144,3 +144,12 @@ def test_edges_are_deterministic() -> None:
     first = ImportGraph.build(facts).edges()
     assert first == ImportGraph.build(list(reversed(facts))).edges()
     assert [e.imported for e in first] == ["pkg.a", "pkg.c"]
+
+
+def test_strongly_connected_lists_dependencies_first_and_keeps_singletons() -> None:
+    from archverify.core.graph import strongly_connected
+
+    components = strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"b", "d"}, "e": set()})
+    order = [sorted(c) for c in components]
+    assert sorted(order) == [["a"], ["b", "c"], ["d"], ["e"]]
+    assert order.index(["d"]) < order.index(["b", "c"]) < order.index(["a"])

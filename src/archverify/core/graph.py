@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
 from archverify.core.facts import FileFacts, ImportFact
@@ -231,49 +231,60 @@ class ImportGraph:
 
     def strongly_connected_components(self) -> list[list[str]]:
         """Components of mutually importing modules (size > 1), each sorted, sorted by first."""
-        index: dict[str, int] = {}
-        low: dict[str, int] = {}
-        on_stack: set[str] = set()
-        stack: list[str] = []
-        found: list[list[str]] = []
-        counter = 0
-        # Iterative Tarjan: a recursive one overflows on long chains of real projects.
-        for root in sorted(self._out):
-            if root in index:
+        components = strongly_connected(self._out)
+        return sorted(sorted(c) for c in components if len(c) > 1)
+
+
+def strongly_connected(successors: Mapping[str, Iterable[str]]) -> list[list[str]]:
+    """Every strongly connected component, singletons included, each listed after every
+    component it reaches (dependencies first). Iterative Tarjan: a recursive one overflows on
+    the long import chains of real projects; successors are visited in sorted order so that
+    the result is deterministic."""
+    graph = {node: sorted(found) for node, found in successors.items()}
+    for targets in list(graph.values()):
+        for target in targets:
+            graph.setdefault(target, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(graph[start]))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, pending = work[-1]
+            advanced = False
+            for succ in pending:
+                if succ not in index:
+                    index[succ] = low[succ] = len(index)
+                    stack.append(succ)
+                    on_stack.add(succ)
+                    work.append((succ, iter(graph[succ])))
+                    advanced = True
+                    break
+                if succ in on_stack:
+                    low[node] = min(low[node], index[succ])
+            if advanced:
                 continue
-            work: list[tuple[str, list[str]]] = [(root, sorted(self._out.get(root, ())))]
-            index[root] = low[root] = counter
-            counter += 1
-            stack.append(root)
-            on_stack.add(root)
-            while work:
-                node, pending = work[-1]
-                if pending:
-                    nxt = pending.pop()
-                    if nxt not in index:
-                        index[nxt] = low[nxt] = counter
-                        counter += 1
-                        stack.append(nxt)
-                        on_stack.add(nxt)
-                        work.append((nxt, sorted(self._out.get(nxt, ()))))
-                    elif nxt in on_stack:
-                        low[node] = min(low[node], index[nxt])
-                    continue
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                if low[node] == index[node]:
-                    component: list[str] = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    if len(component) > 1:
-                        found.append(sorted(component))
-        return sorted(found)
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                found.append(component)
+    return found
 
 
 def edge_records(edges: Iterable[ImportEdge]) -> list[dict[str, str | int]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import archverify
 from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.graph import strongly_connected
 from archverify.core.project import SourceFile
 
 
@@ -176,7 +177,7 @@ def _asked(fact: ImportFact, children: Mapping[str, list[str]]) -> set[str]:
 def _merkle(edges: Mapping[str, set[str]], own: Mapping[str, str | None]) -> dict[str, str]:
     """A hash per strongly connected component over its members and the components below."""
     keys: dict[str, str] = {}
-    for component in _components(edges):
+    for component in strongly_connected(edges):
         members = set(component)
         below = {keys.get(d, "") for m in component for d in edges[m] if d not in members}
         parts = [own[m] for m in component]
@@ -186,51 +187,6 @@ def _merkle(edges: Mapping[str, set[str]], own: Mapping[str, str | None]) -> dic
         for member in component:
             keys[member] = key
     return keys
-
-
-def _components(edges: Mapping[str, set[str]]) -> list[list[str]]:
-    """Tarjan's strongly connected components, dependencies first (iterative)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-    for start in sorted(edges):
-        if start in index:
-            continue
-        work = [(start, iter(sorted(edges[start])))]
-        index[start] = low[start] = len(index)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, successors = work[-1]
-            advanced = False
-            for succ in successors:
-                if succ not in index:
-                    index[succ] = low[succ] = len(index)
-                    stack.append(succ)
-                    on_stack.add(succ)
-                    work.append((succ, iter(sorted(edges[succ]))))
-                    advanced = True
-                    break
-                if succ in on_stack:
-                    low[node] = min(low[node], index[succ])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component: list[str] = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                found.append(component)
-    return found
 
 
 def digest(material: Any) -> str:
