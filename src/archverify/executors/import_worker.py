@@ -840,7 +840,8 @@ def _restart_without(name: str, config: dict[str, Any], config_path: str) -> NoR
         os.write(fd, json.dumps(config).encode("utf-8"))
     finally:
         os.close(fd)
-    os.execv(sys.executable, [sys.executable, "-I", os.path.abspath(__file__), config_path])
+    # Our own interpreter re-running this very script: no shell and no user-supplied program.
+    os.execv(sys.executable, [sys.executable, "-I", os.path.abspath(__file__), config_path])  # nosec B606
 
 
 def main(argv: list[str]) -> int:
