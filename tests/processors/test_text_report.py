@@ -1,0 +1,32 @@
+"""The terminal report: findings under their step, the step table, the verdict."""
+
+from __future__ import annotations
+
+from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
+from archverify.core.report import RunReport
+from archverify.processors.text_report import render
+
+
+def test_findings_table_and_verdict() -> None:
+    bad = Finding(
+        "purity",
+        "purity/io-call",
+        Severity.ERROR,
+        "app/core/x.py",
+        3,
+        5,
+        "calls open",
+        "move the I/O out",
+    )
+    steps = [
+        StepOutcome("purity", StepStatus.FAILED, [bad], 0.01),
+        StepOutcome("tests", StepStatus.PASSED, [], 2.5, stats={"coverage": 91.25}),
+        StepOutcome("mypy", StepStatus.ERROR, [], 0.1, message="mypy is not installed"),
+    ]
+    text = render(RunReport("archverify", "1", "/r", steps, [bad], {"files": 2, "modules": 2}))
+    assert "app/core/x.py:3:5: purity/io-call calls open\n    hint: move the I/O out" in text
+    assert "coverage 91.2 %" in text or "coverage 91.3 %" in text
+    assert "step could not run: mypy is not installed" in text
+    assert text.rstrip().endswith(
+        "archverify FAILED: 1 error(s), 0 warning(s) (2 files, 2 modules analysed)"
+    )
