@@ -12,13 +12,7 @@ from typing import Any
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
-from archverify.executors.tool_cache import (
-    BANDIT_CONFIGS,
-    PerFileCache,
-    file_hashes,
-    step_cache_key,
-    tool_version,
-)
+from archverify.executors.tool_cache import BANDIT_CONFIGS, PerFileTool
 from archverify.executors.tool_step import error_outcome, finished_outcome, timeout_for
 
 STEP_ID = "bandit"
@@ -28,38 +22,26 @@ SEVERITY_RANK = {"undefined": 0, "low": 1, "medium": 2, "high": 3}
 SHARD_MIN_FILES = 40
 
 
-class BanditStep:
+class BanditStep(PerFileTool):
     """bandit with the project's ``.bandit`` / ``[tool.bandit]``, only on files that changed.
 
     Issues at or above ``options.severity`` (low|medium|high, default medium) are errors,
-    lower ones warnings. ``module`` and ``distribution`` exist so that a test can point the
-    step at a module that is not installed.
+    lower ones warnings.
     """
 
     id = STEP_ID
+    configs = BANDIT_CONFIGS
 
     def __init__(self, module: str = "bandit", distribution: str = "bandit") -> None:
-        self.module = module
-        self.distribution = distribution
-
-    def cache_key(self, context: StepContext) -> str | None:
-        version = tool_version(self.distribution)
-        return step_cache_key(context, self.id, version, BANDIT_CONFIGS, extra=(self.module,))
+        super().__init__(module, distribution)
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
-        hashes = file_hashes(context)
-        cache = PerFileCache.for_tool(
-            context, self.id, tool_version(self.distribution), BANDIT_CONFIGS
-        )
-        results, misses = cache.split(hashes)
-        shards = split_shards(misses, context.jobs)
         try:
             threshold = severity_threshold(context)
-            if misses:
-                fresh = self._check_all(context, shards)
-                cache.store(hashes, fresh)
-                results.update(fresh)
+            results, misses, files = self.per_file_results(
+                context, lambda paths: self._check_all(context, split_shards(paths, context.jobs))
+            )
         except ToolFailure as exc:
             return error_outcome(self.id, str(exc), started)
         findings = [
@@ -67,7 +49,8 @@ class BanditStep:
             for path, records in results.items()
             for record in records
         ]
-        stats = {"files": len(hashes), "files_run": len(misses), "shards": len(shards)}
+        shards = len(split_shards(misses, context.jobs))
+        stats = {"files": files, "files_run": len(misses), "shards": shards}
         return finished_outcome(self.id, findings, started, stats)
 
     def _check_all(

@@ -10,54 +10,34 @@ from typing import Any
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
-from archverify.executors.tool_cache import (
-    RUFF_CONFIGS,
-    PerFileCache,
-    file_hashes,
-    step_cache_key,
-    tool_version,
-)
+from archverify.executors.tool_cache import RUFF_CONFIGS, PerFileTool
 from archverify.executors.tool_step import error_outcome, finished_outcome, timeout_for
 
 STEP_ID = "ruff"
 DEFAULT_TIMEOUT_S = 600.0
 
 
-class RuffStep:
-    """``ruff check`` with the project's own configuration, only on files that changed.
-
-    ``module`` and ``distribution`` name the program to run; they exist so that a test can
-    point the step at a module that is not installed.
-    """
+class RuffStep(PerFileTool):
+    """``ruff check`` with the project's own configuration, only on files that changed."""
 
     id = STEP_ID
+    configs = RUFF_CONFIGS
 
     def __init__(self, module: str = "ruff", distribution: str = "ruff") -> None:
-        self.module = module
-        self.distribution = distribution
-
-    def cache_key(self, context: StepContext) -> str | None:
-        version = tool_version(self.distribution)
-        return step_cache_key(context, self.id, version, RUFF_CONFIGS, extra=(self.module,))
+        super().__init__(module, distribution)
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
-        hashes = file_hashes(context)
-        cache = PerFileCache.for_tool(
-            context, self.id, tool_version(self.distribution), RUFF_CONFIGS
-        )
-        results, misses = cache.split(hashes)
         try:
-            if misses:
-                fresh = self._check(context, misses)
-                cache.store(hashes, fresh)
-                results.update(fresh)
+            results, misses, files = self.per_file_results(
+                context, lambda paths: self._check(context, paths)
+            )
         except ToolFailure as exc:
             return error_outcome(self.id, str(exc), started)
         findings = [
             _finding(path, record) for path, records in results.items() for record in records
         ]
-        stats = {"files": len(hashes), "files_run": len(misses)}
+        stats = {"files": files, "files_run": len(misses)}
         return finished_outcome(self.id, findings, started, stats)
 
     def _check(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
