@@ -25,28 +25,24 @@ DECODE_HINT = (
 def compile_finding(facts: FileFacts, error: CompileError) -> Finding:
     """The one finding for a file that does not compile."""
     if error.kind == "decode":
-        return Finding(
-            step=CompileStep.id,
-            rule=RULE_DECODE,
-            severity=Severity.ERROR,
-            path=facts.path,
-            line=max(error.line, 0),
-            column=max(error.column, 0),
-            message=f"cannot decode {facts.path} as {facts.encoding}: {error.message}",
-            hint=DECODE_HINT,
-            extra={"encoding": facts.encoding},
-        )
-    # A symtable error ("nonlocal at module level") is a syntax error to CPython too.
+        rule, hint = RULE_DECODE, DECODE_HINT
+        message = f"cannot decode {facts.path} as {facts.encoding}: {error.message}"
+        extra = {"encoding": facts.encoding}
+    else:
+        # A symtable error ("nonlocal at module level") is a syntax error to CPython too.
+        rule, hint = RULE_SYNTAX, SYNTAX_HINT
+        message = f"does not compile: {error.message}"
+        extra = {"kind": error.kind}
     return Finding(
         step=CompileStep.id,
-        rule=RULE_SYNTAX,
+        rule=rule,
         severity=Severity.ERROR,
         path=facts.path,
         line=max(error.line, 0),
         column=max(error.column, 0),
-        message=f"does not compile: {error.message}",
-        hint=SYNTAX_HINT,
-        extra={"kind": error.kind},
+        message=message,
+        hint=hint,
+        extra=extra,
     )
 
 
