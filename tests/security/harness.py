@@ -1,4 +1,4 @@
-"""Hostile repositories for the security tests: build one, run the real CLI on it, prove what changed.
+"""Hostile repositories for the security tests: build one, run the real CLI, prove what changed.
 
 Every security test follows one shape: build a small repository (and a sibling folder standing for
 "outside the tree") in a temp folder, take digests, run ``python -m archverify`` as a separate
