@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -192,3 +195,56 @@ class PerFileTool:
             cache.store(hashes, fresh)
             results.update(fresh)
         return results, misses, len(hashes)
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``path`` if no other run holds it; yields whether held.
+
+    Never waits: a caller that does not get the lock works on something private instead. The
+    lock goes with the process, so a run that is killed never leaves it held.
+    """
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): never share
+        yield False
+        return
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def folder_digest(folder: Path) -> str:
+    """A digest of every file below ``folder`` by relative path and content ("" when absent).
+
+    A symlink anywhere makes the digest unique to this call, so that it never matches.
+    """
+    digest = hashlib.sha256()
+    if not folder.is_dir() or folder.is_symlink():
+        return ""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted([*dirnames, *filenames]):
+            path = Path(dirpath, name)
+            rel = path.relative_to(folder).as_posix()
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                return f"symlink {rel} {os.urandom(8).hex()}"
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+            with open(path, "rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
