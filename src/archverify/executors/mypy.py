@@ -73,7 +73,11 @@ class MypyStep:
 
     def cache_key(self, context: StepContext) -> str | None:
         version = tool_version(self.distribution)
-        return step_cache_key(context, self.id, version, MYPY_CONFIGS, extra=(self.module,))
+        # Stubs and packages on MYPYPATH are inputs like the installed distributions.
+        stubs = os.environ.get("MYPYPATH", "").split(os.pathsep)
+        return step_cache_key(
+            context, self.id, version, MYPY_CONFIGS, extra=(self.module,), search_path=stubs
+        )
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()

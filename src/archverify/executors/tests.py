@@ -63,7 +63,10 @@ class TestsStep:
             return None
         versions = f"{tool_version('pytest')}/{tool_version('coverage')}"
         extra = (self.coverage_module, self.pytest_module, _tree_digest(context.root, paths))
-        return step_cache_key(context, self.id, versions, TESTS_CONFIGS, extra=extra)
+        # The config files and conftest.py between the root and each test path count too.
+        return step_cache_key(
+            context, self.id, versions, TESTS_CONFIGS, extra=extra, config_below=paths
+        )
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
