@@ -5,14 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from archverify.core.facts import FileFacts, ImportFact
+from archverify.orchestrator.cache_auth import CacheAuth
 from archverify.orchestrator.facts_cache import PACK_NAME, FactsCache, facts_key
 from archverify.orchestrator.kv_cache import DirectoryCache
 from archverify.orchestrator.outputs import write_atomic
 
 
 def _facts(module: str = "a") -> FileFacts:
-    return FileFacts(path=f"{module}.py", module=module, is_package=False, content_hash="h",
-                     imports=(ImportFact(module="json", line=1, column=1),))
+    return FileFacts(
+        path=f"{module}.py",
+        module=module,
+        is_package=False,
+        content_hash="h",
+        imports=(ImportFact(module="json", line=1, column=1),),
+    )
 
 
 def test_facts_round_trip_through_the_pack(tmp_path: Path) -> None:
@@ -77,3 +83,44 @@ def test_write_atomic_leaves_no_temporary_file(tmp_path: Path) -> None:
     write_atomic(target, "hello")
     assert target.read_text() == "hello"
     assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_an_entry_written_under_another_secret_is_a_miss(tmp_path: Path) -> None:
+    DirectoryCache(tmp_path, "s1", CacheAuth(b"one secret")).put("steps", "k", {"x": 1})
+    assert DirectoryCache(tmp_path, "s1", CacheAuth(b"one secret")).get("steps", "k") == {"x": 1}
+    assert DirectoryCache(tmp_path, "s1", CacheAuth(b"another")).get("steps", "k") is None
+
+
+def test_an_entry_moved_to_another_key_is_a_miss(tmp_path: Path) -> None:
+    cache = DirectoryCache(tmp_path, "s1", CacheAuth(b"one secret"))
+    cache.put("steps", "purity-1", {"status": "failed"})
+    cache.put("steps", "purity-2", {"status": "passed"})
+    entries = {p.name: p for p in (tmp_path / "kv" / "steps").rglob("*.json")}
+    entries["purity-1.json"].write_bytes(entries["purity-2.json"].read_bytes())
+    assert cache.get("steps", "purity-1") is None
+    assert cache.get("steps", "purity-2") == {"status": "passed"}
+
+
+def test_without_a_secret_nothing_is_written_or_trusted(tmp_path: Path) -> None:
+    keyless = CacheAuth(None, "no secret")
+    DirectoryCache(tmp_path, "s1", keyless).put("steps", "k", 1)
+    key = facts_key("h", "a.py", "a", False)
+    FactsCache(tmp_path, "v1", keyless).save({key: _facts()})
+    assert not any(tmp_path.rglob("*"))
+    DirectoryCache(tmp_path, "s1", CacheAuth(b"s")).put("steps", "k", 1)
+    assert DirectoryCache(tmp_path, "s1", keyless).get("steps", "k") is None
+
+
+def test_a_pack_written_under_another_secret_is_ignored(tmp_path: Path) -> None:
+    key = facts_key("h", "a.py", "a", False)
+    FactsCache(tmp_path, "v1", CacheAuth(b"one secret")).save({key: _facts()})
+    assert FactsCache(tmp_path, "v1", CacheAuth(b"one secret")).get(key) == _facts()
+    assert FactsCache(tmp_path, "v1", CacheAuth(b"another")).get(key) is None
+
+
+def test_tags_frame_their_parts() -> None:
+    auth = CacheAuth(b"k")
+    assert auth.tag("d", b"ab", b"c") != auth.tag("d", b"a", b"bc")
+    assert auth.verify(auth.tag("d", b"x"), "d", b"x")
+    assert not auth.verify(auth.tag("d", b"x")[:-1], "d", b"x")
+    assert not CacheAuth(None).verify(auth.tag("d", b"x"), "d", b"x")

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import pickle
-import zlib
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from archverify.core.extract import extract_facts
 from archverify.core.facts import FileFacts
 from archverify.core.project import SourceFile
+from archverify.orchestrator.cache_auth import CacheAuth
 from archverify.orchestrator.facts_cache import PACK_NAME, FactsCache, facts_key
 from archverify.orchestrator.facts_pack import PackedFacts, decode, encode
 from archverify.orchestrator.parsing import parse_files
@@ -165,10 +165,11 @@ def test_a_damaged_pack_is_ignored_and_rewritten(tmp_path: Path, damage: str) ->
 
 def test_a_malformed_entry_in_an_intact_pack_is_a_miss(tmp_path: Path) -> None:
     body = json.dumps({"k": {"path": 1}, "j": ["a.py"]}).encode() + b"\n"
-    head = {"format": "archverify-facts-pack-1", "stamp": "v1", "size": len(body),
-            "crc32": zlib.crc32(body)}
+    auth = CacheAuth(b"a test secret")
+    tag = auth.tag("archverify-facts-pack-2", b"v1", body)
+    head = {"format": "archverify-facts-pack-2", "stamp": "v1", "size": len(body), "hmac": tag}
     (tmp_path / PACK_NAME).write_bytes(json.dumps(head).encode() + b"\n" + body)
-    cache = FactsCache(tmp_path, "v1")
+    cache = FactsCache(tmp_path, "v1", auth)
     assert cache.has_entries()
     assert cache.get("k") is None and cache.get("j") is None
 

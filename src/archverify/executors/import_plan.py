@@ -5,9 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-
-# Our own interpreter, asked for its own sys.path: no shell, no user input.
-import subprocess  # nosec B404
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -16,6 +13,14 @@ import archverify
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.graph import strongly_connected
 from archverify.core.project import SourceFile
+
+# The environment's fingerprint is shared with the tool steps' keys: re-exported, not copied.
+from archverify.executors.environment import environment_fingerprint as environment_fingerprint
+from archverify.executors.environment import (
+    environment_variables,
+    interpreter_identity,
+)
+from archverify.executors.environment import server_pythonpath as server_pythonpath
 
 
 def ancestors(module: str) -> list[str]:
@@ -62,53 +67,6 @@ def _valid(name: str) -> bool:
     return bool(name) and all(part.isidentifier() for part in name.split("."))
 
 
-def environment_fingerprint(executable: str, pythonpath: tuple[str, ...]) -> str | None:
-    """What the import server's ``sys.path`` holds besides the project: each entry and the time
-    it last changed.
-
-    Installing, upgrading or removing a distribution adds or removes entries in its folder,
-    which changes the folder's modification time; so does adding a module there. The roots are
-    the project's own files, keyed by content elsewhere. None when it cannot be known (no
-    replay then). Costs one ``stat`` per entry.
-    """
-    entries = _server_path(executable)
-    if entries is None:
-        return None
-    material: list[Any] = [sys.version, executable]
-    for entry in [*pythonpath, *entries]:
-        try:
-            material.append([entry, os.stat(entry).st_mtime_ns])
-        except OSError:
-            material.append([entry, None])
-    return digest(material)
-
-
-def _server_path(executable: str) -> list[str] | None:
-    if os.path.realpath(executable) == os.path.realpath(sys.executable):
-        # The same interpreter: ``-I`` drops the script's folder (or the working directory),
-        # PYTHONPATH and the user site. Past that first entry this process's path is a superset
-        # of the server's, which is enough for a fingerprint (more entries can only make replay
-        # rarer, never wrong). The first entry is left out: it is often the project itself,
-        # whose folder changes on every run.
-        own = sys.path if sys.flags.safe_path else sys.path[1:]
-        return [entry for entry in own if entry]
-    script = "import json, sys; print(json.dumps(sys.path))"
-    try:
-        # Another interpreter, with a constant script.
-        done = subprocess.run(  # nosec B603
-            [executable, "-I", "-c", script], capture_output=True, timeout=60, check=True
-        )
-        return [str(p) for p in json.loads(done.stdout) if p]
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return None
-
-
-def server_pythonpath() -> tuple[str, ...]:
-    """The user's PYTHONPATH entries, which the ``-I`` server would otherwise ignore."""
-    raw = os.environ.get("PYTHONPATH", "")
-    return tuple(os.path.abspath(p) for p in raw.split(os.pathsep) if p)
-
-
 def replay_salt(
     roots: Sequence[str], options: Mapping[str, Any], preload: Sequence[str], environment: str
 ) -> str:
@@ -118,6 +76,9 @@ def replay_salt(
             "archverify": archverify.__version__,
             "python": sys.version,
             "executable": sys.executable,
+            "interpreter": interpreter_identity(),
+            # An imported module may read any variable; PYTHON* ones change how it imports.
+            "variables": environment_variables(()),
             "roots": list(roots),
             "options": json.loads(json.dumps(dict(options), sort_keys=True, default=str)),
             "preload": list(preload),

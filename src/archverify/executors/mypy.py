@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -16,7 +18,13 @@ from typing import Any
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
-from archverify.executors.tool_cache import MYPY_CONFIGS, step_cache_key, tool_version
+from archverify.executors.tool_cache import (
+    MYPY_CONFIGS,
+    exclusive_lock,
+    folder_digest,
+    step_cache_key,
+    tool_version,
+)
 from archverify.executors.tool_step import (
     error_outcome,
     finished_outcome,
@@ -41,6 +49,8 @@ _LINE = re.compile(
     r"^(?P<file>[^:\n]+?):(?:(?P<line>\d+):)?(?:(?P<col>\d+):)? "
     r"(?P<severity>error|warning|note): (?P<message>.*?)(?:  \[(?P<code>[\w-]+)\])?$"
 )
+# The authenticated digest of mypy's cache folder as the last run left it.
+MYPY_CACHE_NAMESPACE = "mypy-cache"
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "note": Severity.NOTE}
 
 
@@ -63,7 +73,11 @@ class MypyStep:
 
     def cache_key(self, context: StepContext) -> str | None:
         version = tool_version(self.distribution)
-        return step_cache_key(context, self.id, version, MYPY_CONFIGS, extra=(self.module,))
+        # Stubs and packages on MYPYPATH are inputs like the installed distributions.
+        stubs = os.environ.get("MYPYPATH", "").split(os.pathsep)
+        return step_cache_key(
+            context, self.id, version, MYPY_CONFIGS, extra=(self.module,), search_path=stubs
+        )
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
@@ -200,14 +214,37 @@ def _mypy_path(context: StepContext) -> str:
 
 @contextmanager
 def _mypy_cache(context: StepContext) -> Iterator[Path]:
-    """mypy's incremental cache below archverify's cache folder, or a throwaway one."""
-    if context.cache_dir is not None:
-        target = context.cache_dir / "mypy"
+    """mypy's incremental cache below archverify's cache folder, or a throwaway one.
+
+    mypy trusts its cache: a forged one (shipped in the repository's cache folder) would hide
+    errors, and two mypy processes sharing one can crash (``INTERNAL ERROR``). So the folder is
+    used by one run at a time, under an exclusive lock (a concurrent run takes a private folder
+    rather than wait: the same verdict, only colder), and only while it is exactly what the last
+    run left (its digest is an authenticated cache entry); otherwise it is emptied first.
+    """
+    if context.cache_dir is None:
+        with _private_cache() as tmp:
+            yield tmp
+        return
+    target = context.cache_dir / "mypy"
+    with exclusive_lock(context.cache_dir / "mypy.lock") as held:
+        if not held or target.is_symlink():
+            with _private_cache() as tmp:
+                yield tmp
+            return
         try:
+            if context.cache.get(MYPY_CACHE_NAMESPACE, "folder") != folder_digest(target):
+                shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ToolFailure(f"cannot create mypy's cache folder {target}: {exc}") from exc
         yield target
-        return
+        # Only after mypy finished: a run cut short leaves a folder the next run empties.
+        with contextlib.suppress(OSError):
+            context.cache.put(MYPY_CACHE_NAMESPACE, "folder", folder_digest(target))
+
+
+@contextmanager
+def _private_cache() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="archverify-mypy-") as tmp:
         yield Path(tmp)

@@ -7,8 +7,10 @@ another version, or one that does not parse, is ignored and rewritten, never tru
 
 The pack is private and built for a fast warm run: a first line with the stamp and a checksum,
 a second with the JSON index of entries, then the facts' segments (``facts_pack``), which are
-decoded only when a step reads them. The checksum covers the index and the segments, so a
-truncated or edited pack is ignored as a whole.
+decoded only when a step reads them. The checksum is an HMAC tag (``cache_auth``) over the stamp,
+the index and the segments: a truncated or edited pack, or one a repository ships (forged facts
+would hide a call from the purity step), is ignored as a whole. The pack is replaced atomically,
+so a concurrent run reads the old pack or the new one.
 """
 
 from __future__ import annotations
@@ -16,19 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from archverify import __version__
 from archverify.core.facts import FACTS_SCHEMA, FileFacts
+from archverify.orchestrator.cache_auth import CacheAuth, default_auth
 from archverify.orchestrator.facts_pack import Entry, decode, encode, packed_buffer
 from archverify.orchestrator.outputs import write_atomic
 
 PACK_NAME = "facts.pack"
 _LEGACY_PACK = "facts.json"
-_FORMAT = "archverify-facts-pack-1"
+_FORMAT = "archverify-facts-pack-2"
 
 
 def cache_stamp() -> str:
@@ -44,16 +46,20 @@ def facts_key(content_hash: str, path: str, module: str, is_package: bool) -> st
 
 
 class FactsCache:
-    def __init__(self, cache_dir: Path | None, stamp: str) -> None:
+    """The pack of one cache folder (None: remember nothing). ``auth`` tags and checks the
+    pack (default: this process's secret, ``default_auth``)."""
+
+    def __init__(self, cache_dir: Path | None, stamp: str, auth: CacheAuth | None = None) -> None:
         self._file = cache_dir / PACK_NAME if cache_dir is not None else None
         self._stamp = stamp
+        self._given_auth = auth
         self._entries: dict[str, Entry] = {}
         self._buffer = b""
         self._loaded = False
 
     def load(self) -> None:
         self._loaded = True
-        if self._file is None:
+        if self._file is None or not self._auth().usable:
             return
         try:
             data = self._file.read_bytes()
@@ -65,8 +71,13 @@ class FactsCache:
             return
         try:
             head = json.loads(data[:head_end])
-            if head != _head(self._stamp, data[head_end + 1 :]):
-                return  # another version's pack, or damaged since it was written
+            body = data[head_end + 1 :]
+            expected = {"format": _FORMAT, "stamp": self._stamp, "size": len(body)}
+            if not isinstance(head, dict) or any(head.get(k) != v for k, v in expected.items()):
+                return  # another version's pack, or cut short
+            tag = str(head.get("hmac", ""))
+            if not self._auth().verify(tag, _FORMAT, self._stamp.encode(), body):
+                return  # not written under this secret (shipped, copied or edited)
             entries = json.loads(data[head_end + 1 : index_end])
         except ValueError:
             return
@@ -94,7 +105,7 @@ class FactsCache:
 
     def save(self, current: Mapping[str, FileFacts]) -> None:
         """Keep exactly the entries of this run's files, so the pack never grows stale."""
-        if self._file is None:
+        if self._file is None or not self._auth().usable:
             return
         if current.keys() == self._entries.keys() and all(
             packed_buffer(facts) is self._buffer for facts in current.values()
@@ -110,7 +121,7 @@ class FactsCache:
             index[key] = entry
             segments.append(segment)
         body = json.dumps(index, separators=(",", ":")).encode() + b"\n" + b"".join(segments)
-        head = json.dumps(_head(self._stamp, body), separators=(",", ":")).encode()
+        head = json.dumps(self._head(body), separators=(",", ":")).encode()
         try:
             write_atomic(self._file, head + b"\n" + body)
             # The pack's earlier JSON form: nothing reads it any more, so do not leave it behind.
@@ -118,6 +129,10 @@ class FactsCache:
         except OSError:
             return
 
+    def _auth(self) -> CacheAuth:
+        # Read only when a pack is used: runs without a cache folder need no secret.
+        return default_auth() if self._given_auth is None else self._given_auth
 
-def _head(stamp: str, body: bytes) -> dict[str, Any]:
-    return {"format": _FORMAT, "stamp": stamp, "size": len(body), "crc32": zlib.crc32(body)}
+    def _head(self, body: bytes) -> dict[str, Any]:
+        tag = self._auth().tag(_FORMAT, self._stamp.encode(), body)
+        return {"format": _FORMAT, "stamp": self._stamp, "size": len(body), "hmac": tag}

@@ -16,6 +16,7 @@ from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.executors.base import KeyValueCache, NullCache, StepContext
 from archverify.executors.registry import all_steps
+from archverify.orchestrator.cache_auth import default_auth
 from archverify.orchestrator.config_loader import ConfigError, load_config
 from archverify.orchestrator.discovery import (
     discover,
@@ -155,6 +156,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         "duration_s": round(time.perf_counter() - started, 3),
     }
     notices = [] if config.has_rules else [NO_CONFIG_NOTICE]
+    if cache_dir is not None and default_auth().problem:
+        notices.append(default_auth().problem)  # why nothing was replayed
     notices.extend(_shortened(discovery.problems))
     report = RunReport(
         tool="archverify",
