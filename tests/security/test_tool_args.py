@@ -76,3 +76,24 @@ def test_the_projects_ruff_fix_setting_does_not_rewrite_the_tree(
     assert ("ruff/F401", "src/app/calc.py", 2) in run.rules()
     assert tree_digest(repo) == before
     assert_no_leftover_processes(run)
+
+
+def test_the_projects_bandit_output_setting_neither_writes_nor_hides_the_report(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shell = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+    files = {
+        "pyproject.toml": BASE,
+        "src/app/__init__.py": "",
+        "src/app/shell.py": shell,
+        ".bandit": f"[bandit]\noutput = {outside / 'stolen.json'}\n",
+    }
+    repo = write_tree(tmp_path / "repo", files)
+    before = tree_digest(repo)
+    run = run_cli(["run", str(repo), "--steps", "bandit", "--format", "json"], cwd=outside)
+    assert ("bandit/B602", "src/app/shell.py", 5) in run.rules(), run.stdout + run.stderr
+    assert list(outside.iterdir()) == []
+    assert tree_digest(repo) == before
+    assert_no_leftover_processes(run)
