@@ -30,7 +30,7 @@ def user_config_files() -> list[Path]:
     """mypy's per-user configuration files, in its order (mypy.defaults USER_CONFIG_FILES)."""
     files = ["~/.config/mypy/config", "~/.mypy.ini"]
     if os.environ.get("XDG_CONFIG_HOME"):
-        files.insert(0, os.path.join(os.environ["XDG_CONFIG_HOME"], "mypy/config"))
+        files.insert(0, os.path.join(os.environ["XDG_CONFIG_HOME"], "mypy", "config"))
     return [Path(os.path.expanduser(f)) for f in files]
 
 
