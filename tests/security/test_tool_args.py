@@ -37,6 +37,8 @@ BASE = '[tool.archverify]\nsource_roots = ["src"]\npackages = ["app"]\n'
         ("bandit", '["--output=src/app/calc.py"]', "--output=src/app/calc.py"),
         ("tests", '["--basetemp=src"]', "--basetemp=src"),
         ("tests", '["--junitxml", "src/app/calc.py"]', "--junitxml"),
+        ("tests", '["-p", "cacheprovider"]', "-p cacheprovider"),
+        ("tests", '["-pcacheprovider"]', "-pcacheprovider"),
     ],
 )
 def test_a_writing_argument_is_a_configuration_error_naming_the_key(
@@ -61,6 +63,7 @@ def test_read_only_arguments_are_accepted() -> None:
     )
     assert refused_argument("bandit", ["-lll", "-ii", "-s", "B101"]) is None
     assert refused_argument("tests", ["-x", "-o", "junit_family=xunit2", "--", "--fix"]) is None
+    assert refused_argument("tests", ["-p", "no:randomly", "-pxdist", "-n", "2"]) is None
 
 
 @pytest.mark.parametrize("setting", ["fix = true", "fix-only = true"])

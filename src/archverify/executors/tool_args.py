@@ -26,6 +26,8 @@ class ArgumentRules:
     short: frozenset[str] = frozenset()
     flag_letters: frozenset[str] = frozenset()
     abbreviations: bool = False
+    # A short option whose value may not be one of these (``-p cacheprovider``, ``-pNAME``).
+    refused_values: tuple[str, frozenset[str]] | None = None
 
 
 _MYPY_REPORTS = (
@@ -57,8 +59,10 @@ RULES: dict[str, ArgumentRules] = {
         abbreviations=True,
     ),
     # pytest's parser takes no abbreviations; --basetemp is emptied by pytest before the run.
+    # -p cacheprovider undoes archverify's -p no:cacheprovider: .pytest_cache in the tree.
     "tests": ArgumentRules(
-        long=frozenset({"--basetemp", "--junitxml", "--junit-xml", "--debug", "--pastebin"})
+        long=frozenset({"--basetemp", "--junitxml", "--junit-xml", "--debug", "--pastebin"}),
+        refused_values=("-p", frozenset({"cacheprovider"})),
     ),
 }
 # Always passed to ruff: ``fix = true`` or ``fix-only = true`` in the project's own ruff
@@ -72,9 +76,16 @@ def refused_argument(tool: str, args: Sequence[str]) -> str | None:
     rules = RULES.get(tool)
     if rules is None:
         return None
-    for arg in args:
+    for index, arg in enumerate(args):
         if arg == "--":
             break  # what follows is paths
+        if rules.refused_values is not None:
+            option, values = rules.refused_values
+            value = args[index + 1] if arg == option and index + 1 < len(args) else None
+            if arg.startswith(option) and arg != option:
+                value = arg[len(option) :]
+            if value in values:
+                return arg if arg != option else f"{arg} {value}"
         if arg.startswith("--"):
             name = arg.split("=", 1)[0]
             if _names_refused(name, rules.long, rules.abbreviations):
