@@ -32,10 +32,12 @@ def _project(base: Path, config: str, extra: dict[str, str] | None = None) -> tu
     return write_tree(base / "repo", files), log
 
 
-def _run(repo: Path, steps: str, *extra: str) -> tuple[object, dict[str, dict[str, object]]]:
+def _run(
+    repo: Path, steps: str, cwd: Path | None = None
+) -> tuple[object, dict[str, dict[str, object]]]:
     run = run_cli(
-        ["run", str(repo), "--steps", steps, "--format", "json", "--untrusted", *extra],
-        cwd=repo.parent / "outside",
+        ["run", str(repo), "--steps", steps, "--format", "json", "--untrusted"],
+        cwd=cwd or repo.parent,
         env={"PYTHONDONTWRITEBYTECODE": ""},
     )
     assert_no_leftover_processes(run)
@@ -120,3 +122,25 @@ def test_an_unreadable_mypy_config_leaves_mypy_out(tmp_path: Path) -> None:
 def test_run_help_documents_the_flag(tmp_path: Path) -> None:
     run = run_cli(["run", "--help"], cwd=tmp_path)
     assert "--untrusted" in run.stdout and "pull request" in run.stdout
+
+
+def test_a_mypy_config_above_the_root_in_the_same_repository_is_judged(tmp_path: Path) -> None:
+    """mypy looks up to the repository's top: so does --untrusted."""
+    repo, log = _project(tmp_path, BASE)
+    service = repo / "service"
+    service.mkdir()
+    (repo / "pyproject.toml").rename(service / "pyproject.toml")
+    (repo / "src").rename(service / "src")
+    (repo / ".git").mkdir()
+    (repo / "mypy.ini").write_text("[mypy]\nplugins = evil_plugin\n", encoding="utf-8")
+    _, steps = _run(service, "mypy", cwd=tmp_path)
+    assert steps["mypy"]["status"] == "skipped"
+    assert "mypy.ini names plugins" in str(steps["mypy"]["message"])
+
+
+def test_mypy_without_any_configuration_runs_under_untrusted(tmp_path: Path) -> None:
+    repo, _ = _project(tmp_path, BASE)
+    (repo / ".git").mkdir()  # mypy's search for a config file stops here
+    run, steps = _run(repo, "mypy")
+    assert steps["mypy"]["status"] == "failed", steps["mypy"]
+    assert ("mypy/assignment", "src/app/typed.py", 1) in run.rules()  # type: ignore[attr-defined]
