@@ -227,7 +227,7 @@ def _session_path(context: StepContext) -> list[str]:
 
     Isolated mode drops them; the launcher puts them back once the tools are imported.
     """
-    return [str(context.root), *_python_path(context).split(os.pathsep)]
+    return [str(context.root), *(p for p in _python_path(context).split(os.pathsep) if p)]
 
 
 def _tree_digest(root: Path, paths: Sequence[str]) -> str:
