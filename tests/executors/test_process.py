@@ -129,14 +129,30 @@ def test_missing_program_and_module(tmp_path: Path) -> None:
 
 
 def test_run_checked_raises_on_bad_exit_and_timeout(tmp_path: Path) -> None:
-    (tmp_path / "failing.py").write_text("import sys\nprint('boom')\nsys.exit(7)\n")
-    env = {"PYTHONPATH": str(tmp_path)}
-    with pytest.raises(ToolFailure, match=r"failing failed \(exit 7\): boom"):
-        run_checked("failing", [], cwd=tmp_path, timeout_s=60, ok_codes=(0, 1), env=env)
-    assert run_checked("failing", [], cwd=tmp_path, timeout_s=60, ok_codes=(7,), env=env)
-    (tmp_path / "slow.py").write_text("import time\ntime.sleep(120)\n")
+    # Standard-library modules: a tool comes from archverify's environment, never PYTHONPATH.
+    missing = str(tmp_path / "missing.py")
+    with pytest.raises(ToolFailure, match=r"py_compile failed \(exit 1\): .*No such file"):
+        run_checked("py_compile", [missing], cwd=tmp_path, timeout_s=60, ok_codes=(0,))
+    assert run_checked("py_compile", [missing], cwd=tmp_path, timeout_s=60, ok_codes=(1,))
+    sleep = ["-n", "1", "-r", "1", "import time; time.sleep(120)"]
     with pytest.raises(ToolFailure, match="timed out"):
-        run_checked("slow", [], cwd=tmp_path, timeout_s=1, ok_codes=(0,), env=env)
+        run_checked("timeit", sleep, cwd=tmp_path, timeout_s=1, ok_codes=(0,))
+
+
+def test_a_module_of_the_project_or_of_pythonpath_never_stands_in_for_the_tool(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "timeit.py").write_text("print('forged')\n")
+    (tmp_path / "sitecustomize.py").write_text("print('site forged')\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    run = run_module("timeit", ["-n", "1", "-r", "1", "pass"], cwd=tmp_path, timeout_s=60, env=env)
+    assert "forged" not in run.stdout + run.stderr and "loop" in run.stdout
+    # sys_path reaches what the tool runs, after the tool itself is imported.
+    (tmp_path / "helper.py").write_text("VALUE = 'from the project'\n")
+    statement = ["-n", "1", "-r", "1", "import helper; print(helper.VALUE)"]
+    run = run_module("timeit", statement, cwd=tmp_path, timeout_s=60, sys_path=[str(tmp_path)])
+    assert run.returncode == 0 and "from the project" in run.stdout
+    assert "forged" not in run.stdout
 
 
 def test_relative_path_and_first_line(tmp_path: Path) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import tomllib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
@@ -68,15 +70,25 @@ class BanditStep(PerFileTool):
 
     def _check(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
         tool = context.config.tool(self.id)
-        args = ["-f", "json", "-q", *_config_args(context), *tool.args, "-r", "--", *paths]
-        run = run_checked(
-            self.module,
-            args,
-            cwd=context.root,
-            timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
-            ok_codes=(0, 1),
-        )
-        data = _load_report(run.stdout or run.stderr)
+        with tempfile.TemporaryDirectory(prefix="archverify-bandit-") as tmp:
+            # The report goes to a file of ours: an ``output`` in the project's .bandit would
+            # otherwise send it elsewhere.
+            report = Path(tmp) / "report.json"
+            args = [
+                *("-f", "json", "-q", "-o", str(report)),
+                *_config_args(context),
+                *tool.args,
+                *("-r", "--", *paths),
+            ]
+            run = run_checked(
+                self.module,
+                args,
+                cwd=context.root,
+                timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
+                ok_codes=(0, 1),
+            )
+            written = report.read_text("utf-8", errors="replace") if report.is_file() else ""
+        data = _load_report(written or run.stdout or run.stderr)
         fresh: dict[str, list[Any]] = {path: [] for path in paths}
         for issue in data.get("results") or ():
             path = relative_path(context.root, str(issue.get("filename", "")))

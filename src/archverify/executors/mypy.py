@@ -17,6 +17,7 @@ from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
+from archverify.executors.mypy_config import UnreadableConfig
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
 from archverify.executors.tool_cache import (
     MYPY_CONFIGS,
@@ -31,6 +32,7 @@ from archverify.executors.tool_step import (
     package_targets,
     timeout_for,
 )
+from archverify.executors.untrusted import pinned_mypy_config
 
 STEP_ID = "mypy"
 DEFAULT_TIMEOUT_S = 1800.0
@@ -88,15 +90,19 @@ class MypyStep:
         if use_json is None:
             use_json = _supports_json(tool_version(self.distribution))
         tool = context.config.tool(self.id)
+        untrusted = bool(context.options.get("untrusted"))
         try:
             with _mypy_cache(context) as cache_dir:
                 output = ("--output", "json") if use_json else ()
+                # --untrusted judged one config file free of plugins: mypy reads that one.
+                pinned = pinned_mypy_config(context.root, tool.args) if untrusted else []
                 args = [
                     *_PLAIN_OUTPUT,
                     *output,
                     "--cache-dir",
                     str(cache_dir),
                     *tool.args,
+                    *pinned,
                     "--",
                     *targets,
                 ]
@@ -113,7 +119,7 @@ class MypyStep:
                 # Exit 2 without error lines is a crash or a usage error (bad flag, no files).
                 detail = first_line(run.stderr or "\n".join(unparsed) or run.stdout)
                 raise ToolFailure(f"mypy failed (exit {run.returncode}): {detail}")
-        except ToolFailure as exc:
+        except (ToolFailure, UnreadableConfig) as exc:
             return error_outcome(self.id, str(exc), started)
         stats = {"targets": len(targets), "output": "json" if use_json else "lines"}
         return finished_outcome(self.id, findings, started, stats)

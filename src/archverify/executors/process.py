@@ -7,12 +7,13 @@ import signal
 
 # Archverify's job is to run the project's own tools.
 import subprocess  # nosec B404
-import sys
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from archverify.executors.launch import ProgramNotFound, tool_command
 
 # After a kill, how long to wait for the pipes to close before giving up on the output.
 DRAIN_TIMEOUT_S = 5.0
@@ -103,12 +104,20 @@ def run_module(
     cwd: Path,
     timeout_s: float,
     env: Mapping[str, str] | None = None,
+    sys_path: Sequence[str] = (),
+    preload: Sequence[str] = (),
 ) -> ToolRun:
-    """Run ``python -m module args`` with archverify's interpreter.
+    """Run the tool ``module`` (as ``python -m module args``) from archverify's environment.
 
-    Raises ``ToolMissing`` when the interpreter reports that ``module`` is not installed.
+    ``launch.tool_command`` decides how, so that no file of the project can stand in for the
+    tool; ``sys_path`` and ``preload`` are passed on to it. Raises ``ToolMissing`` when the tool
+    is not installed.
     """
-    run = run_tool([sys.executable, "-m", module, *args], cwd=cwd, timeout_s=timeout_s, env=env)
+    try:
+        command = tool_command(module, args, sys_path=sys_path, preload=preload)
+    except ProgramNotFound as exc:
+        raise ToolMissing(str(exc)) from exc
+    run = run_tool(command, cwd=cwd, timeout_s=timeout_s, env=env)
     if run.returncode != 0 and reports_missing(run.stderr, module):
         raise ToolMissing(f"{module} is not installed: pip install {module.split('.')[0]}")
     return run
@@ -130,9 +139,13 @@ def run_checked(
     timeout_s: float,
     ok_codes: Collection[int],
     env: Mapping[str, str] | None = None,
+    sys_path: Sequence[str] = (),
+    preload: Sequence[str] = (),
 ) -> ToolRun:
     """``run_module``, raising ``ToolFailure`` on a timeout or an exit code not in ``ok_codes``."""
-    run = run_module(module, args, cwd=cwd, timeout_s=timeout_s, env=env)
+    run = run_module(
+        module, args, cwd=cwd, timeout_s=timeout_s, env=env, sys_path=sys_path, preload=preload
+    )
     name = module.split(".")[0]
     if run.timed_out:
         raise ToolFailure(

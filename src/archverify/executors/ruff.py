@@ -10,6 +10,7 @@ from typing import Any
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.tool_args import RUFF_READ_ONLY
 from archverify.executors.tool_cache import RUFF_CONFIGS, PerFileTool
 from archverify.executors.tool_step import error_outcome, finished_outcome, timeout_for
 
@@ -49,6 +50,7 @@ class RuffStep(PerFileTool):
             "json",
             "--no-cache",
             "--force-exclude",
+            *RUFF_READ_ONLY,
             *tool.args,
             "--",
             *paths,

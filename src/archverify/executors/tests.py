@@ -129,6 +129,9 @@ class TestsStep:
             timeout_s=timeout_s,
             ok_codes=range(256),
             env=env,
+            # The real pytest is imported before the project's folders join sys.path.
+            sys_path=_session_path(context),
+            preload=(self.pytest_module,),
         )
         results = self._results(context, run, junit, paths)
         return results, self._coverage(context, data_file, tmp / "coverage.json", timeout_s)
@@ -164,6 +167,7 @@ class TestsStep:
                 cwd=context.root,
                 timeout_s=timeout,
                 ok_codes=(0, 1),
+                sys_path=_session_path(context),
             )
         # Exit 2 is the project's own fail_under; our minimum is judged separately.
         run = run_checked(
@@ -172,6 +176,8 @@ class TestsStep:
             cwd=context.root,
             timeout_s=timeout,
             ok_codes=(0, 1, 2),
+            # The project's coverage plugins, if its config names any, come from its folders.
+            sys_path=_session_path(context),
         )
         if not report.is_file():
             if "No data" in run.stdout + run.stderr:
@@ -205,6 +211,15 @@ def _python_path(context: StepContext) -> str:
     roots = [str((context.root / r).resolve()) for r in context.config.source_roots]
     inherited = os.environ.get("PYTHONPATH", "")
     return os.pathsep.join([*roots, inherited] if inherited else roots)
+
+
+def _session_path(context: StepContext) -> list[str]:
+    """What ``python -m coverage run -m pytest`` in the root had on sys.path before the
+    standard library: the root, the source roots and the user's ``PYTHONPATH``.
+
+    Isolated mode drops them; the launcher puts them back once the tools are imported.
+    """
+    return [str(context.root), *(p for p in _python_path(context).split(os.pathsep) if p)]
 
 
 def _tree_digest(root: Path, paths: Sequence[str]) -> str:

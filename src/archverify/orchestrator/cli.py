@@ -23,6 +23,7 @@ examples:
   archverify run --format json --output report.json
   archverify run --format text --format sarif=out.sarif --format junit=out.xml
   archverify run --format html=report.html --no-baseline
+  archverify run --untrusted             a fork's pull request, outside a sandbox
 
 the steps, in the runbook's order:
   compile     every file compiles (syntax and symtable errors, undecodable bytes)
@@ -102,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-baseline",
         action="store_true",
         help="report every finding, including those accepted in the baseline file",
+    )
+    run.add_argument(
+        "--untrusted",
+        action="store_true",
+        help="for code you did not write (a fork's pull request): run only the steps that "
+        "execute none of the project's code; imports, tests, and mypy when the project's mypy "
+        "configuration names plugins, are left out and the report says so",
     )
     run.add_argument(
         "--debug", action="store_true", help="show Python tracebacks of internal errors"

@@ -17,6 +17,7 @@ from archverify.core.config import (
     PurityConfig,
     ToolConfig,
 )
+from archverify.executors.tool_args import refused_argument
 from archverify.orchestrator.config_errors import KeyPath
 from archverify.orchestrator.config_fields import FieldReader
 
@@ -255,5 +256,18 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
             options["packages"] = reader.modules(table, "packages", path)
             options["file"] = reader.string(table, "file", path, DEFAULT_SNAPSHOT_FILE)
         args = reader.strings(table, "args", path) if "args" in keys else ()
+        _refuse_writing_args(step, args, reader)
         tools[step] = ToolConfig(args=args, options=options)
     return tools
+
+
+def _refuse_writing_args(step: str, args: tuple[str, ...], reader: FieldReader) -> None:
+    """Tools run read-only: an argument that would let one change files is refused."""
+    refused = refused_argument(step, args)
+    if refused is not None:
+        raise reader.error(
+            (step, "args"),
+            f"{refused!r} would let {step} write files; archverify runs its tools read-only, "
+            "so remove it",
+            refused,
+        )

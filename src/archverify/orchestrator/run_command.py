@@ -14,8 +14,9 @@ from archverify.core.config import STEP_ORDER, Config
 from archverify.core.findings import StepOutcome, StepStatus
 from archverify.core.project import Project
 from archverify.core.report import RunReport
-from archverify.executors.base import KeyValueCache, NullCache, StepContext
+from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
 from archverify.executors.registry import all_steps
+from archverify.executors.untrusted import left_out_reason
 from archverify.orchestrator.cache_auth import default_auth
 from archverify.orchestrator.config_loader import ConfigError, load_config
 from archverify.orchestrator.discovery import (
@@ -66,6 +67,7 @@ class RunOptions:
     fail_fast: bool = False
     cache_tests: bool = False
     debug: bool = False
+    untrusted: bool = False
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -79,6 +81,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         fail_fast=args.fail_fast,
         cache_tests=args.cache_tests,
         debug=args.debug,
+        untrusted=args.untrusted,
     )
     try:
         requests = parse_requests(args.formats, args.output)
@@ -130,10 +133,12 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         cache_dir=cache_dir,
         jobs=jobs,
         debug=options.debug,
-        options={"cache_tests": options.cache_tests},
+        options={"cache_tests": options.cache_tests, "untrusted": options.untrusted},
     )
     available = all_steps()
     selected = [available[s] for s in config.steps if s in available]
+    left_out = _left_out_untrusted(selected, root, config) if options.untrusted else []
+    selected = [s for s in selected if s.id not in {o.step for o in left_out}]
     scheduler_options = SchedulerOptions(
         jobs=jobs, fail_fast=options.fail_fast, debug=options.debug, use_cache=cache_dir is not None
     )
@@ -147,6 +152,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         for s in config.steps
         if s not in available
     )
+    outcomes.extend(left_out)
     outcomes.sort(key=lambda o: STEP_ORDER.index(o.step))
     findings = ordered_findings(f for o in outcomes for f in o.findings)
     summary = {
@@ -159,6 +165,9 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     if cache_dir is not None and default_auth().problem:
         notices.append(default_auth().problem)  # why nothing was replayed
     notices.extend(_shortened(discovery.problems))
+    if left_out:
+        names = ", ".join(o.step for o in left_out)
+        notices.append(f"note: --untrusted left out {names}: they would execute the project's code")
     report = RunReport(
         tool="archverify",
         version=__version__,
@@ -169,6 +178,17 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         notices=notices,
     )
     return RunResult(report, project, config)
+
+
+def _left_out_untrusted(steps: list[Step], root: Path, config: Config) -> list[StepOutcome]:
+    """A skipped outcome, saying why, for every step that would execute the project's code."""
+    left_out: list[StepOutcome] = []
+    for step in steps:
+        reason = left_out_reason(step.id, root, config)
+        if reason is not None:
+            message = f"left out by --untrusted: {reason}"
+            left_out.append(StepOutcome(step.id, StepStatus.SKIPPED, message=message))
+    return left_out
 
 
 def _shortened(problems: tuple[str, ...], shown: int = 5) -> list[str]:

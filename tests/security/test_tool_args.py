@@ -1,0 +1,102 @@
+"""Tool arguments and tool configuration cannot make a tool change the tree (issue 9, item 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archverify.executors.tool_args import refused_argument
+from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+
+FIXABLE = {
+    "src/app/__init__.py": "",
+    # F401 twice: ruff's fix would delete both lines.
+    "src/app/calc.py": "import os\nimport sys\n\nVALUE = 1\n",
+}
+BASE = '[tool.archverify]\nsource_roots = ["src"]\npackages = ["app"]\n'
+
+
+@pytest.mark.parametrize(
+    ("step", "args", "refused"),
+    [
+        ("ruff", '["--fix"]', "--fix"),
+        ("ruff", '["--unsafe-fixes"]', "--unsafe-fixes"),
+        ("ruff", '["--select", "F", "--add-noqa"]', "--add-noqa"),
+        ("ruff", '["--watch"]', "--watch"),
+        ("ruff", '["-w"]', "-w"),
+        ("ruff", '["--fix-only"]', "--fix-only"),
+        ("ruff", '["-o", "src/app/calc.py"]', "-o"),
+        ("mypy", '["--install-types", "--non-interactive"]', "--install-types"),
+        ("mypy", '["--html-report", "src"]', "--html-report"),
+        ("mypy", '["--linecount-rep=src"]', "--linecount-rep=src"),
+        ("mypy", '["--junit-xml", "src/app/calc.py"]', "--junit-xml"),
+        ("mypy", '["--cache-dir=src"]', "--cache-dir=src"),
+        ("bandit", '["-o", "src/app/calc.py"]', "-o"),
+        ("bandit", '["-qo", "src/app/calc.py"]', "-qo"),
+        ("bandit", '["--output=src/app/calc.py"]', "--output=src/app/calc.py"),
+        ("tests", '["--basetemp=src"]', "--basetemp=src"),
+        ("tests", '["--junitxml", "src/app/calc.py"]', "--junitxml"),
+        ("tests", '["-p", "cacheprovider"]', "-p cacheprovider"),
+        ("tests", '["-pcacheprovider"]', "-pcacheprovider"),
+    ],
+)
+def test_a_writing_argument_is_a_configuration_error_naming_the_key(
+    tmp_path: Path, step: str, args: str, refused: str
+) -> None:
+    config = f"{BASE}\n[tool.archverify.{step}]\nargs = {args}\n"
+    repo = write_tree(tmp_path / "repo", {**FIXABLE, "pyproject.toml": config})
+    before = tree_digest(repo)
+    run = run_cli(["run", str(repo), "--steps", step], cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    line = config.splitlines().index(f"args = {args}") + 1
+    assert f"pyproject.toml:{line}: tool.archverify.{step}.args: {refused!r}" in run.stderr
+    assert "read-only" in run.stderr
+    assert tree_digest(repo) == before
+    assert_no_leftover_processes(run)
+
+
+def test_read_only_arguments_are_accepted() -> None:
+    assert refused_argument("ruff", ["--select", "E,F", "--diff", "--show-fixes", "-q"]) is None
+    assert (
+        refused_argument("mypy", ["--strict", "--cache-fine-grained", "--config-file", "x"]) is None
+    )
+    assert refused_argument("bandit", ["-lll", "-ii", "-s", "B101"]) is None
+    assert refused_argument("tests", ["-x", "-o", "junit_family=xunit2", "--", "--fix"]) is None
+    assert refused_argument("tests", ["-p", "no:randomly", "-pxdist", "-n", "2"]) is None
+
+
+@pytest.mark.parametrize("setting", ["fix = true", "fix-only = true"])
+def test_the_projects_ruff_fix_setting_does_not_rewrite_the_tree(
+    tmp_path: Path, setting: str
+) -> None:
+    config = f"{BASE}\n[tool.ruff]\n{setting}\nunsafe-fixes = true\n"
+    repo = write_tree(tmp_path / "repo", {**FIXABLE, "pyproject.toml": config})
+    before = tree_digest(repo)
+    run = run_cli(["run", str(repo), "--steps", "ruff", "--format", "json"], cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert run.rules().count(("ruff/F401", "src/app/calc.py", 1)) == 1
+    assert ("ruff/F401", "src/app/calc.py", 2) in run.rules()
+    assert tree_digest(repo) == before
+    assert_no_leftover_processes(run)
+
+
+def test_the_projects_bandit_output_setting_neither_writes_nor_hides_the_report(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shell = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+    files = {
+        "pyproject.toml": BASE,
+        "src/app/__init__.py": "",
+        "src/app/shell.py": shell,
+        ".bandit": f"[bandit]\noutput = {outside / 'stolen.json'}\n",
+    }
+    repo = write_tree(tmp_path / "repo", files)
+    before = tree_digest(repo)
+    run = run_cli(["run", str(repo), "--steps", "bandit", "--format", "json"], cwd=outside)
+    assert ("bandit/B602", "src/app/shell.py", 5) in run.rules(), run.stdout + run.stderr
+    assert list(outside.iterdir()) == []
+    assert tree_digest(repo) == before
+    assert_no_leftover_processes(run)
