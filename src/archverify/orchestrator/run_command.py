@@ -16,6 +16,7 @@ from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.executors.base import KeyValueCache, NullCache, StepContext
 from archverify.executors.registry import all_steps
+from archverify.orchestrator.cache_folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.config_loader import ConfigError, load_config
 from archverify.orchestrator.discovery import (
     discover,
@@ -37,7 +38,6 @@ from archverify.orchestrator.report_outputs import (
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
 from archverify.processors.ordering import ordered_findings
 
-CACHE_FOLDER = ".archverify_cache"
 NO_CONFIG_NOTICE = (
     "note: no [tool.archverify] configuration found, so only the steps that need no rules ran "
     "(compile, cycles). Run `archverify init` to write one with purity, layer contracts and "
@@ -109,12 +109,11 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     discovery = discover(root, config)
     config = resolve_config_with_discovery(config, discovery)
 
-    cache_dir = _cache_dir(root, options)
+    cache_choice = _cache_folder(root, options)
+    cache_dir = cache_choice.folder.path if cache_choice.folder else None
     stamp = cache_stamp()
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
-    project = Project(
-        root=str(root), packages=config.packages, files=discovery.files, facts=facts
-    )
+    project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
     references, origins = _contract_references(config)
     problems = missing_references(config, project.modules, references, origins)
     if problems:
@@ -156,6 +155,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     }
     notices = [] if config.has_rules else [NO_CONFIG_NOTICE]
     notices.extend(_shortened(discovery.problems))
+    if cache_choice.notice:
+        notices.append(cache_choice.notice)
     report = RunReport(
         tool="archverify",
         version=__version__,
@@ -184,25 +185,10 @@ def _select_steps(raw: str) -> tuple[str, ...]:
     return tuple(s for s in STEP_ORDER if s in wanted)
 
 
-def _cache_dir(root: Path, options: RunOptions) -> Path | None:
+def _cache_folder(root: Path, options: RunOptions) -> CacheChoice:
     if options.no_cache:
-        return None
-    folder = Path(options.cache_dir).resolve() if options.cache_dir else root / CACHE_FOLDER
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        # Keep the cache out of version control and out of backups, like other tools' caches.
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# Created by archverify.\n*\n", encoding="utf-8")
-        tag = folder / "CACHEDIR.TAG"
-        if not tag.exists():
-            tag.write_text(
-                "Signature: 8a477f597d28d172789f06886806bc55\n# Created by archverify.\n",
-                encoding="utf-8",
-            )
-    except OSError:
-        return None  # a read-only tree: run without a cache rather than fail
-    return folder
+        return CacheChoice(None)
+    return open_cache_folder(root, options.cache_dir)
 
 
 def _contract_references(

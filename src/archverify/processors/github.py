@@ -32,7 +32,12 @@ def step_summary(report: RunReport) -> str:
 def escape_data(text: str) -> str:
     """A command's message: controls spelled out (newlines kept: the log shows them as lines),
     then ``%`` first, so that the escapes it adds are not escaped again."""
-    return safe_text(text, multiline=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return (
+        safe_text(text, multiline=True)
+        .replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+    )
 
 
 def escape_property(text: str) -> str:

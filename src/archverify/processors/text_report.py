@@ -55,9 +55,7 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
         if colour:
             status = f"{_COLOURS[step.status]}{status}{_RESET}"
         note = (
-            safe_text(step.message)
-            if step.status in (StepStatus.SKIPPED, StepStatus.ERROR)
-            else ""
+            safe_text(step.message) if step.status in (StepStatus.SKIPPED, StepStatus.ERROR) else ""
         )
         if not note and isinstance(step.stats.get("coverage"), int | float):
             note = f"coverage {step.stats['coverage']:.1f} %"
