@@ -6,11 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from archverify.core.config import Config
 from archverify.core.findings import StepStatus
 from archverify.orchestrator.cli_arguments import add_path_and_config
-from archverify.orchestrator.config_loader import ConfigError, display_path
+from archverify.orchestrator.config_loader import ConfigError, config_error, display_path
 from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, baseline_path
-from archverify.orchestrator.outputs import write_atomic
+from archverify.orchestrator.outputs import resolved_inside, write_atomic
 from archverify.orchestrator.report_outputs import UsageError
 from archverify.orchestrator.run_command import RunOptions, execute
 from archverify.processors import baseline
@@ -49,6 +50,8 @@ def baseline_from_args(args: argparse.Namespace) -> int:
         report = apply_processors(result.report, result.project, result.config, use_baseline=False)
         root = Path(report.root)
         target = baseline_path(root, result.config, args.file)
+        if not args.file:
+            target = _inside_root(root, target, result.config)
         index = SourceIndex(root, result.project.facts.values())
         entries = baseline.entries_for(
             [*report.findings, *report.baselined],
@@ -76,3 +79,17 @@ def baseline_from_args(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     return 0
+
+
+def _inside_root(root: Path, target: Path, config: Config) -> Path:
+    """The configured baseline, links followed, checked again just before it is written: the
+    steps ran the project's code since the configuration was read."""
+    inside = resolved_inside(root, target)
+    if inside is None:
+        raise config_error(
+            config,
+            "baseline",
+            f"{display_path(root, target)} resolves outside the project root; "
+            "archverify writes only inside the root",
+        )
+    return inside

@@ -19,12 +19,13 @@ from archverify.executors.registry import all_steps
 from archverify.orchestrator.cache_folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.config_loader import ConfigError, load_config
 from archverify.orchestrator.discovery import (
+    Discovery,
     discover,
     missing_references,
     resolve_config_with_discovery,
 )
 from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
-from archverify.orchestrator.finding_filters import apply_processors
+from archverify.orchestrator.finding_filters import apply_processors, baseline_path
 from archverify.orchestrator.kv_cache import DirectoryCache
 from archverify.orchestrator.parsing import parse_files
 from archverify.orchestrator.progress import LiveProgress
@@ -33,6 +34,7 @@ from archverify.orchestrator.report_outputs import (
     RenderInputs,
     UsageError,
     parse_requests,
+    refuse_destinations,
     write_reports,
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
@@ -65,6 +67,8 @@ class RunOptions:
     fail_fast: bool = False
     cache_tests: bool = False
     debug: bool = False
+    # The reports to write: their destinations are checked before any step runs.
+    outputs: tuple[OutputRequest, ...] = ()
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -81,6 +85,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     try:
         requests = parse_requests(args.formats, args.output)
+        options.outputs = tuple(requests)
         result = execute(options, live=_wants_live_progress(requests))
         # Suppressions and the baseline apply after the steps: `archverify baseline` needs the
         # findings before them.
@@ -108,6 +113,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         config = replace(config, steps=_select_steps(options.steps))
     discovery = discover(root, config)
     config = resolve_config_with_discovery(config, discovery)
+    refuse_destinations(options.outputs, root, _files_read(root, config, discovery))
 
     cache_choice = _cache_folder(root, options)
     cache_dir = cache_choice.folder.path if cache_choice.folder else None
@@ -183,6 +189,16 @@ def _select_steps(raw: str) -> tuple[str, ...]:
             f"unknown step(s) in --steps: {', '.join(unknown)} (known: {', '.join(STEP_ORDER)})"
         )
     return tuple(s for s in STEP_ORDER if s in wanted)
+
+
+def _files_read(root: Path, config: Config, discovery: Discovery) -> list[Path]:
+    """What the run reads from the tree: no report may replace one of them."""
+    named = [config.config_file, config.contracts_file]
+    named.append(str(config.tool("snapshots").options.get("file") or ""))
+    files = [root / name for name in named if name]
+    files.append(baseline_path(root, config))
+    files.extend(root / source.path for source in discovery.files)
+    return files
 
 
 def _cache_folder(root: Path, options: RunOptions) -> CacheChoice:

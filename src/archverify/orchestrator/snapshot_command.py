@@ -22,7 +22,7 @@ from archverify.orchestrator.discovery import (
     resolve_config_with_discovery,
 )
 from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
-from archverify.orchestrator.outputs import write_atomic
+from archverify.orchestrator.outputs import resolved_inside, write_atomic
 from archverify.orchestrator.parsing import parse_files
 
 if TYPE_CHECKING:
@@ -104,7 +104,10 @@ def record_snapshot(path: Path, config_file: Path | None = None) -> SnapshotResu
     snapshot = build_snapshot(ordered, packages)
     text = snapshot_text(snapshot)
     file = str(config.tool(STEP).options.get("file") or DEFAULT_FILE)
-    target = root / file
+    target = resolved_inside(root, root / file)
+    if target is None:
+        # Checked when the configuration was read; a link may have been planted since.
+        raise config_error(config, f"{STEP}.file", f"{file!r} resolves outside the project root")
     changed = _read(target) != text
     if changed:
         try:
