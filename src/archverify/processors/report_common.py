@@ -31,13 +31,11 @@ _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
 # raw: C0 controls (ESC starts escape sequences, BEL, NUL, CR overwrites a line), DEL, C1
 # controls (U+009B is a one-character CSI), lone surrogates (an undecodable file name read with
 # surrogateescape; they cannot be encoded to UTF-8), the line and paragraph separators, and the
-# bidirectional overrides that make text read differently from what it is ("Trojan Source").
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-_UNPRINTABLE_KEEPING_LINES = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+# bidirectional overrides that make text read differently from what it is ("Trojan Source"), and
+# the noncharacters U+FFFE and U+FFFF (XML cannot hold them).
+_NOT_C0 = "\x7f-\x9f\ud800-\udfff\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+_UNPRINTABLE = re.compile(f"[\x00-\x1f{_NOT_C0}]")
+_UNPRINTABLE_KEEPING_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_NOT_C0}]")  # tab, newline kept
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -131,3 +129,9 @@ def _spelled_out(match: re.Match[str]) -> str:
     if code <= 0xFF:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}"
+
+
+def safe_lines(text: str, indent: str) -> str:
+    """:func:`safe_text` for a message that spans lines: each line after the first starts with
+    ``indent``, so that no line of a project's text can pass for a line of the report."""
+    return safe_text(text, multiline=True).replace("\n", "\n" + indent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archverify.core.findings import Severity, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.report_common import location, safe_text
+from archverify.processors.report_common import location, safe_lines, safe_text
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -20,7 +20,7 @@ _COLOURS = {
 }
 _RESET = "\033[0m"
 # The lines of a multi-line message or hint after its first, indented under it.
-_CONTINUATION = "\n      "
+_CONTINUATION = "      "
 
 
 def render(report: RunReport, *, colour: bool = False) -> str:
@@ -69,9 +69,7 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
 
 
 def _shown(text: str) -> str:
-    """A project's text with its controls spelled out; its further lines indented, so that no
-    line of it can pass for a finding of its own."""
-    return safe_text(text, multiline=True).replace("\n", _CONTINUATION)
+    return safe_lines(text, _CONTINUATION)
 
 
 def _verdict(report: RunReport) -> str:
