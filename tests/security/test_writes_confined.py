@@ -225,3 +225,22 @@ def test_an_honest_run_writes_only_its_cache_and_its_report(tmp_path: Path) -> N
     assert {k: after[k] for k in before} == before
     assert (root / CACHE_FOLDER / "ARCHVERIFY.TAG").is_file()
     assert tree_digest(outside) == outside_before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["graph", ".", "--output", "src/app/core/calc.py"],
+        ["baseline", ".", "--file", "src/app/core/calc.py"],
+        ["baseline", ".", "--file", "pyproject.toml"],
+    ],
+)
+def test_other_commands_refuse_to_write_over_the_project(
+    tmp_path: Path, command: list[str]
+) -> None:
+    root, outside = _repo(tmp_path)
+    before = tree_digest(root)
+    run = _cli(root, *command)
+    assert run.returncode == 2, run.stderr
+    assert command[-1] in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert tree_digest(root) == before

@@ -12,7 +12,7 @@ from archverify.orchestrator.cli_arguments import add_path_and_config
 from archverify.orchestrator.config_loader import ConfigError, config_error, display_path
 from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, baseline_path
 from archverify.orchestrator.outputs import resolved_inside, write_atomic
-from archverify.orchestrator.report_outputs import UsageError
+from archverify.orchestrator.report_outputs import OutputRequest, UsageError, refuse_destinations
 from archverify.orchestrator.run_command import RunOptions, execute
 from archverify.processors import baseline
 from archverify.processors.baseline import DEFAULT_BASELINE_FILE
@@ -50,7 +50,12 @@ def baseline_from_args(args: argparse.Namespace) -> int:
         report = apply_processors(result.report, result.project, result.config, use_baseline=False)
         root = Path(report.root)
         target = baseline_path(root, result.config, args.file)
-        if not args.file:
+        if args.file:
+            # Named on the command line: anywhere, but never over a file the run reads.
+            read = [root / source.path for source in result.project.files]
+            read += [root / name for name in (result.config.config_file,) if name]
+            refuse_destinations([OutputRequest("baseline", args.file)], root, read)
+        else:
             target = _inside_root(root, target, result.config)
         index = SourceIndex(root, result.project.facts.values())
         entries = baseline.entries_for(
