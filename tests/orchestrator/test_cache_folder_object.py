@@ -110,3 +110,29 @@ def test_cache_dir_at_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("")
     with pytest.raises(UsageError, match="not a folder"):
         open_cache_folder(tmp_path, str(tmp_path / "f"))
+
+
+def _forge_tag(folder: Path) -> None:
+    (folder / OWNER_TAG).write_text(
+        "archverify cache folder: created by archverify, safe to delete\nid: " + "0" * 32 + "\n"
+    )
+
+
+def test_a_tag_committed_into_a_user_folder_does_not_make_it_a_cache(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "app").mkdir(parents=True)
+    (src / "app" / "core.py").write_text("")
+    _forge_tag(src)
+    with pytest.raises(UsageError, match="core.py"):
+        open_cache_folder(tmp_path, str(src))
+    assert sorted(p.name for p in src.iterdir()) == [OWNER_TAG, "app"]
+
+
+def test_a_tagged_folder_gets_no_markers_added(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    _forge_tag(folder)
+    (folder / "kv").mkdir()
+    choice = open_cache_folder(tmp_path, str(folder))
+    assert choice.folder is not None and choice.folder.owner_id == "0" * 32
+    assert sorted(p.name for p in folder.iterdir()) == [OWNER_TAG, "kv"]

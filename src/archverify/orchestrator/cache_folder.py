@@ -9,8 +9,10 @@ any folder, so the folder is checked before anything is written or deleted in it
   cache and a notice says why.
 - it must carry archverify's ownership tag (``ARCHVERIFY.TAG``, with a random id), or be empty
   or absent (archverify then creates it and tags it), or hold only what an earlier archverify
-  created (it is then tagged). A folder holding anything else is somebody's folder: nothing in
-  it is overwritten or removed. ``--cache-dir`` at such a folder, at the root or above it, is
+  created (it is then tagged). A folder holding anything else, or any Python file or project
+  configuration whatever its tag says, is somebody's folder: nothing in it is overwritten or
+  removed. The markers (``.gitignore`` with ``*``, ``CACHEDIR.TAG``) are written only into a
+  folder archverify creates or adopts, never added to one that already carries a tag. ``--cache-dir`` at such a folder, at the root or above it, is
   refused (exit 2); the default folder is then not used.
 
 Every cache user gets its paths from here (``run_command`` hands :attr:`CacheFolder.path` to the
@@ -41,6 +43,10 @@ _GITIGNORE = ".gitignore"
 _LEGACY_ENTRIES = frozenset(
     {_GITIGNORE, _CACHEDIR_TAG, "kv", "facts.json", "facts.pack", "coverage", "mypy"}
 )
+
+# What no cache holds and a user's folder does (a committed tag cannot make such a folder ours).
+_SOURCE_SUFFIXES = frozenset({".py", ".pyi", ".pyx", ".toml", ".cfg", ".ini", ".md", ".rst"})
+_PROJECT_MARKERS = frozenset({".git", ".hg", "setup.py", "pyproject.toml"})
 
 
 @dataclass(frozen=True)
@@ -97,42 +103,58 @@ def _open(location: Path, shown: str, explicit: bool) -> CacheChoice:
         if explicit:
             raise UsageError(f"--cache-dir {shown}: not a folder")
         return _unused(shown, "it is not a folder")
-    odd = _first_link_or_special(location)
+    odd, source = _inspect(location)
     if odd is not None:
         what = "a symbolic link" if odd.is_symlink() else "something that is not a plain file"
         return _unused(shown, f"it holds {what} ({odd.relative_to(location).as_posix()})")
+    if source is not None:
+        # No cache holds Python code or a project's configuration: whatever its tag says, this
+        # is a folder of the user's.
+        reason = f"it holds files archverify did not create (such as {source!r})"
+        if explicit:
+            raise UsageError(f"--cache-dir {shown}: {reason}; give an empty or new folder")
+        return _unused(shown, reason)
     owner_id = _owner_id(location)
-    if owner_id is None:
-        names = sorted(entry.name for entry in location.iterdir())
-        foreign = [name for name in names if name not in _LEGACY_ENTRIES]
-        if names and (foreign or _CACHEDIR_TAG not in names):
-            example = (foreign or names)[0]
-            reason = f"it holds files archverify did not create (such as {example!r})"
-            if explicit:
-                raise UsageError(
-                    f"--cache-dir {shown}: {reason}; give an empty or new folder, or an "
-                    "archverify cache folder"
-                )
-            return _unused(shown, reason)
-        owner_id = _new_tag(location)
-    return CacheChoice(_tagged(location, owner_id))
+    if owner_id is not None:
+        # Tagged: the markers are left as they are. They are written only into a folder that
+        # archverify made or adopted, so a tag committed into a folder of the user's cannot get
+        # a `*` .gitignore written there.
+        return CacheChoice(CacheFolder(location, owner_id))
+    names = sorted(entry.name for entry in location.iterdir())
+    foreign = [name for name in names if name not in _LEGACY_ENTRIES]
+    if names and (foreign or _CACHEDIR_TAG not in names):
+        example = (foreign or names)[0]
+        reason = f"it holds files archverify did not create (such as {example!r})"
+        if explicit:
+            raise UsageError(
+                f"--cache-dir {shown}: {reason}; give an empty or new folder, or an "
+                "archverify cache folder"
+            )
+        return _unused(shown, reason)
+    return CacheChoice(_tagged(location, _new_tag(location)))
 
 
 def _unused(shown: str, reason: str) -> CacheChoice:
     return CacheChoice(None, f"note: the cache folder {shown} was not used: {reason}")
 
 
-def _first_link_or_special(folder: Path) -> Path | None:
-    """The first entry at any depth that is a symbolic link or neither a file nor a folder."""
+def _inspect(folder: Path) -> tuple[Path | None, str | None]:
+    """The first entry at any depth that is a symbolic link or neither a file nor a folder, and
+    the first that no cache holds (source code, a project's configuration), one walk for both."""
+    source: str | None = None
     pending = [folder]
     while pending:
         with os.scandir(pending.pop()) as entries:
             for entry in entries:
+                if source is None and (
+                    Path(entry.name).suffix in _SOURCE_SUFFIXES or entry.name in _PROJECT_MARKERS
+                ):
+                    source = Path(entry.path).relative_to(folder).as_posix()
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(Path(entry.path))
                 elif not entry.is_file(follow_symlinks=False):
-                    return Path(entry.path)
-    return None
+                    return Path(entry.path), source
+    return None, source
 
 
 def _owner_id(folder: Path) -> str | None:
