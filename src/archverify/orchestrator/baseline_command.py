@@ -16,6 +16,7 @@ from archverify.orchestrator.report_outputs import OutputRequest, UsageError, re
 from archverify.orchestrator.run_command import RunOptions, execute
 from archverify.processors import baseline
 from archverify.processors.baseline import DEFAULT_BASELINE_FILE
+from archverify.processors.report_common import safe_text
 
 _DESCRIPTION = """\
 Run every configured step on PATH, like `archverify run`, and record today's findings as
@@ -65,7 +66,7 @@ def baseline_from_args(args: argparse.Namespace) -> int:
         )
         write_atomic(target, baseline.dump(entries))
     except (UsageError, ConfigError) as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
     except OSError as error:
         print(f"archverify: error: cannot write the baseline: {error}", file=sys.stderr)
@@ -79,7 +80,7 @@ def baseline_from_args(args: argparse.Namespace) -> int:
     for step in report.steps:
         if step.status is StepStatus.ERROR:
             print(
-                f"archverify: warning: step {step.step} could not run ({step.message}); "
+                f"archverify: warning: step {step.step} could not run ({safe_text(step.message)}); "
                 "its findings are not in the baseline",
                 file=sys.stderr,
             )

@@ -39,6 +39,7 @@ from archverify.orchestrator.report_outputs import (
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
 from archverify.processors.ordering import ordered_findings
+from archverify.processors.report_common import safe_text
 
 NO_CONFIG_NOTICE = (
     "note: no [tool.archverify] configuration found, so only the steps that need no rules ran "
@@ -93,7 +94,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             result.report, result.project, result.config, use_baseline=not args.no_baseline
         )
     except (UsageError, ConfigError) as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
     inputs = RenderInputs(report, result.project, result.config, colour=sys.stdout.isatty())
     write_reports(inputs, requests)

@@ -24,6 +24,7 @@ from archverify.orchestrator.discovery import (
 from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
 from archverify.orchestrator.outputs import resolved_inside, write_atomic
 from archverify.orchestrator.parsing import parse_files
+from archverify.processors.report_common import safe_text
 
 if TYPE_CHECKING:
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -71,10 +72,10 @@ def snapshot_from_args(args: argparse.Namespace) -> int:
     try:
         result = record_snapshot(Path(args.path), config_file)
     except ConfigError as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
     except SnapshotFailure as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 1
     what = f"{result.items} items in {result.modules} modules"
     if result.changed:
