@@ -150,6 +150,7 @@ def test_baseline_and_snapshot_inside_the_root_are_written_keeping_their_mode(
         (["--format", "json=r.json", "--format", "sarif=./sub/../r.json"], "named twice"),
         (["--format", "json=src"], "it is a folder"),
         (["--format", "json=missing/r.json"], "its folder does not exist"),
+        (["--format", "json=src/app/new_module.py"], "src/app/new_module.py"),
         (["--format", "junit=link.xml"], "link.xml"),  # a link to a source file
         (["--format", "json=out/r.json"], "out of the project"),  # a folder linked outside
     ],

@@ -152,7 +152,7 @@ def refuse_destinations(
 ) -> None:
     """Raise ``UsageError`` (exit 2, before any step runs) for a report destination that would
     destroy something or silently lose a report: a file the run verifies or reads as
-    configuration (``protected``, the root's config files, any Python file under the root), a
+    configuration (``protected``, the root's config files, any ``.py`` path under the root), a
     folder, a path named twice, or a place that cannot be written. Paths are compared with their
     symbolic links followed, so no link can make two of them differ; a path inside the root must
     not lead out of it through a linked folder. (A link at the destination itself is replaced by
@@ -180,9 +180,8 @@ def refuse_destinations(
 def _destination_problem(target: Path, root: Path, protected: set[Path]) -> str | None:
     if target.is_dir():
         return "it is a folder"
-    if target in protected or (
-        target.suffix in {".py", ".pyi"} and target.is_relative_to(root) and target.exists()
-    ):
+    # A Python file under the root, even a new one: the next run would verify it as a module.
+    if target in protected or (target.suffix in {".py", ".pyi"} and target.is_relative_to(root)):
         return "it is a file of the project that archverify reads"
     if not target.parent.is_dir():
         return "its folder does not exist"
