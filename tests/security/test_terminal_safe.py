@@ -53,7 +53,7 @@ REPORTS = {
 def _hostile_names(root: Path) -> None:
     # A newline in a file name, an escape sequence and a byte that is not UTF-8 in folder names.
     app = os.fsencode(root / "src" / "app")
-    for name in (b"bad\nname.py", b"d\x1b[2Jir/m.py", b"caf\xe9/m.py"):
+    for name in (b"bad\nname.py", b"new\nline/m.py", b"d\x1b[2Jir/m.py", b"caf\xe9/m.py"):
         path = app + b"/" + name
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as handle:
@@ -105,7 +105,8 @@ def test_controls_in_messages_and_names_are_escaped_in_every_format(project: Pat
     # Shown as what it is, and no line of it passes for a finding of its own.
     assert "\\x1b[31m\\x07\\x00 boom\\r" in text
     assert not any(line.startswith("fake.py") for line in text.splitlines())
-    assert not any(line.startswith("name.py") for line in text.splitlines())
+    assert not any(line.startswith(("name.py", "line")) for line in text.splitlines())
+    assert "src/app/new\\nline" in text  # the folder discovery skipped, named in a notice
     assert "caf\\xe9" in text
     github = (reports / "r.gh").read_text()
     assert all(line.startswith("::") for line in github.splitlines())
