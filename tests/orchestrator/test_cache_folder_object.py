@@ -136,3 +136,17 @@ def test_a_tagged_folder_gets_no_markers_added(tmp_path: Path) -> None:
     choice = open_cache_folder(tmp_path, str(folder))
     assert choice.folder is not None and choice.folder.owner_id == "0" * 32
     assert sorted(p.name for p in folder.iterdir()) == [OWNER_TAG, "kv"]
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_concurrent_runs_agree_on_one_new_folder(tmp_path: Path, explicit: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    for attempt in range(20):
+        root = tmp_path / f"repo{attempt}"
+        root.mkdir()
+        given = str(root / "cache") if explicit else None
+        with ThreadPoolExecutor(4) as pool:
+            choices = list(pool.map(lambda _: open_cache_folder(root, given), range(4)))
+        ids = {choice.folder.owner_id if choice.folder else None for choice in choices}
+        assert len(ids) == 1 and None not in ids, [c.notice for c in choices]

@@ -11,9 +11,9 @@ any folder, so the folder is checked before anything is written or deleted in it
   or absent (archverify then creates it and tags it), or hold only what an earlier archverify
   created (it is then tagged). A folder holding anything else, or any Python file or project
   configuration whatever its tag says, is somebody's folder: nothing in it is overwritten or
-  removed. The markers (``.gitignore`` with ``*``, ``CACHEDIR.TAG``) are written only into a
-  folder archverify creates or adopts, never added to one that already carries a tag. ``--cache-dir`` at such a folder, at the root or above it, is
-  refused (exit 2); the default folder is then not used.
+  removed: ``--cache-dir`` at such a folder, at the root or above it, is refused (exit 2); the
+  default folder is then not used. The markers (``.gitignore`` with ``*``, ``CACHEDIR.TAG``)
+  are written only into a folder archverify creates or adopts, never added to a tagged one.
 
 Every cache user gets its paths from here (``run_command`` hands :attr:`CacheFolder.path` to the
 facts cache, the kv cache and the steps), so none of them can end up elsewhere.
@@ -21,6 +21,7 @@ facts cache, the kv cache and the steps), so none of them can end up elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -43,6 +44,7 @@ _GITIGNORE = ".gitignore"
 _LEGACY_ENTRIES = frozenset(
     {_GITIGNORE, _CACHEDIR_TAG, "kv", "facts.json", "facts.pack", "coverage", "mypy"}
 )
+_TEMPORARY = re.compile(r"\..+\.[0-9a-z_]+\.tmp")
 
 # What no cache holds and a user's folder does (a committed tag cannot make such a folder ours).
 _SOURCE_SUFFIXES = frozenset({".py", ".pyi", ".pyx", ".toml", ".cfg", ".ini", ".md", ".rst"})
@@ -95,8 +97,11 @@ def _open(location: Path, shown: str, explicit: bool) -> CacheChoice:
     try:
         info = location.lstat()
     except FileNotFoundError:
-        location.mkdir(parents=True)
-        return CacheChoice(_tagged(location, _new_tag(location)))
+        try:
+            location.mkdir(parents=True)
+            return CacheChoice(_tagged(location, _new_tag(location)))
+        except FileExistsError:
+            info = location.lstat()  # a concurrent run made it first: check it like any other
     if stat.S_ISLNK(info.st_mode):
         return _unused(shown, "it is a symbolic link")
     if not stat.S_ISDIR(info.st_mode):
@@ -121,9 +126,9 @@ def _open(location: Path, shown: str, explicit: bool) -> CacheChoice:
         # a `*` .gitignore written there.
         return CacheChoice(CacheFolder(location, owner_id))
     names = sorted(entry.name for entry in location.iterdir())
-    foreign = [name for name in names if name not in _LEGACY_ENTRIES]
-    if names and (foreign or _CACHEDIR_TAG not in names):
-        example = (foreign or names)[0]
+    foreign = [name for name in names if not _archverify_name(name)]
+    if foreign:
+        example = foreign[0]
         reason = f"it holds files archverify did not create (such as {example!r})"
         if explicit:
             raise UsageError(
@@ -132,6 +137,11 @@ def _open(location: Path, shown: str, explicit: bool) -> CacheChoice:
             )
         return _unused(shown, reason)
     return CacheChoice(_tagged(location, _new_tag(location)))
+
+
+def _archverify_name(name: str) -> bool:
+    # The owner tag of a concurrent run still being written; a temporary file of write_atomic.
+    return name in _LEGACY_ENTRIES or name == OWNER_TAG or bool(_TEMPORARY.fullmatch(name))
 
 
 def _unused(shown: str, reason: str) -> CacheChoice:
@@ -171,7 +181,8 @@ def _owner_id(folder: Path) -> str | None:
 def _new_tag(folder: Path) -> str:
     owner_id = secrets.token_hex(16)
     _create(folder / OWNER_TAG, f"{_OWNER_SIGNATURE}\nid: {owner_id}\n")
-    return owner_id
+    # A concurrent run may have tagged the folder first: its id is the folder's.
+    return _owner_id(folder) or owner_id
 
 
 def _tagged(folder: Path, owner_id: str) -> CacheFolder:
@@ -183,10 +194,14 @@ def _tagged(folder: Path, owner_id: str) -> CacheFolder:
 
 
 def _create(path: Path, text: str) -> None:
-    """Write a new file; an existing one (a link planted since the check included) is kept."""
+    """Make a new file, complete at once (a concurrent run never reads half a tag); an existing
+    one (a link planted since the check included) is kept, never written through."""
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path, follow_symlinks=False)  # unlike a rename, fails if path exists
+    finally:
+        os.unlink(tmp)
