@@ -147,6 +147,6 @@ def test_concurrent_runs_agree_on_one_new_folder(tmp_path: Path, explicit: bool)
         root.mkdir()
         given = str(root / "cache") if explicit else None
         with ThreadPoolExecutor(4) as pool:
-            choices = list(pool.map(lambda _: open_cache_folder(root, given), range(4)))
+            choices = list(pool.map(open_cache_folder, [root] * 4, [given] * 4))
         ids = {choice.folder.owner_id if choice.folder else None for choice in choices}
         assert len(ids) == 1 and None not in ids, [c.notice for c in choices]
