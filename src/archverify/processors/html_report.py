@@ -145,4 +145,5 @@ def _scope(report: RunReport) -> str:
 
 def _e(text: str) -> str:
     # Controls first: HTML cannot show a NUL or an ESC, and an undecodable name cannot be encoded.
-    return escape(safe_text(text), quote=True)
+    # Newlines and tabs stay: HTML shows them as spaces, as it did.
+    return escape(safe_text(text, multiline=True), quote=True)
