@@ -63,7 +63,6 @@ def _hostile_report() -> RunReport:
         markdown.render,
         github.workflow_commands,
         junit.render,
-        lambda report: html_report.render(report, ""),
     ],
 )
 def test_no_format_for_people_carries_a_control(render: object) -> None:
@@ -74,3 +73,11 @@ def test_no_format_for_people_carries_a_control(render: object) -> None:
     assert not [c for c in out if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
     # No line of the message passes for a line of the report.
     assert not any(line.startswith(("fake.py", "na")) for line in out.splitlines())
+
+
+def test_html_carries_no_control() -> None:
+    # HTML has no lines to forge (a newline is a space there), only characters to keep out.
+    out = html_report.render(_hostile_report(), "")
+    out.encode("utf-8")
+    assert not [c for c in out if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
+    assert "\\x1b[2J" in out and "na\\xe9me.py" in out
