@@ -6,15 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from archverify.core.config import Config
 from archverify.core.findings import StepStatus
 from archverify.orchestrator.cli_arguments import add_path_and_config
-from archverify.orchestrator.config_loader import ConfigError, display_path
+from archverify.orchestrator.config_loader import ConfigError, config_error, display_path
 from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, baseline_path
-from archverify.orchestrator.outputs import write_atomic
-from archverify.orchestrator.report_outputs import UsageError
+from archverify.orchestrator.outputs import resolved_inside, write_atomic
+from archverify.orchestrator.report_outputs import OutputRequest, UsageError, refuse_destinations
 from archverify.orchestrator.run_command import RunOptions, execute
 from archverify.processors import baseline
 from archverify.processors.baseline import DEFAULT_BASELINE_FILE
+from archverify.processors.report_common import safe_text
 
 _DESCRIPTION = """\
 Run every configured step on PATH, like `archverify run`, and record today's findings as
@@ -49,6 +51,13 @@ def baseline_from_args(args: argparse.Namespace) -> int:
         report = apply_processors(result.report, result.project, result.config, use_baseline=False)
         root = Path(report.root)
         target = baseline_path(root, result.config, args.file)
+        if args.file:
+            # Named on the command line: anywhere, but never over a file the run reads.
+            read = [root / source.path for source in result.project.files]
+            read += [root / name for name in (result.config.config_file,) if name]
+            refuse_destinations([OutputRequest("baseline", args.file)], root, read)
+        else:
+            target = _inside_root(root, target, result.config)
         index = SourceIndex(root, result.project.facts.values())
         entries = baseline.entries_for(
             [*report.findings, *report.baselined],
@@ -57,7 +66,7 @@ def baseline_from_args(args: argparse.Namespace) -> int:
         )
         write_atomic(target, baseline.dump(entries))
     except (UsageError, ConfigError) as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
     except OSError as error:
         print(f"archverify: error: cannot write the baseline: {error}", file=sys.stderr)
@@ -71,8 +80,22 @@ def baseline_from_args(args: argparse.Namespace) -> int:
     for step in report.steps:
         if step.status is StepStatus.ERROR:
             print(
-                f"archverify: warning: step {step.step} could not run ({step.message}); "
+                f"archverify: warning: step {step.step} could not run ({safe_text(step.message)}); "
                 "its findings are not in the baseline",
                 file=sys.stderr,
             )
     return 0
+
+
+def _inside_root(root: Path, target: Path, config: Config) -> Path:
+    """The configured baseline, links followed, checked again just before it is written: the
+    steps ran the project's code since the configuration was read."""
+    inside = resolved_inside(root, target)
+    if inside is None:
+        raise config_error(
+            config,
+            "baseline",
+            f"{display_path(root, target)} resolves outside the project root; "
+            "archverify writes only inside the root",
+        )
+    return inside

@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache", action="store_true", help="neither read nor write the cache folder"
     )
     run.add_argument(
-        "--cache-dir", metavar="DIR", help="cache folder (default: PATH/.archverify_cache)"
+        "--cache-dir",
+        metavar="DIR",
+        help="cache folder (default: PATH/.archverify_cache): new, empty or archverify's own",
     )
     run.add_argument(
         "--fail-fast",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from archverify.core.config import (
@@ -20,6 +20,7 @@ from archverify.core.config import (
 from archverify.executors.tool_args import refused_argument
 from archverify.orchestrator.config_errors import KeyPath
 from archverify.orchestrator.config_fields import FieldReader
+from archverify.processors.baseline import DEFAULT_BASELINE_FILE
 
 # Contract keys that hold module lists; their names are checked after discovery.
 CONTRACT_MODULE_KEYS: frozenset[str] = frozenset(
@@ -96,6 +97,9 @@ def build_config(
     contracts_file = reader.string(data, "contracts_file", ())
     cycles = reader.table(data, "cycles", ())
     reader.check_keys(cycles, {"packages"}, ("cycles",))
+    tools = _tools(data, reader)
+    snapshots = reader.table(data, "snapshots", ())
+    _file_inside_root(reader, snapshots, "file", ("snapshots",), root, DEFAULT_SNAPSHOT_FILE, "")
     return Config(
         root=root,
         config_file=config_file,
@@ -110,10 +114,10 @@ def build_config(
         ),
         boundaries=boundaries,
         cycles=CyclesConfig(packages=reader.modules(cycles, "packages", ("cycles",))),
-        tools=_tools(data, reader),
+        tools=tools,
         has_rules=bool(purity.packages or contracts or boundaries or contracts_file),
         contracts_file=contracts_file,
-        baseline=reader.string(data, "baseline", ()),
+        baseline=_file_inside_root(reader, data, "baseline", (), root, "", DEFAULT_BASELINE_FILE),
     )
 
 
@@ -128,6 +132,31 @@ def _source_roots(data: Mapping[str, Any], reader: FieldReader) -> tuple[str, ..
         if str(path) not in roots:
             roots.append(str(path))
     return tuple(roots)
+
+
+def _file_inside_root(
+    reader: FieldReader,
+    table: Mapping[str, Any],
+    key: str,
+    path: KeyPath,
+    root: str,
+    default: str,
+    used_when_empty: str,
+) -> str:
+    """A file archverify writes (baseline, snapshot): it must resolve, symbolic links followed,
+    inside the root, or a repository could make ``archverify baseline`` overwrite any file of
+    the user's. The default file is checked too (it may be a committed link)."""
+    value = reader.string(table, key, path, default)
+    written = value or used_when_empty
+    target = (Path(root) / written).resolve()
+    if not target.is_relative_to(Path(root).resolve()):
+        raise reader.error(
+            path + (key,),
+            f"{written!r} resolves outside the project root (to {target}); "
+            "archverify writes only inside the root",
+            value or None,
+        )
+    return value
 
 
 def _steps(data: Mapping[str, Any], reader: FieldReader) -> tuple[str, ...]:

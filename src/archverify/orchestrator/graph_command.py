@@ -38,12 +38,18 @@ def add_graph_parser(commands: Subcommands) -> None:
 
 
 def graph_from_args(args: argparse.Namespace) -> int:
+    from archverify.orchestrator.report_outputs import OutputRequest
     from archverify.orchestrator.run_command import RunOptions, execute
     from archverify.processors.architecture_layout import build_layout
     from archverify.processors.architecture_svg import render_svg, to_dot, to_mermaid
 
     options = RunOptions(
-        path=args.path, steps=_PICTURE_STEPS, config=args.config, no_cache=args.no_cache
+        path=args.path,
+        steps=_PICTURE_STEPS,
+        config=args.config,
+        no_cache=args.no_cache,
+        # Checked like a report's destination, before anything runs.
+        outputs=(OutputRequest(args.format, args.output),) if args.output else (),
     )
     try:
         result = execute(options)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,9 +114,7 @@ def parse_requests(formats: Sequence[str] | None, output: str | None) -> list[Ou
         name, _, destination = item.partition("=")
         name = name.strip().lower()
         if name not in _RENDERERS:
-            raise UsageError(
-                f"unknown --format {name!r}; choose from {', '.join(known_formats())}"
-            )
+            raise UsageError(f"unknown --format {name!r}; choose from {', '.join(known_formats())}")
         requests.append(OutputRequest(name, destination or None))
     to_stdout = [r for r in requests if r.destination is None]
     if output is not None:
@@ -130,6 +128,66 @@ def parse_requests(formats: Sequence[str] | None, output: str | None) -> list[Ou
                 "only one format can go to stdout; give the others a file (FORMAT=FILE)"
             )
     return requests
+
+
+# Files archverify or the tools it runs read as configuration: a report must never replace one.
+_CONFIG_FILES = (
+    "pyproject.toml",
+    "archverify.toml",
+    "setup.cfg",
+    ".importlinter",
+    "tox.ini",
+    "ruff.toml",
+    ".ruff.toml",
+    "mypy.ini",
+    ".mypy.ini",
+    "pytest.ini",
+    ".coveragerc",
+    ".bandit",
+)
+
+
+def refuse_destinations(
+    requests: Sequence[OutputRequest], root: Path, protected: Iterable[Path]
+) -> None:
+    """Raise ``UsageError`` (exit 2, before any step runs) for a report destination that would
+    destroy something or silently lose a report: a file the run verifies or reads as
+    configuration (``protected``, the root's config files, any ``.py`` path under the root), a
+    folder, a path named twice, or a place that cannot be written. Paths are compared with their
+    symbolic links followed, so no link can make two of them differ; a path inside the root must
+    not lead out of it through a linked folder. (A link at the destination itself is replaced by
+    the report, never written through.)"""
+    kept = {path.resolve() for path in protected}
+    kept.update((root / name).resolve() for name in _CONFIG_FILES)
+    seen: dict[Path, str] = {}
+    for request in requests:
+        if request.destination is None:
+            continue
+        given = request.destination
+        target = Path(given).resolve()
+        problem = _destination_problem(target, root, kept)
+        named = Path(os.path.abspath(given))
+        if problem is None and named.is_relative_to(root):
+            if not named.parent.resolve().is_relative_to(root):
+                problem = "a symbolic link leads its folder out of the project"
+        if problem is None and target in seen:
+            problem = f"named twice (also for --format {seen[target]})"
+        if problem is not None:
+            raise UsageError(f"cannot write the {request.format} report to {given}: {problem}")
+        seen[target] = request.format
+
+
+def _destination_problem(target: Path, root: Path, protected: set[Path]) -> str | None:
+    if target.is_dir():
+        return "it is a folder"
+    # A Python file under the root, even a new one: the next run would verify it as a module.
+    if target in protected or (target.suffix in {".py", ".pyi"} and target.is_relative_to(root)):
+        return "it is a file of the project that archverify reads"
+    if not target.parent.is_dir():
+        return "its folder does not exist"
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        return "its folder cannot be written"
+    return None
 
 
 def write_reports(inputs: RenderInputs, requests: Sequence[OutputRequest]) -> None:
@@ -149,6 +207,7 @@ def write_reports(inputs: RenderInputs, requests: Sequence[OutputRequest]) -> No
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
+            # Not resolved: a link at the destination is replaced, its target left alone.
             write_atomic(Path(request.destination), text)
     if _on_github_actions():
         _append_step_summary(inputs.report)

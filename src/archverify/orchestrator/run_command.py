@@ -18,14 +18,16 @@ from archverify.executors.base import KeyValueCache, NullCache, Step, StepContex
 from archverify.executors.registry import all_steps
 from archverify.executors.untrusted import left_out_reason
 from archverify.orchestrator.cache_auth import default_auth
+from archverify.orchestrator.cache_folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.config_loader import ConfigError, load_config
 from archverify.orchestrator.discovery import (
+    Discovery,
     discover,
     missing_references,
     resolve_config_with_discovery,
 )
 from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
-from archverify.orchestrator.finding_filters import apply_processors
+from archverify.orchestrator.finding_filters import apply_processors, baseline_path
 from archverify.orchestrator.kv_cache import DirectoryCache
 from archverify.orchestrator.parsing import parse_files
 from archverify.orchestrator.progress import LiveProgress
@@ -34,12 +36,13 @@ from archverify.orchestrator.report_outputs import (
     RenderInputs,
     UsageError,
     parse_requests,
+    refuse_destinations,
     write_reports,
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
 from archverify.processors.ordering import ordered_findings
+from archverify.processors.report_common import safe_text
 
-CACHE_FOLDER = ".archverify_cache"
 NO_CONFIG_NOTICE = (
     "note: no [tool.archverify] configuration found, so only the steps that need no rules ran "
     "(compile, cycles). Run `archverify init` to write one with purity, layer contracts and "
@@ -68,6 +71,8 @@ class RunOptions:
     cache_tests: bool = False
     debug: bool = False
     untrusted: bool = False
+    # The reports to write: their destinations are checked before any step runs.
+    outputs: tuple[OutputRequest, ...] = ()
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -85,6 +90,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     try:
         requests = parse_requests(args.formats, args.output)
+        options.outputs = tuple(requests)
         result = execute(options, live=_wants_live_progress(requests))
         # Suppressions and the baseline apply after the steps: `archverify baseline` needs the
         # findings before them.
@@ -92,7 +98,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             result.report, result.project, result.config, use_baseline=not args.no_baseline
         )
     except (UsageError, ConfigError) as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
     inputs = RenderInputs(report, result.project, result.config, colour=sys.stdout.isatty())
     write_reports(inputs, requests)
@@ -112,13 +118,13 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         config = replace(config, steps=_select_steps(options.steps))
     discovery = discover(root, config)
     config = resolve_config_with_discovery(config, discovery)
+    refuse_destinations(options.outputs, root, _files_read(root, config, discovery))
 
-    cache_dir = _cache_dir(root, options)
+    cache_choice = _cache_folder(root, options)
+    cache_dir = cache_choice.folder.path if cache_choice.folder else None
     stamp = cache_stamp()
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
-    project = Project(
-        root=str(root), packages=config.packages, files=discovery.files, facts=facts
-    )
+    project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
     references, origins = _contract_references(config)
     problems = missing_references(config, project.modules, references, origins)
     if problems:
@@ -168,6 +174,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     if left_out:
         names = ", ".join(o.step for o in left_out)
         notices.append(f"note: --untrusted left out {names}: they would execute the project's code")
+    if cache_choice.notice:
+        notices.append(cache_choice.notice)
     report = RunReport(
         tool="archverify",
         version=__version__,
@@ -207,25 +215,20 @@ def _select_steps(raw: str) -> tuple[str, ...]:
     return tuple(s for s in STEP_ORDER if s in wanted)
 
 
-def _cache_dir(root: Path, options: RunOptions) -> Path | None:
+def _files_read(root: Path, config: Config, discovery: Discovery) -> list[Path]:
+    """What the run reads from the tree: no report may replace one of them."""
+    named = [config.config_file, config.contracts_file]
+    named.append(str(config.tool("snapshots").options.get("file") or ""))
+    files = [root / name for name in named if name]
+    files.append(baseline_path(root, config))
+    files.extend(root / source.path for source in discovery.files)
+    return files
+
+
+def _cache_folder(root: Path, options: RunOptions) -> CacheChoice:
     if options.no_cache:
-        return None
-    folder = Path(options.cache_dir).resolve() if options.cache_dir else root / CACHE_FOLDER
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        # Keep the cache out of version control and out of backups, like other tools' caches.
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# Created by archverify.\n*\n", encoding="utf-8")
-        tag = folder / "CACHEDIR.TAG"
-        if not tag.exists():
-            tag.write_text(
-                "Signature: 8a477f597d28d172789f06886806bc55\n# Created by archverify.\n",
-                encoding="utf-8",
-            )
-    except OSError:
-        return None  # a read-only tree: run without a cache rather than fail
-    return folder
+        return CacheChoice(None)
+    return open_cache_folder(root, options.cache_dir)
 
 
 def _contract_references(

@@ -22,8 +22,9 @@ from archverify.orchestrator.discovery import (
     resolve_config_with_discovery,
 )
 from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
-from archverify.orchestrator.outputs import write_atomic
+from archverify.orchestrator.outputs import resolved_inside, write_atomic
 from archverify.orchestrator.parsing import parse_files
+from archverify.processors.report_common import safe_text
 
 if TYPE_CHECKING:
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -71,10 +72,10 @@ def snapshot_from_args(args: argparse.Namespace) -> int:
     try:
         result = record_snapshot(Path(args.path), config_file)
     except ConfigError as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
     except SnapshotFailure as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 1
     what = f"{result.items} items in {result.modules} modules"
     if result.changed:
@@ -104,7 +105,10 @@ def record_snapshot(path: Path, config_file: Path | None = None) -> SnapshotResu
     snapshot = build_snapshot(ordered, packages)
     text = snapshot_text(snapshot)
     file = str(config.tool(STEP).options.get("file") or DEFAULT_FILE)
-    target = root / file
+    target = resolved_inside(root, root / file)
+    if target is None:
+        # Checked when the configuration was read; a link may have been planted since.
+        raise config_error(config, f"{STEP}.file", f"{file!r} resolves outside the project root")
     changed = _read(target) != text
     if changed:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from html import escape
+from html import escape as html_escape
 
 from archverify.processors.architecture_layout import (
     ALLOWED,
@@ -13,6 +13,7 @@ from archverify.processors.architecture_layout import (
     LayoutBox,
     LayoutEdge,
 )
+from archverify.processors.report_common import safe_text
 
 BOX_W, BOX_H, GAP = 150, 30, 14
 LABEL_W, PAD, HEADER = 120, 10, 18
@@ -199,6 +200,11 @@ def _text(x: float, y: float, text: str, css: str = "") -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}"{klass}>{escape(text)}</text>'
 
 
+def escape(text: str, quote: bool = True) -> str:
+    """HTML escaping of a name from the project's configuration, its controls spelled out."""
+    return html_escape(safe_text(text), quote=quote)
+
+
 def _cut(text: str, width: float) -> str:
     fits = max(3, int(width / CHAR_W))
     return text if len(text) <= fits else text[: fits - 1] + "\u2026"
@@ -233,7 +239,13 @@ def to_dot(layout: ArchitectureLayout) -> str:
 
 
 def _dot(text: str) -> str:
-    flat = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "")
+    flat = (
+        safe_text(text, multiline=True)
+        .replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "")
+    )
     return f'"{flat}"'
 
 
@@ -262,6 +274,7 @@ def to_mermaid(layout: ArchitectureLayout) -> str:
 
 def _mermaid(text: str) -> str:
     # Mermaid labels take entity codes; quotes and angle brackets would end or inject markup.
+    text = safe_text(text)
     for raw, code in (("&", "#amp;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
         text = text.replace(raw, code)
     return " ".join(text.split())

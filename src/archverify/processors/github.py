@@ -5,6 +5,7 @@ from __future__ import annotations
 from archverify.core.findings import Finding, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors import markdown
+from archverify.processors.report_common import safe_text
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -29,13 +30,20 @@ def step_summary(report: RunReport) -> str:
 
 
 def escape_data(text: str) -> str:
-    """A command's message: ``%`` first, so that the escapes it adds are not escaped again."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message: controls spelled out (newlines kept: the log shows them as lines),
+    then ``%`` first, so that the escapes it adds are not escaped again."""
+    return (
+        safe_text(text, multiline=True)
+        .replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+    )
 
 
 def escape_property(text: str) -> str:
-    """A ``key=value`` property: also ``:`` and ``,``, which end a value."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    """A ``key=value`` property: one line (a file name's newline spelled out), and ``:`` and ``,``,
+    which end a value, escaped."""
+    return escape_data(safe_text(text)).replace(":", "%3A").replace(",", "%2C")
 
 
 def _annotation(finding: Finding) -> str:

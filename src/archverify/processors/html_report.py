@@ -13,6 +13,7 @@ from archverify.processors.report_common import (
     finding_anchor,
     group_by_path,
     location,
+    safe_text,
     verdict_word,
 )
 
@@ -143,4 +144,6 @@ def _scope(report: RunReport) -> str:
 
 
 def _e(text: str) -> str:
-    return escape(text, quote=True)
+    # Controls first: HTML cannot show a NUL or an ESC, and an undecodable name cannot be encoded.
+    # Newlines and tabs stay: HTML shows them as spaces, as it did.
+    return escape(safe_text(text, multiline=True), quote=True)

@@ -7,6 +7,7 @@ deterministic: the same tree gives byte-identical JSON apart from ``duration_s``
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from archverify.core.report import RunReport
@@ -44,6 +45,17 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
     }
 
 
+# ``ensure_ascii=False`` keeps names readable, but leaves these raw: DEL and C1 controls (a
+# terminal may act on them), lone surrogates (an undecodable file name: they cannot be encoded to
+# UTF-8 at all) and the line separators. They only occur inside strings, so spelling them as
+# JSON escapes is lossless: a reader decodes exactly the original text.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+
+
+def _ascii_controls(text: str) -> str:
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def render(report: RunReport) -> str:
     """Indented JSON, one finding per line.
 
@@ -53,10 +65,9 @@ def render(report: RunReport) -> str:
     """
     data = report_to_dict(report)
     findings = data.pop("findings")
-    head = json.dumps(data, indent=2, ensure_ascii=False)
-    rows = ",\n".join("    " + json.dumps(f, ensure_ascii=False) for f in findings)
+    head = _ascii_controls(json.dumps(data, indent=2, ensure_ascii=False))
+    rows = ",\n".join("    " + _ascii_controls(json.dumps(f, ensure_ascii=False)) for f in findings)
     body = f'"findings": [\n{rows}\n  ]' if rows else '"findings": []'
     # Put "findings" back where the schema documents it: after "steps", before "summary".
     before, _, after = head.rpartition(',\n  "summary": ')
     return f'{before},\n  {body},\n  "summary": {after}\n'
-

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 # This module only builds XML from our own findings; it never parses untrusted input.
 import xml.etree.ElementTree as ET  # nosec B405
 
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.report_common import location, plural
+from archverify.processors.report_common import location, plural, safe_lines, safe_text
 
 SUITE = "archverify"
-
-# XML 1.0 cannot carry most control characters even escaped; tools' output (ANSI colours,
-# NULs from a crashed process) does contain them, so they are spelled out instead.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def render(report: RunReport) -> str:
@@ -73,11 +67,13 @@ def _case(step: StepOutcome, findings: list[Finding]) -> ET.Element:
 
 
 def _line(finding: Finding) -> str:
-    text = f"{location(finding)} {finding.rule} {finding.message}"
+    where = safe_text(location(finding))
+    message = safe_lines(finding.message, "    ")
+    text = f"{where} {finding.rule} {message}"
     if finding.severity is not Severity.ERROR:
-        text = f"{location(finding)} {finding.rule} ({finding.severity.value}) {finding.message}"
+        text = f"{where} {finding.rule} ({finding.severity.value}) {message}"
     if finding.hint:
-        text += f" (hint: {finding.hint})"
+        text += f" (hint: {safe_lines(finding.hint, '    ')})"
     return text
 
 
@@ -86,4 +82,7 @@ def _seconds(value: float) -> str:
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    # XML 1.0 cannot carry most control characters even escaped (nor lone surrogates); tools'
+    # output (ANSI colours, NULs from a crashed process) does contain them, so they are spelled
+    # out by the text report's escape (a bare CR would not survive parsing either).
+    return safe_text(text, multiline=True)

@@ -13,6 +13,7 @@ from archverify.processors.report_common import (
     counts_text,
     group_by_path,
     one_line,
+    safe_text,
     verdict_word,
 )
 
@@ -39,13 +40,14 @@ def render(report: RunReport, *, max_findings: int = MAX_FINDINGS) -> str:
 
 
 def escape(text: str) -> str:
-    """Inline text that Markdown and GitHub's HTML filter leave exactly as written."""
-    return _SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+    """Inline text that Markdown and GitHub's HTML filter leave exactly as written (controls
+    spelled out first, so their backslashes are escaped too)."""
+    return _SPECIAL.sub(r"\\\1", safe_text(text.replace("\r", " ").replace("\n", " ")))
 
 
 def code(text: str) -> str:
     """A code span that survives backticks inside it (its fence is one longer than any run)."""
-    flat = text.replace("\r", " ").replace("\n", " ")
+    flat = safe_text(text)
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""

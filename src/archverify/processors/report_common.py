@@ -1,4 +1,5 @@
-"""Helpers shared by the report formats: fingerprints, anchors, grouping and verdict counts."""
+"""Helpers shared by the report formats: fingerprints, anchors, grouping, verdict counts and the
+one escape that keeps a project's text from driving the reader's terminal."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ SEVERITY_ICON: dict[Severity, str] = {
 }
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
+
+# What a project's text (an exception message, a file name) must not bring to a terminal or a log
+# raw: C0 controls (ESC starts escape sequences, BEL, NUL, CR overwrites a line), DEL, C1
+# controls (U+009B is a one-character CSI), lone surrogates (an undecodable file name read with
+# surrogateescape; they cannot be encoded to UTF-8), the line and paragraph separators, and the
+# bidirectional overrides that make text read differently from what it is ("Trojan Source"), and
+# the noncharacters U+FFFE and U+FFFF (XML cannot hold them).
+_NOT_C0 = "\x7f-\x9f\ud800-\udfff\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff"
+_UNPRINTABLE = re.compile(f"[\x00-\x1f{_NOT_C0}]")
+_UNPRINTABLE_KEEPING_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_NOT_C0}]")  # tab, newline kept
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _digest(*parts: str) -> str:
@@ -93,3 +105,33 @@ def one_line(text: str, limit: int = 0) -> str:
     if limit and len(flat) > limit:
         return flat[: limit - 1] + "\u2026"
     return flat
+
+
+def safe_text(text: str, *, multiline: bool = False) -> str:
+    """``text`` with every control character spelled out (``\\x1b``, ``\\n``), so that it shows as
+    what it is and cannot move the cursor, ring, clear the screen or forge a report line.
+
+    A byte that was not UTF-8 (a file name decoded with surrogateescape) is shown as ``\\xNN``.
+    ``multiline`` keeps newlines and tabs for messages that span lines (mypy's notes); the
+    caller indents the lines that follow. Every human-readable format escapes through here.
+    """
+    pattern = _UNPRINTABLE_KEEPING_LINES if multiline else _UNPRINTABLE
+    return pattern.sub(_spelled_out, text)
+
+
+def _spelled_out(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"  # the original byte of a surrogateescape'd name
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def safe_lines(text: str, indent: str) -> str:
+    """:func:`safe_text` for a message that spans lines: each line after the first starts with
+    ``indent``, so that no line of a project's text can pass for a line of the report."""
+    return safe_text(text, multiline=True).replace("\n", "\n" + indent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archverify.core.findings import Severity, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.report_common import location
+from archverify.processors.report_common import location, safe_lines, safe_text
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -19,6 +19,8 @@ _COLOURS = {
     StepStatus.SKIPPED: "\033[33m",
 }
 _RESET = "\033[0m"
+# The lines of a multi-line message or hint after its first, indented under it.
+_CONTINUATION = "      "
 
 
 def render(report: RunReport, *, colour: bool = False) -> str:
@@ -29,16 +31,17 @@ def render(report: RunReport, *, colour: bool = False) -> str:
             continue
         lines.append(f"== {step.step} ==")
         if step.status is StepStatus.ERROR:
-            lines.append(f"  step could not run: {step.message}")
+            lines.append(f"  step could not run: {_shown(step.message)}")
         for finding in findings:
             severity = "" if finding.severity is Severity.ERROR else f" ({finding.severity.value})"
-            lines.append(f"{location(finding)}: {finding.rule}{severity} {finding.message}")
+            where = safe_text(location(finding))
+            lines.append(f"{where}: {finding.rule}{severity} {_shown(finding.message)}")
             if finding.hint:
-                lines.append(f"    hint: {finding.hint}")
+                lines.append(f"    hint: {_shown(finding.hint)}")
         lines.append("")
     lines.extend(_step_table(report, colour=colour))
     lines.append("")
-    lines.extend(report.notices)
+    lines.extend(safe_text(notice) for notice in report.notices)
     lines.append(_verdict(report))
     return "\n".join(lines) + "\n"
 
@@ -51,7 +54,9 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
         status = f"{word:<8}"
         if colour:
             status = f"{_COLOURS[step.status]}{status}{_RESET}"
-        note = step.message if step.status in (StepStatus.SKIPPED, StepStatus.ERROR) else ""
+        note = (
+            safe_text(step.message) if step.status in (StepStatus.SKIPPED, StepStatus.ERROR) else ""
+        )
         if not note and isinstance(step.stats.get("coverage"), int | float):
             note = f"coverage {step.stats['coverage']:.1f} %"
         if step.cached:
@@ -61,6 +66,10 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
             f"{step.duration_s:>8.2f}  {note}".rstrip()
         )
     return rows
+
+
+def _shown(text: str) -> str:
+    return safe_lines(text, _CONTINUATION)
 
 
 def _verdict(report: RunReport) -> str:

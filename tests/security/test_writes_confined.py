@@ -1,0 +1,247 @@
+"""archverify writes only its cache folder, the outputs it was asked for and, inside the root,
+the files its config names (issue 9, item 2).
+
+Each test builds a repository and an "outside" sibling folder, runs the real CLI and checks the
+verdict, the tree digest and the outside digest.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.security.harness import (
+    CACHE_FOLDER,
+    CliRun,
+    assert_no_leftover_processes,
+    run_cli,
+    tree_digest,
+    write_tree,
+)
+
+CONFIG = """\
+[tool.archverify]
+source_roots = ["src"]
+packages = ["app"]
+{extra}
+[tool.archverify.purity]
+packages = ["app.core"]
+
+[tool.archverify.snapshots]
+packages = ["app"]
+{snapshot}
+"""
+SOURCES = {
+    "src/app/__init__.py": "",
+    "src/app/core/__init__.py": "",
+    "src/app/core/calc.py": "def add(a: int, b: int) -> int:\n    return a + b\n",
+}
+STATIC = "compile,purity,cycles"
+# PYTHONDONTWRITEBYTECODE is set on these machines; unset, a stray write of bytecode shows too.
+ENV = {"PYTHONDONTWRITEBYTECODE": ""}
+
+
+def _repo(tmp_path: Path, *, extra: str = "", snapshot: str = "") -> tuple[Path, Path]:
+    root = write_tree(
+        tmp_path / "repo",
+        {"pyproject.toml": CONFIG.format(extra=extra, snapshot=snapshot), **SOURCES},
+    )
+    outside = write_tree(tmp_path / "outside", {"victim.json": '{"keep": true}\n'})
+    return root, outside
+
+
+def _cli(root: Path, *args: str) -> CliRun:
+    run = run_cli(args, cwd=root, env=ENV)
+    assert "Traceback" not in run.stderr
+    assert_no_leftover_processes(run)
+    return run
+
+
+def _config_line(root: Path, needle: str) -> int:
+    lines = (root / "pyproject.toml").read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if needle in line)
+
+
+# -- files the config names ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["baseline", "."], ["snapshot", "."], ["run", "."]])
+def test_a_baseline_outside_the_root_is_refused(tmp_path: Path, command: list[str]) -> None:
+    root, outside = _repo(tmp_path, extra='baseline = "../outside/victim.json"\n')
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    run = _cli(root, *command, *(["--steps", STATIC] if command[0] == "run" else []))
+    assert run.returncode == 2, run.stderr
+    line = _config_line(root, "baseline =")
+    assert f"pyproject.toml:{line}: tool.archverify.baseline:" in run.stderr
+    assert "outside the project root" in run.stderr
+    assert tree_digest(root, skip=()) == before
+    assert tree_digest(outside) == outside_before
+
+
+@pytest.mark.parametrize("command", [["snapshot", "."], ["baseline", "."], ["run", "."]])
+def test_an_absolute_snapshot_file_outside_is_refused(tmp_path: Path, command: list[str]) -> None:
+    target = tmp_path / "outside" / "victim.json"
+    root, outside = _repo(tmp_path, snapshot=f'file = "{target}"\n')
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    run = _cli(root, *command, *(["--steps", STATIC] if command[0] == "run" else []))
+    assert run.returncode == 2, run.stderr
+    line = _config_line(root, "file =")
+    assert f"pyproject.toml:{line}: tool.archverify.snapshots.file:" in run.stderr
+    assert tree_digest(root, skip=()) == before
+    assert tree_digest(outside) == outside_before
+
+
+@pytest.mark.parametrize("command", ["baseline", "snapshot"])
+def test_a_default_file_linked_out_of_the_root_is_refused(tmp_path: Path, command: str) -> None:
+    root, outside = _repo(tmp_path)
+    name = "archverify-baseline.json" if command == "baseline" else "contracts.snapshot.json"
+    (root / name).symlink_to(outside / "victim.json")
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    run = _cli(root, command, ".")
+    assert run.returncode == 2, run.stderr
+    assert "outside the project root" in run.stderr
+    assert tree_digest(root, skip=()) == before
+    assert tree_digest(outside) == outside_before
+
+
+def test_a_baseline_in_a_folder_linked_out_of_the_root_is_refused(tmp_path: Path) -> None:
+    root, outside = _repo(tmp_path, extra='baseline = "data/baseline.json"\n')
+    (root / "data").symlink_to(outside)
+    outside_before = tree_digest(outside)
+    run = _cli(root, "baseline", ".")
+    assert run.returncode == 2, run.stderr
+    assert "tool.archverify.baseline" in run.stderr
+    assert tree_digest(outside) == outside_before
+
+
+def test_baseline_and_snapshot_inside_the_root_are_written_keeping_their_mode(
+    tmp_path: Path,
+) -> None:
+    root, outside = _repo(tmp_path, extra='baseline = "quality/baseline.json"\n')
+    (root / "quality").mkdir()
+    baseline = root / "quality" / "baseline.json"
+    baseline.write_text("{}")
+    baseline.chmod(0o640)
+    outside_before = tree_digest(outside)
+    assert _cli(root, "baseline", ".").returncode == 0
+    assert _cli(root, "snapshot", ".").returncode == 0
+    assert stat.S_IMODE(baseline.stat().st_mode) == 0o640
+    assert '"entries"' in baseline.read_text()
+    # A new file gets the mode the umask gives, as a shell would create it, not 0600.
+    umask = os.umask(0)
+    os.umask(umask)
+    snapshot = root / "contracts.snapshot.json"
+    assert stat.S_IMODE(snapshot.stat().st_mode) == 0o666 & ~umask
+    assert tree_digest(outside) == outside_before
+
+
+# -- report destinations ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--format", "sarif=src/app/core/calc.py"], "src/app/core/calc.py"),
+        (["--format", "json", "--output", "pyproject.toml"], "pyproject.toml"),
+        (["--format", "json=r", "--format", "sarif=r"], "named twice"),
+        (["--format", "json=r.json", "--format", "sarif=./sub/../r.json"], "named twice"),
+        (["--format", "json=src"], "it is a folder"),
+        (["--format", "json=missing/r.json"], "its folder does not exist"),
+        (["--format", "json=src/app/new_module.py"], "src/app/new_module.py"),
+        (["--format", "junit=link.xml"], "link.xml"),  # a link to a source file
+        (["--format", "json=out/r.json"], "out of the project"),  # a folder linked outside
+    ],
+)
+def test_a_report_destination_that_would_destroy_is_refused_before_any_step(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    root, outside = _repo(tmp_path)
+    (root / "link.xml").symlink_to("src/app/core/calc.py")
+    (root / "out").symlink_to(outside)
+    before, outside_before = tree_digest(root, skip=()), tree_digest(outside)
+    run = _cli(root, "run", ".", "--steps", STATIC, *args)
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert named in run.stderr
+    assert run.stdout == ""
+    # Refused before any step ran: not even the cache folder was made.
+    assert tree_digest(root, skip=()) == before
+    assert tree_digest(outside) == outside_before
+
+
+def test_a_report_over_a_committed_link_replaces_the_link_not_its_target(tmp_path: Path) -> None:
+    root, outside = _repo(tmp_path)
+    (root / "report.json").symlink_to(outside / "victim.json")
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    run = _cli(root, "run", ".", "--steps", STATIC, "--format", "json=report.json")
+    assert run.returncode == 0, run.stderr
+    assert tree_digest(outside) == outside_before
+    report = root / "report.json"
+    assert not report.is_symlink() and '"findings"' in report.read_text()
+    after = tree_digest(root)
+    assert {k: v for k, v in after.items() if k != "report.json"} == {
+        k: v for k, v in before.items() if k != "report.json"
+    }
+
+
+def test_reports_are_replaced_keeping_their_mode_and_new_ones_follow_the_umask(
+    tmp_path: Path,
+) -> None:
+    root, _ = _repo(tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    kept = reports / "kept.json"
+    kept.write_text("old")
+    kept.chmod(0o604)
+    run = _cli(
+        root,
+        "run",
+        ".",
+        "--steps",
+        STATIC,
+        "--format",
+        f"json={kept}",
+        "--format",
+        f"sarif={reports / 'new.sarif'}",
+    )
+    assert run.returncode == 0, run.stderr
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o604 and kept.read_text() != "old"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((reports / "new.sarif").stat().st_mode) == 0o666 & ~umask
+    # Nothing but the two reports: no temporary file left beside them.
+    assert sorted(p.name for p in reports.iterdir()) == ["kept.json", "new.sarif"]
+
+
+def test_an_honest_run_writes_only_its_cache_and_its_report(tmp_path: Path) -> None:
+    root, outside = _repo(tmp_path)
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    run = _cli(root, "run", ".", "--steps", STATIC, "--format", "json=r.json")
+    assert run.returncode == 0, run.stderr
+    after = tree_digest(root)
+    assert set(after) - set(before) == {"r.json"}
+    assert {k: after[k] for k in before} == before
+    assert (root / CACHE_FOLDER / "ARCHVERIFY.TAG").is_file()
+    assert tree_digest(outside) == outside_before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["graph", ".", "--output", "src/app/core/calc.py"],
+        ["baseline", ".", "--file", "src/app/core/calc.py"],
+        ["baseline", ".", "--file", "pyproject.toml"],
+    ],
+)
+def test_other_commands_refuse_to_write_over_the_project(
+    tmp_path: Path, command: list[str]
+) -> None:
+    root, outside = _repo(tmp_path)
+    before = tree_digest(root)
+    run = _cli(root, *command)
+    assert run.returncode == 2, run.stderr
+    assert command[-1] in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert tree_digest(root) == before
