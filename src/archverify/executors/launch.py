@@ -38,20 +38,28 @@ def tool_command(
     *,
     sys_path: Sequence[str] = (),
     preload: Sequence[str] = (),
+    append_path: Sequence[str] = (),
 ) -> list[str]:
     """The command line that runs ``module`` (as ``python -m module`` would) with ``args``.
 
     ``sys_path`` are folders the tool legitimately needs to import from (the project under test
     for pytest): they are put first on ``sys.path`` only after ``module`` and every ``preload``
     module are imported from archverify's environment, so they can provide the code under test
-    but not the tool. Raises ``ProgramNotFound`` for a native program that is not installed.
+    but not the tool. ``append_path`` folders go last on ``sys.path``, after archverify's own
+    site-packages, at the same moment: what a tool searches there (mypy's installed packages)
+    they provide, but they cannot shadow anything installed. Raises ``ProgramNotFound`` for a
+    native program that is not installed.
     """
     program = NATIVE_PROGRAMS.get(module)
     if program is not None:
         return [native_program(module, program), *args]
-    if not sys_path and not preload:
+    if not sys_path and not preload and not append_path:
         return [sys.executable, *ISOLATED_FLAGS, "-m", module, *args]
-    options = [f"--path={p}" for p in sys_path] + [f"--preload={m}" for m in preload]
+    options = [
+        *(f"--path={p}" for p in sys_path),
+        *(f"--append-path={p}" for p in append_path),
+        *(f"--preload={m}" for m in preload),
+    ]
     return [sys.executable, *ISOLATED_FLAGS, str(LAUNCHER), *options, "--", module, *args]
 
 

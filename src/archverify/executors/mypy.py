@@ -113,6 +113,9 @@ class MypyStep:
                     timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
                     ok_codes=(0, 1, 2),
                     env={"MYPYPATH": _mypy_path(context)},
+                    # Plain mypy finds installed packages on its sys.path, PYTHONPATH included.
+                    preload=(self.module,),
+                    append_path=_user_python_path(),
                 )
             findings, unparsed = parse_output(context.root, run.stdout)
             if run.returncode != 0 and not any(f.severity is Severity.ERROR for f in findings):
@@ -216,6 +219,12 @@ def _mypy_path(context: StepContext) -> str:
     roots = [str((context.root / r).resolve()) for r in context.config.source_roots]
     extra = os.environ.get("MYPYPATH", "")
     return os.pathsep.join([*roots, extra] if extra else roots)
+
+
+def _user_python_path() -> list[str]:
+    """The user's ``PYTHONPATH`` folders, absolute: isolated mode drops them, mypy needs them."""
+    entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    return [os.path.abspath(entry) for entry in entries if entry]
 
 
 @contextmanager

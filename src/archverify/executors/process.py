@@ -106,15 +106,18 @@ def run_module(
     env: Mapping[str, str] | None = None,
     sys_path: Sequence[str] = (),
     preload: Sequence[str] = (),
+    append_path: Sequence[str] = (),
 ) -> ToolRun:
     """Run the tool ``module`` (as ``python -m module args``) from archverify's environment.
 
     ``launch.tool_command`` decides how, so that no file of the project can stand in for the
-    tool; ``sys_path`` and ``preload`` are passed on to it. Raises ``ToolMissing`` when the tool
-    is not installed.
+    tool; ``sys_path``, ``preload`` and ``append_path`` are passed on to it. Raises
+    ``ToolMissing`` when the tool is not installed.
     """
     try:
-        command = tool_command(module, args, sys_path=sys_path, preload=preload)
+        command = tool_command(
+            module, args, sys_path=sys_path, preload=preload, append_path=append_path
+        )
     except ProgramNotFound as exc:
         raise ToolMissing(str(exc)) from exc
     run = run_tool(command, cwd=cwd, timeout_s=timeout_s, env=env)
@@ -141,10 +144,18 @@ def run_checked(
     env: Mapping[str, str] | None = None,
     sys_path: Sequence[str] = (),
     preload: Sequence[str] = (),
+    append_path: Sequence[str] = (),
 ) -> ToolRun:
     """``run_module``, raising ``ToolFailure`` on a timeout or an exit code not in ``ok_codes``."""
     run = run_module(
-        module, args, cwd=cwd, timeout_s=timeout_s, env=env, sys_path=sys_path, preload=preload
+        module,
+        args,
+        cwd=cwd,
+        timeout_s=timeout_s,
+        env=env,
+        sys_path=sys_path,
+        preload=preload,
+        append_path=append_path,
     )
     name = module.split(".")[0]
     if run.timed_out:
