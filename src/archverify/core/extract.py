@@ -7,6 +7,7 @@ import gc
 import hashlib
 import warnings
 from dataclasses import replace
+from typing import Any
 
 from archverify.core.api import api_items
 from archverify.core.fact_rows import NO_ROWS, FactRows, with_rows
@@ -35,14 +36,39 @@ def _syntax_error(exc: BaseException, text: str) -> CompileError:
     return CompileError("syntax", line, max(column, 0), message)
 
 
-def _parse(text: str, path: str) -> ast.Module | CompileError:
-    """Parse, then compile the tree so symtable and compiler errors surface as compileall's do."""
+# What CPython raises for code it cannot compile, besides SyntaxError: a null byte
+# (ValueError, on some versions), too deep nesting (RecursionError, MemoryError), overflow.
+_COMPILE_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+# Raised by a deep tree where CPython's own compile of the source may still succeed.
+_TOO_DEEP = (RecursionError, MemoryError)
+TOO_DEEP = "too_deep"  # the ``extra`` key of a file whose facts were cut short
+
+
+def _compile(source: str | ast.Module, path: str, flags: int = 0) -> Any:
+    with warnings.catch_warnings():
+        # Warnings are not failures of compileall; a ``-W error`` run must not make them so.
+        warnings.simplefilter("ignore")
+        return compile(source, path, "exec", flags, dont_inherit=True)
+
+
+def _source_error(text: str, path: str) -> CompileError | None:
+    """What compiling the source text raises, as ``compile(source, path, "exec")`` does in
+    CPython: the verdict on whether a file compiles at all."""
     try:
-        with warnings.catch_warnings():
-            # Warnings are not failures of compileall; a ``-W error`` run must not make them so.
-            warnings.simplefilter("ignore")
-            tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        _compile(text, path)
+    except _COMPILE_FAILURES as exc:
+        return _syntax_error(exc, text)
+    return None
+
+
+def _parse(text: str, path: str) -> ast.Module | CompileError | None:
+    """The syntax tree, or why the source does not compile; None when the source compiles
+    but its tree is too deep to build here (no facts can be read from it then)."""
+    try:
+        tree = _compile(text, path, ast.PyCF_ONLY_AST)
+    except _TOO_DEEP as exc:
+        return _source_error(text, path)
+    except _COMPILE_FAILURES as exc:
         return _syntax_error(exc, text)
     if not isinstance(tree, ast.Module):
         return CompileError("syntax", 0, 0, "source did not parse to a module")
@@ -50,13 +76,32 @@ def _parse(text: str, path: str) -> ast.Module | CompileError:
 
 
 def _compile_error(tree: ast.Module, text: str, path: str) -> CompileError | None:
+    """Compile the tree so symtable and compiler errors surface as compileall's do.
+
+    Turning a deep tree back into CPython's own AST counts Python's recursion limit, which
+    compiling the source text does not: ``f()()...`` with 1,500 calls compiles from source
+    but not from its tree. A too-deep tree is therefore judged by compiling the source.
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(tree, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        _compile(tree, path)
+    except _TOO_DEEP:
+        return _source_error(text, path)
+    except _COMPILE_FAILURES as exc:
         return _syntax_error(exc, text)
     return None
+
+
+def _walk(walker: FactWalker, tree: ast.Module, module: str) -> tuple[tuple[Any, ...], str]:
+    """Walk the tree and read its API; what was found stays when either is cut short."""
+    try:
+        walker.walk(tree)
+    except _TOO_DEEP as exc:
+        walker.finish()
+        return api_items(tree, module), f"the fact walk stopped early ({type(exc).__name__})"
+    try:
+        return api_items(tree, module), ""
+    except _TOO_DEEP as exc:
+        return (), f"the public API was not read ({type(exc).__name__})"
 
 
 def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
@@ -67,20 +112,36 @@ def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
     parsed = _parse(text, base.path)
     if isinstance(parsed, CompileError):
         return replace(base, encoding=encoding, compile_error=parsed), NO_ROWS
+    if parsed is None:
+        extra = {TOO_DEEP: "the syntax tree is too deep to build: no facts were read"}
+        return replace(base, encoding=encoding, extra=extra), NO_ROWS
     error = _compile_error(parsed, text, base.path)
     walker = FactWalker(base.module, base.is_package, CharColumns(text))
-    walker.walk(parsed)
+    api, cut_short = _walk(walker, parsed, base.module)
     unresolved = walker.unresolved_relative
-    extra = {"unresolved_relative": unresolved} if unresolved else {}
+    extra: dict[str, Any] = {"unresolved_relative": unresolved} if unresolved else {}
+    if cut_short:
+        extra[TOO_DEEP] = cut_short
     rows = FactRows(
         imports=walker.imports,
         calls=walker.calls,
         main_blocks=walker.main_blocks,
         definitions=walker.definitions,
         suppressions=[(s.line, s.rules, s.reason) for s in find_suppressions(source, text)],
-        api=api_items(parsed, base.module),
+        api=api,
     )
     return replace(base, encoding=encoding, compile_error=error, extra=extra), rows
+
+
+def _too_deep(source: bytes, base: FileFacts) -> FileFacts:
+    decoded = decode_source(source)
+    if isinstance(decoded, CompileError):
+        return replace(base, compile_error=decoded)
+    text, encoding = decoded
+    error = _source_error(text, base.path)
+    if error is not None:
+        return replace(base, encoding=encoding, compile_error=error)
+    return replace(base, encoding=encoding, extra={TOO_DEEP: "no facts could be read"})
 
 
 def extract_facts(source: bytes, path: str, module: str, is_package: bool) -> FileFacts:
@@ -110,8 +171,10 @@ def extract_rows(
     gc.disable()
     try:
         return _extract(source, base)
-    except (RecursionError, MemoryError) as exc:
-        return replace(base, compile_error=_syntax_error(exc, "")), NO_ROWS
+    except _TOO_DEEP:
+        # Somewhere deeper than the steps above guard: whether the file compiles is still
+        # CPython's verdict on its source, not ours.
+        return _too_deep(source, base), NO_ROWS
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop a whole run
         return replace(base, extra={"extract_error": f"{type(exc).__name__}: {exc}"}), NO_ROWS
     finally:

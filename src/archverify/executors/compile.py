@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 
+from archverify.core.extract import TOO_DEEP
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.findings import Finding, Severity, StepOutcome, status_for
 from archverify.executors.base import StepContext
 
 RULE_SYNTAX = "compile/syntax-error"
 RULE_DECODE = "compile/decode-error"
+RULE_READ = "compile/read-error"
+RULE_TOO_DEEP = "compile/too-deep"
 
 _PYTHON = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 SYNTAX_HINT = (
@@ -20,6 +23,14 @@ DECODE_HINT = (
     "save the file as UTF-8, or declare its real encoding in a coding comment on line 1 or 2 "
     "(PEP 263)"
 )
+READ_HINT = (
+    "make the file readable by the user running archverify (permissions, a dangling link, a "
+    "file that vanished mid-run); until it can be read, no step checks it"
+)
+TOO_DEEP_HINT = (
+    "the file compiles, but it nests too deeply for archverify to read every fact; flatten "
+    "the deepest expression (split it with intermediate names) so that nothing is missed"
+)
 
 
 def compile_finding(facts: FileFacts, error: CompileError) -> Finding:
@@ -28,6 +39,11 @@ def compile_finding(facts: FileFacts, error: CompileError) -> Finding:
         rule, hint = RULE_DECODE, DECODE_HINT
         message = f"cannot decode {facts.path} as {facts.encoding}: {error.message}"
         extra = {"encoding": facts.encoding}
+    elif error.kind == "read":
+        # An OSError while reading: nothing is known about the syntax, so say so.
+        rule, hint = RULE_READ, READ_HINT
+        message = f"cannot read {facts.path}: {error.message.removeprefix('cannot read: ')}"
+        extra = {"kind": error.kind}
     else:
         # A symtable error ("nonlocal at module level") is a syntax error to CPython too.
         rule, hint = RULE_SYNTAX, SYNTAX_HINT
@@ -46,6 +62,21 @@ def compile_finding(facts: FileFacts, error: CompileError) -> Finding:
     )
 
 
+def too_deep_finding(facts: FileFacts, reason: str) -> Finding:
+    """The warning for a file that compiles but whose facts were cut short."""
+    return Finding(
+        step=CompileStep.id,
+        rule=RULE_TOO_DEEP,
+        severity=Severity.WARNING,
+        path=facts.path,
+        line=0,
+        column=0,
+        message=f"compiles, but nests too deeply to analyse fully: {reason}",
+        hint=TOO_DEEP_HINT,
+        extra={"reason": reason},
+    )
+
+
 class CompileStep:
     """Reports the compile errors found while extracting facts; it never parses again."""
 
@@ -58,10 +89,13 @@ class CompileStep:
             files += 1
             if facts.compile_error is not None:
                 findings.append(compile_finding(facts, facts.compile_error))
+            reason = facts.extra.get(TOO_DEEP)
+            if isinstance(reason, str):
+                findings.append(too_deep_finding(facts, reason))
         findings.sort(key=Finding.sort_key)
         return StepOutcome(
             step=self.id,
             status=status_for(findings),
             findings=findings,
-            stats={"files": files, "failed": len(findings)},
+            stats={"files": files, "failed": sum(f.severity is Severity.ERROR for f in findings)},
         )

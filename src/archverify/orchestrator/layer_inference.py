@@ -55,7 +55,8 @@ def survey_project(root: Path, *, jobs: int = 1) -> Survey:
         for f in ordered
         if f.compile_error is not None
     )
-    graph = ImportGraph.build(ordered)
+    # Demo code under ``if __name__ == "__main__":`` says nothing about the layers.
+    graph = ImportGraph.build(ordered, include_main_guarded=False)
     plans = []
     candidates: list[PureCandidate] = []
     for package in discovery.packages:
