@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from test_cli_run import make_project, run_json
 
 CONFIG = """\
@@ -45,12 +44,7 @@ def fresh_import(root: Path, code: str) -> subprocess.CompletedProcess[str]:
 MAIN_GUARDED = {
     "src/pkg/__init__.py": "",
     "src/pkg/a.py": "from pkg.b import B\nA = 1\n",
-    "src/pkg/b.py": (
-        "B = 2\n"
-        "if __name__ == '__main__':\n"
-        "    from pkg.a import A\n"
-        "    print(A)\n"
-    ),
+    "src/pkg/b.py": ("B = 2\nif __name__ == '__main__':\n    from pkg.a import A\n    print(A)\n"),
 }
 
 
@@ -89,7 +83,9 @@ def test_rich_like_demo_block_closing_a_cycle_is_no_cycle(tmp_path: Path) -> Non
 def test_the_else_of_a_main_guard_runs_on_import_and_still_cycles(tmp_path: Path) -> None:
     files = {
         **MAIN_GUARDED,
-        "src/pkg/b.py": "if __name__ == '__main__':\n    pass\nelse:\n    from pkg.a import A\nB = 2\n",
+        "src/pkg/b.py": (
+            "if __name__ == '__main__':\n    pass\nelse:\n    from pkg.a import A\nB = 2\n"
+        ),
     }
     root = make_project(tmp_path / "p", files, CONFIG)
     assert "circular import" in fresh_import(root, "import pkg.a").stderr
@@ -146,8 +142,9 @@ def test_a_cycle_through_a_parent_package_init_is_found(tmp_path: Path) -> None:
     assert code == 1
     (cycle,) = findings(report, "cycles/import-cycle")
     assert cycle["extra"]["modules"] == ["pkg.a", "pkg.b"]
-    assert "pkg.a -> pkg.b (implicit: importing pkg.b.c runs pkg.b first) -> pkg.a" in (
-        cycle["message"]
+    assert (
+        "pkg.a -> pkg.b (implicit: importing pkg.b.c runs pkg.b first) -> pkg.a"
+        in cycle["message"]
     )
     first, second = cycle["extra"]["chain"]
     assert first == {
@@ -199,11 +196,14 @@ def recording(name, globals=None, locals=None, fromlist=(), level=0):
     importer = globals.get("__name__", "")
     before = partial()
     result = real_import(name, globals, locals, fromlist, level)
-    base = importlib.util.resolve_name("." * level + name, globals.get("__package__")) if level else name
+    base = name
+    if level:
+        base = importlib.util.resolve_name("." * level + name, globals.get("__package__"))
     asked = [f"{base}.{item}" for item in fromlist or ()] or [base]
     for wanted in asked:
         target = wanted if wanted in sys.modules else wanted.rpartition(".")[0] or wanted
-        needed = {target} | {p for p in [target.rsplit(".", k)[0] for k in range(1, target.count(".") + 1)] if not own(importer, p)}
+        parents = [target.rsplit(".", k)[0] for k in range(1, target.count(".") + 1)]
+        needed = {target} | {p for p in parents if not own(importer, p)}
         hits.extend([importer, n] for n in sorted(needed & before) if n != importer)
     return result
 
@@ -327,8 +327,9 @@ def test_a_lazy_cycle_is_shown_through_its_function_level_import(tmp_path: Path)
     assert eager["extra"]["modules"] == ["pkg.a", "pkg.b"]
     (lazy,) = findings(report, "cycles/lazy-cycle")
     assert lazy["extra"]["modules"] == ["pkg.a", "pkg.b", "pkg.c"]
-    assert "pkg.a -> pkg.c (function-level) -> pkg.a (src/pkg/a.py:5, src/pkg/c.py:1)" in (
-        lazy["message"]
+    assert (
+        "pkg.a -> pkg.c (function-level) -> pkg.a (src/pkg/a.py:5, src/pkg/c.py:1)"
+        in lazy["message"]
     )
     assert (lazy["path"], lazy["line"]) == ("src/pkg/a.py", 5)
     assert lazy["extra"]["chain"][0]["in_function"] is True

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import _thread
 import ast
 import gc
 import hashlib
+import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -42,6 +45,17 @@ _COMPILE_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError, Overf
 # Raised by a deep tree where CPython's own compile of the source may still succeed.
 _TOO_DEEP = (RecursionError, MemoryError)
 TOO_DEEP = "too_deep"  # the ``extra`` key of a file whose facts were cut short
+# The ``extra`` key of a file refused for its depth before any fact was read: if a fresh
+# interpreter compiles it after all (``confirm_depth_verdict``), its facts are missing.
+TREE_TOO_DEEP = "tree_too_deep"
+NO_TREE_REASON = "the syntax tree is too deep to build: no facts were read"
+
+
+def is_depth_verdict(error: CompileError) -> bool:
+    """True for a compile error that is CPython running out of recursion (or memory) on deep
+    nesting: a verdict that depends on the stack depth of the compiling thread, so that a
+    caller able to start processes may confirm it in a fresh interpreter."""
+    return error.kind == "syntax" and error.message.startswith(("RecursionError", "MemoryError"))
 
 
 def _compile(source: str | ast.Module, path: str, flags: int = 0) -> Any:
@@ -51,11 +65,71 @@ def _compile(source: str | ast.Module, path: str, flags: int = 0) -> Any:
         return compile(source, path, "exec", flags, dont_inherit=True)
 
 
+# A tree CPython's parser accepts can be deeper than turning it into ``ast`` objects allows at
+# the default recursion limit (``f()`` followed by 2,990 ``()``). Such trees are built on a
+# thread of their own with these limits: the nesting the parser accepts fits in both.
+_DEEP_TREE_RECURSION_LIMIT = 20_000
+_DEEP_TREE_STACK_BYTES = 256 * 1024 * 1024
+
+
+def _on_new_thread(
+    call: Callable[[], Any], *, recursion_limit: int = 0, stack_bytes: int = 0
+) -> Any:
+    """``call()`` on a new thread, where it runs one frame deep, as the ``<module>`` frame of
+    ``python -c`` does; the caller waits. Raises what ``call`` raised.
+
+    A raised recursion limit is the interpreter's, so it holds only while the caller waits:
+    facts are extracted before any step's thread starts, and pool workers are single-threaded.
+    """
+    outcome: list[Any] = []
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as it was raised
+            outcome.append(exc)
+        finally:
+            done.release()
+
+    limit, stack = sys.getrecursionlimit(), _thread.stack_size()
+    with warnings.catch_warnings():
+        # Warnings are not failures of compileall; a ``-W error`` run must not make them so.
+        warnings.simplefilter("ignore")
+        try:
+            if stack_bytes:
+                _thread.stack_size(stack_bytes)
+            if recursion_limit > limit:
+                sys.setrecursionlimit(recursion_limit)
+            _thread.start_new_thread(run, ())
+            done.acquire()
+        finally:
+            sys.setrecursionlimit(limit)
+            _thread.stack_size(stack)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _deep_tree(text: str, path: str) -> Any:
+    return _on_new_thread(
+        lambda: compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True),
+        recursion_limit=_DEEP_TREE_RECURSION_LIMIT,
+        stack_bytes=_DEEP_TREE_STACK_BYTES,
+    )
+
+
 def _source_error(text: str, path: str) -> CompileError | None:
-    """What compiling the source text raises, as ``compile(source, path, "exec")`` does in
-    CPython: the verdict on whether a file compiles at all."""
+    """What ``compile(source, path, "exec")`` raises in a fresh interpreter: the verdict on
+    whether a file compiles at all, asked only once a compile here ran out of recursion.
+
+    CPython's parser and compiler stop at a nesting that counts the frames already below the
+    call, so the same source compiles at the top of ``python -c`` and fails a few dozen calls
+    deep inside archverify: it is compiled on a new thread, as deep as ``python -c`` runs it.
+    """
     try:
-        _compile(text, path)
+        _on_new_thread(lambda: compile(text, path, "exec", dont_inherit=True))
     except _COMPILE_FAILURES as exc:
         return _syntax_error(exc, text)
     return None
@@ -63,10 +137,13 @@ def _source_error(text: str, path: str) -> CompileError | None:
 
 def _parse(text: str, path: str) -> ast.Module | CompileError | None:
     """The syntax tree, or why the source does not compile; None when the source compiles
-    but its tree is too deep to build here (no facts can be read from it then)."""
+    but its tree is too deep to build (no facts can be read from it then)."""
     try:
-        tree = _compile(text, path, ast.PyCF_ONLY_AST)
-    except _TOO_DEEP as exc:
+        try:
+            tree = _compile(text, path, ast.PyCF_ONLY_AST)
+        except _TOO_DEEP:
+            tree = _deep_tree(text, path)
+    except _TOO_DEEP:
         return _source_error(text, path)
     except _COMPILE_FAILURES as exc:
         return _syntax_error(exc, text)
@@ -111,10 +188,10 @@ def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
     text, encoding = decoded
     parsed = _parse(text, base.path)
     if isinstance(parsed, CompileError):
-        return replace(base, encoding=encoding, compile_error=parsed), NO_ROWS
+        marked = {TREE_TOO_DEEP: True} if is_depth_verdict(parsed) else {}
+        return replace(base, encoding=encoding, compile_error=parsed, extra=marked), NO_ROWS
     if parsed is None:
-        extra = {TOO_DEEP: "the syntax tree is too deep to build: no facts were read"}
-        return replace(base, encoding=encoding, extra=extra), NO_ROWS
+        return replace(base, encoding=encoding, extra={TOO_DEEP: NO_TREE_REASON}), NO_ROWS
     error = _compile_error(parsed, text, base.path)
     walker = FactWalker(base.module, base.is_package, CharColumns(text))
     api, cut_short = _walk(walker, parsed, base.module)
@@ -140,7 +217,8 @@ def _too_deep(source: bytes, base: FileFacts) -> FileFacts:
     text, encoding = decoded
     error = _source_error(text, base.path)
     if error is not None:
-        return replace(base, encoding=encoding, compile_error=error)
+        marked = {TREE_TOO_DEEP: True} if is_depth_verdict(error) else {}
+        return replace(base, encoding=encoding, compile_error=error, extra=marked)
     return replace(base, encoding=encoding, extra={TOO_DEEP: "no facts could be read"})
 
 

@@ -349,7 +349,10 @@ def edge_records(edges: Iterable[ImportEdge]) -> list[dict[str, str | int | bool
     records: list[dict[str, str | int | bool]] = []
     for e in edges:
         record: dict[str, str | int | bool] = {
-            "importer": e.importer, "imported": e.imported, "path": e.path, "line": e.line
+            "importer": e.importer,
+            "imported": e.imported,
+            "path": e.path,
+            "line": e.line,
         }
         if e.in_function:
             record["in_function"] = True

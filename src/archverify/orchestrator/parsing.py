@@ -5,11 +5,21 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields, replace
 from pathlib import Path
 
-from archverify.core.extract import extract_facts, extract_rows
+from archverify.core.extract import (
+    NO_TREE_REASON,
+    TOO_DEEP,
+    TREE_TOO_DEEP,
+    extract_facts,
+    extract_rows,
+    is_depth_verdict,
+)
 from archverify.core.fact_rows import NO_ROWS
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.project import SourceFile
@@ -21,6 +31,12 @@ _POOL_THRESHOLD = 48
 # Tasks per worker: enough that a worker slowed by other load on the machine hands its share
 # to the others, few enough that the round trips stay negligible.
 _TASKS_PER_WORKER = 16
+
+# Compiles stdin as ``python -c "compile(source, path, 'exec')"`` does, one frame deep.
+_FRESH_COMPILE = (
+    "import sys; compile(sys.stdin.buffer.read(), sys.argv[1], 'exec', dont_inherit=True)"
+)
+_FRESH_COMPILE_TIMEOUT_S = 120
 
 # (absolute path, relative path, module, is_package)
 _Job = tuple[str, str, str, bool]
@@ -91,7 +107,7 @@ def parse_files(
                 continue
         todo.append((file, source.path, source.module, source.is_package))
     for facts in _run_jobs(todo, jobs):
-        found[facts.path] = facts
+        found[facts.path] = _confirm_depth_verdict(root, facts)
     # In discovery order, so that the last of two files claiming one module wins, always.
     results = {found[s.path].module: found[s.path] for s in files if s.path in found}
     cache.save(
@@ -102,6 +118,43 @@ def parse_files(
         }
     )
     return results
+
+
+def _confirm_depth_verdict(root: Path, facts: FileFacts) -> FileFacts:
+    """Facts whose "too deep to compile" verdict a fresh interpreter agrees with.
+
+    How deep CPython parses and compiles depends on the frames below the call; the extraction
+    already retries one frame deep, but only a fresh interpreter is the reference. The file is
+    compiled there (never run); if it compiles, it is no compile error, and when its syntax tree
+    could not be built here either, a ``compile/too-deep`` warning says its facts are missing.
+    """
+    error = facts.compile_error
+    if error is None or not is_depth_verdict(error):
+        return facts
+    try:
+        with open(os.path.join(root, facts.path), "rb") as handle:
+            source = handle.read()
+        fresh = subprocess.run(
+            [sys.executable, "-I", "-c", _FRESH_COMPILE, facts.path],
+            input=source,
+            capture_output=True,
+            timeout=_FRESH_COMPILE_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return facts  # no second opinion to be had: the verdict found here stands
+    extra = {key: value for key, value in facts.extra.items() if key != TREE_TOO_DEEP}
+    if fresh.returncode != 0 or hashlib.sha256(source).hexdigest() != facts.content_hash:
+        return _plain(facts, error, extra)
+    if facts.extra.get(TREE_TOO_DEEP):
+        extra[TOO_DEEP] = NO_TREE_REASON
+    return _plain(facts, None, extra)
+
+
+def _plain(facts: FileFacts, error: CompileError | None, extra: dict[str, object]) -> FileFacts:
+    """``facts`` (packed or plain) as plain facts with this compile error and extra."""
+    plain = FileFacts(**{f.name: getattr(facts, f.name) for f in fields(FileFacts)})
+    return replace(plain, compile_error=error, extra=extra)
 
 
 def _run_jobs(todo: list[_Job], jobs: int) -> list[FileFacts]:
