@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from archverify.core.extract import TOO_DEEP
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.findings import Finding, Severity, StepOutcome, status_for
 from archverify.executors.base import StepContext
+from archverify.executors.process import ToolFailure, run_tool
 
 RULE_SYNTAX = "compile/syntax-error"
 RULE_DECODE = "compile/decode-error"
@@ -31,6 +33,31 @@ TOO_DEEP_HINT = (
     "the file compiles, but it nests too deeply for archverify to read every fact; flatten "
     "the deepest expression (split it with intermediate names) so that nothing is missed"
 )
+
+
+# ``python -c "compile(source, path, 'exec')"``: the file is read and compiled, never run.
+_FRESH_COMPILE = (
+    "import sys\n"
+    "with open(sys.argv[1], 'rb') as source:\n"
+    "    compile(source.read(), sys.argv[2], 'exec', dont_inherit=True)\n"
+)
+_FRESH_COMPILE_TIMEOUT_S = 120.0
+
+
+def compiles_in_fresh_interpreter(root: Path, path: str) -> bool | None:
+    """Whether ``compile(source, path, "exec")`` succeeds in a fresh, isolated interpreter
+    (the one running archverify), or None when that could not be found out."""
+    try:
+        run = run_tool(
+            [sys.executable, "-I", "-c", _FRESH_COMPILE, str(root / path), path],
+            cwd=root,
+            timeout_s=_FRESH_COMPILE_TIMEOUT_S,
+        )
+    except ToolFailure:
+        return None
+    if run.timed_out:
+        return None
+    return run.returncode == 0
 
 
 def compile_finding(facts: FileFacts, error: CompileError) -> Finding:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields, replace
@@ -23,6 +21,7 @@ from archverify.core.extract import (
 from archverify.core.fact_rows import NO_ROWS
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.project import SourceFile
+from archverify.executors.compile import compiles_in_fresh_interpreter
 from archverify.orchestrator.facts_cache import FactsCache, facts_key
 from archverify.orchestrator.facts_pack import Record, decode, encode_rows
 
@@ -31,12 +30,6 @@ _POOL_THRESHOLD = 48
 # Tasks per worker: enough that a worker slowed by other load on the machine hands its share
 # to the others, few enough that the round trips stay negligible.
 _TASKS_PER_WORKER = 16
-
-# Compiles stdin as ``python -c "compile(source, path, 'exec')"`` does, one frame deep.
-_FRESH_COMPILE = (
-    "import sys; compile(sys.stdin.buffer.read(), sys.argv[1], 'exec', dont_inherit=True)"
-)
-_FRESH_COMPILE_TIMEOUT_S = 120
 
 # (absolute path, relative path, module, is_package)
 _Job = tuple[str, str, str, bool]
@@ -124,27 +117,17 @@ def _confirm_depth_verdict(root: Path, facts: FileFacts) -> FileFacts:
     """Facts whose "too deep to compile" verdict a fresh interpreter agrees with.
 
     How deep CPython parses and compiles depends on the frames below the call; the extraction
-    already retries one frame deep, but only a fresh interpreter is the reference. The file is
-    compiled there (never run); if it compiles, it is no compile error, and when its syntax tree
-    could not be built here either, a ``compile/too-deep`` warning says its facts are missing.
+    already retries as deep as ``python -c`` runs, but only a fresh interpreter is the
+    reference. The file is compiled there (never run); if it compiles, it is no compile error,
+    and when its syntax tree could not be built here either, a ``compile/too-deep`` warning
+    says its facts are missing.
     """
     error = facts.compile_error
     if error is None or not is_depth_verdict(error):
         return facts
-    try:
-        with open(os.path.join(root, facts.path), "rb") as handle:
-            source = handle.read()
-        fresh = subprocess.run(
-            [sys.executable, "-I", "-c", _FRESH_COMPILE, facts.path],
-            input=source,
-            capture_output=True,
-            timeout=_FRESH_COMPILE_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return facts  # no second opinion to be had: the verdict found here stands
+    compiles = compiles_in_fresh_interpreter(root, facts.path)
     extra = {key: value for key, value in facts.extra.items() if key != TREE_TOO_DEEP}
-    if fresh.returncode != 0 or hashlib.sha256(source).hexdigest() != facts.content_hash:
+    if not compiles:  # None: no second opinion to be had, the verdict found here stands
         return _plain(facts, error, extra)
     if facts.extra.get(TREE_TOO_DEEP):
         extra[TOO_DEEP] = NO_TREE_REASON
