@@ -107,3 +107,14 @@ def test_facts_cut_short_are_a_warning_and_no_failure_of_the_file() -> None:
     assert (finding.rule, finding.severity) == (RULE_TOO_DEEP, Severity.WARNING)
     assert "the fact walk stopped early" in finding.message
     assert outcome.stats["failed"] == 0
+
+
+def test_a_file_archverify_failed_on_is_an_error_not_a_silent_pass() -> None:
+    from archverify.core.extract import EXTRACT_ERROR
+    from archverify.executors.compile import RULE_EXTRACT
+
+    facts = module_facts("app.a", extra={EXTRACT_ERROR: "ValueError: odd"})
+    outcome = CompileStep().run(context_of([facts]))
+    (finding,) = outcome.findings
+    assert (finding.rule, finding.severity) == (RULE_EXTRACT, Severity.ERROR)
+    assert "ValueError: odd" in finding.message and outcome.status is StepStatus.FAILED

@@ -48,6 +48,7 @@ TOO_DEEP = "too_deep"  # the ``extra`` key of a file whose facts were cut short
 # The ``extra`` key of a file refused for its depth before any fact was read: if a fresh
 # interpreter compiles it after all (``confirm_depth_verdict``), its facts are missing.
 TREE_TOO_DEEP = "tree_too_deep"
+EXTRACT_ERROR = "extract_error"  # the ``extra`` key of a file archverify failed on
 NO_TREE_REASON = "the syntax tree is too deep to build: no facts were read"
 
 
@@ -254,7 +255,7 @@ def extract_rows(
         # CPython's verdict on its source, not ours.
         return _too_deep(source, base), NO_ROWS
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop a whole run
-        return replace(base, extra={"extract_error": f"{type(exc).__name__}: {exc}"}), NO_ROWS
+        return replace(base, extra={EXTRACT_ERROR: f"{type(exc).__name__}: {exc}"}), NO_ROWS
     finally:
         if collecting:
             gc.enable()

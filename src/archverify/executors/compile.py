@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from archverify.core.extract import TOO_DEEP
+from archverify.core.extract import EXTRACT_ERROR, TOO_DEEP
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.findings import Finding, Severity, StepOutcome, status_for
 from archverify.executors.base import StepContext
@@ -15,6 +15,7 @@ RULE_SYNTAX = "compile/syntax-error"
 RULE_DECODE = "compile/decode-error"
 RULE_READ = "compile/read-error"
 RULE_TOO_DEEP = "compile/too-deep"
+RULE_EXTRACT = "compile/extract-error"
 
 _PYTHON = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 SYNTAX_HINT = (
@@ -28,6 +29,10 @@ DECODE_HINT = (
 READ_HINT = (
     "make the file readable by the user running archverify (permissions, a dangling link, a "
     "file that vanished mid-run); until it can be read, no step checks it"
+)
+EXTRACT_HINT = (
+    "archverify failed on this file (a bug: please report it with the file); until then no "
+    "static step checks it"
 )
 TOO_DEEP_HINT = (
     "the file compiles, but it nests too deeply for archverify to read every fact; flatten "
@@ -104,6 +109,21 @@ def too_deep_finding(facts: FileFacts, reason: str) -> Finding:
     )
 
 
+def extract_error_finding(facts: FileFacts, reason: str) -> Finding:
+    """The error for a file whose facts could not be extracted at all: unchecked, not passed."""
+    return Finding(
+        step=CompileStep.id,
+        rule=RULE_EXTRACT,
+        severity=Severity.ERROR,
+        path=facts.path,
+        line=0,
+        column=0,
+        message=f"archverify could not read the facts of this file: {reason}",
+        hint=EXTRACT_HINT,
+        extra={"reason": reason},
+    )
+
+
 class CompileStep:
     """Reports the compile errors found while extracting facts; it never parses again."""
 
@@ -119,6 +139,9 @@ class CompileStep:
             reason = facts.extra.get(TOO_DEEP)
             if isinstance(reason, str):
                 findings.append(too_deep_finding(facts, reason))
+            failure = facts.extra.get(EXTRACT_ERROR)
+            if isinstance(failure, str):
+                findings.append(extract_error_finding(facts, failure))
         findings.sort(key=Finding.sort_key)
         return StepOutcome(
             step=self.id,
