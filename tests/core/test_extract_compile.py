@@ -162,11 +162,20 @@ def test_never_raises_on_mutations_of_valid_source(data: st.DataObject) -> None:
 
 def test_deep_code_cpython_compiles_is_facts_not_a_compile_error() -> None:
     # compile(source) accepts these in CPython 3.11; compile(ast tree) and ast.unparse do not.
-    for deep in (b"f" + b"()" * 1500, b"x = " + b"not " * 2000 + b"y", b"x = A" + b"[f()]" * 1400):
+    deep_union = b"X = int" + b" | int" * 2500
+    for deep in (
+        b"f" + b"()" * 1500,
+        b"x = " + b"not " * 2000 + b"y",
+        b"x = A" + b"[f()]" * 1400,
+        deep_union,
+    ):
         facts = run(deep + b"\nopen('data')\n")
         assert facts.compile_error is None, deep[:20]
         assert "too_deep" not in facts.extra
         assert [c.line for c in facts.calls if c.qualname == "builtins.open"] == [2]
+    # The union is shown as a type alias, its text too deep to write back.
+    (alias,) = run(deep_union).api
+    assert alias["value"] == "<expression too deep to show>"
 
 
 def test_too_many_nested_parentheses_is_cpythons_syntax_error() -> None:

@@ -238,12 +238,23 @@ def _assignment(statement: ast.stmt) -> tuple[ast.expr | None, ast.expr | None]:
 
 def _looks_like_type(node: ast.expr) -> bool:
     """An implicit type alias (``Mode = Literal["a", "b"]``, ``Pair = tuple[int, int]``)."""
+    # Iterative over ``a | b | ...``: a union may be deeper than the recursion limit.
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ast.BinOp) and isinstance(item.op, ast.BitOr):
+            if _is_none(item.left) or _is_none(item.right):
+                return True
+            pending += [item.right, item.left]
+        elif _looks_like_type_alone(item):
+            return True
+    return False
+
+
+def _looks_like_type_alone(node: ast.expr) -> bool:
     if isinstance(node, ast.Subscript):
         name = _last_name(node.value)
         return name in _GENERIC_BUILTINS or name[:1].isupper()
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        sides = (node.left, node.right)
-        return any(_looks_like_type(s) or _is_none(s) for s in sides)
     if isinstance(node, ast.Call):
         return _last_name(node.func) in _TYPE_FACTORIES
     return False

@@ -105,9 +105,19 @@ def _on_new_thread(
                 sys.setrecursionlimit(recursion_limit)
             _thread.start_new_thread(run, ())
             done.acquire()
+        except RuntimeError:
+            # No thread to be had (out of memory or threads): without the room it was asked
+            # for, a raised limit is unsafe; otherwise the call runs here, as deep as we are.
+            started = False
+        else:
+            started = True
         finally:
             sys.setrecursionlimit(limit)
             _thread.stack_size(stack)
+        if not started:
+            if recursion_limit or stack_bytes:
+                raise RecursionError("no thread with room for a deep tree could be started")
+            return call()
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]
