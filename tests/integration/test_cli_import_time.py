@@ -10,6 +10,7 @@ initialised, and compares that with the cycles archverify reports.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -143,8 +144,7 @@ def test_a_cycle_through_a_parent_package_init_is_found(tmp_path: Path) -> None:
     (cycle,) = findings(report, "cycles/import-cycle")
     assert cycle["extra"]["modules"] == ["pkg.a", "pkg.b"]
     assert (
-        "pkg.a -> pkg.b (implicit: importing pkg.b.c runs pkg.b first) -> pkg.a"
-        in cycle["message"]
+        "pkg.a -> pkg.b (implicit: importing pkg.b.c runs pkg.b first) -> pkg.a" in cycle["message"]
     )
     first, second = cycle["extra"]["chain"]
     assert first == {
@@ -195,17 +195,18 @@ def recording(name, globals=None, locals=None, fromlist=(), level=0):
     globals = globals or {}
     importer = globals.get("__name__", "")
     before = partial()
-    result = real_import(name, globals, locals, fromlist, level)
-    base = name
-    if level:
-        base = importlib.util.resolve_name("." * level + name, globals.get("__package__"))
-    asked = [f"{base}.{item}" for item in fromlist or ()] or [base]
-    for wanted in asked:
-        target = wanted if wanted in sys.modules else wanted.rpartition(".")[0] or wanted
-        parents = [target.rsplit(".", k)[0] for k in range(1, target.count(".") + 1)]
-        needed = {target} | {p for p in parents if not own(importer, p)}
-        hits.extend([importer, n] for n in sorted(needed & before) if n != importer)
-    return result
+    try:
+        return real_import(name, globals, locals, fromlist, level)
+    finally:
+        base = name
+        if level:
+            base = importlib.util.resolve_name("." * level + name, globals.get("__package__"))
+        asked = [f"{base}.{item}" for item in fromlist or ()] or [base]
+        for wanted in asked:
+            target = wanted if wanted in sys.modules else wanted.rpartition(".")[0] or wanted
+            parents = [target.rsplit(".", k)[0] for k in range(1, target.count(".") + 1)]
+            needed = {target} | {p for p in parents if not own(importer, p)}
+            hits.extend([importer, n] for n in sorted(needed & before) if n != importer)
 
 builtins.__import__ = recording
 try:
@@ -288,15 +289,17 @@ def _truth(root: Path, modules: list[str]) -> tuple[set[tuple[str, str]], dict[s
     return hits, errors
 
 
-@pytest.mark.parametrize("case", sorted(DIFFERENTIAL_CASES))
-def test_cycles_equal_what_a_fresh_interpreter_hits(tmp_path: Path, case: str) -> None:
-    files = DIFFERENTIAL_CASES[case]
-    root = make_project(tmp_path / "p", files, CONFIG)
-    modules = sorted(
+def _modules_of(files: dict[str, str]) -> list[str]:
+    return sorted(
         p.removeprefix("src/").removesuffix(".py").removesuffix("/__init__").replace("/", ".")
         for p in files
     )
-    hits, errors = _truth(root, modules)
+
+
+def _assert_cycles_are_what_python_hits(root: Path, files: dict[str, str], case: str) -> int:
+    """Compare archverify's import-time cycles with a fresh interpreter's partial-module hits
+    over every start module; returns how many cycles there were."""
+    hits, errors = _truth(root, _modules_of(files))
     code, report = run_json(root, "--steps", "compile,cycles", "--no-cache")
     cycles = [set(f["extra"]["modules"]) for f in findings(report, "cycles/import-cycle")]
     # Every import landing on a partly initialised module is inside one reported cycle ...
@@ -307,7 +310,61 @@ def test_cycles_equal_what_a_fresh_interpreter_hits(tmp_path: Path, case: str) -
         assert any({i, n} <= cycle for i, n in hits), (case, cycle, hits)
     # ... and every circular-import failure is such a hit.
     assert not errors or hits, errors
-    assert code == (1 if cycles else 0)
+    assert code == (1 if cycles else 0), report["findings"]
+    return len(cycles)
+
+
+@pytest.mark.parametrize("case", sorted(DIFFERENTIAL_CASES))
+def test_cycles_equal_what_a_fresh_interpreter_hits(tmp_path: Path, case: str) -> None:
+    files = DIFFERENTIAL_CASES[case]
+    root = make_project(tmp_path / "p", files, CONFIG)
+    _assert_cycles_are_what_python_hits(root, files, case)
+
+
+# Random packages: plain ``import X``, ``from P import child`` and relative imports only, so
+# that no import fails and every start module runs every module-level import it reaches.
+_PACKAGES = ("p", "p.s", "p.s.u", "q", "q.t")
+_LEAVES = ("p.m1", "p.m2", "p.s.m3", "p.s.u.m4", "q.m5", "q.t.m6")
+_RANDOM_CASES = 24
+_SEED = 20261201
+
+
+def _random_project(rng: random.Random) -> dict[str, str]:
+    modules = [*_PACKAGES, *rng.sample(_LEAVES, rng.randint(2, len(_LEAVES)))]
+    statements: dict[str, list[str]] = {m: [] for m in modules}
+    for module in modules:
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            target = rng.choice([m for m in modules if m != module])
+            parent, _, leaf = target.rpartition(".")
+            own_parent = module if module in _PACKAGES else module.rpartition(".")[0]
+            forms = [f"import {target}"]
+            if parent:
+                forms.append(f"from {parent} import {leaf}")
+            if parent and parent == own_parent:
+                forms.append(f"from . import {leaf}")
+            line = rng.choice(forms)
+            where = rng.random()
+            if where < 0.12:
+                line = f"def later():\n    {line}"
+            elif where < 0.24:
+                line = f"if __name__ == '__main__':\n    {line}"
+            statements[module].append(line)
+    files: dict[str, str] = {}
+    for module, lines in statements.items():
+        path = module.replace(".", "/") + ("/__init__.py" if module in _PACKAGES else ".py")
+        files[f"src/{path}"] = "".join(f"{line}\n" for line in lines) + "VALUE = 1\n"
+    return files
+
+
+def test_random_packages_24_cases_seed_20261201_cycles_equal_python(tmp_path: Path) -> None:
+    rng = random.Random(_SEED)
+    with_cycles = 0
+    for index in range(_RANDOM_CASES):
+        files = _random_project(rng)
+        root = make_project(tmp_path / f"case{index}", files, CONFIG)
+        with_cycles += bool(_assert_cycles_are_what_python_hits(root, files, f"case {index}"))
+    # The sample is not vacuous: some cases have cycles, some none.
+    assert 0 < with_cycles < _RANDOM_CASES
 
 
 # --- lazy cycles ----------------------------------------------------------------------------
