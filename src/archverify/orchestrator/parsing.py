@@ -31,6 +31,10 @@ _POOL_THRESHOLD = 48
 # to the others, few enough that the round trips stay negligible.
 _TASKS_PER_WORKER = 16
 
+# Depth verdicts confirmed in a fresh interpreter per run; beyond, the extraction's own
+# (computed as deep as ``python -c`` runs) stands.
+_MAX_CONFIRMED = 32
+
 # (absolute path, relative path, module, is_package)
 _Job = tuple[str, str, str, bool]
 
@@ -99,8 +103,14 @@ def parse_files(
                 found[source.path] = cached
                 continue
         todo.append((file, source.path, source.module, source.is_package))
+    confirmed = 0
     for facts in _run_jobs(todo, jobs):
-        found[facts.path] = _confirm_depth_verdict(root, facts)
+        error = facts.compile_error
+        if error is not None and is_depth_verdict(error) and confirmed < _MAX_CONFIRMED:
+            # A fresh interpreter per file: bounded, so a tree of deep files cannot stall a run.
+            confirmed += 1
+            facts = _confirm_depth_verdict(root, facts)
+        found[facts.path] = facts
     # In discovery order, so that the last of two files claiming one module wins, always.
     results = {found[s.path].module: found[s.path] for s in files if s.path in found}
     cache.save(
