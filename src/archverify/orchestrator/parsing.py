@@ -105,8 +105,8 @@ def parse_files(
         todo.append((file, source.path, source.module, source.is_package))
     confirmed = 0
     for facts in _run_jobs(todo, jobs):
-        error = facts.compile_error
-        if error is not None and is_depth_verdict(error) and confirmed < _MAX_CONFIRMED:
+        verdict = facts.compile_error
+        if verdict is not None and is_depth_verdict(verdict) and confirmed < _MAX_CONFIRMED:
             # A fresh interpreter per file: bounded, so a tree of deep files cannot stall a run.
             confirmed += 1
             facts = _confirm_depth_verdict(root, facts)
