@@ -99,3 +99,14 @@ def test_a_lazy_cycle_is_shown_through_a_lazy_hop() -> None:
     assert eager.chain == ["p.a", "p.b", "p.a"]
     assert lazy.lazy and lazy.chain == ["p.a", "p.c", "p.a"]
     assert lazy.path[0].in_function and (lazy.path[0].path, lazy.path[0].line) == ("p/a.py", 5)
+
+
+def test_a_hop_imported_both_ways_is_shown_by_its_import_time_statement() -> None:
+    facts = [
+        ff("p.a", imp("p.b", 1)),
+        ff("p.b", imp("p.c", 2, in_function=True), imp("p.c", 7)),
+        ff("p.c", imp("p.a", 3, in_function=True)),
+    ]
+    (lazy,) = find_cycles(facts, ())
+    assert lazy.chain == ["p.c", "p.a", "p.b", "p.c"]
+    assert [(e.line, e.in_function) for e in lazy.path] == [(3, True), (1, False), (7, False)]

@@ -98,7 +98,12 @@ def _cycle(graph: ImportGraph, component: list[str], chain: list[str], lazy: boo
         for imported in sorted(graph.imports_of(importer) & inside)
         for edge in graph.edges_between(importer, imported)
     )
-    path = tuple(graph.chain_edges(chain))
+    # Each hop by its first import-time statement when it has one: a pair imported both at
+    # import time and in a function is an import-time hop.
+    path = tuple(
+        next((e for e in found if not e.in_function), found[0])
+        for found in (graph.edges_between(a, b) for a, b in zip(chain, chain[1:], strict=False))
+    )
     return Cycle(modules=tuple(component), path=path, edges=edges, lazy=lazy)
 
 
