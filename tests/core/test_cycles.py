@@ -73,3 +73,40 @@ def test_cycle_path_is_deterministic() -> None:
     first = find_cycles(facts, ())
     assert first == find_cycles(list(reversed(facts)), ())
     assert first[0].chain == ["m.a", "m.b", "m.a"]
+
+
+def test_main_guarded_imports_never_close_a_cycle() -> None:
+    guarded = ImportFact("p.a", 5, 1, main_guarded=True)
+    facts = [ff("p.a", imp("p.b")), ff("p.b", guarded)]
+    assert find_cycles(facts, ()) == []
+
+
+def test_a_cycle_through_a_parent_package_is_found_and_marked() -> None:
+    package = FileFacts("p/b/__init__.py", "p.b", True, "x", imports=(imp("p.a", 2),))
+    facts = [ff("p.a", imp("p.b.c")), package, ff("p.b.c")]
+    (cycle,) = find_cycles(facts, ())
+    assert not cycle.lazy and cycle.chain == ["p.a", "p.b", "p.a"]
+    assert [(e.implicit, e.via) for e in cycle.path] == [(True, "p.b.c"), (False, "")]
+
+
+def test_a_lazy_cycle_is_shown_through_a_lazy_hop() -> None:
+    facts = [
+        ff("p.a", imp("p.b"), imp("p.c", 5, in_function=True)),
+        ff("p.b", imp("p.a")),
+        ff("p.c", imp("p.a")),
+    ]
+    eager, lazy = find_cycles(facts, ())
+    assert eager.chain == ["p.a", "p.b", "p.a"]
+    assert lazy.lazy and lazy.chain == ["p.a", "p.c", "p.a"]
+    assert lazy.path[0].in_function and (lazy.path[0].path, lazy.path[0].line) == ("p/a.py", 5)
+
+
+def test_a_hop_imported_both_ways_is_shown_by_its_import_time_statement() -> None:
+    facts = [
+        ff("p.a", imp("p.b", 1)),
+        ff("p.b", imp("p.c", 2, in_function=True), imp("p.c", 7)),
+        ff("p.c", imp("p.a", 3, in_function=True)),
+    ]
+    (lazy,) = find_cycles(facts, ())
+    assert lazy.chain == ["p.c", "p.a", "p.b", "p.c"]
+    assert [(e.line, e.in_function) for e in lazy.path] == [(3, True), (1, False), (7, False)]

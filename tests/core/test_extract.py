@@ -310,3 +310,48 @@ def test_suppressions_only_in_real_comments() -> None:
         (2, ("purity/io-call", "layers/x"), "reads config once"),
         (4, ("cycles/cycle",), ""),
     ]
+
+
+def test_main_guarded_imports() -> None:
+    found = imports(
+        """
+        import a
+        if __name__ == "__main__":
+            import b
+            if verbose:
+                import c
+            def demo():
+                import d
+            class Demo:
+                import e
+        else:
+            import f
+        if "__main__" == __name__:
+            import g
+        if x:
+            if __name__ == "__main__":
+                import h
+        if __name__ != "__main__":
+            import i
+        if __name__ == "__main__" and x:
+            import j
+        class K:
+            if __name__ == "__main__":
+                import k
+        """
+    )
+    flags = {i.module: i.main_guarded for i in found}
+    assert flags == {
+        "a": False,
+        "b": True,
+        "c": True,
+        "d": True,
+        "e": True,
+        "f": False,
+        "g": True,
+        "h": True,
+        "i": False,
+        "j": False,
+        "k": True,
+    }
+    assert {i.module for i in found if i.in_function} == {"d"}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archverify.core.aliases import Scope
 from archverify.core.extract import extract_facts
+from archverify.core.fact_walker import FactWalker
 from archverify.core.facts import FileFacts
 
 VALID = b'''"""Doc."""
@@ -154,3 +158,55 @@ def test_never_raises_on_mutations_of_valid_source(data: st.DataObject) -> None:
     assert "extract_error" not in result.extra
     restored = FileFacts.from_dict(json.loads(json.dumps(result.to_dict())))
     assert restored == result
+
+
+def test_deep_code_cpython_compiles_is_facts_not_a_compile_error() -> None:
+    # compile(source) accepts these in CPython 3.11; compile(ast tree) and ast.unparse do not.
+    deep_union = b"X = int" + b" | int" * 2500 + b" | None"
+    for deep in (
+        b"f" + b"()" * 1500,
+        b"x = " + b"not " * 2000 + b"y",
+        b"x = A" + b"[f()]" * 1400,
+        deep_union,
+    ):
+        facts = run(deep + b"\nopen('data')\n")
+        assert facts.compile_error is None, deep[:20]
+        assert "too_deep" not in facts.extra
+        assert [c.line for c in facts.calls if c.qualname == "builtins.open"] == [2]
+    # The union is shown as a type alias, its text too deep to write back.
+    (alias,) = run(deep_union).api
+    assert alias["value"] == "<expression too deep to show>"
+
+
+def test_too_many_nested_parentheses_is_cpythons_syntax_error() -> None:
+    facts = run(b"x = " + b"(" * 201 + b"1" + b")" * 201 + b"\n")
+    assert facts.compile_error is not None
+    assert "too many nested parentheses" in facts.compile_error.message
+
+
+def test_the_depth_verdict_does_not_depend_on_the_callers_stack() -> None:
+    source = b"x = " + b"not " * 2900 + b"y\nopen('data')\n"
+
+    def nested(depth: int) -> FileFacts:
+        return run(source) if depth == 0 else nested(depth - 1)
+
+    shallow, deep = run(source), nested(150)
+    assert shallow == deep and shallow.compile_error is None
+
+
+def test_a_walk_cut_short_keeps_what_it_found_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = FactWalker._call
+
+    def call_then_overflow(self: FactWalker, node: ast.Call, scope: Scope, flags: int) -> None:
+        if len(self.calls) == 2:
+            raise RecursionError("maximum recursion depth exceeded")
+        original(self, node, scope, flags)
+
+    monkeypatch.setattr(FactWalker, "_call", call_then_overflow)
+    facts = run(b"import os\nopen('a')\nprint(1)\nexec('x')\n")
+    assert facts.compile_error is None
+    assert [c.name for c in facts.calls] == ["open", "print"]
+    assert [i.module for i in facts.imports] == ["os"]
+    assert facts.extra["too_deep"] == "the fact walk stopped early (RecursionError)"

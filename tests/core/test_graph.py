@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archverify.core.facts import FileFacts, ImportFact
-from archverify.core.graph import ImportGraph, describe_stats
+from archverify.core.graph import ImportGraph, describe_stats, edge_records, implicit_parents
 
 
 def ff(module: str, *imports: ImportFact, package: bool = False) -> FileFacts:
@@ -153,3 +153,61 @@ def test_strongly_connected_lists_dependencies_first_and_keeps_singletons() -> N
     order = [sorted(c) for c in components]
     assert sorted(order) == [["a"], ["b", "c"], ["d"], ["e"]]
     assert order.index(["d"]) < order.index(["b", "c"]) < order.index(["a"])
+
+
+def test_main_guarded_imports_count_unless_left_out() -> None:
+    facts = [*BASE, ff("pkg.c", ImportFact("pkg.a.b", 2, 1, main_guarded=True))]
+    assert ("pkg.c", "pkg.a.b") in pairs(ImportGraph.build(facts))
+    graph = ImportGraph.build(facts, include_main_guarded=False)
+    assert ("pkg.c", "pkg.a.b") not in pairs(graph)
+
+
+def test_implicit_parents_are_those_the_importer_has_not_run() -> None:
+    internal = {"a", "a.b", "a.b.c", "a.b.d", "x", "x.y"}
+    assert implicit_parents("x.y", "a.b.c", internal) == ["a", "a.b"]
+    assert implicit_parents("a.b.d", "a.b.c", internal) == []  # its own parents ran already
+    assert implicit_parents("a", "a.b.c", internal) == ["a.b"]
+    assert implicit_parents("a.b", "a.b.c", internal) == []
+    # A folder without __init__.py (no module) runs nothing.
+    assert implicit_parents("x", "ns.m", {"x", "ns.m"}) == []
+
+
+def test_implicit_edges_are_marked_and_optional() -> None:
+    facts = [
+        ff("pkg", package=True),
+        ff("pkg.a", imp("pkg.b.c", 3, "C")),
+        ff("pkg.b", package=True),
+        ff("pkg.b.c"),
+        ff("pkg.b.d", imp("pkg.b.c", 1)),
+    ]
+    assert ("pkg.a", "pkg.b") not in pairs(ImportGraph.build(facts))
+    graph = ImportGraph.build(facts, include_implicit=True)
+    (edge,) = graph.edges_between("pkg.a", "pkg.b")
+    assert edge.implicit and edge.via == "pkg.b.c" and (edge.path, edge.line) == ("pkg/a.py", 3)
+    assert not graph.edges_between("pkg.a", "pkg")  # pkg is pkg.a's own parent
+    assert not graph.edges_between("pkg.b.d", "pkg.b")
+    (explicit,) = graph.edges_between("pkg.a", "pkg.b.c")
+    assert not explicit.implicit and explicit.via == ""
+    records = edge_records(graph.chain_edges(["pkg.a", "pkg.b"]))
+    assert records == [
+        {
+            "importer": "pkg.a",
+            "imported": "pkg.b",
+            "path": "pkg/a.py",
+            "line": 3,
+            "implicit": True,
+            "via": "pkg.b.c",
+        }
+    ]
+
+
+def test_a_statement_naming_the_parent_too_gets_no_implicit_copy() -> None:
+    facts = [
+        ff("pkg", package=True),
+        ff("pkg.b", package=True),
+        ff("pkg.b.c"),
+        ff("q", imp("pkg.b", 1, "c", "helper")),  # from pkg.b import c, helper
+    ]
+    graph = ImportGraph.build(facts, include_implicit=True)
+    assert [e.implicit for e in graph.edges_between("q", "pkg.b")] == [False]
+    assert [e.via for e in graph.edges_between("q", "pkg")] == ["pkg.b.c"]

@@ -84,3 +84,37 @@ def test_on_extracted_facts() -> None:
     assert "invalid syntax" in outcome.findings[0].message
     assert "nonlocal" in outcome.findings[2].message
     assert outcome.stats["files"] == 4
+
+
+def test_an_unreadable_file_is_a_read_error_with_its_own_hint() -> None:
+    from archverify.executors.compile import RULE_READ
+
+    error = CompileError(kind="read", line=0, column=0, message="cannot read: Permission denied")
+    outcome = CompileStep().run(context_of([module_facts("app.a", compile_error=error)]))
+    (finding,) = outcome.findings
+    assert (finding.rule, finding.severity) == (RULE_READ, Severity.ERROR)
+    assert finding.message == "cannot read app/a.py: Permission denied"
+    assert "syntax" not in finding.hint and "readable" in finding.hint
+
+
+def test_facts_cut_short_are_a_warning_and_no_failure_of_the_file() -> None:
+    from archverify.core.extract import TOO_DEEP
+    from archverify.executors.compile import RULE_TOO_DEEP
+
+    facts = module_facts("app.a", extra={TOO_DEEP: "the fact walk stopped early"})
+    outcome = CompileStep().run(context_of([facts]))
+    (finding,) = outcome.findings
+    assert (finding.rule, finding.severity) == (RULE_TOO_DEEP, Severity.WARNING)
+    assert "the fact walk stopped early" in finding.message
+    assert outcome.stats["failed"] == 0
+
+
+def test_a_file_archverify_failed_on_is_an_error_not_a_silent_pass() -> None:
+    from archverify.core.extract import EXTRACT_ERROR
+    from archverify.executors.compile import RULE_EXTRACT
+
+    facts = module_facts("app.a", extra={EXTRACT_ERROR: "ValueError: odd"})
+    outcome = CompileStep().run(context_of([facts]))
+    (finding,) = outcome.findings
+    assert (finding.rule, finding.severity) == (RULE_EXTRACT, Severity.ERROR)
+    assert "ValueError: odd" in finding.message and outcome.status is StepStatus.FAILED

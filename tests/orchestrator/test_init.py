@@ -295,3 +295,36 @@ def test_the_pre_commit_hooks_run_archverify_and_its_static_steps() -> None:
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["pass_filenames"] is False and hook["always_run"] is True
+
+
+DEMOS = {
+    "pyproject.toml": FLAT_PYPROJECT,
+    "demo/__init__.py": "",
+    "demo/__main__.py": "from demo.console import Console\n",
+    "demo/console.py": "from demo.pager import Pager\nConsole = 1\n",
+    "demo/pager.py": (
+        "Pager = 1\n"
+        "if __name__ == '__main__':\n"
+        "    from demo.console import Console\n"
+        "    from demo.__main__ import Console as Again\n"
+    ),
+}
+
+
+@needs_extract
+def test_demo_blocks_make_no_cycle_layer_and_are_ignored_by_the_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # rich 13.9.4: its 46 ``if __name__ == "__main__":`` demos made one 52-module layer.
+    root = _write(tmp_path, DEMOS)
+    assert _init(str(root)) == 0
+    [contract] = _table(root)["contracts"]
+    assert contract["layers"] == ["demo.__main__", "demo.console", "demo.pager"]
+    assert contract["ignore_imports"] == [
+        "demo.pager -> demo.__main__",
+        "demo.pager -> demo.console",
+    ]
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert "demo/pager.py:3, demo/pager.py:4" in text
+    capsys.readouterr()
+    assert _run(root) == 0, capsys.readouterr().out

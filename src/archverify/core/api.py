@@ -21,6 +21,8 @@ _GENERIC_BUILTINS = frozenset({"list", "dict", "set", "frozenset", "tuple", "typ
 _PROPERTY_PARTS = {"setter": "setter", "deleter": "deleter"}
 
 _Function = ast.FunctionDef | ast.AsyncFunctionDef
+# An expression nested too deeply to be written back as text.
+TOO_DEEP_TEXT = "<expression too deep to show>"
 
 
 def is_public(name: str) -> bool:
@@ -60,10 +62,15 @@ def _unparse(node: ast.AST) -> str:
         return node.id
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return f"{node.value.id}.{node.attr}"
-    if _is_normal(node):
-        return ast.unparse(node)
-    # Copying is the costly part, so only the rare trees that need rewriting are copied.
-    return ast.unparse(_Normaliser().visit(copy.deepcopy(node)))
+    try:
+        if _is_normal(node):
+            return ast.unparse(node)
+        # Copying is the costly part, so only the rare trees that need rewriting are copied.
+        return ast.unparse(_Normaliser().visit(copy.deepcopy(node)))
+    except RecursionError:
+        # Valid code can nest deeper than ``ast.unparse`` recurses: a fixed text keeps the
+        # snapshot stable (and shows that the expression was not written out).
+        return TOO_DEEP_TEXT
 
 
 def _is_normal(node: ast.AST) -> bool:
@@ -175,8 +182,9 @@ def _type_params(node: ast.AST) -> str:
 
 def _last_name(node: ast.expr) -> str:
     """``Enum`` for ``enum.Enum``, ``Generic`` for ``Generic[T]``, ``f`` for ``f()``."""
-    if isinstance(node, ast.Call | ast.Subscript):
-        return _last_name(node.func if isinstance(node, ast.Call) else node.value)
+    # Iterative: ``f()()...`` and ``a[x][y]...`` may be deeper than the recursion limit.
+    while isinstance(node, ast.Call | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
     if isinstance(node, ast.Attribute):
         return node.attr
     return node.id if isinstance(node, ast.Name) else ""
@@ -230,12 +238,23 @@ def _assignment(statement: ast.stmt) -> tuple[ast.expr | None, ast.expr | None]:
 
 def _looks_like_type(node: ast.expr) -> bool:
     """An implicit type alias (``Mode = Literal["a", "b"]``, ``Pair = tuple[int, int]``)."""
+    # Iterative over ``a | b | ...``: a union may be deeper than the recursion limit.
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ast.BinOp) and isinstance(item.op, ast.BitOr):
+            if _is_none(item.left) or _is_none(item.right):
+                return True
+            pending += [item.right, item.left]
+        elif _looks_like_type_alone(item):
+            return True
+    return False
+
+
+def _looks_like_type_alone(node: ast.expr) -> bool:
     if isinstance(node, ast.Subscript):
         name = _last_name(node.value)
         return name in _GENERIC_BUILTINS or name[:1].isupper()
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        sides = (node.left, node.right)
-        return any(_looks_like_type(s) or _is_none(s) for s in sides)
     if isinstance(node, ast.Call):
         return _last_name(node.func) in _TYPE_FACTORIES
     return False
@@ -344,7 +363,7 @@ class _Collector:
             return "dataclass"
         for base in node.bases:
             name = _last_name(base)
-            local = self.kinds.get(ast.unparse(base), "")
+            local = self.kinds.get(_unparse(base), "")
             if name in _ENUM_BASES or local == "enum":
                 return "enum"
             if name == "TypedDict" or local == "typeddict":
@@ -392,12 +411,12 @@ class _Collector:
         if isinstance(statement, ast.AnnAssign):
             annotation = expression(statement.annotation, annotation=True)
             alias = _last_name(statement.annotation) == "TypeAlias"
-        shown = "" if value is None else expression(value, annotation=alias)
         previous = self.items.get(name, {})
         if alias:
+            shown = "" if value is None else expression(value, annotation=True)
             self._add(name, "type alias", statement, value=shown)
         elif value is not None and _looks_like_type(value):
-            self._add(name, "variable", statement, annotation=annotation, value=shown)
+            self._add(name, "variable", statement, annotation=annotation, value=expression(value))
         elif not previous or annotation:
             self._add(name, "variable", statement, annotation=annotation)
 

@@ -22,7 +22,7 @@ from archverify.core.facts import (
 )
 
 # Bits of an import row's flags.
-IN_FUNCTION, TYPE_CHECKING, GUARDED, DYNAMIC = 1, 2, 4, 8
+IN_FUNCTION, TYPE_CHECKING, GUARDED, DYNAMIC, MAIN_GUARDED = 1, 2, 4, 8, 16
 
 Row = Sequence[Any]
 
@@ -46,6 +46,7 @@ def imports_from(rows: Sequence[Row]) -> tuple[ImportFact, ...]:
         ImportFact(
             module, line, column, tuple(names), bool(flags & IN_FUNCTION),
             bool(flags & TYPE_CHECKING), bool(flags & GUARDED), bool(flags & DYNAMIC),
+            bool(flags & MAIN_GUARDED),
         )
         for module, line, column, names, flags in rows
     )
@@ -97,7 +98,8 @@ def rows_of(facts: FileFacts) -> FactRows:
             (
                 i.module, i.line, i.column, i.names,
                 (IN_FUNCTION if i.in_function else 0) | (TYPE_CHECKING if i.type_checking else 0)
-                | (GUARDED if i.guarded else 0) | (DYNAMIC if i.dynamic else 0),
+                | (GUARDED if i.guarded else 0) | (DYNAMIC if i.dynamic else 0)
+                | (MAIN_GUARDED if i.main_guarded else 0),
             )
             for i in facts.imports
         ],

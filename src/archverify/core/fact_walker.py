@@ -20,11 +20,11 @@ from archverify.core.aliases import (
     resolve,
     resolve_relative,
 )
-from archverify.core.fact_rows import DYNAMIC, GUARDED, IN_FUNCTION, TYPE_CHECKING
+from archverify.core.fact_rows import DYNAMIC, GUARDED, IN_FUNCTION, MAIN_GUARDED, TYPE_CHECKING
 from archverify.core.source_text import CharColumns
 
 # Flags of a statement's context, the same bits as an import row's flags.
-_CONTEXT = IN_FUNCTION | TYPE_CHECKING | GUARDED
+_CONTEXT = IN_FUNCTION | TYPE_CHECKING | GUARDED | MAIN_GUARDED
 
 # Handlers that catch a failed import: a bare ``except:`` (None) or any of these names.
 _IMPORT_ERROR_NAMES = frozenset(
@@ -148,6 +148,10 @@ class FactWalker:
             index += 1
             self._push(body, body_scope, flags)
             self._drain()
+        self.finish()
+
+    def finish(self) -> None:
+        """Put what was found in source order (also after a walk cut short)."""
         # Stable sorts on the position alone: a call and the call it is made on share one.
         self.calls.sort(key=itemgetter(2, 3))
         self.imports.sort(key=itemgetter(1, 2))
@@ -358,11 +362,15 @@ class FactWalker:
         return -1 if negated else 1
 
     def _if(self, node: ast.If, scope: Scope, flags: int) -> None:
+        body_flags = flags
         if _is_main_test(node.test):
             self.main_blocks.append((node.lineno, self._column(node)))
+            # Runs only when the file is the script itself: never when it is imported. The
+            # ``else`` branch is what runs on import, so it keeps the enclosing context.
+            body_flags |= MAIN_GUARDED
         branch = self._type_checking_test(node.test, scope)
         self._push(node.orelse, scope, flags | TYPE_CHECKING if branch < 0 else flags)
-        self._push(node.body, scope, flags | TYPE_CHECKING if branch > 0 else flags)
+        self._push(node.body, scope, body_flags | TYPE_CHECKING if branch > 0 else body_flags)
         self._expressions([node.test], scope, flags)
 
     def _try(self, node: ast.Try, scope: Scope, flags: int) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FACTS_SCHEMA = 2
+FACTS_SCHEMA = 3
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class ImportFact:
     type_checking: bool = False  # under ``if TYPE_CHECKING:``
     guarded: bool = False  # inside ``try`` whose handlers catch ImportError
     dynamic: bool = False
+    # under ``if __name__ == "__main__":``: runs only when the file is executed as a script
+    main_guarded: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,10 @@ class Location:
 
 @dataclass(frozen=True)
 class CompileError:
-    """Why a file does not compile: a syntax or symtable error, or undecodable bytes."""
+    """Why a file does not compile: a syntax or symtable error, undecodable bytes, or a file
+    that could not be read at all."""
 
-    kind: str  # "syntax" | "decode"
+    kind: str  # "syntax" | "decode" | "read"
     line: int
     column: int
     message: str

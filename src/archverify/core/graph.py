@@ -11,7 +11,12 @@ from archverify.core.facts import FileFacts, ImportFact
 
 @dataclass(frozen=True)
 class ImportEdge:
-    """One import statement's contribution: ``importer`` imports ``imported`` at path:line."""
+    """One import statement's contribution: ``importer`` imports ``imported`` at path:line.
+
+    ``implicit`` edges are not written in the source: importing ``a.b.c`` runs ``a/__init__``
+    and ``a/b/__init__`` first, so the statement at path:line also depends on those packages.
+    ``via`` is then the module the statement imports (``a.b.c``).
+    """
 
     importer: str
     imported: str
@@ -22,6 +27,9 @@ class ImportEdge:
     type_checking: bool = False
     guarded: bool = False
     dynamic: bool = False
+    main_guarded: bool = False
+    implicit: bool = False
+    via: str = ""
 
     def sort_key(self) -> tuple[str, str, str, int, int]:
         return (self.importer, self.imported, self.path, self.line, self.column)
@@ -48,6 +56,23 @@ def resolve_import(name: str, internal: Set[str]) -> str | None:
         return name
     parent = name.rpartition(".")[0]
     return parent if parent in internal else None
+
+
+def implicit_parents(importer: str, imported: str, internal: Set[str]) -> list[str]:
+    """The packages an import of ``imported`` runs first that ``importer`` has not already run.
+
+    Python imports ``a`` and then ``a.b`` before ``a.b.c``, running each ``__init__`` not yet
+    in ``sys.modules``. The importer's own ancestors (and itself) are there already, being or
+    having been initialised before its code runs, so importing through them runs nothing.
+    Outermost first; folders without ``__init__.py`` run no code and are no modules here.
+    """
+    parents: list[str] = []
+    name = imported.rpartition(".")[0]
+    while name:
+        if name in internal and not (importer == name or importer.startswith(name + ".")):
+            parents.append(name)
+        name = name.rpartition(".")[0]
+    return parents[::-1]
 
 
 def _imported_names(fact: ImportFact) -> list[str]:
@@ -102,6 +127,8 @@ class ImportGraph:
         include_type_checking: bool = False,
         include_function_level: bool = True,
         include_external: bool = False,
+        include_main_guarded: bool = True,
+        include_implicit: bool = False,
     ) -> ImportGraph:
         """The graph of ``facts``.
 
@@ -109,6 +136,11 @@ class ImportGraph:
         import of a name neither internal nor an attribute of an internal module has no edge
         (``resolve_import``); imports of other distributions are squashed to their top-level
         name (kept only when ``include_external``). Self-imports are dropped.
+
+        The defaults are grimp's (import-linter's) graph: imports under
+        ``if __name__ == "__main__":`` count and parent packages get no edge. An import-time
+        graph leaves the former out (``include_main_guarded=False``) and adds the latter
+        (``include_implicit=True``, see ``implicit_parents``).
         """
         all_facts = list(facts)
         internal = {f.module for f in all_facts}
@@ -120,6 +152,8 @@ class ImportGraph:
                 if fact.type_checking and not include_type_checking:
                     continue
                 if fact.in_function and not include_function_level:
+                    continue
+                if fact.main_guarded and not include_main_guarded:
                     continue
                 targets: list[str] = []
                 for name in _imported_names(fact):
@@ -133,19 +167,9 @@ class ImportGraph:
                     if target in targets:
                         continue
                     targets.append(target)
-                    edges.append(
-                        ImportEdge(
-                            importer=file_facts.module,
-                            imported=target,
-                            path=file_facts.path,
-                            line=fact.line,
-                            column=fact.column,
-                            in_function=fact.in_function,
-                            type_checking=fact.type_checking,
-                            guarded=fact.guarded,
-                            dynamic=fact.dynamic,
-                        )
-                    )
+                    edges.append(_edge(file_facts, fact, target))
+                if include_implicit:
+                    edges.extend(_implicit_edges(file_facts, fact, targets, internal))
         return cls(internal, edges, externals, paths)
 
     def edges(self) -> list[ImportEdge]:
@@ -235,6 +259,38 @@ class ImportGraph:
         return sorted(sorted(c) for c in components if len(c) > 1)
 
 
+def _edge(file_facts: FileFacts, fact: ImportFact, target: str, via: str = "") -> ImportEdge:
+    return ImportEdge(
+        importer=file_facts.module,
+        imported=target,
+        path=file_facts.path,
+        line=fact.line,
+        column=fact.column,
+        in_function=fact.in_function,
+        type_checking=fact.type_checking,
+        guarded=fact.guarded,
+        dynamic=fact.dynamic,
+        main_guarded=fact.main_guarded,
+        implicit=bool(via),
+        via=via,
+    )
+
+
+def _implicit_edges(
+    file_facts: FileFacts, fact: ImportFact, targets: list[str], internal: Set[str]
+) -> list[ImportEdge]:
+    """The parent packages one statement runs before its targets, each once, none that the
+    statement imports explicitly anyway."""
+    found: dict[str, ImportEdge] = {}
+    for target in targets:
+        if target not in internal:
+            continue  # an external, squashed to its top-level name: its parents are not ours
+        for parent in implicit_parents(file_facts.module, target, internal):
+            if parent not in targets and parent not in found:
+                found[parent] = _edge(file_facts, fact, parent, via=target)
+    return list(found.values())
+
+
 def strongly_connected(successors: Mapping[str, Iterable[str]]) -> list[list[str]]:
     """Every strongly connected component, singletons included, each listed after every
     component it reaches (dependencies first). Iterative Tarjan: a recursive one overflows on
@@ -287,12 +343,24 @@ def strongly_connected(successors: Mapping[str, Iterable[str]]) -> list[list[str
     return found
 
 
-def edge_records(edges: Iterable[ImportEdge]) -> list[dict[str, str | int]]:
-    """Edges as JSON-ready records for a finding's ``extra``."""
-    return [
-        {"importer": e.importer, "imported": e.imported, "path": e.path, "line": e.line}
-        for e in edges
-    ]
+def edge_records(edges: Iterable[ImportEdge]) -> list[dict[str, str | int | bool]]:
+    """Edges as JSON-ready records for a finding's ``extra``; ``in_function`` and
+    ``implicit`` (with ``via``) appear only on the edges they mark."""
+    records: list[dict[str, str | int | bool]] = []
+    for e in edges:
+        record: dict[str, str | int | bool] = {
+            "importer": e.importer,
+            "imported": e.imported,
+            "path": e.path,
+            "line": e.line,
+        }
+        if e.in_function:
+            record["in_function"] = True
+        if e.implicit:
+            record["implicit"] = True
+            record["via"] = e.via
+        records.append(record)
+    return records
 
 
 def graph_stats(graph: ImportGraph) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archverify.core.graph import ImportEdge, ImportGraph
 
@@ -26,11 +26,17 @@ class Cycle:
 
 @dataclass(frozen=True)
 class LayerPlan:
-    """The inferred layers of one package, high to low; each layer is one or more children."""
+    """The inferred layers of one package, high to low; each layer is one or more children.
+
+    The layers come from what runs on import: imports under ``if __name__ == "__main__":``
+    are left out. A layers contract counts them all the same (as import-linter does), so
+    ``main_guarded_upward`` holds those that would break these layers, to be ignored by name.
+    """
 
     package: str
     layers: tuple[tuple[str, ...], ...]
     cycles: tuple[Cycle, ...]
+    main_guarded_upward: tuple[ImportEdge, ...] = ()
 
     def expressions(self) -> list[str]:
         """The layers as import-linter writes them: mutually dependent children joined by ``:``."""
@@ -102,6 +108,27 @@ def infer_layers(graph: ImportGraph, package: str) -> LayerPlan:
     return LayerPlan(package=package, layers=tuple(layers), cycles=cycles)
 
 
+def main_guarded_upward(graph: ImportGraph, plan: LayerPlan) -> list[ImportEdge]:
+    """The main-guarded imports of ``graph`` (which holds them) that a layers contract of
+    ``plan`` would count as pointing up, directly or through modules of no child."""
+    rank = {child: index for index, layer in enumerate(plan.layers) for child in layer}
+    children = sorted(rank)
+    owner = {module: _owner(module, plan.package, children) for module in graph.modules}
+    found: list[ImportEdge] = []
+    for edge in graph.edges():
+        low = owner.get(edge.importer)
+        if not edge.main_guarded or low is None:
+            continue
+        target = owner.get(edge.imported)
+        if target is not None:
+            reached = {target}
+        else:
+            reached = _reached_through_others(graph, edge.imported, owner)
+        if any(rank[child] < rank[low] for child in reached):
+            found.append(edge)
+    return found
+
+
 def order_with_fewest_upward(graph: ImportGraph, members: list[str]) -> list[str]:
     """``members`` high to low so that the fewest import statements point up (lower to higher)."""
     weight = {(a, b): len(graph.edges_between(a, b)) for a in members for b in members if a != b}
@@ -149,15 +176,7 @@ def _reached_through_others(
 
 
 def _renamed(edge: ImportEdge, importer: str, imported: str) -> ImportEdge:
-    return ImportEdge(
-        importer=importer,
-        imported=imported,
-        path=edge.path,
-        line=edge.line,
-        column=edge.column,
-        in_function=edge.in_function,
-        type_checking=edge.type_checking,
-    )
+    return replace(edge, importer=importer, imported=imported)
 
 
 def _height(

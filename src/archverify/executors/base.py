@@ -55,7 +55,7 @@ class StepContext:
     jobs: int = 1
     debug: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
-    _graphs: dict[tuple[bool, bool, bool], ImportGraph] = field(
+    _graphs: dict[tuple[bool, ...], ImportGraph] = field(
         default_factory=dict, init=False, repr=False
     )
     _graph_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -66,10 +66,18 @@ class StepContext:
         include_type_checking: bool = False,
         include_function_level: bool = True,
         include_external: bool = False,
+        include_main_guarded: bool = True,
+        include_implicit: bool = False,
     ) -> ImportGraph:
         """The project's import graph, built once per set of options and shared by the steps
         (contracts, cycles and the architecture picture ask for the same few)."""
-        key = (include_type_checking, include_function_level, include_external)
+        key = (
+            include_type_checking,
+            include_function_level,
+            include_external,
+            include_main_guarded,
+            include_implicit,
+        )
         with self._graph_lock:
             graph = self._graphs.get(key)
             if graph is None:
@@ -78,6 +86,8 @@ class StepContext:
                     include_type_checking=include_type_checking,
                     include_function_level=include_function_level,
                     include_external=include_external,
+                    include_main_guarded=include_main_guarded,
+                    include_implicit=include_implicit,
                 )
                 self._graphs[key] = graph
             return graph

@@ -127,7 +127,24 @@ def _contract_lines(table: ArchverifyTable) -> list[str]:
             *(f"    {json.dumps(expression)}," for expression in plan.expressions()),
             "]",
         ]
+        lines += _demo_ignore_lines(plan)
     return lines
+
+
+def _demo_ignore_lines(plan: LayerPlan) -> list[str]:
+    """``ignore_imports`` for demo code that imports upward: it never runs on import, but a
+    layers contract counts it (as import-linter does)."""
+    pairs = sorted({(e.importer, e.imported) for e in plan.main_guarded_upward})
+    if not pairs:
+        return []
+    where = ", ".join(sorted({f"{e.path}:{e.line}" for e in plan.main_guarded_upward}))
+    return [
+        '# Imports under `if __name__ == "__main__":` point up; they never run on import',
+        f"# ({where}).",
+        "ignore_imports = [",
+        *(f"    {json.dumps(f'{a} -> {b}')}," for a, b in pairs),
+        "]",
+    ]
 
 
 def describe_cycles(plan: LayerPlan) -> list[str]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archverify.core.config import Config, PurityConfig
 from archverify.core.facts import FileFacts
 from archverify.core.graph import ImportGraph
-from archverify.core.layer_inference import LayerPlan, direct_children, infer_layers
+from archverify.core.layer_inference import (
+    LayerPlan,
+    direct_children,
+    infer_layers,
+    main_guarded_upward,
+)
 from archverify.core.project import in_package
 from archverify.core.purity import PurityChecker
 from archverify.orchestrator.discovery import discover
@@ -55,13 +60,17 @@ def survey_project(root: Path, *, jobs: int = 1) -> Survey:
         for f in ordered
         if f.compile_error is not None
     )
-    graph = ImportGraph.build(ordered)
+    # Demo code under ``if __name__ == "__main__":`` says nothing about the layers; the
+    # contract still counts it, so what of it points up is named for ``ignore_imports``.
+    graph = ImportGraph.build(ordered, include_main_guarded=False)
+    with_demos = ImportGraph.build(ordered)
     plans = []
     candidates: list[PureCandidate] = []
     for package in discovery.packages:
         plan = infer_layers(graph, package)
         if len(plan.layers) >= 2 or plan.cycles:
-            plans.append(plan)
+            demos = tuple(main_guarded_upward(with_demos, plan))
+            plans.append(replace(plan, main_guarded_upward=demos))
         for child in direct_children(graph, package):
             if child.rpartition(".")[2] in PURE_CANDIDATE_NAMES:
                 candidates.append(_pure_candidate(child, ordered))

@@ -7,12 +7,21 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields, replace
 from pathlib import Path
 
-from archverify.core.extract import extract_facts, extract_rows
+from archverify.core.extract import (
+    NO_TREE_REASON,
+    TOO_DEEP,
+    TREE_TOO_DEEP,
+    extract_facts,
+    extract_rows,
+    is_depth_verdict,
+)
 from archverify.core.fact_rows import NO_ROWS
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.project import SourceFile
+from archverify.executors.compile import compiles_in_fresh_interpreter
 from archverify.orchestrator.facts_cache import FactsCache, facts_key
 from archverify.orchestrator.facts_pack import Record, decode, encode_rows
 
@@ -21,6 +30,10 @@ _POOL_THRESHOLD = 48
 # Tasks per worker: enough that a worker slowed by other load on the machine hands its share
 # to the others, few enough that the round trips stay negligible.
 _TASKS_PER_WORKER = 16
+
+# Depth verdicts confirmed in a fresh interpreter per run; beyond, the extraction's own
+# (computed as deep as ``python -c`` runs) stands.
+_MAX_CONFIRMED = 32
 
 # (absolute path, relative path, module, is_package)
 _Job = tuple[str, str, str, bool]
@@ -90,7 +103,13 @@ def parse_files(
                 found[source.path] = cached
                 continue
         todo.append((file, source.path, source.module, source.is_package))
+    confirmed = 0
     for facts in _run_jobs(todo, jobs):
+        verdict = facts.compile_error
+        if verdict is not None and is_depth_verdict(verdict) and confirmed < _MAX_CONFIRMED:
+            # A fresh interpreter per file: bounded, so a tree of deep files cannot stall a run.
+            confirmed += 1
+            facts = _confirm_depth_verdict(root, facts)
         found[facts.path] = facts
     # In discovery order, so that the last of two files claiming one module wins, always.
     results = {found[s.path].module: found[s.path] for s in files if s.path in found}
@@ -102,6 +121,33 @@ def parse_files(
         }
     )
     return results
+
+
+def _confirm_depth_verdict(root: Path, facts: FileFacts) -> FileFacts:
+    """Facts whose "too deep to compile" verdict a fresh interpreter agrees with.
+
+    How deep CPython parses and compiles depends on the frames below the call; the extraction
+    already retries as deep as ``python -c`` runs, but only a fresh interpreter is the
+    reference. The file is compiled there (never run); if it compiles, it is no compile error,
+    and when its syntax tree could not be built here either, a ``compile/too-deep`` warning
+    says its facts are missing.
+    """
+    error = facts.compile_error
+    if error is None or not is_depth_verdict(error):
+        return facts
+    compiles = compiles_in_fresh_interpreter(root, facts.path)
+    extra = {key: value for key, value in facts.extra.items() if key != TREE_TOO_DEEP}
+    if not compiles:  # None: no second opinion to be had, the verdict found here stands
+        return _plain(facts, error, extra)
+    if facts.extra.get(TREE_TOO_DEEP):
+        extra[TOO_DEEP] = NO_TREE_REASON
+    return _plain(facts, None, extra)
+
+
+def _plain(facts: FileFacts, error: CompileError | None, extra: dict[str, object]) -> FileFacts:
+    """``facts`` (packed or plain) as plain facts with this compile error and extra."""
+    plain = FileFacts(**{f.name: getattr(facts, f.name) for f in fields(FileFacts)})
+    return replace(plain, compile_error=error, extra=extra)
 
 
 def _run_jobs(todo: list[_Job], jobs: int) -> list[FileFacts]:

@@ -72,8 +72,11 @@ def build_layout(
     """Bands from the first ``layers`` contract (or one per top-level subpackage), boxes for
     the packages and modules inside, grey allowed imports and red violations and cycles."""
     modules = sorted(project.modules)
+    # Demo code under ``if __name__ == "__main__":`` is no part of the architecture.
     graph = ImportGraph.build(
-        project.iter_facts(), include_type_checking=config.include_type_checking_imports
+        project.iter_facts(),
+        include_type_checking=config.include_type_checking_imports,
+        include_main_guarded=False,
     )
     bands = _layer_bands(config, modules)
     if not bands:
