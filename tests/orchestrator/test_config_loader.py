@@ -445,7 +445,7 @@ def test_contract_bad_alerting_and_boolean(tmp_path: Path) -> None:
 
 
 def test_contract_duplicate_name(tmp_path: Path) -> None:
-    one = '[[tool.archverify.contracts]]\nname = "a"\ntype = "independence"\nmodules = []\n'
+    one = '[[tool.archverify.contracts]]\nname = "a"\ntype = "independence"\nmodules = ["a"]\n'
     error = _error(tmp_path, one + one)
     assert error.line == 6
     assert "duplicate contract name 'a'" in error.message

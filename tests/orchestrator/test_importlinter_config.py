@@ -87,23 +87,31 @@ def test_ini_contracts_keep_importlinter_keys_and_lines(tmp_path: Path) -> None:
         "ignore_imports": ["app.*.x -> app.**"],
         "unmatched_ignore_imports_alerting": "warn",
         "include_type_checking_imports": True,
+        "include_external_packages": True,
     }
     assert forbid.options == {
         "source_modules": ["app.domain"],
         "forbidden_modules": ["requests", "lib"],
         "allow_indirect_imports": False,
         "include_type_checking_imports": True,
+        "include_external_packages": True,
     }
     assert cycles.options["depth"] == 2
     assert cycles.options["ancestors"] == ["app.*"]
 
 
 def test_setup_cfg_wins_over_importlinter_and_pyproject(tmp_path: Path) -> None:
+    contract = "\n[importlinter:contract:x]\nname = x\ntype = independence\nmodules = a\n"
+    toml_contract = '\n[[tool.importlinter.contracts]]\nname = "x"\ntype = "independence"\n'
     write(tmp_path, "setup.cfg", "[metadata]\nname = x\n")  # no importlinter section: skipped
-    write(tmp_path, ".importlinter", "[importlinter]\nroot_package = a\n")
-    write(tmp_path, "pyproject.toml", '[tool.importlinter]\nroot_package = "b"\n')
+    write(tmp_path, ".importlinter", "[importlinter]\nroot_package = a\n" + contract)
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.importlinter]\nroot_package = "b"\n' + toml_contract + 'modules = ["b"]\n',
+    )
     assert load(tmp_path).root_packages == ("a",)
-    write(tmp_path, "setup.cfg", "[importlinter]\nroot_package = c\n")
+    write(tmp_path, "setup.cfg", "[importlinter]\nroot_package = c\n" + contract)
     assert load(tmp_path).file == "setup.cfg"
     (tmp_path / "setup.cfg").unlink()
     (tmp_path / ".importlinter").unlink()
@@ -152,6 +160,7 @@ depth = 0
         "allowed_importers": ["x.repo"],
         "as_packages": False,
         "include_type_checking_imports": False,
+        "include_external_packages": False,
     }
     assert cycles.origin == "pyproject.toml:16"
     assert cycles.options["ancestors"] == ["x"] and cycles.options["depth"] == 0
@@ -244,7 +253,11 @@ def test_missing_contracts_file_and_unknown_options(tmp_path: Path) -> None:
     )
     # import-linter ignores options it does not know: so do we, rather than enforce them.
     (contract,) = load(tmp_path).contracts
-    assert set(contract.options) == {"modules", "include_type_checking_imports"}
+    assert set(contract.options) == {
+        "modules",
+        "include_type_checking_imports",
+        "include_external_packages",
+    }
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))

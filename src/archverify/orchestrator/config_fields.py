@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -105,9 +106,18 @@ class FieldReader:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(path + (key,), f"must be a number, got {type_name(value)}")
+        # nan compares false with every bound, so it would pass both checks below and turn a
+        # gate off; inf and huge values overflow timers. Only finite numbers are settings.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(path + (key,), f"must be a finite number, got {value!r}")
         too_low = value < low if low_inclusive else value <= low
         if too_low or (high is not None and value > high):
-            bound = f"between {low:g} and {high:g}" if high is not None else f"greater than {low:g}"
+            if high is None:
+                bound = f"at least {low:g}" if low_inclusive else f"greater than {low:g}"
+            elif low_inclusive:
+                bound = f"between {low:g} and {high:g}"
+            else:
+                bound = f"greater than {low:g} and at most {high:g}"
             raise self.error(path + (key,), f"must be {bound}, got {value!r}")
         return value
 
@@ -121,7 +131,10 @@ class FieldReader:
             )
         return value
 
-    def strings(self, table: Mapping[str, Any], key: str, path: KeyPath) -> tuple[str, ...]:
+    def strings(
+        self, table: Mapping[str, Any], key: str, path: KeyPath, *, non_empty: bool = False
+    ) -> tuple[str, ...]:
+        """A list of strings; ``non_empty`` rejects ``[]`` where it would silently mean nothing."""
         value = table.get(key, [])
         if not isinstance(value, list):
             raise self.error(path + (key,), f"must be a list of strings, got {type_name(value)}")
@@ -131,13 +144,21 @@ class FieldReader:
                     path + (key,),
                     f"must be a list of strings, got an item of {type_name(item)}",
                 )
+        if non_empty and key in table and not value:
+            raise self.error(path + (key,), "must not be empty (remove the key for the default)")
         return tuple(value)
 
     def modules(
-        self, table: Mapping[str, Any], key: str, path: KeyPath, wildcards: bool = True
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: KeyPath,
+        wildcards: bool = True,
+        *,
+        non_empty: bool = False,
     ) -> tuple[str, ...]:
         """A list of dotted module names (``*`` and ``**`` segments allowed if ``wildcards``)."""
-        names = self.strings(table, key, path)
+        names = self.strings(table, key, path, non_empty=non_empty)
         shape = MODULE_PATTERN if wildcards else MODULE_NAME
         for name in names:
             if not shape.fullmatch(name):

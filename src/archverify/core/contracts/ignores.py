@@ -10,6 +10,9 @@ from archverify.core.graph import ImportGraph
 from archverify.core.patterns import matches_dotted
 
 ALERTING = ("error", "warn", "none")
+# Set (false) on contracts read from an import-linter file without include_external_packages:
+# lint-imports' graph then holds no external module, so no ignored import of one can match.
+INCLUDE_EXTERNAL_OPTION = "include_external_packages"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ def apply_ignores(
     if not expressions:
         return graph, ()
     pairs = {(e.importer, e.imported) for e in graph.edges()}
+    if contract.options.get(INCLUDE_EXTERNAL_OPTION, True) is False:
+        pairs = {pair for pair in pairs if pair[1] not in graph.external_modules}
     dropped: set[tuple[str, str]] = set()
     unmatched: list[str] = []
     for expression in expressions:

@@ -45,8 +45,34 @@ def parse_layers(contract: ContractConfig) -> list[Layer]:
             optional = part.startswith("(") and part.endswith(")")
             name = part[1:-1].strip() if optional else part
             modules.append(LayerModule(check_module_name(contract, name), optional))
+        names = [module.name for module in modules]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            listed = ", ".join(repr(name) for name in repeated)
+            raise ContractError(contract, f"Modules cannot be repeated in a layer: {listed}.")
         found.append(Layer(tuple(modules), independent))
+    _check_layers_apart(contract, found)
     return found
+
+
+def _check_layers_apart(contract: ContractConfig, layers: list[Layer]) -> None:
+    """import-linter's rules: a module is in one layer only, and no layer contains another
+    (``app.a`` and ``app.a.b``): the verdict of such a contract would depend on the order."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for layer in layers:
+        names = {module.name for module in layer.modules}
+        twice |= seen & names
+        seen |= names
+    if twice:
+        listed = ", ".join(repr(name) for name in sorted(twice))
+        raise ContractError(contract, f"Modules cannot be in more than one layer: {listed}.")
+    contained = sorted(
+        (parent, child) for parent in seen for child in seen if child.startswith(parent + ".")
+    )
+    if contained:
+        listed = ", ".join(f"{parent!r} contains {child!r}" for parent, child in contained)
+        raise ContractError(contract, f"Layers cannot contain other layers: {listed}.")
 
 
 def _absolute(container: str, name: str) -> str:
