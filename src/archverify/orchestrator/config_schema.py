@@ -262,7 +262,9 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
         if step == "bandit":
             options["severity"] = reader.choice(table, "severity", path, SEVERITY_CHOICES)
         elif step == "tests":
-            paths = reader.strings(table, "paths", path, non_empty=True) if "paths" in table else None
+            paths = (
+                reader.strings(table, "paths", path, non_empty=True) if "paths" in table else None
+            )
             options["paths"] = DEFAULT_TEST_PATHS if paths is None else paths
             options["coverage_min"] = reader.number(table, "coverage_min", path, 0, 0, 100)
         elif step == "imports":

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archverify.core.config import Config
+from archverify.core.findings import Finding, Severity
 from archverify.core.patterns import matches_dotted
 from archverify.core.project import SourceFile
 from archverify.orchestrator.config_errors import ConfigError
@@ -38,25 +39,58 @@ SKIPPED_DIRS: frozenset[str] = frozenset(
 )
 
 
+SHADOWED_RULE = "compile/shadowed-module"
+
+
+@dataclass(frozen=True)
+class Shadowed:
+    """A file or folder that ``import`` never reaches: ``winner`` holds the same module name."""
+
+    path: str  # relative to the root
+    winner: str  # what the import system takes instead
+    module: str
+    why: str
+
+    def finding(self) -> Finding:
+        return Finding(
+            step="compile",
+            rule=SHADOWED_RULE,
+            severity=Severity.WARNING,
+            path=self.path,
+            line=0,
+            column=0,
+            message=f"{self.path} is never imported: {self.module!r} is {self.winner} ({self.why})",
+            hint=f"Rename or remove one of the two; Python only ever imports {self.winner}.",
+            extra={"module": self.module, "imported": self.winner},
+        )
+
+
 @dataclass(frozen=True)
 class Discovery:
-    """What a run verifies: resolved roots and packages, and every file, sorted by path."""
+    """What a run verifies: resolved roots and packages, and every file, sorted by path.
+
+    The files are exactly what the import system resolves: a package folder wins over a module
+    of the same name, a module over a namespace folder, an earlier source root over a later one.
+    What loses is in ``shadowed`` (shown as ``compile/shadowed-module`` warnings).
+    """
 
     source_roots: tuple[str, ...]  # relative posix, resolved (auto-detected if config had none)
     packages: tuple[str, ...]  # what is verified
     files: tuple[SourceFile, ...]  # sorted by path
     problems: tuple[str, ...]  # non-fatal notes (e.g. skipped non-identifier dirs)
+    shadowed: tuple[Shadowed, ...] = ()  # sorted by path
 
 
 def is_skipped_dir(name: str) -> bool:
     return name in SKIPPED_DIRS or name.endswith(".egg-info")
 
 
-def discover(root: Path, config: Config) -> Discovery:
+def discover(root: Path, config: Config, *, allow_empty: bool = False) -> Discovery:
     """Walk ``config``'s packages under its source roots; raises ``ConfigError`` for a source root
-    or a configured package that does not exist."""
+    or a configured package that does not exist, and (unless ``allow_empty``, for ``init``'s own
+    message) when there is nothing to verify."""
     walker = _Walker(root, PathGlobs(config.exclude))
-    roots = config.source_roots or (_detect_source_root(root, config.packages),)
+    roots = tuple(config.source_roots) or (_detect_source_root(root, config.packages),)
     for source_root in roots:
         if not (root / source_root).is_dir():
             raise config_error(
@@ -74,23 +108,32 @@ def discover(root: Path, config: Config) -> Discovery:
                     package,
                 )
     else:
-        found = dict.fromkeys(
-            name for source_root in roots for name in walker.top_level_packages(source_root)
-        )
-        packages = tuple(found)
+        packages = tuple(walker.top_level_packages(roots))
         for package in packages:
             walker.add_package(roots, package)
-        if not packages:
-            walker.problems.append(
-                f"no Python packages (folders with __init__.py) under {', '.join(roots)}; "
-                "set packages in [tool.archverify]"
+        if not packages and not allow_empty:
+            # Verifying nothing would pass: that is a mistake in the setup, not a success.
+            raise config_error(
+                config,
+                "packages",
+                f"no Python package (a folder with __init__.py) under the source roots "
+                f"({', '.join(repr(r) for r in roots)}); name what to verify in packages "
+                "(a namespace package or a single module is found only when named)",
             )
     files = sorted(walker.files.values(), key=lambda source: source.path)
+    if not files and not allow_empty:
+        raise config_error(
+            config,
+            "exclude" if config.exclude else "packages",
+            f"no Python file to verify in {', '.join(repr(p) for p in packages)}"
+            + (" (exclude skips them all)" if config.exclude else ""),
+        )
     return Discovery(
-        source_roots=tuple(roots),
+        source_roots=roots,
         packages=tuple(packages),
         files=tuple(files),
         problems=tuple(walker.problems),
+        shadowed=tuple(sorted(walker.shadowed.values(), key=lambda s: s.path)),
     )
 
 
@@ -179,90 +222,241 @@ def _join(*parts: str) -> str:
     return "/".join(kept) or "."
 
 
+def shown_path(text: str) -> str:
+    """``text`` safe to print and to encode as UTF-8 JSON: a file name that is not valid UTF-8
+    reaches Python with surrogate escapes (``caf\\udce9``); each is shown as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _undecodable(name: str) -> bool:
+    return shown_path(name) != name
+
+
+# One place in a search path: (source root, folder relative to it).
+_Entry = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What the import system makes of one name: a module file, a regular package (one folder
+    with ``__init__.py``) or a namespace package (every portion folder, in search order)."""
+
+    kind: str  # "module", "package" or "namespace"
+    source_root: str
+    relative: str  # the module's file, or the package's folder (first portion for a namespace)
+    portions: tuple[_Entry, ...] = ()  # where its submodules are searched
+
+
+@dataclass
+class _Listing:
+    """One folder's candidates for a child name: folders (with or without ``__init__.py``)
+    and ``name.py`` files."""
+
+    folders: dict[str, bool] = field(default_factory=dict)  # name -> has __init__.py
+    files: set[str] = field(default_factory=set)
+
+
 class _Walker:
-    """Collects files by path; remembers folders already walked so symlink loops end."""
+    """Collects files by path as the import system resolves them; remembers folders already
+    walked so symlink loops end."""
 
     def __init__(self, root: Path, exclude: PathGlobs) -> None:
         self.root = root
         self._root_text = str(root)
         self.exclude = exclude
         self.files: dict[str, SourceFile] = {}
-        self.modules: dict[str, str] = {}  # module -> path, to report duplicates
         self.problems: list[str] = []
+        self.shadowed: dict[str, Shadowed] = {}
         self._visited: set[tuple[int, int]] = set()
+        self._listings: dict[_Entry, _Listing | None] = {}
 
-    def top_level_packages(self, source_root: str) -> list[str]:
-        found: list[str] = []
-        try:
-            with os.scandir(self.root / source_root) as entries:
-                for entry in sorted(entries, key=lambda e: e.name):
-                    if (
-                        entry.name.isidentifier()
-                        and not is_skipped_dir(entry.name)
-                        and entry.is_dir()
-                        and os.path.isfile(os.path.join(entry.path, "__init__.py"))
-                        and not self.exclude.matches(_join(source_root, entry.name))
-                    ):
-                        found.append(entry.name)
-        except OSError as error:
-            self.problems.append(f"{source_root}: cannot list ({error.strerror or error})")
-        return found
+    def _absolute(self, source_root: str, relative: str) -> str:
+        # Plain strings, not Path objects: thousands of folders make pathlib's parsing show.
+        return os.path.join(self._root_text, _join(source_root, relative))
 
-    def add_package(self, roots: Iterable[str], package: str) -> bool:
-        """Walk ``package`` in every source root holding it; False when none does."""
-        relative = package.replace(".", "/")
-        found = False
+    def top_level_packages(self, roots: tuple[str, ...]) -> list[str]:
+        """Every name a source root holds as a regular package that is also what ``import
+        name`` finds (a module or package of that name in an earlier root wins)."""
+        names: dict[str, None] = {}
         for source_root in roots:
-            folder = self.root / source_root / relative
-            if folder.is_dir():
-                found = True
-                self._walk(source_root, relative, package)
-            elif (self.root / source_root / f"{relative}.py").is_file():
-                found = True
-                self._add_file(source_root, f"{relative}.py", package, is_package=False)
+            listing = self._listing((source_root, "."))
+            if listing is None:
+                continue
+            for name, has_init in sorted(listing.folders.items()):
+                if has_init and not self.exclude.matches(_join(source_root, name)):
+                    names.setdefault(name)
+        search = tuple((source_root, ".") for source_root in roots)
+        found: list[str] = []
+        for name in names:
+            spec = self._resolve(name, name, search)
+            if spec is not None and spec.kind == "package":
+                found.append(name)
         return found
 
-    def _walk(self, source_root: str, start: str, start_module: str) -> None:
-        stack = [(start, start_module)]
-        while stack:
-            relative, module = stack.pop()
-            path = _join(source_root, relative)
-            # Plain strings, not Path objects: thousands of folders make pathlib's parsing show.
-            folder = os.path.join(self._root_text, path)
-            if self.exclude.matches(path) or not self._first_visit(folder):
+    def add_package(self, roots: tuple[str, ...], package: str) -> bool:
+        """Walk ``package`` as ``import package`` finds it; False when it finds nothing."""
+        search: tuple[_Entry, ...] = tuple((source_root, ".") for source_root in roots)
+        parts = package.split(".")
+        spec: _Spec | None = None
+        for index, part in enumerate(parts):
+            spec = self._resolve(part, ".".join(parts[: index + 1]), search)
+            if spec is None or (spec.kind == "module" and index < len(parts) - 1):
+                return False
+            search = spec.portions
+        assert spec is not None  # noqa: S101 - a package name has at least one part
+        self._walk(package, spec)
+        return True
+
+    def _resolve(self, name: str, module: str, search: tuple[_Entry, ...]) -> _Spec | None:
+        """``name`` in ``search`` as importlib's PathFinder and FileFinder resolve it.
+
+        In each folder in turn, a folder with ``__init__.py`` wins, then ``name.py``; a folder
+        without ``__init__.py`` is only a namespace portion, kept while no later folder holds a
+        module or a regular package of that name. Whatever loses is recorded as shadowed.
+        """
+        portions: list[_Entry] = []
+        winner: _Spec | None = None
+        for source_root, folder in search:
+            listing = self._listing((source_root, folder))
+            if listing is None:
+                continue
+            relative = _join(folder, name)
+            if listing.folders.get(name):
+                winner = _Spec("package", source_root, relative, ((source_root, relative),))
+                break
+            if name in listing.files:
+                winner = _Spec("module", source_root, f"{relative}.py")
+                break
+            if name in listing.folders:
+                portions.append((source_root, relative))
+        if winner is None:
+            if not portions:
+                return None
+            first_root, first = portions[0]
+            return _Spec("namespace", first_root, first, tuple(portions))
+        self._record_losers(name, module, search, winner)
+        return winner
+
+    def _record_losers(
+        self, name: str, module: str, search: tuple[_Entry, ...], winner: _Spec
+    ) -> None:
+        won = _join(winner.source_root, winner.relative)
+        for source_root, folder in search:
+            listing = self._listing((source_root, folder))
+            if listing is None:
+                continue
+            relative = _join(folder, name)
+            losers: list[tuple[str, bool]] = []
+            if name in listing.files:
+                losers.append((_join(source_root, f"{relative}.py"), False))
+            if name in listing.folders:
+                losers.append((_join(source_root, relative), True))
+            for path, is_folder in losers:
+                if path == won or path in self.shadowed or self.exclude.matches(path):
+                    continue
+                if is_folder and not self._holds_python(path):
+                    continue  # a data folder (templates/) beside templates.py hides nothing
+                self.shadowed[path] = Shadowed(path, won, module, _why(winner, source_root))
+
+    def _holds_python(self, path: str) -> bool:
+        try:
+            with os.scandir(os.path.join(self._root_text, path)) as entries:
+                return any(entry.name.endswith(".py") for entry in entries)
+        except OSError:
+            return False
+
+    def _listing(self, where: _Entry) -> _Listing | None:
+        """The candidates of one folder (cached); None when it cannot be listed."""
+        if where in self._listings:
+            return self._listings[where]
+        source_root, folder = where
+        shown = _join(source_root, folder)
+        found: _Listing | None = _Listing()
+        try:
+            with os.scandir(self._absolute(source_root, folder)) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as error:
+            if folder != ".":
+                self.problems.append(
+                    f"{shown_path(shown)}: cannot list ({error.strerror or error})"
+                )
+            found = None
+            entries = []
+        top = folder == "."
+        for entry in entries:
+            if found is None:
+                break
+            child = _join(shown, entry.name)
+            if _undecodable(entry.name):
+                # Source code is UTF-8: no import statement can name it.
+                self.problems.append(f"{shown_path(child)}: skipped, the name is not valid UTF-8")
                 continue
             try:
-                with os.scandir(folder) as listing:
-                    entries = sorted(listing, key=lambda e: e.name)
-            except OSError as error:
-                self.problems.append(f"{path}: cannot list ({error.strerror or error})")
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError as error:  # a symlink loop (ELOOP), a vanished entry
+                self.problems.append(f"{child}: skipped, {error.strerror or error}")
                 continue
-            for entry in entries:
-                child = f"{relative}/{entry.name}"
-                if entry.is_dir():
-                    # A tool folder name (build, env, dist...) inside a package is still a
-                    # subpackage when it has an __init__.py: skipping it would pass silently.
-                    if is_skipped_dir(entry.name) and not os.path.isfile(
-                        os.path.join(entry.path, "__init__.py")
-                    ):
-                        continue
-                    if not entry.name.isidentifier():
-                        self._note_unimportable_dir(_join(source_root, child), entry.path)
-                        continue
-                    stack.append((child, f"{module}.{entry.name}"))
-                elif entry.name.endswith(".py") and entry.is_file():
-                    stem = entry.name[:-3]
-                    if stem == "__init__":
-                        self._add_file(source_root, child, module, is_package=True)
-                    elif stem and "." not in stem:
-                        # Not always an identifier (Django's ``0001_initial`` migrations), but
-                        # importlib imports it, so it is compiled and checked like any module.
-                        self._add_file(source_root, child, f"{module}.{stem}", is_package=False)
-                    else:
-                        self.problems.append(
-                            f"{_join(source_root, child)}: skipped, {stem!r} is not a valid "
-                            "module name"
-                        )
+            if is_dir:
+                self._add_folder(found, entry, child, top=top)
+            elif is_file and entry.name.endswith(".py"):
+                self._add_module_file(found, entry.name, child, top=top)
+        self._listings[where] = found
+        return found
+
+    def _add_folder(
+        self, listing: _Listing, entry: os.DirEntry[str], shown: str, *, top: bool
+    ) -> None:
+        has_init = os.path.isfile(os.path.join(entry.path, "__init__.py"))
+        # A tool folder name (build, env, dist...) is still a package when it has an
+        # __init__.py: skipping it inside a package would pass silently.
+        if is_skipped_dir(entry.name) and (top or not has_init):
+            return
+        if not entry.name.isidentifier():
+            if not top:
+                self._note_unimportable_dir(shown, entry.path)
+            return
+        listing.folders[entry.name] = has_init
+
+    def _add_module_file(self, listing: _Listing, name: str, shown: str, *, top: bool) -> None:
+        stem = name[:-3]
+        if stem == "__init__" or not stem:
+            return
+        if "." in stem:
+            if not top:
+                self.problems.append(f"{shown}: skipped, {stem!r} is not a valid module name")
+            return
+        # Not always an identifier (Django's ``0001_initial`` migrations), but importlib
+        # imports it, so it is compiled and checked like any module.
+        listing.files.add(stem)
+
+    def _walk(self, package: str, spec: _Spec) -> None:
+        stack: list[tuple[str, _Spec]] = [(package, spec)]
+        while stack:
+            module, current = stack.pop()
+            if current.kind == "module":
+                self._add_file(current.source_root, current.relative, module, is_package=False)
+                continue
+            portions = tuple(
+                (source_root, folder)
+                for source_root, folder in current.portions
+                if not self.exclude.matches(_join(source_root, folder))
+                and self._first_visit(self._absolute(source_root, folder))
+            )
+            if not portions:
+                continue
+            if current.kind == "package":
+                init = _join(current.relative, "__init__.py")
+                self._add_file(current.source_root, init, module, is_package=True)
+            names: dict[str, None] = {}
+            for where in portions:
+                listing = self._listing(where)
+                if listing is not None:
+                    names.update(dict.fromkeys(sorted({*listing.folders, *listing.files})))
+            for name in sorted(names, reverse=True):
+                child = self._resolve(name, f"{module}.{name}", portions)
+                if child is not None:
+                    stack.append((f"{module}.{name}", child))
 
     def _first_visit(self, folder: str) -> bool:
         try:
@@ -293,12 +487,14 @@ class _Walker:
         path = _join(source_root, relative)
         if self.exclude.matches(path) or path in self.files:
             return
-        if module in self.modules:
-            self.problems.append(
-                f"{path}: skipped, module {module!r} is already defined by {self.modules[module]}"
-            )
-            return
-        self.modules[module] = path
         self.files[path] = SourceFile(
             path=path, module=module, is_package=is_package, source_root=source_root
         )
+
+
+def _why(winner: _Spec, loser_root: str) -> str:
+    if winner.source_root != loser_root:
+        return f"source root {winner.source_root!r} comes first on the search path"
+    if winner.kind == "package":
+        return "a folder with __init__.py wins over a module of the same name"
+    return "a module wins over a folder without __init__.py (a namespace portion)"

@@ -27,7 +27,7 @@ CONTRACT_PREFIX = "importlinter:contract:"
 # part after the last colon); ``importlinter:contract:<id>`` is only the documented spelling.
 _ANY_CONTRACT_PREFIX = f"{SECTION}:"
 _NO_CONTRACTS = (
-    "no contracts found (lint-imports stops with \"No contracts found\"): each contract goes in "
+    'no contracts found (lint-imports stops with "No contracts found"): each contract goes in '
     "an [importlinter:contract:<name>] section (INI files) or a [[tool.importlinter.contracts]] "
     "table (TOML files)"
 )
@@ -117,7 +117,9 @@ def load_importlinter_contracts(root: Path, contracts_file: str = "") -> ImportL
     if unread:
         # setup.cfg and pyproject.toml hold other tools' settings too, but .importlinter exists
         # only for import-linter: one that states nothing is a mistake, not an absence.
-        raise ConfigError(f"no [{SECTION}] section in this file (lint-imports reads none of it)", unread)
+        raise ConfigError(
+            f"no [{SECTION}] section in this file (lint-imports reads none of it)", unread
+        )
     return None
 
 
