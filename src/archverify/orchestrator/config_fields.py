@@ -34,6 +34,11 @@ def type_name(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def _plain(number: float) -> str:
+    """``67108864``, not ``6.71089e+07``: bounds are read by people."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
 class FieldReader:
     """Reads one configuration document; every error points at the offending key."""
 
@@ -112,12 +117,13 @@ class FieldReader:
             raise self.error(path + (key,), f"must be a finite number, got {value!r}")
         too_low = value < low if low_inclusive else value <= low
         if too_low or (high is not None and value > high):
+            low_text, high_text = _plain(low), _plain(high or 0)
             if high is None:
-                bound = f"at least {low:g}" if low_inclusive else f"greater than {low:g}"
+                bound = f"at least {low_text}" if low_inclusive else f"greater than {low_text}"
             elif low_inclusive:
-                bound = f"between {low:g} and {high:g}"
+                bound = f"between {low_text} and {high_text}"
             else:
-                bound = f"greater than {low:g} and at most {high:g}"
+                bound = f"greater than {low_text} and at most {high_text}"
             raise self.error(path + (key,), f"must be {bound}, got {value!r}")
         return value
 

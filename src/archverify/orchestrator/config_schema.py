@@ -214,7 +214,8 @@ def _contracts(data: Mapping[str, Any], reader: FieldReader) -> tuple[ContractCo
             referenced_modules(contract)
             parse_expressions(contract)
         except ContractError as error:
-            raise reader.error(path, error.problem) from None
+            at = path + (error.key,) if error.key in table else path
+            raise reader.error(at, error.problem) from None
         found.append(contract)
     return tuple(found)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -147,6 +149,7 @@ def missing_references(
     modules: frozenset[str],
     extra: Iterable[tuple[str, str, bool]] = (),
     origins: Mapping[str, str] | None = None,
+    imported: Iterable[str] = (),
 ) -> list[ConfigError]:
     """An error for every module name the configuration mentions that names nothing discovered.
 
@@ -154,12 +157,14 @@ def missing_references(
     an optional name that is missing is fine. A name with ``*`` must match at least one module.
     ``origins`` maps a key of ``extra`` to the "file:line" it was read from when that is not
     the archverify configuration (a contract from an import-linter file), so the error points
-    there.
+    there. ``imported`` holds the modules the project imports: a boundary may forbid a
+    third-party module, which must then be imported, installed or in the standard library.
     """
     known = set(modules)
     for module in modules:
         parts = module.split(".")
         known.update(".".join(parts[:size]) for size in range(1, len(parts)))
+    errors = _unknown_forbidden_imports(config, known, frozenset(imported))
     references: list[tuple[str, str, bool]] = []
     references.extend((name, "purity.packages", False) for name in config.purity.packages)
     for index, rule in enumerate(config.boundaries):
@@ -172,7 +177,6 @@ def missing_references(
     references.extend((str(name), "snapshots.packages", False) for name in snapshot_packages)
     references.extend(extra)
 
-    errors: list[ConfigError] = []
     seen: set[tuple[str, str]] = set()
     for name, key, optional in references:
         if optional or (name, key) in seen or _exists(name, known):
@@ -187,6 +191,47 @@ def missing_references(
         else:
             errors.append(config_error(config, key, f"{name!r} {what}", name))
     return errors
+
+
+def _unknown_forbidden_imports(
+    config: Config, known: set[str], imported: frozenset[str]
+) -> list[ConfigError]:
+    """``forbid_imports`` names that name nothing: inside the project (its top-level name is one
+    of the project's) a module that is not there; outside, a module that is neither imported by
+    the project, installed, nor in the standard library (a typo such as ``reqeusts``)."""
+    internal_tops = {name.split(".", 1)[0] for name in known}
+    imported_tops = {name.split(".", 1)[0] for name in imported}
+    errors: list[ConfigError] = []
+    for index, rule in enumerate(config.boundaries):
+        key = f"boundaries[{index}].forbid_imports"
+        for name in rule.forbid_imports:
+            top = name.split(".", 1)[0]
+            if "*" in top or top in internal_tops:
+                if not _exists(name, known):
+                    what = "matches no module" if "*" in name else "names no module of the project"
+                    errors.append(config_error(config, key, f"{name!r} {what}", name))
+            elif top not in imported_tops and not _available(top):
+                errors.append(
+                    config_error(
+                        config,
+                        key,
+                        f"{name!r} is neither a module of the project nor imported by it, "
+                        "installed or in the standard library",
+                        name,
+                    )
+                )
+    return errors
+
+
+def _available(top: str) -> bool:
+    """``top`` is a standard-library or installed top-level module. ``find_spec`` on a top-level
+    name only searches ``sys.path``: no code of the module runs."""
+    if top in sys.stdlib_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _exists(name: str, known: set[str]) -> bool:

@@ -355,7 +355,8 @@ def _contract(
         referenced_modules(contract)
         parse_expressions(contract)
     except ContractError as error:
-        raise ConfigError(f"contract {name!r}: {error.problem}", shown, section.line) from None
+        line = section.line_of(error.key) if error.key else section.line
+        raise ConfigError(f"contract {name!r}: {error.problem}", shown, line) from None
     return contract
 
 

@@ -132,7 +132,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
     references, origins = _contract_references(config)
-    problems = missing_references(config, project.modules, references, origins)
+    imported = {fact.module for facts in project.facts.values() for fact in facts.imports}
+    problems = missing_references(config, project.modules, references, origins, imported)
     if problems:
         raise problems[0]
 

@@ -41,6 +41,9 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         ],
         "findings": [finding.to_dict() for finding in report.findings],
         "summary": summary,
+        # What the run could not verify or had nothing to check (skipped files, shadowed
+        # modules when compile did not run, no rules): a script must see it too.
+        "notices": list(report.notices),
     }
 
 
@@ -59,4 +62,3 @@ def render(report: RunReport) -> str:
     # Put "findings" back where the schema documents it: after "steps", before "summary".
     before, _, after = head.rpartition(',\n  "summary": ')
     return f'{before},\n  {body},\n  "summary": {after}\n'
-

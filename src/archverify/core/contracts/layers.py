@@ -37,7 +37,7 @@ def parse_layers(contract: ContractConfig) -> list[Layer]:
     found: list[Layer] = []
     for text in string_list(contract, "layers", required=True):
         if "|" in text and ":" in text:
-            raise ContractError(contract, f"layer {text!r} mixes '|' and ':'")
+            raise ContractError(contract, f"layer {text!r} mixes '|' and ':'", "layers")
         independent = ":" not in text
         parts = [p.strip() for p in text.replace(":", "|").split("|")]
         modules: list[LayerModule] = []
@@ -49,7 +49,9 @@ def parse_layers(contract: ContractConfig) -> list[Layer]:
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             listed = ", ".join(repr(name) for name in repeated)
-            raise ContractError(contract, f"Modules cannot be repeated in a layer: {listed}.")
+            raise ContractError(
+                contract, f"Modules cannot be repeated in a layer: {listed}.", "layers"
+            )
         found.append(Layer(tuple(modules), independent))
     _check_layers_apart(contract, found)
     return found
@@ -66,13 +68,15 @@ def _check_layers_apart(contract: ContractConfig, layers: list[Layer]) -> None:
         seen |= names
     if twice:
         listed = ", ".join(repr(name) for name in sorted(twice))
-        raise ContractError(contract, f"Modules cannot be in more than one layer: {listed}.")
+        raise ContractError(
+            contract, f"Modules cannot be in more than one layer: {listed}.", "layers"
+        )
     contained = sorted(
         (parent, child) for parent in seen for child in seen if child.startswith(parent + ".")
     )
     if contained:
         listed = ", ".join(f"{parent!r} contains {child!r}" for parent, child in contained)
-        raise ContractError(contract, f"Layers cannot contain other layers: {listed}.")
+        raise ContractError(contract, f"Layers cannot contain other layers: {listed}.", "layers")
 
 
 def _absolute(container: str, name: str) -> str:
