@@ -184,8 +184,11 @@ def test_meaningless_values_are_config_errors_at_their_line(
     assert f"pyproject.toml:{number}:" in err and expected in err, err
 
 
-@pytest.mark.parametrize("value", ["steps = []", "packages = []", "source_roots = []"])
-def test_empty_top_level_lists_are_config_errors(
+@pytest.mark.parametrize(
+    "value",
+    ["steps = []", "packages = []", "source_roots = []", 'contracts_file = ""', 'baseline = " "'],
+)
+def test_empty_top_level_values_are_config_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
     key = value.split(" ")[0]

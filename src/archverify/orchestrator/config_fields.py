@@ -90,6 +90,9 @@ class FieldReader:
         value = table.get(key, default)
         if not isinstance(value, str):
             raise self.error(path + (key,), f"must be a string, got {type_name(value)}")
+        if key in table and not value.strip():
+            # "" would silently mean "not set" (no contracts file, the default baseline...).
+            raise self.error(path + (key,), "must not be empty (remove the key for the default)")
         return value
 
     def boolean(self, table: Mapping[str, Any], key: str, path: KeyPath, default: bool) -> bool:
