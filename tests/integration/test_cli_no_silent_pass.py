@@ -307,3 +307,39 @@ def test_many_jobs_are_capped(tmp_path: Path) -> None:
     files = {f"src/app/core/m{i}.py": f"X = {i}\n" for i in range(60)}
     code, report = run(project(tmp_path, extra=files), "--jobs", "300", "--steps", "compile")
     assert code == 0 and report["summary"]["files"] == 64
+
+
+def test_a_root_folder_with_an_undecodable_name_reports_in_every_format(tmp_path: Path) -> None:
+    root = os.fsencode(tmp_path) + b"/caf\xe9"
+    os.makedirs(root + b"/app")
+    with open(root + b"/app/__init__.py", "wb") as handle:
+        handle.write(b"")
+    shown = os.fsdecode(root)
+    formats = ["text", "json", "sarif", "junit", "markdown", "github", "html"]
+    args = [f"--format={name}={tmp_path / f'out.{name}'}" for name in formats]
+    assert main(["run", shown, "--no-cache", *args]) == 0
+    report = json.loads((tmp_path / "out.json").read_text("utf-8"))
+    assert report["root"].endswith("/caf\\xe9")
+    assert "caf\\xe9" in (tmp_path / "out.html").read_text("utf-8")
+
+
+def test_no_parsing_pool_has_more_workers_than_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from archverify.orchestrator import parsing
+
+    sizes: list[int] = []
+
+    class CountingPool(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: Any) -> None:
+            sizes.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(parsing, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(os, "cpu_count", lambda: 100)  # so that only the work caps --jobs
+    files = {f"src/app/core/m{i}.py": f"X = {i}\n" for i in range(60)}
+    code, _ = run(project(tmp_path, extra=files), "--jobs", "300", "--steps", "compile")
+    assert code == 0
+    assert sizes and max(sizes) <= 64  # files to parse: 60 modules and 4 packages/modules

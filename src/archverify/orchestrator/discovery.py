@@ -13,6 +13,7 @@ from archverify.core.config import Config
 from archverify.core.findings import Finding, Severity
 from archverify.core.patterns import matches_dotted
 from archverify.core.project import SourceFile
+from archverify.core.project import printable_path as shown_path
 from archverify.orchestrator.config_errors import ConfigError
 from archverify.orchestrator.config_loader import config_error
 from archverify.orchestrator.path_globs import PathGlobs
@@ -265,12 +266,6 @@ def _join(*parts: str) -> str:
     """Relative posix join that drops "." parts ("." + "app" -> "app")."""
     kept = [part for part in parts if part and part != "."]
     return "/".join(kept) or "."
-
-
-def shown_path(text: str) -> str:
-    """``text`` safe to print and to encode as UTF-8 JSON: a file name that is not valid UTF-8
-    reaches Python with surrogate escapes (``caf\\udce9``); each is shown as ``\\xNN``."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _undecodable(name: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from archverify.core.project import printable_path
 from archverify.core.report import RunReport
 
 SCHEMA_VERSION = 1
@@ -26,7 +27,8 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "tool": report.tool,
         "version": report.version,
-        "root": report.root,
+        # The root folder's name may not be valid UTF-8: shown escaped, never a crash.
+        "root": printable_path(report.root),
         "steps": [
             {
                 "id": step.step,
