@@ -269,7 +269,12 @@ def _join(*parts: str) -> str:
 
 
 def _undecodable(name: str) -> bool:
-    return shown_path(name) != name
+    """True for a name that reached Python with surrogate escapes (not valid UTF-8)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # One place in a search path: (source root, folder relative to it).
@@ -360,7 +365,7 @@ class _Walker:
             listing = self._listing((source_root, folder))
             if listing is None:
                 continue
-            relative = _join(folder, name)
+            relative = f"{folder}/{name}" if folder != "." else name
             if listing.folders.get(name):
                 winner = _Spec("package", source_root, relative, ((source_root, relative),))
                 break
@@ -380,6 +385,10 @@ class _Walker:
     def _record_losers(
         self, name: str, module: str, search: tuple[_Entry, ...], winner: _Spec
     ) -> None:
+        if len(search) == 1:
+            listing = self._listing(search[0])
+            if listing is None or not (name in listing.files and name in listing.folders):
+                return  # one folder holding one candidate: nothing loses
         won = _join(winner.source_root, winner.relative)
         for source_root, folder in search:
             listing = self._listing((source_root, folder))
@@ -423,24 +432,27 @@ class _Walker:
             found = None
             entries = []
         top = folder == "."
+        prefix = "" if shown == "." else f"{shown}/"
         for entry in entries:
             if found is None:
                 break
-            child = _join(shown, entry.name)
-            if _undecodable(entry.name):
+            name = entry.name
+            if _undecodable(name):
                 # Source code is UTF-8: no import statement can name it.
-                self.problems.append(f"{shown_path(child)}: skipped, the name is not valid UTF-8")
+                self.problems.append(
+                    f"{shown_path(prefix + name)}: skipped, the name is not valid UTF-8"
+                )
                 continue
             try:
                 is_dir = entry.is_dir()
-                is_file = not is_dir and entry.is_file()
+                is_module = not is_dir and name.endswith(".py") and entry.is_file()
             except OSError as error:  # a symlink loop (ELOOP), a vanished entry
-                self.problems.append(f"{child}: skipped, {error.strerror or error}")
+                self.problems.append(f"{prefix}{name}: skipped, {error.strerror or error}")
                 continue
             if is_dir:
-                self._add_folder(found, entry, child, top=top)
-            elif is_file and entry.name.endswith(".py"):
-                self._add_module_file(found, entry.name, child, top=top)
+                self._add_folder(found, entry, prefix + name, top=top)
+            elif is_module:
+                self._add_module_file(found, name, prefix + name, top=top)
         self._listings[where] = found
         return found
 
