@@ -238,13 +238,18 @@ def test_an_import_linter_file_hidden_by_own_contracts_is_named(tmp_path: Path) 
 # ----- item 10: tool timeout_s, SARIF rule help ---------------------------------------------
 
 
-def test_tool_timeout_s_is_accepted_and_used(tmp_path: Path) -> None:
-    root = project(tmp_path, PURE + "[tool.archverify.ruff]\ntimeout_s = 0.001\n")
-    code, report = run(root, "--steps", "ruff")
+@pytest.mark.parametrize(
+    ("step", "tool"), [("ruff", "ruff"), ("mypy", "mypy"), ("bandit", "bandit"), ("tests", "")]
+)
+def test_tool_timeout_s_is_accepted_and_used(tmp_path: Path, step: str, tool: str) -> None:
+    extra = {"tests/test_a.py": "def test_a():\n    pass\n"}
+    root = project(tmp_path, PURE + f"[tool.archverify.{step}]\ntimeout_s = 0.001\n", extra)
+    code, report = run(root, "--steps", step)
     assert code == 1
-    (step,) = report["steps"]
-    assert step["status"] == "error"
-    assert "ruff timed out after 0.001 s" in step["message"]
+    (outcome,) = report["steps"]
+    assert outcome["status"] == "error"
+    # The tests step runs pytest under coverage: the timed-out program is named.
+    assert f"{tool} timed out after 0.001 s" in outcome["message"], outcome["message"]
 
 
 def test_sarif_written_by_the_cli_carries_rule_help(tmp_path: Path) -> None:
