@@ -384,6 +384,22 @@ def _outcome_of_archverify(root: Path, capsys: pytest.CaptureFixture[str]) -> tu
             "rejected",
             "'pkg.sub' is not a top-level package",
         ),
+        (
+            "exhaustive-without-containers",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n" + LAYERS_A_C + "exhaustive = True\n",
+            "rejected",
+            "exhaustive option is not supported for contracts without containers",
+        ),
+        (
+            "wildcard-after-recursive-wildcard",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n"
+            + LAYERS_A_C
+            + "ignore_imports =\n    pkg.**.* -> pkg.c\n",
+            "rejected",
+            "'**' cannot be followed by '*'",
+        ),
         # Without externals in the graph an ignored external import matches nothing: lint-imports
         # stops ("No matches for ignored import"), archverify reports contracts/unmatched-ignore.
         (

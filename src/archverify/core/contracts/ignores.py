@@ -47,6 +47,15 @@ def parse_expressions(contract: ContractConfig) -> list[ImportExpression]:
             parts = side.split(".")
             if any(not (p in {"*", "**"} or p.isidentifier()) for p in parts):
                 raise ContractError(contract, f"ignore_imports entry {text!r}: bad name {side!r}")
+            # import-linter's rules: ``**`` is never next to another wildcard after it.
+            for before, after in zip(parts, parts[1:], strict=False):
+                if (before, after) in {("**", "*"), ("**", "**"), ("*", "**")}:
+                    raise ContractError(
+                        contract,
+                        f"ignore_imports entry {text!r}: {before!r} cannot be followed by "
+                        f"{after!r}",
+                        "ignore_imports",
+                    )
         found.append(ImportExpression(text, importer, imported))
     return found
 

@@ -84,6 +84,13 @@ def _absolute(container: str, name: str) -> str:
 
 
 def referenced(contract: ContractConfig) -> list[tuple[str, bool]]:
+    if boolean(contract, "exhaustive") and not string_list(contract, "containers"):
+        # import-linter refuses the contract before building any graph; so do we.
+        raise ContractError(
+            contract,
+            "The exhaustive option is not supported for contracts without containers.",
+            "exhaustive",
+        )
     containers = string_list(contract, "containers") or [""]
     found: list[tuple[str, bool]] = [(c, False) for c in containers if c]
     for layer in parse_layers(contract):
