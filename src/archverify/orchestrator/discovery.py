@@ -53,6 +53,7 @@ class Shadowed:
     winner: str  # what the import system takes instead
     module: str
     why: str
+    kind: str = "module"  # what ``winner`` is: "module" or "package"
 
     def finding(self) -> Finding:
         return Finding(
@@ -62,7 +63,8 @@ class Shadowed:
             path=self.path,
             line=0,
             column=0,
-            message=f"{self.path} is never imported: {self.module!r} is {self.winner} ({self.why})",
+            message=f"{self.path} is never imported: {self.module!r} is the {self.kind} "
+            f"{self.winner} ({self.why})",
             hint=f"Rename or remove one of the two; Python only ever imports {self.winner}.",
             extra={"module": self.module, "imported": self.winner},
         )
@@ -405,7 +407,8 @@ class _Walker:
                     continue
                 if is_folder and not self._holds_python(path):
                     continue  # a data folder (templates/) beside templates.py hides nothing
-                self.shadowed[path] = Shadowed(path, won, module, _why(winner, source_root))
+                why = _why(winner, source_root)
+                self.shadowed[path] = Shadowed(path, won, module, why, winner.kind)
 
     def _holds_python(self, path: str) -> bool:
         try:
