@@ -400,6 +400,17 @@ def _outcome_of_archverify(root: Path, capsys: pytest.CaptureFixture[str]) -> tu
             "rejected",
             "'**' cannot be followed by '*'",
         ),
+        (
+            "duplicate-toml-ids",
+            "pyproject.toml",
+            '[tool.importlinter]\nroot_package = "pkg"\n'
+            + '[[tool.importlinter.contracts]]\nid = "one"\nname = "a"\ntype = "independence"\n'
+            + 'modules = ["pkg.a", "pkg.c"]\n'
+            + '[[tool.importlinter.contracts]]\nid = "one"\nname = "b"\ntype = "independence"\n'
+            + 'modules = ["pkg.a", "pkg.c"]\n',
+            "rejected",
+            "ids must be unique",
+        ),
         # Without externals in the graph an ignored external import matches nothing: lint-imports
         # stops ("No matches for ignored import"), archverify reports contracts/unmatched-ignore.
         (
@@ -441,7 +452,9 @@ def test_configurations_lint_imports_rejects_are_rejected(
     for relative, text in {**VALIDATION_PROJECT, config_name: config}.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(text)
-    named = config_name if config_name not in (".importlinter", "setup.cfg") else ""
+    named = (
+        config_name if config_name not in (".importlinter", "setup.cfg", "pyproject.toml") else ""
+    )
     if named:
         (root / "pyproject.toml").write_text(f'[tool.archverify]\ncontracts_file = "{named}"\n')
     theirs = _outcome_of_lint_imports(root, named)

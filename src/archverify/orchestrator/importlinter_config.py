@@ -225,7 +225,31 @@ def _read_toml(text: str, shown: str) -> tuple[_Section, list[_Section]] | None:
         _toml_section(locator, (*base, "contracts", index), contract)
         for index, contract in enumerate(contracts_raw)
     ]
+    _check_contract_ids(shown, contracts)
     return session, contracts
+
+
+def _check_contract_ids(shown: str, contracts: list[_Section]) -> None:
+    """lint-imports' rules for TOML ids (an INI id is its section name, unique already)."""
+    seen: set[str] = set()
+    for contract in contracts:
+        given = contract.values.get("id")
+        if given is None:
+            continue
+        text = str(given)
+        if ":" in text:
+            raise ConfigError(
+                f"contract id {text!r} is invalid: contract ids may not contain a colon",
+                shown,
+                contract.line_of("id"),
+            )
+        if text in seen:
+            raise ConfigError(
+                f"more than one contract has the id {text!r}: ids must be unique within a file",
+                shown,
+                contract.line_of("id"),
+            )
+        seen.add(text)
 
 
 def _toml_section(
