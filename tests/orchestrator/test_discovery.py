@@ -425,3 +425,20 @@ def test_undecodable_names_are_skipped_and_shown_escaped(tmp_path: Path) -> None
     (note,) = found.problems
     assert note == "app/caf\\xe9.py: skipped, the name is not valid UTF-8"
     note.encode("utf-8")  # printable and JSON-encodable as it is
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_symlinks_out_of_the_root_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    _files(outside, "secret.py", "pkg/__init__.py", "pkg/leak.py")
+    root = tmp_path / "root"
+    _files(root, "app/__init__.py", "app/ok.py")
+    (root / "app/linked.py").symlink_to(outside / "secret.py")
+    (root / "app/tree").symlink_to(outside / "pkg", target_is_directory=True)
+    (root / "app/everything").symlink_to("/", target_is_directory=True)
+    found = _run(root)
+    assert _paths(found) == ["app/__init__.py", "app/ok.py"]
+    assert sum("symbolic link to outside the verified root" in p for p in found.problems) == 3
+    (root / "src").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ConfigError, match="symbolic link to outside the root"):
+        _run(root, 'source_roots = ["src"]\npackages = ["pkg"]\n')

@@ -101,6 +101,13 @@ def discover(root: Path, config: Config, *, allow_empty: bool = False) -> Discov
             raise config_error(
                 config, "source_roots", f"source root {source_root!r} is not a folder", source_root
             )
+        if not walker.inside(str(root / source_root)):
+            raise config_error(
+                config,
+                "source_roots",
+                f"source root {source_root!r} is a symbolic link to outside the root",
+                source_root,
+            )
     if config.packages:
         packages = config.packages
         for package in packages:
@@ -316,6 +323,7 @@ class _Walker:
         self.shadowed: dict[str, Shadowed] = {}
         self._visited: set[tuple[int, int]] = set()
         self._listings: dict[_Entry, _Listing | None] = {}
+        self._real_root: str | None = None
 
     def _absolute(self, source_root: str, relative: str) -> str:
         # Plain strings, not Path objects: thousands of folders make pathlib's parsing show.
@@ -452,6 +460,13 @@ class _Walker:
             except OSError as error:  # a symlink loop (ELOOP), a vanished entry
                 self.problems.append(f"{prefix}{name}: skipped, {error.strerror or error}")
                 continue
+            if (is_dir or is_module) and entry.is_symlink() and not self.inside(entry.path):
+                # A repository must not make archverify read (and quote in findings) files
+                # elsewhere on the machine, nor walk the whole file system through `x -> /`.
+                self.problems.append(
+                    f"{prefix}{name}: skipped, a symbolic link to outside the verified root"
+                )
+                continue
             if is_dir:
                 self._add_folder(found, entry, prefix + name, top=top)
             elif is_module:
@@ -512,6 +527,13 @@ class _Walker:
                 child = self._resolve(name, f"{module}.{name}", portions)
                 if child is not None:
                     stack.append((f"{module}.{name}", child))
+
+    def inside(self, path: str) -> bool:
+        """``path`` resolves (links followed) to a place inside the verified root."""
+        if self._real_root is None:
+            self._real_root = os.path.realpath(self._root_text)
+        real = os.path.realpath(path)
+        return real == self._real_root or real.startswith(self._real_root + os.sep)
 
     def _first_visit(self, folder: str) -> bool:
         try:
