@@ -78,7 +78,9 @@ def test_no_tests_collected_is_a_warning(tmp_path: Path) -> None:
 def test_missing_test_path_is_named(tmp_path: Path) -> None:
     _project(tmp_path, {"tests/test_a.py": PASSING})
     outcome = _run(tmp_path, paths=["tests", "tests_it"])
-    assert _found(outcome) == [("tests/missing-path", "tests_it", 0, Severity.WARNING)]
+    # An error: a tests step that silently tested less than configured must not pass.
+    assert _found(outcome) == [("tests/missing-path", "tests_it", 0, Severity.ERROR)]
+    assert outcome.status is StepStatus.FAILED
     assert outcome.stats["tests"] == 1
 
 

@@ -7,6 +7,7 @@ and the core contracts. Every contract's kept/broken verdict must be the same.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -293,3 +294,179 @@ def test_random_projects_verdicts_equal_lint_imports(tmp_path: Path, data: st.Da
     write_project(root, project)
     write_config(root, project, found)
     assert archverify(root) == lint_imports(root)
+
+
+# ----- validation: what lint-imports rejects, archverify rejects ------------------------------
+
+# pkg.a imports pkg.c; pkg.c.y imports os (an external import).
+VALIDATION_PROJECT = {
+    "pkg/__init__.py": "",
+    "pkg/a/__init__.py": "",
+    "pkg/a/b/__init__.py": "",
+    "pkg/a/x.py": "import pkg.c\n",
+    "pkg/c/__init__.py": "",
+    "pkg/c/y.py": "import os\n",
+    "pkg/sub/__init__.py": "",
+}
+LAYERS_A_C = "[importlinter:contract:x]\nname = x\ntype = layers\nlayers =\n    pkg.a\n    pkg.c\n"
+IGNORE_OS = "ignore_imports =\n    pkg.c.y -> os\n"
+
+
+def _outcome_of_lint_imports(root: Path, contracts_file: str) -> str:
+    """ "kept", "broken" (a verdict), or "rejected" (an error before any verdict)."""
+    done = subprocess.run(  # noqa: S603 - a fixed executable of the dev venv
+        [
+            str(LINT_IMPORTS),
+            "--no-cache",
+            "--no-logo",
+            *([contracts_file] if contracts_file else []),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    if done.returncode == 0:
+        return "kept"
+    return "broken" if _VERDICT.search(done.stdout) else "rejected"
+
+
+def _outcome_of_archverify(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """The same three outcomes from ``archverify run`` (exit 0, 1 and 2), and its stderr."""
+    from archverify.orchestrator.cli import main
+
+    capsys.readouterr()
+    out = root.parent / f"{root.name}.json"
+    code = main(["run", str(root), "--no-cache", "--steps", "contracts", "--format", f"json={out}"])
+    err = capsys.readouterr().err
+    assert "internal error" not in err
+    return {0: "kept", 1: "broken", 2: "rejected"}[code], err
+
+
+@pytest.mark.parametrize(
+    ("case", "config_name", "config", "expected", "reason"),
+    [
+        # [contract:x] is not a section import-linter reads: "No contracts found".
+        (
+            "contract-sections",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n" + LAYERS_A_C.replace("importlinter:", ""),
+            "rejected",
+            "no contracts found",
+        ),
+        (
+            "contract-sections-named",
+            "contracts/importlinter.ini",
+            "[importlinter]\nroot_package = pkg\n\n" + LAYERS_A_C.replace("importlinter:", ""),
+            "rejected",
+            "[contract:x] is not read",
+        ),
+        (
+            "nested-layers",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n" + LAYERS_A_C.replace("pkg.c\n", "pkg.a.b\n"),
+            "rejected",
+            "Layers cannot contain other layers: 'pkg.a' contains 'pkg.a.b'",
+        ),
+        (
+            "module-in-two-layers",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n" + LAYERS_A_C + "    pkg.a\n",
+            "rejected",
+            "Modules cannot be in more than one layer: 'pkg.a'",
+        ),
+        (
+            "sub-root-package",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg.sub\n\n"
+            "[importlinter:contract:x]\nname = x\ntype = independence\nmodules =\n    pkg.sub\n",
+            "rejected",
+            "'pkg.sub' is not a top-level package",
+        ),
+        (
+            "exhaustive-without-containers",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n" + LAYERS_A_C + "exhaustive = True\n",
+            "rejected",
+            "exhaustive option is not supported for contracts without containers",
+        ),
+        (
+            "wildcard-after-recursive-wildcard",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n"
+            + LAYERS_A_C
+            + "ignore_imports =\n    pkg.**.* -> pkg.c\n",
+            "rejected",
+            "'**' cannot be followed by '*'",
+        ),
+        (
+            "duplicate-toml-ids",
+            "pyproject.toml",
+            '[tool.importlinter]\nroot_package = "pkg"\n'
+            + '[[tool.importlinter.contracts]]\nid = "one"\nname = "a"\ntype = "independence"\n'
+            + 'modules = ["pkg.a", "pkg.c"]\n'
+            + '[[tool.importlinter.contracts]]\nid = "one"\nname = "b"\ntype = "independence"\n'
+            + 'modules = ["pkg.a", "pkg.c"]\n',
+            "rejected",
+            "ids must be unique",
+        ),
+        # Without externals in the graph an ignored external import matches nothing: lint-imports
+        # stops ("No matches for ignored import"), archverify reports contracts/unmatched-ignore.
+        (
+            "external-ignore-without-externals",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n" + LAYERS_A_C + IGNORE_OS,
+            "fails",
+            "",
+        ),
+        (
+            "external-ignore-with-externals",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\ninclude_external_packages = True\n\n"
+            + LAYERS_A_C
+            + IGNORE_OS,
+            "kept",
+            "",
+        ),
+        (
+            "valid-control",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n"
+            + LAYERS_A_C.replace("pkg.a\n    pkg.c", "pkg.c\n    pkg.a"),
+            "broken",
+            "",
+        ),
+    ],
+)
+def test_configurations_lint_imports_rejects_are_rejected(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    config_name: str,
+    config: str,
+    expected: str,
+    reason: str,
+) -> None:
+    root = tmp_path / case
+    for relative, text in {**VALIDATION_PROJECT, config_name: config}.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    named = (
+        config_name if config_name not in (".importlinter", "setup.cfg", "pyproject.toml") else ""
+    )
+    if named:
+        (root / "pyproject.toml").write_text(f'[tool.archverify]\ncontracts_file = "{named}"\n')
+    theirs = _outcome_of_lint_imports(root, named)
+    ours, err = _outcome_of_archverify(root, capsys)
+    if expected == "fails":
+        # The documented difference: lint-imports has no verdict, archverify an error finding.
+        assert (theirs, ours) == ("rejected", "broken")
+        report = json.loads((tmp_path / f"{case}.json").read_text())
+        assert [f["rule"] for f in report["findings"]] == ["contracts/unmatched-ignore"]
+        return
+    assert theirs == ours == expected, err
+    if expected == "rejected":
+        # exit 2 with file:line and lint-imports' reason
+        assert re.search(rf"archverify: error: {re.escape(config_name)}:\d+: ", err), err
+        assert reason in err

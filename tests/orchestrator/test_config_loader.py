@@ -445,7 +445,7 @@ def test_contract_bad_alerting_and_boolean(tmp_path: Path) -> None:
 
 
 def test_contract_duplicate_name(tmp_path: Path) -> None:
-    one = '[[tool.archverify.contracts]]\nname = "a"\ntype = "independence"\nmodules = []\n'
+    one = '[[tool.archverify.contracts]]\nname = "a"\ntype = "independence"\nmodules = ["a"]\n'
     error = _error(tmp_path, one + one)
     assert error.line == 6
     assert "duplicate contract name 'a'" in error.message
@@ -573,3 +573,21 @@ def test_any_text_gives_a_config_or_a_config_error(text: str) -> None:
         except ConfigError as error:
             assert error.path == "pyproject.toml"
             assert 0 <= error.line <= text.count("\n") + 1
+
+
+def test_tool_steps_take_a_bounded_timeout(tmp_path: Path) -> None:
+    body = "".join(f"[{step}]\ntimeout_s = 5\n" for step in ("ruff", "mypy", "bandit", "tests"))
+    (tmp_path / "archverify.toml").write_text(body, encoding="utf-8")
+    config = load_config(tmp_path)
+    for step in ("ruff", "mypy", "bandit", "tests"):
+        assert config.tool(step).options["timeout_s"] == 5.0
+    # Absent, the step's own default applies (executors/tool_step.timeout_for).
+    (tmp_path / "archverify.toml").write_text("[ruff]\nargs = []\n", encoding="utf-8")
+    assert "timeout_s" not in load_config(tmp_path).tool("ruff").options
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e300", "86400.5", "0"])
+def test_no_timeout_turns_a_gate_off_or_overflows(tmp_path: Path, value: str) -> None:
+    for step in ("ruff", "mypy", "bandit", "tests", "imports"):
+        error = _error(tmp_path, f"[{step}]\ntimeout_s = {value}\n", name="archverify.toml")
+        assert error.line == 2 and f"{step}.timeout_s: must be" in error.message

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,9 +98,9 @@ def test_namespace_package(tmp_path: Path) -> None:
 
 def test_namespace_package_is_not_found_automatically(tmp_path: Path) -> None:
     _files(tmp_path, "ns/m.py")
-    found = _run(tmp_path)
-    assert found.packages == () and found.files == ()
-    assert any("no Python packages" in problem for problem in found.problems)
+    # Nothing to verify would pass silently: it is a configuration error naming the key.
+    with pytest.raises(ConfigError, match="packages: no Python package"):
+        _run(tmp_path)
 
 
 def test_dotted_subpackage_walks_only_its_subtree(tmp_path: Path) -> None:
@@ -215,7 +218,8 @@ def test_same_module_in_two_source_roots_is_kept_once(tmp_path: Path) -> None:
     _files(tmp_path, "a/ns/m.py", "b/ns/m.py", "b/ns/n.py")
     found = _run(tmp_path, 'source_roots = ["a", "b"]\npackages = ["ns"]\n')
     assert _paths(found) == ["a/ns/m.py", "b/ns/n.py"]
-    assert any("b/ns/m.py" in p and "already defined" in p for p in found.problems)
+    (shadowed,) = found.shadowed
+    assert (shadowed.path, shadowed.winner, shadowed.module) == ("b/ns/m.py", "a/ns/m.py", "ns.m")
 
 
 def test_resolve_config_with_discovery(tmp_path: Path) -> None:
@@ -239,7 +243,8 @@ def test_missing_references_accepts_modules_and_package_prefixes(tmp_path: Path)
         tmp_path,
         '[purity]\npackages = ["app.core"]\n[cycles]\npackages = ["app"]\n'
         '[snapshots]\npackages = ["app.adapters"]\n'
-        '[[boundaries]]\nname = "b"\npackages = ["app.*"]\nexcept_modules = ["app.core.x"]\n',
+        '[[boundaries]]\nname = "b"\npackages = ["app.*"]\nexcept_modules = ["app.core.x"]\n'
+        'forbid_calls = ["x"]\n',
     )
     assert missing_references(config, MODULES) == []
 
@@ -250,7 +255,8 @@ def test_missing_references_reports_every_key_with_its_line(tmp_path: Path) -> N
         '[purity]\npackages = ["app.cor"]\n'
         '[cycles]\npackages = ["nope"]\n'
         '[snapshots]\npackages = ["app.core.y"]\n'
-        '[[boundaries]]\nname = "b"\npackages = ["app.zz*"]\nexcept_modules = ["app.x"]\n',
+        '[[boundaries]]\nname = "b"\npackages = ["app.zz*"]\nexcept_modules = ["app.x"]\n'
+        'forbid_calls = ["x"]\n',
     )
     errors = missing_references(config, MODULES)
     assert [(e.line, e.message) for e in errors] == [
@@ -303,3 +309,136 @@ def test_a_subpackage_named_like_a_tool_folder_is_verified(tmp_path: Path) -> No
     )
     found = _run(tmp_path)
     assert _paths(found) == ["app/__init__.py", "app/build/__init__.py", "app/build/steps.py"]
+
+
+# ----- what the import system resolves -------------------------------------------------------
+
+
+def _importlib_origins(roots: list[Path], names: list[str]) -> dict[str, str | None]:
+    """What a fresh interpreter with ``roots`` as its path finds for each name (files only)."""
+    script = (
+        "import importlib.util, json, sys\n"
+        "found = {}\n"
+        "for name in sys.argv[2:]:\n"
+        "    try:\n"
+        "        spec = importlib.util.find_spec(name)\n"
+        "    except ImportError:\n"
+        "        spec = None\n"
+        "    found[name] = spec.origin if spec is not None and spec.has_location else None\n"
+        "print(json.dumps(found))\n"
+    )
+    prefix = f"import sys; sys.path[:0] = {[str(r) for r in roots]!r}\n"
+    done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-I", "-c", prefix + script, "x", *names],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, str | None] = json.loads(done.stdout)
+    return result
+
+
+PRECEDENCE_TREE = (
+    # a package folder beside a module of the same name: the package wins
+    "s1/app/__init__.py",
+    "s1/app/a.py",
+    "s1/app/a/__init__.py",
+    "s1/app/a/x.py",
+    # a module beside a folder without __init__.py: the module wins
+    "s1/app/b.py",
+    "s1/app/b/y.py",
+    # a namespace folder alone is a namespace package
+    "s1/app/c/z.py",
+    # a namespace split over two source roots, and a regular package in the later root that
+    # beats the namespace portion of the earlier one
+    "s1/ns/one.py",
+    "s2/ns/two.py",
+    "s1/reg/loose.py",
+    "s2/reg/__init__.py",
+    "s2/reg/inner.py",
+    # the same package in both roots: the first root wins entirely
+    "s2/app/__init__.py",
+    "s2/app/extra.py",
+)
+
+
+def test_modules_are_exactly_what_importlib_resolves(tmp_path: Path) -> None:
+    _files(tmp_path, *PRECEDENCE_TREE)
+    found = _run(tmp_path, 'source_roots = ["s1", "s2"]\npackages = ["app", "ns", "reg"]\n')
+    ours = {s.module: s.path for s in found.files}
+    candidates = sorted(
+        {*ours, "app.a.x", "app.b", "app.b.y", "app.c.z", "app.extra", "reg.loose", "reg.inner"}
+    )
+    theirs = _importlib_origins([tmp_path / "s1", tmp_path / "s2"], candidates)
+    expected = {
+        name: Path(origin).relative_to(tmp_path).as_posix()
+        for name, origin in theirs.items()
+        if origin is not None
+    }
+    assert ours == expected
+    assert ours["app.a"] == "s1/app/a/__init__.py" and ours["app.b"] == "s1/app/b.py"
+    assert {"ns.one", "ns.two", "reg.inner"} <= set(ours) and "reg.loose" not in ours
+    shadowed = {(s.path, s.winner) for s in found.shadowed}
+    assert shadowed == {
+        ("s1/app/a.py", "s1/app/a"),
+        ("s1/app/b", "s1/app/b.py"),
+        ("s1/reg", "s2/reg"),
+        ("s2/app", "s1/app"),
+    }
+    finding = next(s for s in found.shadowed if s.path == "s1/app/a.py").finding()
+    assert finding.rule == "compile/shadowed-module" and finding.severity.value == "warning"
+    assert "s1/app/a.py" in finding.message and "s1/app/a" in finding.message
+
+
+def test_automatic_packages_follow_the_first_source_root(tmp_path: Path) -> None:
+    _files(tmp_path, "s1/app.py", "s2/app/__init__.py", "s2/lib/__init__.py")
+    found = _run(tmp_path, 'source_roots = ["s1", "s2"]\n')
+    # ``import app`` finds s1/app.py first: the s2 package is never imported.
+    assert found.packages == ("lib",)
+    assert [(s.path, s.winner) for s in found.shadowed] == [("s2/app", "s1/app.py")]
+
+
+def test_a_data_folder_beside_a_module_is_not_shadowing(tmp_path: Path) -> None:
+    _files(tmp_path, "app/__init__.py", "app/templates.py", "app/templates/page.html")
+    assert _run(tmp_path).shadowed == ()
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_unfollowable_symlinks_are_notes_not_crashes(tmp_path: Path) -> None:
+    _files(tmp_path, "app/__init__.py", "app/ok.py")
+    (tmp_path / "app/a").symlink_to("b")
+    (tmp_path / "app/b").symlink_to("a")
+    (tmp_path / "app/m.py").symlink_to("m.py")
+    (tmp_path / "app/up").symlink_to(tmp_path, target_is_directory=True)
+    found = _run(tmp_path)
+    assert _paths(found) == ["app/__init__.py", "app/ok.py"]
+    assert sum("symbolic links" in p for p in found.problems) == 3
+
+
+def test_undecodable_names_are_skipped_and_shown_escaped(tmp_path: Path) -> None:
+    _files(tmp_path, "app/__init__.py")
+    raw = os.fsencode(tmp_path / "app") + b"/caf\xe9.py"
+    with open(raw, "wb") as handle:
+        handle.write(b"x = 1\n")
+    found = _run(tmp_path)
+    assert _paths(found) == ["app/__init__.py"]
+    (note,) = found.problems
+    assert note == "app/caf\\xe9.py: skipped, the name is not valid UTF-8"
+    note.encode("utf-8")  # printable and JSON-encodable as it is
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_symlinks_out_of_the_root_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    _files(outside, "secret.py", "pkg/__init__.py", "pkg/leak.py")
+    root = tmp_path / "root"
+    _files(root, "app/__init__.py", "app/ok.py")
+    (root / "app/linked.py").symlink_to(outside / "secret.py")
+    (root / "app/tree").symlink_to(outside / "pkg", target_is_directory=True)
+    (root / "app/everything").symlink_to("/", target_is_directory=True)
+    found = _run(root)
+    assert _paths(found) == ["app/__init__.py", "app/ok.py"]
+    assert sum("symbolic link to outside the verified root" in p for p in found.problems) == 3
+    (root / "src").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ConfigError, match="symbolic link to outside the root"):
+        _run(root, 'source_roots = ["src"]\npackages = ["pkg"]\n')

@@ -8,6 +8,7 @@ import pytest
 
 from archverify.orchestrator.config_loader import ConfigError
 from archverify.orchestrator.importlinter_config import (
+    IMPORTLINTER_FILES,
     ImportLinterConfig,
     load_importlinter_contracts,
 )
@@ -87,23 +88,31 @@ def test_ini_contracts_keep_importlinter_keys_and_lines(tmp_path: Path) -> None:
         "ignore_imports": ["app.*.x -> app.**"],
         "unmatched_ignore_imports_alerting": "warn",
         "include_type_checking_imports": True,
+        "include_external_packages": True,
     }
     assert forbid.options == {
         "source_modules": ["app.domain"],
         "forbidden_modules": ["requests", "lib"],
         "allow_indirect_imports": False,
         "include_type_checking_imports": True,
+        "include_external_packages": True,
     }
     assert cycles.options["depth"] == 2
     assert cycles.options["ancestors"] == ["app.*"]
 
 
 def test_setup_cfg_wins_over_importlinter_and_pyproject(tmp_path: Path) -> None:
+    contract = "\n[importlinter:contract:x]\nname = x\ntype = independence\nmodules = a\n"
+    toml_contract = '\n[[tool.importlinter.contracts]]\nname = "x"\ntype = "independence"\n'
     write(tmp_path, "setup.cfg", "[metadata]\nname = x\n")  # no importlinter section: skipped
-    write(tmp_path, ".importlinter", "[importlinter]\nroot_package = a\n")
-    write(tmp_path, "pyproject.toml", '[tool.importlinter]\nroot_package = "b"\n')
+    write(tmp_path, ".importlinter", "[importlinter]\nroot_package = a\n" + contract)
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.importlinter]\nroot_package = "b"\n' + toml_contract + 'modules = ["b"]\n',
+    )
     assert load(tmp_path).root_packages == ("a",)
-    write(tmp_path, "setup.cfg", "[importlinter]\nroot_package = c\n")
+    write(tmp_path, "setup.cfg", "[importlinter]\nroot_package = c\n" + contract)
     assert load(tmp_path).file == "setup.cfg"
     (tmp_path / "setup.cfg").unlink()
     (tmp_path / ".importlinter").unlink()
@@ -152,6 +161,7 @@ depth = 0
         "allowed_importers": ["x.repo"],
         "as_packages": False,
         "include_type_checking_imports": False,
+        "include_external_packages": False,
     }
     assert cycles.origin == "pyproject.toml:16"
     assert cycles.options["ancestors"] == ["x"] and cycles.options["depth"] == 0
@@ -212,7 +222,11 @@ CONTRACT_HEAD = "[importlinter]\nroot_package = p\n\n[importlinter:contract:c]\n
         ("type = layers\n", 4, "missing required 'layers'"),
         ("type = custom.Contract\n", 6, "not supported"),
         ("layers = a\n", 4, "no 'type'"),
-        ("type = layers\nlayers = a | b : c\n", 4, "mixes"),
+        ("type = layers\nlayers = a | b : c\n", 7, "mixes"),
+        # import-linter's layer rules: one layer per module, no layer inside another.
+        ("type = layers\nlayers =\n  p.a\n  p.a.b\n", 7, "Layers cannot contain other layers"),
+        ("type = layers\nlayers =\n  p.a\n  p.b\n  p.a\n", 7, "in more than one layer: 'p.a'"),
+        ("type = layers\nlayers = p.a | p.a\n", 7, "cannot be repeated in a layer"),
         ("type = layers\nlayers = a\nexhaustive = yes\n", 8, "true or false"),
         ("type = forbidden\nsource_modules = p.a\nforbidden_modules = os\n", 8, "include_ext"),
         ("type = forbidden\nsource_modules = p.*\nforbidden_modules = p.b\n", 7, "wildcards"),
@@ -244,7 +258,11 @@ def test_missing_contracts_file_and_unknown_options(tmp_path: Path) -> None:
     )
     # import-linter ignores options it does not know: so do we, rather than enforce them.
     (contract,) = load(tmp_path).contracts
-    assert set(contract.options) == {"modules", "include_type_checking_imports"}
+    assert set(contract.options) == {
+        "modules",
+        "include_type_checking_imports",
+        "include_external_packages",
+    }
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))
@@ -255,3 +273,50 @@ def test_every_fixture_loads(fixture: str) -> None:
     config = load(root, contracts_file)
     assert config.contracts
     assert all(c.origin.startswith(config.file + ":") for c in config.contracts)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "message"),
+    [
+        (
+            "contracts/importlinter.ini",
+            "[importlinter]\nroot_package = p\n\n[contract:x]\nname = x\ntype = independence\n",
+            1,
+            "[contract:x] is not read, name it [importlinter:contract:x]",
+        ),
+        (
+            ".importlinter",
+            "[importlinter]\nroot_package = p.sub\n[importlinter:contract:x]\nname = x\n",
+            2,
+            "'p.sub' is not a top-level package",
+        ),
+        (
+            "pyproject.toml",
+            '[tool.importlinter]\nroot_package = "p"\n[[tool.importlinter.contract]]\nname = "x"\n',
+            1,
+            "the key is 'contracts', not 'contract'",
+        ),
+        (".importlinter", "[other]\nx = 1\n", 0, "no [importlinter] section"),
+    ],
+)
+def test_files_lint_imports_rejects_are_rejected(
+    tmp_path: Path, name: str, text: str, line: int, message: str
+) -> None:
+    """A found import-linter file is never silently ignored; named or found, the same error."""
+    write(tmp_path, name, text)
+    for contracts_file in ("", name) if name in IMPORTLINTER_FILES else (name,):
+        with pytest.raises(ConfigError) as caught:
+            load_importlinter_contracts(tmp_path, contracts_file)
+        assert (caught.value.path, caught.value.line) == (name, line)
+        assert message in caught.value.message
+
+
+def test_any_importlinter_prefixed_section_is_a_contract(tmp_path: Path) -> None:
+    # import-linter reads [importlinter:<anything>] as a contract whose id follows the colon.
+    write(
+        tmp_path,
+        ".importlinter",
+        "[importlinter]\nroot_package = p\n[importlinter:x]\n"
+        "name = x\ntype = independence\nmodules = p.a\n",
+    )
+    assert [c.name for c in load(tmp_path).contracts] == ["x"]

@@ -33,7 +33,16 @@ def test_the_text_is_the_documented_document() -> None:
         report = _report(findings)
         parsed = json.loads(render(report))
         assert parsed == json.loads(json.dumps(report_to_dict(report)))
-        assert list(parsed) == ["schema", "tool", "version", "root", "steps", "findings", "summary"]
+        assert list(parsed) == [
+            "schema",
+            "tool",
+            "version",
+            "root",
+            "steps",
+            "findings",
+            "summary",
+            "notices",
+        ]
 
 
 def test_findings_and_summary_carry_the_contract_keys() -> None:

@@ -49,6 +49,12 @@ class Project:
         return None
 
 
+def printable_path(text: str) -> str:
+    """``text`` safe to print and to encode as UTF-8 (JSON, HTML): a file name that is not valid
+    UTF-8 reaches Python with surrogate escapes (``caf\\udce9``); each is shown as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def in_package(module: str, package: str) -> bool:
     """True when ``module`` is ``package`` or inside it (exact names, never a string prefix)."""
     return module == package or module.startswith(package + ".")

@@ -279,7 +279,8 @@ def _missing_path(path: str) -> Finding:
     return Finding(
         step=STEP_ID,
         rule="tests/missing-path",
-        severity=Severity.WARNING,
+        # An error: a missing folder would otherwise pass as a tests step that tested less.
+        severity=Severity.ERROR,
         path=path,
         line=0,
         column=0,

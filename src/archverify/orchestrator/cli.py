@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help=f"parallel workers for parsing and steps (default: CPU count, {os.cpu_count()})",
+        help="parallel workers for parsing and steps, at least 1 (default: CPU count, "
+        f"{os.cpu_count()}; more than 4 per CPU are lowered to that)",
     )
     run.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the cache folder"

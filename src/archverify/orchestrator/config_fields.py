@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -31,6 +32,11 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "a table"
     return f"a {type(value).__name__}"
+
+
+def _plain(number: float) -> str:
+    """``67108864``, not ``6.71089e+07``: bounds are read by people."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 class FieldReader:
@@ -84,6 +90,9 @@ class FieldReader:
         value = table.get(key, default)
         if not isinstance(value, str):
             raise self.error(path + (key,), f"must be a string, got {type_name(value)}")
+        if key in table and not value.strip():
+            # "" would silently mean "not set" (no contracts file, the default baseline...).
+            raise self.error(path + (key,), "must not be empty (remove the key for the default)")
         return value
 
     def boolean(self, table: Mapping[str, Any], key: str, path: KeyPath, default: bool) -> bool:
@@ -105,9 +114,19 @@ class FieldReader:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(path + (key,), f"must be a number, got {type_name(value)}")
+        # nan compares false with every bound, so it would pass both checks below and turn a
+        # gate off; inf and huge values overflow timers. Only finite numbers are settings.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(path + (key,), f"must be a finite number, got {value!r}")
         too_low = value < low if low_inclusive else value <= low
         if too_low or (high is not None and value > high):
-            bound = f"between {low:g} and {high:g}" if high is not None else f"greater than {low:g}"
+            low_text, high_text = _plain(low), _plain(high or 0)
+            if high is None:
+                bound = f"at least {low_text}" if low_inclusive else f"greater than {low_text}"
+            elif low_inclusive:
+                bound = f"between {low_text} and {high_text}"
+            else:
+                bound = f"greater than {low_text} and at most {high_text}"
             raise self.error(path + (key,), f"must be {bound}, got {value!r}")
         return value
 
@@ -121,7 +140,10 @@ class FieldReader:
             )
         return value
 
-    def strings(self, table: Mapping[str, Any], key: str, path: KeyPath) -> tuple[str, ...]:
+    def strings(
+        self, table: Mapping[str, Any], key: str, path: KeyPath, *, non_empty: bool = False
+    ) -> tuple[str, ...]:
+        """A list of strings; ``non_empty`` rejects ``[]`` where it would silently mean nothing."""
         value = table.get(key, [])
         if not isinstance(value, list):
             raise self.error(path + (key,), f"must be a list of strings, got {type_name(value)}")
@@ -131,13 +153,21 @@ class FieldReader:
                     path + (key,),
                     f"must be a list of strings, got an item of {type_name(item)}",
                 )
+        if non_empty and key in table and not value:
+            raise self.error(path + (key,), "must not be empty (remove the key for the default)")
         return tuple(value)
 
     def modules(
-        self, table: Mapping[str, Any], key: str, path: KeyPath, wildcards: bool = True
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        path: KeyPath,
+        wildcards: bool = True,
+        *,
+        non_empty: bool = False,
     ) -> tuple[str, ...]:
         """A list of dotted module names (``*`` and ``**`` segments allowed if ``wildcards``)."""
-        names = self.strings(table, key, path)
+        names = self.strings(table, key, path, non_empty=non_empty)
         shape = MODULE_PATTERN if wildcards else MODULE_NAME
         for name in names:
             if not shape.fullmatch(name):

@@ -15,7 +15,14 @@ from archverify.orchestrator.config_locate import TomlLocator
 from archverify.orchestrator.config_schema import build_config
 from archverify.orchestrator.importlinter_config import load_importlinter_contracts
 
-__all__ = ["ConfigError", "config_error", "display_path", "key_base", "load_config"]
+__all__ = [
+    "ConfigError",
+    "config_error",
+    "display_path",
+    "key_base",
+    "load_config",
+    "unread_importlinter_file",
+]
 
 ARCHVERIFY_TOML = "archverify.toml"
 PYPROJECT_TOML = "pyproject.toml"
@@ -71,6 +78,21 @@ def with_importlinter_contracts(root: Path, config: Config) -> Config:
         steps=steps,
         has_rules=True,
     )
+
+
+def unread_importlinter_file(root: Path, config: Config) -> str:
+    """The import-linter file that holds contracts archverify does not check, or "".
+
+    That happens when ``[tool.archverify]`` states its own contracts and names no
+    ``contracts_file``: the run must say so rather than ignore the file silently.
+    """
+    if not config.contracts or config.contracts_file:
+        return ""
+    try:
+        found = load_importlinter_contracts(root)
+    except ConfigError as error:
+        return error.path  # broken as well as unread: still worth the note
+    return found.file if found is not None else ""
 
 
 def display_path(root: Path, path: Path) -> str:

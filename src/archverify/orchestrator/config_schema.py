@@ -17,6 +17,8 @@ from archverify.core.config import (
     PurityConfig,
     ToolConfig,
 )
+from archverify.core.contracts import ContractError, referenced_modules
+from archverify.core.contracts.ignores import parse_expressions
 from archverify.executors.tool_args import refused_argument
 from archverify.orchestrator.config_errors import KeyPath
 from archverify.orchestrator.config_fields import FieldReader
@@ -76,6 +78,11 @@ SEVERITY_CHOICES: tuple[str, ...] = ("medium", "low", "high")  # first is the de
 DEFAULT_SNAPSHOT_FILE = "contracts.snapshot.json"
 DEFAULT_TEST_PATHS: tuple[str, ...] = ("tests",)
 DEFAULT_IMPORT_TIMEOUT_S = 10.0
+# Upper bounds: a longer timeout is a mistake (and 1e300 s overflows the timers that enforce it).
+MAX_TIMEOUT_S = 86_400.0
+MAX_OUTPUT_LIMIT = 64 * 1024 * 1024
+# The tool steps that take ``timeout_s`` (their defaults live with each step).
+TIMED_TOOL_STEPS: frozenset[str] = frozenset({"ruff", "mypy", "bandit", "tests"})
 
 TOP_LEVEL_KEYS: frozenset[str] = frozenset(
     "source_roots packages exclude steps include_type_checking_imports contracts_file baseline"
@@ -104,7 +111,7 @@ def build_config(
         root=root,
         config_file=config_file,
         source_roots=_source_roots(data, reader),
-        packages=reader.modules(data, "packages", (), wildcards=False),
+        packages=reader.modules(data, "packages", (), wildcards=False, non_empty=True),
         exclude=reader.strings(data, "exclude", ()),
         steps=_steps(data, reader),
         purity=purity,
@@ -113,7 +120,9 @@ def build_config(
             data, "include_type_checking_imports", (), False
         ),
         boundaries=boundaries,
-        cycles=CyclesConfig(packages=reader.modules(cycles, "packages", ("cycles",))),
+        cycles=CyclesConfig(
+            packages=reader.modules(cycles, "packages", ("cycles",), non_empty=True)
+        ),
         tools=tools,
         has_rules=bool(purity.packages or contracts or boundaries or contracts_file),
         contracts_file=contracts_file,
@@ -123,7 +132,7 @@ def build_config(
 
 def _source_roots(data: Mapping[str, Any], reader: FieldReader) -> tuple[str, ...]:
     roots: list[str] = []
-    for given in reader.strings(data, "source_roots", ()):
+    for given in reader.strings(data, "source_roots", (), non_empty=True):
         path = PurePosixPath(given.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or not given.strip():
             raise reader.error(
@@ -162,7 +171,7 @@ def _file_inside_root(
 def _steps(data: Mapping[str, Any], reader: FieldReader) -> tuple[str, ...]:
     if "steps" not in data:
         return STEP_ORDER
-    chosen = reader.strings(data, "steps", ())
+    chosen = reader.strings(data, "steps", (), non_empty=True)
     for step in chosen:
         if step not in STEP_ORDER:
             raise reader.error(
@@ -189,6 +198,11 @@ def _purity(data: Mapping[str, Any], reader: FieldReader) -> PurityConfig:
     )
     extra = reader.strings(table, "extend_forbid_calls", path)
     calls = dict.fromkeys(normalise_call(pattern) for pattern in base + extra)
+    if not calls:
+        # An empty forbid_calls with nothing added would make every module pure by definition.
+        raise reader.error(
+            path + ("forbid_calls",), "must not be empty (remove the key for the built-in list)"
+        )
     return PurityConfig(
         packages=reader.modules(table, "packages", path),
         forbid_calls=tuple(calls),
@@ -223,9 +237,16 @@ def _contracts(data: Mapping[str, Any], reader: FieldReader) -> tuple[ContractCo
         if "unmatched_ignore_imports_alerting" in table:
             reader.choice(table, "unmatched_ignore_imports_alerting", path, ALERTING_CHOICES)
         options = {key: value for key, value in table.items() if key not in {"name", "type"}}
-        found.append(
-            ContractConfig(name=name, type=kind, options=options, origin=reader.origin(path))
-        )
+        contract = ContractConfig(name=name, type=kind, options=options, origin=reader.origin(path))
+        try:
+            # The contract types' own parsing (empty layers, layers inside layers, a malformed
+            # ignore_imports entry): the same rules as for contracts read from import-linter files.
+            referenced_modules(contract)
+            parse_expressions(contract)
+        except ContractError as error:
+            at = path + (error.key,) if error.key in table else path
+            raise reader.error(at, error.problem) from None
+        found.append(contract)
     return tuple(found)
 
 
@@ -237,16 +258,17 @@ def _boundaries(data: Mapping[str, Any], reader: FieldReader) -> tuple[BoundaryR
         reader.check_keys(table, keys, path)
         reader.require(table, "name", path)
         reader.require(table, "packages", path)
-        found.append(
-            BoundaryRule(
-                name=reader.string(table, "name", path),
-                packages=reader.modules(table, "packages", path),
-                forbid_calls=reader.strings(table, "forbid_calls", path),
-                forbid_imports=reader.modules(table, "forbid_imports", path),
-                except_modules=reader.modules(table, "except_modules", path),
-                origin=reader.origin(path),
-            )
+        rule = BoundaryRule(
+            name=reader.string(table, "name", path),
+            packages=reader.modules(table, "packages", path, non_empty=True),
+            forbid_calls=reader.strings(table, "forbid_calls", path),
+            forbid_imports=reader.modules(table, "forbid_imports", path),
+            except_modules=reader.modules(table, "except_modules", path),
+            origin=reader.origin(path),
         )
+        if not rule.forbid_calls and not rule.forbid_imports:
+            raise reader.error(path, "forbids nothing: give forbid_calls or forbid_imports")
+        found.append(rule)
     return tuple(found)
 
 
@@ -254,10 +276,10 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
     """Every tool-backed step gets an entry, with its defaults filled in."""
     tools: dict[str, ToolConfig] = {}
     for step, keys in (
-        ("ruff", {"args"}),
-        ("mypy", {"args"}),
-        ("bandit", {"args", "severity"}),
-        ("tests", {"args", "paths", "coverage_min"}),
+        ("ruff", {"args", "timeout_s"}),
+        ("mypy", {"args", "timeout_s"}),
+        ("bandit", {"args", "severity", "timeout_s"}),
+        ("tests", {"args", "paths", "coverage_min", "timeout_s"}),
         ("imports", {"timeout_s", "output_limit", "fork"}),
         ("snapshots", {"packages", "file"}),
     ):
@@ -265,20 +287,23 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
         table = reader.table(data, step, ())
         reader.check_keys(table, keys, path)
         options: dict[str, Any] = {}
+        if step in TIMED_TOOL_STEPS and "timeout_s" in table:
+            # Absent: the step's own default (executors/tool_step.timeout_for).
+            options["timeout_s"] = _timeout(reader, table, path, 0.0)
         if step == "bandit":
             options["severity"] = reader.choice(table, "severity", path, SEVERITY_CHOICES)
         elif step == "tests":
-            paths = reader.strings(table, "paths", path) if "paths" in table else None
+            paths = (
+                reader.strings(table, "paths", path, non_empty=True) if "paths" in table else None
+            )
             options["paths"] = DEFAULT_TEST_PATHS if paths is None else paths
             options["coverage_min"] = reader.number(table, "coverage_min", path, 0, 0, 100)
         elif step == "imports":
-            options["timeout_s"] = reader.number(
-                table, "timeout_s", path, DEFAULT_IMPORT_TIMEOUT_S, 0, low_inclusive=False
-            )
+            options["timeout_s"] = _timeout(reader, table, path, DEFAULT_IMPORT_TIMEOUT_S)
             # How much of what a module prints at import is kept, and whether a fork server is
             # used (false: one fresh interpreter per module, slower but needs no fork()).
             options["output_limit"] = int(
-                reader.number(table, "output_limit", path, 2048, 0, low_inclusive=False)
+                reader.number(table, "output_limit", path, 2048, 1, MAX_OUTPUT_LIMIT)
             )
             options["fork"] = reader.boolean(table, "fork", path, True)
         elif step == "snapshots":
@@ -300,3 +325,9 @@ def _refuse_writing_args(step: str, args: tuple[str, ...], reader: FieldReader) 
             "so remove it",
             refused,
         )
+
+
+def _timeout(reader: FieldReader, table: Mapping[str, Any], path: KeyPath, default: float) -> float:
+    """``timeout_s``: seconds, more than 0 and at most a day."""
+    value = reader.number(table, "timeout_s", path, default, 0, MAX_TIMEOUT_S, low_inclusive=False)
+    return float(value)

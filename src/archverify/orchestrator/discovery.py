@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archverify.core.config import Config
+from archverify.core.findings import Finding, Severity
 from archverify.core.patterns import matches_dotted
 from archverify.core.project import SourceFile
+from archverify.core.project import printable_path as shown_path
 from archverify.orchestrator.config_errors import ConfigError
 from archverify.orchestrator.config_loader import config_error
 from archverify.orchestrator.path_globs import PathGlobs
@@ -38,29 +42,71 @@ SKIPPED_DIRS: frozenset[str] = frozenset(
 )
 
 
+SHADOWED_RULE = "compile/shadowed-module"
+
+
+@dataclass(frozen=True)
+class Shadowed:
+    """A file or folder that ``import`` never reaches: ``winner`` holds the same module name."""
+
+    path: str  # relative to the root
+    winner: str  # what the import system takes instead
+    module: str
+    why: str
+    kind: str = "module"  # what ``winner`` is: "module" or "package"
+
+    def finding(self) -> Finding:
+        return Finding(
+            step="compile",
+            rule=SHADOWED_RULE,
+            severity=Severity.WARNING,
+            path=self.path,
+            line=0,
+            column=0,
+            message=f"{self.path} is never imported: {self.module!r} is the {self.kind} "
+            f"{self.winner} ({self.why})",
+            hint=f"Rename or remove one of the two; Python only ever imports {self.winner}.",
+            extra={"module": self.module, "imported": self.winner},
+        )
+
+
 @dataclass(frozen=True)
 class Discovery:
-    """What a run verifies: resolved roots and packages, and every file, sorted by path."""
+    """What a run verifies: resolved roots and packages, and every file, sorted by path.
+
+    The files are exactly what the import system resolves: a package folder wins over a module
+    of the same name, a module over a namespace folder, an earlier source root over a later one.
+    What loses is in ``shadowed`` (shown as ``compile/shadowed-module`` warnings).
+    """
 
     source_roots: tuple[str, ...]  # relative posix, resolved (auto-detected if config had none)
     packages: tuple[str, ...]  # what is verified
     files: tuple[SourceFile, ...]  # sorted by path
     problems: tuple[str, ...]  # non-fatal notes (e.g. skipped non-identifier dirs)
+    shadowed: tuple[Shadowed, ...] = ()  # sorted by path
 
 
 def is_skipped_dir(name: str) -> bool:
     return name in SKIPPED_DIRS or name.endswith(".egg-info")
 
 
-def discover(root: Path, config: Config) -> Discovery:
+def discover(root: Path, config: Config, *, allow_empty: bool = False) -> Discovery:
     """Walk ``config``'s packages under its source roots; raises ``ConfigError`` for a source root
-    or a configured package that does not exist."""
+    or a configured package that does not exist, and (unless ``allow_empty``, for ``init``'s own
+    message) when there is nothing to verify."""
     walker = _Walker(root, PathGlobs(config.exclude))
-    roots = config.source_roots or (_detect_source_root(root, config.packages),)
+    roots = tuple(config.source_roots) or (_detect_source_root(root, config.packages),)
     for source_root in roots:
         if not (root / source_root).is_dir():
             raise config_error(
                 config, "source_roots", f"source root {source_root!r} is not a folder", source_root
+            )
+        if not walker.inside(str(root / source_root)):
+            raise config_error(
+                config,
+                "source_roots",
+                f"source root {source_root!r} is a symbolic link to outside the root",
+                source_root,
             )
     if config.packages:
         packages = config.packages
@@ -74,23 +120,32 @@ def discover(root: Path, config: Config) -> Discovery:
                     package,
                 )
     else:
-        found = dict.fromkeys(
-            name for source_root in roots for name in walker.top_level_packages(source_root)
-        )
-        packages = tuple(found)
+        packages = tuple(walker.top_level_packages(roots))
         for package in packages:
             walker.add_package(roots, package)
-        if not packages:
-            walker.problems.append(
-                f"no Python packages (folders with __init__.py) under {', '.join(roots)}; "
-                "set packages in [tool.archverify]"
+        if not packages and not allow_empty:
+            # Verifying nothing would pass: that is a mistake in the setup, not a success.
+            raise config_error(
+                config,
+                "packages",
+                f"no Python package (a folder with __init__.py) under the source roots "
+                f"({', '.join(repr(r) for r in roots)}); name what to verify in packages "
+                "(a namespace package or a single module is found only when named)",
             )
     files = sorted(walker.files.values(), key=lambda source: source.path)
+    if not files and not allow_empty:
+        raise config_error(
+            config,
+            "exclude" if config.exclude else "packages",
+            f"no Python file to verify in {', '.join(repr(p) for p in packages)}"
+            + (" (exclude skips them all)" if config.exclude else ""),
+        )
     return Discovery(
-        source_roots=tuple(roots),
+        source_roots=roots,
         packages=tuple(packages),
         files=tuple(files),
         problems=tuple(walker.problems),
+        shadowed=tuple(sorted(walker.shadowed.values(), key=lambda s: s.path)),
     )
 
 
@@ -104,6 +159,7 @@ def missing_references(
     modules: frozenset[str],
     extra: Iterable[tuple[str, str, bool]] = (),
     origins: Mapping[str, str] | None = None,
+    imported: Iterable[str] = (),
 ) -> list[ConfigError]:
     """An error for every module name the configuration mentions that names nothing discovered.
 
@@ -111,12 +167,14 @@ def missing_references(
     an optional name that is missing is fine. A name with ``*`` must match at least one module.
     ``origins`` maps a key of ``extra`` to the "file:line" it was read from when that is not
     the archverify configuration (a contract from an import-linter file), so the error points
-    there.
+    there. ``imported`` holds the modules the project imports: a boundary may forbid a
+    third-party module, which must then be imported, installed or in the standard library.
     """
     known = set(modules)
     for module in modules:
         parts = module.split(".")
         known.update(".".join(parts[:size]) for size in range(1, len(parts)))
+    errors = _unknown_forbidden_imports(config, known, frozenset(imported))
     references: list[tuple[str, str, bool]] = []
     references.extend((name, "purity.packages", False) for name in config.purity.packages)
     for index, rule in enumerate(config.boundaries):
@@ -129,7 +187,6 @@ def missing_references(
     references.extend((str(name), "snapshots.packages", False) for name in snapshot_packages)
     references.extend(extra)
 
-    errors: list[ConfigError] = []
     seen: set[tuple[str, str]] = set()
     for name, key, optional in references:
         if optional or (name, key) in seen or _exists(name, known):
@@ -144,6 +201,47 @@ def missing_references(
         else:
             errors.append(config_error(config, key, f"{name!r} {what}", name))
     return errors
+
+
+def _unknown_forbidden_imports(
+    config: Config, known: set[str], imported: frozenset[str]
+) -> list[ConfigError]:
+    """``forbid_imports`` names that name nothing: inside the project (its top-level name is one
+    of the project's) a module that is not there; outside, a module that is neither imported by
+    the project, installed, nor in the standard library (a typo such as ``reqeusts``)."""
+    internal_tops = {name.split(".", 1)[0] for name in known}
+    imported_tops = {name.split(".", 1)[0] for name in imported}
+    errors: list[ConfigError] = []
+    for index, rule in enumerate(config.boundaries):
+        key = f"boundaries[{index}].forbid_imports"
+        for name in rule.forbid_imports:
+            top = name.split(".", 1)[0]
+            if "*" in top or top in internal_tops:
+                if not _exists(name, known):
+                    what = "matches no module" if "*" in name else "names no module of the project"
+                    errors.append(config_error(config, key, f"{name!r} {what}", name))
+            elif top not in imported_tops and not _available(top):
+                errors.append(
+                    config_error(
+                        config,
+                        key,
+                        f"{name!r} is neither a module of the project nor imported by it, "
+                        "installed or in the standard library",
+                        name,
+                    )
+                )
+    return errors
+
+
+def _available(top: str) -> bool:
+    """``top`` is a standard-library or installed top-level module. ``find_spec`` on a top-level
+    name only searches ``sys.path``: no code of the module runs."""
+    if top in sys.stdlib_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _exists(name: str, known: set[str]) -> bool:
@@ -179,90 +277,263 @@ def _join(*parts: str) -> str:
     return "/".join(kept) or "."
 
 
+def _undecodable(name: str) -> bool:
+    """True for a name that reached Python with surrogate escapes (not valid UTF-8)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+# One place in a search path: (source root, folder relative to it).
+_Entry = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What the import system makes of one name: a module file, a regular package (one folder
+    with ``__init__.py``) or a namespace package (every portion folder, in search order)."""
+
+    kind: str  # "module", "package" or "namespace"
+    source_root: str
+    relative: str  # the module's file, or the package's folder (first portion for a namespace)
+    portions: tuple[_Entry, ...] = ()  # where its submodules are searched
+
+
+@dataclass
+class _Listing:
+    """One folder's candidates for a child name: folders (with or without ``__init__.py``)
+    and ``name.py`` files."""
+
+    folders: dict[str, bool] = field(default_factory=dict)  # name -> has __init__.py
+    files: set[str] = field(default_factory=set)
+
+
 class _Walker:
-    """Collects files by path; remembers folders already walked so symlink loops end."""
+    """Collects files by path as the import system resolves them; remembers folders already
+    walked so symlink loops end."""
 
     def __init__(self, root: Path, exclude: PathGlobs) -> None:
         self.root = root
         self._root_text = str(root)
         self.exclude = exclude
         self.files: dict[str, SourceFile] = {}
-        self.modules: dict[str, str] = {}  # module -> path, to report duplicates
         self.problems: list[str] = []
+        self.shadowed: dict[str, Shadowed] = {}
         self._visited: set[tuple[int, int]] = set()
+        self._listings: dict[_Entry, _Listing | None] = {}
+        self._real_root: str | None = None
 
-    def top_level_packages(self, source_root: str) -> list[str]:
-        found: list[str] = []
-        try:
-            with os.scandir(self.root / source_root) as entries:
-                for entry in sorted(entries, key=lambda e: e.name):
-                    if (
-                        entry.name.isidentifier()
-                        and not is_skipped_dir(entry.name)
-                        and entry.is_dir()
-                        and os.path.isfile(os.path.join(entry.path, "__init__.py"))
-                        and not self.exclude.matches(_join(source_root, entry.name))
-                    ):
-                        found.append(entry.name)
-        except OSError as error:
-            self.problems.append(f"{source_root}: cannot list ({error.strerror or error})")
-        return found
+    def _absolute(self, source_root: str, relative: str) -> str:
+        # Plain strings, not Path objects: thousands of folders make pathlib's parsing show.
+        return os.path.join(self._root_text, _join(source_root, relative))
 
-    def add_package(self, roots: Iterable[str], package: str) -> bool:
-        """Walk ``package`` in every source root holding it; False when none does."""
-        relative = package.replace(".", "/")
-        found = False
+    def top_level_packages(self, roots: tuple[str, ...]) -> list[str]:
+        """Every name a source root holds as a regular package that is also what ``import
+        name`` finds (a module or package of that name in an earlier root wins)."""
+        names: dict[str, None] = {}
         for source_root in roots:
-            folder = self.root / source_root / relative
-            if folder.is_dir():
-                found = True
-                self._walk(source_root, relative, package)
-            elif (self.root / source_root / f"{relative}.py").is_file():
-                found = True
-                self._add_file(source_root, f"{relative}.py", package, is_package=False)
+            listing = self._listing((source_root, "."))
+            if listing is None:
+                continue
+            for name, has_init in sorted(listing.folders.items()):
+                if has_init and not self.exclude.matches(_join(source_root, name)):
+                    names.setdefault(name)
+        search = tuple((source_root, ".") for source_root in roots)
+        found: list[str] = []
+        for name in names:
+            spec = self._resolve(name, name, search)
+            if spec is not None and spec.kind == "package":
+                found.append(name)
         return found
 
-    def _walk(self, source_root: str, start: str, start_module: str) -> None:
-        stack = [(start, start_module)]
-        while stack:
-            relative, module = stack.pop()
-            path = _join(source_root, relative)
-            # Plain strings, not Path objects: thousands of folders make pathlib's parsing show.
-            folder = os.path.join(self._root_text, path)
-            if self.exclude.matches(path) or not self._first_visit(folder):
+    def add_package(self, roots: tuple[str, ...], package: str) -> bool:
+        """Walk ``package`` as ``import package`` finds it; False when it finds nothing."""
+        search: tuple[_Entry, ...] = tuple((source_root, ".") for source_root in roots)
+        parts = package.split(".")
+        spec: _Spec | None = None
+        for index, part in enumerate(parts):
+            spec = self._resolve(part, ".".join(parts[: index + 1]), search)
+            if spec is None or (spec.kind == "module" and index < len(parts) - 1):
+                return False
+            search = spec.portions
+        assert spec is not None  # noqa: S101 - a package name has at least one part
+        self._walk(package, spec)
+        return True
+
+    def _resolve(self, name: str, module: str, search: tuple[_Entry, ...]) -> _Spec | None:
+        """``name`` in ``search`` as importlib's PathFinder and FileFinder resolve it.
+
+        In each folder in turn, a folder with ``__init__.py`` wins, then ``name.py``; a folder
+        without ``__init__.py`` is only a namespace portion, kept while no later folder holds a
+        module or a regular package of that name. Whatever loses is recorded as shadowed.
+        """
+        portions: list[_Entry] = []
+        winner: _Spec | None = None
+        for source_root, folder in search:
+            listing = self._listing((source_root, folder))
+            if listing is None:
+                continue
+            relative = f"{folder}/{name}" if folder != "." else name
+            if listing.folders.get(name):
+                winner = _Spec("package", source_root, relative, ((source_root, relative),))
+                break
+            if name in listing.files:
+                winner = _Spec("module", source_root, f"{relative}.py")
+                break
+            if name in listing.folders:
+                portions.append((source_root, relative))
+        if winner is None:
+            if not portions:
+                return None
+            first_root, first = portions[0]
+            return _Spec("namespace", first_root, first, tuple(portions))
+        self._record_losers(name, module, search, winner)
+        return winner
+
+    def _record_losers(
+        self, name: str, module: str, search: tuple[_Entry, ...], winner: _Spec
+    ) -> None:
+        if len(search) == 1:
+            listing = self._listing(search[0])
+            if listing is None or not (name in listing.files and name in listing.folders):
+                return  # one folder holding one candidate: nothing loses
+        won = _join(winner.source_root, winner.relative)
+        for source_root, folder in search:
+            listing = self._listing((source_root, folder))
+            if listing is None:
+                continue
+            relative = _join(folder, name)
+            losers: list[tuple[str, bool]] = []
+            if name in listing.files:
+                losers.append((_join(source_root, f"{relative}.py"), False))
+            if name in listing.folders:
+                losers.append((_join(source_root, relative), True))
+            for path, is_folder in losers:
+                if path == won or path in self.shadowed or self.exclude.matches(path):
+                    continue
+                if is_folder and not self._holds_python(path):
+                    continue  # a data folder (templates/) beside templates.py hides nothing
+                why = _why(winner, source_root)
+                self.shadowed[path] = Shadowed(path, won, module, why, winner.kind)
+
+    def _holds_python(self, path: str) -> bool:
+        try:
+            with os.scandir(os.path.join(self._root_text, path)) as entries:
+                return any(entry.name.endswith(".py") for entry in entries)
+        except OSError:
+            return False
+
+    def _listing(self, where: _Entry) -> _Listing | None:
+        """The candidates of one folder (cached); None when it cannot be listed."""
+        if where in self._listings:
+            return self._listings[where]
+        source_root, folder = where
+        shown = _join(source_root, folder)
+        found: _Listing | None = _Listing()
+        try:
+            with os.scandir(self._absolute(source_root, folder)) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as error:
+            if folder != ".":
+                self.problems.append(
+                    f"{shown_path(shown)}: cannot list ({error.strerror or error})"
+                )
+            found = None
+            entries = []
+        top = folder == "."
+        prefix = "" if shown == "." else f"{shown}/"
+        for entry in entries:
+            if found is None:
+                break
+            name = entry.name
+            if _undecodable(name):
+                # Source code is UTF-8: no import statement can name it.
+                self.problems.append(
+                    f"{shown_path(prefix + name)}: skipped, the name is not valid UTF-8"
+                )
                 continue
             try:
-                with os.scandir(folder) as listing:
-                    entries = sorted(listing, key=lambda e: e.name)
-            except OSError as error:
-                self.problems.append(f"{path}: cannot list ({error.strerror or error})")
+                is_dir = entry.is_dir()
+                is_module = not is_dir and name.endswith(".py") and entry.is_file()
+            except OSError as error:  # a symlink loop (ELOOP), a vanished entry
+                self.problems.append(f"{prefix}{name}: skipped, {error.strerror or error}")
                 continue
-            for entry in entries:
-                child = f"{relative}/{entry.name}"
-                if entry.is_dir():
-                    # A tool folder name (build, env, dist...) inside a package is still a
-                    # subpackage when it has an __init__.py: skipping it would pass silently.
-                    if is_skipped_dir(entry.name) and not os.path.isfile(
-                        os.path.join(entry.path, "__init__.py")
-                    ):
-                        continue
-                    if not entry.name.isidentifier():
-                        self._note_unimportable_dir(_join(source_root, child), entry.path)
-                        continue
-                    stack.append((child, f"{module}.{entry.name}"))
-                elif entry.name.endswith(".py") and entry.is_file():
-                    stem = entry.name[:-3]
-                    if stem == "__init__":
-                        self._add_file(source_root, child, module, is_package=True)
-                    elif stem and "." not in stem:
-                        # Not always an identifier (Django's ``0001_initial`` migrations), but
-                        # importlib imports it, so it is compiled and checked like any module.
-                        self._add_file(source_root, child, f"{module}.{stem}", is_package=False)
-                    else:
-                        self.problems.append(
-                            f"{_join(source_root, child)}: skipped, {stem!r} is not a valid "
-                            "module name"
-                        )
+            if (is_dir or is_module) and entry.is_symlink() and not self.inside(entry.path):
+                # A repository must not make archverify read (and quote in findings) files
+                # elsewhere on the machine, nor walk the whole file system through `x -> /`.
+                self.problems.append(
+                    f"{prefix}{name}: skipped, a symbolic link to outside the verified root"
+                )
+                continue
+            if is_dir:
+                self._add_folder(found, entry, prefix + name, top=top)
+            elif is_module:
+                self._add_module_file(found, name, prefix + name, top=top)
+        self._listings[where] = found
+        return found
+
+    def _add_folder(
+        self, listing: _Listing, entry: os.DirEntry[str], shown: str, *, top: bool
+    ) -> None:
+        has_init = os.path.isfile(os.path.join(entry.path, "__init__.py"))
+        # A tool folder name (build, env, dist...) is still a package when it has an
+        # __init__.py: skipping it inside a package would pass silently.
+        if is_skipped_dir(entry.name) and (top or not has_init):
+            return
+        if not entry.name.isidentifier():
+            if not top:
+                self._note_unimportable_dir(shown, entry.path)
+            return
+        listing.folders[entry.name] = has_init
+
+    def _add_module_file(self, listing: _Listing, name: str, shown: str, *, top: bool) -> None:
+        stem = name[:-3]
+        if stem == "__init__" or not stem:
+            return
+        if "." in stem:
+            if not top:
+                self.problems.append(f"{shown}: skipped, {stem!r} is not a valid module name")
+            return
+        # Not always an identifier (Django's ``0001_initial`` migrations), but importlib
+        # imports it, so it is compiled and checked like any module.
+        listing.files.add(stem)
+
+    def _walk(self, package: str, spec: _Spec) -> None:
+        stack: list[tuple[str, _Spec]] = [(package, spec)]
+        while stack:
+            module, current = stack.pop()
+            if current.kind == "module":
+                self._add_file(current.source_root, current.relative, module, is_package=False)
+                continue
+            portions = tuple(
+                (source_root, folder)
+                for source_root, folder in current.portions
+                if not self.exclude.matches(_join(source_root, folder))
+                and self._first_visit(self._absolute(source_root, folder))
+            )
+            if not portions:
+                continue
+            if current.kind == "package":
+                init = _join(current.relative, "__init__.py")
+                self._add_file(current.source_root, init, module, is_package=True)
+            names: dict[str, None] = {}
+            for where in portions:
+                listing = self._listing(where)
+                if listing is not None:
+                    names.update(dict.fromkeys(sorted({*listing.folders, *listing.files})))
+            for name in sorted(names, reverse=True):
+                child = self._resolve(name, f"{module}.{name}", portions)
+                if child is not None:
+                    stack.append((f"{module}.{name}", child))
+
+    def inside(self, path: str) -> bool:
+        """``path`` resolves (links followed) to a place inside the verified root."""
+        if self._real_root is None:
+            self._real_root = os.path.realpath(self._root_text)
+        real = os.path.realpath(path)
+        return real == self._real_root or real.startswith(self._real_root + os.sep)
 
     def _first_visit(self, folder: str) -> bool:
         try:
@@ -293,12 +564,14 @@ class _Walker:
         path = _join(source_root, relative)
         if self.exclude.matches(path) or path in self.files:
             return
-        if module in self.modules:
-            self.problems.append(
-                f"{path}: skipped, module {module!r} is already defined by {self.modules[module]}"
-            )
-            return
-        self.modules[module] = path
         self.files[path] = SourceFile(
             path=path, module=module, is_package=is_package, source_root=source_root
         )
+
+
+def _why(winner: _Spec, loser_root: str) -> str:
+    if winner.source_root != loser_root:
+        return f"source root {winner.source_root!r} comes first on the search path"
+    if winner.kind == "package":
+        return "a folder with __init__.py wins over a module of the same name"
+    return "a module wins over a folder without __init__.py (a namespace portion)"

@@ -12,7 +12,7 @@ from typing import Any
 
 from archverify.core.config import ContractConfig
 from archverify.core.contracts import ContractError, referenced_modules
-from archverify.core.contracts.ignores import parse_expressions
+from archverify.core.contracts.ignores import INCLUDE_EXTERNAL_OPTION, parse_expressions
 from archverify.core.project import in_any_package
 from archverify.orchestrator.config_errors import ConfigError
 from archverify.orchestrator.config_locate import TomlLocator
@@ -23,6 +23,14 @@ __all__ = ["IMPORTLINTER_FILES", "ImportLinterConfig", "load_importlinter_contra
 IMPORTLINTER_FILES: tuple[str, ...] = ("setup.cfg", ".importlinter", "pyproject.toml")
 SECTION = "importlinter"
 CONTRACT_PREFIX = "importlinter:contract:"
+# import-linter reads every ``[importlinter:<anything>]`` section as a contract (its id is the
+# part after the last colon); ``importlinter:contract:<id>`` is only the documented spelling.
+_ANY_CONTRACT_PREFIX = f"{SECTION}:"
+_NO_CONTRACTS = (
+    'no contracts found (lint-imports stops with "No contracts found"): each contract goes in '
+    "an [importlinter:contract:<name>] section (INI files) or a [[tool.importlinter.contracts]] "
+    "table (TOML files)"
+)
 
 # Per import-linter contract type: its list options, boolean options and required options.
 # Options import-linter does not know are ignored, as import-linter ignores them.
@@ -76,6 +84,7 @@ class _Section:
     line: int
     values: dict[str, Any] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
+    mistake: str = ""  # a likely misspelling that explains why no contract was found
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
@@ -96,12 +105,21 @@ def load_importlinter_contracts(root: Path, contracts_file: str = "") -> ImportL
         if found is None:
             raise ConfigError(f"no [{_section_name(path)}] section in this file", contracts_file)
         return _build(contracts_file, *found)
+    unread = ""
     for name in IMPORTLINTER_FILES:
         path = root / name
         if path.is_file():
             found = _read(path, name)
             if found is not None:
                 return _build(name, *found)
+            if name == ".importlinter":
+                unread = name
+    if unread:
+        # setup.cfg and pyproject.toml hold other tools' settings too, but .importlinter exists
+        # only for import-linter: one that states nothing is a mistake, not an absence.
+        raise ConfigError(
+            f"no [{SECTION}] section in this file (lint-imports reads none of it)", unread
+        )
     return None
 
 
@@ -159,7 +177,10 @@ def _read_ini(text: str, shown: str) -> tuple[_Section, list[_Section]] | None:
             # import-linter's rule: a value spanning lines is a list, one line is a string.
             section.values[key] = value.strip().split("\n") if "\n" in value else value
         sections[name] = section
-    contracts = [s for n, s in sections.items() if n.startswith(CONTRACT_PREFIX)]
+    contracts = [s for n, s in sections.items() if n.startswith(_ANY_CONTRACT_PREFIX)]
+    stray = [n for n in parser.sections() if n.startswith("contract:")]
+    if stray:
+        sections[SECTION].mistake = f"[{stray[0]}] is not read, name it [{SECTION}:{stray[0]}]"
     return sections[SECTION], contracts
 
 
@@ -198,11 +219,37 @@ def _read_toml(text: str, shown: str) -> tuple[_Section, list[_Section]] | None:
         line = locator.line_of((*base, "contracts"))
         raise ConfigError("tool.importlinter.contracts must be [[...]] tables", shown, line)
     session = _toml_section(locator, base, {k: v for k, v in table.items() if k != "contracts"})
+    if "contract" in table:
+        session.mistake = "the key is 'contracts', not 'contract'"
     contracts = [
         _toml_section(locator, (*base, "contracts", index), contract)
         for index, contract in enumerate(contracts_raw)
     ]
+    _check_contract_ids(shown, contracts)
     return session, contracts
+
+
+def _check_contract_ids(shown: str, contracts: list[_Section]) -> None:
+    """lint-imports' rules for TOML ids (an INI id is its section name, unique already)."""
+    seen: set[str] = set()
+    for contract in contracts:
+        given = contract.values.get("id")
+        if given is None:
+            continue
+        text = str(given)
+        if ":" in text:
+            raise ConfigError(
+                f"contract id {text!r} is invalid: contract ids may not contain a colon",
+                shown,
+                contract.line_of("id"),
+            )
+        if text in seen:
+            raise ConfigError(
+                f"more than one contract has the id {text!r}: ids must be unique within a file",
+                shown,
+                contract.line_of("id"),
+            )
+        seen.add(text)
 
 
 def _toml_section(
@@ -214,9 +261,12 @@ def _toml_section(
 
 def _build(shown: str, session: _Section, contracts: list[_Section]) -> ImportLinterConfig:
     roots = _root_packages(shown, session)
+    if not contracts:
+        hint = f"; {session.mistake}" if session.mistake else ""
+        raise ConfigError(_NO_CONTRACTS + hint, shown, session.line)
     include_external = _session_flag(session, "include_external_packages")
     exclude_tc = _session_flag(session, "exclude_type_checking_imports")
-    built = [_contract(shown, section, not exclude_tc) for section in contracts]
+    built = [_contract(shown, section, not exclude_tc, include_external) for section in contracts]
     for contract, section in zip(built, contracts, strict=True):
         if contract.type == "forbidden" and not include_external:
             _check_external(shown, contract, section, roots)
@@ -248,6 +298,15 @@ def _root_packages(shown: str, session: _Section) -> tuple[str, ...]:
                         shown,
                         session.line_of(key),
                     )
+                if "." in name:
+                    # grimp builds its graph from top-level packages only (NotATopLevelModule).
+                    raise ConfigError(
+                        f"[{SECTION}] {key}: {name!r} is not a top-level package; "
+                        "lint-imports accepts only top-level root packages (grimp: "
+                        "NotATopLevelModule), name a subpackage in the contracts instead",
+                        shown,
+                        session.line_of(key),
+                    )
             return tuple(names)
     raise ConfigError(f"[{SECTION}] needs root_package or root_packages", shown, session.line)
 
@@ -270,7 +329,9 @@ def _single(shown: str, section: _Section, key: str) -> str:
     return value.strip()
 
 
-def _contract(shown: str, section: _Section, include_tc: bool) -> ContractConfig:
+def _contract(
+    shown: str, section: _Section, include_tc: bool, include_external: bool
+) -> ContractConfig:
     for key in ("name", "type"):
         if key not in section.values:
             raise ConfigError(f"contract has no {key!r}", shown, section.line)
@@ -305,6 +366,8 @@ def _contract(shown: str, section: _Section, include_tc: bool) -> ContractConfig
         elif key == "depth" and kind == "acyclic_siblings":
             options[key] = _depth(shown, section)
     options["include_type_checking_imports"] = include_tc
+    # Without external packages in lint-imports' graph, an ignored import of one matches nothing.
+    options[INCLUDE_EXTERNAL_OPTION] = include_external
     contract = ContractConfig(name, kind, options, f"{shown}:{section.line}")
     if options.get("as_packages") is False and kind == "forbidden":
         raise ConfigError(
@@ -316,7 +379,8 @@ def _contract(shown: str, section: _Section, include_tc: bool) -> ContractConfig
         referenced_modules(contract)
         parse_expressions(contract)
     except ContractError as error:
-        raise ConfigError(f"contract {name!r}: {error.problem}", shown, section.line) from None
+        line = section.line_of(error.key) if error.key else section.line
+        raise ConfigError(f"contract {name!r}: {error.problem}", shown, line) from None
     return contract
 
 

@@ -50,7 +50,7 @@ class Survey:
 def survey_project(root: Path, *, jobs: int = 1) -> Survey:
     """Discover and parse ``root`` as ``archverify run`` would with no configuration, then infer
     each package's layers and which domain-named subpackages do no I/O. Caches nothing."""
-    discovery = discover(root, Config(root=str(root), source_roots=()))
+    discovery = discover(root, Config(root=str(root), source_roots=()), allow_empty=True)
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(None, cache_stamp()))
     ordered = [facts[s.module] for s in discovery.files if s.module in facts]
     problems = list(discovery.problems)

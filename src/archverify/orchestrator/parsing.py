@@ -154,8 +154,10 @@ def _run_jobs(todo: list[_Job], jobs: int) -> list[FileFacts]:
     if jobs <= 1 or len(todo) < _POOL_THRESHOLD:
         return [_extract(job) for job in todo]
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        chunks = pool.map(_extract_packed, _chunks(todo, jobs * _TASKS_PER_WORKER))
+    tasks = _chunks(todo, jobs * _TASKS_PER_WORKER)
+    # Never more workers than tasks: ``--jobs 300`` on 60 files must not fork 300 processes.
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+        chunks = pool.map(_extract_packed, tasks)
         return [decode(entry, segments) for chunk in chunks for entry, segments in chunk]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER, Config
-from archverify.core.findings import StepOutcome, StepStatus
+from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
@@ -19,7 +19,11 @@ from archverify.executors.registry import all_steps
 from archverify.executors.untrusted import left_out_reason
 from archverify.orchestrator.cache_auth import default_auth
 from archverify.orchestrator.cache_folder import CacheChoice, open_cache_folder
-from archverify.orchestrator.config_loader import ConfigError, load_config
+from archverify.orchestrator.config_loader import (
+    ConfigError,
+    load_config,
+    unread_importlinter_file,
+)
 from archverify.orchestrator.discovery import (
     Discovery,
     discover,
@@ -42,12 +46,20 @@ from archverify.orchestrator.report_outputs import (
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
 from archverify.processors.ordering import ordered_findings
 from archverify.processors.report_common import safe_text
+from archverify.processors.rule_docs import find_rule_doc
 
 NO_CONFIG_NOTICE = (
     "note: no [tool.archverify] configuration found, so only the steps that need no rules ran "
     "(compile, cycles). Run `archverify init` to write one with purity, layer contracts and "
     "boundaries."
 )
+NO_RULES_NOTICE = (
+    "note: {file} states no rules (no purity packages, contracts or boundaries), so purity, "
+    "contracts and boundaries had nothing to check. Run `archverify init` to propose some."
+)
+# More workers than this per CPU only add forks and memory: the work is CPU-bound or waits on
+# children that are themselves limited by the CPUs.
+MAX_JOBS_PER_CPU = 4
 
 
 @dataclass
@@ -100,7 +112,13 @@ def run_from_args(args: argparse.Namespace) -> int:
     except (UsageError, ConfigError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
-    inputs = RenderInputs(report, result.project, result.config, colour=sys.stdout.isatty())
+    inputs = RenderInputs(
+        report,
+        result.project,
+        result.config,
+        colour=sys.stdout.isatty(),
+        rule_docs=_rule_docs_for(report),
+    )
     write_reports(inputs, requests)
     return 1 if report.failed else 0
 
@@ -111,7 +129,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     root = Path(options.path).resolve()
     if not root.is_dir():
         raise UsageError(f"{options.path}: no such directory")
-    jobs = options.jobs if options.jobs and options.jobs > 0 else (os.cpu_count() or 1)
+    jobs = _jobs(options.jobs)
     config_file = Path(options.config).resolve() if options.config else None
     config = load_config(root, config_file)
     if options.steps is not None:
@@ -126,7 +144,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
     references, origins = _contract_references(config)
-    problems = missing_references(config, project.modules, references, origins)
+    imported = {fact.module for facts in project.facts.values() for fact in facts.imports}
+    problems = missing_references(config, project.modules, references, origins, imported)
     if problems:
         raise problems[0]
 
@@ -160,6 +179,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     )
     outcomes.extend(left_out)
     outcomes.sort(key=lambda o: STEP_ORDER.index(o.step))
+    shadow_notes = _add_discovery_findings(outcomes, [s.finding() for s in discovery.shadowed])
     findings = ordered_findings(f for o in outcomes for f in o.findings)
     summary = {
         "files": len(discovery.files),
@@ -167,10 +187,11 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         "imports": _import_count(outcomes, project),
         "duration_s": round(time.perf_counter() - started, 3),
     }
-    notices = [] if config.has_rules else [NO_CONFIG_NOTICE]
+    notices = _rules_notices(root, config)
     if cache_dir is not None and default_auth().problem:
         notices.append(default_auth().problem)  # why nothing was replayed
     notices.extend(_shortened(discovery.problems))
+    notices.extend(shadow_notes)
     if left_out:
         names = ", ".join(o.step for o in left_out)
         notices.append(f"note: --untrusted left out {names}: they would execute the project's code")
@@ -205,8 +226,60 @@ def _shortened(problems: tuple[str, ...], shown: int = 5) -> list[str]:
     return [*problems[:shown], f"... and {len(problems) - shown} more notes like these"]
 
 
+def _jobs(requested: int | None) -> int:
+    """``--jobs``: at least 1, at most ``MAX_JOBS_PER_CPU`` per CPU (default: the CPU count).
+
+    Each pool also takes no more workers than it has tasks (parsing chunks, bandit shards).
+    """
+    cpus = os.cpu_count() or 1
+    if requested is None:
+        return cpus
+    if requested < 1:
+        raise UsageError(f"--jobs must be at least 1, got {requested}")
+    return min(requested, cpus * MAX_JOBS_PER_CPU)
+
+
+def _rules_notices(root: Path, config: Config) -> list[str]:
+    """Why rule steps had nothing to check: no configuration, or one that states no rules;
+    and an import-linter file that is not read because archverify's own contracts win."""
+    if not config.config_file:
+        return [] if config.has_rules else [NO_CONFIG_NOTICE]
+    notices = [] if config.has_rules else [NO_RULES_NOTICE.format(file=config.config_file)]
+    unread = unread_importlinter_file(root, config)
+    if unread:
+        notices.append(
+            f"note: the import-linter contracts in {unread} are not checked: "
+            f"{config.config_file} states its own contracts. Set contracts_file = "
+            f"{unread!r} to check them too."
+        )
+    return notices
+
+
+def _add_discovery_findings(outcomes: list[StepOutcome], findings: list[Finding]) -> list[str]:
+    """Discovery's warnings go to the compile step, which is about every module; when it did
+    not run they are notices, so that they are never dropped."""
+    if not findings:
+        return []
+    for index, outcome in enumerate(outcomes):
+        if outcome.step == "compile" and outcome.status in (StepStatus.PASSED, StepStatus.FAILED):
+            merged = sorted([*outcome.findings, *findings], key=Finding.sort_key)
+            outcomes[index] = replace(outcome, findings=merged, status=status_for(merged))
+            return []
+    return [f"warning: {finding.message}" for finding in findings]
+
+
+def _rule_docs_for(report: RunReport) -> dict[str, str]:
+    """The documentation of every rule the report mentions (SARIF carries it as rule help)."""
+    rules = {f.rule for f in [*report.findings, *report.baselined]}
+    found = {rule: find_rule_doc(rule) for rule in sorted(rules)}
+    return {rule: doc for rule, doc in found.items() if doc}
+
+
 def _select_steps(raw: str) -> tuple[str, ...]:
     wanted = [s.strip() for s in raw.split(",") if s.strip()]
+    if not wanted:
+        # Running nothing would pass: an empty selection is a mistake (a shell variable unset).
+        raise UsageError(f"--steps names no step (known: {', '.join(STEP_ORDER)})")
     unknown = [s for s in wanted if s not in STEP_ORDER]
     if unknown:
         raise UsageError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from archverify.core.findings import Finding, StepStatus
+from archverify.core.project import printable_path
 from archverify.core.report import RunReport
 from archverify.processors.report_common import (
     PROJECT_LABEL,
@@ -62,7 +63,8 @@ def render(report: RunReport, svg: str = "") -> str:
         f"<style>{_CSS}</style></head><body>",
         f'<header class="{verdict}"><h1>archverify {verdict}</h1>',
         f"<p>{_e(counts_text(report))} \u00b7 {_e(_scope(report))}</p>",
-        f"<p><code>{_e(report.root)}</code> \u00b7 {_e(report.tool)} {_e(report.version)}</p>",
+        f"<p><code>{_e(printable_path(report.root))}</code> \u00b7 "
+        f"{_e(report.tool)} {_e(report.version)}</p>",
         "</header><main>",
     ]
     parts += [f'<p class="notice">{_e(n)}</p>' for n in report.notices if n.strip()]

@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from archverify.core.project import printable_path
 from archverify.core.report import RunReport
 
 SCHEMA_VERSION = 1
@@ -27,7 +28,8 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "tool": report.tool,
         "version": report.version,
-        "root": report.root,
+        # The root folder's name may not be valid UTF-8: shown escaped, never a crash.
+        "root": printable_path(report.root),
         "steps": [
             {
                 "id": step.step,
@@ -42,6 +44,9 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         ],
         "findings": [finding.to_dict() for finding in report.findings],
         "summary": summary,
+        # What the run could not verify or had nothing to check (skipped files, shadowed
+        # modules when compile did not run, no rules): a script must see it too.
+        "notices": list(report.notices),
     }
 
 

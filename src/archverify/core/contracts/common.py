@@ -12,11 +12,12 @@ from archverify.core.graph import ImportEdge, ImportGraph
 class ContractError(ValueError):
     """A contract whose options are malformed; the message names the contract and its origin."""
 
-    def __init__(self, contract: ContractConfig, problem: str) -> None:
+    def __init__(self, contract: ContractConfig, problem: str, key: str = "") -> None:
         where = f" ({contract.origin})" if contract.origin else ""
         super().__init__(f"contract {contract.name!r}{where}: {problem}")
         self.contract = contract
         self.problem = problem
+        self.key = key  # the option at fault, when one is
 
 
 @dataclass(frozen=True)
@@ -56,19 +57,19 @@ def string_list(contract: ContractConfig, key: str, *, required: bool = False) -
     raw = contract.options.get(key)
     if raw is None:
         if required:
-            raise ContractError(contract, f"missing required option {key!r}")
+            raise ContractError(contract, f"missing required option {key!r}", key)
         return []
     if isinstance(raw, str):
         items = [part.strip() for part in raw.splitlines()]
     elif isinstance(raw, list | tuple):
         if not all(isinstance(item, str) for item in raw):
-            raise ContractError(contract, f"option {key!r} must be a list of strings")
+            raise ContractError(contract, f"option {key!r} must be a list of strings", key)
         items = [item.strip() for item in raw]
     else:
         raise ContractError(contract, f"option {key!r} must be a list of strings")
     found = [item for item in items if item]
     if required and not found:
-        raise ContractError(contract, f"option {key!r} must not be empty")
+        raise ContractError(contract, f"option {key!r} must not be empty", key)
     return found
 
 
@@ -79,7 +80,7 @@ def boolean(contract: ContractConfig, key: str, default: bool = False) -> bool:
         return raw
     if isinstance(raw, str) and raw.strip().lower() in {"true", "false", "1", "0", "yes", "no"}:
         return raw.strip().lower() in {"true", "1", "yes"}
-    raise ContractError(contract, f"option {key!r} must be true or false, not {raw!r}")
+    raise ContractError(contract, f"option {key!r} must be true or false, not {raw!r}", key)
 
 
 def check_module_name(contract: ContractConfig, name: str) -> str:

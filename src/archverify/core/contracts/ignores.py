@@ -10,6 +10,9 @@ from archverify.core.graph import ImportGraph
 from archverify.core.patterns import matches_dotted
 
 ALERTING = ("error", "warn", "none")
+# Set (false) on contracts read from an import-linter file without include_external_packages:
+# lint-imports' graph then holds no external module, so no ignored import of one can match.
+INCLUDE_EXTERNAL_OPTION = "include_external_packages"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,15 @@ def parse_expressions(contract: ContractConfig) -> list[ImportExpression]:
             parts = side.split(".")
             if any(not (p in {"*", "**"} or p.isidentifier()) for p in parts):
                 raise ContractError(contract, f"ignore_imports entry {text!r}: bad name {side!r}")
+            # import-linter's rules: ``**`` is never next to another wildcard after it.
+            for before, after in zip(parts, parts[1:], strict=False):
+                if (before, after) in {("**", "*"), ("**", "**"), ("*", "**")}:
+                    raise ContractError(
+                        contract,
+                        f"ignore_imports entry {text!r}: {before!r} cannot be followed by "
+                        f"{after!r}",
+                        "ignore_imports",
+                    )
         found.append(ImportExpression(text, importer, imported))
     return found
 
@@ -65,6 +77,8 @@ def apply_ignores(
     if not expressions:
         return graph, ()
     pairs = {(e.importer, e.imported) for e in graph.edges()}
+    if contract.options.get(INCLUDE_EXTERNAL_OPTION, True) is False:
+        pairs = {pair for pair in pairs if pair[1] not in graph.external_modules}
     dropped: set[tuple[str, str]] = set()
     unmatched: list[str] = []
     for expression in expressions:

@@ -37,7 +37,7 @@ def parse_layers(contract: ContractConfig) -> list[Layer]:
     found: list[Layer] = []
     for text in string_list(contract, "layers", required=True):
         if "|" in text and ":" in text:
-            raise ContractError(contract, f"layer {text!r} mixes '|' and ':'")
+            raise ContractError(contract, f"layer {text!r} mixes '|' and ':'", "layers")
         independent = ":" not in text
         parts = [p.strip() for p in text.replace(":", "|").split("|")]
         modules: list[LayerModule] = []
@@ -45,8 +45,38 @@ def parse_layers(contract: ContractConfig) -> list[Layer]:
             optional = part.startswith("(") and part.endswith(")")
             name = part[1:-1].strip() if optional else part
             modules.append(LayerModule(check_module_name(contract, name), optional))
+        names = [module.name for module in modules]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            listed = ", ".join(repr(name) for name in repeated)
+            raise ContractError(
+                contract, f"Modules cannot be repeated in a layer: {listed}.", "layers"
+            )
         found.append(Layer(tuple(modules), independent))
+    _check_layers_apart(contract, found)
     return found
+
+
+def _check_layers_apart(contract: ContractConfig, layers: list[Layer]) -> None:
+    """import-linter's rules: a module is in one layer only, and no layer contains another
+    (``app.a`` and ``app.a.b``): the verdict of such a contract would depend on the order."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for layer in layers:
+        names = {module.name for module in layer.modules}
+        twice |= seen & names
+        seen |= names
+    if twice:
+        listed = ", ".join(repr(name) for name in sorted(twice))
+        raise ContractError(
+            contract, f"Modules cannot be in more than one layer: {listed}.", "layers"
+        )
+    contained = sorted(
+        (parent, child) for parent in seen for child in seen if child.startswith(parent + ".")
+    )
+    if contained:
+        listed = ", ".join(f"{parent!r} contains {child!r}" for parent, child in contained)
+        raise ContractError(contract, f"Layers cannot contain other layers: {listed}.", "layers")
 
 
 def _absolute(container: str, name: str) -> str:
@@ -54,6 +84,13 @@ def _absolute(container: str, name: str) -> str:
 
 
 def referenced(contract: ContractConfig) -> list[tuple[str, bool]]:
+    if boolean(contract, "exhaustive") and not string_list(contract, "containers"):
+        # import-linter refuses the contract before building any graph; so do we.
+        raise ContractError(
+            contract,
+            "The exhaustive option is not supported for contracts without containers.",
+            "exhaustive",
+        )
     containers = string_list(contract, "containers") or [""]
     found: list[tuple[str, bool]] = [(c, False) for c in containers if c]
     for layer in parse_layers(contract):
