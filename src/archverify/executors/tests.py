@@ -13,6 +13,7 @@ from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
+from archverify.executors.children import Leftover, describe, leftover_path, sweep_step
 from archverify.executors.junit_results import JUnitResults, read_junit
 from archverify.executors.process import (
     ToolFailure,
@@ -29,6 +30,7 @@ from archverify.executors.tool_step import (
     package_targets,
     timeout_for,
 )
+from archverify.executors.tree_state import TreeChanges, changes, snapshot
 
 STEP_ID = "tests"
 DEFAULT_TIMEOUT_S = 1800.0
@@ -75,8 +77,16 @@ class TestsStep:
             present = [p for p in paths if (context.root / p).exists()]
             findings += [_missing_path(p) for p in paths if p not in present]
             if present:
-                with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
-                    results, percent = self._run_tests(context, present, Path(tmp))
+                # What the session does to the tree, and what it leaves running, is reported.
+                skip = [context.cache_dir] if context.cache_dir is not None else []
+                before = snapshot(context.root, skip)
+                try:
+                    with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
+                        results, percent = self._run_tests(context, present, Path(tmp))
+                finally:
+                    leftovers = sweep_step()
+                findings += [_leftover(context.root, p) for p in leftovers]
+                findings += _changed_tree(changes(before, snapshot(context.root, skip)))
                 findings += _test_findings(results)
                 stats.update(
                     tests=results.tests,
@@ -266,6 +276,44 @@ def _test_findings(results: JUnitResults) -> list[Finding]:
             )
         )
     return findings
+
+
+def _leftover(root: Path, leftover: Leftover) -> Finding:
+    started_by = f" started by {leftover.test.removesuffix(' (call)')}" if leftover.test else ""
+    return Finding(
+        step=STEP_ID,
+        rule="tests/leftover-process",
+        severity=Severity.WARNING,
+        path=leftover_path(leftover, root),
+        line=0,
+        column=0,
+        message=f"a process{started_by} was still running after the test session and was "
+        f"killed: {describe(leftover)}",
+        hint="stop what a test starts (a fixture's teardown, Popen.kill/wait, server.shutdown)",
+        extra={"pid": leftover.pid, "command": leftover.command, "test": leftover.test},
+    )
+
+
+def _changed_tree(found: TreeChanges) -> list[Finding]:
+    if not found:
+        return []
+    return [
+        Finding(
+            step=STEP_ID,
+            rule="tests/changed-tree",
+            severity=Severity.WARNING,
+            path="",
+            line=0,
+            column=0,
+            message=f"the test session changed the project's tree: {found.describe()}",
+            hint="write to tmp_path (or tempfile) in tests, never to the project's files",
+            extra={
+                "created": list(found.created),
+                "deleted": list(found.deleted),
+                "changed": list(found.modified),
+            },
+        )
+    ]
 
 
 def _missing_path(path: str) -> Finding:

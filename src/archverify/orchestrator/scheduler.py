@@ -17,8 +17,15 @@ from dataclasses import dataclass
 
 from archverify.core.config import STATIC_STEPS
 from archverify.core.facts import FACTS_SCHEMA
-from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.executors.base import KeyValueCache, Step, StepContext
+from archverify.executors.children import (
+    Leftover,
+    describe,
+    step_scope,
+    supervised_run,
+    sweep_step,
+)
 
 # Called with (step id, "running" | "done", outcome or None) for the progress display.
 ProgressCallback = Callable[[str, str, StepOutcome | None], None]
@@ -45,7 +52,23 @@ def run_steps(
     options: SchedulerOptions,
     on_progress: ProgressCallback = _ignore,
 ) -> list[StepOutcome]:
-    """Outcomes in the order of ``steps`` (which the caller gives in the runbook's order)."""
+    """Outcomes in the order of ``steps`` (which the caller gives in the runbook's order).
+
+    Every process a step started is gone when the step's outcome is reported (a warning names
+    each one that was still alive), and every process of the run when this returns or raises.
+    """
+    with supervised_run() as leftovers:
+        outcomes = _run_steps(steps, context, options, on_progress)
+    _attribute(leftovers, outcomes)
+    return outcomes
+
+
+def _run_steps(
+    steps: Sequence[Step],
+    context: StepContext,
+    options: SchedulerOptions,
+    on_progress: ProgressCallback,
+) -> list[StepOutcome]:
     # Every static step is keyed by the same fingerprint of all facts: compute it once.
     fingerprint = functools.cache(lambda: static_fingerprint(context))
     if options.fail_fast:
@@ -112,15 +135,17 @@ def _run_one(
     key = _cache_key(step, context, fingerprint) if options.use_cache else None
     outcome = _replay(context.cache, step.id, key) if key else None
     if outcome is None:
-        try:
-            outcome = step.run(context)
-        except Exception as error:  # a bug in a step must not take the other steps down
-            detail = traceback.format_exc() if options.debug else ""
-            hint = "" if options.debug else " (run with --debug for the traceback)"
-            message = f"internal error: {type(error).__name__}: {error}{hint}"
-            outcome = StepOutcome(step.id, StepStatus.ERROR, message=message)
-            if detail:
-                outcome.stats["traceback"] = detail
+        with step_scope(step.id):
+            try:
+                outcome = step.run(context)
+            except Exception as error:  # a bug in a step must not take the other steps down
+                detail = traceback.format_exc() if options.debug else ""
+                hint = "" if options.debug else " (run with --debug for the traceback)"
+                message = f"internal error: {type(error).__name__}: {error}{hint}"
+                outcome = StepOutcome(step.id, StepStatus.ERROR, message=message)
+                if detail:
+                    outcome.stats["traceback"] = detail
+            _add_leftovers(outcome, sweep_step(step.id))
         if key and outcome.status in (StepStatus.PASSED, StepStatus.FAILED):
             context.cache.put("steps", key, _stored(outcome))
     outcome.duration_s = time.perf_counter() - started
@@ -172,6 +197,47 @@ def _replay(cache: KeyValueCache, step_id: str, key: str) -> StepOutcome | None:
     if status is not status_for(findings) and status is not StepStatus.SKIPPED:
         return None  # an entry that contradicts itself is not trusted
     return StepOutcome(step_id, status, findings, message=message, cached=True, stats=stats)
+
+
+def _add_leftovers(outcome: StepOutcome, leftovers: Sequence[Leftover], note: str = "") -> None:
+    """One ``process/leftover`` warning per process the step left running (now killed)."""
+    if not leftovers:
+        return
+    outcome.findings = sorted(
+        [*outcome.findings, *(_leftover_finding(outcome.step, p, note) for p in leftovers)],
+        key=Finding.sort_key,
+    )
+
+
+def _leftover_finding(step_id: str, leftover: Leftover, note: str) -> Finding:
+    return Finding(
+        step=step_id,
+        rule="process/leftover",
+        severity=Severity.WARNING,
+        path="",
+        line=0,
+        column=0,
+        message=f"a process started during the {step_id} step was still running when it "
+        f"ended{note} and was killed: {describe(leftover)}",
+        hint="end every process the step's code starts (a daemon, a server) before it returns",
+        extra={"pid": leftover.pid, "command": leftover.command},
+    )
+
+
+def _attribute(leftovers: Sequence[Leftover], outcomes: Sequence[StepOutcome]) -> None:
+    """What the run's final sweep killed: on the step whose tag it carried; an orphan without a
+    tag on the last step that ran a tool (the only ones that start processes)."""
+    ran = [o for o in outcomes if o.step not in STATIC_STEPS and not o.cached]
+    by_step = {o.step: o for o in ran}
+    for leftover in leftovers:
+        outcome = by_step.get(leftover.step)
+        note = ""
+        if outcome is None and ran:
+            outcome = ran[-1]
+            names = ", ".join(o.step for o in ran)
+            note = f" (an orphan without archverify's tag, from one of: {names})"
+        if outcome is not None:
+            _add_leftovers(outcome, [leftover], note)
 
 
 def _stop_children() -> None:
