@@ -80,12 +80,10 @@ class TestsStep:
                 # What the session does to the tree, and what it leaves running, is reported.
                 skip = [context.cache_dir] if context.cache_dir is not None else []
                 before = snapshot(context.root, skip)
-                try:
-                    with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
-                        results, percent = self._run_tests(context, present, Path(tmp))
-                finally:
-                    leftovers = sweep_step()
-                findings += [_leftover(context.root, p) for p in leftovers]
+                with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
+                    results, percent = self._run_tests(context, present, Path(tmp))
+                # When the session fails instead, the scheduler's sweep reports what it left.
+                findings += [_leftover(context.root, p) for p in sweep_step()]
                 findings += _changed_tree(changes(before, snapshot(context.root, skip)))
                 findings += _test_findings(results)
                 stats.update(

@@ -1,0 +1,99 @@
+"""The scheduler ends what each step left running, and only that step's processes."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archverify.core.config import Config
+from archverify.core.findings import StepOutcome, StepStatus
+from archverify.core.project import Project
+from archverify.executors import children
+from archverify.executors.base import StepContext
+from archverify.executors.process import run_tool
+from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+# Starts a sleeper in a session of its own and returns at once: the sleeper escapes the group.
+ESCAPE = "import subprocess, sys; subprocess.Popen(['sleep', sys.argv[1]], start_new_session=True)"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in (b"Z", b"X")
+
+
+class EscapingStep:
+    """A tool step whose child leaves a sleeper behind."""
+
+    def __init__(self, step_id: str, seconds: str) -> None:
+        self.id = step_id
+        self.seconds = seconds
+
+    def run(self, context: StepContext) -> StepOutcome:
+        run_tool([sys.executable, "-c", ESCAPE, self.seconds], cwd=context.root, timeout_s=30)
+        return StepOutcome(self.id, StepStatus.PASSED)
+
+
+class LongChildStep:
+    """A tool step whose child is still legitimately running while another step ends."""
+
+    def __init__(self, step_id: str) -> None:
+        self.id = step_id
+        self.returncode: int | None = None
+        self.ended_at = 0.0
+
+    def run(self, context: StepContext) -> StepOutcome:
+        code = "import time; time.sleep(2)"
+        self.returncode = run_tool(
+            [sys.executable, "-c", code], cwd=context.root, timeout_s=30
+        ).returncode
+        self.ended_at = time.monotonic()
+        return StepOutcome(self.id, StepStatus.PASSED)
+
+
+def _context(tmp_path: Path) -> StepContext:
+    project = Project(root=str(tmp_path), packages=(), files=())
+    return StepContext(root=tmp_path, config=Config(root=str(tmp_path)), project=project)
+
+
+def test_a_process_a_step_leaves_running_is_a_warning_and_is_killed(tmp_path: Path) -> None:
+    (outcome,) = run_steps([EscapingStep("bandit", "71")], _context(tmp_path), SchedulerOptions())
+    assert outcome.status is StepStatus.PASSED
+    (finding,) = outcome.findings
+    assert finding.rule == "process/leftover"
+    assert finding.severity.value == "warning"
+    assert "sleep 71" in finding.message
+    assert not _alive(int(finding.extra["pid"]))
+
+
+def test_a_step_ending_never_kills_a_concurrent_step_s_children(tmp_path: Path) -> None:
+    long = LongChildStep("mypy")
+    finished: dict[str, float] = {}
+
+    def progress(step_id: str, state: str, outcome: StepOutcome | None) -> None:
+        if state == "done":
+            finished[step_id] = time.monotonic()
+
+    steps = [long, EscapingStep("ruff", "72")]
+    outcomes = run_steps(steps, _context(tmp_path), SchedulerOptions(jobs=2), progress)
+    # ruff ended (and was swept) while mypy's child still ran, and that child was left alone.
+    assert finished["ruff"] < long.ended_at
+    assert long.returncode == 0, "the ruff step's sweep killed the mypy step's child"
+    assert [f.rule for f in outcomes[0].findings] == []
+    assert [f.rule for f in outcomes[1].findings] == ["process/leftover"]
+
+
+def test_children_carry_the_step_s_tag(tmp_path: Path) -> None:
+    code = f"import os; print(os.environ['{children.TAG_VARIABLE}'])"
+    with children.step_scope("ruff"):
+        result = run_tool([sys.executable, "-c", code], cwd=tmp_path, timeout_s=30)
+    assert result.stdout.strip() == f"{children.RUN_ID}.ruff"
