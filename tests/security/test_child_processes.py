@@ -142,8 +142,8 @@ def _findings(run: CliRun, rule: str) -> list[dict[str, object]]:
     ("files", "command", "path"),
     [
         ({"tests/test_sleeper.py": NEW_SESSION_SLEEP}, "sleep 61", "tests/test_sleeper.py"),
-        # A fork without exec keeps the environment it started with: no test to name.
-        ({"tests/test_daemon.py": DOUBLE_FORK_DAEMON}, "-m pytest", ""),
+        # A fork keeps the environment it started with: found by when it started.
+        ({"tests/test_daemon.py": DOUBLE_FORK_DAEMON}, "-m pytest", "tests/test_daemon.py"),
         (
             {"tests/conftest.py": SERVER_CONFTEST, "tests/test_ok.py": PASSING_TEST},
             "-m pytest",
@@ -164,6 +164,8 @@ def test_a_process_a_test_leaves_running_is_reported_and_ended(
     assert leftovers[0]["severity"] == "warning"
     assert command in str(leftovers[0]["message"])
     assert leftovers[0]["path"] == path
+    expected = f"started by {path}::" if path else "started outside any test"
+    assert expected in str(leftovers[0]["message"])
     # The generic sweep after the step found nothing more: the step accounted for it.
     assert _findings(run, "process/leftover") == []
     assert tree_digest(root) == before
@@ -257,3 +259,74 @@ def test_the_leftover_and_changed_tree_rules_are_documented() -> None:
     docs = rule_docs()
     for rule in ("process/leftover", "tests/leftover-process", "tests/changed-tree"):
         assert rule in docs, rule
+
+
+DROPS_THE_TAG = """\
+import subprocess
+
+
+def test_starts_an_untagged_orphan():
+    subprocess.Popen(["env", "-i", "setsid", "sleep", "73"])
+"""
+
+
+def test_an_orphan_that_dropped_its_environment_is_still_ended(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"tests/test_orphan.py": DROPS_THE_TAG})
+    run = _run_tests_step(root)
+    assert run.returncode == 0, run.stderr
+    # Without the tag, only the subreaper's final sweep sees it: on the step, said as an orphan.
+    (finding,) = _findings(run, "process/leftover")
+    assert "sleep 73" in str(finding["message"])
+    assert "orphan" in str(finding["message"])
+    # Nothing carries the marker either, but the process itself is gone: check by pid.
+    assert not Path(f"/proc/{finding['extra']['pid']}/cmdline").exists() or _is_zombie(
+        int(finding["extra"]["pid"])
+    )
+    assert_no_leftover_processes(run)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return b") Z" in Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True
+
+
+HANGS_AT_IMPORT = """\
+import os
+import subprocess
+import time
+from pathlib import Path
+
+subprocess.Popen(["sleep", "74"], start_new_session=True)
+Path(os.environ["SLOW_TEST_STARTED"]).write_text("started")
+time.sleep(30)
+"""
+
+
+def test_kill_9_during_the_imports_step_leaves_nothing_running(tmp_path: Path) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "app/hangs.py": HANGS_AT_IMPORT,
+            "pyproject.toml": CONFIG + "\n[tool.archverify.imports]\ntimeout_s = 60\n",
+        },
+    )
+    started = tmp_path / "slow-test-started"
+    marker = uuid.uuid4().hex
+    env = {**os.environ, MARKER_VARIABLE: marker, "SLOW_TEST_STARTED": str(started)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archverify", "run", str(root), "--steps", "imports", "--no-cache"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert process.poll() is None, "archverify ended before the import hung"
+        assert time.monotonic() < deadline, "the import never started"
+        time.sleep(0.05)
+    process.kill()
+    process.wait(timeout=10)
+    _assert_nothing_alive(marker, within_s=5.0)

@@ -36,7 +36,7 @@ import subprocess  # nosec B404
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 TAG_VARIABLE = "ARCHVERIFY_RUN"
@@ -50,6 +50,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 # so that a fork bomb cannot keep the sweep going forever.
 _SWEEP_ROUNDS = 20
 _COMMAND_LIMIT = 300
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 _step: contextvars.ContextVar[str] = contextvars.ContextVar("archverify_step", default=NO_STEP)
 _state = {"subreaper": False}
@@ -63,8 +64,11 @@ class Leftover:
     command: str
     # The step tag it carried ("" when it carried none: a re-parented orphan).
     tag: str
-    # PYTEST_CURRENT_TEST of its environment: the test that was running when it started.
+    # PYTEST_CURRENT_TEST of its environment (its phase left out): the test that was running
+    # when it was started by exec.
     test: str = ""
+    # When it started, in seconds since boot (0 when unknown).
+    started: float = 0.0
 
     @property
     def step(self) -> str:
@@ -88,8 +92,14 @@ def step_scope(step: str) -> Iterator[None]:
 
 
 def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child: ours, ``extra`` on top, and the current step's tag."""
-    return {**os.environ, **(extra or {}), TAG_VARIABLE: step_tag()}
+    """The environment for a child: ours, ``extra`` on top, and the current step's tag.
+
+    ``PYTEST_CURRENT_TEST`` is left out: when archverify itself runs under pytest it names the
+    outer test, and a leftover of the tests step would be blamed on it.
+    """
+    env = {**os.environ, **(extra or {}), TAG_VARIABLE: step_tag()}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -145,9 +155,8 @@ class _Process:
     ppid: int
     tag: str | None  # None: no tag of this run (another run's, or none at all)
     tagged: bool  # it carries some ARCHVERIFY_RUN, ours or not
-    command: str = ""
     test: str = ""
-    environ: bytes = field(default=b"", repr=False)
+    started: float = 0.0
 
 
 def _scan() -> list[_Process]:
@@ -171,6 +180,7 @@ def _scan() -> list[_Process]:
             if fields[0] in (b"Z", b"X"):
                 continue
             ppid = int(fields[1])
+            started = int(fields[19]) / _CLOCK_TICKS
             with open(f"{base}/environ", "rb") as handle:
                 environ = handle.read()
         except (OSError, ValueError, IndexError):
@@ -181,9 +191,11 @@ def _scan() -> list[_Process]:
             if item.startswith(prefix):
                 tag = item[len(TAG_VARIABLE) + 1 :].decode("utf-8", "replace")
             elif item.startswith(b"PYTEST_CURRENT_TEST="):
-                test = item.partition(b"=")[2].decode("utf-8", "replace")
+                # "tests/test_x.py::test_y (call)"
+                value = item.partition(b"=")[2].decode("utf-8", "replace")
+                test = value.rpartition(" (")[0] or value
         tagged = f"\0{TAG_VARIABLE}=".encode() in b"\0" + environ
-        found.append(_Process(int(name), ppid, tag, tagged, test=test))
+        found.append(_Process(int(name), ppid, tag, tagged, test, started))
     return found
 
 
@@ -212,7 +224,9 @@ def _sweep(matches: Callable[[_Process], bool], exempt: frozenset[int]) -> list[
                 os.kill(process.pid, signal.SIGSTOP)
             except OSError:
                 continue
-            stopped[process.pid] = Leftover(process.pid, command, process.tag or "", process.test)
+            stopped[process.pid] = Leftover(
+                process.pid, command, process.tag or "", process.test, process.started
+            )
             if process.ppid == os.getpid():
                 ours.add(process.pid)
     for pid in stopped:
@@ -383,7 +397,8 @@ def describe(leftover: Leftover) -> str:
     return f"pid {leftover.pid}: {leftover.command}"
 
 
-def leftover_path(leftover: Leftover, root: Path) -> str:
-    """The test file named by the leftover's PYTEST_CURRENT_TEST, relative to ``root``; ""."""
-    node = leftover.test.partition("::")[0]
+def node_file(test: str, root: Path) -> str:
+    """The file of a pytest node id (``tests/test_x.py::test_y``) when it is one below ``root``;
+    ""."""
+    node = test.partition("::")[0]
     return node if node and (root / node).is_file() else ""

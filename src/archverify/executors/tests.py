@@ -13,7 +13,7 @@ from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
-from archverify.executors.children import Leftover, describe, leftover_path, sweep_step
+from archverify.executors.children import Leftover, describe, node_file, sweep_step
 from archverify.executors.junit_results import JUnitResults, read_junit
 from archverify.executors.process import (
     ToolFailure,
@@ -23,6 +23,7 @@ from archverify.executors.process import (
     reports_missing,
     run_checked,
 )
+from archverify.executors.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
 from archverify.executors.tool_cache import TESTS_CONFIGS, step_cache_key, tool_version
 from archverify.executors.tool_step import (
     error_outcome,
@@ -35,6 +36,8 @@ from archverify.executors.tree_state import TreeChanges, changes, snapshot
 STEP_ID = "tests"
 DEFAULT_TIMEOUT_S = 1800.0
 PYTEST_NO_TESTS = 5
+WINDOWS_PLUGIN = "archverify.executors.pytest_windows"
+WINDOWS_FILE = "test-windows.jsonl"
 # Exit codes of pytest that still leave a usable report: passed, failed, interrupted, no tests.
 PYTEST_REPORTED = (0, 1, 2, PYTEST_NO_TESTS)
 
@@ -82,8 +85,9 @@ class TestsStep:
                 before = snapshot(context.root, skip)
                 with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
                     results, percent = self._run_tests(context, present, Path(tmp))
+                    windows = read_windows(str(Path(tmp) / WINDOWS_FILE))
                 # When the session fails instead, the scheduler's sweep reports what it left.
-                findings += [_leftover(context.root, p) for p in sweep_step()]
+                findings += [_leftover(context.root, p, windows) for p in sweep_step()]
                 findings += _changed_tree(changes(before, snapshot(context.root, skip)))
                 findings += _test_findings(results)
                 stats.update(
@@ -106,7 +110,7 @@ class TestsStep:
         timeout_s = timeout_for(tool, DEFAULT_TIMEOUT_S)
         data_file = _data_file(context, tmp)
         junit = tmp / "junit.xml"
-        env = {"PYTHONPATH": _python_path(context)}
+        env = {"PYTHONPATH": _python_path(context), WINDOWS_VARIABLE: str(tmp / WINDOWS_FILE)}
         sources = ",".join(package_targets(context)) or "."
         args = [
             "run",
@@ -117,6 +121,9 @@ class TestsStep:
             *paths,
             "-p",
             "no:cacheprovider",
+            # When each test ran: a process left running is traced to its test.
+            "-p",
+            WINDOWS_PLUGIN,
             f"--junitxml={junit}",
             # xunit1 carries each test's file and line.
             "-o",
@@ -276,19 +283,20 @@ def _test_findings(results: JUnitResults) -> list[Finding]:
     return findings
 
 
-def _leftover(root: Path, leftover: Leftover) -> Finding:
-    started_by = f" started by {leftover.test.removesuffix(' (call)')}" if leftover.test else ""
+def _leftover(root: Path, leftover: Leftover, windows: list[tuple[str, float, float]]) -> Finding:
+    test = leftover.test or running_at(windows, leftover.started)
+    started_by = f" started by {test}" if test else " started outside any test"
     return Finding(
         step=STEP_ID,
         rule="tests/leftover-process",
         severity=Severity.WARNING,
-        path=leftover_path(leftover, root),
+        path=node_file(test, root),
         line=0,
         column=0,
         message=f"a process{started_by} was still running after the test session and was "
         f"killed: {describe(leftover)}",
         hint="stop what a test starts (a fixture's teardown, Popen.kill/wait, server.shutdown)",
-        extra={"pid": leftover.pid, "command": leftover.command, "test": leftover.test},
+        extra={"pid": leftover.pid, "command": leftover.command, "test": test},
     )
 
 
