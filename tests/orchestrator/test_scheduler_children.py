@@ -97,3 +97,17 @@ def test_children_carry_the_step_s_tag(tmp_path: Path) -> None:
     with children.step_scope("ruff"):
         result = run_tool([sys.executable, "-c", code], cwd=tmp_path, timeout_s=30)
     assert result.stdout.strip() == f"{children.RUN_ID}.ruff"
+
+
+def test_a_step_s_own_thread_pool_keeps_the_step_s_tag(tmp_path: Path) -> None:
+    # As bandit runs its shards: threads a step starts begin outside any step unless told.
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = f"import os; print(os.environ['{children.TAG_VARIABLE}'])"
+
+    def tag() -> str:
+        return run_tool([sys.executable, "-c", code], cwd=tmp_path, timeout_s=30).stdout.strip()
+
+    with children.step_scope("bandit"):
+        with ThreadPoolExecutor(1, initializer=children.enter_step, initargs=("bandit",)) as pool:
+            assert pool.submit(tag).result() == f"{children.RUN_ID}.bandit"

@@ -81,6 +81,17 @@ def step_tag(step: str | None = None) -> str:
     return f"{RUN_ID}.{step if step is not None else _step.get()}"
 
 
+def current_step() -> str:
+    """The step the calling thread runs (``NO_STEP`` outside any)."""
+    return _step.get()
+
+
+def enter_step(step: str) -> None:
+    """Make the calling thread part of ``step`` for good: the ``initializer`` of a thread pool
+    a step starts (``initargs=(current_step(),)``), since a new thread starts outside any step."""
+    _step.set(step)
+
+
 @contextlib.contextmanager
 def step_scope(step: str) -> Iterator[None]:
     """Children started by this thread inside the block carry ``step``'s tag."""

@@ -225,8 +225,9 @@ def _leftover_finding(step_id: str, leftover: Leftover, note: str) -> Finding:
 
 
 def _attribute(leftovers: Sequence[Leftover], outcomes: Sequence[StepOutcome]) -> None:
-    """What the run's final sweep killed: on the step whose tag it carried; an orphan without a
-    tag on the last step that ran a tool (the only ones that start processes)."""
+    """What the run's final sweep killed: on the step whose tag it carried; anything else (an
+    orphan that dropped the tag) on the last step that ran a tool (the only ones that start
+    processes), naming the steps it may come from."""
     ran = [o for o in outcomes if o.step not in STATIC_STEPS and not o.cached]
     by_step = {o.step: o for o in ran}
     for leftover in leftovers:
@@ -235,7 +236,7 @@ def _attribute(leftovers: Sequence[Leftover], outcomes: Sequence[StepOutcome]) -
         if outcome is None and ran:
             outcome = ran[-1]
             names = ", ".join(o.step for o in ran)
-            note = f" (an orphan without archverify's tag, from one of: {names})"
+            note = f" (not traced to one step: started by one of {names})"
         if outcome is not None:
             _add_leftovers(outcome, [leftover], note)
 
