@@ -111,3 +111,17 @@ def test_a_step_s_own_thread_pool_keeps_the_step_s_tag(tmp_path: Path) -> None:
     with children.step_scope("bandit"):
         with ThreadPoolExecutor(1, initializer=children.enter_step, initargs=("bandit",)) as pool:
             assert pool.submit(tag).result() == f"{children.RUN_ID}.bandit"
+
+
+def test_a_run_inside_another_run_s_step_keeps_both_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # archverify verifying itself: its tests step runs a suite that runs archverify.
+    monkeypatch.setenv(children.TAG_VARIABLE, "0123456789abcdef.tests")
+    code = f"import os; print(os.environ['{children.TAG_VARIABLE}'])"
+    with children.step_scope("ruff"):
+        result = run_tool([sys.executable, "-c", code], cwd=tmp_path, timeout_s=30)
+        run_tool([sys.executable, "-c", ESCAPE, "75"], cwd=tmp_path, timeout_s=30)
+        (leftover,) = children.sweep_step()
+    assert result.stdout.split() == ["0123456789abcdef.tests", f"{children.RUN_ID}.ruff"]
+    assert leftover.command == "sleep 75" and leftover.step == "ruff"

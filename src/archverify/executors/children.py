@@ -108,9 +108,17 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     ``PYTEST_CURRENT_TEST`` is left out: when archverify itself runs under pytest it names the
     outer test, and a leftover of the tests step would be blamed on it.
     """
-    env = {**os.environ, **(extra or {}), TAG_VARIABLE: step_tag()}
+    env = {**os.environ, **(extra or {}), TAG_VARIABLE: _chained(step_tag())}
     env.pop("PYTEST_CURRENT_TEST", None)
     return env
+
+
+def _chained(tag: str) -> str:
+    """Our tag after those of the archverify runs above us (archverify's tests step running a
+    test suite that runs archverify): each run's sweep still finds what the inner ones started.
+    """
+    inherited = os.environ.get(TAG_VARIABLE, "").split()
+    return " ".join([*inherited, tag])
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -173,7 +181,8 @@ class _Process:
 def _scan() -> list[_Process]:
     """Live (not zombie) processes we may inspect, with their parent and our run's tag."""
     found: list[_Process] = []
-    prefix = f"{TAG_VARIABLE}={RUN_ID}.".encode()
+    variable = f"{TAG_VARIABLE}=".encode()
+    ours = f"{RUN_ID}."
     try:
         entries = os.listdir("/proc")
     except OSError:
@@ -199,8 +208,9 @@ def _scan() -> list[_Process]:
         tag: str | None = None
         test = ""
         for item in environ.split(b"\0"):
-            if item.startswith(prefix):
-                tag = item[len(TAG_VARIABLE) + 1 :].decode("utf-8", "replace")
+            if item.startswith(variable):
+                chain = item[len(variable) :].decode("utf-8", "replace").split()
+                tag = next((t for t in reversed(chain) if t.startswith(ours)), None)
             elif item.startswith(b"PYTEST_CURRENT_TEST="):
                 # "tests/test_x.py::test_y (call)"
                 value = item.partition(b"=")[2].decode("utf-8", "replace")
@@ -305,7 +315,7 @@ def _exempt() -> frozenset[int]:
 # not import archverify, whose code may be the one that died.
 _WATCHDOG = r"""
 import os, signal, sys, time
-needle = ("ARCHVERIFY_RUN=" + sys.argv[1] + ".").encode()
+variable, ours = b"ARCHVERIFY_RUN=", (sys.argv[1] + ".").encode()
 try:
     while os.read(0, 4096):
         pass
@@ -322,7 +332,11 @@ for _ in range(20):
                 env = f.read()
         except OSError:
             continue
-        if any(item.startswith(needle) for item in env.split(b"\0")):
+        if any(
+            tag.startswith(ours)
+            for item in env.split(b"\0") if item.startswith(variable)
+            for tag in item[len(variable):].split()
+        ):
             fresh.append(int(name))
     if not fresh:
         break

@@ -17,6 +17,7 @@ exit codes:
   0  no finding of severity error
   1  at least one error finding, or a step that could not run
   2  usage or configuration error
+  130, 143, 129  stopped by Ctrl-C, SIGTERM or SIGHUP: children ended, no report written
 
 examples:
   archverify run                         verify the current directory
@@ -43,7 +44,10 @@ the steps, in the runbook's order:
 
 INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 # Stopping archverify with these is stopping it with Ctrl-C: children ended, no report.
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# (Windows has no SIGHUP.)
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 class Stopped(KeyboardInterrupt):
