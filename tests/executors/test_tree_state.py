@@ -59,3 +59,14 @@ def test_a_replaced_symlink_target_is_a_change(tmp_path: Path) -> None:
     (root / "link").unlink()
     (root / "link").symlink_to("pkg")
     assert changes(before, snapshot(root)).modified == ("link",)
+
+
+def test_a_created_folder_stands_for_what_is_below_it(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    before = snapshot(root)
+    (root / "out" / "deep").mkdir(parents=True)
+    (root / "out" / "deep" / "x.log").write_text("x")
+    (root / "outer.txt").write_text("x")
+    found = changes(before, snapshot(root))
+    assert found.created == ("out", "out/deep", "out/deep/x.log", "outer.txt")
+    assert found.describe() == "created out, created outer.txt"

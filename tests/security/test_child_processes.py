@@ -330,3 +330,26 @@ def test_kill_9_during_the_imports_step_leaves_nothing_running(tmp_path: Path) -
     process.kill()
     process.wait(timeout=10)
     _assert_nothing_alive(marker, within_s=5.0)
+
+
+HYPOTHESIS_TEST = """\
+from hypothesis import given, strategies as st
+
+import app
+
+
+@given(st.integers())
+def test_any_integer(number):
+    assert app.VALUE + number - number == 1
+"""
+
+
+def test_hypothesis_keeps_its_database_in_the_cache_folder(tmp_path: Path) -> None:
+    pytest.importorskip("hypothesis")
+    root = _project(tmp_path, {"tests/test_property.py": HYPOTHESIS_TEST})
+    before = tree_digest(root)
+    run = _run_tests_step(root)
+    assert run.returncode == 0, run.stderr
+    assert run.rules() == []
+    assert not (root / ".hypothesis").exists()
+    assert tree_digest(root) == before

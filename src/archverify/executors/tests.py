@@ -110,7 +110,11 @@ class TestsStep:
         timeout_s = timeout_for(tool, DEFAULT_TIMEOUT_S)
         data_file = _data_file(context, tmp)
         junit = tmp / "junit.xml"
-        env = {"PYTHONPATH": _python_path(context), WINDOWS_VARIABLE: str(tmp / WINDOWS_FILE)}
+        env = {
+            "PYTHONPATH": _python_path(context),
+            WINDOWS_VARIABLE: str(tmp / WINDOWS_FILE),
+            **_plugin_storage(context, tmp),
+        }
         sources = ",".join(package_targets(context)) or "."
         args = [
             "run",
@@ -221,6 +225,16 @@ def _data_file(context: StepContext, tmp: Path) -> Path:
     except OSError as exc:
         raise ToolFailure(f"cannot prepare the coverage folder {folder}: {exc}") from exc
     return folder / ".coverage"
+
+
+def _plugin_storage(context: StepContext, tmp: Path) -> dict[str, str]:
+    """Where pytest plugins that keep state in the working directory keep it instead: below
+    archverify's cache folder (kept between runs), never in the tree. Hypothesis's example
+    database (``.hypothesis/``) is the common one; a location the user set is left alone."""
+    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+        return {}
+    base = context.cache_dir if context.cache_dir is not None else tmp
+    return {"HYPOTHESIS_STORAGE_DIRECTORY": str(base / "hypothesis")}
 
 
 def _python_path(context: StepContext) -> str:

@@ -49,12 +49,15 @@ class TreeChanges:
         return bool(self.created or self.deleted or self.modified)
 
     def describe(self, limit: int = 10) -> str:
-        """``deleted data/a.txt, created out.log`` (at most ``limit`` paths, then a count)."""
+        """``deleted data/a.txt, created out/`` (at most ``limit`` paths, then a count).
+
+        A created or deleted folder stands for everything below it.
+        """
         parts = [
             (verb, path)
             for verb, paths in (
-                ("deleted", self.deleted),
-                ("created", self.created),
+                ("deleted", _topmost(self.deleted)),
+                ("created", _topmost(self.created)),
                 ("changed", self.modified),
             )
             for path in paths
@@ -66,6 +69,15 @@ class TreeChanges:
     def paths(self) -> list[str]:
         """Every path that changed, in one sorted list."""
         return sorted({*self.created, *self.deleted, *self.modified})
+
+
+def _topmost(paths: tuple[str, ...]) -> list[str]:
+    """``paths`` without those below another of them (sorted input: a parent comes first)."""
+    kept: list[str] = []
+    for path in paths:
+        if not any(path.startswith(f"{parent}/") for parent in kept):
+            kept.append(path)
+    return kept
 
 
 def snapshot(root: Path, skip: Collection[Path] = ()) -> dict[str, Entry]:
