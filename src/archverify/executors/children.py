@@ -173,7 +173,6 @@ class _Process:
     pid: int
     ppid: int
     tag: str | None  # None: no tag of this run (another run's, or none at all)
-    tagged: bool  # it carries some ARCHVERIFY_RUN, ours or not
     test: str = ""
     started: float = 0.0
 
@@ -215,8 +214,7 @@ def _scan() -> list[_Process]:
                 # "tests/test_x.py::test_y (call)"
                 value = item.partition(b"=")[2].decode("utf-8", "replace")
                 test = value.rpartition(" (")[0] or value
-        tagged = f"\0{TAG_VARIABLE}=".encode() in b"\0" + environ
-        found.append(_Process(int(name), ppid, tag, tagged, test, started))
+        found.append(_Process(int(name), ppid, tag, test, started))
     return found
 
 
@@ -286,7 +284,8 @@ def sweep_step(step: str | None = None) -> list[Leftover]:
 
 def sweep_run() -> list[Leftover]:
     """Kill every live process of this run: any step's tag, and, when we are a subreaper,
-    every descendant that carries no tag of another run (an orphan that dropped ours)."""
+    every child of ours without it (an orphan that dropped the tag and was re-parented to us;
+    our own children are all tagged, the watchdog aside)."""
     if not _have_proc():
         return []
     own = os.getpid()
@@ -294,7 +293,7 @@ def sweep_run() -> list[Leftover]:
     def matches(process: _Process) -> bool:
         if process.tag is not None:
             return True
-        return _state["subreaper"] and process.ppid == own and not process.tagged
+        return _state["subreaper"] and process.ppid == own
 
     return _sweep(matches, _exempt())
 
