@@ -126,3 +126,25 @@ def test_a_run_inside_another_run_s_step_keeps_both_tags(
         (leftover,) = children.sweep_step()
     assert result.stdout.split() == ["0123456789abcdef.tests", f"{children.RUN_ID}.ruff"]
     assert leftover.command == "sleep 75" and leftover.step == "ruff"
+
+
+class TimedStep:
+    def __init__(self, step_id: str) -> None:
+        self.id = step_id
+        self.span = (0.0, 0.0)
+
+    def run(self, context: StepContext) -> StepOutcome:
+        start = time.monotonic()
+        time.sleep(0.3)
+        self.span = (start, time.monotonic())
+        return StepOutcome(self.id, StepStatus.PASSED)
+
+
+def test_the_steps_that_run_the_project_s_code_take_turns(tmp_path: Path) -> None:
+    imports, tests, ruff = TimedStep("imports"), TimedStep("tests"), TimedStep("ruff")
+    outcomes = run_steps([ruff, imports, tests], _context(tmp_path), SchedulerOptions(jobs=3))
+    first, second = sorted([imports.span, tests.span])
+    assert first[1] <= second[0], "imports and tests ran at the same time"
+    # Others still run beside them; durations do not count the wait for a turn.
+    assert ruff.span[0] < first[1]
+    assert all(o.duration_s < 0.6 for o in outcomes)

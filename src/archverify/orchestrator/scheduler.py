@@ -1,14 +1,17 @@
 """Run the selected steps: replay unchanged ones from the cache, the rest concurrently.
 
 Static steps (they only read facts and take milliseconds) run in the main thread while the
-tool steps, which mostly wait on child processes, run in a thread pool of ``--jobs`` threads.
+tool steps, which mostly wait on child processes, run in a thread pool of ``--jobs`` threads;
+of those, the two that run the project's code (imports, tests) never run at the same time.
 ``--fail-fast`` runs everything strictly in the runbook's order, as the Makefile would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -29,6 +32,12 @@ from archverify.executors.children import (
 
 # Called with (step id, "running" | "done", outcome or None) for the progress display.
 ProgressCallback = Callable[[str, str, StepOutcome | None], None]
+
+# The steps that run the project's own code take turns: what one of them does to the tree
+# (tests/changed-tree, imports/changed-tree) must not be blamed on the other, and neither
+# should slow the other into a timeout.
+PROJECT_CODE_STEPS = frozenset({"imports", "tests"})
+_PROJECT_CODE = threading.Lock()
 
 # Longest first, so that the slowest tool starts at once and the others fill in beside it.
 _TOOL_PRIORITY = ("tests", "mypy", "bandit", "imports", "ruff")
@@ -130,26 +139,36 @@ def _run_one(
     on_progress: ProgressCallback,
     fingerprint: Callable[[], str],
 ) -> StepOutcome:
-    on_progress(step.id, "running", None)
-    started = time.perf_counter()
     key = _cache_key(step, context, fingerprint) if options.use_cache else None
     outcome = _replay(context.cache, step.id, key) if key else None
-    if outcome is None:
-        with step_scope(step.id):
-            try:
-                outcome = step.run(context)
-            except Exception as error:  # a bug in a step must not take the other steps down
-                detail = traceback.format_exc() if options.debug else ""
-                hint = "" if options.debug else " (run with --debug for the traceback)"
-                message = f"internal error: {type(error).__name__}: {error}{hint}"
-                outcome = StepOutcome(step.id, StepStatus.ERROR, message=message)
-                if detail:
-                    outcome.stats["traceback"] = detail
-            _add_leftovers(outcome, sweep_step(step.id))
+    if outcome is not None:
+        on_progress(step.id, "running", None)
+        started = time.perf_counter()
+    else:
+        with _PROJECT_CODE if step.id in PROJECT_CODE_STEPS else contextlib.nullcontext():
+            on_progress(step.id, "running", None)
+            started = time.perf_counter()
+            outcome = _execute(step, context, options)
         if key and outcome.status in (StepStatus.PASSED, StepStatus.FAILED):
             context.cache.put("steps", key, _stored(outcome))
     outcome.duration_s = time.perf_counter() - started
     on_progress(step.id, "done", outcome)
+    return outcome
+
+
+def _execute(step: Step, context: StepContext, options: SchedulerOptions) -> StepOutcome:
+    """Run ``step``; then end what it left running (a warning each)."""
+    with step_scope(step.id):
+        try:
+            outcome = step.run(context)
+        except Exception as error:  # a bug in a step must not take the other steps down
+            detail = traceback.format_exc() if options.debug else ""
+            hint = "" if options.debug else " (run with --debug for the traceback)"
+            message = f"internal error: {type(error).__name__}: {error}{hint}"
+            outcome = StepOutcome(step.id, StepStatus.ERROR, message=message)
+            if detail:
+                outcome.stats["traceback"] = detail
+        _add_leftovers(outcome, sweep_step(step.id))
     return outcome
 
 
