@@ -148,3 +148,20 @@ def test_the_steps_that_run_the_project_s_code_take_turns(tmp_path: Path) -> Non
     # Others still run beside them; durations do not count the wait for a turn.
     assert ruff.span[0] < first[1]
     assert all(o.duration_s < 0.6 for o in outcomes)
+
+
+class InterruptedStep:
+    id = "ruff"
+
+    def run(self, context: StepContext) -> StepOutcome:
+        raise KeyboardInterrupt
+
+
+def test_after_an_interrupt_no_child_starts_until_the_next_run(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run_steps([InterruptedStep()], _context(tmp_path), SchedulerOptions(fail_fast=True))
+    # A step's thread that is still winding down cannot start what nobody would end.
+    with pytest.raises(children.Stopping):
+        run_tool([sys.executable, "-c", "pass"], cwd=tmp_path, timeout_s=30)
+    (outcome,) = run_steps([EscapingStep("bandit", "76")], _context(tmp_path), SchedulerOptions())
+    assert [f.rule for f in outcome.findings] == ["process/leftover"]

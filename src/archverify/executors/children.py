@@ -53,7 +53,11 @@ _COMMAND_LIMIT = 300
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 _step: contextvars.ContextVar[str] = contextvars.ContextVar("archverify_step", default=NO_STEP)
-_state = {"subreaper": False}
+_state = {"subreaper": False, "stopping": False}
+
+
+class Stopping(RuntimeError):
+    """The run is being stopped (Ctrl-C, SIGTERM): no new child may start."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,9 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     ``PYTEST_CURRENT_TEST`` is left out: when archverify itself runs under pytest it names the
     outer test, and a leftover of the tests step would be blamed on it.
     """
+    if _state["stopping"]:
+        # A step's thread still running after an interrupt must not start what nobody ends.
+        raise Stopping("archverify is stopping: no new process is started")
     env = {**os.environ, **(extra or {}), TAG_VARIABLE: _chained(step_tag())}
     env.pop("PYTEST_CURRENT_TEST", None)
     return env
@@ -313,7 +320,7 @@ def _exempt() -> frozenset[int]:
 # exit or by kill -9), then kills every process carrying the run's tag. Self-contained: it must
 # not import archverify, whose code may be the one that died.
 _WATCHDOG = r"""
-import os, signal, sys, time
+import os, signal, sys
 variable, ours = b"ARCHVERIFY_RUN=", (sys.argv[1] + ".").encode()
 try:
     while os.read(0, 4096):
@@ -404,16 +411,22 @@ class Supervisor:
 def supervised_run() -> Iterator[list[Leftover]]:
     """The steps of one run: a watchdog for ``kill -9``, and the run's sweep when they end.
 
-    The list it yields receives what the final sweep killed.
+    The list it yields receives what the final sweep killed (when the block ends normally).
     """
+    _state["stopping"] = False
     supervisor = Supervisor()
     supervisor.start()
     leftovers: list[Leftover] = []
     try:
         yield leftovers
-    finally:
-        leftovers.extend(sweep_run())
-        supervisor.stop()
+    except BaseException:
+        # Interrupted: steps' threads may still be winding down. Nothing new starts, what runs
+        # is ended, and the watchdog stays until this process exits, to end anything missed.
+        _state["stopping"] = True
+        sweep_run()
+        raise
+    leftovers.extend(sweep_run())
+    supervisor.stop()
 
 
 def describe(leftover: Leftover) -> str:
