@@ -304,7 +304,10 @@ time.sleep(30)
 """
 
 
-def test_kill_9_during_the_imports_step_leaves_nothing_running(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGKILL, -9), (signal.SIGTERM, 143)])
+def test_stopping_archverify_during_the_imports_step_leaves_nothing_running(
+    tmp_path: Path, signum: signal.Signals, code: int
+) -> None:
     root = _project(
         tmp_path,
         {
@@ -327,8 +330,8 @@ def test_kill_9_during_the_imports_step_leaves_nothing_running(tmp_path: Path) -
         assert process.poll() is None, "archverify ended before the import hung"
         assert time.monotonic() < deadline, "the import never started"
         time.sleep(0.05)
-    process.kill()
-    process.wait(timeout=10)
+    process.send_signal(signum)
+    assert process.wait(timeout=20) == code
     _assert_nothing_alive(marker, within_s=5.0)
 
 
