@@ -165,3 +165,24 @@ def test_after_an_interrupt_no_child_starts_until_the_next_run(tmp_path: Path) -
         run_tool([sys.executable, "-c", "pass"], cwd=tmp_path, timeout_s=30)
     (outcome,) = run_steps([EscapingStep("bandit", "76")], _context(tmp_path), SchedulerOptions())
     assert [f.rule for f in outcome.findings] == ["process/leftover"]
+
+
+# Forks a child that keeps stdout open and sleeps, then exits at once: the child escaped.
+HOLDS_THE_OUTPUT = """\
+import os, sys, time
+print("done", flush=True)
+if os.fork() == 0:
+    os.setsid()
+    time.sleep(30)
+    os._exit(0)
+"""
+
+
+def test_a_child_holding_the_output_open_does_not_keep_a_tool_waiting(tmp_path: Path) -> None:
+    with children.step_scope("ruff"):
+        result = run_tool([sys.executable, "-c", HOLDS_THE_OUTPUT], cwd=tmp_path, timeout_s=10)
+        (leftover,) = children.sweep_step()
+    assert result.returncode == 0 and not result.timed_out
+    assert result.duration_s < 5
+    assert result.stdout == "done\n"
+    assert not _alive(leftover.pid)
