@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -186,3 +187,56 @@ def test_a_child_holding_the_output_open_does_not_keep_a_tool_waiting(tmp_path: 
     assert result.duration_s < 5
     assert result.stdout == "done\n"
     assert not _alive(leftover.pid)
+
+
+# In a process of its own: becoming a subreaper would change the test process for good.
+SUBREAPER_RUN = """\
+import os, sys, time
+from pathlib import Path
+from archverify.core.config import Config
+from archverify.core.findings import StepOutcome, StepStatus
+from archverify.core.project import Project
+from archverify.executors import children
+from archverify.executors.base import StepContext
+from archverify.executors.process import run_tool
+from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
+
+# An orphan that ends by itself, and one that drops the tag and stays.
+CODE = '''
+import os, subprocess, time
+if os.fork() == 0:
+    if os.fork() == 0:
+        time.sleep(0.2)
+    os._exit(0)
+subprocess.Popen(["env", "-i", "sleep", "77"], start_new_session=True)
+'''
+
+class Orphaning:
+    id = "bandit"
+    def run(self, context):
+        run_tool([sys.executable, "-c", CODE], cwd=context.root, timeout_s=30)
+        time.sleep(0.5)
+        return StepOutcome(self.id, StepStatus.PASSED)
+
+assert children.become_subreaper()
+root = Path(sys.argv[1])
+context = StepContext(root=root, config=Config(root=str(root)),
+                      project=Project(root=str(root), packages=(), files=()))
+(outcome,) = run_steps([Orphaning()], context, SchedulerOptions())
+print([f.rule for f in outcome.findings], [f.extra["command"] for f in outcome.findings])
+print(sorted(children._zombie_children()))
+"""
+
+
+def test_a_subreaper_run_ends_untagged_orphans_and_leaves_no_zombie(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SUBREAPER_RUN, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    findings, zombies = result.stdout.splitlines()
+    assert findings == "['process/leftover'] ['sleep 77']"
+    assert zombies == "[]"

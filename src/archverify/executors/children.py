@@ -266,7 +266,7 @@ def _reap(pids: set[int], timeout_s: float = 2.0) -> None:
     """Collect the exit status of killed children of ours, so that no zombie stays."""
     deadline = time.monotonic() + timeout_s
     pending = set(pids)
-    while pending and time.monotonic() < deadline:
+    while pending:
         for pid in list(pending):
             try:
                 done, _ = os.waitpid(pid, os.WNOHANG)
@@ -274,8 +274,9 @@ def _reap(pids: set[int], timeout_s: float = 2.0) -> None:
                 done = pid
             if done:
                 pending.discard(pid)
-        if pending:
-            time.sleep(0.01)
+        if not pending or time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
 
 
 def sweep_step(step: str | None = None) -> list[Leftover]:
@@ -302,7 +303,27 @@ def sweep_run() -> list[Leftover]:
             return True
         return _state["subreaper"] and process.ppid == own
 
-    return _sweep(matches, _exempt())
+    killed = _sweep(matches, _exempt())
+    if _state["subreaper"]:
+        # Orphans that ended by themselves during the run were re-parented to us: collect them.
+        _reap(_zombie_children() - _exempt(), timeout_s=0)
+    return killed
+
+
+def _zombie_children() -> set[int]:
+    own = os.getpid()
+    found: set[int] = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == b"Z" and fields[1] == str(own).encode():
+            found.add(int(name))
+    return found
 
 
 def _have_proc() -> bool:
