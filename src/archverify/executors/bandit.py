@@ -13,6 +13,7 @@ from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
+from archverify.executors.children import current_step, enter_step
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
 from archverify.executors.tool_cache import BANDIT_CONFIGS, PerFileTool
 from archverify.executors.tool_step import error_outcome, finished_outcome, timeout_for
@@ -62,8 +63,11 @@ class BanditStep(PerFileTool):
         if len(shards) == 1:
             fresh.update(self._check(context, shards[0]))
             return fresh
-        # Threads only wait on the bandit processes; the work happens in the children.
-        with ThreadPoolExecutor(max_workers=len(shards)) as pool:
+        # Threads only wait on the bandit processes; the work happens in the children, which
+        # carry this step's tag like any other (see executors.children).
+        with ThreadPoolExecutor(
+            max_workers=len(shards), initializer=enter_step, initargs=(current_step(),)
+        ) as pool:
             for part in pool.map(lambda shard: self._check(context, shard), shards):
                 fresh.update(part)
         return fresh

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from archverify.executors.children import child_env, parent_death_preexec
+
 WORKER = Path(__file__).with_name("import_worker.py")
 _START_TIMEOUT_S = 60.0
 
@@ -38,7 +40,8 @@ class ImportServer:
         self.preloaded = 0
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        # Tagged, so that what an imported module leaves running is swept with the step.
+        env = child_env({"PYTHONDONTWRITEBYTECODE": "1"})
         args = [sys.executable, "-I", str(WORKER), str(self._config_path)]
         try:
             with open(self._stderr_path, "wb") as stderr:
@@ -51,6 +54,7 @@ class ImportServer:
                     stdout=subprocess.PIPE,
                     stderr=stderr,
                     start_new_session=True,
+                    preexec_fn=parent_death_preexec(),
                 )
         except OSError as exc:
             raise ServerError(f"cannot start the import server ({sys.executable}): {exc}") from exc

@@ -7,16 +7,17 @@ import signal
 
 # Archverify's job is to run the project's own tools.
 import subprocess  # nosec B404
+import tempfile
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+from archverify.executors.children import child_env, parent_death_preexec
 from archverify.executors.launch import ProgramNotFound, tool_command
 
-# After a kill, how long to wait for the pipes to close before giving up on the output.
-DRAIN_TIMEOUT_S = 5.0
 _LIVE: set[subprocess.Popen[bytes]] = set()
 _LIVE_LOCK = threading.Lock()
 
@@ -51,22 +52,47 @@ def run_tool(
 
     ``env`` adds to (and overrides) the current environment. The child gets its own process
     group so that a timeout or Ctrl-C kills it and every grandchild it started (pytest-xdist
-    workers, bandit shards). Raises ``ToolMissing`` when the program cannot be started.
+    workers, bandit shards), the current step's tag (what escapes the group is swept by it, see
+    ``children``) and SIGKILL when archverify dies. Raises ``ToolMissing`` when the program
+    cannot be started.
     """
-    child_env = {**os.environ, **(env or {})}
     # Never leave __pycache__ folders in the user's tree.
-    child_env["PYTHONDONTWRITEBYTECODE"] = "1"
+    environment = child_env({**(env or {}), "PYTHONDONTWRITEBYTECODE": "1"})
     started = time.monotonic()
+    # Files, not pipes: a process that escaped the group (a test's daemon) and still holds the
+    # output open must not keep us waiting; we wait for the child itself, and the step's sweep
+    # ends the escapee.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc, timed_out = _run_to_end(list(args), cwd, environment, out, err, timeout_s)
+        stdout, stderr = _read_back(out), _read_back(err)
+    return ToolRun(
+        returncode=proc.returncode,
+        stdout=stdout,
+        stderr=stderr,
+        timed_out=timed_out,
+        duration_s=time.monotonic() - started,
+    )
+
+
+def _run_to_end(
+    args: list[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    out: IO[bytes],
+    err: IO[bytes],
+    timeout_s: float,
+) -> tuple[subprocess.Popen[bytes], bool]:
     try:
         # Argument list, no shell.
         proc = subprocess.Popen(  # nosec B603
-            list(args),
+            args,
             cwd=cwd,
-            env=child_env,
+            env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
             start_new_session=True,
+            preexec_fn=parent_death_preexec(),
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
         raise ToolMissing(f"cannot start {args[0]!r}: {exc}") from exc
@@ -75,11 +101,11 @@ def run_tool(
     timed_out = False
     try:
         try:
-            out, err = proc.communicate(timeout=timeout_s)
+            proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)
-            out, err = _drain(proc)
+            proc.wait()
         except BaseException:
             # KeyboardInterrupt (or anything else): take the whole group down, then re-raise.
             _kill_group(proc)
@@ -88,13 +114,12 @@ def run_tool(
     finally:
         with _LIVE_LOCK:
             _LIVE.discard(proc)
-    return ToolRun(
-        returncode=proc.returncode,
-        stdout=out.decode("utf-8", errors="replace"),
-        stderr=err.decode("utf-8", errors="replace"),
-        timed_out=timed_out,
-        duration_s=time.monotonic() - started,
-    )
+    return proc, timed_out
+
+
+def _read_back(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode("utf-8", errors="replace")
 
 
 def run_module(
@@ -176,16 +201,6 @@ def terminate_all() -> None:
         live = list(_LIVE)
     for proc in live:
         _kill_group(proc)
-
-
-def _drain(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """What a killed child left in its pipes, without waiting on a grandchild that escaped
-    the group (``setsid``) and still holds them open."""
-    try:
-        return proc.communicate(timeout=DRAIN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.wait()
-        return b"", b""
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
+from archverify.executors.children import Leftover, describe, node_file, sweep_step
 from archverify.executors.junit_results import JUnitResults, read_junit
 from archverify.executors.process import (
     ToolFailure,
@@ -22,6 +23,7 @@ from archverify.executors.process import (
     reports_missing,
     run_checked,
 )
+from archverify.executors.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
 from archverify.executors.tool_cache import TESTS_CONFIGS, step_cache_key, tool_version
 from archverify.executors.tool_step import (
     error_outcome,
@@ -29,10 +31,13 @@ from archverify.executors.tool_step import (
     package_targets,
     timeout_for,
 )
+from archverify.executors.tree_state import TreeChanges, changes, snapshot
 
 STEP_ID = "tests"
 DEFAULT_TIMEOUT_S = 1800.0
 PYTEST_NO_TESTS = 5
+WINDOWS_PLUGIN = "archverify.executors.pytest_windows"
+WINDOWS_FILE = "test-windows.jsonl"
 # Exit codes of pytest that still leave a usable report: passed, failed, interrupted, no tests.
 PYTEST_REPORTED = (0, 1, 2, PYTEST_NO_TESTS)
 
@@ -78,8 +83,15 @@ class TestsStep:
             present = [p for p in paths if (context.root / p).exists()]
             findings += [_missing_path(p) for p in paths if p not in present]
             if present:
+                # What the session does to the tree, and what it leaves running, is reported.
+                skip = [context.cache_dir] if context.cache_dir is not None else []
+                before = snapshot(context.root, skip)
                 with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
                     results, percent = self._run_tests(context, present, Path(tmp))
+                    windows = read_windows(str(Path(tmp) / WINDOWS_FILE))
+                # When the session fails instead, the scheduler's sweep reports what it left.
+                findings += [_leftover(context.root, p, windows) for p in sweep_step()]
+                findings += _changed_tree(changes(before, snapshot(context.root, skip)))
                 findings += _test_findings(results)
                 stats.update(
                     tests=results.tests,
@@ -104,7 +116,12 @@ class TestsStep:
         data_file = tmp / ".coverage"
         junit = tmp / "junit.xml"
         # COVERAGE_FILE too, for coverage started in subprocesses of the tests.
-        env = {"PYTHONPATH": _python_path(context), "COVERAGE_FILE": str(data_file)}
+        env = {
+            "PYTHONPATH": _python_path(context),
+            "COVERAGE_FILE": str(data_file),
+            WINDOWS_VARIABLE: str(tmp / WINDOWS_FILE),
+            **_plugin_storage(context, tmp),
+        }
         sources = ",".join(package_targets(context)) or "."
         args = [
             "run",
@@ -115,6 +132,9 @@ class TestsStep:
             *paths,
             "-p",
             "no:cacheprovider",
+            # When each test ran: a process left running is traced to its test.
+            "-p",
+            WINDOWS_PLUGIN,
             f"--junitxml={junit}",
             # xunit1 carries each test's file and line.
             "-o",
@@ -206,6 +226,16 @@ def coverage_minimum(context: StepContext) -> float:
     return float(value)
 
 
+def _plugin_storage(context: StepContext, tmp: Path) -> dict[str, str]:
+    """Where pytest plugins that keep state in the working directory keep it instead: below
+    archverify's cache folder (kept between runs), never in the tree. Hypothesis's example
+    database (``.hypothesis/``) is the common one; a location the user set is left alone."""
+    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+        return {}
+    base = context.cache_dir if context.cache_dir is not None else tmp
+    return {"HYPOTHESIS_STORAGE_DIRECTORY": str(base / "hypothesis")}
+
+
 def _python_path(context: StepContext) -> str:
     """Source roots first, so that a src layout is importable without being installed."""
     roots = [str((context.root / r).resolve()) for r in context.config.source_roots]
@@ -273,6 +303,45 @@ def _test_findings(results: JUnitResults) -> list[Finding]:
             )
         )
     return findings
+
+
+def _leftover(root: Path, leftover: Leftover, windows: list[tuple[str, float, float]]) -> Finding:
+    test = leftover.test or running_at(windows, leftover.started)
+    started_by = f" started by {test}" if test else " started outside any test"
+    return Finding(
+        step=STEP_ID,
+        rule="tests/leftover-process",
+        severity=Severity.WARNING,
+        path=node_file(test, root),
+        line=0,
+        column=0,
+        message=f"a process{started_by} was still running after the test session and was "
+        f"killed: {describe(leftover)}",
+        hint="stop what a test starts (a fixture's teardown, Popen.kill/wait, server.shutdown)",
+        extra={"pid": leftover.pid, "command": leftover.command, "test": test},
+    )
+
+
+def _changed_tree(found: TreeChanges) -> list[Finding]:
+    if not found:
+        return []
+    return [
+        Finding(
+            step=STEP_ID,
+            rule="tests/changed-tree",
+            severity=Severity.WARNING,
+            path="",
+            line=0,
+            column=0,
+            message=f"the test session changed the project's tree: {found.describe()}",
+            hint="write to tmp_path (or tempfile) in tests, never to the project's files",
+            extra={
+                "created": list(found.created),
+                "deleted": list(found.deleted),
+                "changed": list(found.modified),
+            },
+        )
+    ]
 
 
 def _missing_path(path: str) -> Finding:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ exit codes:
   0  no finding of severity error
   1  at least one error finding, or a step that could not run
   2  usage or configuration error
+  130, 143, 129  stopped by Ctrl-C, SIGTERM or SIGHUP: children ended, no report written
 
 examples:
   archverify run                         verify the current directory
@@ -42,6 +44,31 @@ the steps, in the runbook's order:
 
 
 INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
+# Stopping archverify with these is stopping it with Ctrl-C: children ended, no report.
+# (Windows has no SIGHUP.)
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread where Ctrl-C raises KeyboardInterrupt, so
+    that the same clean-up runs; the exit code is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    # Once: a second signal while the children are being ended must not cut that short.
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def _interrupted_code(stop: KeyboardInterrupt) -> int:
+    return 128 + stop.signum if isinstance(stop, Stopped) else INTERRUPTED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def console_main() -> None:
     """The ``archverify`` command and ``python -m archverify``."""
+    _own_the_process()
     code = main()
-    if code == INTERRUPTED:
+    if code > 128:
         # The children are stopped, but a step's thread may still wait on a pipe that the
         # dying child holds; leave now rather than join it. The import server sees its
         # parent gone and kills what it started.
@@ -144,6 +172,18 @@ def console_main() -> None:
         sys.stderr.flush()
         os._exit(code)
     raise SystemExit(code)
+
+
+def _own_the_process() -> None:
+    """What only the command line may do to its process: take SIGTERM and SIGHUP like Ctrl-C,
+    and adopt every orphan of the processes it starts (see executors.children)."""
+    for number in STOP_SIGNALS:
+        if signal.getsignal(number) is not signal.SIG_IGN:  # nohup: leave it ignored
+            signal.signal(number, _stop)
+    if len(sys.argv) > 1 and sys.argv[1] != "--version":
+        from archverify.executors.children import become_subreaper
+
+        become_subreaper()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,10 +223,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             from archverify.orchestrator.explain_command import explain_from_args
 
             return explain_from_args(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         # The scheduler has already stopped every child it started.
-        print("archverify: interrupted", file=sys.stderr)
-        return INTERRUPTED
+        how = (
+            f"stopped by {signal.Signals(stop.signum).name}"
+            if isinstance(stop, Stopped)
+            else "interrupted"
+        )
+        print(f"archverify: {how}", file=sys.stderr)
+        return _interrupted_code(stop)
     except Exception as error:  # the last line of defence: no traceback without --debug
         if debug:
             raise

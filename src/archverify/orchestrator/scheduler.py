@@ -1,14 +1,17 @@
 """Run the selected steps: replay unchanged ones from the cache, the rest concurrently.
 
 Static steps (they only read facts and take milliseconds) run in the main thread while the
-tool steps, which mostly wait on child processes, run in a thread pool of ``--jobs`` threads.
+tool steps, which mostly wait on child processes, run in a thread pool of ``--jobs`` threads;
+of those, the two that run the project's code (imports, tests) never run at the same time.
 ``--fail-fast`` runs everything strictly in the runbook's order, as the Makefile would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,11 +20,24 @@ from dataclasses import dataclass
 
 from archverify.core.config import STATIC_STEPS
 from archverify.core.facts import FACTS_SCHEMA
-from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.executors.base import KeyValueCache, Step, StepContext
+from archverify.executors.children import (
+    Leftover,
+    describe,
+    step_scope,
+    supervised_run,
+    sweep_step,
+)
 
 # Called with (step id, "running" | "done", outcome or None) for the progress display.
 ProgressCallback = Callable[[str, str, StepOutcome | None], None]
+
+# The steps that run the project's own code take turns: what one of them does to the tree
+# (tests/changed-tree, imports/changed-tree) must not be blamed on the other, and neither
+# should slow the other into a timeout.
+PROJECT_CODE_STEPS = frozenset({"imports", "tests"})
+_PROJECT_CODE = threading.Lock()
 
 # Longest first, so that the slowest tool starts at once and the others fill in beside it.
 _TOOL_PRIORITY = ("tests", "mypy", "bandit", "imports", "ruff")
@@ -45,7 +61,23 @@ def run_steps(
     options: SchedulerOptions,
     on_progress: ProgressCallback = _ignore,
 ) -> list[StepOutcome]:
-    """Outcomes in the order of ``steps`` (which the caller gives in the runbook's order)."""
+    """Outcomes in the order of ``steps`` (which the caller gives in the runbook's order).
+
+    Every process a step started is gone when the step's outcome is reported (a warning names
+    each one that was still alive), and every process of the run when this returns or raises.
+    """
+    with supervised_run() as leftovers:
+        outcomes = _run_steps(steps, context, options, on_progress)
+    _attribute(leftovers, outcomes)
+    return outcomes
+
+
+def _run_steps(
+    steps: Sequence[Step],
+    context: StepContext,
+    options: SchedulerOptions,
+    on_progress: ProgressCallback,
+) -> list[StepOutcome]:
     # Every static step is keyed by the same fingerprint of all facts: compute it once.
     fingerprint = functools.cache(lambda: static_fingerprint(context))
     if options.fail_fast:
@@ -107,11 +139,26 @@ def _run_one(
     on_progress: ProgressCallback,
     fingerprint: Callable[[], str],
 ) -> StepOutcome:
-    on_progress(step.id, "running", None)
-    started = time.perf_counter()
     key = _cache_key(step, context, fingerprint) if options.use_cache else None
     outcome = _replay(context.cache, step.id, key) if key else None
-    if outcome is None:
+    if outcome is not None:
+        on_progress(step.id, "running", None)
+        started = time.perf_counter()
+    else:
+        with _PROJECT_CODE if step.id in PROJECT_CODE_STEPS else contextlib.nullcontext():
+            on_progress(step.id, "running", None)
+            started = time.perf_counter()
+            outcome = _execute(step, context, options)
+        if key and outcome.status in (StepStatus.PASSED, StepStatus.FAILED):
+            context.cache.put("steps", key, _stored(outcome))
+    outcome.duration_s = time.perf_counter() - started
+    on_progress(step.id, "done", outcome)
+    return outcome
+
+
+def _execute(step: Step, context: StepContext, options: SchedulerOptions) -> StepOutcome:
+    """Run ``step``; then end what it left running (a warning each)."""
+    with step_scope(step.id):
         try:
             outcome = step.run(context)
         except Exception as error:  # a bug in a step must not take the other steps down
@@ -121,10 +168,7 @@ def _run_one(
             outcome = StepOutcome(step.id, StepStatus.ERROR, message=message)
             if detail:
                 outcome.stats["traceback"] = detail
-        if key and outcome.status in (StepStatus.PASSED, StepStatus.FAILED):
-            context.cache.put("steps", key, _stored(outcome))
-    outcome.duration_s = time.perf_counter() - started
-    on_progress(step.id, "done", outcome)
+        _add_leftovers(outcome, sweep_step(step.id))
     return outcome
 
 
@@ -172,6 +216,48 @@ def _replay(cache: KeyValueCache, step_id: str, key: str) -> StepOutcome | None:
     if status is not status_for(findings) and status is not StepStatus.SKIPPED:
         return None  # an entry that contradicts itself is not trusted
     return StepOutcome(step_id, status, findings, message=message, cached=True, stats=stats)
+
+
+def _add_leftovers(outcome: StepOutcome, leftovers: Sequence[Leftover], note: str = "") -> None:
+    """One ``process/leftover`` warning per process the step left running (now killed)."""
+    if not leftovers:
+        return
+    outcome.findings = sorted(
+        [*outcome.findings, *(_leftover_finding(outcome.step, p, note) for p in leftovers)],
+        key=Finding.sort_key,
+    )
+
+
+def _leftover_finding(step_id: str, leftover: Leftover, note: str) -> Finding:
+    return Finding(
+        step=step_id,
+        rule="process/leftover",
+        severity=Severity.WARNING,
+        path="",
+        line=0,
+        column=0,
+        message=f"a process started during the {step_id} step was still running when it "
+        f"ended{note} and was killed: {describe(leftover)}",
+        hint="end every process the step's code starts (a daemon, a server) before it returns",
+        extra={"pid": leftover.pid, "command": leftover.command},
+    )
+
+
+def _attribute(leftovers: Sequence[Leftover], outcomes: Sequence[StepOutcome]) -> None:
+    """What the run's final sweep killed: on the step whose tag it carried; anything else (an
+    orphan that dropped the tag) on the last step that ran a tool (the only ones that start
+    processes), naming the steps it may come from."""
+    ran = [o for o in outcomes if o.step not in STATIC_STEPS and not o.cached]
+    by_step = {o.step: o for o in ran}
+    for leftover in leftovers:
+        outcome = by_step.get(leftover.step)
+        note = ""
+        if outcome is None and ran:
+            outcome = ran[-1]
+            names = ", ".join(o.step for o in ran)
+            note = f" (not traced to one step: started by one of {names})"
+        if outcome is not None:
+            _add_leftovers(outcome, [leftover], note)
 
 
 def _stop_children() -> None:
