@@ -175,3 +175,11 @@ def test_timeout_returns_although_an_escaped_grandchild_holds_the_pipes(tmp_path
     finally:
         # The grandchild left our group on purpose; it is ours to stop.
         os.kill(grandchild, signal.SIGKILL)
+
+
+def test_a_launcher_command_reads_as_the_tool_it_starts() -> None:
+    from archverify.executors.launch import as_started, tool_command
+
+    command = tool_command("coverage", ["run", "-m", "pytest"], sys_path=["/a"], preload=["pytest"])
+    assert as_started(command) == [sys.executable, "-m", "coverage", "run", "-m", "pytest"]
+    assert as_started(["sleep", "5"]) == ["sleep", "5"]

@@ -39,6 +39,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from archverify.executors.launch import as_started
+
 TAG_VARIABLE = "ARCHVERIFY_RUN"
 # One id per archverify process: concurrent runs on one machine never sweep each other's.
 RUN_ID = secrets.token_hex(8)
@@ -54,6 +56,11 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 _step: contextvars.ContextVar[str] = contextvars.ContextVar("archverify_step", default=NO_STEP)
 _state = {"subreaper": False, "stopping": False}
+# When the current run's steps began, in seconds since boot (the clock of /proc/<pid>/stat):
+# a process started before cannot be this run's (a test suite runs many runs in one process).
+_run_started = [0.0]
+# /proc's start times are in clock ticks: allow one tick and a little.
+_START_SLACK_S = 0.05
 
 
 class Stopping(RuntimeError):
@@ -231,8 +238,8 @@ def _command(pid: int) -> str:
             raw = handle.read()
     except OSError:
         return "?"
-    text = raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
-    return text[:_COMMAND_LIMIT] or "?"
+    argv = [part.decode("utf-8", "replace") for part in raw.rstrip(b"\0").split(b"\0")]
+    return " ".join(as_started(argv))[:_COMMAND_LIMIT] or "?"
 
 
 def _sweep(matches: Callable[[_Process], bool], exempt: frozenset[int]) -> list[Leftover]:
@@ -299,6 +306,8 @@ def sweep_run() -> list[Leftover]:
     own = os.getpid()
 
     def matches(process: _Process) -> bool:
+        if process.started and process.started < _run_started[0] - _START_SLACK_S:
+            return False
         if process.tag is not None:
             return True
         return _state["subreaper"] and process.ppid == own
@@ -435,6 +444,7 @@ def supervised_run() -> Iterator[list[Leftover]]:
     The list it yields receives what the final sweep killed (when the block ends normally).
     """
     _state["stopping"] = False
+    _run_started[0] = _boot_seconds()
     supervisor = Supervisor()
     supervisor.start()
     leftovers: list[Leftover] = []
@@ -448,6 +458,12 @@ def supervised_run() -> Iterator[list[Leftover]]:
         raise
     leftovers.extend(sweep_run())
     supervisor.stop()
+
+
+def _boot_seconds() -> float:
+    """Now, in seconds since boot (0 where the clock is missing: then nothing is excluded)."""
+    clock = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(clock) if clock is not None else 0.0
 
 
 def describe(leftover: Leftover) -> str:

@@ -17,13 +17,41 @@ import platform
 import subprocess  # nosec B404
 import sys
 from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+import archverify
 
 # Distribution metadata and path hooks in a folder on sys.path: their names carry each installed
 # distribution's name and version (``name-1.0.dist-info``).
 _DISTRIBUTION_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth", ".egg")
+# archverify's own files whose content decides a result: its code and the rule docs it ships.
+_OWN_CODE_SUFFIXES = frozenset({".py", ".md"})
 # Variables a tool sets for itself while it runs: never an input.
 _OWN_VARIABLES = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTHONHASHSEED_USED"})
+
+
+@cache
+def archverify_identity() -> str:
+    """archverify's version and a digest of its own code and shipped data.
+
+    Every cached result was computed by archverify's code: a changed rule (an editable install,
+    a patched copy, a development checkout verifying itself) must not replay what the old code
+    said. Reading ~100 small files costs a few milliseconds, once per process.
+    """
+    package = Path(archverify.__file__).parent
+    digest = hashlib.sha256(archverify.__version__.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix not in _OWN_CODE_SUFFIXES or "__pycache__" in path.parts:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"<unreadable>"
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(data).digest())
+    return f"{archverify.__version__}+{digest.hexdigest()[:16]}"
 
 
 def interpreter_identity() -> dict[str, str]:

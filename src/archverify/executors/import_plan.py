@@ -9,17 +9,17 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import archverify
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.graph import strongly_connected
 from archverify.core.project import SourceFile
-
-# The environment's fingerprint is shared with the tool steps' keys: re-exported, not copied.
-from archverify.executors.environment import environment_fingerprint as environment_fingerprint
 from archverify.executors.environment import (
+    archverify_identity,
     environment_variables,
     interpreter_identity,
 )
+
+# The environment's fingerprint is shared with the tool steps' keys: re-exported, not copied.
+from archverify.executors.environment import environment_fingerprint as environment_fingerprint
 from archverify.executors.environment import server_pythonpath as server_pythonpath
 
 
@@ -73,7 +73,7 @@ def replay_salt(
     """Everything besides the project's files that a module's verdict depends on."""
     return digest(
         {
-            "archverify": archverify.__version__,
+            "archverify": archverify_identity(),
             "python": sys.version,
             "executable": sys.executable,
             "interpreter": interpreter_identity(),

@@ -63,6 +63,17 @@ def tool_command(
     return [sys.executable, *ISOLATED_FLAGS, str(LAUNCHER), *options, "--", module, *args]
 
 
+def as_started(argv: Sequence[str]) -> list[str]:
+    """A command line as a person would have typed it: a launcher command (see
+    ``tool_command``) reads ``python -m MODULE ARGS``, without the launcher's own options;
+    any other command is returned as it is."""
+    for index, arg in enumerate(argv[:6]):
+        if Path(arg).name == LAUNCHER.name and "--" in argv[index:]:
+            split = argv.index("--", index)
+            return [argv[0], "-m", *argv[split + 1 :]]
+    return list(argv)
+
+
 def native_program(distribution: str, name: str) -> str:
     """The absolute path of the program ``name`` that ``distribution`` installed.
 

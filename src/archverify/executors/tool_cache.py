@@ -15,9 +15,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import archverify
 from archverify.executors.base import StepContext
 from archverify.executors.environment import (
+    archverify_identity,
     environment_fingerprint,
     environment_variables,
     interpreter_identity,
@@ -198,7 +198,7 @@ def step_cache_key(
         return None
     tool = context.config.tool(step_id)
     material: dict[str, Any] = {
-        "archverify": archverify.__version__,
+        "archverify": archverify_identity(),
         "step": step_id,
         "tool_version": version,
         "args": list(tool.args),
@@ -248,7 +248,7 @@ class PerFileCache:
         below = [source.path for source in context.project.files]
         salt = _digest(
             {
-                "archverify": archverify.__version__,
+                "archverify": archverify_identity(),
                 "version": version,
                 "config": _tool_config_digest(context, namespace, config_files, below),
                 "args": list(tool.args),

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from archverify import __version__
 from archverify.core.facts import FACTS_SCHEMA, FileFacts
+from archverify.executors.environment import archverify_identity
 from archverify.orchestrator.cache_auth import CacheAuth, default_auth
 from archverify.orchestrator.facts_pack import Entry, decode, encode, packed_buffer
 from archverify.orchestrator.outputs import write_atomic
@@ -34,10 +34,10 @@ _FORMAT = "archverify-facts-pack-2"
 
 
 def cache_stamp() -> str:
-    """What makes cached data comparable: archverify's version, the facts schema, Python's
-    version (the AST and the compiler's messages change between Python versions)."""
+    """What makes cached data comparable: archverify's version and code, the facts schema,
+    Python's version (the AST and the compiler's messages change between Python versions)."""
     python = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    return f"archverify-{__version__}-facts{FACTS_SCHEMA}-py{python}"
+    return f"archverify-{archverify_identity()}-facts{FACTS_SCHEMA}-py{python}"
 
 
 def facts_key(content_hash: str, path: str, module: str, is_package: bool) -> str:
