@@ -23,12 +23,16 @@ class SnapshotsStep:
 
     id = STEP
 
+    def read_files(self, context: StepContext) -> list[str]:
+        """The snapshot file: besides the facts, the one input of this step."""
+        return [self._file(context)]
+
     def run(self, context: StepContext) -> StepOutcome:
         options = context.config.tool(self.id).options
         packages = tuple(str(p) for p in options.get("packages", ()))
         if not packages:
             return StepOutcome(step=self.id, status=StepStatus.SKIPPED, message=NOT_CONFIGURED)
-        file = str(options.get("file") or DEFAULT_FILE)
+        file = self._file(context)
         try:
             text = (context.root / file).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -49,6 +53,9 @@ class SnapshotsStep:
         findings = change_findings(changes, old, by_module, file)
         stats = {"modules": len(new.modules), "items": len(new.items), "changes": len(changes)}
         return self._outcome(findings, stats)
+
+    def _file(self, context: StepContext) -> str:
+        return str(context.config.tool(self.id).options.get("file") or DEFAULT_FILE)
 
     def _outcome(self, findings: list[Finding], stats: dict[str, int] | None = None) -> StepOutcome:
         return StepOutcome(

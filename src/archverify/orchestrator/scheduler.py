@@ -182,7 +182,24 @@ def _cache_key(step: Step, context: StepContext, fingerprint: Callable[[], str])
         return f"{step.id}-{value}" if isinstance(value, str) else None
     if step.id not in STATIC_STEPS:
         return None
-    return f"{step.id}-{fingerprint()}"
+    return f"{step.id}-{fingerprint()}{_read_files_digest(step, context)}"
+
+
+def _read_files_digest(step: Step, context: StepContext) -> str:
+    """A static step that also reads files besides the verified ones (the snapshot file) names
+    them with ``read_files(context)``: their bytes join its key, so an edit is never stale."""
+    named = getattr(step, "read_files", None)
+    if not callable(named):
+        return ""
+    digest = hashlib.sha256()
+    for relative in named(context):
+        digest.update(str(relative).encode() + b"\0")
+        try:
+            digest.update((context.root / relative).read_bytes())
+        except OSError as error:
+            digest.update(f"<{type(error).__name__}>".encode())
+        digest.update(b"\0")
+    return f"-{digest.hexdigest()}"
 
 
 def static_fingerprint(context: StepContext) -> str:
