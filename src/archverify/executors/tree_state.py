@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Folders that are not the project's files: version-control metadata changes under the user's
-# own hands (an IDE's `git fetch`) while a run goes on, and nothing verified lives there.
-IGNORED_NAMES = frozenset({".git", ".hg", ".svn"})
+# own hands (an IDE's `git fetch`) while a run goes on, and nothing verified lives there; and
+# bytecode caches, which Python itself writes on every import of code the tests run (derived
+# files, never sources: archverify's own children never write them).
+IGNORED_NAMES = frozenset({".git", ".hg", ".svn", "__pycache__"})
 
 
 @dataclass(frozen=True)

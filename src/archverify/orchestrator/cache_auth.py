@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
-SECRET_VARIABLE = "ARCHVERIFY_CACHE_SECRET"
-SECRET_FILE = "secret"
+# Names of where the secret is found, not secrets.
+SECRET_VARIABLE = "ARCHVERIFY_CACHE_SECRET"  # nosec B105
+SECRET_FILE = "secret"  # nosec B105
 # A secret file archverify made holds 64 hex digits; a shorter one is refused as too guessable.
 _MIN_FILE_SECRET = 32
 _TAG_CHARS = 64

@@ -358,7 +358,8 @@ class _Walker:
             if spec is None or (spec.kind == "module" and index < len(parts) - 1):
                 return False
             search = spec.portions
-        assert spec is not None  # noqa: S101 - a package name has at least one part
+        if spec is None:  # an empty package name: nothing to walk
+            return False
         self._walk(package, spec)
         return True
 
