@@ -47,7 +47,13 @@ def _load_prctl() -> Any:
         import ctypes
 
         function = ctypes.CDLL(None, use_errno=True).prctl
-        function.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        function.argtypes = [
+            ctypes.c_int,
+            ctypes.c_ulong,
+            ctypes.c_ulong,
+            ctypes.c_ulong,
+            ctypes.c_ulong,
+        ]
         return function
     except (ImportError, OSError, AttributeError):
         return None
@@ -67,6 +73,8 @@ def _fresh_main() -> Any:
         __builtins__=sys.modules["builtins"],
     )
     return main
+
+
 _FORK = os.fork  # a package may wrap os.fork; a zygote forks its members with the real one
 DUMP_SIGNAL = signal.SIGUSR1
 _DUMP_GRACE_S = 0.3
@@ -484,7 +492,15 @@ def _describe_process(pid: int) -> dict[str, Any] | None:
             raw = handle.read(4096)
     except (OSError, ValueError):
         return None
-    command = raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+    try:
+        with open("/proc/self/cmdline", "rb") as handle:
+            own = handle.read(4096)
+    except OSError:
+        own = b""
+    if raw == own:
+        command = "a fork of the importing process"  # os.fork(), multiprocessing's fork, ...
+    else:
+        command = raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
     return {"pid": pid, "command": command[:_COMMAND_LIMIT]}
 
 

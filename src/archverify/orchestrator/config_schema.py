@@ -228,7 +228,7 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
         ("mypy", {"args"}),
         ("bandit", {"args", "severity"}),
         ("tests", {"args", "paths", "coverage_min"}),
-        ("imports", {"timeout_s", "output_limit", "fork"}),
+        ("imports", {"timeout_s", "output_limit", "fork", "memory_mb"}),
         ("snapshots", {"packages", "file"}),
     ):
         path: KeyPath = (step,)
@@ -251,6 +251,11 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
                 reader.number(table, "output_limit", path, 2048, 0, low_inclusive=False)
             )
             options["fork"] = reader.boolean(table, "fork", path, True)
+            # The import child's memory cap (RLIMIT_DATA), in MiB: a positive whole number.
+            memory = reader.number(table, "memory_mb", path, 2048, 0, low_inclusive=False)
+            if not isinstance(memory, int):
+                raise reader.error(path + ("memory_mb",), f"must be a whole number, got {memory!r}")
+            options["memory_mb"] = memory
         elif step == "snapshots":
             options["packages"] = reader.modules(table, "packages", path)
             options["file"] = reader.string(table, "file", path, DEFAULT_SNAPSHOT_FILE)
