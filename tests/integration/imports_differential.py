@@ -198,13 +198,16 @@ def compare(
     seed: int,
     jobs: int = 2,
     timeout_s: float = 30.0,
+    only: list[str] | None = None,
 ) -> Comparison:
-    """Copy ``package`` into ``workdir``, import a sample both ways, return both verdicts."""
+    """Copy ``package`` into ``workdir``, import a sample (or ``only`` these) both ways."""
     root = make_project(package, workdir)
     config = load_config(root, None)
     files = discover(root, config).files
     modules = sorted(f.module for f in files if f.module.rsplit(".", 1)[-1] != "__main__")
-    if sample is not None and sample < len(modules):
+    if only is not None:
+        modules = [m for m in modules if m in set(only)]
+    elif sample is not None and sample < len(modules):
         modules = sorted(random.Random(seed).sample(modules, sample))
     step, stats, roots = step_verdicts(root, modules, jobs, timeout_s)
     with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -56,7 +56,9 @@ def _findings(run_json: dict[str, object], rule: str) -> list[dict[str, object]]
 
 
 def test_processes_an_import_leaves_running_are_warned_about_and_ended(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "repo", {"pyproject.toml": PYPROJECT.format(extra=""), **LEFTOVERS})
+    root = write_tree(
+        tmp_path / "repo", {"pyproject.toml": PYPROJECT.format(extra=""), **LEFTOVERS}
+    )
     before = tree_digest(root)
     run = run_cli(["run", ".", "--steps", "imports", "--format", "json"], cwd=root)
     assert run.returncode == 0, run.stderr  # warnings only

@@ -381,7 +381,9 @@ def import_one(
     # ``python -c "import M"`` runs the import one frame deep; here it runs below the server's
     # own frames. The limit grows by exactly that many, so a deep import chain reaches
     # RecursionError where a fresh interpreter does, not a few levels earlier.
-    extra = len(_stack(sys._getframe())) - 1
+    # The audit hook adds its own frame wherever an event fires (every import, at the deepest
+    # point of a chain): one more.
+    extra = len(_stack(sys._getframe())) - 1 + (1 if _HOOKED else 0)
     sys.setrecursionlimit(_LOGICAL_LIMIT + extra)
     result: dict[str, Any]
     try:
