@@ -221,9 +221,7 @@ def test_defaults_of_a_minimal_table(tmp_path: Path) -> None:
     assert config.has_rules is False  # no purity, contracts or boundaries stated
     assert config.tool("bandit").options == {"severity": "medium"}
     assert config.tool("tests").options == {"paths": ("tests",), "coverage_min": 0}
-    assert config.tool("imports").options == {
-        "timeout_s": 10.0, "output_limit": 2048, "fork": True
-    }
+    assert config.tool("imports").options == {"timeout_s": 10.0, "output_limit": 2048, "fork": True}
     assert config.tool("snapshots").options == {
         "packages": (),
         "file": "contracts.snapshot.json",
@@ -532,6 +530,7 @@ def test_import_linter_contracts_are_read_when_archverify_states_none(tmp_path: 
     assert "contracts" in config.steps
     assert config.packages == ("app",)
     assert [c.type for c in config.contracts] == ["layers"]
+
 
 _TOML_BITS = st.sampled_from(
     [
