@@ -242,50 +242,15 @@ def probe_preloads(config: dict[str, Any]) -> list[str]:
     fork of the server importing one name; ``jobs`` run at once.
     """
     names = [str(n) for n in config.get("preload", ())]
-    timeout = float(config["timeout"])
     running: dict[int, tuple[str, int, float]] = {}  # pid -> (name, pipe, deadline)
     verdicts: dict[str, dict[str, Any]] = {}
-    tainted: set[str] = set()
-    queue = list(names)
-    concurrency = max(1, int(config.get("jobs", 1)))
-    while queue or running:
-        while queue and len(running) < concurrency:
-            name = queue.pop(0)
-            if _top(name) in tainted:
-                continue  # its package is already known to be order-dependent
-            read_end, write_end = os.pipe()
-            pid = _FORK()
-            if pid == 0:
-                os.close(read_end)
-                _probe_child(name, write_end, config)
-            os.close(write_end)
-            running[pid] = (name, read_end, time.monotonic() + timeout + 1.0)
-        pipes = {fd: pid for pid, (_, fd, _) in running.items()}
-        wait = max(0.0, min(d for _, _, d in running.values()) - time.monotonic())
-        ready = select.select(list(pipes), [], [], wait)[0]
-        now = time.monotonic()
-        for pid, (name, fd, deadline) in list(running.items()):
-            if fd not in ready and now < deadline:
-                continue
-            data = b""
-            if fd in ready:
-                while chunk := os.read(fd, 65536):
-                    data += chunk
-            os.close(fd)
+    try:
+        _probe_all(names, running, verdicts, config)
+    finally:  # also on SIGTERM: no probe outlives the server
+        for pid, (_, fd, _) in running.items():
             _kill_group(pid)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-            os.waitpid(pid, 0)
-            del running[pid]
-            try:
-                verdict = json.loads(data) if data else {"ok": False}
-            except ValueError:
-                verdict = {"ok": False}
-            verdicts[name] = verdict
-            if not verdict.get("ok"):
-                tainted.add(_top(name))
+            os.close(fd)
+    tainted = {_top(name) for name, verdict in verdicts.items() if not verdict.get("ok")}
     exact = []
     for name in names:
         verdict = verdicts.get(name)
@@ -297,9 +262,61 @@ def probe_preloads(config: dict[str, Any]) -> list[str]:
     return exact
 
 
+def _probe_all(
+    names: list[str],
+    running: dict[int, tuple[str, int, float]],
+    verdicts: dict[str, dict[str, Any]],
+    config: dict[str, Any],
+) -> None:
+    timeout = float(config["timeout"])
+    concurrency = max(1, int(config.get("jobs", 1)))
+    queue = list(names)
+    tainted: set[str] = set()
+    while queue or running:
+        while queue and len(running) < concurrency:
+            name = queue.pop(0)
+            if _top(name) in tainted:
+                continue  # its package is already known to be order-dependent
+            read_end, write_end = os.pipe()
+            pid = _FORK()
+            if pid == 0:
+                os.close(read_end)
+                _probe_child(name, write_end, config)
+            try:
+                os.setpgid(pid, pid)  # also done by the probe: whichever runs first wins
+            except OSError:
+                pass
+            os.close(write_end)
+            running[pid] = (name, read_end, time.monotonic() + timeout + 1.0)
+        if not running:
+            break
+        wait = max(0.0, min(d for _, _, d in running.values()) - time.monotonic())
+        ready = select.select([fd for _, fd, _ in running.values()], [], [], wait)[0]
+        now = time.monotonic()
+        for pid, (name, fd, deadline) in list(running.items()):
+            if fd not in ready and now < deadline:
+                continue
+            data = b""
+            if fd in ready:
+                while chunk := os.read(fd, 65536):
+                    data += chunk
+            os.close(fd)
+            del running[pid]
+            _kill_group(pid)
+            os.waitpid(pid, 0)
+            try:
+                verdict = json.loads(data) if data else {"ok": False}
+            except ValueError:
+                verdict = {"ok": False}
+            verdicts[name] = verdict
+            if not verdict.get("ok"):
+                tainted.add(_top(name))
+
+
 def _probe_child(name: str, out_fd: int, config: dict[str, Any]) -> NoReturn:
     try:
         os.setpgid(0, 0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         threads = _thread._count()
         with _Preloading(config):
             before = {_top(n) for n in sys.modules}
@@ -856,6 +873,7 @@ class Server:
 
         self.subprocess: Any = subprocess
         self.rechecking: dict[int, dict[str, Any]] = {}  # job id -> the verdict in a fork
+        self.closing = False  # the parent closed the command pipe
         self.jobs: dict[int, _Job] = {}
         self.pending = b""
 
@@ -1048,6 +1066,7 @@ class Server:
     def _read_commands(self) -> bool:
         data = os.read(0, 65536)
         if not data:
+            self.closing = True  # what is killed now is not a verdict to confirm
             for job in self.jobs.values():
                 _kill_group(job.pid)
             self.queue.clear()
@@ -1163,7 +1182,7 @@ class Server:
                 found = list(forked.get(key) or [])
                 result[key] = found + [x for x in result.get(key) or [] if x not in found]
             return False
-        if not self.fork or job.spawn or result.get("outcome") in ("ok", "timeout"):
+        if self.closing or not self.fork or job.spawn or result.get("outcome") in ("ok", "timeout"):
             return False
         self.rechecking[job.id] = result
         self.queue.insert(0, (job.id, job.module))
@@ -1312,6 +1331,9 @@ def main(argv: list[str]) -> int:
     server = Server(config, argv[1])
     _prepare(config)
     preloaded = 0
+    # SIGTERM from the parent unwinds through the probes and serve(), killing their children;
+    # not while preloading, where a module's import would catch it.
+    signal.signal(signal.SIGTERM, _terminate)
     if server.fork and config.get("preload") and not config.get("probed"):
         # Once per step: a restart (a dropped preload, a zygote lost) reuses the verdicts.
         exact = probe_preloads(config)
@@ -1320,6 +1342,7 @@ def main(argv: list[str]) -> int:
         _save_config(config, argv[1])
         _CONFIG.update(config)
     if server.fork:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _KEEP, preloaded, unsafe = preload(config)
         if unsafe is not None:
             _restart_without(unsafe, config, argv[1])
@@ -1329,7 +1352,6 @@ def main(argv: list[str]) -> int:
     compile("import os\nvalue = [i for i in range(3)]\n", "<warm-up>", "exec")
     # Children then skip the server's objects in their collections: fewer copied pages.
     gc.freeze()
-    # SIGTERM from the parent unwinds through serve(), which kills the children it started.
     signal.signal(signal.SIGTERM, _terminate)
     hello = {
         "ready": True,
