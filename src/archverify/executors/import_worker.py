@@ -398,9 +398,10 @@ def import_one(
     # ``python -c "import M"`` runs the import one frame deep; here it runs below the server's
     # own frames. The limit grows by exactly that many, so a deep import chain reaches
     # RecursionError where a fresh interpreter does, not a few levels earlier.
-    # The audit hook adds its own frame wherever an event fires (every import, at the deepest
-    # point of a chain): one more.
-    extra = len(_stack(sys._getframe())) - 1 + (1 if _HOOKED else 0)
+    # Calling ``__import__`` costs one level more than an import statement does. (The audit
+    # hook's own frame is not compensated: where it tips an import over the limit, the failure
+    # is confirmed in a fresh interpreter without the hook, see Server._recheck.)
+    extra = len(_stack(sys._getframe())) - 1 + 1
     sys.setrecursionlimit(_LOGICAL_LIMIT + extra)
     result: dict[str, Any]
     try:
@@ -939,7 +940,11 @@ class Server:
             job.pidfd = _pidfd(pid)
         else:
             subprocess = self.subprocess
-            spec = json.dumps([job.module, job.result_path, job.fault_path, self.config_path])
+            # A recheck runs plain: no audit hook, no shared bytecode, as ``python -c`` would.
+            plain = job.id in self.rechecking
+            spec = json.dumps(
+                [job.module, job.result_path, job.fault_path, self.config_path, plain]
+            )
             # Our own interpreter running our own worker script: no shell, no user input.
             job.proc = subprocess.Popen(  # nosec B603
                 [sys.executable, "-I", os.path.abspath(__file__), "--child", spec],
@@ -1321,10 +1326,13 @@ def main(argv: list[str]) -> int:
     global _KEEP
     sys.modules["__main__"] = _fresh_main()
     if len(argv) >= 3 and argv[1] == "--child":
-        module, result_path, fault_path, config_path = json.loads(argv[2])
+        module, result_path, fault_path, config_path, *flags = json.loads(argv[2])
         config = _load_config(config_path)
         _prepare(config)
-        _compile_cache(config)
+        if flags and flags[0]:
+            config = {**config, "tree": ""}  # a plain interpreter: nothing watched, compiled
+        else:
+            _compile_cache(config)
         import_one(module, result_path, fault_path, config)
     config = _load_config(argv[1])
     _CONFIG.update(config)
