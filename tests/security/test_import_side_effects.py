@@ -136,3 +136,25 @@ def test_memory_mb_must_be_a_positive_whole_number(tmp_path: Path) -> None:
         run = run_cli(["run", ".", "--steps", "imports"], cwd=root, timeout_s=60)
         assert run.returncode == 2, (bad, run.stdout, run.stderr)
         assert "memory_mb" in run.stderr + run.stdout
+
+
+def test_processes_of_an_import_that_exits_or_hangs_are_ended_too(tmp_path: Path) -> None:
+    start = f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {SLEEPER!r}], start_new_session=True)\n"
+    files = {
+        "pyproject.toml": PYPROJECT.format(extra="").replace("timeout_s = 20", "timeout_s = 2"),
+        "pkg/__init__.py": "",
+        "pkg/quits.py": start + "import os\nos._exit(3)\n",
+        "pkg/sub/__init__.py": "",
+        "pkg/sub/hangs.py": start + "import time\ntime.sleep(60)\n",
+    }
+    root = write_tree(tmp_path / "repo", files)
+    run = run_cli(["run", ".", "--steps", "imports", "--format", "json"], cwd=root, timeout_s=120)
+    assert run.returncode == 1, run.stderr
+    rules = sorted((f["path"], f["rule"]) for f in run.json()["findings"])
+    assert rules == [
+        ("pkg/quits.py", "imports/exit"),
+        ("pkg/quits.py", "imports/leftover-process"),
+        ("pkg/sub/hangs.py", "imports/timeout"),
+    ]
+    # The hung member's process was killed from its zygote (a subreaper too) once it died.
+    assert_no_leftover_processes(run)

@@ -317,6 +317,7 @@ def _probe_child(name: str, out_fd: int, config: dict[str, Any]) -> NoReturn:
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _cap_memory(config)  # a preload past the cap is not preloaded (the server has none)
         threads = _thread._count()
         with _Preloading(config):
             before = {_top(n) for n in sys.modules}
@@ -381,7 +382,12 @@ def import_one(
     def recording_exit(code: int) -> NoReturn:
         if os.getpid() == pid:  # a process the module forked may _exit as it likes
             frames = _keep_frames(_stack(sys._getframe(1)), roots)
-            _write_json(result_path, {"outcome": "os_exit", "code": code, "frames": frames})
+            result = {"outcome": "os_exit", "code": code, "frames": frames}
+            try:
+                result.update(leftovers=_end_leftovers(), changed=_changed_files())
+            except BaseException:  # the accounting is best effort; the verdict is not
+                pass
+            _write_json(result_path, result)
         _REAL_EXIT(code)
 
     setattr(os, "_exit", recording_exit)  # noqa: B010 - mypy forbids assigning a module function
@@ -524,28 +530,30 @@ def _describe_process(pid: int) -> dict[str, Any] | None:
     return {"pid": pid, "command": command[:_COMMAND_LIMIT]}
 
 
-def _end_leftovers() -> list[dict[str, Any]]:
-    """Kill every process the import left running below this one, and say which they were.
+def _end_leftovers(keep: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+    """Kill every process below this one (but ``keep`` and theirs), and say which ran.
 
     This process is a child subreaper, so daemons that double-forked or left the session are
     still its descendants. Each round lists the tree below it (``/proc/*/task/*/children``),
-    kills it and reaps; a round finds the orphans the previous kills reparented here.
+    kills it and reaps its own children; a round finds the orphans the previous kills
+    reparented here. Zombies are reaped, not reported.
     """
     if not os.path.isdir("/proc/self/task"):
         return []
     seen: dict[int, dict[str, Any] | None] = {}
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
+        direct = [pid for pid in _children("self") if pid not in keep]
+        if not direct:
+            break
         tree: list[int] = []
-        stack = _children("self")
+        stack = list(direct)
         while stack:
             pid = stack.pop()
             if pid in tree:
                 continue
             tree.append(pid)
             stack += _children(pid)
-        if not tree:
-            break
         for pid in tree:
             if pid not in seen:
                 seen[pid] = _describe_process(pid)
@@ -553,22 +561,22 @@ def _end_leftovers() -> list[dict[str, Any]]:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        _reap_children(0.05)
+        for pid in direct:
+            _reap(pid, 0.5)
     listed = [info for info in seen.values() if info is not None]
     return sorted(listed, key=lambda info: int(info["pid"]))[:_LEFTOVERS_LISTED]
 
 
-def _reap_children(wait_s: float) -> None:
+def _reap(pid: int, wait_s: float) -> None:
     end = time.monotonic() + wait_s
     while True:
         try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
+            done, _status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             return
-        if pid == 0:
-            if time.monotonic() >= end:
-                return
-            time.sleep(0.005)
+        if done or time.monotonic() >= end:
+            return
+        time.sleep(0.002)
 
 
 # Audit events that change a path: event -> positions of the arguments that are paths.
@@ -593,6 +601,7 @@ _CHANGING_EVENTS: dict[str, tuple[int, ...]] = {
 }
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 _TREE = ""  # the project root (resolved) whose files are watched; empty: not watched
+_SCRATCH = ""  # the server's own folder (results, bytecode): never the project's change
 _TOUCHED: dict[str, Any] = {}  # path -> its state before the first change the import asked for
 _HOOKED = False
 
@@ -604,12 +613,13 @@ def _watch_tree(job: dict[str, Any]) -> None:
     the paths whose state differs are the module's changes. A hook cannot be removed, so a
     zygote's members inherit it and start with an empty record.
     """
-    global _TREE, _HOOKED
+    global _TREE, _HOOKED, _SCRATCH
     _TOUCHED.clear()
     tree = str(job.get("tree") or "")
     if not tree:
         return
     _TREE = os.path.realpath(tree)
+    _SCRATCH = os.path.realpath(str(job.get("scratch") or "")) if job.get("scratch") else ""
     if not _HOOKED:
         _HOOKED = True
         sys.addaudithook(_audit)
@@ -640,6 +650,8 @@ def _touch(raw: Any) -> None:
     folder, name = os.path.split(path)
     path = os.path.join(os.path.realpath(folder), name)
     if path in _TOUCHED or not (path == _TREE or path.startswith(_TREE + os.sep)):
+        return
+    if _SCRATCH and (path == _SCRATCH or path.startswith(_SCRATCH + os.sep)):
         return
     _TOUCHED[path] = _path_state(path)
 
@@ -756,6 +768,8 @@ def serve_zygote(control: int) -> NoReturn:
                         os.close(pidfd)
                     del children[pid]
                     _send(sock, {"id": job_id, "status": _decode_status(status)})
+                    # A member that died (killed on timeout, a crash) left its orphans here.
+                    _end_leftovers(frozenset(children))
     except OSError:
         pass  # the server is gone
     finally:
@@ -1183,9 +1197,13 @@ class Server:
             result["rechecked"] = True
             same = all(forked.get(k) == result.get(k) for k in ("outcome", "exception", "text"))
             result["fork_disagreed"] = not same
-            for key in ("leftovers", "changed"):  # the forked attempt's side effects count too
-                found = list(forked.get(key) or [])
-                result[key] = found + [x for x in result.get(key) or [] if x not in found]
+            # What the first attempt did counts: the second finds a file already deleted, and
+            # starts the same processes again (one report of them is enough).
+            result["leftovers"] = forked.get("leftovers") or result.get("leftovers") or []
+            changed = list(forked.get("changed") or [])
+            result["changed"] = changed + [
+                f for f in result.get("changed") or [] if f not in changed
+            ]
             return False
         if self.closing or not self.fork or job.spawn or result.get("outcome") in ("ok", "timeout"):
             return False
