@@ -11,13 +11,8 @@ from archverify.orchestrator.outputs import write_atomic
 
 
 def _facts(module: str = "a") -> FileFacts:
-    return FileFacts(
-        path=f"{module}.py",
-        module=module,
-        is_package=False,
-        content_hash="h",
-        imports=(ImportFact(module="json", line=1, column=1),),
-    )
+    return FileFacts(path=f"{module}.py", module=module, is_package=False, content_hash="h",
+                     imports=(ImportFact(module="json", line=1, column=1),))
 
 
 def test_facts_round_trip_through_the_pack(tmp_path: Path) -> None:

@@ -165,12 +165,8 @@ def test_a_damaged_pack_is_ignored_and_rewritten(tmp_path: Path, damage: str) ->
 
 def test_a_malformed_entry_in_an_intact_pack_is_a_miss(tmp_path: Path) -> None:
     body = json.dumps({"k": {"path": 1}, "j": ["a.py"]}).encode() + b"\n"
-    head = {
-        "format": "archverify-facts-pack-1",
-        "stamp": "v1",
-        "size": len(body),
-        "crc32": zlib.crc32(body),
-    }
+    head = {"format": "archverify-facts-pack-1", "stamp": "v1", "size": len(body),
+            "crc32": zlib.crc32(body)}
     (tmp_path / PACK_NAME).write_bytes(json.dumps(head).encode() + b"\n" + body)
     cache = FactsCache(tmp_path, "v1")
     assert cache.has_entries()

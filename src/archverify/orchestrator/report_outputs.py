@@ -114,7 +114,9 @@ def parse_requests(formats: Sequence[str] | None, output: str | None) -> list[Ou
         name, _, destination = item.partition("=")
         name = name.strip().lower()
         if name not in _RENDERERS:
-            raise UsageError(f"unknown --format {name!r}; choose from {', '.join(known_formats())}")
+            raise UsageError(
+                f"unknown --format {name!r}; choose from {', '.join(known_formats())}"
+            )
         requests.append(OutputRequest(name, destination or None))
     to_stdout = [r for r in requests if r.destination is None]
     if output is not None:

@@ -112,7 +112,9 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     cache_dir = _cache_dir(root, options)
     stamp = cache_stamp()
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
-    project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
+    project = Project(
+        root=str(root), packages=config.packages, files=discovery.files, facts=facts
+    )
     references, origins = _contract_references(config)
     problems = missing_references(config, project.modules, references, origins)
     if problems:

@@ -59,3 +59,4 @@ def render(report: RunReport) -> str:
     # Put "findings" back where the schema documents it: after "steps", before "summary".
     before, _, after = head.rpartition(',\n  "summary": ')
     return f'{before},\n  {body},\n  "summary": {after}\n'
+
