@@ -19,6 +19,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -145,7 +146,7 @@ def step_verdicts(
     scratch = Path(tempfile.mkdtemp(prefix="archverify-differential-"))
     try:
         run = _Run(context, _options(context), scratch)
-        outcome = run.execute(0.0)
+        outcome = run.execute(time.monotonic())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     verdicts = {m: _step_verdict(r) for m, r in run.results.items() if m in set(run.order)}

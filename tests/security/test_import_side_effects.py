@@ -115,6 +115,14 @@ def test_an_import_past_the_memory_cap_is_an_error_naming_the_key(tmp_path: Path
         "pkg/__init__.py": "",
         "pkg/hog.py": "BLOCK = bytearray(3 << 30)\n",
         "pkg/fine.py": "BLOCK = bytearray(16 << 20)\n",
+        # Address space only reserved (as allocators and runtimes do) is not memory used.
+        "pkg/reserves.py": (
+            "import mmap\nARENA = mmap.mmap(-1, 8 << 30, flags=mmap.MAP_PRIVATE, prot=0)\n"
+        ),
+        "pkg/threads.py": (
+            "import threading\nthreads = [threading.Thread(target=lambda: None) for _ in range(8)]\n"
+            "for t in threads:\n    t.start()\nfor t in threads:\n    t.join()\n"
+        ),
     }
     root = write_tree(tmp_path / "repo", files)
     before = tree_digest(root)
