@@ -239,10 +239,12 @@ def probe_preloads(config: dict[str, Any]) -> list[str]:
     loaded) shows that its distribution's imports depend on their order: nothing of that
     top-level package is preloaded then, nor anything that loads it. A name whose import starts
     a thread is not preloaded either (forking a threaded process is unsafe). Each probe is a
-    fork of the server importing one name; ``jobs`` run at once.
+    fork of the server importing one name; ``jobs`` run at once. The standard library's names
+    share one probe (one after the other): its modules do not depend on their import order,
+    and a probe per name would cost more than the preloads save on a small project.
     """
     names = [str(n) for n in config.get("preload", ())]
-    running: dict[int, tuple[str, int, float]] = {}  # pid -> (name, pipe, deadline)
+    running: dict[int, tuple[list[str], int, float]] = {}  # pid -> (names, pipe, deadline)
     verdicts: dict[str, dict[str, Any]] = {}
     try:
         _probe_all(names, running, verdicts, config)
@@ -264,36 +266,39 @@ def probe_preloads(config: dict[str, Any]) -> list[str]:
 
 def _probe_all(
     names: list[str],
-    running: dict[int, tuple[str, int, float]],
+    running: dict[int, tuple[list[str], int, float]],
     verdicts: dict[str, dict[str, Any]],
     config: dict[str, Any],
 ) -> None:
     timeout = float(config["timeout"])
     concurrency = max(1, int(config.get("jobs", 1)))
-    queue = list(names)
+    stdlib = [n for n in names if _top(n) in sys.stdlib_module_names]
+    queue = [[n] for n in names if n not in set(stdlib)]
+    if stdlib:
+        queue.insert(0, stdlib)
     tainted: set[str] = set()
     while queue or running:
         while queue and len(running) < concurrency:
-            name = queue.pop(0)
-            if _top(name) in tainted:
+            batch = queue.pop(0)
+            if len(batch) == 1 and _top(batch[0]) in tainted:
                 continue  # its package is already known to be order-dependent
             read_end, write_end = os.pipe()
             pid = _FORK()
             if pid == 0:
                 os.close(read_end)
-                _probe_child(name, write_end, config)
+                _probe_child(batch, write_end, config)
             try:
                 os.setpgid(pid, pid)  # also done by the probe: whichever runs first wins
             except OSError:
                 pass
             os.close(write_end)
-            running[pid] = (name, read_end, time.monotonic() + timeout + 1.0)
+            running[pid] = (batch, read_end, time.monotonic() + timeout * len(batch) + 1.0)
         if not running:
             break
         wait = max(0.0, min(d for _, _, d in running.values()) - time.monotonic())
         ready = select.select([fd for _, fd, _ in running.values()], [], [], wait)[0]
         now = time.monotonic()
-        for pid, (name, fd, deadline) in list(running.items()):
+        for pid, (batch, fd, deadline) in list(running.items()):
             if fd not in ready and now < deadline:
                 continue
             data = b""
@@ -305,25 +310,29 @@ def _probe_all(
             _kill_group(pid)
             os.waitpid(pid, 0)
             try:
-                verdict = json.loads(data) if data else {"ok": False}
+                found = json.loads(data) if data else {}
             except ValueError:
-                verdict = {"ok": False}
-            verdicts[name] = verdict
-            if not verdict.get("ok"):
-                tainted.add(_top(name))
+                found = {}
+            for name in batch:
+                verdict = found.get(name) if isinstance(found, dict) else None
+                verdicts[name] = verdict if isinstance(verdict, dict) else {"ok": False}
+                if not verdicts[name].get("ok") and len(batch) == 1:
+                    tainted.add(_top(name))
 
 
-def _probe_child(name: str, out_fd: int, config: dict[str, Any]) -> NoReturn:
+def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoReturn:
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _cap_memory(config)  # a preload past the cap is not preloaded (the server has none)
-        threads = _thread._count()
+        report: dict[str, Any] = {}
         with _Preloading(config):
-            before = {_top(n) for n in sys.modules}
-            ok = _Preloading.load(name, float(config["timeout"]))
-            tops = sorted({_top(n) for n in sys.modules} - before)
-        report = {"ok": ok, "threads": _thread._count() > threads, "tops": tops}
+            for name in names:
+                threads = _thread._count()
+                before = {_top(n) for n in sys.modules}
+                ok = _Preloading.load(name, float(config["timeout"]))
+                tops = sorted({_top(n) for n in sys.modules} - before)
+                report[name] = {"ok": ok, "threads": _thread._count() > threads, "tops": tops}
         payload = json.dumps(report).encode("utf-8")
         while payload:
             payload = payload[os.write(out_fd, payload) :]
