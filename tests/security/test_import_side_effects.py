@@ -120,7 +120,8 @@ def test_an_import_past_the_memory_cap_is_an_error_naming_the_key(tmp_path: Path
             "import mmap\nARENA = mmap.mmap(-1, 8 << 30, flags=mmap.MAP_PRIVATE, prot=0)\n"
         ),
         "pkg/threads.py": (
-            "import threading\nthreads = [threading.Thread(target=lambda: None) for _ in range(8)]\n"
+            "import threading\n"
+            "threads = [threading.Thread(target=lambda: None) for _ in range(8)]\n"
             "for t in threads:\n    t.start()\nfor t in threads:\n    t.join()\n"
         ),
     }
@@ -147,7 +148,10 @@ def test_memory_mb_must_be_a_positive_whole_number(tmp_path: Path) -> None:
 
 
 def test_processes_of_an_import_that_exits_or_hangs_are_ended_too(tmp_path: Path) -> None:
-    start = f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {SLEEPER!r}], start_new_session=True)\n"
+    start = (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', {SLEEPER!r}], start_new_session=True)\n"
+    )
     files = {
         "pyproject.toml": PYPROJECT.format(extra="").replace("timeout_s = 20", "timeout_s = 2"),
         "pkg/__init__.py": "",
