@@ -158,6 +158,8 @@ def test_processes_of_an_import_that_exits_or_hangs_are_ended_too(tmp_path: Path
         "pkg/quits.py": start + "import os\nos._exit(3)\n",
         "pkg/sub/__init__.py": "",
         "pkg/sub/hangs.py": start + "import time\ntime.sleep(60)\n",
+        # Forked by the import server itself (no package above it to fork from).
+        "top/__init__.py": start + "import time\ntime.sleep(60)\n",
     }
     root = write_tree(tmp_path / "repo", files)
     run = run_cli(["run", ".", "--steps", "imports", "--format", "json"], cwd=root, timeout_s=120)
@@ -167,6 +169,8 @@ def test_processes_of_an_import_that_exits_or_hangs_are_ended_too(tmp_path: Path
         ("pkg/quits.py", "imports/exit"),
         ("pkg/quits.py", "imports/leftover-process"),
         ("pkg/sub/hangs.py", "imports/timeout"),
+        ("top/__init__.py", "imports/timeout"),
     ]
-    # The hung member's process was killed from its zygote (a subreaper too) once it died.
+    # The processes of the hung imports were ended by their zygote or the server (subreapers
+    # both) once the importing process had been killed.
     assert_no_leftover_processes(run)

@@ -988,6 +988,9 @@ class Server:
         self.jobs[job.id] = job
 
     def serve(self) -> None:
+        # Orphans of a child that died before it could end them (a timeout, a crash) come
+        # back here, and are ended after each verdict (see _report).
+        _become_subreaper()
         try:
             self._loop()
         finally:
@@ -1149,6 +1152,8 @@ class Server:
             # Kill what the module left running in its group before reaping the leader.
             _kill_group(job.pid)
             status = self._reap(job)
+            if job.parent is None:
+                self._end_orphans(job)
         if job.out_fd is not None:
             self._drain(job)
             if job.out_fd is not None:
@@ -1219,6 +1224,12 @@ class Server:
         self.rechecking[job.id] = result
         self.queue.insert(0, (job.id, job.module))
         return True
+
+    def _end_orphans(self, ended: _Job) -> None:
+        """End what a child that just ended left below this process (its orphans)."""
+        ours = {j.pid for j in self.jobs.values() if j.parent is None and j is not ended}
+        ours |= {z.pid for z in self.zygotes.values() if z.state in ("importing", "ready")}
+        _end_leftovers(frozenset(p for p in ours if p > 0))
 
     def _settle(self, zygote: _Zygote, ready: bool) -> None:
         """The zygote's own import is over: it serves its members, or they go elsewhere."""
