@@ -42,7 +42,7 @@ _FRESH = """\
 import os, sys
 sys.path[:0] = {roots!r}
 try:
-    import {module}
+    {statement}
     verdict = ["ok", "", ""]
 except SystemExit as exc:
     verdict = ["exit", repr(exc.code), ""]
@@ -157,7 +157,11 @@ def fresh_verdict(root: Path, roots: list[str], module: str, timeout_s: float) -
     """``import module`` in a fresh ``python -I`` with ``roots`` first on ``sys.path``."""
     with tempfile.TemporaryDirectory(prefix="archverify-fresh-") as scratch:
         result = os.path.join(scratch, "verdict")
-        code = _FRESH.format(roots=roots, module=module, result=result)
+        # A name that is no identifier (``unicode15-1-0``) cannot be written in an import
+        # statement; importlib, like the step, imports it all the same.
+        plain = all(part.isidentifier() for part in module.split("."))
+        statement = f"import {module}" if plain else f"__import__({module!r})"
+        code = _FRESH.format(roots=roots, statement=statement, result=result)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             done = subprocess.run(
