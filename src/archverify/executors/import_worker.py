@@ -413,10 +413,10 @@ def import_one(
     # ``python -c "import M"`` runs the import one frame deep; here it runs below the server's
     # own frames. The limit grows by exactly that many, so a deep import chain reaches
     # RecursionError where a fresh interpreter does, not a few levels earlier.
-    # Calling ``__import__`` costs one level more than an import statement does. (The audit
-    # hook's own frame is not compensated: where it tips an import over the limit, the failure
-    # is confirmed in a fresh interpreter without the hook, see Server._recheck.)
-    extra = len(_stack(sys._getframe())) - 1 + 1
+    # Calling ``__import__`` may cost more than an import statement does (one level on 3.11).
+    # (The audit hook's own frame is not compensated: where it tips an import over the limit,
+    # the failure is confirmed in a fresh interpreter without the hook, see Server._recheck.)
+    extra = len(_stack(sys._getframe())) - 1 + int(job.get("import_call_cost", 0))
     sys.setrecursionlimit(_LOGICAL_LIMIT + extra)
     result: dict[str, Any]
     try:
@@ -1343,6 +1343,45 @@ def _load_config(path: str) -> dict[str, Any]:
     return data
 
 
+_DEPTH_PROBE = """\
+def _down(count=[0]):
+    count[0] += 1
+    _down()
+try:
+    _down()
+except RecursionError:
+    pass
+REACH = _down.__defaults__[0][0]
+"""
+_BY_STATEMENT = "_archverify_depth_by_statement"
+_BY_CALL = "_archverify_depth_by_call"
+
+
+def _import_call_cost(folder: str) -> int:
+    """How many recursion levels more ``__import__(name)`` costs than ``import name``.
+
+    Measured, not assumed: it differs between Python versions (a builtin call counts against
+    the limit on 3.11). Two one-line modules in the server's scratch folder each measure how
+    deep they can recurse, imported from the same depth both ways.
+    """
+    for name in (_BY_STATEMENT, _BY_CALL):
+        with open(os.path.join(folder, f"{name}.py"), "w", encoding="utf-8") as handle:
+            handle.write(_DEPTH_PROBE)
+    sys.path.insert(0, folder)
+    try:
+        import _archverify_depth_by_statement as by_statement  # type: ignore[import-not-found]
+
+        by_call = __import__(_BY_CALL)
+        return max(0, int(by_statement.REACH) - int(by_call.REACH))
+    except BaseException:  # a broken calibration only costs exactness at the recursion limit
+        return 0
+    finally:
+        sys.path.remove(folder)
+        sys.path_importer_cache.pop(folder, None)
+        for name in (_BY_STATEMENT, _BY_CALL):
+            sys.modules.pop(name, None)
+
+
 def _save_config(config: dict[str, Any], config_path: str) -> None:
     fd = os.open(config_path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
     try:
@@ -1373,6 +1412,9 @@ def main(argv: list[str]) -> int:
             _compile_cache(config)
         import_one(module, result_path, fault_path, config)
     config = _load_config(argv[1])
+    if "import_call_cost" not in config:
+        config["import_call_cost"] = _import_call_cost(str(config["scratch"]))
+        _save_config(config, argv[1])  # for the fresh interpreters and a restart
     _CONFIG.update(config)
     server = Server(config, argv[1])
     _prepare(config)
