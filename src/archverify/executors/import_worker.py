@@ -1344,14 +1344,15 @@ def _load_config(path: str) -> dict[str, Any]:
 
 
 _DEPTH_PROBE = """\
-def _down(count=[0]):
-    count[0] += 1
+_count = [0]
+def _down():
+    _count[0] += 1
     _down()
 try:
     _down()
 except RecursionError:
     pass
-REACH = _down.__defaults__[0][0]
+REACH = _count[0]
 """
 _BY_STATEMENT = "_archverify_depth_by_statement"
 _BY_CALL = "_archverify_depth_by_call"
