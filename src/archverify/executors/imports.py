@@ -243,6 +243,8 @@ class _Run:
         )
 
     def _dependencies(self) -> dict[str, set[str]]:
+        """What each module surely imports first: imported before it (a failed parent package
+        or a file that does not compile then spares its import, see ``_fails_for``)."""
         known = frozenset(self.rank) | self.broken
         deps: dict[str, set[str]] = {}
         for f in self.files:
