@@ -174,3 +174,26 @@ def test_processes_of_an_import_that_exits_or_hangs_are_ended_too(tmp_path: Path
     # The processes of the hung imports were ended by their zygote or the server (subreapers
     # both) once the importing process had been killed.
     assert_no_leftover_processes(run)
+
+
+def test_native_code_crashing_on_a_refused_allocation_names_the_cap(tmp_path: Path) -> None:
+    # What Rust or C++ code does when malloc fails under the cap: abort().
+    aborts = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None)\n"
+        "libc.malloc.restype = ctypes.c_void_p\n"
+        "if not libc.malloc(ctypes.c_size_t(3 << 30)):\n"
+        "    os.abort()\n"
+    )
+    files = {
+        "pyproject.toml": PYPROJECT.format(extra="memory_mb = 256"),
+        "pkg/__init__.py": "",
+        "pkg/native.py": aborts,
+    }
+    root = write_tree(tmp_path / "repo", files)
+    run = run_cli(["run", ".", "--steps", "imports", "--format", "json"], cwd=root, timeout_s=60)
+    assert run.returncode == 1, run.stderr
+    (finding,) = run.json()["findings"]
+    assert finding["path"] == "pkg/native.py"
+    assert "SIGABRT" in finding["message"] and "memory_mb" in finding["message"]
+    assert_no_leftover_processes(run)

@@ -18,6 +18,8 @@ RULE_LEFTOVER = "imports/leftover-process"
 RULE_CHANGED_TREE = "imports/changed-tree"
 
 _EXIT_OUTCOMES = frozenset({"exit", "os_exit", "signal", "died", "server"})
+# How native code ends when malloc fails: abort() (Rust, C++ std::bad_alloc), or a NULL use.
+_ALLOCATION_CRASHES = frozenset({"SIGABRT", "SIGSEGV", "SIGBUS"})
 _LISTED_DEPENDENTS = 5
 
 
@@ -274,7 +276,15 @@ def _exit_message(module: str, result: Mapping[str, Any]) -> str:
     if outcome == "os_exit":
         return f"importing {module} called os._exit({code})"
     if outcome == "signal":
-        return f"importing {module} was killed by {result.get('signal', 'a signal')}"
+        name = result.get("signal", "a signal")
+        message = f"importing {module} was killed by {name}"
+        cap = result.get("memory_mb_cap")
+        if cap and name in _ALLOCATION_CRASHES:
+            message += (
+                f" (native code crashes like this when an allocation is refused: the import's "
+                f"memory is capped at {cap} MB, [tool.archverify.imports] memory_mb)"
+            )
+        return message
     if outcome == "server":
         return f"importing {module} killed the import server"
     return f"importing {module} ended the process with status {code} before reporting"

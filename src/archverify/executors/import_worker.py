@@ -1182,6 +1182,9 @@ class Server:
             result = {"outcome": "timeout", "frames": fault}
         elif result is None and status < 0:
             result = {"outcome": "signal", "signal": _signal_name(-status), "frames": fault}
+            if self.config.get("memory_mb"):
+                # Native code often aborts or crashes when an allocation is refused.
+                result["memory_mb_cap"] = int(self.config["memory_mb"])
         elif result is None:
             result = {"outcome": "died", "code": status, "frames": fault}
         if self._recheck(job, result):
