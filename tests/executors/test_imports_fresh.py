@@ -144,3 +144,39 @@ def test_memory_mb_must_be_a_positive_whole_number(tmp_path: Path, bad: object) 
         _options(context)
     outcome = ImportsStep().run(context)
     assert "memory_mb" in outcome.message
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        "import os\nos.environ['LEAKED_XYZ'] = '1'\n",
+        "import sys\nsys.path.append('/leaked-xyz')\n",
+        "import sys\nsys.setrecursionlimit(5000)\n",
+        "import builtins\nbuiltins.LEAKED_XYZ = 1\n",
+        "import warnings\nwarnings.simplefilter('error')\n",
+    ],
+    ids=["environ", "sys-path", "recursion-limit", "builtins", "warnings-filter"],
+)
+def test_a_dependency_that_changes_the_interpreter_is_not_preloaded(
+    tmp_path: Path, outside: Path, leak: str
+) -> None:
+    # Preloaded, the change would reach every child, also the modules that never import it.
+    (outside / "leaky_xyz.py").write_text(leak)
+    root = tmp_path / "root"
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/user.py": "import leaky_xyz\n",
+        "pkg/bystander.py": (
+            "import builtins, os, sys, warnings\n"
+            "assert 'LEAKED_XYZ' not in os.environ\n"
+            "assert '/leaked-xyz' not in sys.path\n"
+            "assert sys.getrecursionlimit() < 5000\n"
+            "assert not hasattr(builtins, 'LEAKED_XYZ')\n"
+            "assert not any(f[0] == 'error' for f in warnings.filters)\n"
+        ),
+    }
+    imports = {"pkg.user": [ImportFact("leaky_xyz", 1, 1)]}
+    outcome = ImportsStep().run(make_context(root, files, imports=imports))
+    assert outcome.findings == []
+    assert outcome.stats["preloaded"] == 0
+    assert outcome.stats["preload_dropped"] == 1

@@ -320,6 +320,56 @@ def _probe_all(
                     tainted.add(_top(name))
 
 
+def _global_state() -> list[Any]:
+    """What a module can change for the whole interpreter, beyond its own namespace.
+
+    A preload that changes any of it (appends to ``sys.path``, installs an import hook, sets an
+    environment variable, a signal handler, the recursion limit, the locale, a builtin...)
+    would hand the change to every child, also to modules that never import it: such a name is
+    not preloaded.
+    """
+    handlers = []
+    for number in sorted(signal.valid_signals()):
+        try:
+            handlers.append((int(number), id(signal.getsignal(number))))
+        except (OSError, ValueError):
+            continue
+    # The interpreter's filter list lives in ``_warnings`` (builtin): a ``warnings`` module
+    # imported afresh (the server's own is set aside meanwhile) shares it.
+    filters = getattr(sys.modules.get("_warnings"), "filters", ())
+    try:
+        import _locale
+
+        locale = _locale.setlocale(_locale.LC_ALL, None)
+    except (ImportError, AttributeError, ValueError):
+        locale = None
+    return [
+        list(sys.path),
+        [id(f) for f in sys.meta_path],
+        [id(h) for h in sys.path_hooks],
+        dict(os.environ),
+        os.getcwd(),
+        sys.getrecursionlimit(),
+        sys.getswitchinterval(),
+        id(sys.gettrace()),
+        id(sys.getprofile()),
+        id(sys.excepthook),
+        id(sys.displayhook),
+        id(sys.unraisablehook),
+        id(sys.stdin),
+        id(sys.stdout),
+        id(sys.stderr),
+        sys.dont_write_bytecode,
+        sys.pycache_prefix,
+        handlers,
+        gc.get_threshold(),
+        gc.isenabled(),
+        {k: id(v) for k, v in vars(sys.modules["builtins"]).items()},
+        [id(f) for f in filters],
+        locale,
+    ]
+
+
 def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoReturn:
     try:
         os.setpgid(0, 0)
@@ -330,9 +380,13 @@ def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoRet
             for name in names:
                 threads = _thread._count()
                 before = {_top(n) for n in sys.modules}
+                state = _global_state()
                 ok = _Preloading.load(name, float(config["timeout"]))
                 tops = sorted({_top(n) for n in sys.modules} - before)
-                report[name] = {"ok": ok, "threads": _thread._count() > threads, "tops": tops}
+                # A changed interpreter-wide state is as unsafe to hand to every child as a
+                # thread is to fork.
+                unsafe = _thread._count() > threads or _global_state() != state
+                report[name] = {"ok": ok, "threads": unsafe, "tops": tops}
         payload = json.dumps(report).encode("utf-8")
         while payload:
             payload = payload[os.write(out_fd, payload) :]
