@@ -150,11 +150,11 @@ def test_a_replayed_package_still_gets_a_zygote_for_its_edited_member(tmp_path: 
     first = ImportsStep().run(make_context(root, files, cache=cache, cache_tests=True))
     assert first.status is StepStatus.PASSED
     counter.unlink()
-    edited = {**files, "pkg/a.py": member("pkg") + "raise ValueError('edited')\n"}
+    # A passing edit: a failure would be confirmed in a fresh interpreter, importing pkg again.
+    edited = {**files, "pkg/a.py": member("pkg") + "EDITED = True\n"}
     second = ImportsStep().run(make_context(root, edited, cache=cache, cache_tests=True))
     assert (second.stats["fresh"], second.stats["replayed"]) == (1, 2)
-    assert [(f.path, f.rule) for f in second.findings] == [("pkg/a.py", "imports/error")]
-    assert "edited" in second.findings[0].message
+    assert second.findings == []
     assert runs(counter) == ["pkg"]
 
 

@@ -205,7 +205,12 @@ def test_every_key_of_a_full_pyproject(tmp_path: Path) -> None:
     assert config.tool("bandit").options == {"severity": "high"}
     assert config.tool("tests").args == ("-x",)
     assert config.tool("tests").options == {"paths": ("tests/unit",), "coverage_min": 85.5}
-    assert config.tool("imports").options == {"timeout_s": 2, "output_limit": 2048, "fork": True}
+    assert config.tool("imports").options == {
+        "timeout_s": 2,
+        "output_limit": 2048,
+        "fork": True,
+        "memory_mb": 2048,
+    }
     assert config.tool("snapshots").options == {"packages": ("app.core",), "file": "api.json"}
 
 
@@ -222,7 +227,10 @@ def test_defaults_of_a_minimal_table(tmp_path: Path) -> None:
     assert config.tool("bandit").options == {"severity": "medium"}
     assert config.tool("tests").options == {"paths": ("tests",), "coverage_min": 0}
     assert config.tool("imports").options == {
-        "timeout_s": 10.0, "output_limit": 2048, "fork": True
+        "timeout_s": 10.0,
+        "output_limit": 2048,
+        "fork": True,
+        "memory_mb": 2048,
     }
     assert config.tool("snapshots").options == {
         "packages": (),

@@ -14,8 +14,12 @@ RULE_ERROR = "imports/error"
 RULE_EXIT = "imports/exit"
 RULE_TIMEOUT = "imports/timeout"
 RULE_MISSING = "imports/missing-dependency"
+RULE_LEFTOVER = "imports/leftover-process"
+RULE_CHANGED_TREE = "imports/changed-tree"
 
 _EXIT_OUTCOMES = frozenset({"exit", "os_exit", "signal", "died", "server"})
+# How native code ends when malloc fails: abort() (Rust, C++ std::bad_alloc), or a NULL use.
+_ALLOCATION_CRASHES = frozenset({"SIGABRT", "SIGSEGV", "SIGBUS"})
 _LISTED_DEPENDENTS = 5
 
 
@@ -69,7 +73,60 @@ def build_findings(results: Mapping[str, Mapping[str, Any]], index: ProjectIndex
             verdicts.findings.append(
                 _finding(module, results[module], index, dependents.get(module, []))
             )
+    for module in sorted(results):
+        if module in index.modules:
+            verdicts.findings += _side_effects(module, results[module], index)
     return verdicts
+
+
+def _side_effects(module: str, result: Mapping[str, Any], index: ProjectIndex) -> list[Finding]:
+    """Warnings for what the import left behind: processes still running, files changed."""
+    found: list[Finding] = []
+    path = index.modules[module]
+    leftovers = result.get("leftovers")
+    for process in leftovers if isinstance(leftovers, list) else []:
+        if not isinstance(process, dict):
+            continue
+        found.append(
+            Finding(
+                step=STEP,
+                rule=RULE_LEFTOVER,
+                severity=Severity.WARNING,
+                path=path,
+                line=1,
+                column=0,
+                message=(
+                    f"importing {module} left process {process.get('pid')} running "
+                    f"({process.get('command') or '?'}); it was killed"
+                ),
+                hint="start processes from a function the program calls, not at import time",
+                extra={
+                    "module": module,
+                    "pid": process.get("pid"),
+                    "command": process.get("command"),
+                },
+            )
+        )
+    changed = result.get("changed")
+    files = [str(f) for f in changed] if isinstance(changed, list) else []
+    if files:
+        shown = ", ".join(files[:_LISTED_DEPENDENTS]) + (
+            ", ..." if len(files) > _LISTED_DEPENDENTS else ""
+        )
+        found.append(
+            Finding(
+                step=STEP,
+                rule=RULE_CHANGED_TREE,
+                severity=Severity.WARNING,
+                path=path,
+                line=1,
+                column=0,
+                message=f"importing {module} changed files of the project: {shown}",
+                hint="importing a module must not write, delete or change files of the project",
+                extra={"module": module, "files": files},
+            )
+        )
+    return found
 
 
 def _cause(
@@ -202,6 +259,12 @@ def _describe(
             )
     text = str(result.get("text", ""))
     message = f"importing {module} raised {exception}" + (f": {text}" if text else "")
+    if result.get("memory_mb"):
+        message += (
+            f" (the import reached the memory cap of {result['memory_mb']} MB, "
+            "[tool.archverify.imports] memory_mb)"
+        )
+        reproduce = "allocate less at import time, or raise [tool.archverify.imports] memory_mb"
     return RULE_ERROR, Severity.ERROR, message, reproduce
 
 
@@ -213,7 +276,15 @@ def _exit_message(module: str, result: Mapping[str, Any]) -> str:
     if outcome == "os_exit":
         return f"importing {module} called os._exit({code})"
     if outcome == "signal":
-        return f"importing {module} was killed by {result.get('signal', 'a signal')}"
+        name = result.get("signal", "a signal")
+        message = f"importing {module} was killed by {name}"
+        cap = result.get("memory_mb_cap")
+        if cap and name in _ALLOCATION_CRASHES:
+            message += (
+                f" (native code crashes like this when an allocation is refused: the import's "
+                f"memory is capped at {cap} MB, [tool.archverify.imports] memory_mb)"
+            )
+        return message
     if outcome == "server":
         return f"importing {module} killed the import server"
     return f"importing {module} ended the process with status {code} before reporting"

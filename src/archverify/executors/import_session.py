@@ -38,6 +38,7 @@ class ImportServer:
         self._buffer = b""
         self.fork = False
         self.preloaded = 0
+        self.preload_dropped = 0
 
     def start(self) -> None:
         # Tagged, so that what an imported module leaves running is swept with the step.
@@ -64,6 +65,7 @@ class ImportServer:
             raise ServerError(f"the import server did not start: {self.stderr_tail()}")
         self.fork = bool(hello.get("fork"))
         self.preloaded = int(hello.get("preloaded", 0) or 0)
+        self.preload_dropped = int(hello.get("preload_dropped", 0) or 0)
 
     def send(self, job_id: int, module: str) -> None:
         line = json.dumps({"id": job_id, "module": module}) + "\n"

@@ -31,6 +31,50 @@ _KEEP = _PRISTINE
 _CONFIG: dict[str, Any] = {}  # the server's configuration, set once in main()
 
 _REAL_EXIT = os._exit
+# The recursion limit a fresh interpreter would have at this point (see import_one).
+_LOGICAL_LIMIT = sys.getrecursionlimit()
+try:  # for the import child's memory cap; missing on some platforms
+    import resource as _resource
+except ImportError:  # pragma: no cover - POSIX has it
+    _resource = None  # type: ignore[assignment]
+
+
+def _load_prctl() -> Any:
+    """libc's ``prctl``, loaded now, before the source roots are on ``sys.path``."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        function = ctypes.CDLL(None, use_errno=True).prctl
+        function.argtypes = [
+            ctypes.c_int,
+            ctypes.c_ulong,
+            ctypes.c_ulong,
+            ctypes.c_ulong,
+            ctypes.c_ulong,
+        ]
+        return function
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+# ``python -c`` runs with a bare ``__main__``; this script's module stays alive in its functions.
+_WORKER_MODULE = sys.modules["__main__"]
+
+
+def _fresh_main() -> Any:
+    main = type(sys)("__main__")
+    main.__dict__.update(
+        __loader__=sys.modules["_frozen_importlib"].BuiltinImporter,
+        __spec__=None,
+        __annotations__={},
+        __builtins__=sys.modules["builtins"],
+    )
+    return main
+
+
 _FORK = os.fork  # a package may wrap os.fork; a zygote forks its members with the real one
 DUMP_SIGNAL = signal.SIGUSR1
 _DUMP_GRACE_S = 0.3
@@ -119,61 +163,259 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _PreloadTimeout
 
 
-def preload(config: dict[str, Any]) -> tuple[frozenset[str], int, str | None]:
-    """Import the configured modules once, so that every child starts with them loaded.
+class _Preloading:
+    """While the server (or a probe) imports outside modules: as a fresh interpreter would.
 
-    Returns what a child keeps in ``sys.modules``, how many names were preloaded, and the first
-    name that started a thread (forking would then be unsafe: the caller starts over without
-    it). Each import runs as it would in a fresh interpreter: the server's own modules are set
-    aside meanwhile, and one that fails is undone and left to the modules that need it.
+    The server's own modules are set aside, the project's names are refused, the descriptors
+    0-2 go to /dev/null (silence, and the command pipe stays away from import-time code), and
+    the working directory and SIGALRM handler are put back afterwards.
     """
-    names = [str(n) for n in config.get("preload", ())]
-    if not names:
-        return _PRISTINE, 0, None
-    stash = {n: sys.modules.pop(n) for n in list(sys.modules) if n not in _PRISTINE}
-    guard = _ProjectGuard(frozenset(str(n) for n in config.get("shadowed", ())))
-    sys.meta_path.insert(0, guard)
-    saved = [os.dup(fd) for fd in (0, 1, 2)]
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)  # silence, and keep the command pipe away from import-time code
-    cwd = os.getcwd()
-    threads = _thread._count()
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    loaded = 0
-    unsafe = None
-    try:
-        for name in names:
-            before = set(sys.modules)
-            try:
-                signal.setitimer(signal.ITIMER_REAL, float(config["timeout"]))
-                __import__(name)
-                loaded += 1
-            except BaseException:  # anything a module raises only means "not preloaded"
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                for added in set(sys.modules) - before:
-                    sys.modules.pop(added, None)
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            if _thread._count() > threads:
-                unsafe = name
-                break
-    finally:
-        signal.signal(signal.SIGALRM, previous)
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.guard = _ProjectGuard(frozenset(str(n) for n in config.get("shadowed", ())))
+        self.stash: dict[str, Any] = {}
+        self.saved: list[int] = []
+        self.cwd = ""
+        self.previous: Any = None
+
+    def __enter__(self) -> "_Preloading":
+        self.stash = {n: sys.modules.pop(n) for n in list(sys.modules) if n not in _PRISTINE}
+        sys.meta_path.insert(0, self.guard)
+        self.saved = [os.dup(fd) for fd in (0, 1, 2)]
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        self.cwd = os.getcwd()
+        self.previous = signal.signal(signal.SIGALRM, _on_alarm)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except BaseException:  # a replaced or closed stream: output is discarded anyway
                 pass
-        for fd, copy in zip((0, 1, 2), saved, strict=True):
+        for fd, copy in zip((0, 1, 2), self.saved, strict=True):
             os.dup2(copy, fd)
             os.close(copy)
-        os.close(devnull)
-        sys.meta_path.remove(guard)
-        os.chdir(cwd)
-    keep = frozenset(sys.modules)
-    for name, module in stash.items():
-        sys.modules.setdefault(name, module)
+        if self.guard in sys.meta_path:
+            sys.meta_path.remove(self.guard)
+        os.chdir(self.cwd)
+
+    def restore(self) -> frozenset[str]:
+        """What a child keeps (pristine plus preloaded); the server's modules come back."""
+        keep = frozenset(sys.modules)
+        for name, module in self.stash.items():
+            sys.modules.setdefault(name, module)
+        return keep
+
+    @staticmethod
+    def load(name: str, timeout: float) -> bool:
+        """Import ``name``; False when it raised (or took longer than ``timeout``)."""
+        try:
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            __import__(name)
+            return True
+        except BaseException:  # anything a module raises only means "not preloaded"
+            return False
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _top(name: str) -> str:
+    return name.partition(".")[0]
+
+
+def probe_preloads(config: dict[str, Any]) -> list[str]:
+    """The preloads that are exact: each one, imported alone from the pristine state, works.
+
+    Preloading imports every name, in one order, before any project module runs; a fresh
+    ``import M`` imports them in M's order, and only those M needs. That is the same state only
+    when each import works on its own from a fresh interpreter. A name that fails alone (mypy's
+    ``mypy.plugins.dataclasses``: a circular import that works only once ``mypy.semanal`` is
+    loaded) shows that its distribution's imports depend on their order: nothing of that
+    top-level package is preloaded then, nor anything that loads it. A name whose import starts
+    a thread is not preloaded either (forking a threaded process is unsafe). Each probe is a
+    fork of the server importing one name; ``jobs`` run at once. The standard library's names
+    share one probe (one after the other): its modules do not depend on their import order,
+    and a probe per name would cost more than the preloads save on a small project.
+    """
+    names = [str(n) for n in config.get("preload", ())]
+    running: dict[int, tuple[list[str], int, float]] = {}  # pid -> (names, pipe, deadline)
+    verdicts: dict[str, dict[str, Any]] = {}
+    try:
+        _probe_all(names, running, verdicts, config)
+    finally:  # also on SIGTERM: no probe outlives the server
+        for pid, (_, fd, _) in running.items():
+            _kill_group(pid)
+            os.close(fd)
+    tainted = {_top(name) for name, verdict in verdicts.items() if not verdict.get("ok")}
+    exact = []
+    for name in names:
+        verdict = verdicts.get(name)
+        if verdict is None or not verdict.get("ok") or verdict.get("threads"):
+            continue
+        if tainted & {_top(name), *verdict.get("tops", ())}:
+            continue
+        exact.append(name)
+    return exact
+
+
+def _probe_all(
+    names: list[str],
+    running: dict[int, tuple[list[str], int, float]],
+    verdicts: dict[str, dict[str, Any]],
+    config: dict[str, Any],
+) -> None:
+    timeout = float(config["timeout"])
+    concurrency = max(1, int(config.get("jobs", 1)))
+    stdlib = [n for n in names if _top(n) in sys.stdlib_module_names]
+    queue = [[n] for n in names if n not in set(stdlib)]
+    if stdlib:
+        queue.insert(0, stdlib)
+    tainted: set[str] = set()
+    while queue or running:
+        while queue and len(running) < concurrency:
+            batch = queue.pop(0)
+            if len(batch) == 1 and _top(batch[0]) in tainted:
+                continue  # its package is already known to be order-dependent
+            read_end, write_end = os.pipe()
+            pid = _FORK()
+            if pid == 0:
+                os.close(read_end)
+                _probe_child(batch, write_end, config)
+            try:
+                os.setpgid(pid, pid)  # also done by the probe: whichever runs first wins
+            except OSError:
+                pass
+            os.close(write_end)
+            running[pid] = (batch, read_end, time.monotonic() + timeout * len(batch) + 1.0)
+        if not running:
+            break
+        wait = max(0.0, min(d for _, _, d in running.values()) - time.monotonic())
+        ready = select.select([fd for _, fd, _ in running.values()], [], [], wait)[0]
+        now = time.monotonic()
+        for pid, (batch, fd, deadline) in list(running.items()):
+            if fd not in ready and now < deadline:
+                continue
+            data = b""
+            if fd in ready:
+                while chunk := os.read(fd, 65536):
+                    data += chunk
+            os.close(fd)
+            del running[pid]
+            _kill_group(pid)
+            os.waitpid(pid, 0)
+            try:
+                found = json.loads(data) if data else {}
+            except ValueError:
+                found = {}
+            for name in batch:
+                verdict = found.get(name) if isinstance(found, dict) else None
+                verdicts[name] = verdict if isinstance(verdict, dict) else {"ok": False}
+                if not verdicts[name].get("ok") and len(batch) == 1:
+                    tainted.add(_top(name))
+
+
+def _global_state() -> list[Any]:
+    """What a module can change for the whole interpreter, beyond its own namespace.
+
+    A preload that changes any of it (appends to ``sys.path``, installs an import hook, sets an
+    environment variable, a signal handler, the recursion limit, the locale, a builtin...)
+    would hand the change to every child, also to modules that never import it: such a name is
+    not preloaded.
+    """
+    handlers = []
+    for number in sorted(signal.valid_signals()):
+        try:
+            handlers.append((int(number), id(signal.getsignal(number))))
+        except (OSError, ValueError):
+            continue
+    # The interpreter's filter list lives in ``_warnings`` (builtin): a ``warnings`` module
+    # imported afresh (the server's own is set aside meanwhile) shares it.
+    filters = getattr(sys.modules.get("_warnings"), "filters", ())
+    try:
+        import _locale
+
+        locale = _locale.setlocale(_locale.LC_ALL, None)
+    except (ImportError, AttributeError, ValueError):
+        locale = None
+    return [
+        list(sys.path),
+        [id(f) for f in sys.meta_path],
+        [id(h) for h in sys.path_hooks],
+        dict(os.environ),
+        os.getcwd(),
+        sys.getrecursionlimit(),
+        sys.getswitchinterval(),
+        id(sys.gettrace()),
+        id(sys.getprofile()),
+        id(sys.excepthook),
+        id(sys.displayhook),
+        id(sys.unraisablehook),
+        id(sys.stdin),
+        id(sys.stdout),
+        id(sys.stderr),
+        sys.dont_write_bytecode,
+        sys.pycache_prefix,
+        handlers,
+        gc.get_threshold(),
+        gc.isenabled(),
+        {k: id(v) for k, v in vars(sys.modules["builtins"]).items()},
+        [id(f) for f in filters],
+        locale,
+    ]
+
+
+def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoReturn:
+    try:
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _cap_memory(config)  # a preload past the cap is not preloaded (the server has none)
+        report: dict[str, Any] = {}
+        with _Preloading(config):
+            for name in names:
+                threads = _thread._count()
+                before = {_top(n) for n in sys.modules}
+                state = _global_state()
+                ok = _Preloading.load(name, float(config["timeout"]))
+                tops = sorted({_top(n) for n in sys.modules} - before)
+                # A changed interpreter-wide state is as unsafe to hand to every child as a
+                # thread is to fork.
+                unsafe = _thread._count() > threads or _global_state() != state
+                report[name] = {"ok": ok, "threads": unsafe, "tops": tops}
+        payload = json.dumps(report).encode("utf-8")
+        while payload:
+            payload = payload[os.write(out_fd, payload) :]
+    finally:
+        _REAL_EXIT(0)
+
+
+def preload(config: dict[str, Any]) -> tuple[frozenset[str], int, str | None]:
+    """Import the configured modules once, so that every child starts with them loaded.
+
+    Returns what a child keeps in ``sys.modules``, how many names were preloaded, and the first
+    name that failed or started a thread here (though it did not alone: an order effect). The
+    server's state is then no longer a fresh interpreter's, and nothing is ever removed from
+    ``sys.modules`` to undo an import (compiled modules, mypyc's above all, do not survive
+    that): the caller starts over without the name.
+    """
+    names = [str(n) for n in config.get("preload", ())]
+    if not names:
+        return _PRISTINE, 0, None
+    threads = _thread._count()
+    loaded = 0
+    unsafe = None
+    with _Preloading(config) as preloading:
+        for name in names:
+            if not preloading.load(name, float(config["timeout"])) or _thread._count() > threads:
+                unsafe = name
+                break
+            loaded += 1
+        keep = preloading.restore()
     return keep, loaded, unsafe
 
 
@@ -189,6 +431,7 @@ def import_one(
     With a ``control`` descriptor the process is a package's zygote: when the import succeeds
     and left the process safe to fork, it stays and forks the package's members on request.
     """
+    global _LOGICAL_LIMIT
     roots = tuple(job["roots"])
     threads = _thread._count()
     control_id = _fd_identity(control)
@@ -202,7 +445,12 @@ def import_one(
     def recording_exit(code: int) -> NoReturn:
         if os.getpid() == pid:  # a process the module forked may _exit as it likes
             frames = _keep_frames(_stack(sys._getframe(1)), roots)
-            _write_json(result_path, {"outcome": "os_exit", "code": code, "frames": frames})
+            result = {"outcome": "os_exit", "code": code, "frames": frames}
+            try:
+                result.update(leftovers=_end_leftovers(), changed=_changed_files())
+            except BaseException:  # the accounting is best effort; the verdict is not
+                pass
+            _write_json(result_path, result)
         _REAL_EXIT(code)
 
     setattr(os, "_exit", recording_exit)  # noqa: B010 - mypy forbids assigning a module function
@@ -213,6 +461,17 @@ def import_one(
     except BaseException:  # stdout may be replaced or closed: capture is best effort
         pass
     _forget_server_modules()
+    cap = _cap_memory(job)
+    _become_subreaper()
+    _watch_tree(job)
+    # ``python -c "import M"`` runs the import one frame deep; here it runs below the server's
+    # own frames. The limit grows by exactly that many, so a deep import chain reaches
+    # RecursionError where a fresh interpreter does, not a few levels earlier.
+    # Calling ``__import__`` may cost more than an import statement does (one level on 3.11).
+    # (The audit hook's own frame is not compensated: where it tips an import over the limit,
+    # the failure is confirmed in a fresh interpreter without the hook, see Server._recheck.)
+    extra = len(_stack(sys._getframe())) - 1 + int(job.get("import_call_cost", 0))
+    sys.setrecursionlimit(_LOGICAL_LIMIT + extra)
     result: dict[str, Any]
     try:
         __import__(module)
@@ -228,8 +487,13 @@ def import_one(
             "name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
             "frames": _exception_frames(exc),
         }
+        if isinstance(exc, MemoryError) and cap:
+            result["memory_mb"] = cap
     if os.getpid() != pid:
         _REAL_EXIT(0)  # the module forked and this copy returned from the import: stay quiet
+    limit = sys.getrecursionlimit()
+    # What a member of this package starts from: the module's own setting, if it made one.
+    _LOGICAL_LIMIT = _LOGICAL_LIMIT if limit == _LOGICAL_LIMIT + extra else limit
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -237,6 +501,11 @@ def import_one(
             pass
     if "frames" in result:
         result["frames"] = _keep_frames(result["frames"], roots)
+    try:
+        result["leftovers"] = _end_leftovers()
+        result["changed"] = _changed_files()
+    except BaseException:  # the accounting is best effort; the verdict is not
+        pass
     try:
         _write_json(result_path, result)
         if control is not None and result["outcome"] == "ok":
@@ -246,6 +515,248 @@ def import_one(
                 serve_zygote(control)
     finally:
         _REAL_EXIT(0)
+
+
+# -- What an import may do besides its verdict: memory, processes, files of the tree ---------
+
+_MB = 1 << 20
+_PR_SET_CHILD_SUBREAPER = 36
+_LEFTOVERS_LISTED = 20
+_COMMAND_LIMIT = 300
+
+
+def _cap_memory(job: dict[str, Any]) -> int:
+    """Cap the process's data (heap and private writable mappings) at ``memory_mb``.
+
+    RLIMIT_DATA, not RLIMIT_AS: address space that a package only reserves (PROT_NONE arenas,
+    as allocators and JIT runtimes map) costs nothing and is not counted; what the import
+    writes to is. An allocation past the cap fails (``MemoryError`` in Python code).
+    """
+    cap = int(job.get("memory_mb") or 0)
+    if cap <= 0 or _resource is None:
+        return 0
+    limit = cap * _MB
+    try:
+        _soft, hard = _resource.getrlimit(_resource.RLIMIT_DATA)
+        if hard != _resource.RLIM_INFINITY and hard < limit:
+            limit = hard
+        _resource.setrlimit(_resource.RLIMIT_DATA, (limit, hard))
+    except (OSError, ValueError):
+        return 0
+    return cap
+
+
+def _become_subreaper() -> None:
+    """Orphans of what the import starts (daemons, new sessions) come back to this process."""
+    if _PRCTL is not None:
+        try:
+            _PRCTL(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except BaseException:  # accounting is best effort
+            pass
+
+
+def _children(pid: int | str) -> list[int]:
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                found += [int(p) for p in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _describe_process(pid: int) -> dict[str, Any] | None:
+    """The pid and command line of a live process; None for a zombie or one already gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+        if stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] in (b"Z", b"X"):
+            return None
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            raw = handle.read(4096)
+    except (OSError, ValueError):
+        return None
+    try:
+        with open("/proc/self/cmdline", "rb") as handle:
+            own = handle.read(4096)
+    except OSError:
+        own = b""
+    if raw == own:
+        command = "a fork of the importing process"  # os.fork(), multiprocessing's fork, ...
+    else:
+        command = raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+    return {"pid": pid, "command": command[:_COMMAND_LIMIT]}
+
+
+def _end_leftovers(keep: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+    """Kill every process below this one (but ``keep`` and theirs), and say which ran.
+
+    This process is a child subreaper, so daemons that double-forked or left the session are
+    still its descendants. Each round lists the tree below it (``/proc/*/task/*/children``),
+    kills it and reaps its own children; a round finds the orphans the previous kills
+    reparented here. Zombies are reaped, not reported.
+    """
+    if not os.path.isdir("/proc/self/task"):
+        return []
+    seen: dict[int, dict[str, Any] | None] = {}
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        direct = [pid for pid in _children("self") if pid not in keep]
+        if not direct:
+            break
+        tree: list[int] = []
+        stack = list(direct)
+        while stack:
+            pid = stack.pop()
+            if pid in tree:
+                continue
+            tree.append(pid)
+            stack += _children(pid)
+        for pid in tree:
+            if pid not in seen:
+                seen[pid] = _describe_process(pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in direct:
+            _reap(pid, 0.5)
+    listed = [info for info in seen.values() if info is not None]
+    return sorted(listed, key=lambda info: int(info["pid"]))[:_LEFTOVERS_LISTED]
+
+
+def _reap(pid: int, wait_s: float) -> None:
+    end = time.monotonic() + wait_s
+    while True:
+        try:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done or time.monotonic() >= end:
+            return
+        time.sleep(0.002)
+
+
+# Audit events that change a path: event -> positions of the arguments that are paths.
+_CHANGING_EVENTS: dict[str, tuple[int, ...]] = {
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.mkdir": (0,),
+    "os.rename": (0, 1),
+    "os.link": (1,),
+    "os.symlink": (1,),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.utime": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.move": (0, 1),
+    "shutil.copyfile": (1,),
+    "shutil.copymode": (1,),
+    "shutil.copystat": (1,),
+    "shutil.copytree": (1,),
+    "shutil.chown": (0,),
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+_TREE = ""  # the project root (resolved) whose files are watched; empty: not watched
+_SCRATCH = ""  # the server's own folder (results, bytecode): never the project's change
+_TOUCHED: dict[str, Any] = {}  # path -> its state before the first change the import asked for
+_HOOKED = False
+
+
+def _watch_tree(job: dict[str, Any]) -> None:
+    """Record, through an audit hook, the files of the project the import writes or deletes.
+
+    Each path is recorded with its state at the first such request; at the end of the import
+    the paths whose state differs are the module's changes. A hook cannot be removed, so a
+    zygote's members inherit it and start with an empty record.
+    """
+    global _TREE, _HOOKED, _SCRATCH
+    _TOUCHED.clear()
+    tree = str(job.get("tree") or "")
+    if not tree:
+        return
+    _TREE = os.path.realpath(tree)
+    _SCRATCH = os.path.realpath(str(job.get("scratch") or "")) if job.get("scratch") else ""
+    if not _HOOKED:
+        _HOOKED = True
+        sys.addaudithook(_audit)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    try:
+        if event == "open":
+            mode, flags = args[1], args[2]
+            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
+            if writes:
+                _touch(args[0])
+            return
+        positions = _CHANGING_EVENTS.get(event)
+        if positions is not None:
+            for position in positions:
+                _touch(args[position])
+    except BaseException:  # a hook that raises would make the module's own call fail
+        pass
+
+
+def _touch(raw: Any) -> None:
+    if isinstance(raw, int) or raw is None or not _TREE:
+        return  # a descriptor: its path is not known here
+    path = os.path.abspath(os.fsdecode(os.fspath(raw)))
+    folder, name = os.path.split(path)
+    path = os.path.join(os.path.realpath(folder), name)
+    if path in _TOUCHED or not (path == _TREE or path.startswith(_TREE + os.sep)):
+        return
+    if _SCRATCH and (path == _SCRATCH or path.startswith(_SCRATCH + os.sep)):
+        return
+    _TOUCHED[path] = _path_state(path)
+
+
+def _path_state(path: str) -> Any:
+    """What a change to ``path`` changes: its stat, and for a folder every entry's below it."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    own = (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino)
+    if not os.path.isdir(path) or os.path.islink(path):
+        return own
+    entries: dict[str, Any] = {"": own}
+    for folder, dirs, files in os.walk(path):
+        for name in dirs + files:
+            full = os.path.join(folder, name)
+            try:
+                found = os.lstat(full)
+            except OSError:
+                continue
+            entries[full] = (found.st_mode, found.st_size, found.st_mtime_ns, found.st_ino)
+    return entries
+
+
+def _changed_files() -> list[str]:
+    """The project files (relative to the root) whose state the import changed."""
+    changed: set[str] = set()
+    for path, before in _TOUCHED.items():
+        after = _path_state(path)
+        if before == after:
+            continue
+        if isinstance(before, dict) or isinstance(after, dict):
+            old = before if isinstance(before, dict) else {"": before}
+            new = after if isinstance(after, dict) else {"": after}
+            for key in set(old) | set(new):
+                if old.get(key) != new.get(key):
+                    changed.add(key or path)
+        else:
+            changed.add(path)
+    _TOUCHED.clear()
+    return sorted(os.path.relpath(p, _TREE) for p in changed)
 
 
 def _fd_identity(fd: int | None) -> tuple[int, int] | None:
@@ -320,6 +831,8 @@ def serve_zygote(control: int) -> NoReturn:
                         os.close(pidfd)
                     del children[pid]
                     _send(sock, {"id": job_id, "status": _decode_status(status)})
+                    # A member that died (killed on timeout, a crash) left its orphans here.
+                    _end_leftovers(frozenset(children))
     except OSError:
         pass  # the server is gone
     finally:
@@ -386,6 +899,7 @@ class _Job:
         # What its packages printed while its zygote imported them: a fresh import shows it.
         self.prefix = b""
         self.prefix_total = 0
+        self.spawn = False  # a fresh interpreter even when the server forks
 
 
 class _Zygote:
@@ -430,19 +944,24 @@ class Server:
         self.zygotes: dict[str, _Zygote] = {}
         self.by_job: dict[int, _Zygote] = {}
         self.silent = 0
-        self.subprocess: Any = None
-        if not self.fork:
-            # Imported before the source roots go on sys.path: a project module named
-            # subprocess must not replace it.
-            # The fallback where fork is missing: one fresh interpreter per module.
-            import subprocess  # nosec B404
+        # Imported before the source roots go on sys.path: a project module named subprocess
+        # must not replace it. Fresh interpreters: where fork is missing or off, and to check
+        # a failure seen in a fork (see _report).
+        import subprocess  # nosec B404
 
-            self.subprocess = subprocess
+        self.subprocess: Any = subprocess
+        self.rechecking: dict[int, dict[str, Any]] = {}  # job id -> the verdict in a fork
+        self.closing = False  # the parent closed the command pipe
         self.jobs: dict[int, _Job] = {}
         self.pending = b""
 
     def start(self, job_id: int, module: str) -> None:
         """Start importing ``module``, or hold it until its package's zygote is ready."""
+        if job_id in self.rechecking:
+            job = _Job(job_id, module, self.scratch, self.timeout)
+            job.spawn = True
+            self._launch(job, None, None)
+            return
         zygote = self._zygote_for(job_id, module)
         parent = None
         for package in reversed(_ancestors(module)):
@@ -487,7 +1006,7 @@ class Server:
             fds = [write_end] + ([theirs.fileno()] if theirs is not None else [])
             _send(parent.sock, command, fds)
             parent.children.add(job.id)
-        elif self.fork:
+        elif self.fork and not job.spawn:
             pid = _FORK()
             if pid == 0:
                 _become_child(command, write_end, theirs.fileno() if theirs else None)
@@ -498,7 +1017,11 @@ class Server:
             job.pidfd = _pidfd(pid)
         else:
             subprocess = self.subprocess
-            spec = json.dumps([job.module, job.result_path, job.fault_path, self.config_path])
+            # A recheck runs plain: no audit hook, no shared bytecode, as ``python -c`` would.
+            plain = job.id in self.rechecking
+            spec = json.dumps(
+                [job.module, job.result_path, job.fault_path, self.config_path, plain]
+            )
             # Our own interpreter running our own worker script: no shell, no user input.
             job.proc = subprocess.Popen(  # nosec B603
                 [sys.executable, "-I", os.path.abspath(__file__), "--child", spec],
@@ -519,6 +1042,9 @@ class Server:
         self.jobs[job.id] = job
 
     def serve(self) -> None:
+        # Orphans of a child that died before it could end them (a timeout, a crash) come
+        # back here, and are ended after each verdict (see _report).
+        _become_subreaper()
         try:
             self._loop()
         finally:
@@ -625,6 +1151,7 @@ class Server:
     def _read_commands(self) -> bool:
         data = os.read(0, 65536)
         if not data:
+            self.closing = True  # what is killed now is not a verdict to confirm
             for job in self.jobs.values():
                 _kill_group(job.pid)
             self.queue.clear()
@@ -679,6 +1206,8 @@ class Server:
             # Kill what the module left running in its group before reaping the leader.
             _kill_group(job.pid)
             status = self._reap(job)
+            if job.parent is None:
+                self._end_orphans(job)
         if job.out_fd is not None:
             self._drain(job)
             if job.out_fd is not None:
@@ -707,8 +1236,13 @@ class Server:
             result = {"outcome": "timeout", "frames": fault}
         elif result is None and status < 0:
             result = {"outcome": "signal", "signal": _signal_name(-status), "frames": fault}
+            if self.config.get("memory_mb"):
+                # Native code often aborts or crashes when an allocation is refused.
+                result["memory_mb_cap"] = int(self.config["memory_mb"])
         elif result is None:
             result = {"outcome": "died", "code": status, "frames": fault}
+        if self._recheck(job, result):
+            return
         self.write(
             {
                 **result,
@@ -719,6 +1253,40 @@ class Server:
                 "seconds": round(time.monotonic() - job.started, 4),
             }
         )
+
+    def _recheck(self, job: _Job, result: dict[str, Any]) -> bool:
+        """A failure seen in a fork is imported again in a fresh interpreter, which decides.
+
+        Forking from a prepared process is exact for a module whose import behaves as in a
+        fresh interpreter; a failure may also come from the preparation itself (a compiled
+        module that does not survive being forked or re-imported, state a package left). A
+        failure is rare and costs one more interpreter; a timeout is not re-run (it would cost
+        another ``timeout_s``). Returns True when the verdict waits for the fresh import.
+        """
+        forked = self.rechecking.pop(job.id, None)
+        if forked is not None:  # this is the fresh import: its verdict stands
+            result["rechecked"] = True
+            same = all(forked.get(k) == result.get(k) for k in ("outcome", "exception", "text"))
+            result["fork_disagreed"] = not same
+            # What the first attempt did counts: the second finds a file already deleted, and
+            # starts the same processes again (one report of them is enough).
+            result["leftovers"] = forked.get("leftovers") or result.get("leftovers") or []
+            changed = list(forked.get("changed") or [])
+            result["changed"] = changed + [
+                f for f in result.get("changed") or [] if f not in changed
+            ]
+            return False
+        if self.closing or not self.fork or job.spawn or result.get("outcome") in ("ok", "timeout"):
+            return False
+        self.rechecking[job.id] = result
+        self.queue.insert(0, (job.id, job.module))
+        return True
+
+    def _end_orphans(self, ended: _Job) -> None:
+        """End what a child that just ended left below this process (its orphans)."""
+        ours = {j.pid for j in self.jobs.values() if j.parent is None and j is not ended}
+        ours |= {z.pid for z in self.zygotes.values() if z.state in ("importing", "ready")}
+        _end_leftovers(frozenset(p for p in ours if p > 0))
 
     def _settle(self, zygote: _Zygote, ready: bool) -> None:
         """The zygote's own import is over: it serves its members, or they go elsewhere."""
@@ -832,32 +1400,95 @@ def _load_config(path: str) -> dict[str, Any]:
     return data
 
 
-def _restart_without(name: str, config: dict[str, Any], config_path: str) -> NoReturn:
-    """A preload started a thread, and forking a threaded process is unsafe: start over."""
-    config = {**config, "preload": [n for n in config["preload"] if n != name]}
+_DEPTH_PROBE = """\
+_count = [0]
+def _down():
+    _count[0] += 1
+    _down()
+try:
+    _down()
+except RecursionError:
+    pass
+REACH = _count[0]
+"""
+_BY_STATEMENT = "_archverify_depth_by_statement"
+_BY_CALL = "_archverify_depth_by_call"
+
+
+def _import_call_cost(folder: str) -> int:
+    """How many recursion levels more ``__import__(name)`` costs than ``import name``.
+
+    Measured, not assumed: it differs between Python versions (a builtin call counts against
+    the limit on 3.11). Two one-line modules in the server's scratch folder each measure how
+    deep they can recurse, imported from the same depth both ways.
+    """
+    for name in (_BY_STATEMENT, _BY_CALL):
+        with open(os.path.join(folder, f"{name}.py"), "w", encoding="utf-8") as handle:
+            handle.write(_DEPTH_PROBE)
+    sys.path.insert(0, folder)
+    try:
+        import _archverify_depth_by_statement as by_statement  # type: ignore[import-not-found]
+
+        by_call = __import__(_BY_CALL)
+        return max(0, int(by_statement.REACH) - int(by_call.REACH))
+    except BaseException:  # a broken calibration only costs exactness at the recursion limit
+        return 0
+    finally:
+        sys.path.remove(folder)
+        sys.path_importer_cache.pop(folder, None)
+        for name in (_BY_STATEMENT, _BY_CALL):
+            sys.modules.pop(name, None)
+
+
+def _save_config(config: dict[str, Any], config_path: str) -> None:
     fd = os.open(config_path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
     try:
         os.write(fd, json.dumps(config).encode("utf-8"))
     finally:
         os.close(fd)
+
+
+def _restart_without(name: str, config: dict[str, Any], config_path: str) -> NoReturn:
+    """A preload failed or started a thread here, not alone: start over without it."""
+    kept = [n for n in config["preload"] if n != name]
+    dropped = int(config.get("preload_dropped", 0)) + 1
+    _save_config({**config, "preload": kept, "preload_dropped": dropped}, config_path)
     # Our own interpreter re-running this very script: no shell and no user-supplied program.
     os.execv(sys.executable, [sys.executable, "-I", os.path.abspath(__file__), config_path])  # nosec B606
 
 
 def main(argv: list[str]) -> int:
     global _KEEP
+    sys.modules["__main__"] = _fresh_main()
     if len(argv) >= 3 and argv[1] == "--child":
-        module, result_path, fault_path, config_path = json.loads(argv[2])
+        module, result_path, fault_path, config_path, *flags = json.loads(argv[2])
         config = _load_config(config_path)
         _prepare(config)
-        _compile_cache(config)
+        if flags and flags[0]:
+            config = {**config, "tree": ""}  # a plain interpreter: nothing watched, compiled
+        else:
+            _compile_cache(config)
         import_one(module, result_path, fault_path, config)
     config = _load_config(argv[1])
+    if "import_call_cost" not in config:
+        config["import_call_cost"] = _import_call_cost(str(config["scratch"]))
+        _save_config(config, argv[1])  # for the fresh interpreters and a restart
     _CONFIG.update(config)
     server = Server(config, argv[1])
     _prepare(config)
     preloaded = 0
+    # SIGTERM from the parent unwinds through the probes and serve(), killing their children;
+    # not while preloading, where a module's import would catch it.
+    signal.signal(signal.SIGTERM, _terminate)
+    if server.fork and config.get("preload") and not config.get("probed"):
+        # Once per step: a restart (a dropped preload, a zygote lost) reuses the verdicts.
+        exact = probe_preloads(config)
+        dropped = len(config["preload"]) - len(exact)
+        config.update(preload=exact, probed=True, preload_dropped=dropped)
+        _save_config(config, argv[1])
+        _CONFIG.update(config)
     if server.fork:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _KEEP, preloaded, unsafe = preload(config)
         if unsafe is not None:
             _restart_without(unsafe, config, argv[1])
@@ -867,9 +1498,14 @@ def main(argv: list[str]) -> int:
     compile("import os\nvalue = [i for i in range(3)]\n", "<warm-up>", "exec")
     # Children then skip the server's objects in their collections: fewer copied pages.
     gc.freeze()
-    # SIGTERM from the parent unwinds through serve(), which kills the children it started.
     signal.signal(signal.SIGTERM, _terminate)
-    hello = {"ready": True, "pid": os.getpid(), "fork": server.fork, "preloaded": preloaded}
+    hello = {
+        "ready": True,
+        "pid": os.getpid(),
+        "fork": server.fork,
+        "preloaded": preloaded,
+        "preload_dropped": int(config.get("preload_dropped", 0)),
+    }
     try:
         server.write(hello)
         server.serve()

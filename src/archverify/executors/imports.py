@@ -32,6 +32,7 @@ from archverify.executors.tool_cache import step_cache_key
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_OUTPUT_LIMIT = 2048
+DEFAULT_MEMORY_MB = 2048
 _MAX_RESTARTS = 5
 # How long past the per-module timeout the server may stay silent before it counts as hung.
 _SERVER_GRACE_S = 15.0
@@ -99,7 +100,12 @@ def _options(context: StepContext) -> dict[str, Any]:
     fork = raw.get("fork", True)
     if not isinstance(fork, bool):
         raise ValueError(f"[tool.archverify.imports] fork must be true or false: {fork!r}")
-    return {"timeout": float(timeout), "output_limit": limit, "fork": fork}
+    memory = raw.get("memory_mb", DEFAULT_MEMORY_MB)
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory <= 0:
+        raise ValueError(
+            f"[tool.archverify.imports] memory_mb must be a positive whole number: {memory!r}"
+        )
+    return {"timeout": float(timeout), "output_limit": limit, "fork": fork, "memory_mb": memory}
 
 
 def certain_imports(facts: FileFacts, source_lines: list[str], modules: frozenset[str]) -> set[str]:
@@ -166,6 +172,8 @@ class _Run:
             "preload": self.preload,
             "shadowed": sorted(shadowed),
             "jobs": max(1, context.jobs),
+            # The project's files: what an import writes or deletes there is reported.
+            "tree": str(self.root),
             # Packages with members to import: the server keeps a zygote for each.
             "packages": sorted({a for m in self.order for a in ancestors(m)} & set(self.rank)),
             **options,
@@ -213,6 +221,9 @@ class _Run:
                 "preloaded": self.server.preloaded,
                 "replayed": self.replayed,
                 "fresh": len(self.fresh),
+                "preload_dropped": self.server.preload_dropped,
+                "rechecked_fresh": sum(1 for r in self.results.values() if r.get("rechecked")),
+                "fork_disagreed": sum(1 for r in self.results.values() if r.get("fork_disagreed")),
             },
         )
 
@@ -232,6 +243,8 @@ class _Run:
         )
 
     def _dependencies(self) -> dict[str, set[str]]:
+        """What each module surely imports first: imported before it (a failed parent package
+        or a file that does not compile then spares its import, see ``_fails_for``)."""
         known = frozenset(self.rank) | self.broken
         deps: dict[str, set[str]] = {}
         for f in self.files:
@@ -339,12 +352,24 @@ class _Run:
             for user in self.users.get(name, ()):
                 if user not in self.pending:
                     continue
-                if failed:
+                if failed and _fails_for(user, name, record):
                     stack.append((user, {"outcome": "skipped", "cause": name}))
                 else:
                     self.waiting[user] -= 1
                     if self.waiting[user] == 0:
                         heapq.heappush(self.ready, self.rank[user])
+
+
+def _fails_for(user: str, failed: str, record: dict[str, Any]) -> bool:
+    """Whether ``user`` surely fails because ``failed`` did, so that importing it is moot.
+
+    A fresh ``import user`` runs its parent packages first, from the same state as their own
+    import: the same failure. A file that does not compile fails wherever it is imported. An
+    import statement further down is different: what ran before it can change the outcome (a
+    circular import that fails alone works when its cycle is entered elsewhere, as mypy's
+    ``mypy.expandtype`` does), so that importer is imported and judged on its own.
+    """
+    return failed in ancestors(user) or record.get("outcome") == "not-compiled"
 
 
 def _unique_files(files: tuple[SourceFile, ...]) -> list[SourceFile]:

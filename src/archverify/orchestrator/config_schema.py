@@ -81,6 +81,8 @@ DEFAULT_IMPORT_TIMEOUT_S = 10.0
 # Upper bounds: a longer timeout is a mistake (and 1e300 s overflows the timers that enforce it).
 MAX_TIMEOUT_S = 86_400.0
 MAX_OUTPUT_LIMIT = 64 * 1024 * 1024
+# An import child's memory cap, in MiB: at most 1 TiB (a larger one is no cap at all).
+MAX_MEMORY_MB = 1024 * 1024
 # The tool steps that take ``timeout_s`` (their defaults live with each step).
 TIMED_TOOL_STEPS: frozenset[str] = frozenset({"ruff", "mypy", "bandit", "tests"})
 
@@ -280,7 +282,7 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
         ("mypy", {"args", "timeout_s"}),
         ("bandit", {"args", "severity", "timeout_s"}),
         ("tests", {"args", "paths", "coverage_min", "timeout_s"}),
-        ("imports", {"timeout_s", "output_limit", "fork"}),
+        ("imports", {"timeout_s", "output_limit", "fork", "memory_mb"}),
         ("snapshots", {"packages", "file"}),
     ):
         path: KeyPath = (step,)
@@ -306,6 +308,13 @@ def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig
                 reader.number(table, "output_limit", path, 2048, 1, MAX_OUTPUT_LIMIT)
             )
             options["fork"] = reader.boolean(table, "fork", path, True)
+            # The import child's memory cap (RLIMIT_DATA), in MiB: a positive whole number.
+            memory = reader.number(
+                table, "memory_mb", path, 2048, 0, MAX_MEMORY_MB, low_inclusive=False
+            )
+            if not isinstance(memory, int):
+                raise reader.error(path + ("memory_mb",), f"must be a whole number, got {memory!r}")
+            options["memory_mb"] = memory
         elif step == "snapshots":
             options["packages"] = reader.modules(table, "packages", path)
             options["file"] = reader.string(table, "file", path, DEFAULT_SNAPSHOT_FILE)
