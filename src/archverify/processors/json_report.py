@@ -58,7 +58,10 @@ _RAW_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 
 
 def _ascii_controls(text: str) -> str:
-    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    # "##[" anywhere in a CI log line is a workflow command to GitHub's runner; it can only
+    # stand inside a JSON string, where "\u005b" reads back as the same "[".
+    escaped = _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escaped.replace("##[", "##\\u005b")
 
 
 def render(report: RunReport) -> str:

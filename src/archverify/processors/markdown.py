@@ -12,6 +12,7 @@ from archverify.processors.report_common import (
     STATUS_ICON,
     counts_text,
     group_by_path,
+    inert_in_ci_logs,
     one_line,
     safe_text,
     verdict_word,
@@ -36,7 +37,7 @@ def render(report: RunReport, *, max_findings: int = MAX_FINDINGS) -> str:
     if report.findings:
         lines += _findings(report.findings, max_findings)
     lines += [f"> {escape(one_line(notice))}" for notice in report.notices if notice.strip()]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return inert_in_ci_logs("\n".join(lines).rstrip("\n") + "\n")
 
 
 def escape(text: str) -> str:

@@ -131,6 +131,24 @@ def _spelled_out(match: re.Match[str]) -> str:
     return f"\\u{code:04x}"
 
 
+# GitHub's runner reads a log line as a workflow command when it starts with "::" after leading
+# white space (``::error file=x::...``), and wherever "##[" stands in it (the older form,
+# ``##[error]...``). A project's text in a report printed to a CI log must not become one.
+_WORKFLOW_COMMAND = re.compile(r"^(?P<indent>[ \t]*)::|##\[", re.MULTILINE)
+
+
+def inert_in_ci_logs(rendered: str) -> str:
+    """A whole rendered report whose lines a CI runner cannot take for workflow commands:
+    ``::`` opening a line becomes ``:\\:``, ``##[`` becomes ``#\\#[`` (visible, and nothing our
+    own reports print otherwise). The GitHub format's real annotations never pass here."""
+
+    def inert(match: re.Match[str]) -> str:
+        indent = match.group("indent")
+        return "#\\#[" if indent is None else f"{indent}:\\:"
+
+    return _WORKFLOW_COMMAND.sub(inert, rendered)
+
+
 def safe_lines(text: str, indent: str) -> str:
     """:func:`safe_text` for a message that spans lines: each line after the first starts with
     ``indent``, so that no line of a project's text can pass for a line of the report."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archverify.core.findings import Severity, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.report_common import location, safe_lines, safe_text
+from archverify.processors.report_common import inert_in_ci_logs, location, safe_lines, safe_text
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -43,7 +43,7 @@ def render(report: RunReport, *, colour: bool = False) -> str:
     lines.append("")
     lines.extend(safe_text(notice) for notice in report.notices)
     lines.append(_verdict(report))
-    return "\n".join(lines) + "\n"
+    return inert_in_ci_logs("\n".join(lines) + "\n")
 
 
 def _step_table(report: RunReport, *, colour: bool) -> list[str]:
