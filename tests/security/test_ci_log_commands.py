@@ -8,7 +8,6 @@ to stdout must hold no such line, while the JSON keeps the exact message.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
