@@ -7,14 +7,12 @@ replayed result: after `archverify snapshot`, or with another archverify, nothin
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import archverify
+from tests.security.harness import run_cli
 
 CONFIG = """\
 [tool.archverify]
@@ -39,19 +37,9 @@ def _project(root: Path) -> Path:
 
 
 def _archverify(root: Path, *args: str, pythonpath: str | None = None) -> tuple[int, str]:
-    env = dict(os.environ)
-    if pythonpath is not None:
-        env["PYTHONPATH"] = pythonpath
-    done = subprocess.run(
-        [sys.executable, "-m", "archverify", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return done.returncode, done.stdout
+    env = {"PYTHONPATH": pythonpath} if pythonpath is not None else None
+    run = run_cli(args, cwd=root, env=env, timeout_s=120)
+    return run.returncode, run.stdout
 
 
 def _steps(root: Path, pythonpath: str | None = None) -> dict[str, Any]:
