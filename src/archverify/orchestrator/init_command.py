@@ -93,11 +93,12 @@ def init_from_args(args: argparse.Namespace) -> int:
                 f"no Python package (a folder with __init__.py) under {args.path} or its src/: "
                 "nothing to configure"
             )
+        # Before any is read: a linked pyproject.toml is refused, not reported as configured.
+        refuse_destinations(root, _destinations(ci=args.ci or "", pre_commit=args.pre_commit))
         table = build_table(root, survey)
         files = plan_files(
             root, table, force=args.force, ci=args.ci or "", pre_commit=args.pre_commit
         )
-        refuse_destinations(root, files.writes)
     except (InitError, ConfigError, UsageError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 1 if isinstance(error, InitError) else 2
@@ -115,6 +116,15 @@ def init_from_args(args: argparse.Namespace) -> int:
     load_config(root)  # what was written must load; a ConfigError here is a bug in init
     print("next: archverify run")
     return 0
+
+
+def _destinations(*, ci: str, pre_commit: bool) -> list[str]:
+    """Every file init may write with these options (relative to the root)."""
+    return [
+        PYPROJECT,
+        *([WORKFLOW_PATH] if ci == "github" else []),
+        *([PRE_COMMIT_PATH] if pre_commit else []),
+    ]
 
 
 def refuse_destinations(root: Path, writes: Iterable[str]) -> None:
