@@ -245,3 +245,183 @@ def test_other_commands_refuse_to_write_over_the_project(
     assert run.returncode == 2, run.stderr
     assert command[-1] in run.stderr and len(run.stderr.strip().splitlines()) == 1
     assert tree_digest(root) == before
+
+
+# -- red-team round: links, project files and metadata as destinations ------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        # ruff reads a .ruff.toml in any folder, not only at the root.
+        (["--format", "json=src/app/core/sub/.ruff.toml"], "src/app/core/sub/.ruff.toml"),
+        (["--format", "json=src/app/core/pyproject.toml"], "src/app/core/pyproject.toml"),
+        (["--format", "json=.git/config"], ".git/config"),
+        (["--format", "sarif=.git/hooks/pre-commit"], ".git/hooks/pre-commit"),
+        (["--format", "json=.hg/hgrc"], ".hg/hgrc"),
+        # A link named like a tool's configuration: replacing it would plant that config.
+        (["--format", "json=mypy.ini"], "mypy.ini"),
+        (["--format", "json=contracts.snapshot.json"], "contracts.snapshot.json"),
+    ],
+)
+def test_a_report_over_tool_config_or_vcs_metadata_is_refused(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    root, outside = _repo(tmp_path)
+    write_tree(root, {".git/config": "[core]\n", ".git/hooks/.keep": "", ".hg/hgrc": ""})
+    (root / "src/app/core/sub").mkdir()
+    (root / "mypy.ini").symlink_to(outside / "victim.json")
+    before, outside_before = tree_digest(root, skip=()), tree_digest(outside)
+    run = _cli(root, "run", ".", "--steps", STATIC, *args)
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert named in run.stderr
+    assert tree_digest(root, skip=()) == before
+    assert tree_digest(outside) == outside_before
+
+
+def test_baseline_file_over_a_committed_link_replaces_the_link(tmp_path: Path) -> None:
+    root, outside = _repo(tmp_path)
+    (root / "bl.json").symlink_to("../outside/victim.json")
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    run = _cli(root, "baseline", ".", "--file", "bl.json")
+    assert run.returncode == 0, run.stderr
+    assert tree_digest(outside) == outside_before
+    written = root / "bl.json"
+    assert not written.is_symlink() and '"entries"' in written.read_text()
+    after = tree_digest(root)
+    assert {k: v for k, v in after.items() if k != "bl.json"} == {
+        k: v for k, v in before.items() if k != "bl.json"
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "extra", "snapshot", "link", "key"),
+    [
+        (["baseline", "."], 'baseline = "src/app/core/calc.py"\n', "", "", "baseline"),
+        (["baseline", "."], 'baseline = "data.json"\n', "", "data.json", "baseline"),
+        (["baseline", "."], "", "", "archverify-baseline.json", "baseline"),
+        (["baseline", "."], 'baseline = "contracts.snapshot.json"\n', "", "", "baseline"),
+        (["snapshot", "."], "", 'file = "pyproject.toml"\n', "", "snapshots.file"),
+        (["snapshot", "."], "", 'file = "src/app/core/__init__.py"\n', "", "snapshots.file"),
+        (["snapshot", "."], "", "", "contracts.snapshot.json", "snapshots.file"),
+        # --file may name anything but a file the run reads (the snapshot here).
+        (["baseline", ".", "--file", "contracts.snapshot.json"], "", "", "", ""),
+    ],
+)
+def test_a_baseline_or_snapshot_over_a_file_the_run_reads_is_refused(
+    tmp_path: Path, command: list[str], extra: str, snapshot: str, link: str, key: str
+) -> None:
+    root, outside = _repo(tmp_path, extra=extra, snapshot=snapshot)
+    (root / "contracts.snapshot.json").write_text("{}\n")
+    if link:
+        (root / link).unlink(missing_ok=True)
+        (root / link).symlink_to("src/app/core/calc.py")  # committed link into the sources
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    run = _cli(root, *command)
+    assert run.returncode == 2, run.stderr
+    assert f"tool.archverify.{key}:" in run.stderr if key else command[-1] in run.stderr
+    assert "reads" in run.stderr
+    assert tree_digest(root) == before
+    assert tree_digest(outside) == outside_before
+
+
+# -- archverify init ---------------------------------------------------------------------------
+
+INIT_SOURCES = {"pyproject.toml": '[project]\nname = "app"\nversion = "0.1"\n', **SOURCES}
+
+
+def _init_repo(tmp_path: Path) -> tuple[Path, Path]:
+    root = write_tree(tmp_path / "repo", INIT_SOURCES)
+    outside = write_tree(
+        tmp_path / "outside",
+        {
+            "victim.toml": '[project]\nname = "victim"\n',
+            "victim-pc.yaml": "repos:\n",
+            "wf/keep.yml": "name: keep\n",
+        },
+    )
+    return root, outside
+
+
+@pytest.mark.parametrize(
+    ("links", "args", "named"),
+    [
+        ({"pyproject.toml": "../outside/victim.toml"}, [], "pyproject.toml"),
+        (
+            {".github/workflows": "../../outside/wf"},
+            ["--ci", "github"],
+            ".github/workflows/archverify.yml",
+        ),
+        (
+            {".pre-commit-config.yaml": "../outside/victim-pc.yaml"},
+            ["--pre-commit"],
+            ".pre-commit-config.yaml",
+        ),
+        # A link inside the root is refused too: init edits a file only where it is.
+        ({"pyproject.toml": "config/pyproject.toml"}, [], "pyproject.toml"),
+        (  # the red-team repro: all three at once
+            {
+                "pyproject.toml": "../outside/victim.toml",
+                ".github/workflows": "../../outside/wf",
+                ".pre-commit-config.yaml": "../outside/victim-pc.yaml",
+            },
+            ["--ci", "github", "--pre-commit"],
+            "pyproject.toml",
+        ),
+    ],
+)
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_init_never_writes_through_a_link(
+    tmp_path: Path, links: dict[str, str], args: list[str], named: str, dry_run: bool
+) -> None:
+    root, outside = _init_repo(tmp_path)
+    write_tree(root, {"config/pyproject.toml": '[project]\nname = "app"\n'})
+    for name, target in links.items():
+        (root / name).unlink(missing_ok=True)
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).symlink_to(target)
+    before, outside_before = tree_digest(root), tree_digest(outside)
+    run = _cli(root, "init", ".", *args, *(["--dry-run"] if dry_run else []))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert named in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert tree_digest(root, skip=()) == before
+    assert tree_digest(outside) == outside_before
+
+
+def test_init_replaces_its_files_atomically_keeping_their_mode(tmp_path: Path) -> None:
+    root, outside = _init_repo(tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.chmod(0o640)
+    write_tree(root, {".pre-commit-config.yaml": "repos:\n"})
+    (root / ".pre-commit-config.yaml").chmod(0o600)
+    outside_before = tree_digest(outside)
+    run = _cli(root, "init", ".", "--ci", "github", "--pre-commit")
+    assert run.returncode == 0, run.stderr
+    assert stat.S_IMODE(pyproject.stat().st_mode) == 0o640
+    assert "[tool.archverify]" in pyproject.read_text()
+    assert stat.S_IMODE((root / ".pre-commit-config.yaml").stat().st_mode) == 0o600
+    umask = os.umask(0)
+    os.umask(umask)
+    workflow = root / ".github/workflows/archverify.yml"
+    assert stat.S_IMODE(workflow.stat().st_mode) == 0o666 & ~umask
+    # No temporary file left beside what was written.
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == [
+        ".github",
+        ".pre-commit-config.yaml",
+    ]
+    assert tree_digest(outside) == outside_before
+
+
+def test_init_force_replaces_a_linked_workflow_never_writing_through_it(tmp_path: Path) -> None:
+    root, outside = _init_repo(tmp_path)
+    (root / ".github/workflows").mkdir(parents=True)
+    workflow = root / ".github/workflows/archverify.yml"
+    workflow.symlink_to(outside / "wf/keep.yml")
+    outside_before = tree_digest(outside)
+    assert _cli(root, "init", ".", "--ci", "github").returncode == 1  # exists: needs --force
+    assert workflow.is_symlink()
+    run = _cli(root, "init", ".", "--ci", "github", "--force")
+    assert run.returncode == 0, run.stderr
+    assert not workflow.is_symlink() and "archverify run" in workflow.read_text()
+    assert tree_digest(outside) == outside_before

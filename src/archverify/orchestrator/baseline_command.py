@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from archverify.core.config import Config
 from archverify.core.findings import StepStatus
 from archverify.orchestrator.cli_arguments import add_path_and_config
-from archverify.orchestrator.config_loader import ConfigError, config_error, display_path
+from archverify.orchestrator.config_loader import ConfigError, display_path
 from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, baseline_path
-from archverify.orchestrator.outputs import resolved_inside, write_atomic
+from archverify.orchestrator.outputs import write_atomic
 from archverify.orchestrator.report_outputs import OutputRequest, UsageError, refuse_destinations
 from archverify.orchestrator.run_command import RunOptions, execute
+from archverify.orchestrator.write_guard import configured_destination, files_read
 from archverify.processors import baseline
 from archverify.processors.baseline import DEFAULT_BASELINE_FILE
 from archverify.processors.report_common import safe_text
@@ -50,14 +50,16 @@ def baseline_from_args(args: argparse.Namespace) -> int:
         # Suppressions apply, the old baseline does not: every finding of today is recorded.
         report = apply_processors(result.report, result.project, result.config, use_baseline=False)
         root = Path(report.root)
-        target = baseline_path(root, result.config, args.file)
+        sources = [source.path for source in result.project.files]
+        configured = baseline_path(root, result.config)
         if args.file:
-            # Named on the command line: anywhere, but never over a file the run reads.
-            read = [root / source.path for source in result.project.files]
-            read += [root / name for name in (result.config.config_file,) if name]
+            # Named on the command line: anywhere, but never over a file the run reads (the
+            # configured baseline excepted: --file may name it).
+            target = baseline_path(root, result.config, args.file)
+            read = files_read(root, result.config, sources, writing="baseline")
             refuse_destinations([OutputRequest("baseline", args.file)], root, read)
         else:
-            target = _inside_root(root, target, result.config)
+            target = configured_destination(root, result.config, "baseline", configured, sources)
         index = SourceIndex(root, result.project.facts.values())
         entries = baseline.entries_for(
             [*report.findings, *report.baselined],
@@ -85,17 +87,3 @@ def baseline_from_args(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     return 0
-
-
-def _inside_root(root: Path, target: Path, config: Config) -> Path:
-    """The configured baseline, links followed, checked again just before it is written: the
-    steps ran the project's code since the configuration was read."""
-    inside = resolved_inside(root, target)
-    if inside is None:
-        raise config_error(
-            config,
-            "baseline",
-            f"{display_path(root, target)} resolves outside the project root; "
-            "archverify writes only inside the root",
-        )
-    return inside

@@ -6,6 +6,7 @@ that fingerprints need, and returns a new ``RunReport``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -33,7 +34,8 @@ def baseline_path(root: Path, config: Config, override: str | None = None) -> Pa
     """``--file`` (relative to the working directory), else the config's ``baseline`` (relative
     to the root), else ROOT/archverify-baseline.json."""
     if override:
-        return Path(override).resolve()
+        # Absolute but not resolved: a committed link there is replaced, never written through.
+        return Path(os.path.abspath(override))
     return root / (config.baseline or DEFAULT_BASELINE_FILE)
 
 

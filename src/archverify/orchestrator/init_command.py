@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import os
 import sys
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,11 +25,17 @@ from archverify.orchestrator.init_files import (
     render_table,
     render_workflow,
 )
+from archverify.orchestrator.outputs import write_atomic
+from archverify.orchestrator.report_outputs import UsageError
+from archverify.orchestrator.write_guard import folder_leaves_root
+from archverify.processors.report_common import safe_text
 
 if TYPE_CHECKING:
     from archverify.orchestrator.layer_inference import Survey
 
 PYPROJECT = "pyproject.toml"
+# Files init edits in place (the others it writes whole).
+_EDITED = frozenset({PYPROJECT, PRE_COMMIT_PATH})
 _EPILOG = """\
 examples:
   archverify init --dry-run              show what would be written
@@ -85,13 +93,15 @@ def init_from_args(args: argparse.Namespace) -> int:
                 f"no Python package (a folder with __init__.py) under {args.path} or its src/: "
                 "nothing to configure"
             )
+        # Before any is read: a linked pyproject.toml is refused, not reported as configured.
+        refuse_destinations(root, _destinations(ci=args.ci or "", pre_commit=args.pre_commit))
         table = build_table(root, survey)
         files = plan_files(
             root, table, force=args.force, ci=args.ci or "", pre_commit=args.pre_commit
         )
-    except (InitError, ConfigError) as error:
-        print(f"archverify: error: {error}", file=sys.stderr)
-        return 2 if isinstance(error, ConfigError) else 1
+    except (InitError, ConfigError, UsageError) as error:
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
+        return 1 if isinstance(error, InitError) else 2
     _print_summary(survey, table)
     if args.dry_run:
         for path, text in files.writes.items():
@@ -99,14 +109,44 @@ def init_from_args(args: argparse.Namespace) -> int:
         _print_notes(files.notes)
         return 0
     for path, text in files.writes.items():
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        # Replaced atomically, keeping its mode; a link there is replaced, never written through.
+        write_atomic(root / path, text)
         print(f"wrote {path}")
     _print_notes(files.notes)
     load_config(root)  # what was written must load; a ConfigError here is a bug in init
     print("next: archverify run")
     return 0
+
+
+def _destinations(*, ci: str, pre_commit: bool) -> list[str]:
+    """Every file init may write with these options (relative to the root)."""
+    return [
+        PYPROJECT,
+        *([WORKFLOW_PATH] if ci == "github" else []),
+        *([PRE_COMMIT_PATH] if pre_commit else []),
+    ]
+
+
+def refuse_destinations(root: Path, writes: Iterable[str]) -> None:
+    """Raise ``UsageError`` (exit 2) before anything is written when a file init would write
+    is not a plain file inside the root: its folder leads out of the root through a link
+    (``.github/workflows -> ../outside``), or a file init edits (pyproject.toml, the pre-commit
+    configuration) is a symbolic link. Writing through that link would change a file elsewhere,
+    perhaps outside the project or shared by several; replacing it would silently turn the
+    user's deliberate link into a private copy. Either is the user's call, not init's. (The
+    workflow, which init writes whole, only with --force over an existing one, is a new file:
+    a link there is replaced like a report's.)"""
+    for name in writes:
+        named = root / name
+        if folder_leaves_root(named, root):
+            raise UsageError(
+                f"cannot write {name}: a symbolic link leads its folder out of the project"
+            )
+        if name in _EDITED and named.is_symlink():
+            raise UsageError(
+                f"cannot edit {name}: it is a symbolic link (to {os.readlink(named)}); "
+                "edit its target by hand, or replace the link by a file and run init again"
+            )
 
 
 def build_table(root: Path, survey: Survey) -> ArchverifyTable:
@@ -131,7 +171,7 @@ def plan_files(
     files = _Files()
     files.writes[PYPROJECT] = _pyproject_text(root / PYPROJECT, render_table(table), force)
     if ci == "github":
-        if (root / WORKFLOW_PATH).exists() and not force:
+        if os.path.lexists(root / WORKFLOW_PATH) and not force:
             raise InitError(f"{WORKFLOW_PATH} exists; use --force to replace it")
         install = (root / PYPROJECT).is_file() or (root / "setup.py").is_file()
         files.writes[WORKFLOW_PATH] = render_workflow(install_project=install)

@@ -12,6 +12,7 @@ from archverify.core.config import Config
 from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.orchestrator.outputs import write_atomic
+from archverify.orchestrator.write_guard import overwrite_problem
 
 
 class UsageError(Exception):
@@ -130,46 +131,24 @@ def parse_requests(formats: Sequence[str] | None, output: str | None) -> list[Ou
     return requests
 
 
-# Files archverify or the tools it runs read as configuration: a report must never replace one.
-_CONFIG_FILES = (
-    "pyproject.toml",
-    "archverify.toml",
-    "setup.cfg",
-    ".importlinter",
-    "tox.ini",
-    "ruff.toml",
-    ".ruff.toml",
-    "mypy.ini",
-    ".mypy.ini",
-    "pytest.ini",
-    ".coveragerc",
-    ".bandit",
-)
-
-
 def refuse_destinations(
     requests: Sequence[OutputRequest], root: Path, protected: Iterable[Path]
 ) -> None:
     """Raise ``UsageError`` (exit 2, before any step runs) for a report destination that would
-    destroy something or silently lose a report: a file the run verifies or reads as
-    configuration (``protected``, the root's config files, any ``.py`` path under the root), a
-    folder, a path named twice, or a place that cannot be written. Paths are compared with their
-    symbolic links followed, so no link can make two of them differ; a path inside the root must
-    not lead out of it through a linked folder. (A link at the destination itself is replaced by
-    the report, never written through.)"""
-    kept = {path.resolve() for path in protected}
-    kept.update((root / name).resolve() for name in _CONFIG_FILES)
+    destroy something or silently lose a report: what ``overwrite_problem`` refuses (a file the
+    run reads, ``protected`` among them, a folder, version-control metadata, a folder linked
+    out of the root), a path named twice, or a place that cannot be written. Paths are compared
+    with their symbolic links followed, so no link can make two of them differ. (A link at the
+    destination itself is replaced by the report, never written through.)"""
+    kept = list(protected)
     seen: dict[Path, str] = {}
     for request in requests:
         if request.destination is None:
             continue
         given = request.destination
-        target = Path(given).resolve()
-        problem = _destination_problem(target, root, kept)
         named = Path(os.path.abspath(given))
-        if problem is None and named.is_relative_to(root):
-            if not named.parent.resolve().is_relative_to(root):
-                problem = "a symbolic link leads its folder out of the project"
+        target = named.resolve()
+        problem = overwrite_problem(named, root, kept) or _unwritable(target)
         if problem is None and target in seen:
             problem = f"named twice (also for --format {seen[target]})"
         if problem is not None:
@@ -177,12 +156,7 @@ def refuse_destinations(
         seen[target] = request.format
 
 
-def _destination_problem(target: Path, root: Path, protected: set[Path]) -> str | None:
-    if target.is_dir():
-        return "it is a folder"
-    # A Python file under the root, even a new one: the next run would verify it as a module.
-    if target in protected or (target.suffix in {".py", ".pyi"} and target.is_relative_to(root)):
-        return "it is a file of the project that archverify reads"
+def _unwritable(target: Path) -> str | None:
     if not target.parent.is_dir():
         return "its folder does not exist"
     if not os.access(target.parent, os.W_OK | os.X_OK):

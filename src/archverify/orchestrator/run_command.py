@@ -25,13 +25,12 @@ from archverify.orchestrator.config_loader import (
     unread_importlinter_file,
 )
 from archverify.orchestrator.discovery import (
-    Discovery,
     discover,
     missing_references,
     resolve_config_with_discovery,
 )
 from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
-from archverify.orchestrator.finding_filters import apply_processors, baseline_path
+from archverify.orchestrator.finding_filters import apply_processors
 from archverify.orchestrator.kv_cache import DirectoryCache
 from archverify.orchestrator.parsing import parse_files
 from archverify.orchestrator.progress import LiveProgress
@@ -44,6 +43,7 @@ from archverify.orchestrator.report_outputs import (
     write_reports,
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
+from archverify.orchestrator.write_guard import files_read
 from archverify.processors.ordering import ordered_findings
 from archverify.processors.report_common import safe_text
 from archverify.processors.rule_docs import find_rule_doc
@@ -136,7 +136,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         config = replace(config, steps=_select_steps(options.steps))
     discovery = discover(root, config)
     config = resolve_config_with_discovery(config, discovery)
-    refuse_destinations(options.outputs, root, _files_read(root, config, discovery))
+    sources = [source.path for source in discovery.files]
+    refuse_destinations(options.outputs, root, files_read(root, config, sources))
 
     cache_choice = _cache_folder(root, options)
     cache_dir = cache_choice.folder.path if cache_choice.folder else None
@@ -286,16 +287,6 @@ def _select_steps(raw: str) -> tuple[str, ...]:
             f"unknown step(s) in --steps: {', '.join(unknown)} (known: {', '.join(STEP_ORDER)})"
         )
     return tuple(s for s in STEP_ORDER if s in wanted)
-
-
-def _files_read(root: Path, config: Config, discovery: Discovery) -> list[Path]:
-    """What the run reads from the tree: no report may replace one of them."""
-    named = [config.config_file, config.contracts_file]
-    named.append(str(config.tool("snapshots").options.get("file") or ""))
-    files = [root / name for name in named if name]
-    files.append(baseline_path(root, config))
-    files.extend(root / source.path for source in discovery.files)
-    return files
 
 
 def _cache_folder(root: Path, options: RunOptions) -> CacheChoice:

@@ -22,8 +22,9 @@ from archverify.orchestrator.discovery import (
     resolve_config_with_discovery,
 )
 from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
-from archverify.orchestrator.outputs import resolved_inside, write_atomic
+from archverify.orchestrator.outputs import write_atomic
 from archverify.orchestrator.parsing import parse_files
+from archverify.orchestrator.write_guard import configured_destination
 from archverify.processors.report_common import safe_text
 
 if TYPE_CHECKING:
@@ -105,10 +106,8 @@ def record_snapshot(path: Path, config_file: Path | None = None) -> SnapshotResu
     snapshot = build_snapshot(ordered, packages)
     text = snapshot_text(snapshot)
     file = str(config.tool(STEP).options.get("file") or DEFAULT_FILE)
-    target = resolved_inside(root, root / file)
-    if target is None:
-        # Checked when the configuration was read; a link may have been planted since.
-        raise config_error(config, f"{STEP}.file", f"{file!r} resolves outside the project root")
+    sources = [source.path for source in discovery.files]
+    target = configured_destination(root, config, "snapshot", root / file, sources)
     changed = _read(target) != text
     if changed:
         try:

@@ -1,0 +1,116 @@
+"""Where archverify may write: the one list of files a run reads, and the checks every writer
+(reports, baseline, snapshot, init) makes before it replaces a file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+from archverify.core.config import Config
+from archverify.core.snapshots import DEFAULT_FILE as DEFAULT_SNAPSHOT_FILE
+from archverify.core.snapshots import STEP as SNAPSHOT_STEP
+from archverify.orchestrator.config_loader import config_error, display_path
+from archverify.orchestrator.finding_filters import baseline_path
+from archverify.orchestrator.outputs import resolved_inside
+
+# Files archverify or the tools it runs read as configuration, at the root or in any folder
+# below it (ruff and mypy read a per-folder ``.ruff.toml`` / ``ruff.toml`` / ``pyproject.toml``).
+CONFIG_FILE_NAMES = frozenset(
+    {
+        "pyproject.toml",
+        "archverify.toml",
+        "setup.cfg",
+        ".importlinter",
+        "tox.ini",
+        "ruff.toml",
+        ".ruff.toml",
+        "mypy.ini",
+        ".mypy.ini",
+        "pytest.ini",
+        ".coveragerc",
+        ".bandit",
+    }
+)
+# The files archverify writes that its configuration names, and the key naming each.
+Written = Literal["baseline", "snapshot"]
+_KEYS: dict[Written, str] = {"baseline": "baseline", "snapshot": f"{SNAPSHOT_STEP}.file"}
+# Version-control metadata: a file there (``.git/config``, a hook) can run commands later.
+_VCS_FOLDERS = frozenset({".git", ".hg", ".svn"})
+
+
+def files_read(
+    root: Path, config: Config, sources: Iterable[str], *, writing: Written | None = None
+) -> list[Path]:
+    """What a run reads from the tree (its configuration, contracts, snapshot and baseline
+    files, every source file): nothing archverify writes may replace one of them. ``writing``
+    leaves out the one file about to be written (the baseline for ``archverify baseline``),
+    only that entry: the same path named for another role, or a source file a link there leads
+    to, stays protected."""
+    snapshot = str(config.tool(SNAPSHOT_STEP).options.get("file") or DEFAULT_SNAPSHOT_FILE)
+    files = [root / name for name in (config.config_file, config.contracts_file) if name]
+    if writing != "snapshot":
+        files.append(root / snapshot)
+    if writing != "baseline":
+        files.append(baseline_path(root, config))
+    files.extend(root / source for source in sources)
+    return files
+
+
+def configured_destination(
+    root: Path, config: Config, writing: Written, configured: Path, sources: Iterable[str]
+) -> Path:
+    """Where to write the ``writing`` file the configuration names (``baseline``,
+    ``snapshots.file``): ``configured`` with its links followed. Checked just before the write
+    (the steps ran the project's code since the configuration was read); raises ``ConfigError``
+    naming its key (exit 2) when it leaves the root or would replace a file the run reads, a
+    source file through a committed link as much as by name."""
+    key = _KEYS[writing]
+    shown = display_path(root, configured)
+    inside = resolved_inside(root, configured)
+    if inside is None:
+        raise config_error(
+            config,
+            key,
+            f"{shown} resolves outside the project root; archverify writes only inside the root",
+        )
+    read = files_read(root, config, sources, writing=writing)
+    problem = overwrite_problem(configured, root, read)
+    if problem is not None:
+        target = display_path(root, inside)
+        via = f" (a link to {target})" if target != shown else ""
+        raise config_error(config, key, f"cannot write {shown}{via}: {problem}")
+    return inside
+
+
+def overwrite_problem(named: Path, root: Path, protected: Iterable[Path]) -> str | None:
+    """Why writing ``named`` (absolute, links not followed) would destroy something, or None.
+
+    Refused: a folder; a file the run reads (``protected``), a Python file or a tool's
+    configuration file anywhere under the root, by its own name or its link's target (a
+    report named ``.ruff.toml`` would become ruff's configuration); anything inside ``.git``,
+    ``.hg`` or ``.svn``; a path under the root whose folder a link leads out of it."""
+    root = root.resolve()
+    target = named.resolve()
+    if target.is_dir():
+        return "it is a folder"
+    kept = {path.resolve() for path in protected}
+    if target in kept or any(_read_by_the_run(path, root) for path in (named, target)):
+        return "it is a file of the project that archverify reads"
+    if any(_VCS_FOLDERS.intersection(path.parts) for path in (named, target)):
+        return "it is inside version-control metadata"
+    if named.is_relative_to(root) and folder_leaves_root(named, root):
+        return "a symbolic link leads its folder out of the project"
+    return None
+
+
+def folder_leaves_root(named: Path, root: Path) -> bool:
+    """True when ``named``'s folder, links followed, is outside ``root`` (resolved)."""
+    return not named.parent.resolve().is_relative_to(root)
+
+
+def _read_by_the_run(path: Path, root: Path) -> bool:
+    # A Python file under the root, even a new one: the next run would verify it as a module.
+    if not path.is_relative_to(root):
+        return False
+    return path.suffix in {".py", ".pyi"} or path.name in CONFIG_FILE_NAMES
