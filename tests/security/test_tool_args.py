@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archverify.executors.tool_args import refused_argument
+from archverify.executors.tool_args import argument_file, refused_argument
 from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
 
 FIXABLE = {
@@ -100,3 +100,33 @@ def test_the_projects_bandit_output_setting_neither_writes_nor_hides_the_report(
     assert list(outside.iterdir()) == []
     assert tree_digest(repo) == before
     assert_no_leftover_processes(run)
+
+
+@pytest.mark.parametrize("step", ["mypy", "tests", "ruff"])
+@pytest.mark.parametrize("args", ['["@margs.txt"]', '["--", "@margs.txt"]'])
+def test_an_argument_file_is_a_configuration_error(tmp_path: Path, step: str, args: str) -> None:
+    """``@FILE`` would hand the tool arguments the read-only check and the cache key never see."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    config = f"{BASE}\n[tool.archverify.{step}]\nargs = {args}\n"
+    # What each tool would read from the file: a report written outside the tree.
+    writes = {"mypy": "--junit-xml", "tests": "--junitxml", "ruff": "--output-file"}
+    hidden = f"{writes[step]}\n{outside / 'x.xml'}\n"
+    repo = write_tree(
+        tmp_path / "repo",
+        {**FIXABLE, "pyproject.toml": config, "margs.txt": hidden, "tests/test_a.py": ""},
+    )
+    before = tree_digest(repo)
+    run = run_cli(["run", str(repo), "--steps", step, "--no-cache"], cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    line = config.splitlines().index(f"args = {args}") + 1
+    assert f"pyproject.toml:{line}: tool.archverify.{step}.args: '@margs.txt'" in run.stderr
+    assert "read more arguments from that file" in run.stderr
+    assert list(outside.iterdir()) == []
+    assert tree_digest(repo) == before
+    assert_no_leftover_processes(run)
+
+
+def test_bandit_reads_no_argument_files_so_at_is_a_path() -> None:
+    assert argument_file("bandit", ["@targets.txt"]) is None
+    assert argument_file("mypy", ["--strict", "@more"]) == "@more"
