@@ -246,3 +246,15 @@ def test_a_source_root_on_pythonpath_cannot_shadow_mypys_imports_in_a_normal_run
     assert ("mypy/assignment", "src/app/typed.py", 1) in rules, run.stdout + run.stderr
     assert ("mypy/assignment", "src/app/uses.py", 3) in rules
     assert not [rule for rule in rules if rule[0].startswith("mypy/import")]
+
+
+def test_a_contracts_file_outside_the_project_is_never_quoted(tmp_path: Path) -> None:
+    """configparser names the line it cannot parse: the report gives its number, not its text."""
+    secrets = tmp_path / "outside" / "secrets.ini"
+    config = f"{BASE}contracts_file = {str(secrets)!r}\n"
+    repo, _ = _project(tmp_path, config)
+    secrets.write_text(f"[importlinter]\nGITHUB_TOKEN {SECRET}\n", encoding="utf-8")
+    run = run_cli(["run", str(repo), "--steps", "compile", "--untrusted"], cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "secrets.ini:2" in run.stderr and "cannot parse this line" in run.stderr
+    assert SECRET not in run.stdout + run.stderr
