@@ -19,6 +19,7 @@ from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
 from archverify.executors.mypy_config import UnreadableConfig
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.tool_args import path_arguments
 from archverify.executors.tool_cache import (
     MYPY_CONFIGS,
     exclusive_lock,
@@ -111,7 +112,7 @@ class MypyStep:
                     *tool.args,
                     *pinned,
                     "--",
-                    *targets,
+                    *path_arguments(targets),
                 ]
                 run = run_checked(
                     self.module,

@@ -115,6 +115,16 @@ def argument_file(tool: str, args: Sequence[str]) -> str | None:
     return next((arg for arg in args if arg.startswith(ARGUMENT_FILE_PREFIX)), None)
 
 
+def path_arguments(paths: Sequence[str]) -> list[str]:
+    """``paths`` as a tool's command line arguments: never read as an ``@FILE`` of arguments.
+
+    argparse expands ``@x`` wherever it stands, after ``--`` too, so a source root or a test
+    path named ``@src`` would hand mypy or pytest the arguments written in ``src``: ``./@src``
+    names the same folder and is no argument file.
+    """
+    return [f"./{p}" if p.startswith(ARGUMENT_FILE_PREFIX) else p for p in paths]
+
+
 def names_option(args: Sequence[str], option: str, abbreviations: bool) -> str | None:
     """The first argument of ``args`` naming the long ``option`` (``--opt``, ``--opt=V``, an
     abbreviation when the parser takes them), or None; nothing after ``--`` counts."""
