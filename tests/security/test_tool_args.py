@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archverify.executors.tool_args import refused_argument
+from archverify.executors.tool_args import argument_file, refused_argument
 from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
 
 FIXABLE = {
@@ -97,6 +97,72 @@ def test_the_projects_bandit_output_setting_neither_writes_nor_hides_the_report(
     before = tree_digest(repo)
     run = run_cli(["run", str(repo), "--steps", "bandit", "--format", "json"], cwd=outside)
     assert ("bandit/B602", "src/app/shell.py", 5) in run.rules(), run.stdout + run.stderr
+    assert list(outside.iterdir()) == []
+    assert tree_digest(repo) == before
+    assert_no_leftover_processes(run)
+
+
+@pytest.mark.parametrize("step", ["mypy", "tests", "ruff"])
+@pytest.mark.parametrize("args", ['["@margs.txt"]', '["--", "@margs.txt"]'])
+def test_an_argument_file_is_a_configuration_error(tmp_path: Path, step: str, args: str) -> None:
+    """``@FILE`` would hand the tool arguments the read-only check and the cache key never see."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    config = f"{BASE}\n[tool.archverify.{step}]\nargs = {args}\n"
+    # What each tool would read from the file: a report written outside the tree.
+    writes = {"mypy": "--junit-xml", "tests": "--junitxml", "ruff": "--output-file"}
+    hidden = f"{writes[step]}\n{outside / 'x.xml'}\n"
+    repo = write_tree(
+        tmp_path / "repo",
+        {**FIXABLE, "pyproject.toml": config, "margs.txt": hidden, "tests/test_a.py": ""},
+    )
+    before = tree_digest(repo)
+    run = run_cli(["run", str(repo), "--steps", step, "--no-cache"], cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    line = config.splitlines().index(f"args = {args}") + 1
+    assert f"pyproject.toml:{line}: tool.archverify.{step}.args: '@margs.txt'" in run.stderr
+    assert "read more arguments from that file" in run.stderr
+    assert list(outside.iterdir()) == []
+    assert tree_digest(repo) == before
+    assert_no_leftover_processes(run)
+
+
+def test_bandit_reads_no_argument_files_so_at_is_a_path() -> None:
+    assert argument_file("bandit", ["@targets.txt"]) is None
+    assert argument_file("mypy", ["--strict", "@more"]) == "@more"
+
+
+@pytest.mark.parametrize("step", ["mypy", "tests"])
+def test_a_path_named_like_an_argument_file_is_a_path(tmp_path: Path, step: str) -> None:
+    """argparse expands ``@src/app`` after ``--`` too: into the arguments written in src/app."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    config = (
+        '[tool.archverify]\nsource_roots = ["@src"]\npackages = ["app"]\n'
+        '[tool.archverify.tests]\npaths = ["@tests"]\n'
+    )
+    junit = "--junitxml" if step == "tests" else "--junit-xml"
+    files = {
+        "pyproject.toml": config,
+        "@src/app/__init__.py": "",
+        "@src/app/typed.py": 'COUNT: int = "three"\n',
+        "@tests/test_a.py": "def test_fails() -> None:\n    assert False\n",
+        # What the tools would read if the paths were argument files.
+        "src/app": f"{junit}\n{outside / 'x.xml'}\n",
+        "tests": f"{junit}\n{outside / 'x.xml'}\n",
+    }
+    repo = write_tree(tmp_path / "repo", files)
+    (repo / ".git").mkdir()
+    before = tree_digest(repo)
+    run = run_cli(
+        ["run", str(repo), "--steps", step, "--no-cache", "--format", "json"], cwd=tmp_path
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    expected = ("mypy/assignment", "@src/app/typed.py", 1)
+    if step == "tests":
+        expected = ("tests/failed", "@tests/test_a.py", 1)
+    rules = run.rules()
+    assert any(rule[:2] == expected[:2] for rule in rules), rules
     assert list(outside.iterdir()) == []
     assert tree_digest(repo) == before
     assert_no_leftover_processes(run)

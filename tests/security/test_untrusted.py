@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,116 @@ def test_mypy_without_any_configuration_runs_under_untrusted(tmp_path: Path) -> 
     run, steps = _run(repo, "mypy")
     assert steps["mypy"]["status"] == "failed", steps["mypy"]
     assert ("mypy/assignment", "src/app/typed.py", 1) in run.rules()  # type: ignore[attr-defined]
+
+
+def _fake_python(log: Path) -> str:
+    """A "python" that, if mypy ever runs it, writes to ``log`` and then is the real one."""
+    return f'#!/bin/sh\necho python-executable >> {str(log)!r}\nexec {sys.executable!r} "$@"\n'
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        '["--python-executable", "./fakepy"]',
+        '["--python-exec", "./fakepy"]',
+        '["--python-executable=./fakepy"]',
+    ],
+)
+def test_mypy_is_left_out_when_its_args_name_a_python_executable(tmp_path: Path, args: str) -> None:
+    log = tmp_path / "outside" / "ran.log"
+    config = f"{BASE}\n[tool.archverify.mypy]\nargs = {args}\n"
+    repo, log = _project(tmp_path, config, {"fakepy": _fake_python(log)})
+    (repo / "fakepy").chmod(0o755)
+    (repo / ".git").mkdir()
+    before = tree_digest(repo)
+    run = run_cli(
+        ["run", str(repo), "--steps", "mypy", "--untrusted", "--no-cache", "--format", "json"],
+        cwd=tmp_path,
+    )
+    assert_no_leftover_processes(run)
+    assert not log.exists(), log.read_text()
+    step = run.json()["steps"][0]
+    assert step["status"] == "skipped", step
+    assert "--python-exec" in step["message"] and "a program mypy runs" in step["message"]
+    assert tree_digest(repo) == before
+
+
+SECRET = "ghs_FAKE0123456789secret"
+
+
+def test_an_unparsable_config_file_is_never_quoted_into_the_report(tmp_path: Path) -> None:
+    """``--config-file /proc/self/environ``: configparser's message would hold the environment."""
+    config = f'{BASE}\n[tool.archverify.mypy]\nargs = ["--config-file", "/proc/self/environ"]\n'
+    repo, _ = _project(tmp_path, config)
+    outside = tmp_path / "outside"
+    formats = ["json", "sarif", "junit", "markdown", "github", "html", "text"]
+    run = run_cli(
+        [
+            "run",
+            str(repo),
+            "--steps",
+            "compile,mypy",
+            "--untrusted",
+            "--no-cache",
+            *(f"--format={name}={outside / ('report.' + name)}" for name in formats),
+        ],
+        cwd=tmp_path,
+        env={"GITHUB_TOKEN": SECRET, "ARCHVERIFY_CACHE_SECRET": SECRET},
+    )
+    assert_no_leftover_processes(run)
+    reports = {name: (outside / f"report.{name}").read_text("utf-8") for name in formats}
+    assert "cannot be parsed as INI" in reports["json"], reports["json"]
+    assert "/proc/self/environ" in reports["json"]
+    for name, text in [*reports.items(), ("stdout", run.stdout), ("stderr", run.stderr)]:
+        assert SECRET not in text, name
+        assert "ghs_FAKE" not in text, name
+
+
+def test_mypy_adds_no_folder_to_its_sys_path_under_untrusted(tmp_path: Path) -> None:
+    """mypy imports ``orjson`` if it can: a ``src/orjson.py`` on PYTHONPATH would run."""
+    log = tmp_path / "outside" / "ran.log"
+    shadow = _tattler(log, "orjson.py of the project") + "raise ImportError('pretend')\n"
+    repo, log = _project(tmp_path, BASE, {"src/orjson.py": shadow})
+    (repo / ".git").mkdir()
+    run = run_cli(
+        ["run", str(repo), "--steps", "mypy", "--untrusted", "--no-cache", "--format", "json"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(repo / "src")},
+    )
+    assert_no_leftover_processes(run)
+    assert not log.exists(), log.read_text()
+    assert ("mypy/assignment", "src/app/typed.py", 1) in run.rules(), run.stdout + run.stderr
+
+
+def test_a_source_root_on_pythonpath_cannot_shadow_mypys_imports_in_a_normal_run(
+    tmp_path: Path,
+) -> None:
+    """The source root is on MYPYPATH, searched first: leaving it off sys.path changes nothing."""
+    log = tmp_path / "outside" / "ran.log"
+    shadow = _tattler(log, "orjson.py of the project") + "raise ImportError('pretend')\n"
+    uses = "from app.typed import COUNT\n\nTOTAL: str = COUNT\n"
+    repo, log = _project(tmp_path, BASE, {"src/orjson.py": shadow, "src/app/uses.py": uses})
+    (repo / ".git").mkdir()
+    run = run_cli(
+        ["run", str(repo), "--steps", "mypy", "--no-cache", "--format", "json"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(repo / "src")},
+    )
+    assert_no_leftover_processes(run)
+    assert not log.exists(), log.read_text()
+    rules = run.rules()
+    assert ("mypy/assignment", "src/app/typed.py", 1) in rules, run.stdout + run.stderr
+    assert ("mypy/assignment", "src/app/uses.py", 3) in rules
+    assert not [rule for rule in rules if rule[0].startswith("mypy/import")]
+
+
+def test_a_contracts_file_outside_the_project_is_never_quoted(tmp_path: Path) -> None:
+    """configparser names the line it cannot parse: the report gives its number, not its text."""
+    secrets = tmp_path / "outside" / "secrets.ini"
+    config = f"{BASE}contracts_file = {str(secrets)!r}\n"
+    repo, _ = _project(tmp_path, config)
+    secrets.write_text(f"[importlinter]\nGITHUB_TOKEN {SECRET}\n", encoding="utf-8")
+    run = run_cli(["run", str(repo), "--steps", "compile", "--untrusted"], cwd=tmp_path)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "secrets.ini:2" in run.stderr and "cannot parse this line" in run.stderr
+    assert SECRET not in run.stdout + run.stderr

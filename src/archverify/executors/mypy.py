@@ -19,6 +19,7 @@ from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.executors.base import StepContext
 from archverify.executors.mypy_config import UnreadableConfig
 from archverify.executors.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.tool_args import path_arguments
 from archverify.executors.tool_cache import (
     MYPY_CONFIGS,
     exclusive_lock,
@@ -77,8 +78,15 @@ class MypyStep:
         version = tool_version(self.distribution)
         # Stubs and packages on MYPYPATH are inputs like the installed distributions.
         stubs = os.environ.get("MYPYPATH", "").split(os.pathsep)
+        # What is appended to mypy's sys.path differs under --untrusted: so may the verdict.
+        appended = _appended_path(context, bool(context.options.get("untrusted")))
         return step_cache_key(
-            context, self.id, version, MYPY_CONFIGS, extra=(self.module,), search_path=stubs
+            context,
+            self.id,
+            version,
+            MYPY_CONFIGS,
+            extra=(self.module, *appended),
+            search_path=stubs,
         )
 
     def run(self, context: StepContext) -> StepOutcome:
@@ -104,7 +112,7 @@ class MypyStep:
                     *tool.args,
                     *pinned,
                     "--",
-                    *targets,
+                    *path_arguments(targets),
                 ]
                 run = run_checked(
                     self.module,
@@ -113,9 +121,8 @@ class MypyStep:
                     timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
                     ok_codes=(0, 1, 2),
                     env={"MYPYPATH": _mypy_path(context)},
-                    # Plain mypy finds installed packages on its sys.path, PYTHONPATH included.
                     preload=(self.module,),
-                    append_path=_user_python_path(),
+                    append_path=_appended_path(context, untrusted),
                 )
             findings, unparsed = parse_output(context.root, run.stdout)
             if run.returncode != 0 and not any(f.severity is Severity.ERROR for f in findings):
@@ -221,10 +228,23 @@ def _mypy_path(context: StepContext) -> str:
     return os.pathsep.join([*roots, extra] if extra else roots)
 
 
-def _user_python_path() -> list[str]:
-    """The user's ``PYTHONPATH`` folders, absolute: isolated mode drops them, mypy needs them."""
+def _appended_path(context: StepContext, untrusted: bool) -> list[str]:
+    """The folders put last on mypy's ``sys.path``: the user's ``PYTHONPATH``, absolute.
+
+    Plain mypy finds installed packages on its ``sys.path``, ``PYTHONPATH`` included, and
+    isolated mode drops it. But mypy also imports optional modules of its own from there
+    (``orjson`` in ``mypy.util``), so a project file of that name would run. A folder already on
+    ``MYPYPATH`` (a source root) is left out: mypy searches ``MYPYPATH`` before ``sys.path``, so
+    it finds every module of that folder there anyway, and the verdict is the same. Under
+    ``--untrusted`` no folder is added at all (mypy then reports packages found only through
+    ``PYTHONPATH`` as missing).
+    """
+    if untrusted:
+        return []
+    on_mypy_path = {os.path.realpath(p) for p in _mypy_path(context).split(os.pathsep) if p}
     entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
-    return [os.path.abspath(entry) for entry in entries if entry]
+    folders = [os.path.abspath(entry) for entry in entries if entry]
+    return [f for f in folders if os.path.realpath(f) not in on_mypy_path]
 
 
 @contextmanager

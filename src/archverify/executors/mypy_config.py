@@ -102,17 +102,34 @@ def _mypy_section(path: Path) -> dict[str, Any]:
     return dict(parser["mypy"]) if parser.has_section("mypy") else {}
 
 
+# The parsers' own messages quote the file (configparser the offending line, with the whole of
+# a NUL-separated ``/proc/self/environ``), and ``--config-file`` may name any file, not only
+# the project's: a message says what failed and where, never what the file holds.
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UnreadableConfig(f"{path}: {exc}") from exc
+        return tomllib.loads(_read_text(path))
+    except tomllib.TOMLDecodeError:
+        raise UnreadableConfig(f"{path} cannot be parsed as TOML") from None
 
 
 def _load_ini(path: Path) -> configparser.RawConfigParser:
     parser = configparser.RawConfigParser()
     try:
-        parser.read_string(path.read_text("utf-8"), source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        raise UnreadableConfig(f"{path}: {exc}") from exc
+        parser.read_string(_read_text(path), source=str(path))
+    except configparser.Error:
+        raise UnreadableConfig(f"{path} cannot be parsed as INI") from None
     return parser
+
+
+def _read_text(path: Path) -> str:
+    # Only a regular file: a FIFO or a device named by --config-file would block the run.
+    if not path.is_file():
+        raise UnreadableConfig(f"{path} is not a regular file")
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableConfig(f"{path} is not valid UTF-8") from None
+    except OSError as exc:
+        raise UnreadableConfig(f"{path} cannot be read ({exc.strerror or 'error'})") from None

@@ -24,6 +24,7 @@ from archverify.executors.process import (
     run_checked,
 )
 from archverify.executors.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
+from archverify.executors.tool_args import path_arguments
 from archverify.executors.tool_cache import TESTS_CONFIGS, step_cache_key, tool_version
 from archverify.executors.tool_step import (
     error_outcome,
@@ -129,7 +130,7 @@ class TestsStep:
             f"--source={sources}",
             "-m",
             self.pytest_module,
-            *paths,
+            *path_arguments(paths),
             "-p",
             "no:cacheprovider",
             # When each test ran: a process left running is traced to its test.

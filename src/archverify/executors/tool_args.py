@@ -28,6 +28,8 @@ class ArgumentRules:
     abbreviations: bool = False
     # A short option whose value may not be one of these (``-p cacheprovider``, ``-pNAME``).
     refused_values: tuple[str, frozenset[str]] | None = None
+    # The parser replaces an ``@FILE`` argument by the arguments written in FILE.
+    reads_argument_files: bool = False
 
 
 _MYPY_REPORTS = (
@@ -44,6 +46,7 @@ RULES: dict[str, ArgumentRules] = {
         ),
         short=frozenset("ow"),
         flag_letters=frozenset("eqsvhn"),
+        reads_argument_files=True,  # ruff expands @FILE before clap parses
     ),
     "mypy": ArgumentRules(
         long=frozenset(
@@ -51,6 +54,7 @@ RULES: dict[str, ArgumentRules] = {
             | {"--junit-xml", "--install-types", "--non-interactive", "--cache-dir"}
         ),
         abbreviations=True,
+        reads_argument_files=True,  # argparse fromfile_prefix_chars="@"
     ),
     "bandit": ArgumentRules(
         long=frozenset({"--output"}),
@@ -63,8 +67,11 @@ RULES: dict[str, ArgumentRules] = {
     "tests": ArgumentRules(
         long=frozenset({"--basetemp", "--junitxml", "--junit-xml", "--debug", "--pastebin"}),
         refused_values=("-p", frozenset({"cacheprovider"})),
+        reads_argument_files=True,  # pytest 9's argparse fromfile_prefix_chars="@"
     ),
 }
+# bandit's argparse reads no @FILE: there ``@x`` is only a path to check.
+ARGUMENT_FILE_PREFIX = "@"
 # Always passed to ruff: ``fix = true`` or ``fix-only = true`` in the project's own ruff
 # configuration must not make it rewrite files either (``--no-fix`` alone does not override
 # ``fix-only``).
@@ -91,6 +98,40 @@ def refused_argument(tool: str, args: Sequence[str]) -> str | None:
             if _names_refused(name, rules.long, rules.abbreviations):
                 return arg
         elif arg.startswith("-") and len(arg) > 1 and _cluster_refused(arg[1:], rules):
+            return arg
+    return None
+
+
+def argument_file(tool: str, args: Sequence[str]) -> str | None:
+    """The first ``@FILE`` argument of ``args`` that ``tool``'s parser would expand, or None.
+
+    The arguments in FILE would reach the tool unseen by ``refused_argument`` (``--junit-xml``
+    writing anywhere) and by the cache key (an edited FILE would replay a stale verdict). Every
+    argument counts, those after ``--`` too: argparse and ruff expand them before parsing.
+    """
+    rules = RULES.get(tool)
+    if rules is None or not rules.reads_argument_files:
+        return None
+    return next((arg for arg in args if arg.startswith(ARGUMENT_FILE_PREFIX)), None)
+
+
+def path_arguments(paths: Sequence[str]) -> list[str]:
+    """``paths`` as a tool's command line arguments: never read as an ``@FILE`` of arguments.
+
+    argparse expands ``@x`` wherever it stands, after ``--`` too, so a source root or a test
+    path named ``@src`` would hand mypy or pytest the arguments written in ``src``: ``./@src``
+    names the same folder and is no argument file.
+    """
+    return [f"./{p}" if p.startswith(ARGUMENT_FILE_PREFIX) else p for p in paths]
+
+
+def names_option(args: Sequence[str], option: str, abbreviations: bool) -> str | None:
+    """The first argument of ``args`` naming the long ``option`` (``--opt``, ``--opt=V``, an
+    abbreviation when the parser takes them), or None; nothing after ``--`` counts."""
+    for arg in args:
+        if arg == "--":
+            break
+        if arg.startswith("--") and _names_refused(arg.split("=", 1)[0], [option], abbreviations):
             return arg
     return None
 

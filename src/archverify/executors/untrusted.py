@@ -5,8 +5,11 @@ any of it: compile, purity, contracts, ruff, boundaries, snapshots, cycles and b
 lint the sources, and their tools come from archverify's environment (ruff is a native program
 without plugins; bandit loads plugins only from entry points of installed distributions, and
 the project's folders are never on its ``sys.path``). mypy runs unless the project's mypy
-configuration makes it import or run something (plugins, a python_executable, install_types)
-or write files (reports); the file it was judged by is then the one mypy is given.
+configuration or its ``args`` make it import or run something (plugins, a python_executable,
+``--python-executable``, install_types) or write files (reports); the file it was judged by is
+then the one mypy is given. No folder is added to mypy's ``sys.path`` (the user's
+``PYTHONPATH`` is left out): mypy imports optional modules of its own (``orjson``) from it, so
+a folder of the tree there would run the project's code.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from archverify.core.config import Config
 from archverify.executors.mypy_config import UnreadableConfig, code_settings, find_config
+from archverify.executors.tool_args import names_option
 
 # Steps that execute the project by design.
 RUNS_PROJECT_CODE: dict[str, str] = {
@@ -23,6 +27,8 @@ RUNS_PROJECT_CODE: dict[str, str] = {
     "tests": "it runs the project's tests and conftest.py files",
 }
 MYPY = "mypy"
+# mypy runs this program to find its search path (any abbreviation argparse accepts).
+PYTHON_EXECUTABLE = "--python-executable"
 
 
 def left_out_reason(step: str, root: Path, config: Config) -> str | None:
@@ -35,10 +41,14 @@ def left_out_reason(step: str, root: Path, config: Config) -> str | None:
 
 
 def _mypy_reason(root: Path, args: Sequence[str]) -> str | None:
+    executable = names_option(args, PYTHON_EXECUTABLE, abbreviations=True)
+    if executable is not None:
+        return f"its args name {executable!r}, a program mypy runs"
     try:
         found = find_config(root, args)
         settings = code_settings(found) if found is not None else []
     except UnreadableConfig as exc:
+        # The message names the file and what failed, never its content.
         return f"its configuration cannot be read to rule out plugins ({exc})"
     if not settings or found is None:
         return None

@@ -19,7 +19,7 @@ from archverify.core.config import (
 )
 from archverify.core.contracts import ContractError, referenced_modules
 from archverify.core.contracts.ignores import parse_expressions
-from archverify.executors.tool_args import refused_argument
+from archverify.executors.tool_args import argument_file, refused_argument
 from archverify.orchestrator.config_errors import KeyPath
 from archverify.orchestrator.config_fields import FieldReader
 from archverify.processors.baseline import DEFAULT_BASELINE_FILE
@@ -333,6 +333,14 @@ def _refuse_writing_args(step: str, args: tuple[str, ...], reader: FieldReader) 
             f"{refused!r} would let {step} write files; archverify runs its tools read-only, "
             "so remove it",
             refused,
+        )
+    hidden = argument_file(step, args)
+    if hidden is not None:
+        raise reader.error(
+            (step, "args"),
+            f"{hidden!r}: {step} would read more arguments from that file, unseen by the "
+            "read-only check and the cache key; write them in args instead",
+            hidden,
         )
 
 

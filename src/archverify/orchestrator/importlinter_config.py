@@ -151,8 +151,12 @@ def _read_ini(text: str, shown: str) -> tuple[_Section, list[_Section]] | None:
     except configparser.MissingSectionHeaderError as error:
         raise ConfigError("invalid INI: no [section] before it", shown, error.lineno) from None
     except configparser.ParsingError as error:
-        line, bad = error.errors[0] if error.errors else (0, "''")
-        raise ConfigError(f"invalid INI: cannot parse the line {bad}", shown, line) from None
+        # The line number only: contracts_file may name a file outside the project, whose
+        # lines must not reach the report (or a CI log).
+        line = error.errors[0][0] if error.errors else 0
+        raise ConfigError(
+            "invalid INI: cannot parse this line (not a section, a key or a value)", shown, line
+        ) from None
     except configparser.Error as error:
         line = int(getattr(error, "lineno", 0) or 0)
         message = str(getattr(error, "message", error)).splitlines()[0]
