@@ -11,7 +11,7 @@ from pathlib import Path
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER, Config
-from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
@@ -179,7 +179,9 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     )
     outcomes.extend(left_out)
     outcomes.sort(key=lambda o: STEP_ORDER.index(o.step))
-    shadow_notes = _add_discovery_findings(outcomes, [s.finding() for s in discovery.shadowed])
+    shadow_notes = _add_discovery_findings(
+        outcomes, [*(s.finding() for s in discovery.shadowed), *discovery.unverified]
+    )
     findings = ordered_findings(f for o in outcomes for f in o.findings)
     summary = {
         "files": len(discovery.files),
@@ -256,8 +258,9 @@ def _rules_notices(root: Path, config: Config) -> list[str]:
 
 
 def _add_discovery_findings(outcomes: list[StepOutcome], findings: list[Finding]) -> list[str]:
-    """Discovery's warnings go to the compile step, which is about every module; when it did
-    not run they are notices, so that they are never dropped."""
+    """Discovery's findings go to the compile step, which is about every module; when it did
+    not run, warnings are notices, so that they are never dropped, and errors (a module no step
+    could verify) still fail the run as a compile outcome of their own."""
     if not findings:
         return []
     for index, outcome in enumerate(outcomes):
@@ -265,6 +268,11 @@ def _add_discovery_findings(outcomes: list[StepOutcome], findings: list[Finding]
             merged = sorted([*outcome.findings, *findings], key=Finding.sort_key)
             outcomes[index] = replace(outcome, findings=merged, status=status_for(merged))
             return []
+    errors = sorted((f for f in findings if f.severity is Severity.ERROR), key=Finding.sort_key)
+    if errors and not any(outcome.step == "compile" for outcome in outcomes):
+        message = "not selected; discovery found modules no step can verify"
+        outcomes.insert(0, StepOutcome("compile", StepStatus.FAILED, errors, message=message))
+        findings = [f for f in findings if f.severity is not Severity.ERROR]
     return [f"warning: {finding.message}" for finding in findings]
 
 
