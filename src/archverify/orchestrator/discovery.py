@@ -170,20 +170,26 @@ def missing_references(
     extra: Iterable[tuple[str, str, bool]] = (),
     origins: Mapping[str, str] | None = None,
     imported: Iterable[str] = (),
+    *,
+    internal: Iterable[tuple[str, str]] = (),
 ) -> list[ConfigError]:
     """An error for every module name the configuration mentions that names nothing discovered.
 
     ``extra`` adds (dotted name, key path relative to the archverify table, optional) triples;
     an optional name that is missing is fine. A name with ``*`` must match at least one module.
-    ``origins`` maps a key of ``extra`` to the "file:line" it was read from when that is not
-    the archverify configuration (a contract from an import-linter file), so the error points
-    there. ``imported`` holds the modules the project imports: a boundary may forbid a
-    third-party module, which must then be imported, installed or in the standard library.
+    ``internal`` adds (dotted name, key path) pairs that must exist when they are inside the
+    project (their top-level package is one of its own), as lint-imports requires of a
+    contract's forbidden modules. ``origins`` maps a key of ``extra`` or ``internal`` to the
+    "file:line" it was read from when that is not the archverify configuration (a contract from
+    an import-linter file), so the error points there. ``imported`` holds the modules the
+    project imports: a boundary may forbid a third-party module, which must then be imported,
+    installed or in the standard library.
     """
     known = set(modules)
     for module in modules:
         parts = module.split(".")
         known.update(".".join(parts[:size]) for size in range(1, len(parts)))
+    internal_tops = _tops(known)
     errors = _unknown_forbidden_imports(config, known, frozenset(imported))
     references: list[tuple[str, str, bool]] = []
     references.extend((name, "purity.packages", False) for name in config.purity.packages)
@@ -196,6 +202,9 @@ def missing_references(
     snapshot_packages = config.tool("snapshots").options.get("packages", ())
     references.extend((str(name), "snapshots.packages", False) for name in snapshot_packages)
     references.extend(extra)
+    references.extend(
+        (name, key, False) for name, key in internal if name.split(".", 1)[0] in internal_tops
+    )
 
     seen: set[tuple[str, str]] = set()
     for name, key, optional in references:
@@ -219,8 +228,8 @@ def _unknown_forbidden_imports(
     """``forbid_imports`` names that name nothing: inside the project (its top-level name is one
     of the project's) a module that is not there; outside, a module that is neither imported by
     the project, installed, nor in the standard library (a typo such as ``reqeusts``)."""
-    internal_tops = {name.split(".", 1)[0] for name in known}
-    imported_tops = {name.split(".", 1)[0] for name in imported}
+    internal_tops = _tops(known)
+    imported_tops = _tops(imported)
     errors: list[ConfigError] = []
     for index, rule in enumerate(config.boundaries):
         key = f"boundaries[{index}].forbid_imports"
@@ -241,6 +250,10 @@ def _unknown_forbidden_imports(
                     )
                 )
     return errors
+
+
+def _tops(names: Iterable[str]) -> set[str]:
+    return {name.split(".", 1)[0] for name in names}
 
 
 def _available(top: str) -> bool:

@@ -143,9 +143,11 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     stamp = cache_stamp()
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
-    references, origins = _contract_references(config)
+    references, origins, internal = _contract_references(config)
     imported = {fact.module for facts in project.facts.values() for fact in facts.imports}
-    problems = missing_references(config, project.modules, references, origins, imported)
+    problems = missing_references(
+        config, project.modules, references, origins, imported, internal=internal
+    )
     if problems:
         raise problems[0]
 
@@ -314,20 +316,23 @@ def _cache_folder(root: Path, options: RunOptions) -> CacheChoice:
 
 def _contract_references(
     config: Config,
-) -> tuple[list[tuple[str, str, bool]], dict[str, str]]:
-    """Module names the contracts mention, and where each foreign contract was declared."""
-    from archverify.core.contracts import referenced_modules
+) -> tuple[list[tuple[str, str, bool]], dict[str, str], list[tuple[str, str]]]:
+    """Module names the contracts mention, where each foreign contract was declared, and the
+    names that must exist only when they are the project's (forbidden modules)."""
+    from archverify.core.contracts import internal_only_modules, referenced_modules
 
     refs: list[tuple[str, str, bool]] = []
+    internal: list[tuple[str, str]] = []
     origins: dict[str, str] = {}
     native = config.config_file
     for index, contract in enumerate(config.contracts):
         key = f"contracts[{index}] ({contract.name})"
-        if contract.origin and native and not contract.origin.startswith(native + ":"):
+        if contract.origin and not (native and contract.origin.startswith(native + ":")):
             origins[key] = contract.origin
         for name, optional in referenced_modules(contract):
             refs.append((name, key, optional))
-    return refs, origins
+        internal.extend((name, key) for name in internal_only_modules(contract))
+    return refs, origins, internal
 
 
 def _import_count(outcomes: list[StepOutcome], project: Project) -> int:
