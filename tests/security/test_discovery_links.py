@@ -1,8 +1,11 @@
 """A hostile repository's links and names: discovery never leaves the tree, never crashes.
 
 A symbolic link to a file or folder outside the verified root is not followed (its content is
-never read, so never quoted in a finding), a link loop ends, and a file name that is not valid
-UTF-8 is shown escaped; the run gives an honest verdict and changes nothing.
+never read, so never quoted in a finding) but, inside a package, is an error
+(compile/outside-link): Python imports it. A folder linked inside the tree is verified under
+every name Python imports it by, loops end at an enclosing folder, and the names of one folder
+are bounded (compile/link-aliases). A file name that is not valid UTF-8 is shown escaped; the
+run gives an honest verdict and changes nothing.
 """
 
 from __future__ import annotations
