@@ -141,6 +141,23 @@ def test_a_boundary_forbidding_a_module_that_does_not_exist_is_a_config_error(
     assert expected in err
 
 
+def test_a_forbidden_contract_naming_a_missing_module_of_the_project_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # lint-imports: "Module 'app.nothere' does not exist." Passing would check nothing.
+    contract = (
+        '[[tool.archverify.contracts]]\nname = "f"\ntype = "forbidden"\n'
+        'source_modules = ["app.core"]\nforbidden_modules = ["app.nothere", "notinstalleddist"]\n'
+    )
+    root = project(tmp_path, PURE + contract)
+    err = config_error(capsys, root, "--steps", "contracts")
+    assert "pyproject.toml:" in err and "'app.nothere' names no discovered module" in err
+    assert "notinstalleddist" not in err  # an external forbidden module need not be imported
+    (root / "pyproject.toml").write_text(PURE + contract.replace('"app.nothere", ', ""))
+    code, _ = run(root, "--steps", "contracts")
+    assert code == 0
+
+
 def test_a_boundary_may_forbid_installed_stdlib_and_imported_modules(tmp_path: Path) -> None:
     boundary = '[[tool.archverify.boundaries]]\nname = "b"\npackages = ["app.core"]\n'
     boundary += 'forbid_imports = ["app.cli", "json", "pytest", "not_installed_but_imported"]\n'

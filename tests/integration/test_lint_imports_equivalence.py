@@ -308,6 +308,10 @@ VALIDATION_PROJECT = {
     "pkg/c/y.py": "import os\n",
     "pkg/sub/__init__.py": "",
 }
+_FORBIDDEN_A = (
+    "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+    "type = forbidden\nsource_modules =\n    {source}\nforbidden_modules =\n    {forbidden}\n"
+)
 LAYERS_A_C = "[importlinter:contract:x]\nname = x\ntype = layers\nlayers =\n    pkg.a\n    pkg.c\n"
 IGNORE_OS = "ignore_imports =\n    pkg.c.y -> os\n"
 
@@ -426,6 +430,143 @@ def _outcome_of_archverify(root: Path, capsys: pytest.CaptureFixture[str]) -> tu
             "[importlinter]\nroot_package = pkg\ninclude_external_packages = True\n\n"
             + LAYERS_A_C
             + IGNORE_OS,
+            "kept",
+            "",
+        ),
+        # A contract naming a module of the project that does not exist: lint-imports stops
+        # ("Module 'pkg.nothere' does not exist."), whatever list names it.
+        (
+            "forbidden-missing-internal-forbidden-module",
+            ".importlinter",
+            _FORBIDDEN_A.format(source="pkg.a", forbidden="pkg.nothere"),
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "forbidden-missing-internal-forbidden-module-toml",
+            "pyproject.toml",
+            '[tool.importlinter]\nroot_package = "pkg"\n[[tool.importlinter.contracts]]\n'
+            'name = "x"\ntype = "forbidden"\nsource_modules = ["pkg.a"]\n'
+            'forbidden_modules = ["pkg.c", "pkg.c.nothere"]\n',
+            "rejected",
+            "'pkg.c.nothere' names no discovered module",
+        ),
+        (
+            "forbidden-missing-source-module",
+            ".importlinter",
+            _FORBIDDEN_A.format(source="pkg.nothere", forbidden="pkg.c"),
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        # An external forbidden module need not be imported (or even installed).
+        (
+            "forbidden-external-module-not-imported",
+            ".importlinter",
+            _FORBIDDEN_A.format(source="pkg.a", forbidden="notinstalleddist").replace(
+                "root_package = pkg\n", "root_package = pkg\ninclude_external_packages = True\n"
+            ),
+            "kept",
+            "",
+        ),
+        (
+            "layers-missing-layer",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n" + LAYERS_A_C + "    pkg.nothere\n",
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "layers-missing-optional-layer",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n"
+            + LAYERS_A_C.replace("pkg.a\n    pkg.c", "pkg.c\n    (pkg.nothere)\n    pkg.a"),
+            "broken",
+            "",
+        ),
+        (
+            "layers-missing-layer-in-container",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+            "type = layers\ncontainers =\n    pkg\nlayers =\n    a\n    nothere\n",
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "layers-missing-container",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+            "type = layers\ncontainers =\n    pkg.nothere\nlayers =\n    (a)\n    (b)\n",
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "independence-missing-module",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+            "type = independence\nmodules =\n    pkg.a\n    pkg.nothere\n",
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "acyclic-siblings-missing-ancestor",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+            "type = acyclic_siblings\nancestors =\n    pkg.nothere\n",
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "acyclic-siblings-missing-skipped-descendant",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+            "type = acyclic_siblings\nancestors =\n    pkg\nskip_descendants =\n"
+            "    pkg.nothere\n",
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "forbidden-missing-internal-module-with-externals",
+            ".importlinter",
+            _FORBIDDEN_A.format(source="pkg.a", forbidden="pkg.nothere").replace(
+                "root_package = pkg\n", "root_package = pkg\ninclude_external_packages = True\n"
+            ),
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "forbidden-external-submodule",
+            ".importlinter",
+            _FORBIDDEN_A.format(source="pkg.a", forbidden="os.path").replace(
+                "root_package = pkg\n", "root_package = pkg\ninclude_external_packages = True\n"
+            ),
+            "rejected",
+            "'os.path' is a subpackage of an external package",
+        ),
+        (
+            "protected-missing-protected-module",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+            "type = protected\nprotected_modules =\n    pkg.nothere\nallowed_importers =\n"
+            "    pkg.a\n",
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        (
+            "protected-missing-allowed-importer",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+            "type = protected\nprotected_modules =\n    pkg.c\nallowed_importers =\n"
+            "    pkg.nothere\n",
+            "rejected",
+            "'pkg.nothere' names no discovered module",
+        ),
+        # exhaustive_ignores are child names to skip, not modules: neither tool checks them.
+        (
+            "layers-exhaustive-ignores-missing",
+            ".importlinter",
+            "[importlinter]\nroot_package = pkg\n\n[importlinter:contract:x]\nname = x\n"
+            "type = layers\ncontainers =\n    pkg\nlayers =\n    a\n    c\nexhaustive = True\n"
+            "exhaustive_ignores =\n    sub\n    nothere\n",
             "kept",
             "",
         ),

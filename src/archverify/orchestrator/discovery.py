@@ -43,6 +43,12 @@ SKIPPED_DIRS: frozenset[str] = frozenset(
 
 
 SHADOWED_RULE = "compile/shadowed-module"
+OUTSIDE_LINK_RULE = "compile/outside-link"
+LINK_ALIASES_RULE = "compile/link-aliases"
+# A folder is verified under every name Python can import it by, but symbolic links can give
+# it exponentially many (folders linking to each other): past this many names reached through
+# links, besides its own path, the rest are an error instead of minutes of walking.
+MAX_LINKED_NAMES = 16
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,9 @@ class Discovery:
     files: tuple[SourceFile, ...]  # sorted by path
     problems: tuple[str, ...]  # non-fatal notes (e.g. skipped non-identifier dirs)
     shadowed: tuple[Shadowed, ...] = ()  # sorted by path
+    # Modules Python imports that archverify cannot verify (a link out of the root, a folder
+    # reached under too many names): compile errors, so that the run cannot pass without them.
+    unverified: tuple[Finding, ...] = ()  # sorted by path
 
 
 def is_skipped_dir(name: str) -> bool:
@@ -146,6 +155,7 @@ def discover(root: Path, config: Config, *, allow_empty: bool = False) -> Discov
         files=tuple(files),
         problems=tuple(walker.problems),
         shadowed=tuple(sorted(walker.shadowed.values(), key=lambda s: s.path)),
+        unverified=tuple(sorted(walker.unverified.values(), key=Finding.sort_key)),
     )
 
 
@@ -160,20 +170,26 @@ def missing_references(
     extra: Iterable[tuple[str, str, bool]] = (),
     origins: Mapping[str, str] | None = None,
     imported: Iterable[str] = (),
+    *,
+    internal: Iterable[tuple[str, str]] = (),
 ) -> list[ConfigError]:
     """An error for every module name the configuration mentions that names nothing discovered.
 
     ``extra`` adds (dotted name, key path relative to the archverify table, optional) triples;
     an optional name that is missing is fine. A name with ``*`` must match at least one module.
-    ``origins`` maps a key of ``extra`` to the "file:line" it was read from when that is not
-    the archverify configuration (a contract from an import-linter file), so the error points
-    there. ``imported`` holds the modules the project imports: a boundary may forbid a
-    third-party module, which must then be imported, installed or in the standard library.
+    ``internal`` adds (dotted name, key path) pairs that must exist when they are inside the
+    project (their top-level package is one of its own), as lint-imports requires of a
+    contract's forbidden modules. ``origins`` maps a key of ``extra`` or ``internal`` to the
+    "file:line" it was read from when that is not the archverify configuration (a contract from
+    an import-linter file), so the error points there. ``imported`` holds the modules the
+    project imports: a boundary may forbid a third-party module, which must then be imported,
+    installed or in the standard library.
     """
     known = set(modules)
     for module in modules:
         parts = module.split(".")
         known.update(".".join(parts[:size]) for size in range(1, len(parts)))
+    internal_tops = _tops(known)
     errors = _unknown_forbidden_imports(config, known, frozenset(imported))
     references: list[tuple[str, str, bool]] = []
     references.extend((name, "purity.packages", False) for name in config.purity.packages)
@@ -186,6 +202,9 @@ def missing_references(
     snapshot_packages = config.tool("snapshots").options.get("packages", ())
     references.extend((str(name), "snapshots.packages", False) for name in snapshot_packages)
     references.extend(extra)
+    references.extend(
+        (name, key, False) for name, key in internal if name.split(".", 1)[0] in internal_tops
+    )
 
     seen: set[tuple[str, str]] = set()
     for name, key, optional in references:
@@ -209,8 +228,8 @@ def _unknown_forbidden_imports(
     """``forbid_imports`` names that name nothing: inside the project (its top-level name is one
     of the project's) a module that is not there; outside, a module that is neither imported by
     the project, installed, nor in the standard library (a typo such as ``reqeusts``)."""
-    internal_tops = {name.split(".", 1)[0] for name in known}
-    imported_tops = {name.split(".", 1)[0] for name in imported}
+    internal_tops = _tops(known)
+    imported_tops = _tops(imported)
     errors: list[ConfigError] = []
     for index, rule in enumerate(config.boundaries):
         key = f"boundaries[{index}].forbid_imports"
@@ -231,6 +250,10 @@ def _unknown_forbidden_imports(
                     )
                 )
     return errors
+
+
+def _tops(names: Iterable[str]) -> set[str]:
+    return {name.split(".", 1)[0] for name in names}
 
 
 def _available(top: str) -> bool:
@@ -308,11 +331,22 @@ class _Listing:
 
     folders: dict[str, bool] = field(default_factory=dict)  # name -> has __init__.py
     files: set[str] = field(default_factory=set)
+    # Importable names that are symbolic links to outside the root: name -> shown path.
+    outside: dict[str, str] = field(default_factory=dict)
+
+
+# A folder's identity, links followed: (device, inode).
+_FolderId = tuple[int, int]
 
 
 class _Walker:
-    """Collects files by path as the import system resolves them; remembers folders already
-    walked so symlink loops end."""
+    """Collects files by path as the import system resolves them.
+
+    A folder reached through symbolic links under several module names is walked under each
+    of them, since Python imports every one (``app/alias -> core/sub`` makes ``app.alias.x`` and
+    ``app.core.sub.x`` two modules with their own imports and contracts); a link back to a
+    folder that encloses it ends the walk there, so loops end.
+    """
 
     def __init__(self, root: Path, exclude: PathGlobs) -> None:
         self.root = root
@@ -321,7 +355,10 @@ class _Walker:
         self.files: dict[str, SourceFile] = {}
         self.problems: list[str] = []
         self.shadowed: dict[str, Shadowed] = {}
-        self._visited: set[tuple[int, int]] = set()
+        self.unverified: dict[str, Finding] = {}
+        self._walked: set[tuple[str, _FolderId]] = set()  # (module name, folder)
+        self._linked_names: dict[_FolderId, int] = {}  # names walked per folder, beyond its own
+        self._over_limit: set[_FolderId] = set()
         self._listings: dict[_Entry, _Listing | None] = {}
         self._real_root: str | None = None
 
@@ -464,9 +501,14 @@ class _Walker:
             if (is_dir or is_module) and entry.is_symlink() and not self.inside(entry.path):
                 # A repository must not make archverify read (and quote in findings) files
                 # elsewhere on the machine, nor walk the whole file system through `x -> /`.
-                self.problems.append(
-                    f"{prefix}{name}: skipped, a symbolic link to outside the verified root"
-                )
+                # Inside a package Python still imports it: an error once its folder is walked.
+                importable = _importable_name(name, is_dir=is_dir)
+                if not top and importable:
+                    found.outside[importable] = prefix + name
+                elif name != "__init__.py":  # the package's walk reports a linked __init__.py
+                    self.problems.append(
+                        f"{prefix}{name}: skipped, a symbolic link to outside the verified root"
+                    )
                 continue
             if is_dir:
                 self._add_folder(found, entry, prefix + name, top=top)
@@ -502,32 +544,123 @@ class _Walker:
         listing.files.add(stem)
 
     def _walk(self, package: str, spec: _Spec) -> None:
-        stack: list[tuple[str, _Spec]] = [(package, spec)]
+        # Each entry carries the folders enclosing it: a link back to one of them is a loop.
+        stack: list[tuple[str, _Spec, frozenset[_FolderId]]] = [(package, spec, frozenset())]
         while stack:
-            module, current = stack.pop()
+            module, current, enclosing = stack.pop()
             if current.kind == "module":
                 self._add_file(current.source_root, current.relative, module, is_package=False)
                 continue
-            portions = tuple(
-                (source_root, folder)
-                for source_root, folder in current.portions
-                if not self.exclude.matches(_join(source_root, folder))
-                and self._first_visit(self._absolute(source_root, folder))
-            )
+            portions: list[_Entry] = []
+            inner = set(enclosing)
+            for source_root, folder in current.portions:
+                if self.exclude.matches(_join(source_root, folder)):
+                    continue
+                folder_id = self._enter(source_root, folder, module, enclosing)
+                if folder_id is not None:
+                    portions.append((source_root, folder))
+                    inner.add(folder_id)
             if not portions:
                 continue
             if current.kind == "package":
-                init = _join(current.relative, "__init__.py")
-                self._add_file(current.source_root, init, module, is_package=True)
+                self._add_init(current.source_root, current.relative, module)
             names: dict[str, None] = {}
             for where in portions:
                 listing = self._listing(where)
                 if listing is not None:
                     names.update(dict.fromkeys(sorted({*listing.folders, *listing.files})))
+                    self._note_outside_links(listing, module)
+            below = frozenset(inner)
             for name in sorted(names, reverse=True):
-                child = self._resolve(name, f"{module}.{name}", portions)
+                child = self._resolve(name, f"{module}.{name}", tuple(portions))
                 if child is not None:
-                    stack.append((f"{module}.{name}", child))
+                    stack.append((f"{module}.{name}", child, below))
+
+    def _enter(
+        self, source_root: str, folder: str, module: str, enclosing: frozenset[_FolderId]
+    ) -> _FolderId | None:
+        """The folder's identity when it is to be walked as ``module``; None for a folder that
+        cannot be read, encloses itself (a link loop), was walked under this name already, or
+        has been reached through links under too many names."""
+        absolute = self._absolute(source_root, folder)
+        try:
+            info = os.stat(absolute)
+        except OSError:
+            return None
+        folder_id = (info.st_dev, info.st_ino)
+        if folder_id in enclosing or (module, folder_id) in self._walked:
+            return None
+        seen = self._linked_names.get(folder_id)
+        if seen is not None and seen >= MAX_LINKED_NAMES and not self._is_own_path(absolute):
+            if folder_id not in self._over_limit:  # one error a folder, at the first name over
+                self._over_limit.add(folder_id)
+                self._too_many_names(_join(source_root, folder), module)
+            return None
+        self._walked.add((module, folder_id))
+        # The first name does not count: it is the folder's own path or a single alias.
+        self._linked_names[folder_id] = 0 if seen is None else seen + 1
+        return folder_id
+
+    def _is_own_path(self, absolute: str) -> bool:
+        """``absolute`` reaches its folder through no symbolic link."""
+        self.inside(absolute)  # settles the real root
+        real_root = self._real_root or ""
+        relative = os.path.relpath(absolute, self._root_text)
+        return os.path.realpath(absolute) == os.path.normpath(os.path.join(real_root, relative))
+
+    def _too_many_names(self, path: str, module: str) -> None:
+        self.unverified[path] = Finding(
+            step="compile",
+            rule=LINK_ALIASES_RULE,
+            severity=Severity.ERROR,
+            path=path,
+            line=0,
+            column=0,
+            message=f"not verified as {module!r}: symbolic links make this folder importable "
+            f"under more than {MAX_LINKED_NAMES + 1} module names, and archverify verifies it "
+            "under that many at most",
+            hint="Remove the symbolic links that make the same folder a package under many "
+            "names (one import name per folder), or exclude the linked paths.",
+            extra={"module": module},
+        )
+
+    def _add_init(self, source_root: str, folder: str, module: str) -> None:
+        init = _join(folder, "__init__.py")
+        absolute = self._absolute(source_root, init)
+        if os.path.islink(absolute) and not self.inside(absolute):
+            self._outside_link(_join(source_root, init), module)
+            return
+        self._add_file(source_root, init, module, is_package=True)
+
+    def _note_outside_links(self, listing: _Listing, package: str) -> None:
+        for name, path in listing.outside.items():
+            if listing.folders.get(name):
+                continue  # a package folder of that name is what Python imports
+            if not self.exclude.matches(path):
+                self._outside_link(path, f"{package}.{name}")
+
+    def _outside_link(self, path: str, module: str) -> None:
+        """A module or package Python imports that is a link out of the root: archverify does not
+        read it (see ``_listing``), so it is an error, not a file that silently goes unchecked."""
+        if path in self.unverified:
+            return
+        try:
+            target = os.readlink(os.path.join(self._root_text, path))
+        except OSError:
+            target = "?"
+        self.unverified[path] = Finding(
+            step="compile",
+            rule=OUTSIDE_LINK_RULE,
+            severity=Severity.ERROR,
+            path=path,
+            line=0,
+            column=0,
+            message=f"not verified: a symbolic link to outside the verified root ({target}) "
+            f"that Python imports as {module!r}; archverify does not read files outside the root",
+            hint="Vendor the code (copy it into the tree instead of linking it), or add the "
+            "path to [tool.archverify] exclude if it is not part of the project.",
+            extra={"module": module, "target": target},
+        )
 
     def inside(self, path: str) -> bool:
         """``path`` resolves (links followed) to a place inside the verified root."""
@@ -535,17 +668,6 @@ class _Walker:
             self._real_root = os.path.realpath(self._root_text)
         real = os.path.realpath(path)
         return real == self._real_root or real.startswith(self._real_root + os.sep)
-
-    def _first_visit(self, folder: str) -> bool:
-        try:
-            info = os.stat(folder)
-        except OSError:
-            return False
-        key = (info.st_dev, info.st_ino)
-        if key in self._visited:
-            return False
-        self._visited.add(key)
-        return True
 
     def _note_unimportable_dir(self, shown: str, absolute: str) -> None:
         if self.exclude.matches(shown):
@@ -568,6 +690,14 @@ class _Walker:
         self.files[path] = SourceFile(
             path=path, module=module, is_package=is_package, source_root=source_root
         )
+
+
+def _importable_name(name: str, *, is_dir: bool) -> str:
+    """The module name a folder or ``.py`` file inside a package is imported by, or ""."""
+    if is_dir:
+        return name if name.isidentifier() and not is_skipped_dir(name) else ""
+    stem = name[:-3]
+    return stem if stem and stem != "__init__" and "." not in stem else ""
 
 
 def _why(winner: _Spec, loser_root: str) -> str:

@@ -272,8 +272,8 @@ def _build(shown: str, session: _Section, contracts: list[_Section]) -> ImportLi
     exclude_tc = _session_flag(session, "exclude_type_checking_imports")
     built = [_contract(shown, section, not exclude_tc, include_external) for section in contracts]
     for contract, section in zip(built, contracts, strict=True):
-        if contract.type == "forbidden" and not include_external:
-            _check_external(shown, contract, section, roots)
+        if contract.type == "forbidden":
+            _check_external(shown, contract, section, roots, include_external)
     return ImportLinterConfig(
         file=shown,
         root_packages=roots,
@@ -414,14 +414,28 @@ def _depth(shown: str, section: _Section) -> int:
 
 
 def _check_external(
-    shown: str, contract: ContractConfig, section: _Section, roots: tuple[str, ...]
+    shown: str,
+    contract: ContractConfig,
+    section: _Section,
+    roots: tuple[str, ...],
+    include_external: bool,
 ) -> None:
-    """import-linter refuses external forbidden modules unless externals are in its graph."""
+    """import-linter refuses external forbidden modules unless externals are in its graph, and
+    then every one that is not a top-level name (its graph holds no external submodule)."""
     for module in contract.options["forbidden_modules"]:
-        if not in_any_package(module, roots):
-            raise ConfigError(
-                f"contract {contract.name!r}: forbidden module {module!r} is outside the root "
-                "packages; set include_external_packages = True",
-                shown,
-                section.line_of("forbidden_modules"),
+        if in_any_package(module, roots):
+            continue
+        if not include_external:
+            problem = "is outside the root packages; set include_external_packages = True"
+        elif "." in module:
+            problem = (
+                "is a subpackage of an external package, which lint-imports refuses; forbid "
+                f"the top-level package {module.split('.', 1)[0]!r}"
             )
+        else:
+            continue
+        raise ConfigError(
+            f"contract {contract.name!r}: forbidden module {module!r} {problem}",
+            shown,
+            section.line_of("forbidden_modules"),
+        )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER, Config
-from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
@@ -144,9 +144,11 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     stamp = cache_stamp()
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
-    references, origins = _contract_references(config)
+    references, origins, internal = _contract_references(config)
     imported = {fact.module for facts in project.facts.values() for fact in facts.imports}
-    problems = missing_references(config, project.modules, references, origins, imported)
+    problems = missing_references(
+        config, project.modules, references, origins, imported, internal=internal
+    )
     if problems:
         raise problems[0]
 
@@ -180,7 +182,9 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     )
     outcomes.extend(left_out)
     outcomes.sort(key=lambda o: STEP_ORDER.index(o.step))
-    shadow_notes = _add_discovery_findings(outcomes, [s.finding() for s in discovery.shadowed])
+    shadow_notes = _add_discovery_findings(
+        outcomes, [*(s.finding() for s in discovery.shadowed), *discovery.unverified]
+    )
     findings = ordered_findings(f for o in outcomes for f in o.findings)
     summary = {
         "files": len(discovery.files),
@@ -257,8 +261,9 @@ def _rules_notices(root: Path, config: Config) -> list[str]:
 
 
 def _add_discovery_findings(outcomes: list[StepOutcome], findings: list[Finding]) -> list[str]:
-    """Discovery's warnings go to the compile step, which is about every module; when it did
-    not run they are notices, so that they are never dropped."""
+    """Discovery's findings go to the compile step, which is about every module; when it did
+    not run, warnings are notices, so that they are never dropped, and errors (a module no step
+    could verify) still fail the run as a compile outcome of their own."""
     if not findings:
         return []
     for index, outcome in enumerate(outcomes):
@@ -266,6 +271,11 @@ def _add_discovery_findings(outcomes: list[StepOutcome], findings: list[Finding]
             merged = sorted([*outcome.findings, *findings], key=Finding.sort_key)
             outcomes[index] = replace(outcome, findings=merged, status=status_for(merged))
             return []
+    errors = sorted((f for f in findings if f.severity is Severity.ERROR), key=Finding.sort_key)
+    if errors and not any(outcome.step == "compile" for outcome in outcomes):
+        message = "not selected; discovery found modules no step can verify"
+        outcomes.insert(0, StepOutcome("compile", StepStatus.FAILED, errors, message=message))
+        findings = [f for f in findings if f.severity is not Severity.ERROR]
     return [f"warning: {finding.message}" for finding in findings]
 
 
@@ -297,20 +307,23 @@ def _cache_folder(root: Path, options: RunOptions) -> CacheChoice:
 
 def _contract_references(
     config: Config,
-) -> tuple[list[tuple[str, str, bool]], dict[str, str]]:
-    """Module names the contracts mention, and where each foreign contract was declared."""
-    from archverify.core.contracts import referenced_modules
+) -> tuple[list[tuple[str, str, bool]], dict[str, str], list[tuple[str, str]]]:
+    """Module names the contracts mention, where each foreign contract was declared, and the
+    names that must exist only when they are the project's (forbidden modules)."""
+    from archverify.core.contracts import internal_only_modules, referenced_modules
 
     refs: list[tuple[str, str, bool]] = []
+    internal: list[tuple[str, str]] = []
     origins: dict[str, str] = {}
     native = config.config_file
     for index, contract in enumerate(config.contracts):
         key = f"contracts[{index}] ({contract.name})"
-        if contract.origin and native and not contract.origin.startswith(native + ":"):
+        if contract.origin and not (native and contract.origin.startswith(native + ":")):
             origins[key] = contract.origin
         for name, optional in referenced_modules(contract):
             refs.append((name, key, optional))
-    return refs, origins
+        internal.extend((name, key) for name in internal_only_modules(contract))
+    return refs, origins, internal
 
 
 def _import_count(outcomes: list[StepOutcome], project: Project) -> int:

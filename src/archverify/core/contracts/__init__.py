@@ -29,6 +29,7 @@ __all__ = [
     "Violation",
     "check_contract",
     "include_type_checking",
+    "internal_only_modules",
     "referenced_modules",
 ]
 
@@ -61,6 +62,14 @@ def referenced_modules(contract: ContractConfig) -> list[tuple[str, bool]]:
     Raises ``ContractError`` for an unknown type or malformed options.
     """
     return _type_of(contract)[1](contract)
+
+
+def internal_only_modules(contract: ContractConfig) -> list[str]:
+    """Names the contract marks optional in :func:`referenced_modules` only because they may be
+    outside the project: one inside it (its top-level package is the project's) must exist, as
+    lint-imports requires ("Module 'pkg.x' does not exist.")."""
+    _type_of(contract)
+    return forbidden.internal_only(contract) if contract.type == "forbidden" else []
 
 
 def include_type_checking(contract: ContractConfig, default: bool) -> bool:

@@ -18,8 +18,14 @@ from archverify.core.graph import ImportGraph, nearest_internal
 def referenced(contract: ContractConfig) -> list[tuple[str, bool]]:
     sources = string_list(contract, "source_modules", required=True)
     forbidden = string_list(contract, "forbidden_modules", required=True)
-    # A forbidden module may be a distribution that is simply not imported anywhere.
+    # A forbidden module may be a distribution that is simply not imported anywhere; one of
+    # the project's must exist (see internal_only).
     return [(m, False) for m in sources] + [(m, True) for m in forbidden]
+
+
+def internal_only(contract: ContractConfig) -> list[str]:
+    """The forbidden modules: each must exist when it is inside the project."""
+    return string_list(contract, "forbidden_modules", required=True)
 
 
 def check(graph: ImportGraph, contract: ContractConfig) -> tuple[list[Violation], list[str]]:
