@@ -165,7 +165,7 @@ def test_editable_finders_and_egg_links_name_the_folders_walked(tmp_path: Path) 
     write_tree(
         packages,
         {
-            f"__editable__.extpkg-1.0.pth": f"import {finder}; {finder}.install()\n",
+            "__editable__.extpkg-1.0.pth": f"import {finder}; {finder}.install()\n",
             f"{finder}.py": f"MAPPING: dict[str, str] = {{'extpkg': {str(mapped / 'extpkg')!r}}}\n",
             "linked.egg-link": f"{linked}\n.\n",
         },
