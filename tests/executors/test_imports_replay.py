@@ -129,7 +129,8 @@ def test_installing_a_distribution_changes_the_environment(tmp_path: Path) -> No
 
     site = tmp_path / "site"
     site.mkdir()
-    before = environment_fingerprint(sys.executable, (str(site),))
-    assert before == environment_fingerprint(sys.executable, (str(site),))
+    root = tmp_path / "project"
+    before = environment_fingerprint(sys.executable, (str(site),), root=root)
+    assert before == environment_fingerprint(sys.executable, (str(site),), root=root)
     (site / "newdist-1.0.dist-info").mkdir()
-    assert environment_fingerprint(sys.executable, (str(site),)) != before
+    assert environment_fingerprint(sys.executable, (str(site),), root=root) != before

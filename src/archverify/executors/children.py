@@ -42,6 +42,13 @@ from pathlib import Path
 from archverify.executors.launch import as_started
 
 TAG_VARIABLE = "ARCHVERIFY_RUN"
+# The name of the variable holding the cache secret (``orchestrator.cache_auth``): only
+# archverify's own process needs it, and a child that had it (the project's tests, a module
+# imported by the imports step, a tool's plugin) could tag forged cache entries with it.
+CACHE_SECRET_VARIABLE = "ARCHVERIFY_CACHE_SECRET"  # nosec B105
+# Never passed to a child: the secret, and PYTEST_CURRENT_TEST (when archverify itself runs
+# under pytest it names the outer test, and a leftover of the tests step would be blamed on it).
+_WITHHELD = frozenset({CACHE_SECRET_VARIABLE, "PYTEST_CURRENT_TEST"})
 # One id per archverify process: concurrent runs on one machine never sweep each other's.
 RUN_ID = secrets.token_hex(8)
 # Outside any step (the CLI before the scheduler starts, say).
@@ -114,17 +121,19 @@ def step_scope(step: str) -> Iterator[None]:
 
 
 def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child: ours, ``extra`` on top, and the current step's tag.
-
-    ``PYTEST_CURRENT_TEST`` is left out: when archverify itself runs under pytest it names the
-    outer test, and a leftover of the tests step would be blamed on it.
-    """
+    """The environment for a child: ours without what is withheld (``_WITHHELD``: the cache
+    secret, ``PYTEST_CURRENT_TEST``), ``extra`` on top, and the current step's tag."""
     if _state["stopping"]:
         # A step's thread still running after an interrupt must not start what nobody ends.
         raise Stopping("archverify is stopping: no new process is started")
-    env = {**os.environ, **(extra or {}), TAG_VARIABLE: _chained(step_tag())}
-    env.pop("PYTEST_CURRENT_TEST", None)
+    env = {**_inherited(), **(extra or {}), TAG_VARIABLE: _chained(step_tag())}
+    for name in _WITHHELD:
+        env.pop(name, None)
     return env
+
+
+def _inherited() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name not in _WITHHELD}
 
 
 def _chained(tag: str) -> str:
@@ -404,7 +413,7 @@ class Supervisor:
     def start(self) -> None:
         if not _have_proc() or self._proc is not None:
             return
-        env = {k: v for k, v in os.environ.items() if k != TAG_VARIABLE}
+        env = {k: v for k, v in _inherited().items() if k != TAG_VARIABLE}
         try:
             # Argument list, no shell: our own script.
             self._proc = subprocess.Popen(  # nosec B603

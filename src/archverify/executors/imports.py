@@ -52,7 +52,7 @@ class ImportsStep:
         if not context.options.get("cache_tests"):
             return None
         pythonpath = server_pythonpath()
-        environment = environment_fingerprint(sys.executable, pythonpath)
+        environment = environment_fingerprint(sys.executable, pythonpath, root=context.root)
         if environment is None:
             return None
         version = f"{sys.version}|{sys.executable}"
@@ -262,7 +262,7 @@ class _Run:
         """Per-module replay keys, only when the run allows replay (``cache_tests``)."""
         if not self.context.options.get("cache_tests"):
             return {}
-        environment = environment_fingerprint(sys.executable, self.pythonpath)
+        environment = environment_fingerprint(sys.executable, self.pythonpath, root=self.root)
         if environment is None:
             return {}
         options = {**self.options, "pythonpath": self.pythonpath}

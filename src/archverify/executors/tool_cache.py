@@ -141,15 +141,17 @@ def user_config_files(step_id: str, environ: Mapping[str, str] | None = None) ->
     return in_config_homes + [home / name for name in home_files]
 
 
-def environment_key(step_id: str, pythonpath: Sequence[str] = ()) -> dict[str, Any] | None:
+def environment_key(
+    step_id: str, root: Path, pythonpath: Sequence[str] = ()
+) -> dict[str, Any] | None:
     """What the interpreter and environment add to ``step_id``'s results (None: unknowable).
 
-    The interpreter, the installed distributions (``environment_fingerprint``, also over
-    ``pythonpath``: folders a tool searches besides ``sys.path``), the variables the tool reads
-    and the files those variables name.
+    The interpreter, the installed distributions and the code outside ``root`` on the path
+    (``environment_fingerprint``, also over ``pythonpath``: folders a tool searches besides
+    ``sys.path``), the variables the tool reads and the files those variables name.
     """
     paths = (*server_pythonpath(), *(os.path.abspath(p) for p in pythonpath if p))
-    environment = environment_fingerprint(sys.executable, paths)
+    environment = environment_fingerprint(sys.executable, paths, root=root)
     if environment is None:
         return None
     variables = environment_variables(TOOL_VARIABLES.get(step_id, ()))
@@ -193,7 +195,7 @@ def step_cache_key(
     hashes = file_hashes(context)
     if any(h is None for h in hashes.values()):
         return None
-    environment = environment_key(step_id, search_path)
+    environment = environment_key(step_id, context.root, search_path)
     if environment is None:
         return None
     tool = context.config.tool(step_id)
@@ -252,7 +254,7 @@ class PerFileCache:
                 "version": version,
                 "config": _tool_config_digest(context, namespace, config_files, below),
                 "args": list(tool.args),
-                "environment": environment_key(namespace),
+                "environment": environment_key(namespace, context.root),
             }
         )
         return cls(context=context, namespace=namespace, salt=salt)

@@ -14,7 +14,10 @@ with a secret the repository cannot know:
 An entry without a valid tag is a miss, never an error. A secret file that is a symlink, not
 owned by the user, or readable or writable by anyone else is refused (as ssh refuses such a
 private key): another local user who can read it could forge entries in any tree the user
-verifies. Without a usable secret nothing is replayed or written, and the run says why once.
+verifies. So is a secret file inside the verified tree or the cache folder (an
+``XDG_CACHE_HOME`` pointing into the checkout): a repository can ship that file, 0600 and all,
+and tag its forged entries with it. Without a usable secret nothing is replayed or written, and
+the run says why once.
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ import secrets
 import stat
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 
-# Names of where the secret is found, not secrets.
-SECRET_VARIABLE = "ARCHVERIFY_CACHE_SECRET"  # nosec B105
+from archverify.executors.children import CACHE_SECRET_VARIABLE
+
+# Names of where the secret is found, not secrets. The variable is withheld from every child.
+SECRET_VARIABLE = CACHE_SECRET_VARIABLE
 SECRET_FILE = "secret"  # nosec B105
 # A secret file archverify made holds 64 hex digits; a shorter one is refused as too guessable.
 _MIN_FILE_SECRET = 32
@@ -112,6 +118,47 @@ def load_auth(environ: dict[str, str] | os._Environ[str] | None = None) -> Cache
 def default_auth() -> CacheAuth:
     """This process's ``load_auth()``, read once."""
     return load_auth()
+
+
+def run_auth(shipped: Iterable[Path]) -> CacheAuth:
+    """The secret for a run over the folders ``shipped`` (the verified root, the cache folder):
+    ``default_auth()``, unless the secret would be read from (or created in) one of them.
+
+    Whatever is below those folders may come from the repository. A secret file there, however
+    private its mode, may be one the repository ships; entries tagged with it would be trusted.
+    Then no secret is used at all, as for any other refused secret file: a per-run secret kept
+    in memory would replay nothing either (a run never reads back what it wrote), it would only
+    fill the cache folder with entries no later run can check, and the notice would not tell
+    the user that their cache is set up so that it can never be trusted.
+    """
+    if not os.environ.get(SECRET_VARIABLE):
+        problem = _shipped_secret(shipped)
+        if problem:
+            return CacheAuth(None, problem)
+    return default_auth()
+
+
+def _shipped_secret(shipped: Iterable[Path]) -> str:
+    """Why the secret file may not be used for these folders ("" when it may)."""
+    try:
+        path = user_secret_path()
+    except RuntimeError:
+        return ""  # no home: load_auth says so
+    # The path as named and as resolved, and the folder holding it resolved (a link to a folder
+    # of the tree, or from one): inside a shipped folder as named or as resolved.
+    places = {os.path.abspath(path), os.path.realpath(path), os.path.realpath(path.parent)}
+    for folder in shipped:
+        bases = {os.path.abspath(folder), os.path.realpath(folder)}
+        if any(_within(place, base) for place in places for base in bases):
+            return (
+                f"cache not used: the cache secret {path} is inside {folder}, which the "
+                f"repository may ship; set XDG_CACHE_HOME outside it, or set {SECRET_VARIABLE}"
+            )
+    return ""
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 class _Refused(Exception):

@@ -17,7 +17,7 @@ from archverify.core.report import RunReport
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
 from archverify.executors.registry import all_steps
 from archverify.executors.untrusted import left_out_reason
-from archverify.orchestrator.cache_auth import default_auth
+from archverify.orchestrator.cache_auth import run_auth
 from archverify.orchestrator.cache_folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.config_loader import (
     ConfigError,
@@ -142,7 +142,9 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     cache_choice = _cache_folder(root, options)
     cache_dir = cache_choice.folder.path if cache_choice.folder else None
     stamp = cache_stamp()
-    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp))
+    # The secret may not come from what the repository can ship: the tree, the cache folder.
+    auth = run_auth([root, *([cache_dir] if cache_dir else [])])
+    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp, auth))
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
     references, origins, internal = _contract_references(config)
     imported = {fact.module for facts in project.facts.values() for fact in facts.imports}
@@ -152,7 +154,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     if problems:
         raise problems[0]
 
-    cache: KeyValueCache = DirectoryCache(cache_dir, stamp) if cache_dir else NullCache()
+    cache: KeyValueCache = DirectoryCache(cache_dir, stamp, auth) if cache_dir else NullCache()
     context = StepContext(
         root=root,
         config=config,
@@ -193,8 +195,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         "duration_s": round(time.perf_counter() - started, 3),
     }
     notices = _rules_notices(root, config)
-    if cache_dir is not None and default_auth().problem:
-        notices.append(default_auth().problem)  # why nothing was replayed
+    if cache_dir is not None and auth.problem:
+        notices.append(auth.problem)  # why nothing was replayed
     notices.extend(_shortened(discovery.problems))
     notices.extend(shadow_notes)
     if left_out:
