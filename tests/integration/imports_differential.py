@@ -156,8 +156,14 @@ def step_verdicts(
     return verdicts, dict(outcome.stats), list(run.roots)
 
 
-def fresh_verdict(root: Path, roots: list[str], module: str, timeout_s: float) -> Verdict:
-    """``cd ROOTS[0] && python -c "import module"``, the other ``roots`` next on sys.path."""
+def fresh_verdict(
+    root: Path, roots: list[str], module: str, timeout_s: float, bytecode: Path | None = None
+) -> Verdict:
+    """``cd ROOTS[0] && python -c "import module"``, the other ``roots`` next on sys.path.
+
+    With ``bytecode`` the interpreters share compiled modules there (outside the tree), as the
+    step's children do: a large package is then not compiled again by every interpreter.
+    """
     with tempfile.TemporaryDirectory(prefix="archverify-fresh-") as scratch:
         result = os.path.join(scratch, "verdict")
         # A name that is no identifier (``unicode15-1-0``) cannot be written in an import
@@ -166,6 +172,9 @@ def fresh_verdict(root: Path, roots: list[str], module: str, timeout_s: float) -
         statement = f"import {module}" if plain else f"__import__({module!r})"
         code = _FRESH.format(others=roots[1:], statement=statement, result=result)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        if bytecode is not None:
+            del env["PYTHONDONTWRITEBYTECODE"]
+            env["PYTHONPYCACHEPREFIX"] = str(bytecode)
         try:
             done = subprocess.run(
                 [sys.executable, "-c", code],
@@ -218,12 +227,13 @@ def compare(
     elif sample is not None and sample < len(modules):
         modules = sorted(random.Random(seed).sample(modules, sample))
     step, stats, roots = step_verdicts(root, modules, jobs, timeout_s)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        fresh = dict(
-            zip(
-                sorted(step),
-                pool.map(lambda m: fresh_verdict(root, roots, m, timeout_s), sorted(step)),
-                strict=True,
+    bytecode = Path(tempfile.mkdtemp(prefix="archverify-fresh-bytecode-"))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            verdicts = pool.map(
+                lambda m: fresh_verdict(root, roots, m, timeout_s, bytecode), sorted(step)
             )
-        )
+            fresh = dict(zip(sorted(step), verdicts, strict=True))
+    finally:
+        shutil.rmtree(bytecode, ignore_errors=True)
     return Comparison(package=package, step=step, fresh=fresh, stats=stats)

@@ -24,7 +24,7 @@ SEED = 20261201
     [
         ("pydantic", None),
         ("mypy", 60),
-        ("hypothesis", 60),
+        ("hypothesis", 30),
         ("jsonschema", None),
         ("_pytest", 40),
         ("rich", None),
@@ -35,7 +35,7 @@ SEED = 20261201
     ids=[
         "pydantic-all",
         "mypy-sample60",
-        "hypothesis-sample60",
+        "hypothesis-sample30",
         "jsonschema-all",
         "pytest-sample40",
         "rich-all",
