@@ -284,3 +284,25 @@ def test_a_lowered_recursion_limit_fails_as_it_does_fresh(tmp_path: Path) -> Non
     assert step == fresh
     assert fresh["app.m"][:2] == ("raised", "RecursionError")
     assert fresh["app.fine"] == ("ok", "", "")
+
+
+def test_pythonpath_reaches_the_project_not_the_import_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PYTHONPATH folder's ``resource.py`` answers the project's ``import resource`` (as fresh)
+    but never the server's own (which would fail to start: it imports ``resource`` for the
+    memory cap)."""
+    folder = tmp_path / "pythonpath"
+    folder.mkdir()
+    (folder / "resource.py").write_text("raise RuntimeError('the PYTHONPATH copy')\n")
+    (folder / "av_on_pythonpath.py").write_text("VALUE = 1\n")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    files = {
+        "app/m.py": "import resource\n",
+        "app/dep.py": "import av_on_pythonpath\n",
+        "app/env.py": f"import os\nassert os.environ['PYTHONPATH'] == {str(folder)!r}\n",
+    }
+    step, fresh = _both_ways(_project(tmp_path / "proj", files))
+    assert fresh["app.m"] == ("raised", "RuntimeError", "the PYTHONPATH copy")
+    assert fresh["app.dep"] == fresh["app.env"] == ("ok", "", "")
+    assert step == fresh

@@ -1078,7 +1078,14 @@ class Server:
             # A recheck runs plain: no audit hook, no shared bytecode, as ``python -c`` would.
             plain = job.id in self.rechecking
             spec = json.dumps(
-                [job.module, job.result_path, job.fault_path, self.config_path, plain, command["cwd"]]
+                [
+                    job.module,
+                    job.result_path,
+                    job.fault_path,
+                    self.config_path,
+                    plain,
+                    command["cwd"],
+                ]
             )
             # Our own interpreter running our own worker script: no shell, no user input.
             job.proc = subprocess.Popen(  # nosec B603
