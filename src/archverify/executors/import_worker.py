@@ -12,7 +12,8 @@ import sys
 # A script's folder (archverify's executors) goes first on sys.path; ``python -c`` puts the
 # working directory there instead, which each child does for its source root (``_enter_root``).
 # Removed before anything is imported: ``base.py`` or ``imports.py`` there must answer nobody.
-if not sys.flags.safe_path and sys.path:
+# (Only when run as the server: imported as a module, the importer's sys.path is its own.)
+if __name__ == "__main__" and not sys.flags.safe_path and sys.path:
     del sys.path[0]
 
 # Captured before this script imports anything: what a fresh ``python -I`` already holds.
