@@ -36,11 +36,13 @@ from archverify.orchestrator.parsing import parse_files
 Verdict = tuple[str, str, str]  # (outcome, exception class or code, first line of the message)
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
-# Run by the fresh interpreter: the import statement is at module level, one frame deep, as in
+# Run by the fresh interpreter, a plain ``python -c`` (the user's PYTHON* variables and user
+# site-packages apply) from the first source root (``""``, first on sys.path); the other roots
+# follow it. The import statement is at module level, one frame deep, as in
 # ``python -c "import M"``; only modules a fresh interpreter already holds are used before it.
 _FRESH = """\
 import os, sys
-sys.path[:0] = {roots!r}
+sys.path[1:1] = {others!r}
 try:
     {statement}
     verdict = ["ok", "", ""]
@@ -52,6 +54,7 @@ except BaseException as exc:
     except BaseException:
         text = "<unprintable>"
     verdict = ["raised", type(exc).__name__, text]
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))  # the module may have lowered it
 import json
 fd = os.open({result!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
 os.write(fd, json.dumps(verdict).encode())
@@ -153,20 +156,29 @@ def step_verdicts(
     return verdicts, dict(outcome.stats), list(run.roots)
 
 
-def fresh_verdict(root: Path, roots: list[str], module: str, timeout_s: float) -> Verdict:
-    """``import module`` in a fresh ``python -I`` with ``roots`` first on ``sys.path``."""
+def fresh_verdict(
+    root: Path, roots: list[str], module: str, timeout_s: float, bytecode: Path | None = None
+) -> Verdict:
+    """``cd ROOTS[0] && python -c "import module"``, the other ``roots`` next on sys.path.
+
+    With ``bytecode`` the interpreters share compiled modules there (outside the tree), as the
+    step's children do: a large package is then not compiled again by every interpreter.
+    """
     with tempfile.TemporaryDirectory(prefix="archverify-fresh-") as scratch:
         result = os.path.join(scratch, "verdict")
         # A name that is no identifier (``unicode15-1-0``) cannot be written in an import
         # statement; importlib, like the step, imports it all the same.
         plain = all(part.isidentifier() for part in module.split("."))
         statement = f"import {module}" if plain else f"__import__({module!r})"
-        code = _FRESH.format(roots=roots, statement=statement, result=result)
+        code = _FRESH.format(others=roots[1:], statement=statement, result=result)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        if bytecode is not None:
+            del env["PYTHONDONTWRITEBYTECODE"]
+            env["PYTHONPYCACHEPREFIX"] = str(bytecode)
         try:
             done = subprocess.run(
-                [sys.executable, "-I", "-c", code],
-                cwd=root,
+                [sys.executable, "-c", code],
+                cwd=roots[0],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
@@ -215,12 +227,13 @@ def compare(
     elif sample is not None and sample < len(modules):
         modules = sorted(random.Random(seed).sample(modules, sample))
     step, stats, roots = step_verdicts(root, modules, jobs, timeout_s)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        fresh = dict(
-            zip(
-                sorted(step),
-                pool.map(lambda m: fresh_verdict(root, roots, m, timeout_s), sorted(step)),
-                strict=True,
+    bytecode = Path(tempfile.mkdtemp(prefix="archverify-fresh-bytecode-"))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            verdicts = pool.map(
+                lambda m: fresh_verdict(root, roots, m, timeout_s, bytecode), sorted(step)
             )
-        )
+            fresh = dict(zip(sorted(step), verdicts, strict=True))
+    finally:
+        shutil.rmtree(bytecode, ignore_errors=True)
     return Comparison(package=package, step=step, fresh=fresh, stats=stats)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from imports_differential import compare
+from imports_differential import Verdict, compare, fresh_verdict, step_verdicts
 
 SEED = 20261201
 
@@ -24,7 +24,7 @@ SEED = 20261201
     [
         ("pydantic", None),
         ("mypy", 60),
-        ("hypothesis", 60),
+        ("hypothesis", 30),
         ("jsonschema", None),
         ("_pytest", 40),
         ("rich", None),
@@ -35,7 +35,7 @@ SEED = 20261201
     ids=[
         "pydantic-all",
         "mypy-sample60",
-        "hypothesis-sample60",
+        "hypothesis-sample30",
         "jsonschema-all",
         "pytest-sample40",
         "rich-all",
@@ -138,6 +138,11 @@ def test_a_module_importing_mypy_fails_as_it_does_fresh(tmp_path: Path) -> None:
     (root / "app" / "__init__.py").write_text("")
     (root / "app" / "plugin.py").write_text(MYPY_USER)
     (root / "app" / "fine.py").write_text("import mypy.semanal\nimport mypy.plugins.dataclasses\n")
+    # A sibling starts from its package's state: nothing the others imported leaks into it.
+    (root / "app" / "zz.py").write_text(
+        "import sys\nif 'mypy' in sys.modules or 'app.plugin' in sys.modules:\n"
+        "    raise RuntimeError('leaked from a sibling')\n"
+    )
     assert _fresh_fails(root, "app.plugin")
     assert not _fresh_fails(root, "app.fine")
     report = _cli(root)
@@ -145,3 +150,159 @@ def test_a_module_importing_mypy_fails_as_it_does_fresh(tmp_path: Path) -> None:
     assert isinstance(findings, list)
     assert [(f["path"], f["rule"]) for f in findings] == [("app/plugin.py", "imports/error")]
     assert "partially initialized module 'mypy.expandtype'" in findings[0]["message"]
+
+
+def _project(root: Path, files: dict[str, str], source_root: str = ".") -> Path:
+    base = root / source_root
+    for name, body in {"app/__init__.py": "", **files}.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    if source_root != ".":
+        (root / "pyproject.toml").write_text(
+            f'[tool.archverify]\nsource_roots = ["{source_root}"]\npackages = ["app"]\n'
+        )
+    return root
+
+
+def _both_ways(root: Path) -> tuple[dict[str, Verdict], dict[str, Verdict]]:
+    """The step's verdicts and those of ``cd ROOT && python -c "import M"``, module by module."""
+    step, _stats, roots = step_verdicts(root, None, 2, 20.0)
+    fresh = {m: fresh_verdict(root, roots, m, 20.0) for m in sorted(step)}
+    return step, fresh
+
+
+# (environment, files, the verdict a fresh interpreter gives the module ``app.m``)
+ENVIRONMENT_CASES = {
+    "PYTHONWARNINGS=error": (
+        {"PYTHONWARNINGS": "error"},
+        "import warnings\nwarnings.warn('old', DeprecationWarning)\n",
+        ("raised", "DeprecationWarning", "old"),
+    ),
+    "PYTHONDEVMODE=1": (
+        {"PYTHONDEVMODE": "1"},
+        "import sys\nif sys.flags.dev_mode:\n    raise RuntimeError('dev mode')\n",
+        ("raised", "RuntimeError", "dev mode"),
+    ),
+    "PYTHONHASHSEED=123": (
+        {"PYTHONHASHSEED": "123"},
+        "raise RuntimeError(str(hash('archverify')))\n",
+        None,  # some number: the same both ways
+    ),
+    "PYTHONOPTIMIZE=1": (
+        {"PYTHONOPTIMIZE": "1"},
+        "assert False, 'asserts run'\n",
+        ("ok", "", ""),
+    ),
+    "PYTHONINTMAXSTRDIGITS=640": (
+        {"PYTHONINTMAXSTRDIGITS": "640"},
+        "TEXT = str(10 ** 1000)\n",
+        ("raised", "ValueError", None),
+    ),
+    "PYTHONUTF8=1": (
+        {"PYTHONUTF8": "1"},
+        "import sys\nif sys.flags.utf8_mode:\n    raise RuntimeError('utf-8 mode')\n",
+        ("raised", "RuntimeError", "utf-8 mode"),
+    ),
+    "user site allowed": (
+        {},
+        "import sys\nif sys.flags.no_user_site or sys.flags.isolated:\n"
+        "    raise RuntimeError('isolated')\n",
+        ("ok", "", ""),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENVIRONMENT_CASES))
+def test_the_environment_applies_as_to_a_fresh_interpreter(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``PYTHON*`` variables change import-time behaviour for ``python -c``: so they do here."""
+    env, body, expected = ENVIRONMENT_CASES[case]
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    step, fresh = _both_ways(_project(tmp_path, {"app/m.py": body}))
+    assert step == fresh
+    if expected is not None:
+        outcome, kind, text = fresh["app.m"]
+        assert (outcome, kind) == expected[:2]
+        assert expected[2] is None or text == expected[2]
+
+
+def test_a_user_site_package_is_found_as_by_a_fresh_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where ``python`` adds the user site-packages (not in a virtual environment), so does the
+    step; under PYTHONNOUSERSITE neither does."""
+    monkeypatch.setenv("PYTHONUSERBASE", str(tmp_path / "userbase"))
+    found = subprocess.run(
+        [sys.executable, "-c", "import site; print(site.getusersitepackages())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    user_site = Path(found.stdout.strip())
+    user_site.mkdir(parents=True)
+    (user_site / "av_user_only.py").write_text("VALUE = 1\n")
+    root = _project(tmp_path / "proj", {"app/m.py": "import av_user_only\n"})
+    step, fresh = _both_ways(root)
+    assert step == fresh
+    monkeypatch.setenv("PYTHONNOUSERSITE", "1")
+    step, fresh = _both_ways(root)
+    assert step == fresh
+    assert fresh["app.m"][:2] == ("raised", "ModuleNotFoundError")
+
+
+def test_a_module_runs_from_its_source_root(tmp_path: Path) -> None:
+    """``cd src && python -c "import app.m"``: relative paths at import time are the source
+    root's, and the finding's hint is that command."""
+    root = _project(
+        tmp_path,
+        {"app/m.py": "DATA = open('data.txt').read()\n", "data.txt": "x"},
+        source_root="src",
+    )
+    (root / "data.txt").unlink(missing_ok=True)
+    step, fresh = _both_ways(root)
+    assert step == fresh
+    assert fresh["app.m"] == ("ok", "", "")
+    (root / "src" / "data.txt").unlink()
+    report = _cli(root)
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    assert [f["path"] for f in findings] == ["src/app/m.py"]
+    assert findings[0]["hint"] == 'reproduce with `cd src && python -c "import app.m"`'
+
+
+def test_a_lowered_recursion_limit_fails_as_it_does_fresh(tmp_path: Path) -> None:
+    """Preloaded modules make imports shallower: a module that lowers the limit is confirmed in
+    a fresh interpreter, where its limit counts its own frames only."""
+    body = "import sys\nsys.setrecursionlimit(50)\nimport json, email.mime.text, xml.dom.minidom\n"
+    fine = "import sys\nsys.setrecursionlimit(60)\nLIMIT = sys.getrecursionlimit()\n"
+    fine += "assert LIMIT == 60, LIMIT\n"
+    root = _project(tmp_path, {"app/m.py": body, "app/fine.py": fine})
+    step, fresh = _both_ways(root)
+    assert step == fresh
+    assert fresh["app.m"][:2] == ("raised", "RecursionError")
+    assert fresh["app.fine"] == ("ok", "", "")
+
+
+def test_pythonpath_reaches_the_project_not_the_import_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PYTHONPATH folder's ``resource.py`` answers the project's ``import resource`` (as fresh)
+    but never the server's own (which would fail to start: it imports ``resource`` for the
+    memory cap)."""
+    folder = tmp_path / "pythonpath"
+    folder.mkdir()
+    (folder / "resource.py").write_text("raise RuntimeError('the PYTHONPATH copy')\n")
+    (folder / "av_on_pythonpath.py").write_text("VALUE = 1\n")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    files = {
+        "app/m.py": "import resource\n",
+        "app/dep.py": "import av_on_pythonpath\n",
+        "app/env.py": f"import os\nassert os.environ['PYTHONPATH'] == {str(folder)!r}\n",
+    }
+    step, fresh = _both_ways(_project(tmp_path / "proj", files))
+    assert fresh["app.m"] == ("raised", "RuntimeError", "the PYTHONPATH copy")
+    assert fresh["app.dep"] == fresh["app.env"] == ("ok", "", "")
+    assert step == fresh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -223,11 +224,24 @@ def _finding(
     )
 
 
+def reproduce_command(module: str, path: str | None) -> str:
+    """The command that imports ``module`` as the step did: from its source root (the working
+    directory, first on ``sys.path``), e.g. ``cd src && python -c "import app.x"``."""
+    command = f'python -c "import {module}"'
+    if not path:
+        return command
+    parts = path.split("/")
+    # ``app/x.py`` is ``app.x``; ``app/__init__.py`` is ``app``: one more part.
+    depth = module.count(".") + 1 + (parts[-1] == "__init__.py")
+    root = "/".join(parts[:-depth]) if len(parts) > depth else ""
+    return f"cd {shlex.quote(root)} && {command}" if root else command
+
+
 def _describe(
     module: str, result: Mapping[str, Any], index: ProjectIndex
 ) -> tuple[str, Severity, str, str]:
     outcome = result.get("outcome")
-    reproduce = f'reproduce with `python -c "import {module}"` from the source root'
+    reproduce = f"reproduce with `{reproduce_command(module, index.modules.get(module))}`"
     if outcome == "timeout":
         return (
             RULE_TIMEOUT,

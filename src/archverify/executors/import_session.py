@@ -17,6 +17,9 @@ from typing import Any
 from archverify.executors.children import child_env, parent_death_preexec
 
 WORKER = Path(__file__).with_name("import_worker.py")
+# Not given to the server's interpreter, which would act on them before the server's own
+# imports (a PYTHONPATH folder's ``json.py``); the server puts them back for the project.
+LATE_VARIABLES = ("PYTHONPATH",)
 _START_TIMEOUT_S = 60.0
 
 
@@ -43,7 +46,11 @@ class ImportServer:
     def start(self) -> None:
         # Tagged, so that what an imported module leaves running is swept with the step.
         env = child_env({"PYTHONDONTWRITEBYTECODE": "1"})
-        args = [sys.executable, "-I", str(WORKER), str(self._config_path)]
+        for name in LATE_VARIABLES:
+            env.pop(name, None)
+        # Not ``-I``: the user's PYTHON* variables (PYTHONWARNINGS, PYTHONDEVMODE,
+        # PYTHONHASHSEED, ...) and user site-packages apply, as they do to ``python -c``.
+        args = [sys.executable, str(WORKER), str(self._config_path)]
         try:
             with open(self._stderr_path, "wb") as stderr:
                 # Argument list, no shell.

@@ -1,11 +1,20 @@
 """The import server: runs in a fresh interpreter and forks one child per module to import it.
 
-Started by ``executors/imports.py`` as ``python -I import_worker.py CONFIG_FILE``. It reads
+Started by ``executors/imports.py`` as ``python import_worker.py CONFIG_FILE`` (not ``-I``: the
+user's ``PYTHON*`` variables and user site-packages apply, as they do to a plain ``python -c``;
+``PYTHONPATH`` comes through the configuration, see ``_prepare``). It reads
 ``{"id": N, "module": "pkg.mod"}`` lines on stdin and answers one JSON line per module on
 stdout. It uses the standard library only and never imports archverify: it runs by path.
 """
 
 import sys
+
+# A script's folder (archverify's executors) goes first on sys.path; ``python -c`` puts the
+# working directory there instead, which each child does for its source root (``_enter_root``).
+# Removed before anything is imported: ``base.py`` or ``imports.py`` there must answer nobody.
+# (Only when run as the server: imported as a module, the importer's sys.path is its own.)
+if __name__ == "__main__" and not sys.flags.safe_path and sys.path:
+    del sys.path[0]
 
 # Captured before this script imports anything: what a fresh ``python -I`` already holds.
 # Everything the server loads later is dropped from each child's ``sys.modules`` so that a
@@ -33,6 +42,8 @@ _CONFIG: dict[str, Any] = {}  # the server's configuration, set once in main()
 _REAL_EXIT = os._exit
 # The recursion limit a fresh interpreter would have at this point (see import_one).
 _LOGICAL_LIMIT = sys.getrecursionlimit()
+_REAL_SET_LIMIT = sys.setrecursionlimit
+_REAL_GET_LIMIT = sys.getrecursionlimit
 try:  # for the import child's memory cap; missing on some platforms
     import resource as _resource
 except ImportError:  # pragma: no cover - POSIX has it
@@ -425,11 +436,13 @@ def import_one(
     fault_path: str,
     job: dict[str, Any],
     control: int | None = None,
+    root: str = "",
 ) -> NoReturn:
     """Import ``module`` in this (fresh) process, write the verdict to ``result_path``, exit.
 
     With a ``control`` descriptor the process is a package's zygote: when the import succeeds
     and left the process safe to fork, it stays and forks the package's members on request.
+    ``root`` is the module's source root: the working directory of its import.
     """
     global _LOGICAL_LIMIT
     roots = tuple(job["roots"])
@@ -461,6 +474,7 @@ def import_one(
     except BaseException:  # stdout may be replaced or closed: capture is best effort
         pass
     _forget_server_modules()
+    _enter_root(root)
     cap = _cap_memory(job)
     _become_subreaper()
     _watch_tree(job)
@@ -471,7 +485,8 @@ def import_one(
     # (The audit hook's own frame is not compensated: where it tips an import over the limit,
     # the failure is confirmed in a fresh interpreter without the hook, see Server._recheck.)
     extra = len(_stack(sys._getframe())) - 1 + int(job.get("import_call_cost", 0))
-    sys.setrecursionlimit(_LOGICAL_LIMIT + extra)
+    _offset_recursion_limit(extra)
+    before = _import_state()
     result: dict[str, Any]
     try:
         __import__(module)
@@ -491,9 +506,14 @@ def import_one(
             result["memory_mb"] = cap
     if os.getpid() != pid:
         _REAL_EXIT(0)  # the module forked and this copy returned from the import: stay quiet
-    limit = sys.getrecursionlimit()
     # What a member of this package starts from: the module's own setting, if it made one.
-    _LOGICAL_LIMIT = _LOGICAL_LIMIT if limit == _LOGICAL_LIMIT + extra else limit
+    limit = _REAL_GET_LIMIT() - extra
+    # Preloaded modules make their imports shallower than fresh ones, and an import hook or a
+    # sys.path entry put in front would have found another module for a preloaded name: the
+    # verdict of such an import is confirmed in a fresh interpreter (see Server._recheck).
+    if limit != _LOGICAL_LIMIT or _reorders_imports(before, _import_state()):
+        result["inexact"] = True
+    _LOGICAL_LIMIT = limit
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -508,13 +528,46 @@ def import_one(
         pass
     try:
         _write_json(result_path, result)
-        if control is not None and result["outcome"] == "ok":
+        if control is not None and result["outcome"] == "ok" and not result.get("inexact"):
             # A thread would be missing from every fork, and a closed or replaced control
             # descriptor cannot be served: then the members are imported the old way.
             if _thread._count() == threads and _fd_identity(control) == control_id:
                 serve_zygote(control)
     finally:
         _REAL_EXIT(0)
+
+
+def _offset_recursion_limit(extra: int) -> None:
+    """Raise the real recursion limit by ``extra`` (the frames below the import that a fresh
+    interpreter does not have), and let the module see and set the limit it would fresh:
+    ``sys.setrecursionlimit(50)`` allows 50 levels of the module's own, as it does fresh."""
+
+    def setrecursionlimit(limit: int, /) -> None:
+        if isinstance(limit, int) and limit >= 1:
+            limit += extra
+        _REAL_SET_LIMIT(limit)  # the argument a fresh one refuses, refused as it is there
+
+    def getrecursionlimit() -> int:
+        return _REAL_GET_LIMIT() - extra
+
+    setrecursionlimit.__doc__ = _REAL_SET_LIMIT.__doc__
+    getrecursionlimit.__doc__ = _REAL_GET_LIMIT.__doc__
+    _REAL_SET_LIMIT(_LOGICAL_LIMIT + extra)
+    sys.setrecursionlimit = setrecursionlimit
+    sys.getrecursionlimit = getrecursionlimit
+
+
+def _import_state() -> tuple[list[int], list[int], list[str]]:
+    return [id(f) for f in sys.meta_path], [id(h) for h in sys.path_hooks], list(sys.path)
+
+
+def _reorders_imports(before: tuple[list[Any], ...], after: tuple[list[Any], ...]) -> bool:
+    """Whether a finder, path hook or sys.path entry now comes before one that was there.
+
+    Appending is harmless: what is found later cannot replace a module found earlier (six's
+    meta path importer, a plugin folder at the end of sys.path).
+    """
+    return any(now[: len(then)] != then for then, now in zip(before, after, strict=True))
 
 
 # -- What an import may do besides its verdict: memory, processes, files of the tree ---------
@@ -869,6 +922,7 @@ def _become_child(command: dict[str, Any], out_fd: int, control: int | None) -> 
             str(command["fault"]),
             _CONFIG,
             3 if control is not None else None,
+            str(command.get("cwd") or ""),
         )
     finally:
         _REAL_EXIT(70)
@@ -955,6 +1009,11 @@ class Server:
         self.jobs: dict[int, _Job] = {}
         self.pending = b""
 
+    def root_of(self, module: str) -> str:
+        """The source root the module's file is under: its import runs from there."""
+        roots = self.config.get("module_roots") or {}
+        return str(roots.get(module) or (self.roots[0] if self.roots else ""))
+
     def start(self, job_id: int, module: str) -> None:
         """Start importing ``module``, or hold it until its package's zygote is ready."""
         if job_id in self.rechecking:
@@ -996,7 +1055,7 @@ class Server:
         if zygote is not None:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             zygote.state, zygote.sock = "importing", ours
-        command = {"id": job.id, "module": job.module}
+        command = {"id": job.id, "module": job.module, "cwd": self.root_of(job.module)}
         command.update(result=job.result_path, fault=job.fault_path)
         job.parent, job.zygote = parent, zygote
         if parent is not None:
@@ -1020,11 +1079,19 @@ class Server:
             # A recheck runs plain: no audit hook, no shared bytecode, as ``python -c`` would.
             plain = job.id in self.rechecking
             spec = json.dumps(
-                [job.module, job.result_path, job.fault_path, self.config_path, plain]
+                [
+                    job.module,
+                    job.result_path,
+                    job.fault_path,
+                    self.config_path,
+                    plain,
+                    command["cwd"],
+                ]
             )
             # Our own interpreter running our own worker script: no shell, no user input.
             job.proc = subprocess.Popen(  # nosec B603
-                [sys.executable, "-I", os.path.abspath(__file__), "--child", spec],
+                [sys.executable, os.path.abspath(__file__), "--child", spec],
+                env=_launch_env(),
                 stdin=subprocess.DEVNULL,
                 stdout=write_end,
                 stderr=write_end,
@@ -1276,7 +1343,9 @@ class Server:
                 f for f in result.get("changed") or [] if f not in changed
             ]
             return False
-        if self.closing or not self.fork or job.spawn or result.get("outcome") in ("ok", "timeout"):
+        if self.closing or not self.fork or job.spawn or result.get("outcome") == "timeout":
+            return False
+        if result.get("outcome") == "ok" and not result.get("inexact"):
             return False
         self.rechecking[job.id] = result
         self.queue.insert(0, (job.id, job.module))
@@ -1372,11 +1441,35 @@ def _prepare(config: dict[str, Any]) -> None:
     sys.dont_write_bytecode = True
     # Inherited by anything the project spawns at import time.
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Kept out of the interpreter's start (a PYTHONPATH folder's ``json.py`` would replace the
+    # server's own), put back for the project: its entries go on sys.path below, and what the
+    # project spawns inherits the variable.
+    for name, value in dict(config.get("environ") or {}).items():
+        os.environ[str(name)] = str(value)
     roots = [str(r) for r in config["roots"]]
     # ``-I`` ignores PYTHONPATH; the user's PYTHONPATH still says where dependencies live.
     extra = [str(p) for p in config.get("pythonpath", ()) if p not in roots]
     rest = [p for p in sys.path if p not in roots and p not in extra]
     sys.path[:] = roots + extra + rest
+
+
+def _launch_env() -> dict[str, str]:
+    """The environment to start this script again with: the user's, less what ``_prepare``
+    puts back (the variables the interpreter would act on before the script runs)."""
+    env = dict(os.environ)
+    for name in _CONFIG.get("environ") or {}:
+        env.pop(str(name), None)
+    return env
+
+
+def _enter_root(root: str) -> None:
+    """Run from the module's source root, as ``cd ROOT && python -c "import M"`` does: that
+    root is the working directory and, as ``""``, first on sys.path (unless PYTHONSAFEPATH)."""
+    if not root:
+        return
+    os.chdir(root)
+    if not sys.flags.safe_path:
+        sys.path[:] = ["", *[p for p in sys.path if p not in (root, "")]]
 
 
 def _compile_cache(config: dict[str, Any]) -> None:
@@ -1454,21 +1547,22 @@ def _restart_without(name: str, config: dict[str, Any], config_path: str) -> NoR
     dropped = int(config.get("preload_dropped", 0)) + 1
     _save_config({**config, "preload": kept, "preload_dropped": dropped}, config_path)
     # Our own interpreter re-running this very script: no shell and no user-supplied program.
-    os.execv(sys.executable, [sys.executable, "-I", os.path.abspath(__file__), config_path])  # nosec B606
+    argv = [sys.executable, os.path.abspath(__file__), config_path]
+    os.execve(sys.executable, argv, _launch_env())  # nosec B606
 
 
 def main(argv: list[str]) -> int:
     global _KEEP
     sys.modules["__main__"] = _fresh_main()
     if len(argv) >= 3 and argv[1] == "--child":
-        module, result_path, fault_path, config_path, *flags = json.loads(argv[2])
+        module, result_path, fault_path, config_path, plain, root = json.loads(argv[2])
         config = _load_config(config_path)
         _prepare(config)
-        if flags and flags[0]:
+        if plain:
             config = {**config, "tree": ""}  # a plain interpreter: nothing watched, compiled
         else:
             _compile_cache(config)
-        import_one(module, result_path, fault_path, config)
+        import_one(module, result_path, fault_path, config, None, str(root))
     config = _load_config(argv[1])
     if "import_call_cost" not in config:
         config["import_call_cost"] = _import_call_cost(str(config["scratch"]))

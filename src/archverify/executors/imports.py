@@ -27,7 +27,7 @@ from archverify.executors.import_plan import (
     server_pythonpath,
     shadowed_names,
 )
-from archverify.executors.import_session import ImportServer, ServerError
+from archverify.executors.import_session import LATE_VARIABLES, ImportServer, ServerError
 from archverify.executors.tool_cache import step_cache_key
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -164,9 +164,19 @@ class _Run:
         shadowed |= {p.split(".")[0] for p in context.project.packages}
         self.preload = preload_names(context.project.iter_facts(), shadowed)
         self.pythonpath = server_pythonpath()
+        # Each module is imported from its source root (the working directory, first on
+        # sys.path), as ``cd ROOT && python -c "import M"``; listed where not the first root.
+        module_roots = {
+            f.module: root
+            for f in self.files
+            if (root := os.path.normpath(self.root / f.source_root)) != self.roots[0]
+        }
         config = {
             "roots": self.roots,
+            "module_roots": module_roots,
             "pythonpath": list(self.pythonpath),
+            # Put back by the server once its own modules are loaded (see import_worker).
+            "environ": {k: os.environ[k] for k in LATE_VARIABLES if k in os.environ},
             "scratch": str(scratch),
             "bytecode": str(scratch / "bytecode"),
             "preload": self.preload,
