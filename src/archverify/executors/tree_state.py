@@ -26,13 +26,16 @@ IGNORED_NAMES = frozenset({".git", ".hg", ".svn", "__pycache__"})
 @dataclass(frozen=True)
 class Entry:
     """What ``lstat`` says about one path: kind (``file``/``dir``/``link``/``other``), mode
-    bits, size, modification time, and a link's target."""
+    bits, size, modification time, and a link's target; and the inode change time, which
+    every write or ``os.utime`` moves and no user call can set back, so that a file rewritten
+    and restored with its old size and mtime still shows as changed."""
 
     kind: str
     mode: int
     size: int
     mtime_ns: int
     target: str = ""
+    ctime_ns: int = 0
 
 
 # Relative POSIX path -> entry.
@@ -144,4 +147,4 @@ def _entry(path: str, info: os.stat_result) -> Entry:
         return Entry("link", 0, 0, 0, target)
     kind = "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
     size = info.st_size if kind == "file" else 0
-    return Entry(kind, stat.S_IMODE(mode), size, info.st_mtime_ns)
+    return Entry(kind, stat.S_IMODE(mode), size, info.st_mtime_ns, ctime_ns=info.st_ctime_ns)

@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--fail-fast",
         action="store_true",
-        help="run the steps one by one in the runbook's order and stop after the first failure",
+        help="run the steps one by one in the runbook's order (imports and tests, which run the "
+        "project's code, last) and stop after the first failure",
     )
     run.add_argument(
         "--cache-tests",

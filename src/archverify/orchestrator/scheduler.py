@@ -1,13 +1,17 @@
 """Run the selected steps: replay unchanged ones from the cache, the rest concurrently.
 
 Static steps (they only read facts and take milliseconds) run in the main thread while the
-tool steps, which mostly wait on child processes, run in a thread pool of ``--jobs`` threads;
-of those, the two that run the project's code (imports, tests) never run at the same time.
-``--fail-fast`` runs everything strictly in the runbook's order, as the Makefile would.
+tool steps, which mostly wait on child processes, run in a thread pool of ``--jobs`` threads.
+The steps that run the project's code (imports, tests) start only once every other step has
+finished, and never at the same time as each other: code that runs can rewrite a file while a
+tool reads it and put it back after (a conftest that hides a B602 from bandit), so the tools
+and the static steps must have read the tree before any of the project's code runs.
+``--fail-fast`` runs the steps one by one in the runbook's order, those two last.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import hashlib
@@ -29,6 +33,7 @@ from archverify.executors.children import (
     supervised_run,
     sweep_step,
 )
+from archverify.executors.untrusted import RUNS_PROJECT_CODE
 
 # Called with (step id, "running" | "done", outcome or None) for the progress display.
 ProgressCallback = Callable[[str, str, StepOutcome | None], None]
@@ -36,7 +41,7 @@ ProgressCallback = Callable[[str, str, StepOutcome | None], None]
 # The steps that run the project's own code take turns: what one of them does to the tree
 # (tests/changed-tree, imports/changed-tree) must not be blamed on the other, and neither
 # should slow the other into a timeout.
-PROJECT_CODE_STEPS = frozenset({"imports", "tests"})
+PROJECT_CODE_STEPS = frozenset(RUNS_PROJECT_CODE)
 _PROJECT_CODE = threading.Lock()
 
 # Longest first, so that the slowest tool starts at once and the others fill in beside it.
@@ -90,17 +95,32 @@ def _run_steps(
     )
     pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="step")
     futures: dict[str, Future[StepOutcome]] = {}
+    readers_done = threading.Event()
+    readers: list[Future[StepOutcome]] = []
+
+    def after_readers(step: Step) -> StepOutcome:
+        # Submitted after every reading tool step, so those hold threads first: no deadlock.
+        readers_done.wait()
+        concurrent.futures.wait(readers)
+        return _run_one(step, context, options, on_progress, fingerprint)
+
     try:
-        for step in tools:
+        for step in sorted(tools, key=lambda s: s.id in PROJECT_CODE_STEPS):
             on_progress(step.id, "waiting", None)
-            futures[step.id] = pool.submit(
-                _run_one, step, context, options, on_progress, fingerprint
-            )
+            if step.id in PROJECT_CODE_STEPS:
+                futures[step.id] = pool.submit(after_readers, step)
+            else:
+                futures[step.id] = pool.submit(
+                    _run_one, step, context, options, on_progress, fingerprint
+                )
+                readers.append(futures[step.id])
         for step in static:
             outcomes[step.id] = _run_one(step, context, options, on_progress, fingerprint)
+        readers_done.set()
         for step_id, future in futures.items():
             outcomes[step_id] = future.result()
     except BaseException:
+        readers_done.set()
         for future in futures.values():
             future.cancel()
         _stop_children()
@@ -119,7 +139,8 @@ def _run_in_order(
 ) -> list[StepOutcome]:
     outcomes: list[StepOutcome] = []
     stopped_by = ""
-    for step in steps:
+    # The project's code runs after every step that reads the tree (see the module docstring).
+    for step in sorted(steps, key=lambda s: s.id in PROJECT_CODE_STEPS):
         if stopped_by:
             message = f"not run: --fail-fast stopped after {stopped_by}"
             outcomes.append(StepOutcome(step.id, StepStatus.SKIPPED, message=message))
@@ -129,7 +150,8 @@ def _run_in_order(
         outcomes.append(outcome)
         if outcome.status in (StepStatus.FAILED, StepStatus.ERROR):
             stopped_by = step.id
-    return outcomes
+    order = {step.id: index for index, step in enumerate(steps)}
+    return sorted(outcomes, key=lambda outcome: order[outcome.step])
 
 
 def _run_one(
