@@ -6,7 +6,6 @@ that fingerprints need, and returns a new ``RunReport``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -19,6 +18,7 @@ from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.core.source_text import decode_source
 from archverify.orchestrator.config_loader import ConfigError, display_path
+from archverify.orchestrator.outputs import as_written
 from archverify.processors import baseline, suppressions
 from archverify.processors.baseline import DEFAULT_BASELINE_FILE, BaselineEntry, enclosing_symbol
 from archverify.processors.ordering import ordered_findings
@@ -34,8 +34,8 @@ def baseline_path(root: Path, config: Config, override: str | None = None) -> Pa
     """``--file`` (relative to the working directory), else the config's ``baseline`` (relative
     to the root), else ROOT/archverify-baseline.json."""
     if override:
-        # Absolute but not resolved: a committed link there is replaced, never written through.
-        return Path(os.path.abspath(override))
+        # A committed link there is replaced, never written through.
+        return as_written(override)
     return root / (config.baseline or DEFAULT_BASELINE_FILE)
 
 

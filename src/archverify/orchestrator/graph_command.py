@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archverify.orchestrator.cli_arguments import add_path_and_config
 from archverify.orchestrator.config_loader import ConfigError
-from archverify.orchestrator.outputs import write_atomic
+from archverify.orchestrator.outputs import as_written, write_atomic
 from archverify.orchestrator.report_outputs import UsageError
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ def graph_from_args(args: argparse.Namespace) -> int:
     render = {"svg": render_svg, "dot": to_dot, "mermaid": to_mermaid}[args.format]
     text = render(layout)
     if args.output:
-        write_atomic(Path(args.output), text)
+        write_atomic(as_written(args.output), text)
     else:
         sys.stdout.write(text)
     return 0

@@ -40,6 +40,15 @@ def write_atomic(path: Path, text: str | bytes, *, new_mode: int = 0o666) -> Non
         raise
 
 
+def as_written(given: str | Path) -> Path:
+    """The file a write to ``given`` reaches, as the kernel walks it: its folder with links
+    followed *before* ``..`` applies (``link/../x`` is beside the link's target, not beside the
+    link), its last name kept, so that a link there is replaced, never written through.
+    Destinations are checked and written through this one path, so the check sees the write."""
+    path = Path(given).absolute()
+    return path.parent.resolve() / path.name
+
+
 def resolved_inside(root: Path, path: Path) -> Path | None:
     """``path`` with every symbolic link followed, or None when that leaves ``root``."""
     target = path.resolve()

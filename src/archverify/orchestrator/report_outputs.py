@@ -11,7 +11,7 @@ from pathlib import Path
 from archverify.core.config import Config
 from archverify.core.project import Project
 from archverify.core.report import RunReport
-from archverify.orchestrator.outputs import write_atomic
+from archverify.orchestrator.outputs import as_written, write_atomic
 from archverify.orchestrator.write_guard import overwrite_problem
 
 
@@ -146,9 +146,8 @@ def refuse_destinations(
         if request.destination is None:
             continue
         given = request.destination
-        named = Path(os.path.abspath(given))
-        target = named.resolve()
-        problem = overwrite_problem(named, root, kept) or _unwritable(target)
+        target = as_written(given).resolve()
+        problem = overwrite_problem(Path(given).absolute(), root, kept) or _unwritable(target)
         if problem is None and target in seen:
             problem = f"named twice (also for --format {seen[target]})"
         if problem is not None:
@@ -182,7 +181,7 @@ def write_reports(inputs: RenderInputs, requests: Sequence[OutputRequest]) -> No
             sys.stdout.flush()
         else:
             # Not resolved: a link at the destination is replaced, its target left alone.
-            write_atomic(Path(request.destination), text)
+            write_atomic(as_written(request.destination), text)
     if _on_github_actions():
         _append_step_summary(inputs.report)
 

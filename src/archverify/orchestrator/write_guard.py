@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -12,7 +13,7 @@ from archverify.core.snapshots import DEFAULT_FILE as DEFAULT_SNAPSHOT_FILE
 from archverify.core.snapshots import STEP as SNAPSHOT_STEP
 from archverify.orchestrator.config_loader import config_error, display_path
 from archverify.orchestrator.finding_filters import baseline_path
-from archverify.orchestrator.outputs import resolved_inside
+from archverify.orchestrator.outputs import as_written, resolved_inside
 
 # Files archverify or the tools it runs read as configuration, at the root or in any folder
 # below it (ruff and mypy read a per-folder ``.ruff.toml`` / ``ruff.toml`` / ``pyproject.toml``).
@@ -84,22 +85,28 @@ def configured_destination(
 
 
 def overwrite_problem(named: Path, root: Path, protected: Iterable[Path]) -> str | None:
-    """Why writing ``named`` (absolute, links not followed) would destroy something, or None.
+    """Why writing ``named`` (absolute, as given: links not followed, ``..`` not folded) would
+    destroy something, or None.
 
-    Refused: a folder; a file the run reads (``protected``), a Python file or a tool's
-    configuration file anywhere under the root, by its own name or its link's target (a
-    report named ``.ruff.toml`` would become ruff's configuration); anything inside ``.git``,
-    ``.hg`` or ``.svn``; a path under the root whose folder a link leads out of it."""
+    The write lands at ``as_written(named)`` (links followed before ``..``); ``named`` folded
+    as text is where it seems to go. Refused, judged at both: a folder; a file the run reads
+    (``protected``), a Python file or a tool's configuration file anywhere under the root, by
+    its own name or its link's target (a report named ``.ruff.toml`` would become ruff's
+    configuration); anything inside ``.git``, ``.hg`` or ``.svn``; a path that seems to be under
+    the root but whose folder a link leads out of it."""
     root = root.resolve()
-    target = named.resolve()
+    seeming = Path(os.path.normpath(named))
+    landing = as_written(named)
+    target = landing.resolve()
     if target.is_dir():
         return "it is a folder"
     kept = {path.resolve() for path in protected}
-    if target in kept or any(_read_by_the_run(path, root) for path in (named, target)):
+    places = (seeming, landing, target)
+    if target in kept or any(_read_by_the_run(path, root) for path in places):
         return "it is a file of the project that archverify reads"
-    if any(_VCS_FOLDERS.intersection(path.parts) for path in (named, target)):
+    if any(_VCS_FOLDERS.intersection(path.parts) for path in places):
         return "it is inside version-control metadata"
-    if named.is_relative_to(root) and folder_leaves_root(named, root):
+    if seeming.is_relative_to(root) and not landing.parent.is_relative_to(root):
         return "a symbolic link leads its folder out of the project"
     return None
 
