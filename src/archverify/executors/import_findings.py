@@ -295,7 +295,7 @@ def _exit_message(module: str, result: Mapping[str, Any]) -> str:
         cap = result.get("memory_mb_cap")
         if cap and name in _ALLOCATION_CRASHES:
             message += (
-                f" (native code crashes like this when an allocation is refused: the import's "
+                f" (if this was native code denied an allocation: the import's "
                 f"memory is capped at {cap} MB, [tool.archverify.imports] memory_mb)"
             )
         return message
