@@ -1076,7 +1076,7 @@ class Server:
             job.pidfd = _pidfd(pid)
         else:
             subprocess = self.subprocess
-            # A recheck runs plain: no audit hook, no shared bytecode, as ``python -c`` would.
+            # A recheck runs plain: no audit hook, as ``python -c`` would (bytecode is shared).
             plain = job.id in self.rechecking
             spec = json.dumps(
                 [
@@ -1559,9 +1559,10 @@ def main(argv: list[str]) -> int:
         config = _load_config(config_path)
         _prepare(config)
         if plain:
-            config = {**config, "tree": ""}  # a plain interpreter: nothing watched, compiled
-        else:
-            _compile_cache(config)
+            config = {**config, "tree": ""}  # a plain interpreter: nothing watched
+        # Shared bytecode changes no verdict (see _compile_cache), and a recheck of a module
+        # that imports half the project would otherwise compile all of it again.
+        _compile_cache(config)
         import_one(module, result_path, fault_path, config, None, str(root))
     config = _load_config(argv[1])
     if "import_call_cost" not in config:
