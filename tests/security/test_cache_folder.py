@@ -162,6 +162,39 @@ def test_cache_dir_at_a_folder_of_the_user_is_refused(tmp_path: Path) -> None:
     assert tree_digest(outside) == outside_before
 
 
+@pytest.mark.parametrize("given", [".cache/av", ".cache", "LINKED_ROOT/.cache/av"])
+def test_cache_dir_in_the_tree_through_a_committed_link_out_of_it_is_refused(
+    tmp_path: Path, given: str
+) -> None:
+    # A committed `.cache -> ../outside`: `--cache-dir .cache/av` once put the cache there.
+    root, outside = _repo(tmp_path)
+    (root / ".cache").symlink_to("../outside", target_is_directory=True)
+    # The same path spelled through a link to the project is still in the project.
+    (tmp_path / "linked_root").symlink_to(root, target_is_directory=True)
+    given = given.replace("LINKED_ROOT", str(tmp_path / "linked_root"))
+    before, outside_before = tree_digest(root, skip=()), tree_digest(outside)
+
+    run = run_cli(["run", ".", "--steps", STATIC, "--cache-dir", given], cwd=root, env=ENV)
+
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip() == (
+        f"archverify: error: --cache-dir {given}: a symbolic link leads it out of the project; "
+        "give a folder outside the project explicitly, or one whose path has no link out of it"
+    )
+    assert_no_leftover_processes(run)
+    assert not (outside / "av").exists()
+    assert tree_digest(root, skip=()) == before and tree_digest(outside) == outside_before
+
+
+def test_cache_dir_outside_the_tree_stays_the_users_choice(tmp_path: Path) -> None:
+    root, _ = _repo(tmp_path)
+    (tmp_path / "scratch").mkdir()
+    (tmp_path / "scratch_link").symlink_to("scratch", target_is_directory=True)
+    outcome = _cli(root, "run", ".", "--steps", STATIC, "--cache-dir", "../scratch_link/av")
+    assert outcome.run.returncode == 0 and not outcome.notices
+    assert (tmp_path / "scratch/av/ARCHVERIFY.TAG").is_file()
+
+
 def test_cache_dir_at_an_empty_or_absent_folder_is_used_and_tagged(tmp_path: Path) -> None:
     root, _ = _repo(tmp_path)
     for folder in (tmp_path / "empty", tmp_path / "absent" / "cache"):

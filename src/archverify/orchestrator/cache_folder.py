@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archverify.orchestrator.report_outputs import UsageError
+from archverify.orchestrator.write_guard import resolves_outside
 
 CACHE_FOLDER = ".archverify_cache"
 OWNER_TAG = "ARCHVERIFY.TAG"
@@ -84,6 +85,13 @@ def open_cache_folder(root: Path, cache_dir: str | None) -> CacheChoice:
                 f"--cache-dir {cache_dir}: the verified folder or a folder above it cannot be "
                 "the cache (archverify would hide its files from git); give a folder of its own"
             )
+        if _spelled_under(given, root) and resolves_outside(given, root):
+            # `.cache -> ../elsewhere` committed in the tree: the cache the user meant to keep in
+            # the project would be written where the repository points it.
+            raise UsageError(
+                f"--cache-dir {cache_dir}: a symbolic link leads it out of the project; give a "
+                "folder outside the project explicitly, or one whose path has no link out of it"
+            )
     else:
         location = root / CACHE_FOLDER
     shown = cache_dir if cache_dir is not None else CACHE_FOLDER
@@ -91,6 +99,12 @@ def open_cache_folder(root: Path, cache_dir: str | None) -> CacheChoice:
         return _open(location, shown, explicit)
     except OSError:
         return CacheChoice(None)  # a read-only tree: run without a cache rather than fail
+
+
+def _spelled_under(given: Path, root: Path) -> bool:
+    """``given`` (absolute, links kept) is spelled as a path in ``root`` (resolved): one of the
+    folders it names resolves to the root or into it (``/link-to-project/.cache/av`` too)."""
+    return any(folder.resolve().is_relative_to(root) for folder in given.parents)
 
 
 def _open(location: Path, shown: str, explicit: bool) -> CacheChoice:

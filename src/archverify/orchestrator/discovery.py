@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,19 @@ SKIPPED_DIRS: frozenset[str] = frozenset(
 SHADOWED_RULE = "compile/shadowed-module"
 OUTSIDE_LINK_RULE = "compile/outside-link"
 LINK_ALIASES_RULE = "compile/link-aliases"
+SOURCELESS_BYTECODE_RULE = "compile/bytecode-without-source"
+UNCHECKED_BYTECODE_RULE = "compile/unchecked-bytecode"
+# The bytecode caches of a ``name.py`` that this interpreter loads: one per optimization level.
+_CACHE_TAG = sys.implementation.cache_tag
+_CACHE_SUFFIXES: tuple[str, ...] = (
+    ()
+    if _CACHE_TAG is None
+    else (f".{_CACHE_TAG}.pyc", f".{_CACHE_TAG}.opt-1.pyc", f".{_CACHE_TAG}.opt-2.pyc")
+)
+# A pyc's header (PEP 552): magic number, flags, then a source mtime and size or a source hash.
+# Flags 0b01 is hash-based without check_source: Python runs the code without reading the source.
+_PYC_HEADER_SIZE = 16
+_UNCHECKED_HASH_FLAGS = 0b01
 # A folder is verified under every name Python can import it by, but symbolic links can give
 # it exponentially many (folders linking to each other): past this many names reached through
 # links, besides its own path, the rest are an error instead of minutes of walking.
@@ -91,7 +105,8 @@ class Discovery:
     problems: tuple[str, ...]  # non-fatal notes (e.g. skipped non-identifier dirs)
     shadowed: tuple[Shadowed, ...] = ()  # sorted by path
     # Modules Python imports that archverify cannot verify (a link out of the root, a folder
-    # reached under too many names): compile errors, so that the run cannot pass without them.
+    # reached under too many names, bytecode that Python runs instead of the source): compile
+    # errors, so that the run cannot pass without them.
     unverified: tuple[Finding, ...] = ()  # sorted by path
 
 
@@ -141,6 +156,7 @@ def discover(root: Path, config: Config, *, allow_empty: bool = False) -> Discov
                 f"({', '.join(repr(r) for r in roots)}); name what to verify in packages "
                 "(a namespace package or a single module is found only when named)",
             )
+    walker.check_bytecode_caches()
     files = sorted(walker.files.values(), key=lambda source: source.path)
     if not files and not allow_empty:
         raise config_error(
@@ -318,7 +334,7 @@ class _Spec:
     """What the import system makes of one name: a module file, a regular package (one folder
     with ``__init__.py``) or a namespace package (every portion folder, in search order)."""
 
-    kind: str  # "module", "package" or "namespace"
+    kind: str  # "module", "bytecode" (a sourceless name.pyc), "package" or "namespace"
     source_root: str
     relative: str  # the module's file, or the package's folder (first portion for a namespace)
     portions: tuple[_Entry, ...] = ()  # where its submodules are searched
@@ -326,11 +342,13 @@ class _Spec:
 
 @dataclass
 class _Listing:
-    """One folder's candidates for a child name: folders (with or without ``__init__.py``)
-    and ``name.py`` files."""
+    """One folder's candidates for a child name: folders (with or without ``__init__.py``),
+    ``name.py`` files and sourceless ``name.pyc`` files."""
 
-    folders: dict[str, bool] = field(default_factory=dict)  # name -> has __init__.py
+    # name -> has __init__.py (or a sourceless __init__.pyc: Python imports that as the package)
+    folders: dict[str, bool] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)
+    bytecode: set[str] = field(default_factory=set)  # sourceless name.pyc, outside __pycache__
     # Importable names that are symbolic links to outside the root: name -> shown path.
     outside: dict[str, str] = field(default_factory=dict)
 
@@ -392,7 +410,7 @@ class _Walker:
         spec: _Spec | None = None
         for index, part in enumerate(parts):
             spec = self._resolve(part, ".".join(parts[: index + 1]), search)
-            if spec is None or (spec.kind == "module" and index < len(parts) - 1):
+            if spec is None or (spec.kind in ("module", "bytecode") and index < len(parts) - 1):
                 return False
             search = spec.portions
         if spec is None:  # an empty package name: nothing to walk
@@ -403,9 +421,10 @@ class _Walker:
     def _resolve(self, name: str, module: str, search: tuple[_Entry, ...]) -> _Spec | None:
         """``name`` in ``search`` as importlib's PathFinder and FileFinder resolve it.
 
-        In each folder in turn, a folder with ``__init__.py`` wins, then ``name.py``; a folder
-        without ``__init__.py`` is only a namespace portion, kept while no later folder holds a
-        module or a regular package of that name. Whatever loses is recorded as shadowed.
+        In each folder in turn, a folder with ``__init__.py`` wins, then ``name.py``, then a
+        sourceless ``name.pyc``; a folder without ``__init__.py`` is only a namespace portion,
+        kept while no later folder holds a module or a regular package of that name. Whatever
+        loses is recorded as shadowed.
         """
         portions: list[_Entry] = []
         winner: _Spec | None = None
@@ -419,6 +438,9 @@ class _Walker:
                 break
             if name in listing.files:
                 winner = _Spec("module", source_root, f"{relative}.py")
+                break
+            if name in listing.bytecode:
+                winner = _Spec("bytecode", source_root, f"{relative}.pyc")
                 break
             if name in listing.folders:
                 portions.append((source_root, relative))
@@ -435,7 +457,10 @@ class _Walker:
     ) -> None:
         if len(search) == 1:
             listing = self._listing(search[0])
-            if listing is None or not (name in listing.files and name in listing.folders):
+            if listing is None:
+                return
+            candidates = (name in listing.files, name in listing.folders, name in listing.bytecode)
+            if sum(candidates) < 2:
                 return  # one folder holding one candidate: nothing loses
         won = _join(winner.source_root, winner.relative)
         for source_root, folder in search:
@@ -495,6 +520,7 @@ class _Walker:
             try:
                 is_dir = entry.is_dir()
                 is_module = not is_dir and name.endswith(".py") and entry.is_file()
+                is_bytecode = not is_dir and name.endswith(".pyc") and entry.is_file()
             except OSError as error:  # a symlink loop (ELOOP), a vanished entry
                 self.problems.append(f"{prefix}{name}: skipped, {error.strerror or error}")
                 continue
@@ -514,13 +540,18 @@ class _Walker:
                 self._add_folder(found, entry, prefix + name, top=top)
             elif is_module:
                 self._add_module_file(found, name, prefix + name, top=top)
+            elif is_bytecode:
+                _add_bytecode_file(found, name)
         self._listings[where] = found
         return found
 
     def _add_folder(
         self, listing: _Listing, entry: os.DirEntry[str], shown: str, *, top: bool
     ) -> None:
-        has_init = os.path.isfile(os.path.join(entry.path, "__init__.py"))
+        # A sourceless __init__.pyc makes the folder a package too: Python imports it.
+        has_init = os.path.isfile(os.path.join(entry.path, "__init__.py")) or os.path.isfile(
+            os.path.join(entry.path, "__init__.pyc")
+        )
         # A tool folder name (build, env, dist...) is still a package when it has an
         # __init__.py: skipping it inside a package would pass silently.
         if is_skipped_dir(entry.name) and (top or not has_init):
@@ -551,6 +582,9 @@ class _Walker:
             if current.kind == "module":
                 self._add_file(current.source_root, current.relative, module, is_package=False)
                 continue
+            if current.kind == "bytecode":
+                self._sourceless(_join(current.source_root, current.relative), module)
+                continue
             portions: list[_Entry] = []
             inner = set(enclosing)
             for source_root, folder in current.portions:
@@ -568,7 +602,9 @@ class _Walker:
             for where in portions:
                 listing = self._listing(where)
                 if listing is not None:
-                    names.update(dict.fromkeys(sorted({*listing.folders, *listing.files})))
+                    names.update(
+                        dict.fromkeys(sorted({*listing.folders, *listing.files, *listing.bytecode}))
+                    )
                     self._note_outside_links(listing, module)
             below = frozenset(inner)
             for name in sorted(names, reverse=True):
@@ -627,6 +663,9 @@ class _Walker:
     def _add_init(self, source_root: str, folder: str, module: str) -> None:
         init = _join(folder, "__init__.py")
         absolute = self._absolute(source_root, init)
+        if not os.path.lexists(absolute):  # only a sourceless __init__.pyc makes it a package
+            self._sourceless(_join(source_root, folder, "__init__.pyc"), module)
+            return
         if os.path.islink(absolute) and not self.inside(absolute):
             self._outside_link(_join(source_root, init), module)
             return
@@ -662,6 +701,68 @@ class _Walker:
             extra={"module": module, "target": target},
         )
 
+    def _sourceless(self, path: str, module: str) -> None:
+        """A ``.pyc`` with no source that Python imports as ``module``: no step can check it."""
+        if path in self.unverified or self.exclude.matches(path):
+            return
+        self.unverified[path] = Finding(
+            step="compile",
+            rule=SOURCELESS_BYTECODE_RULE,
+            severity=Severity.ERROR,
+            path=path,
+            line=0,
+            column=0,
+            message=f"not verified: Python imports {module!r} from this bytecode file, which "
+            "has no source beside it; archverify checks source code only",
+            hint="Delete the .pyc file and commit the module's source instead, or add the path "
+            "to [tool.archverify] exclude if it is not part of the project.",
+            extra={"module": module},
+        )
+
+    def check_bytecode_caches(self) -> None:
+        """An error for every ``__pycache__`` file of a verified module that this interpreter
+        would run without comparing it with the source (an unchecked hash-based pyc, PEP 552):
+        the steps read the source, Python runs the pyc, whatever either says. A timestamp or a
+        checked-hash pyc that no longer matches its source is recompiled by Python: left alone.
+        Only the 16 header bytes are read, never past them, and never a file outside the root.
+        """
+        by_folder: dict[str, dict[str, SourceFile]] = {}
+        for path, source in self.files.items():
+            folder, _, name = path.rpartition("/")
+            by_folder.setdefault(folder, {})[name.removesuffix(".py")] = source
+        for folder, sources in sorted(by_folder.items()):
+            cache = _join(folder, "__pycache__")
+            absolute = os.path.join(self._root_text, cache)
+            try:
+                with os.scandir(absolute) as entries:
+                    names = sorted(entry.name for entry in entries)
+            except OSError:  # no __pycache__ (the usual case), or unreadable: Python cannot either
+                continue
+            for name in names:
+                cached = sources.get(_cached_stem(name))
+                pyc = f"{cache}/{name}"
+                if cached is None or self.exclude.matches(pyc):
+                    continue
+                pyc_absolute = os.path.join(self._root_text, pyc)
+                if self.inside(pyc_absolute) and _runs_unchecked(pyc_absolute):
+                    self._unchecked(pyc, cached)
+
+    def _unchecked(self, pyc: str, source: SourceFile) -> None:
+        self.unverified[pyc] = Finding(
+            step="compile",
+            rule=UNCHECKED_BYTECODE_RULE,
+            severity=Severity.ERROR,
+            path=pyc,
+            line=0,
+            column=0,
+            message=f"not verified: Python runs this bytecode as {source.module!r} instead of "
+            f"{source.path} without looking at the source (an unchecked-hash pyc), so what "
+            "runs is not what archverify verified",
+            hint="Delete the file (Python rebuilds its cache from the source) and keep "
+            "__pycache__ out of version control.",
+            extra={"module": source.module, "source": source.path},
+        )
+
     def inside(self, path: str) -> bool:
         """``path`` resolves (links followed) to a place inside the verified root."""
         if self._real_root is None:
@@ -690,6 +791,46 @@ class _Walker:
         self.files[path] = SourceFile(
             path=path, module=module, is_package=is_package, source_root=source_root
         )
+
+
+def _add_bytecode_file(listing: _Listing, name: str) -> None:
+    """``name.pyc`` beside the sources: a module Python imports when no ``name.py`` or package
+    ``name`` comes first (a ``name.CACHE-TAG.pyc`` outside ``__pycache__`` is never imported)."""
+    stem = name[:-4]
+    if stem and stem != "__init__" and "." not in stem:
+        listing.bytecode.add(stem)
+
+
+def _cached_stem(name: str) -> str:
+    """The module name whose cache ``name`` is for this interpreter (``calc`` for
+    ``calc.cpython-311.opt-1.pyc``), or "" (another interpreter's cache, not a pyc)."""
+    for suffix in _CACHE_SUFFIXES:
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return ""
+
+
+def _runs_unchecked(path: str) -> bool:
+    """The pyc at ``path`` is one this interpreter loads and runs without checking its source:
+    its magic number is this interpreter's (another is recompiled from the source) and its flags
+    say hash-based without check_source."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO planted there must not block
+    except OSError:
+        return False  # Python cannot read it either: it compiles the source
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        header = os.read(fd, _PYC_HEADER_SIZE)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return (
+        len(header) == _PYC_HEADER_SIZE
+        and header[:4] == importlib.util.MAGIC_NUMBER
+        and int.from_bytes(header[4:8], "little") == _UNCHECKED_HASH_FLAGS
+    )
 
 
 def _importable_name(name: str, *, is_dir: bool) -> str:

@@ -113,7 +113,12 @@ def overwrite_problem(named: Path, root: Path, protected: Iterable[Path]) -> str
 
 def folder_leaves_root(named: Path, root: Path) -> bool:
     """True when ``named``'s folder, links followed, is outside ``root`` (resolved)."""
-    return not named.parent.resolve().is_relative_to(root)
+    return resolves_outside(named.parent, root)
+
+
+def resolves_outside(path: Path, root: Path) -> bool:
+    """True when ``path``, links followed, is outside ``root`` (resolved)."""
+    return not path.resolve().is_relative_to(root)
 
 
 def _read_by_the_run(path: Path, root: Path) -> bool:
