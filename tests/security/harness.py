@@ -22,6 +22,20 @@ from pathlib import Path
 from typing import Any
 
 CACHE_FOLDER = ".archverify_cache"
+# The layered project most attacks are aimed at: purity on app.core, app.edge above it.
+LAYERED_CONFIG = """\
+[tool.archverify]
+source_roots = ["src"]
+packages = ["app"]
+
+[tool.archverify.purity]
+packages = ["app.core"]
+
+[[tool.archverify.contracts]]
+name = "layers"
+type = "layers"
+layers = ["app.edge", "app.core"]
+"""
 MARKER_VARIABLE = "ARCHVERIFY_SECURITY_TEST_MARK"
 
 

@@ -15,21 +15,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from tests.security.harness import (
+    LAYERED_CONFIG,
+    assert_no_leftover_processes,
+    run_cli,
+    tree_digest,
+    write_tree,
+)
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.purity]
-packages = ["app.core"]
-
-[[tool.archverify.contracts]]
-name = "layers"
-type = "layers"
-layers = ["app.edge", "app.core"]
-"""
+CONFIG = LAYERED_CONFIG
 PURE = "def add(a: int, b: int) -> int:\n    return a + b\n"
 EVIL = (
     "import os\n\nos.system('echo pwned')\n\n\ndef add(a: int, b: int) -> int:\n    return a + b\n"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from harness import LAYERED_CONFIG, assert_no_leftover_processes, run_cli, tree_digest, write_tree
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
 
@@ -70,19 +70,7 @@ def test_links_out_of_the_tree_are_not_read(tmp_path: Path) -> None:
 
 # ----- a folder Python imports under two names is verified under both ------------------------
 
-LAYERED = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.purity]
-packages = ["app.core"]
-
-[[tool.archverify.contracts]]
-name = "layers"
-type = "layers"
-layers = ["app.edge", "app.core"]
-"""
+LAYERED = LAYERED_CONFIG
 LAYERED_TREE = {
     "pyproject.toml": LAYERED,
     "src/app/__init__.py": "",
