@@ -17,9 +17,9 @@ from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.project import Project, SourceFile
 from archverify.core.report import RunReport
-from archverify.processors import html_report
-from archverify.processors.architecture_layout import build_layout
-from archverify.processors.architecture_svg import render_svg
+from archverify.processors.formats import html as html_report
+from archverify.processors.formats.architecture_layout import build_layout
+from archverify.processors.formats.architecture_svg import render_svg
 
 LAYERS = ["app.cli", "app.api | app.web", "app.services", "app.adapters", "app.domain"]
 # module -> what it imports; one wrong-way import and one cycle, as real projects have

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from archverify.orchestrator.config_loader import load_config
+from archverify.orchestrator.config.loader import load_config
 from archverify.orchestrator.discovery import discover
 
 

@@ -8,7 +8,7 @@ from tool_project import DictCache, make_context, write_files
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepOutcome, StepStatus
-from archverify.executors.bandit import BanditStep, split_shards
+from archverify.executors.tools.bandit import BanditStep, split_shards
 
 SHELL = '"""Runs things."""\n\nimport subprocess\n\n\ndef run(cmd: str) -> int:\n'
 SHELL += "    return subprocess.call(cmd, shell=True)\n"

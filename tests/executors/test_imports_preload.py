@@ -8,8 +8,8 @@ import pytest
 from imports_project import make_context
 
 from archverify.core.facts import FileFacts, ImportFact
-from archverify.executors.import_plan import preload_names, shadowed_names
 from archverify.executors.imports import ImportsStep
+from archverify.executors.imports.plan import preload_names, shadowed_names
 
 
 def _facts(module: str, *imports: ImportFact) -> FileFacts:

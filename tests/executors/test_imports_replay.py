@@ -10,8 +10,8 @@ from imports_project import MemoryCache, make_context
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.findings import StepOutcome
 from archverify.core.project import SourceFile
-from archverify.executors.import_plan import replay_keys
 from archverify.executors.imports import ImportsStep
+from archverify.executors.imports.plan import replay_keys
 
 FILES = {
     "pkg/__init__.py": "",
@@ -125,7 +125,7 @@ def test_a_module_without_facts_has_no_key_nor_its_importers() -> None:
 def test_installing_a_distribution_changes_the_environment(tmp_path: Path) -> None:
     import sys
 
-    from archverify.executors.import_plan import environment_fingerprint
+    from archverify.executors.imports.plan import environment_fingerprint
 
     site = tmp_path / "site"
     site.mkdir()

@@ -11,8 +11,8 @@ from imports_project import make_context
 
 from archverify.core.facts import ImportFact
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
-from archverify.executors.import_findings import ProjectIndex, build_findings
 from archverify.executors.imports import ImportsStep
+from archverify.executors.imports.findings import ProjectIndex, build_findings
 
 RAISES = """\
 def check():

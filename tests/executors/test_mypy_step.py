@@ -9,7 +9,7 @@ from tool_project import make_context, write_files
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepStatus
-from archverify.executors.mypy import MypyStep, parse_output
+from archverify.executors.tools.mypy import MypyStep, parse_output
 
 ARG_TYPE = '"""A."""\n\n\ndef double(x: int) -> int:\n    return 2 * x\n\n\nVALUE = double("two")\n'
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archverify.executors.process import (
+from archverify.executors.runtime.process import (
     ToolFailure,
     ToolMissing,
     ToolRun,
@@ -178,7 +178,7 @@ def test_timeout_returns_although_an_escaped_grandchild_holds_the_pipes(tmp_path
 
 
 def test_a_launcher_command_reads_as_the_tool_it_starts() -> None:
-    from archverify.executors.launch import as_started, tool_command
+    from archverify.executors.runtime.launch import as_started, tool_command
 
     command = tool_command("coverage", ["run", "-m", "pytest"], sys_path=["/a"], preload=["pytest"])
     assert as_started(command) == [sys.executable, "-m", "coverage", "run", "-m", "pytest"]

@@ -9,7 +9,7 @@ from tool_project import DictCache, make_context, write_files
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepStatus
-from archverify.executors.ruff import RuffStep
+from archverify.executors.tools.ruff import RuffStep
 
 PYPROJECT = '[tool.ruff]\nline-length = 100\n[tool.ruff.lint]\nselect = ["F", "E"]\n'
 
@@ -120,7 +120,7 @@ def test_bad_arguments_are_a_step_error_not_a_crash(tmp_path: Path) -> None:
 
 def test_bad_timeout_option_is_a_config_error(tmp_path: Path) -> None:
     # The schema is the one place that validates timeout_s; the step trusts it.
-    from archverify.orchestrator.config_loader import ConfigError, load_config
+    from archverify.orchestrator.config.loader import ConfigError, load_config
 
     (tmp_path / "archverify.toml").write_text('[ruff]\ntimeout_s = "soon"\n')
     with pytest.raises(ConfigError, match="ruff.timeout_s: must be a number"):

@@ -9,7 +9,7 @@ from tool_project import make_context, write_files
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepOutcome, StepStatus
-from archverify.executors.tests import TestsStep
+from archverify.executors.tools.tests import TestsStep
 
 LIBRARY = "def add(a, b):\n    return a + b\n\n\ndef unused():\n    return 1\n"
 PASSING = "from pkg import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archverify.executors.environment import environment_variables
-from archverify.executors.tool_cache import (
+from archverify.executors.runtime.environment import environment_variables
+from archverify.executors.tools.cache import (
     MYPY_CONFIGS,
     RUFF_CONFIGS,
     config_digest,

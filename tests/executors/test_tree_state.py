@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from archverify.executors.tree_state import changes, snapshot
+from archverify.executors.runtime.tree_state import changes, snapshot
 
 
 def _tree(root: Path) -> Path:

@@ -28,9 +28,9 @@ from typing import Any
 from archverify.core.project import Project
 from archverify.executors.base import NullCache, StepContext
 from archverify.executors.imports import _options, _Run
-from archverify.orchestrator.config_loader import load_config
+from archverify.orchestrator.cache.facts import FactsCache
+from archverify.orchestrator.config.loader import load_config
 from archverify.orchestrator.discovery import discover, resolve_config_with_discovery
-from archverify.orchestrator.facts_cache import FactsCache
 from archverify.orchestrator.parsing import parse_files
 
 Verdict = tuple[str, str, str]  # (outcome, exception class or code, first line of the message)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from archverify.orchestrator.cli import main
-from archverify.orchestrator.run_command import MAX_JOBS_PER_CPU, _jobs
+from archverify.orchestrator.commands.run import MAX_JOBS_PER_CPU, _jobs
 
 PURE = """\
 [tool.archverify]

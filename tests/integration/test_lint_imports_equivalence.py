@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from archverify.core.config import Config
 from archverify.core.contracts import check_contract, include_type_checking
 from archverify.core.graph import ImportGraph
+from archverify.orchestrator.cache.facts import FactsCache
+from archverify.orchestrator.config.importlinter import load_importlinter_contracts
 from archverify.orchestrator.discovery import discover
-from archverify.orchestrator.facts_cache import FactsCache
-from archverify.orchestrator.importlinter_config import load_importlinter_contracts
 from archverify.orchestrator.parsing import parse_files
 
 pytest.importorskip("archverify.core.extract", reason="the fact extractor has not landed yet")

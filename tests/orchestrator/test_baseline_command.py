@@ -14,8 +14,8 @@ from archverify.core.facts import Definition, FileFacts, Suppression
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.project import Project, SourceFile
 from archverify.core.report import RunReport
-from archverify.orchestrator.baseline_command import add_baseline_parser, baseline_from_args
-from archverify.orchestrator.config_loader import ConfigError
+from archverify.orchestrator.commands.baseline import add_baseline_parser, baseline_from_args
+from archverify.orchestrator.config.loader import ConfigError
 from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, load_baseline
 from archverify.processors.baseline import dump, entries_for
 
@@ -166,7 +166,7 @@ def _tree(root: Path, model: str) -> None:
 
 
 def _run(root: Path) -> RunReport:
-    from archverify.orchestrator.run_command import RunOptions, execute
+    from archverify.orchestrator.commands.run import RunOptions, execute
 
     result = execute(RunOptions(path=str(root), no_cache=True, jobs=1))
     return apply_processors(result.report, result.project, result.config)

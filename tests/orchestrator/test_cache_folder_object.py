@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archverify.orchestrator.cache_folder import CACHE_FOLDER, OWNER_TAG, open_cache_folder
+from archverify.orchestrator.cache.folder import CACHE_FOLDER, OWNER_TAG, open_cache_folder
 from archverify.orchestrator.report_outputs import UsageError
 
 

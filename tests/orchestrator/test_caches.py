@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from archverify.core.facts import FileFacts, ImportFact
-from archverify.orchestrator.cache_auth import CacheAuth
-from archverify.orchestrator.facts_cache import PACK_NAME, FactsCache, facts_key
-from archverify.orchestrator.kv_cache import DirectoryCache
-from archverify.orchestrator.outputs import write_atomic
+from archverify.orchestrator.atomic_write import write_atomic
+from archverify.orchestrator.cache.auth import CacheAuth
+from archverify.orchestrator.cache.facts import PACK_NAME, FactsCache, facts_key
+from archverify.orchestrator.cache.kv import DirectoryCache
 
 
 def _facts(module: str = "a") -> FileFacts:

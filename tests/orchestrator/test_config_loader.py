@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archverify.core.config import DEFAULT_FORBIDDEN_CALLS, STEP_ORDER, Config
-from archverify.orchestrator.config_loader import ConfigError, config_error, load_config
+from archverify.orchestrator.config.loader import ConfigError, config_error, load_config
 
 
 def _pyproject(tmp_path: Path, body: str) -> Config:

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from archverify.core.config import Config
+from archverify.core.path_globs import PathGlobs
 from archverify.core.project import SourceFile
-from archverify.orchestrator.config_loader import ConfigError, load_config
+from archverify.orchestrator.config.loader import ConfigError, load_config
 from archverify.orchestrator.discovery import (
     Discovery,
     discover,
     missing_references,
     resolve_config_with_discovery,
 )
-from archverify.orchestrator.path_globs import PathGlobs
 
 
 def _files(root: Path, *paths: str) -> None:

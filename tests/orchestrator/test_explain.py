@@ -10,7 +10,7 @@ import pytest
 
 from archverify.core.config import STEP_ORDER
 from archverify.core.contracts import CONTRACT_TYPES
-from archverify.orchestrator.explain_command import explain
+from archverify.orchestrator.commands.explain import explain
 from archverify.processors.rule_docs import find_rule_doc, parse_rule_docs, rule_docs
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,10 +12,10 @@ import pytest
 
 from archverify.core.extract import extract_facts
 from archverify.core.facts import FileFacts
+from archverify.core.facts_pack import PackedFacts, decode, encode
 from archverify.core.project import SourceFile
-from archverify.orchestrator.cache_auth import CacheAuth
-from archverify.orchestrator.facts_cache import PACK_NAME, FactsCache, facts_key
-from archverify.orchestrator.facts_pack import PackedFacts, decode, encode
+from archverify.orchestrator.cache.auth import CacheAuth
+from archverify.orchestrator.cache.facts import PACK_NAME, FactsCache, facts_key
 from archverify.orchestrator.parsing import parse_files
 
 SOURCE = b'''\

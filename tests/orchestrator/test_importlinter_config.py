@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from archverify.orchestrator.config_loader import ConfigError
-from archverify.orchestrator.importlinter_config import (
+from archverify.orchestrator.config.importlinter import (
     IMPORTLINTER_FILES,
     ImportLinterConfig,
     load_importlinter_contracts,
 )
+from archverify.orchestrator.config.loader import ConfigError
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "importlinter"
 

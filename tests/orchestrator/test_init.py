@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from archverify.core.config import STATIC_STEPS as STATIC_STEP_IDS
-from archverify.orchestrator.init_files import (
+from archverify.core.init_files import (
     add_pre_commit_hook,
     has_archverify_hook,
     render_workflow,
@@ -34,7 +34,7 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def _init(*argv: str) -> int:
-    from archverify.orchestrator.init_command import add_init_parser, init_from_args
+    from archverify.orchestrator.commands.init import add_init_parser, init_from_args
 
     parser = argparse.ArgumentParser()
     add_init_parser(parser.add_subparsers(dest="command"))

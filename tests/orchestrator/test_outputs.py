@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from archverify.orchestrator.outputs import resolved_inside, write_atomic
+from archverify.orchestrator.atomic_write import resolved_inside, write_atomic
 
 
 def _mode(path: Path) -> int:

@@ -12,9 +12,9 @@ import pytest
 from archverify.core.config import Config
 from archverify.core.findings import StepOutcome, StepStatus
 from archverify.core.project import Project
-from archverify.executors import children
 from archverify.executors.base import StepContext
-from archverify.executors.process import run_tool
+from archverify.executors.runtime import children
+from archverify.executors.runtime.process import run_tool
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -206,9 +206,9 @@ from pathlib import Path
 from archverify.core.config import Config
 from archverify.core.findings import StepOutcome, StepStatus
 from archverify.core.project import Project
-from archverify.executors import children
+from archverify.executors.runtime import children
 from archverify.executors.base import StepContext
-from archverify.executors.process import run_tool
+from archverify.executors.runtime.process import run_tool
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
 
 # An orphan that ends by itself, and one that drops the tag and stays.

@@ -14,14 +14,14 @@ from archverify.core.findings import StepStatus  # noqa: E402
 from archverify.core.project import Project  # noqa: E402
 from archverify.executors.base import StepContext  # noqa: E402
 from archverify.executors.snapshots import SnapshotsStep  # noqa: E402
-from archverify.orchestrator.config_loader import load_config  # noqa: E402
-from archverify.orchestrator.discovery import discover, resolve_config_with_discovery  # noqa: E402
-from archverify.orchestrator.facts_cache import FactsCache  # noqa: E402
-from archverify.orchestrator.parsing import parse_files  # noqa: E402
-from archverify.orchestrator.snapshot_command import (  # noqa: E402
+from archverify.orchestrator.cache.facts import FactsCache  # noqa: E402
+from archverify.orchestrator.commands.snapshot import (  # noqa: E402
     add_snapshot_parser,
     snapshot_from_args,
 )
+from archverify.orchestrator.config.loader import load_config  # noqa: E402
+from archverify.orchestrator.discovery import discover, resolve_config_with_discovery  # noqa: E402
+from archverify.orchestrator.parsing import parse_files  # noqa: E402
 
 CONFIG = """
 [tool.archverify]

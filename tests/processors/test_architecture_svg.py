@@ -7,14 +7,14 @@ import xml.etree.ElementTree as ET
 import sample_project
 from sample_project import config, findings, project
 
-from archverify.processors.architecture_layout import (
+from archverify.processors.formats.architecture_layout import (
     ALLOWED,
     CYCLE,
     VIOLATION,
     ArchitectureLayout,
     build_layout,
 )
-from archverify.processors.architecture_svg import render_svg, to_dot, to_mermaid
+from archverify.processors.formats.architecture_svg import render_svg, to_dot, to_mermaid
 
 SVG = "{http://www.w3.org/2000/svg}"
 

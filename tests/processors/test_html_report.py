@@ -8,10 +8,10 @@ from html.parser import HTMLParser
 import sample_project
 from sample_reports import clean_report, nasty_report, sample_report
 
-from archverify.processors import html_report
-from archverify.processors.architecture_layout import build_layout
-from archverify.processors.architecture_svg import render_svg
-from archverify.processors.report_common import file_anchor, finding_anchor
+from archverify.processors.formats import html as html_report
+from archverify.processors.formats.architecture_layout import build_layout
+from archverify.processors.formats.architecture_svg import render_svg
+from archverify.processors.formats.common import file_anchor, finding_anchor
 
 
 class _Collect(HTMLParser):

@@ -6,7 +6,7 @@ import json
 
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.json_report import render, report_to_dict
+from archverify.processors.formats.json_report import render, report_to_dict
 
 
 def _report(findings: list[Finding]) -> RunReport:

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from sample_reports import NASTY, clean_report, finding, nasty_report, sample_report
 
-from archverify.processors import junit
+from archverify.processors.formats import junit
 
 
 def _cases(text: str) -> dict[str, ET.Element]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sample_reports import clean_report, finding, nasty_report, sample_report
 
-from archverify.processors import markdown
+from archverify.processors.formats import markdown
 
 
 def test_verdict_and_step_table() -> None:

@@ -6,8 +6,10 @@ import pytest
 
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors import github, html_report, junit, markdown, text_report
-from archverify.processors.report_common import safe_text
+from archverify.processors.formats import github, junit, markdown
+from archverify.processors.formats import html as html_report
+from archverify.processors.formats import text as text_report
+from archverify.processors.formats.common import safe_text
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from sample_reports import clean_report, finding, nasty_report, sample_report
 
-from archverify.processors import sarif
+from archverify.processors.formats import sarif
 
 _VENDORED = json.loads(
     (Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text("utf-8")

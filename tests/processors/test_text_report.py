@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.text_report import render
+from archverify.processors.formats.text import render
 
 
 def test_findings_table_and_verdict() -> None:

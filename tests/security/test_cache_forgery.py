@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from archverify.orchestrator.cache_auth import SECRET_VARIABLE, CacheAuth, load_auth
-from archverify.orchestrator.facts_cache import FactsCache, cache_stamp
-from archverify.orchestrator.kv_cache import DirectoryCache
+from archverify.orchestrator.cache.auth import SECRET_VARIABLE, CacheAuth, load_auth
+from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
+from archverify.orchestrator.cache.kv import DirectoryCache
 from tests.security.harness import (
     CACHE_FOLDER,
     CliRun,
@@ -186,7 +186,7 @@ def test_runs_creating_the_secret_at_once_agree_on_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != SECRET_VARIABLE}
     env["XDG_CACHE_HOME"] = str(tmp_path)
     script = (
-        "from archverify.orchestrator.cache_auth import load_auth\n"
+        "from archverify.orchestrator.cache.auth import load_auth\n"
         "auth = load_auth()\nprint(auth.key.decode() if auth.key else auth.problem)\n"
     )
     children = [

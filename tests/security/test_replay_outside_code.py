@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import archverify
-from archverify.executors.environment import environment_fingerprint, source_state
+from archverify.executors.runtime.environment import environment_fingerprint, source_state
 from tests.security.harness import (
     MARKER_VARIABLE,
     CliRun,

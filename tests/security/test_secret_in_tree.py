@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from archverify.orchestrator.cache_auth import SECRET_VARIABLE
+from archverify.orchestrator.cache.auth import SECRET_VARIABLE
 from tests.security.harness import (
     CACHE_FOLDER,
     CliRun,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archverify.executors.tool_args import argument_file, refused_argument
+from archverify.core.tool_args import argument_file, refused_argument
 from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
 
 FIXABLE = {

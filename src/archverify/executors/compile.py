@@ -9,7 +9,7 @@ from archverify.core.extract import EXTRACT_ERROR, TOO_DEEP
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.findings import Finding, Severity, StepOutcome, status_for
 from archverify.executors.base import StepContext
-from archverify.executors.process import ToolFailure, run_tool
+from archverify.executors.runtime.process import ToolFailure, run_tool
 
 RULE_SYNTAX = "compile/syntax-error"
 RULE_DECODE = "compile/decode-error"

@@ -16,17 +16,17 @@ def all_steps() -> dict[str, Step]:
 
 def _implemented() -> list[Step]:
     # Imported here so that ``archverify --version`` does not pay for every step's imports.
-    from archverify.executors.bandit import BanditStep
     from archverify.executors.boundaries import BoundariesStep
     from archverify.executors.compile import CompileStep
     from archverify.executors.contracts import ContractsStep
     from archverify.executors.cycles import CyclesStep
     from archverify.executors.imports import ImportsStep
-    from archverify.executors.mypy import MypyStep
     from archverify.executors.purity import PurityStep
-    from archverify.executors.ruff import RuffStep
     from archverify.executors.snapshots import SnapshotsStep
-    from archverify.executors.tests import TestsStep
+    from archverify.executors.tools.bandit import BanditStep
+    from archverify.executors.tools.mypy import MypyStep
+    from archverify.executors.tools.ruff import RuffStep
+    from archverify.executors.tools.tests import TestsStep
 
     return [
         CompileStep(),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER
-from archverify.orchestrator.cli_arguments import add_path_and_config
+from archverify.orchestrator.commands.arguments import add_path_and_config
 
 _RUN_EPILOG = """\
 exit codes:
@@ -147,11 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     # Each command module registers its own subcommand and options.
-    from archverify.orchestrator.baseline_command import add_baseline_parser
-    from archverify.orchestrator.explain_command import add_explain_parser
-    from archverify.orchestrator.graph_command import add_graph_parser
-    from archverify.orchestrator.init_command import add_init_parser
-    from archverify.orchestrator.snapshot_command import add_snapshot_parser
+    from archverify.orchestrator.commands.baseline import add_baseline_parser
+    from archverify.orchestrator.commands.explain import add_explain_parser
+    from archverify.orchestrator.commands.graph import add_graph_parser
+    from archverify.orchestrator.commands.init import add_init_parser
+    from archverify.orchestrator.commands.snapshot import add_snapshot_parser
 
     add_init_parser(commands)
     add_baseline_parser(commands)
@@ -182,7 +182,7 @@ def _own_the_process() -> None:
         if signal.getsignal(number) is not signal.SIG_IGN:  # nohup: leave it ignored
             signal.signal(number, _stop)
     if len(sys.argv) > 1 and sys.argv[1] != "--version":
-        from archverify.executors.children import become_subreaper
+        from archverify.executors.runtime.children import become_subreaper
 
         become_subreaper()
 
@@ -201,27 +201,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     try:
         if args.command == "run":
-            from archverify.orchestrator.run_command import run_from_args
+            from archverify.orchestrator.commands.run import run_from_args
 
             return run_from_args(args)
         if args.command == "baseline":
-            from archverify.orchestrator.baseline_command import baseline_from_args
+            from archverify.orchestrator.commands.baseline import baseline_from_args
 
             return baseline_from_args(args)
         if args.command == "init":
-            from archverify.orchestrator.init_command import init_from_args
+            from archverify.orchestrator.commands.init import init_from_args
 
             return init_from_args(args)
         if args.command == "snapshot":
-            from archverify.orchestrator.snapshot_command import snapshot_from_args
+            from archverify.orchestrator.commands.snapshot import snapshot_from_args
 
             return snapshot_from_args(args)
         if args.command == "graph":
-            from archverify.orchestrator.graph_command import graph_from_args
+            from archverify.orchestrator.commands.graph import graph_from_args
 
             return graph_from_args(args)
         if args.command == "explain":
-            from archverify.orchestrator.explain_command import explain_from_args
+            from archverify.orchestrator.commands.explain import explain_from_args
 
             return explain_from_args(args)
     except KeyboardInterrupt as stop:

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archverify.core.config import Config
+from archverify.core.config.errors import ConfigError
 from archverify.core.findings import Finding, Severity
+from archverify.core.path_globs import PathGlobs
 from archverify.core.patterns import matches_dotted
 from archverify.core.project import SourceFile
 from archverify.core.project import printable_path as shown_path
-from archverify.orchestrator.config_errors import ConfigError
-from archverify.orchestrator.config_loader import config_error
-from archverify.orchestrator.path_globs import PathGlobs
+from archverify.orchestrator.config.loader import config_error
 
 # Folders that never hold the project's own modules (tool caches, environments, build output).
 SKIPPED_DIRS: frozenset[str] = frozenset(

@@ -11,16 +11,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from archverify.core.config import Config
+from archverify.core.config import DEFAULT_BASELINE_FILE, Config
 from archverify.core.facts import Definition, FileFacts
 from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.core.source_text import decode_source
-from archverify.orchestrator.config_loader import ConfigError, display_path
-from archverify.orchestrator.outputs import as_written
+from archverify.orchestrator.atomic_write import as_written
+from archverify.orchestrator.config.loader import ConfigError, display_path
 from archverify.processors import baseline, suppressions
-from archverify.processors.baseline import DEFAULT_BASELINE_FILE, BaselineEntry, enclosing_symbol
+from archverify.processors.baseline import BaselineEntry, enclosing_symbol
 from archverify.processors.ordering import ordered_findings
 
 # Python numbers lines at \n, \r\n and \r only; str.splitlines() would also split at \f and

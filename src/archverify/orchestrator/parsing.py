@@ -20,10 +20,10 @@ from archverify.core.extract import (
 )
 from archverify.core.fact_rows import NO_ROWS
 from archverify.core.facts import CompileError, FileFacts
+from archverify.core.facts_pack import Record, decode, encode_rows
 from archverify.core.project import SourceFile
 from archverify.executors.compile import compiles_in_fresh_interpreter
-from archverify.orchestrator.facts_cache import FactsCache, facts_key
-from archverify.orchestrator.facts_pack import Record, decode, encode_rows
+from archverify.orchestrator.cache.facts import FactsCache, facts_key
 
 # Below this many files to parse, a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 48

@@ -11,7 +11,7 @@ from pathlib import Path
 from archverify.core.config import Config
 from archverify.core.project import Project
 from archverify.core.report import RunReport
-from archverify.orchestrator.outputs import as_written, write_atomic
+from archverify.orchestrator.atomic_write import as_written, write_atomic
 from archverify.orchestrator.write_guard import overwrite_problem
 
 
@@ -37,19 +37,19 @@ class RenderInputs:
 
 
 def _text(inputs: RenderInputs) -> str:
-    from archverify.processors import text_report
+    from archverify.processors.formats import text as text_report
 
     return text_report.render(inputs.report, colour=inputs.colour)
 
 
 def _json(inputs: RenderInputs) -> str:
-    from archverify.processors import json_report
+    from archverify.processors.formats import json_report
 
     return json_report.render(inputs.report)
 
 
 def _sarif(inputs: RenderInputs) -> str:
-    from archverify.processors import sarif
+    from archverify.processors.formats import sarif
 
     # GitHub code scanning rejects a result without a location; project-wide findings are
     # anchored at the configuration file that states the rule.
@@ -60,32 +60,32 @@ def _sarif(inputs: RenderInputs) -> str:
 
 
 def _junit(inputs: RenderInputs) -> str:
-    from archverify.processors import junit
+    from archverify.processors.formats import junit
 
     return junit.render(inputs.report)
 
 
 def _markdown(inputs: RenderInputs) -> str:
-    from archverify.processors import markdown
+    from archverify.processors.formats import markdown
 
     return markdown.render(inputs.report)
 
 
 def _github(inputs: RenderInputs) -> str:
-    from archverify.processors import github
+    from archverify.processors.formats import github
 
     return github.workflow_commands(inputs.report)
 
 
 def _html(inputs: RenderInputs) -> str:
-    from archverify.processors import html_report
+    from archverify.processors.formats import html as html_report
 
     return html_report.render(inputs.report, architecture_svg(inputs))
 
 
 def architecture_svg(inputs: RenderInputs) -> str:
-    from archverify.processors.architecture_layout import build_layout
-    from archverify.processors.architecture_svg import render_svg
+    from archverify.processors.formats.architecture_layout import build_layout
+    from archverify.processors.formats.architecture_svg import render_svg
 
     if inputs.project is None or inputs.config is None:
         return ""
@@ -191,7 +191,7 @@ def _on_github_actions() -> bool:
 
 
 def _append_step_summary(report: RunReport) -> None:
-    from archverify.processors import github
+    from archverify.processors.formats import github
 
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:

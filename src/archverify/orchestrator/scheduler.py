@@ -26,14 +26,14 @@ from archverify.core.config import STATIC_STEPS
 from archverify.core.facts import FACTS_SCHEMA
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.executors.base import KeyValueCache, Step, StepContext
-from archverify.executors.children import (
+from archverify.executors.runtime.children import (
     Leftover,
     describe,
     step_scope,
     supervised_run,
     sweep_step,
 )
-from archverify.executors.untrusted import RUNS_PROJECT_CODE
+from archverify.executors.tools.untrusted import RUNS_PROJECT_CODE
 
 # Called with (step id, "running" | "done", outcome or None) for the progress display.
 ProgressCallback = Callable[[str, str, StepOutcome | None], None]
@@ -301,7 +301,7 @@ def _attribute(leftovers: Sequence[Leftover], outcomes: Sequence[StepOutcome]) -
 
 def _stop_children() -> None:
     try:
-        from archverify.executors.process import terminate_all
+        from archverify.executors.runtime.process import terminate_all
     except ImportError:
         return
     terminate_all()

@@ -11,9 +11,9 @@ from typing import Literal
 from archverify.core.config import Config
 from archverify.core.snapshots import DEFAULT_FILE as DEFAULT_SNAPSHOT_FILE
 from archverify.core.snapshots import STEP as SNAPSHOT_STEP
-from archverify.orchestrator.config_loader import config_error, display_path
+from archverify.orchestrator.atomic_write import as_written, resolved_inside
+from archverify.orchestrator.config.loader import config_error, display_path
 from archverify.orchestrator.finding_filters import baseline_path
-from archverify.orchestrator.outputs import as_written, resolved_inside
 
 # Files archverify or the tools it runs read as configuration, at the root or in any folder
 # below it (ruff and mypy read a per-folder ``.ruff.toml`` / ``ruff.toml`` / ``pyproject.toml``).

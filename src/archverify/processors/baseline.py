@@ -20,7 +20,6 @@ from archverify.processors.suppressions import STEP as SUPPRESSIONS_STEP
 from archverify.processors.suppressions import selector_ran
 
 BASELINE_SCHEMA = 1
-DEFAULT_BASELINE_FILE = "archverify-baseline.json"
 
 # (path, line) -> the name of the enclosing class or function ("" at module level).
 SymbolAt = Callable[[str, int], str]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from archverify.core.config import ContractConfig
 from archverify.core.contracts import (
     acyclic_siblings,
     forbidden,
@@ -14,6 +13,7 @@ from archverify.core.contracts import (
     protected,
 )
 from archverify.core.contracts.common import (
+    ContractConfig,
     ContractError,
     ContractResult,
     Violation,

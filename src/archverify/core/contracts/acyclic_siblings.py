@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from archverify.core.config import ContractConfig
-from archverify.core.contracts.common import ContractError, Violation, string_list
+from archverify.core.contracts.common import ContractConfig, ContractError, Violation, string_list
 from archverify.core.contracts.ignores import matches_expression
 from archverify.core.graph import ImportEdge, ImportGraph
 

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
-from dataclasses import dataclass
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+from typing import Any
 
-from archverify.core.config import ContractConfig
 from archverify.core.graph import ImportEdge, ImportGraph
+
+
+@dataclass(frozen=True)
+class ContractConfig:
+    """One contract with import-linter's keys kept as given (``layers``, ``source_modules``...).
+
+    ``origin`` names where it was declared ("pyproject.toml:42") for error messages.
+    """
+
+    name: str
+    type: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    origin: str = ""
 
 
 class ContractError(ValueError):

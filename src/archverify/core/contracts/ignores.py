@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archverify.core.config import ContractConfig
-from archverify.core.contracts.common import ContractError, string_list
+from archverify.core.contracts.common import ContractConfig, ContractError, string_list
 from archverify.core.graph import ImportGraph
 from archverify.core.patterns import matches_dotted
 

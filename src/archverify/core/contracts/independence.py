@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archverify.core.config import ContractConfig
 from archverify.core.contracts.common import (
+    ContractConfig,
     Violation,
     check_module_name,
     exists,

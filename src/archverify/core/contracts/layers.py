@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archverify.core.config import ContractConfig
 from archverify.core.contracts.common import (
+    ContractConfig,
     ContractError,
     Violation,
     boolean,

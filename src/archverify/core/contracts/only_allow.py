@@ -6,9 +6,8 @@ that read better that way.
 
 from __future__ import annotations
 
-from archverify.core.config import ContractConfig
 from archverify.core.contracts import protected
-from archverify.core.contracts.common import Violation
+from archverify.core.contracts.common import ContractConfig, Violation
 from archverify.core.graph import ImportGraph
 
 KEYS = ("modules", "allowed_importers")

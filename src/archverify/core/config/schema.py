@@ -1,0 +1,364 @@
+"""The ``[tool.archverify]`` schema: validates a parsed table into a ``Config``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+from archverify.core.config import (
+    BUILTIN_IO_NAMES,
+    DEFAULT_BASELINE_FILE,
+    DEFAULT_FORBIDDEN_CALLS,
+    STEP_ORDER,
+    BoundaryRule,
+    Config,
+    ContractConfig,
+    CyclesConfig,
+    PurityConfig,
+    ToolConfig,
+)
+from archverify.core.config.errors import KeyPath
+from archverify.core.config.fields import FieldReader
+from archverify.core.contracts import ContractError, referenced_modules
+from archverify.core.contracts.ignores import parse_expressions
+from archverify.core.tool_args import argument_file, refused_argument
+
+# Contract keys that hold module lists; their names are checked after discovery.
+CONTRACT_MODULE_KEYS: frozenset[str] = frozenset(
+    {
+        "layers",
+        "containers",
+        "source_modules",
+        "forbidden_modules",
+        "modules",
+        "protected_modules",
+        "allowed_importers",
+        "ancestors",
+    }
+)
+CONTRACT_COMMON_KEYS: frozenset[str] = frozenset(
+    {
+        "name",
+        "type",
+        "ignore_imports",
+        "unmatched_ignore_imports_alerting",
+        "include_type_checking_imports",
+    }
+)
+# Per type: the keys it accepts and the ones it needs.
+CONTRACT_KEYS: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "layers": (
+        frozenset({"layers", "containers", "exhaustive", "exhaustive_ignores", "closed"}),
+        ("layers",),
+    ),
+    "forbidden": (
+        frozenset({"source_modules", "forbidden_modules", "allow_indirect_imports", "as_packages"}),
+        ("source_modules", "forbidden_modules"),
+    ),
+    "independence": (frozenset({"modules"}), ("modules",)),
+    "protected": (
+        frozenset({"protected_modules", "allowed_importers", "as_packages"}),
+        ("protected_modules", "allowed_importers"),
+    ),
+    "acyclic_siblings": (frozenset({"ancestors", "skip_descendants", "depth"}), ("ancestors",)),
+    "only_allow": (frozenset({"modules", "allowed_importers"}), ("modules", "allowed_importers")),
+}
+_CONTRACT_BOOLEANS = frozenset(
+    {
+        "exhaustive",
+        "closed",
+        "allow_indirect_imports",
+        "as_packages",
+        "include_type_checking_imports",
+    }
+)
+ALERTING_CHOICES: tuple[str, ...] = ("error", "warn", "none")
+SEVERITY_CHOICES: tuple[str, ...] = ("medium", "low", "high")  # first is the default
+DEFAULT_SNAPSHOT_FILE = "contracts.snapshot.json"
+DEFAULT_TEST_PATHS: tuple[str, ...] = ("tests",)
+DEFAULT_IMPORT_TIMEOUT_S = 10.0
+# Upper bounds: a longer timeout is a mistake (and 1e300 s overflows the timers that enforce it).
+MAX_TIMEOUT_S = 86_400.0
+MAX_OUTPUT_LIMIT = 64 * 1024 * 1024
+# An import child's memory cap, in MiB: at most 1 TiB (a larger one is no cap at all).
+MAX_MEMORY_MB = 1024 * 1024
+# The tool steps that take ``timeout_s`` (their defaults live with each step).
+TIMED_TOOL_STEPS: frozenset[str] = frozenset({"ruff", "mypy", "bandit", "tests"})
+
+TOP_LEVEL_KEYS: frozenset[str] = frozenset(
+    "source_roots packages exclude steps include_type_checking_imports contracts_file baseline"
+    " purity contracts boundaries cycles ruff mypy bandit tests imports snapshots".split()
+)
+
+
+# The one question about the disk that validation asks, answered by the edge: where a path
+# relative to the root lands once symbolic links are followed, if that is outside the root
+# (``None`` when it is inside).
+OutsideRoot = Callable[[str], "str | None"]
+
+
+def build_config(
+    data: Mapping[str, Any],
+    reader: FieldReader,
+    root: str,
+    config_file: str,
+    outside_root: OutsideRoot,
+) -> Config:
+    """Validate the archverify table ``data`` (keys at its top level) into a ``Config``.
+
+    Absent ``source_roots`` and ``packages`` stay empty: discovery fills them in.
+    """
+    reader.check_keys(data, TOP_LEVEL_KEYS, ())
+    purity = _purity(data, reader)
+    contracts = _contracts(data, reader)
+    boundaries = _boundaries(data, reader)
+    contracts_file = reader.string(data, "contracts_file", ())
+    cycles = reader.table(data, "cycles", ())
+    reader.check_keys(cycles, {"packages"}, ("cycles",))
+    tools = _tools(data, reader)
+    snapshots = reader.table(data, "snapshots", ())
+    _file_inside_root(
+        reader, snapshots, "file", ("snapshots",), outside_root, DEFAULT_SNAPSHOT_FILE, ""
+    )
+    return Config(
+        root=root,
+        config_file=config_file,
+        source_roots=_source_roots(data, reader),
+        packages=reader.modules(data, "packages", (), wildcards=False, non_empty=True),
+        exclude=reader.strings(data, "exclude", ()),
+        steps=_steps(data, reader),
+        purity=purity,
+        contracts=contracts,
+        include_type_checking_imports=reader.boolean(
+            data, "include_type_checking_imports", (), False
+        ),
+        boundaries=boundaries,
+        cycles=CyclesConfig(
+            packages=reader.modules(cycles, "packages", ("cycles",), non_empty=True)
+        ),
+        tools=tools,
+        has_rules=bool(purity.packages or contracts or boundaries or contracts_file),
+        contracts_file=contracts_file,
+        baseline=_file_inside_root(
+            reader, data, "baseline", (), outside_root, "", DEFAULT_BASELINE_FILE
+        ),
+    )
+
+
+def _source_roots(data: Mapping[str, Any], reader: FieldReader) -> tuple[str, ...]:
+    roots: list[str] = []
+    for given in reader.strings(data, "source_roots", (), non_empty=True):
+        path = PurePosixPath(given.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or not given.strip():
+            raise reader.error(
+                ("source_roots",), f"{given!r} must be a relative path inside the root", given
+            )
+        if str(path) not in roots:
+            roots.append(str(path))
+    return tuple(roots)
+
+
+def _file_inside_root(
+    reader: FieldReader,
+    table: Mapping[str, Any],
+    key: str,
+    path: KeyPath,
+    outside_root: OutsideRoot,
+    default: str,
+    used_when_empty: str,
+) -> str:
+    """A file archverify writes (baseline, snapshot): it must resolve, symbolic links followed,
+    inside the root, or a repository could make ``archverify baseline`` overwrite any file of
+    the user's. The default file is checked too (it may be a committed link)."""
+    value = reader.string(table, key, path, default)
+    written = value or used_when_empty
+    target = outside_root(written)
+    if target is not None:
+        raise reader.error(
+            path + (key,),
+            f"{written!r} resolves outside the project root (to {target}); "
+            "archverify writes only inside the root",
+            value or None,
+        )
+    return value
+
+
+def _steps(data: Mapping[str, Any], reader: FieldReader) -> tuple[str, ...]:
+    if "steps" not in data:
+        return STEP_ORDER
+    chosen = reader.strings(data, "steps", (), non_empty=True)
+    for step in chosen:
+        if step not in STEP_ORDER:
+            raise reader.error(
+                ("steps",), f"unknown step {step!r} (known: {', '.join(STEP_ORDER)})", step
+            )
+    return tuple(step for step in STEP_ORDER if step in chosen)
+
+
+def normalise_call(pattern: str) -> str:
+    """A bare builtin (``open``) means ``builtins.open``; other patterns stay as written."""
+    return f"builtins.{pattern}" if pattern in BUILTIN_IO_NAMES else pattern
+
+
+def _purity(data: Mapping[str, Any], reader: FieldReader) -> PurityConfig:
+    path: KeyPath = ("purity",)
+    table = reader.table(data, "purity", ())
+    reader.check_keys(
+        table, {"packages", "forbid_calls", "extend_forbid_calls", "allow_main_block"}, path
+    )
+    base = (
+        reader.strings(table, "forbid_calls", path)
+        if "forbid_calls" in table
+        else DEFAULT_FORBIDDEN_CALLS
+    )
+    extra = reader.strings(table, "extend_forbid_calls", path)
+    calls = dict.fromkeys(normalise_call(pattern) for pattern in base + extra)
+    if not calls:
+        # An empty forbid_calls with nothing added would make every module pure by definition.
+        raise reader.error(
+            path + ("forbid_calls",), "must not be empty (remove the key for the built-in list)"
+        )
+    return PurityConfig(
+        packages=reader.modules(table, "packages", path),
+        forbid_calls=tuple(calls),
+        allow_main_block=reader.boolean(table, "allow_main_block", path, False),
+    )
+
+
+def _contracts(data: Mapping[str, Any], reader: FieldReader) -> tuple[ContractConfig, ...]:
+    found: list[ContractConfig] = []
+    seen: set[str] = set()
+    for index, table in enumerate(reader.tables(data, "contracts", ())):
+        path: KeyPath = ("contracts", index)
+        reader.require(table, "name", path)
+        reader.require(table, "type", path)
+        name = reader.string(table, "name", path)
+        kind = reader.choice(table, "type", path, tuple(CONTRACT_KEYS))
+        allowed, required = CONTRACT_KEYS[kind]
+        reader.check_keys(table, allowed | CONTRACT_COMMON_KEYS, path)
+        for key in required:
+            reader.require(table, key, path)
+        if name in seen:
+            raise reader.error(path + ("name",), f"duplicate contract name {name!r}", name)
+        seen.add(name)
+        for key in table:
+            if key in _CONTRACT_BOOLEANS:
+                reader.boolean(table, key, path, False)
+            elif key in CONTRACT_MODULE_KEYS:
+                # Layers hold ``a | b``, ``a : b`` and ``(a)``: their names are checked later.
+                reader.strings(table, key, path)
+            elif key in {"ignore_imports", "exhaustive_ignores", "skip_descendants"}:
+                reader.strings(table, key, path)
+        if "unmatched_ignore_imports_alerting" in table:
+            reader.choice(table, "unmatched_ignore_imports_alerting", path, ALERTING_CHOICES)
+        options = {key: value for key, value in table.items() if key not in {"name", "type"}}
+        contract = ContractConfig(name=name, type=kind, options=options, origin=reader.origin(path))
+        try:
+            # The contract types' own parsing (empty layers, layers inside layers, a malformed
+            # ignore_imports entry): the same rules as for contracts read from import-linter files.
+            referenced_modules(contract)
+            parse_expressions(contract)
+        except ContractError as error:
+            at = path + (error.key,) if error.key in table else path
+            raise reader.error(at, error.problem) from None
+        found.append(contract)
+    return tuple(found)
+
+
+def _boundaries(data: Mapping[str, Any], reader: FieldReader) -> tuple[BoundaryRule, ...]:
+    found: list[BoundaryRule] = []
+    keys = {"name", "packages", "forbid_calls", "forbid_imports", "except_modules"}
+    for index, table in enumerate(reader.tables(data, "boundaries", ())):
+        path: KeyPath = ("boundaries", index)
+        reader.check_keys(table, keys, path)
+        reader.require(table, "name", path)
+        reader.require(table, "packages", path)
+        rule = BoundaryRule(
+            name=reader.string(table, "name", path),
+            packages=reader.modules(table, "packages", path, non_empty=True),
+            forbid_calls=reader.strings(table, "forbid_calls", path),
+            forbid_imports=reader.modules(table, "forbid_imports", path),
+            except_modules=reader.modules(table, "except_modules", path),
+            origin=reader.origin(path),
+        )
+        if not rule.forbid_calls and not rule.forbid_imports:
+            raise reader.error(path, "forbids nothing: give forbid_calls or forbid_imports")
+        found.append(rule)
+    return tuple(found)
+
+
+def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig]:
+    """Every tool-backed step gets an entry, with its defaults filled in."""
+    tools: dict[str, ToolConfig] = {}
+    for step, keys in (
+        ("ruff", {"args", "timeout_s"}),
+        ("mypy", {"args", "timeout_s"}),
+        ("bandit", {"args", "severity", "timeout_s"}),
+        ("tests", {"args", "paths", "coverage_min", "timeout_s"}),
+        ("imports", {"timeout_s", "output_limit", "fork", "memory_mb"}),
+        ("snapshots", {"packages", "file"}),
+    ):
+        path: KeyPath = (step,)
+        table = reader.table(data, step, ())
+        reader.check_keys(table, keys, path)
+        options: dict[str, Any] = {}
+        if step in TIMED_TOOL_STEPS and "timeout_s" in table:
+            # Absent: the step's own default (executors/tool_step.timeout_for).
+            options["timeout_s"] = _timeout(reader, table, path, 0.0)
+        if step == "bandit":
+            options["severity"] = reader.choice(table, "severity", path, SEVERITY_CHOICES)
+        elif step == "tests":
+            paths = (
+                reader.strings(table, "paths", path, non_empty=True) if "paths" in table else None
+            )
+            options["paths"] = DEFAULT_TEST_PATHS if paths is None else paths
+            options["coverage_min"] = reader.number(table, "coverage_min", path, 0, 0, 100)
+        elif step == "imports":
+            options["timeout_s"] = _timeout(reader, table, path, DEFAULT_IMPORT_TIMEOUT_S)
+            # How much of what a module prints at import is kept, and whether a fork server is
+            # used (false: one fresh interpreter per module, slower but needs no fork()).
+            options["output_limit"] = int(
+                reader.number(table, "output_limit", path, 2048, 1, MAX_OUTPUT_LIMIT)
+            )
+            options["fork"] = reader.boolean(table, "fork", path, True)
+            # The import child's memory cap (RLIMIT_DATA), in MiB: a positive whole number.
+            memory = reader.number(
+                table, "memory_mb", path, 2048, 0, MAX_MEMORY_MB, low_inclusive=False
+            )
+            if not isinstance(memory, int):
+                raise reader.error(path + ("memory_mb",), f"must be a whole number, got {memory!r}")
+            options["memory_mb"] = memory
+        elif step == "snapshots":
+            options["packages"] = reader.modules(table, "packages", path)
+            options["file"] = reader.string(table, "file", path, DEFAULT_SNAPSHOT_FILE)
+        args = reader.strings(table, "args", path) if "args" in keys else ()
+        _refuse_writing_args(step, args, reader)
+        tools[step] = ToolConfig(args=args, options=options)
+    return tools
+
+
+def _refuse_writing_args(step: str, args: tuple[str, ...], reader: FieldReader) -> None:
+    """Tools run read-only: an argument that would let one change files is refused."""
+    refused = refused_argument(step, args)
+    if refused is not None:
+        raise reader.error(
+            (step, "args"),
+            f"{refused!r} would let {step} write files; archverify runs its tools read-only, "
+            "so remove it",
+            refused,
+        )
+    hidden = argument_file(step, args)
+    if hidden is not None:
+        raise reader.error(
+            (step, "args"),
+            f"{hidden!r}: {step} would read more arguments from that file, unseen by the "
+            "read-only check and the cache key; write them in args instead",
+            hidden,
+        )
+
+
+def _timeout(reader: FieldReader, table: Mapping[str, Any], path: KeyPath, default: float) -> float:
+    """``timeout_s``: seconds, more than 0 and at most a day."""
+    value = reader.number(table, "timeout_s", path, default, 0, MAX_TIMEOUT_S, low_inclusive=False)
+    return float(value)

@@ -1,0 +1,397 @@
+"""The imports step: import every module in a clean interpreter state (``imports/*``)."""
+
+from __future__ import annotations
+
+import heapq
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from archverify.core.facts import FileFacts
+from archverify.core.findings import StepOutcome, StepStatus, status_for
+from archverify.core.project import SourceFile
+from archverify.executors.base import StepContext
+from archverify.executors.imports.findings import ProjectIndex, build_findings
+from archverify.executors.imports.plan import (
+    ancestors,
+    environment_fingerprint,
+    preload_names,
+    replay_keys,
+    replay_salt,
+    server_pythonpath,
+    shadowed_names,
+)
+from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
+from archverify.executors.tools.cache import step_cache_key
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_OUTPUT_LIMIT = 2048
+DEFAULT_MEMORY_MB = 2048
+_MAX_RESTARTS = 5
+# How long past the per-module timeout the server may stay silent before it counts as hung.
+_SERVER_GRACE_S = 15.0
+_STATEMENT_START = re.compile(r"(import|from)\b")
+CACHE_NAMESPACE = "imports"
+# Verdicts worth replaying: a timeout or a dead server may not happen again.
+_REPLAYABLE = frozenset({"ok", "raised", "exit", "os_exit", "signal", "died"})
+
+
+class ImportsStep:
+    """Imports each module of the project in its own freshly forked interpreter."""
+
+    id = "imports"
+
+    def cache_key(self, context: StepContext) -> str | None:
+        """None unless the run allows replay (``cache_tests``): imports run the project's code."""
+        if not context.options.get("cache_tests"):
+            return None
+        pythonpath = server_pythonpath()
+        environment = environment_fingerprint(sys.executable, pythonpath, root=context.root)
+        if environment is None:
+            return None
+        version = f"{sys.version}|{sys.executable}"
+        extra = (environment, str(context.root.resolve()), *pythonpath)
+        return step_cache_key(context, self.id, version, (), extra=extra)
+
+    def run(self, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        try:
+            options = _options(context)
+        except ValueError as exc:
+            return _error(str(exc), started)
+        scratch = Path(tempfile.mkdtemp(prefix="archverify-imports-"))
+        try:
+            return _Run(context, options, scratch).execute(started)
+        except ServerError as exc:
+            return _error(str(exc), started)
+        except Exception as exc:  # the step never raises: a bug here becomes a clear error
+            return _error(f"the imports step crashed: {type(exc).__name__}: {exc}", started)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _error(message: str, started: float) -> StepOutcome:
+    return StepOutcome(
+        step=ImportsStep.id,
+        status=StepStatus.ERROR,
+        message=message,
+        duration_s=time.monotonic() - started,
+    )
+
+
+def _options(context: StepContext) -> dict[str, Any]:
+    raw = context.config.tool(ImportsStep.id).options
+    timeout = raw.get("timeout_s", DEFAULT_TIMEOUT_S)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ValueError(
+            f"[tool.archverify.imports] timeout_s must be a positive number: {timeout!r}"
+        )
+    limit = raw.get("output_limit", DEFAULT_OUTPUT_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError(
+            f"[tool.archverify.imports] output_limit must be a whole number: {limit!r}"
+        )
+    fork = raw.get("fork", True)
+    if not isinstance(fork, bool):
+        raise ValueError(f"[tool.archverify.imports] fork must be true or false: {fork!r}")
+    memory = raw.get("memory_mb", DEFAULT_MEMORY_MB)
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory <= 0:
+        raise ValueError(
+            f"[tool.archverify.imports] memory_mb must be a positive whole number: {memory!r}"
+        )
+    return {"timeout": float(timeout), "output_limit": limit, "fork": fork, "memory_mb": memory}
+
+
+def certain_imports(facts: FileFacts, source_lines: list[str], modules: frozenset[str]) -> set[str]:
+    """Project modules that importing ``facts.module`` surely imports first.
+
+    Its parent packages always are. An import statement is only when it is executed at import
+    time on every path: not in a function, not under ``TYPE_CHECKING``, not guarded, and
+    written at the start of a line at the module's top level (so not under ``if``/``try``).
+    """
+    found = set(ancestors(facts.module))
+    for fact in facts.imports:
+        if fact.in_function or fact.type_checking or fact.guarded or fact.dynamic:
+            continue
+        if fact.column > 1 or not 1 <= fact.line <= len(source_lines):
+            continue
+        if _STATEMENT_START.match(source_lines[fact.line - 1]):
+            found.add(fact.module)
+            found.update(ancestors(fact.module))
+    found.discard(facts.module)
+    return found & modules
+
+
+class _Run:
+    """One run of the step: schedule modules onto the server and collect their verdicts."""
+
+    def __init__(self, context: StepContext, options: dict[str, Any], scratch: Path) -> None:
+        self.context = context
+        self.options = options
+        self.root = context.root.resolve()
+        self.files = _unique_files(context.project.files)
+        facts = context.project.facts
+        self.broken = frozenset(
+            f.module for f in self.files if (x := facts.get(f.module)) and x.compile_error
+        )
+        # ``__main__.py`` is the program itself: importing it runs it (``python -m pkg``).
+        self.mains = [f.module for f in self.files if f.module.rsplit(".", 1)[-1] == "__main__"]
+        self.files = [f for f in self.files if f.module not in self.mains]
+        self.order = [f.module for f in self.files if f.module not in self.broken]
+        self.rank = {module: i for i, module in enumerate(self.order)}
+        self.results: dict[str, dict[str, Any]] = {}
+        self.skipped = 0
+        # Scheduling state: see _schedule.
+        self.waiting: dict[str, int] = {}
+        self.users: dict[str, list[str]] = {}
+        self.ready: list[int] = []
+        self.pending: set[str] = set()
+        self.inflight: dict[int, str] = {}
+        self.solo: set[str] = set()  # in flight when the server died: retried alone
+        self.next_id = 0
+        self.fresh: set[str] = set()  # imported by the server in this run
+        self.replayed = 0
+        roots = [self.root / r for r in context.config.source_roots]
+        roots += [self.root / f.source_root for f in self.files]
+        self.roots = list(dict.fromkeys(os.path.normpath(r) for r in roots))
+        shadowed = shadowed_names(self.roots, [*self.rank, *self.broken, *self.mains])
+        shadowed |= {p.split(".")[0] for p in context.project.packages}
+        self.preload = preload_names(context.project.iter_facts(), shadowed)
+        self.pythonpath = server_pythonpath()
+        # Each module is imported from its source root (the working directory, first on
+        # sys.path), as ``cd ROOT && python -c "import M"``; listed where not the first root.
+        module_roots = {
+            f.module: root
+            for f in self.files
+            if (root := os.path.normpath(self.root / f.source_root)) != self.roots[0]
+        }
+        config = {
+            "roots": self.roots,
+            "module_roots": module_roots,
+            "pythonpath": list(self.pythonpath),
+            # Put back by the server once its own modules are loaded (see imports/server.py).
+            "environ": {k: os.environ[k] for k in LATE_VARIABLES if k in os.environ},
+            "scratch": str(scratch),
+            "bytecode": str(scratch / "bytecode"),
+            "preload": self.preload,
+            "shadowed": sorted(shadowed),
+            "jobs": max(1, context.jobs),
+            # The project's files: what an import writes or deletes there is reported.
+            "tree": str(self.root),
+            # Packages with members to import: the server keeps a zygote for each.
+            "packages": sorted({a for m in self.order for a in ancestors(m)} & set(self.rank)),
+            **options,
+        }
+        self.server = ImportServer(self.root, config, scratch)
+
+    def execute(self, started: float) -> StepOutcome:
+        deps = self._dependencies()
+        keys = self._replay_keys()
+        self._prepare(deps)
+        for module in self.order:
+            if module in keys and module not in self.results:
+                record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
+                if isinstance(record, dict) and record.get("outcome") in _REPLAYABLE:
+                    self.replayed += 1
+                    self._resolve(module, record)
+        if self.pending:
+            self.server.start()
+            try:
+                self._schedule()
+            finally:
+                self.server.stop()
+        for module in sorted(self.fresh & set(keys)):
+            record = self.results[module]
+            if record.get("outcome") in _REPLAYABLE:
+                self.context.cache.put(CACHE_NAMESPACE, keys[module], record)
+        verdicts = build_findings(self.results, self._index())
+        ok = sum(1 for r in self.results.values() if r.get("outcome") == "ok")
+        findings = sorted(verdicts.findings, key=lambda f: f.sort_key())
+        return StepOutcome(
+            step=ImportsStep.id,
+            status=status_for(findings),
+            findings=findings,
+            duration_s=time.monotonic() - started,
+            stats={
+                "modules": len(self.order),
+                "imported": ok,
+                "failed": verdicts.failed,
+                "skipped_dependents": self.skipped,
+                "not_compiled": len(self.broken),
+                "main_modules": len(self.mains),
+                "blocked_by_compile_errors": verdicts.blocked,
+                "seconds": round(time.monotonic() - started, 3),
+                "fork": self.server.fork,
+                "preloaded": self.server.preloaded,
+                "replayed": self.replayed,
+                "fresh": len(self.fresh),
+                "preload_dropped": self.server.preload_dropped,
+                "rechecked_fresh": sum(1 for r in self.results.values() if r.get("rechecked")),
+                "fork_disagreed": sum(1 for r in self.results.values() if r.get("fork_disagreed")),
+            },
+        )
+
+    def _index(self) -> ProjectIndex:
+        by_file = {}
+        for f in self.files:
+            absolute = os.path.normpath(self.root / f.path)
+            by_file[absolute] = f.module
+            by_file[os.path.realpath(absolute)] = f.module
+        tops = {m.split(".")[0] for m in self.rank} | {m.split(".")[0] for m in self.broken}
+        tops |= {p.split(".")[0] for p in self.context.project.packages}
+        return ProjectIndex(
+            modules={f.module: f.path for f in self.files},
+            by_file=by_file,
+            broken=self.broken,
+            tops=frozenset(tops),
+        )
+
+    def _dependencies(self) -> dict[str, set[str]]:
+        """What each module surely imports first: imported before it (a failed parent package
+        or a file that does not compile then spares its import, see ``_fails_for``)."""
+        known = frozenset(self.rank) | self.broken
+        deps: dict[str, set[str]] = {}
+        for f in self.files:
+            if f.module in self.broken:
+                continue
+            facts = self.context.project.facts.get(f.module)
+            if facts is None:
+                deps[f.module] = set(ancestors(f.module)) & known
+                continue
+            lines = _read_lines(self.root / f.path, facts) if facts.imports else []
+            deps[f.module] = certain_imports(facts, lines, known)
+        return deps
+
+    def _replay_keys(self) -> dict[str, str]:
+        """Per-module replay keys, only when the run allows replay (``cache_tests``)."""
+        if not self.context.options.get("cache_tests"):
+            return {}
+        environment = environment_fingerprint(sys.executable, self.pythonpath, root=self.root)
+        if environment is None:
+            return {}
+        options = {**self.options, "pythonpath": self.pythonpath}
+        salt = replay_salt(self.roots, options, self.preload, environment)
+        return replay_keys(self.files, self.context.project.facts, salt)
+
+    def _prepare(self, deps: Mapping[str, set[str]]) -> None:
+        self.waiting = {m: len(d) for m, d in deps.items()}
+        for module, needed in deps.items():
+            for dep in needed:
+                self.users.setdefault(dep, []).append(module)
+        self.ready = [self.rank[m] for m, n in self.waiting.items() if n == 0]
+        heapq.heapify(self.ready)
+        self.pending = set(self.order)
+        for broken in sorted(self.broken):
+            self._resolve(broken, {"outcome": "not-compiled"})
+
+    def _schedule(self) -> None:
+        restarts = 0
+        while self.pending or self.inflight:
+            try:
+                self._dispatch()
+                message = self.server.receive(self.options["timeout"] + _SERVER_GRACE_S)
+            except ServerError:
+                message = None
+            if message is None:
+                restarts += 1
+                if restarts > _MAX_RESTARTS:
+                    raise ServerError(
+                        f"the import server died {restarts} times; last: "
+                        f"{self.server.stderr_tail()}"
+                    )
+                self._restart()
+                continue
+            module = self.inflight.pop(int(message.pop("id", 0)), "")
+            if module:
+                message["timeout_s"] = self.options["timeout"]
+                self.fresh.add(module)
+                self._resolve(module, message)
+
+    def _dispatch(self) -> None:
+        # The server runs ``jobs`` at a time; a short queue on its side hides the round trip.
+        limit = 2 * max(1, self.context.jobs)
+        while len(self.inflight) < limit and not set(self.inflight.values()) & self.solo:
+            module = self._pick()
+            if module is None:
+                return
+            self.pending.discard(module)
+            self.next_id += 1
+            self.inflight[self.next_id] = module
+            self.server.send(self.next_id, module)
+
+    def _pick(self) -> str | None:
+        while self.ready:
+            module = self.order[heapq.heappop(self.ready)]
+            if module in self.pending and module not in self.solo:
+                return module
+        if self.inflight:
+            return None
+        # Nothing is ready and nothing runs: a retry after a server death, or a cycle to break.
+        return next((m for m in self.order if m in self.pending), None)
+
+    def _restart(self) -> None:
+        """A dead or hung server: retry what it was importing, each module alone."""
+        self.server.kill()
+        for module in self.inflight.values():
+            if module in self.solo:
+                self._resolve(module, {"outcome": "server", "code": None})
+            else:
+                self.solo.add(module)
+                self.pending.add(module)
+        self.inflight.clear()
+        self.server.start()
+
+    def _resolve(self, module: str, result: dict[str, Any]) -> None:
+        """Record a verdict; a failure makes every certain importer a skipped dependent."""
+        stack = [(module, result)]
+        while stack:
+            name, record = stack.pop()
+            if name in self.results:
+                continue
+            self.results[name] = record
+            self.pending.discard(name)
+            # Counted here, once: a module that two failures reach is stacked twice.
+            self.skipped += record.get("outcome") == "skipped"
+            failed = record.get("outcome") != "ok"
+            for user in self.users.get(name, ()):
+                if user not in self.pending:
+                    continue
+                if failed and _fails_for(user, name, record):
+                    stack.append((user, {"outcome": "skipped", "cause": name}))
+                else:
+                    self.waiting[user] -= 1
+                    if self.waiting[user] == 0:
+                        heapq.heappush(self.ready, self.rank[user])
+
+
+def _fails_for(user: str, failed: str, record: dict[str, Any]) -> bool:
+    """Whether ``user`` surely fails because ``failed`` did, so that importing it is moot.
+
+    A fresh ``import user`` runs its parent packages first, from the same state as their own
+    import: the same failure. A file that does not compile fails wherever it is imported. An
+    import statement further down is different: what ran before it can change the outcome (a
+    circular import that fails alone works when its cycle is entered elsewhere, as mypy's
+    ``mypy.expandtype`` does), so that importer is imported and judged on its own.
+    """
+    return failed in ancestors(user) or record.get("outcome") == "not-compiled"
+
+
+def _unique_files(files: tuple[SourceFile, ...]) -> list[SourceFile]:
+    seen: dict[str, SourceFile] = {}
+    for f in files:
+        seen.setdefault(f.module, f)
+    return list(seen.values())
+
+
+def _read_lines(path: Path, facts: FileFacts) -> list[str]:
+    try:
+        with open(path, encoding=facts.encoding, errors="replace") as handle:
+            return handle.read().split("\n")
+    except (OSError, LookupError):
+        return []

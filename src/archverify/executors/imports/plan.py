@@ -1,0 +1,157 @@
+"""What the imports step settles before importing: what to preload, and per-module replay keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.graph import strongly_connected
+from archverify.core.project import SourceFile
+from archverify.executors.runtime.environment import (
+    archverify_identity,
+    environment_variables,
+    interpreter_identity,
+)
+
+# The environment's fingerprint is shared with the tool steps' keys: re-exported, not copied.
+from archverify.executors.runtime.environment import (
+    environment_fingerprint as environment_fingerprint,
+)
+from archverify.executors.runtime.environment import server_pythonpath as server_pythonpath
+
+
+def ancestors(module: str) -> list[str]:
+    """``a`` and ``a.b`` for ``a.b.c``."""
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def shadowed_names(root_dirs: Iterable[str], modules: Iterable[str]) -> frozenset[str]:
+    """Top-level names the project owns or may shadow: never preloaded by the server.
+
+    Every entry of a source root counts (``json.py``, a folder, an extension module, even a
+    data file): a false positive only costs a preload, a miss would run stdlib code where the
+    project's module should have been imported.
+    """
+    names = {m.split(".")[0] for m in modules}
+    for folder in root_dirs:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        names.update(entry.split(".")[0] for entry in entries)
+    names.discard("")
+    return frozenset(names)
+
+
+def preload_names(facts: Iterable[FileFacts], shadowed: frozenset[str]) -> list[str]:
+    """Modules outside the project that the project imports when it is imported.
+
+    Only imports executed at import time (not in a function, not under ``TYPE_CHECKING``),
+    whose top-level name the project neither owns nor shadows.
+    """
+    names: set[str] = set()
+    for file_facts in facts:
+        for fact in file_facts.imports:
+            if fact.in_function or fact.type_checking or not _valid(fact.module):
+                continue
+            if fact.module.split(".")[0] not in shadowed:
+                names.add(fact.module)
+    return sorted(names)
+
+
+def _valid(name: str) -> bool:
+    return bool(name) and all(part.isidentifier() for part in name.split("."))
+
+
+def replay_salt(
+    roots: Sequence[str], options: Mapping[str, Any], preload: Sequence[str], environment: str
+) -> str:
+    """Everything besides the project's files that a module's verdict depends on."""
+    return digest(
+        {
+            "archverify": archverify_identity(),
+            "python": sys.version,
+            "executable": sys.executable,
+            "interpreter": interpreter_identity(),
+            # An imported module may read any variable; PYTHON* ones change how it imports.
+            "variables": environment_variables(()),
+            "roots": list(roots),
+            "options": json.loads(json.dumps(dict(options), sort_keys=True, default=str)),
+            "preload": list(preload),
+            "environment": environment,
+        }
+    )
+
+
+def replay_keys(
+    files: Sequence[SourceFile], facts: Mapping[str, FileFacts], salt: str
+) -> dict[str, str]:
+    """A key per module that changes when any project file its import may run changes.
+
+    That is the module itself, its parent packages, every project module it imports at
+    module level (``from a import b`` counts ``a.b`` when that is a module, ``import *``
+    every submodule), and so on transitively, including the names it imports that are not
+    project modules today (a new file there changes the key). A module without facts has no
+    key, and neither has anything that imports it.
+    """
+    modules = {f.module: f for f in files}
+    children: dict[str, list[str]] = {}
+    for module in modules:
+        if "." in module:
+            children.setdefault(module.rpartition(".")[0], []).append(module)
+    own: dict[str, str | None] = {}
+    edges: dict[str, set[str]] = {}
+    for module, source in modules.items():
+        file_facts = facts.get(module)
+        names = set(ancestors(module))
+        if file_facts is not None:
+            for fact in file_facts.imports:
+                if not fact.in_function:
+                    names.update(_asked(fact, children))
+        absent = sorted(n for n in names if n not in modules)
+        edges[module] = {n for n in names if n in modules and n != module}
+        own[module] = (
+            None
+            if file_facts is None or file_facts.path != source.path
+            else digest([module, source.path, file_facts.content_hash, absent])
+        )
+    component_keys = _merkle(edges, own)
+    return {
+        m: digest([salt, m, key]) for m in modules if (key := component_keys.get(m)) is not None
+    }
+
+
+def _asked(fact: ImportFact, children: Mapping[str, list[str]]) -> set[str]:
+    asked = {fact.module, *ancestors(fact.module)}
+    for name in fact.names:
+        if name == "*":
+            asked.update(children.get(fact.module, ()))
+        else:
+            asked.add(f"{fact.module}.{name}")
+    return {n for n in asked if _valid(n)}
+
+
+def _merkle(edges: Mapping[str, set[str]], own: Mapping[str, str | None]) -> dict[str, str]:
+    """A hash per strongly connected component over its members and the components below."""
+    keys: dict[str, str] = {}
+    for component in strongly_connected(edges):
+        members = set(component)
+        below = {keys.get(d, "") for m in component for d in edges[m] if d not in members}
+        parts = [own[m] for m in component]
+        if "" in below or any(p is None for p in parts):
+            continue  # unknown below or here: no key, the module is imported
+        key = digest([sorted(p for p in parts if p is not None), sorted(below)])
+        for member in component:
+            keys[member] = key
+    return keys
+
+
+def digest(material: Any) -> str:
+    text = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Running tools and project code safely: processes, launchers, environment, tree state."""

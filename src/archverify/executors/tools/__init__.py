@@ -1,0 +1,1 @@
+"""The external-tool steps: ruff, mypy, bandit and the tests, with their shared glue and cache."""

@@ -1,0 +1,184 @@
+"""The bandit step: security lint of the verified files, reported as ``bandit/<test id>``."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import tomllib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.executors.base import StepContext
+from archverify.executors.runtime.children import current_step, enter_step
+from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.tools.cache import BANDIT_CONFIGS, PerFileTool
+from archverify.executors.tools.common import error_outcome, finished_outcome, timeout_for
+
+STEP_ID = "bandit"
+DEFAULT_TIMEOUT_S = 900.0
+SEVERITY_RANK = {"undefined": 0, "low": 1, "medium": 2, "high": 3}
+# Below this many files per shard a second bandit process costs more than it saves.
+SHARD_MIN_FILES = 40
+
+
+class BanditStep(PerFileTool):
+    """bandit with the project's ``.bandit`` / ``[tool.bandit]``, only on files that changed.
+
+    Issues at or above ``options.severity`` (low|medium|high, default medium) are errors,
+    lower ones warnings.
+    """
+
+    id = STEP_ID
+    configs = BANDIT_CONFIGS
+
+    def __init__(self, module: str = "bandit", distribution: str = "bandit") -> None:
+        super().__init__(module, distribution)
+
+    def run(self, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        try:
+            threshold = severity_threshold(context)
+            results, misses, files = self.per_file_results(
+                context, lambda paths: self._check_all(context, split_shards(paths, context.jobs))
+            )
+        except ToolFailure as exc:
+            return error_outcome(self.id, str(exc), started)
+        findings = [
+            _finding(path, record, threshold)
+            for path, records in results.items()
+            for record in records
+        ]
+        shards = len(split_shards(misses, context.jobs))
+        stats = {"files": files, "files_run": len(misses), "shards": shards}
+        return finished_outcome(self.id, findings, started, stats)
+
+    def _check_all(
+        self, context: StepContext, shards: list[list[str]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        fresh: dict[str, list[dict[str, Any]]] = {}
+        if len(shards) == 1:
+            fresh.update(self._check(context, shards[0]))
+            return fresh
+        # Threads only wait on the bandit processes; the work happens in the children, which
+        # carry this step's tag like any other (see executors.children).
+        with ThreadPoolExecutor(
+            max_workers=len(shards), initializer=enter_step, initargs=(current_step(),)
+        ) as pool:
+            for part in pool.map(lambda shard: self._check(context, shard), shards):
+                fresh.update(part)
+        return fresh
+
+    def _check(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
+        tool = context.config.tool(self.id)
+        with tempfile.TemporaryDirectory(prefix="archverify-bandit-") as tmp:
+            # The report goes to a file of ours: an ``output`` in the project's .bandit would
+            # otherwise send it elsewhere.
+            report = Path(tmp) / "report.json"
+            args = [
+                *("-f", "json", "-q", "-o", str(report)),
+                *_config_args(context),
+                *tool.args,
+                *("-r", "--", *paths),
+            ]
+            run = run_checked(
+                self.module,
+                args,
+                cwd=context.root,
+                timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
+                ok_codes=(0, 1),
+            )
+            written = report.read_text("utf-8", errors="replace") if report.is_file() else ""
+        data = _load_report(written or run.stdout or run.stderr)
+        fresh: dict[str, list[Any]] = {path: [] for path in paths}
+        for issue in data.get("results") or ():
+            path = relative_path(context.root, str(issue.get("filename", "")))
+            fresh.setdefault(path, []).append(_issue_record(issue))
+        for error in data.get("errors") or ():
+            path = relative_path(context.root, str(error.get("filename", "")))
+            reason = str(error.get("reason") or "bandit could not check this file")
+            fresh.setdefault(path, []).append({"kind": "error", "message": reason})
+        return fresh
+
+
+def split_shards(paths: list[str], jobs: int) -> list[list[str]]:
+    """Paths in up to ``jobs`` balanced shards of at least ``SHARD_MIN_FILES`` files."""
+    count = max(1, min(jobs, len(paths) // SHARD_MIN_FILES))
+    return [paths[i::count] for i in range(count)]
+
+
+def severity_threshold(context: StepContext) -> int:
+    value = context.config.tool(STEP_ID).options.get("severity", "medium")
+    rank = SEVERITY_RANK.get(str(value).lower()) if isinstance(value, str) else None
+    if rank is None or rank == 0:
+        raise ToolFailure(f"bandit options.severity must be low, medium or high, not {value!r}")
+    return rank
+
+
+def _config_args(context: StepContext) -> list[str]:
+    """Point bandit at the project's configuration, which it does not find by itself."""
+    args: list[str] = []
+    try:
+        pyproject = tomllib.loads((context.root / "pyproject.toml").read_text("utf-8"))
+    except (OSError, ValueError):
+        pyproject = {}
+    if "bandit" in pyproject.get("tool", {}):
+        args += ["-c", "pyproject.toml"]
+    if (context.root / ".bandit").is_file():
+        args += ["--ini", ".bandit"]
+    return args
+
+
+def _load_report(text: str) -> dict[str, Any]:
+    # Some plugins log a line before the report: read from the first brace.
+    start = text.find("{")
+    try:
+        data = json.loads(text[start:]) if start >= 0 else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ToolFailure(f"bandit printed no JSON: {first_line(text)}")
+    return data
+
+
+def _issue_record(issue: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "issue",
+        "test_id": str(issue.get("test_id") or "unknown"),
+        "test_name": str(issue.get("test_name") or ""),
+        "severity": str(issue.get("issue_severity") or "undefined").lower(),
+        "confidence": str(issue.get("issue_confidence") or "undefined").lower(),
+        "line": int(issue.get("line_number") or 0),
+        "column": int(issue.get("col_offset") or 0) + 1,
+        "message": str(issue.get("issue_text") or ""),
+        "more_info": str(issue.get("more_info") or ""),
+    }
+
+
+def _finding(path: str, record: dict[str, Any], threshold: int) -> Finding:
+    if record.get("kind") == "error":
+        return Finding(
+            step=STEP_ID,
+            rule="bandit/parse-error",
+            severity=Severity.WARNING,
+            path=path,
+            line=0,
+            column=0,
+            message=str(record["message"]),
+        )
+    severity = record["severity"]
+    level = Severity.ERROR if SEVERITY_RANK.get(severity, 0) >= threshold else Severity.WARNING
+    return Finding(
+        step=STEP_ID,
+        rule=f"bandit/{record['test_id']}",
+        severity=level,
+        path=path,
+        line=record["line"],
+        column=record["column"],
+        message=f"{record['message']} ({severity} severity, {record['confidence']} confidence)",
+        hint=record["more_info"],
+        extra={"test_name": record["test_name"], "bandit_severity": severity},
+    )

@@ -1,0 +1,66 @@
+"""Glue shared by the external-tool steps: their options and how their outcomes are built."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+
+from archverify.core.config import ToolConfig
+from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.core.project import in_package
+from archverify.executors.base import StepContext
+
+
+def timeout_for(tool: ToolConfig, default: float) -> float:
+    """``options.timeout_s`` of a tool step, or ``default``.
+
+    The configuration schema (core/config/schema.py) is the one place that validates
+    it: finite, more than 0 and at most a day.
+    """
+    return float(tool.options.get("timeout_s", default))
+
+
+def error_outcome(step_id: str, message: str, started: float) -> StepOutcome:
+    """The outcome of a step whose tool could not run or could not be understood."""
+    return StepOutcome(
+        step=step_id,
+        status=StepStatus.ERROR,
+        message=message,
+        duration_s=time.monotonic() - started,
+    )
+
+
+def finished_outcome(
+    step_id: str,
+    findings: Iterable[Finding],
+    started: float,
+    stats: dict[str, Any] | None = None,
+) -> StepOutcome:
+    """A completed step: findings in report order, failed when any is an error."""
+    ordered = sorted(findings, key=Finding.sort_key)
+    return StepOutcome(
+        step=step_id,
+        status=status_for(ordered),
+        findings=ordered,
+        duration_s=time.monotonic() - started,
+        stats=dict(stats or {}),
+    )
+
+
+def package_targets(context: StepContext) -> list[str]:
+    """Each verified package's directory (a module's file when it is one), relative to the root.
+
+    Directories let a tool apply the project's own ``exclude``; a package whose ``__init__``
+    was not discovered (a namespace package) falls back to its discovered files.
+    """
+    targets: list[str] = []
+    for package in context.project.packages:
+        head = next((s for s in context.project.files if s.module == package), None)
+        if head is not None:
+            path = PurePosixPath(head.path)
+            targets.append(str(path.parent) if head.is_package else str(path))
+        else:
+            targets.extend(s.path for s in context.project.files if in_package(s.module, package))
+    return list(dict.fromkeys(targets))

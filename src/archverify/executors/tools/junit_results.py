@@ -1,0 +1,112 @@
+"""Failing test cases read from the JUnit XML that pytest writes (``junit_family=xunit1``)."""
+
+from __future__ import annotations
+
+import re
+
+# Parses pytest's own report from our temp dir.
+import xml.etree.ElementTree as ET  # nosec B405
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archverify.executors.runtime.process import relative_path
+
+# "tests/test_a.py:10: AssertionError" or "tests/test_b.py:1: in <module>"
+_TRACE_LINE = re.compile(r"^(?P<file>[^\s:][^:\n]*?\.py):(?P<line>\d+): ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class FailedCase:
+    """One test case that failed or errored, located in the verified root."""
+
+    name: str  # "tests.test_a::test_bad"
+    kind: str  # "failure" | "error"
+    path: str  # relative to the root, forward slashes; "" when unknown
+    line: int  # where it failed (traceback), else its definition; 0 when unknown
+    definition_line: int
+    message: str
+
+
+@dataclass
+class JUnitResults:
+    """Counts of the whole run and every failing case."""
+
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+    failed: list[FailedCase] = field(default_factory=list)
+
+
+def read_junit(report: Path, root: Path, test_paths: Sequence[str]) -> JUnitResults:
+    """Parse pytest's report; raises ``ValueError`` when it is not JUnit XML.
+
+    File names in the report are relative to pytest's rootdir, which need not be ``root``:
+    they are looked up under ``root`` and under each test path.
+    """
+    try:
+        # Pytest's own report, written just now.
+        tree = ET.parse(report)  # nosec B314
+    except (ET.ParseError, OSError) as exc:
+        raise ValueError(f"unreadable JUnit report {report.name}: {exc}") from exc
+    results = JUnitResults()
+    for suite in tree.getroot().iter("testsuite"):
+        results.tests += _int(suite.get("tests"))
+        results.failures += _int(suite.get("failures"))
+        results.errors += _int(suite.get("errors"))
+        results.skipped += _int(suite.get("skipped"))
+    for case in tree.getroot().iter("testcase"):
+        for problem in case:
+            if problem.tag in {"failure", "error"}:
+                results.failed.append(_failed_case(case, problem, root, test_paths))
+    return results
+
+
+def _failed_case(
+    case: ET.Element, problem: ET.Element, root: Path, test_paths: Sequence[str]
+) -> FailedCase:
+    classname = case.get("classname") or ""
+    name = case.get("name") or "?"
+    reported = case.get("file") or ""
+    path = _locate(reported, root, test_paths) if reported else ""
+    # xunit1 gives the definition's 0-based line.
+    definition = _int(case.get("line")) + 1 if case.get("line") is not None else 0
+    text = problem.text or ""
+    failed_at = _traceback_line(text, path, root, test_paths) if path else 0
+    summary = (problem.get("message") or "").strip().splitlines()
+    first = summary[0] if summary else problem.tag
+    return FailedCase(
+        name=f"{classname}::{name}" if classname else name,
+        kind=problem.tag,
+        path=path,
+        line=failed_at or definition,
+        definition_line=definition,
+        message=first[:300],
+    )
+
+
+def _traceback_line(text: str, path: str, root: Path, test_paths: Sequence[str]) -> int:
+    """The last line of the test's own file in the traceback: where it failed."""
+    found = 0
+    for match in _TRACE_LINE.finditer(text):
+        if _locate(match["file"], root, test_paths) == path:
+            found = int(match["line"])
+    return found
+
+
+def _locate(reported: str, root: Path, test_paths: Sequence[str]) -> str:
+    candidates = [Path(reported)] if Path(reported).is_absolute() else []
+    bases = [root, *(root / p for p in test_paths if (root / p).is_dir())]
+    candidates += [base / reported for base in bases]
+    for candidate in candidates:
+        if candidate.is_file():
+            return relative_path(root, str(candidate))
+    return Path(reported).as_posix()
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0

@@ -1,0 +1,285 @@
+"""The mypy step: type-checks the verified packages and reports ``mypy/<code>``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.core.tool_args import path_arguments
+from archverify.executors.base import StepContext
+from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.tools.cache import (
+    MYPY_CONFIGS,
+    exclusive_lock,
+    folder_digest,
+    step_cache_key,
+    tool_version,
+)
+from archverify.executors.tools.common import (
+    error_outcome,
+    finished_outcome,
+    package_targets,
+    timeout_for,
+)
+from archverify.executors.tools.mypy_config import UnreadableConfig
+from archverify.executors.tools.untrusted import pinned_mypy_config
+
+STEP_ID = "mypy"
+DEFAULT_TIMEOUT_S = 1800.0
+# ``--output json`` appeared in mypy 1.11; older versions get the line format.
+JSON_SINCE = (1, 11)
+# Flags that make the line format parseable whatever the project's own config says.
+_PLAIN_OUTPUT = (
+    "--show-column-numbers",
+    "--show-error-codes",
+    "--no-color-output",
+    "--no-error-summary",
+    "--no-pretty",
+    "--hide-error-context",
+)
+_LINE = re.compile(
+    r"^(?P<file>[^:\n]+?):(?:(?P<line>\d+):)?(?:(?P<col>\d+):)? "
+    r"(?P<severity>error|warning|note): (?P<message>.*?)(?:  \[(?P<code>[\w-]+)\])?$"
+)
+# The authenticated digest of mypy's cache folder as the last run left it.
+MYPY_CACHE_NAMESPACE = "mypy-cache"
+_SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "note": Severity.NOTE}
+
+
+class MypyStep:
+    """mypy over the verified packages with the project's configuration.
+
+    ``module`` and ``distribution`` name the program to run; they exist so that a test can
+    point the step at a module that is not installed. ``json_output`` forces the output
+    format (None: JSON when the installed mypy has it).
+    """
+
+    id = STEP_ID
+
+    def __init__(
+        self, module: str = "mypy", distribution: str = "mypy", json_output: bool | None = None
+    ) -> None:
+        self.module = module
+        self.distribution = distribution
+        self.json_output = json_output
+
+    def cache_key(self, context: StepContext) -> str | None:
+        version = tool_version(self.distribution)
+        # Stubs and packages on MYPYPATH are inputs like the installed distributions.
+        stubs = os.environ.get("MYPYPATH", "").split(os.pathsep)
+        # What is appended to mypy's sys.path differs under --untrusted: so may the verdict.
+        appended = _appended_path(context, bool(context.options.get("untrusted")))
+        return step_cache_key(
+            context,
+            self.id,
+            version,
+            MYPY_CONFIGS,
+            extra=(self.module, *appended),
+            search_path=stubs,
+        )
+
+    def run(self, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        targets = package_targets(context)
+        if not targets:
+            return finished_outcome(self.id, [], started, {"targets": 0})
+        use_json = self.json_output
+        if use_json is None:
+            use_json = _supports_json(tool_version(self.distribution))
+        tool = context.config.tool(self.id)
+        untrusted = bool(context.options.get("untrusted"))
+        try:
+            with _mypy_cache(context) as cache_dir:
+                output = ("--output", "json") if use_json else ()
+                # --untrusted judged one config file free of plugins: mypy reads that one.
+                pinned = pinned_mypy_config(context.root, tool.args) if untrusted else []
+                args = [
+                    *_PLAIN_OUTPUT,
+                    *output,
+                    "--cache-dir",
+                    str(cache_dir),
+                    *tool.args,
+                    *pinned,
+                    "--",
+                    *path_arguments(targets),
+                ]
+                run = run_checked(
+                    self.module,
+                    args,
+                    cwd=context.root,
+                    timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
+                    ok_codes=(0, 1, 2),
+                    env={"MYPYPATH": _mypy_path(context)},
+                    preload=(self.module,),
+                    append_path=_appended_path(context, untrusted),
+                )
+            findings, unparsed = parse_output(context.root, run.stdout)
+            if run.returncode != 0 and not any(f.severity is Severity.ERROR for f in findings):
+                # Exit 2 without error lines is a crash or a usage error (bad flag, no files).
+                detail = first_line(run.stderr or "\n".join(unparsed) or run.stdout)
+                raise ToolFailure(f"mypy failed (exit {run.returncode}): {detail}")
+        except (ToolFailure, UnreadableConfig) as exc:
+            return error_outcome(self.id, str(exc), started)
+        stats = {"targets": len(targets), "output": "json" if use_json else "lines"}
+        return finished_outcome(self.id, findings, started, stats)
+
+
+def parse_output(root: Path, stdout: str) -> tuple[list[Finding], list[str]]:
+    """Findings from mypy's JSON lines or its line format, and the lines that were neither.
+
+    A note at the place of the error just before it becomes part of that error's hint;
+    other notes (``reveal_type``, say) become findings of severity note.
+    """
+    findings: list[Finding] = []
+    unparsed: list[str] = []
+    for raw in stdout.splitlines():
+        line = raw.rstrip()
+        if not line:
+            continue
+        item = _json_item(line) if line.startswith("{") else _line_item(line)
+        if item is None:
+            unparsed.append(line)
+            continue
+        item["path"] = relative_path(root, item["path"])
+        last = findings[-1] if findings else None
+        if (
+            item["severity"] == "note"
+            and last is not None
+            and last.severity is Severity.ERROR
+            and (last.path, last.line) == (item["path"], item["line"])
+        ):
+            hint = f"{last.hint}\n{item['message']}" if last.hint else item["message"]
+            findings[-1] = replace(last, hint=hint)
+            continue
+        findings.append(_finding(item))
+    return findings, unparsed
+
+
+def _json_item(line: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or "file" not in data or "message" not in data:
+        return None
+    column = data.get("column")
+    return {
+        "path": str(data["file"]),
+        "line": max(int(data.get("line") or 0), 0),
+        # JSON columns are 0-based (-1 when unknown); findings are 1-based.
+        "column": int(column) + 1 if isinstance(column, int) and column >= 0 else 0,
+        "severity": str(data.get("severity") or "error"),
+        "message": str(data["message"]),
+        "code": str(data.get("code") or ""),
+        "hint": str(data.get("hint") or ""),
+    }
+
+
+def _line_item(line: str) -> dict[str, Any] | None:
+    match = _LINE.match(line)
+    if match is None:
+        return None
+    return {
+        "path": match["file"],
+        "line": int(match["line"] or 0),
+        "column": int(match["col"] or 0),
+        "severity": match["severity"],
+        "message": match["message"],
+        "code": match["code"] or "",
+        "hint": "",
+    }
+
+
+def _finding(item: dict[str, Any]) -> Finding:
+    severity = _SEVERITIES.get(item["severity"], Severity.WARNING)
+    code = item["code"] or ("note" if severity is Severity.NOTE else "error")
+    return Finding(
+        step=STEP_ID,
+        rule=f"mypy/{code}",
+        severity=severity,
+        path=item["path"],
+        line=item["line"],
+        column=item["column"],
+        message=item["message"],
+        hint=item["hint"],
+    )
+
+
+def _supports_json(version: str) -> bool:
+    parts = re.findall(r"\d+", version)[:2]
+    return len(parts) == 2 and (int(parts[0]), int(parts[1])) >= JSON_SINCE
+
+
+def _mypy_path(context: StepContext) -> str:
+    """Source roots for imports between verified packages (src layouts need no install)."""
+    roots = [str((context.root / r).resolve()) for r in context.config.source_roots]
+    extra = os.environ.get("MYPYPATH", "")
+    return os.pathsep.join([*roots, extra] if extra else roots)
+
+
+def _appended_path(context: StepContext, untrusted: bool) -> list[str]:
+    """The folders put last on mypy's ``sys.path``: the user's ``PYTHONPATH``, absolute.
+
+    Plain mypy finds installed packages on its ``sys.path``, ``PYTHONPATH`` included, and
+    isolated mode drops it. But mypy also imports optional modules of its own from there
+    (``orjson`` in ``mypy.util``), so a project file of that name would run. A folder already on
+    ``MYPYPATH`` (a source root) is left out: mypy searches ``MYPYPATH`` before ``sys.path``, so
+    it finds every module of that folder there anyway, and the verdict is the same. Under
+    ``--untrusted`` no folder is added at all (mypy then reports packages found only through
+    ``PYTHONPATH`` as missing).
+    """
+    if untrusted:
+        return []
+    on_mypy_path = {os.path.realpath(p) for p in _mypy_path(context).split(os.pathsep) if p}
+    entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    folders = [os.path.abspath(entry) for entry in entries if entry]
+    return [f for f in folders if os.path.realpath(f) not in on_mypy_path]
+
+
+@contextmanager
+def _mypy_cache(context: StepContext) -> Iterator[Path]:
+    """mypy's incremental cache below archverify's cache folder, or a throwaway one.
+
+    mypy trusts its cache: a forged one (shipped in the repository's cache folder) would hide
+    errors, and two mypy processes sharing one can crash (``INTERNAL ERROR``). So the folder is
+    used by one run at a time, under an exclusive lock (a concurrent run takes a private folder
+    rather than wait: the same verdict, only colder), and only while it is exactly what the last
+    run left (its digest is an authenticated cache entry); otherwise it is emptied first.
+    """
+    if context.cache_dir is None:
+        with _private_cache() as tmp:
+            yield tmp
+        return
+    target = context.cache_dir / "mypy"
+    with exclusive_lock(context.cache_dir / "mypy.lock") as held:
+        if not held or target.is_symlink():
+            with _private_cache() as tmp:
+                yield tmp
+            return
+        try:
+            if context.cache.get(MYPY_CACHE_NAMESPACE, "folder") != folder_digest(target):
+                shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ToolFailure(f"cannot create mypy's cache folder {target}: {exc}") from exc
+        yield target
+        # Only after mypy finished: a run cut short leaves a folder the next run empties.
+        with contextlib.suppress(OSError):
+            context.cache.put(MYPY_CACHE_NAMESPACE, "folder", folder_digest(target))
+
+
+@contextmanager
+def _private_cache() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="archverify-mypy-") as tmp:
+        yield Path(tmp)

@@ -1,0 +1,372 @@
+"""The tests step: pytest under coverage; failing tests, no tests and low coverage as findings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.core.tool_args import path_arguments
+from archverify.executors.base import StepContext
+from archverify.executors.runtime.children import Leftover, describe, node_file, sweep_step
+from archverify.executors.runtime.process import (
+    ToolFailure,
+    ToolMissing,
+    ToolRun,
+    first_line,
+    reports_missing,
+    run_checked,
+)
+from archverify.executors.runtime.tree_state import TreeChanges, changes, snapshot
+from archverify.executors.tools.cache import TESTS_CONFIGS, step_cache_key, tool_version
+from archverify.executors.tools.common import (
+    error_outcome,
+    finished_outcome,
+    package_targets,
+    timeout_for,
+)
+from archverify.executors.tools.junit_results import JUnitResults, read_junit
+from archverify.executors.tools.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
+
+STEP_ID = "tests"
+DEFAULT_TIMEOUT_S = 1800.0
+PYTEST_NO_TESTS = 5
+WINDOWS_PLUGIN = "archverify.executors.tools.pytest_windows"
+WINDOWS_FILE = "test-windows.jsonl"
+# Exit codes of pytest that still leave a usable report: passed, failed, interrupted, no tests.
+PYTEST_REPORTED = (0, 1, 2, PYTEST_NO_TESTS)
+
+
+class TestsStep:
+    """``coverage run -m pytest`` with the project's configuration; nothing written to its tree.
+
+    Options: ``paths`` (default ``["tests"]``), ``coverage_min`` (percent, default 0),
+    ``timeout_s``. ``coverage_module`` and ``pytest_module`` exist so that a test can point the
+    step at a module that is not installed.
+    """
+
+    # Not a test class, whatever pytest's collection thinks of the name.
+    __test__ = False
+    id = STEP_ID
+
+    def __init__(self, coverage_module: str = "coverage", pytest_module: str = "pytest") -> None:
+        self.coverage_module = coverage_module
+        self.pytest_module = pytest_module
+
+    def cache_key(self, context: StepContext) -> str | None:
+        """None unless the run asked for ``cache_tests``: tests may depend on anything."""
+        if not context.options.get("cache_tests"):
+            return None
+        try:
+            paths = configured_test_paths(context)
+        except ToolFailure:
+            return None
+        versions = f"{tool_version('pytest')}/{tool_version('coverage')}"
+        extra = (self.coverage_module, self.pytest_module, _tree_digest(context.root, paths))
+        # The config files and conftest.py between the root and each test path count too.
+        return step_cache_key(
+            context, self.id, versions, TESTS_CONFIGS, extra=extra, config_below=paths
+        )
+
+    def run(self, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        findings: list[Finding] = []
+        stats: dict[str, Any] = {"coverage": 0.0}
+        try:
+            paths = configured_test_paths(context)
+            minimum = coverage_minimum(context)
+            present = [p for p in paths if (context.root / p).exists()]
+            findings += [_missing_path(p) for p in paths if p not in present]
+            if present:
+                # What the session does to the tree, and what it leaves running, is reported.
+                skip = [context.cache_dir] if context.cache_dir is not None else []
+                before = snapshot(context.root, skip)
+                with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
+                    results, percent = self._run_tests(context, present, Path(tmp))
+                    windows = read_windows(str(Path(tmp) / WINDOWS_FILE))
+                # When the session fails instead, the scheduler's sweep reports what it left.
+                findings += [_leftover(context.root, p, windows) for p in sweep_step()]
+                findings += _changed_tree(changes(before, snapshot(context.root, skip)))
+                findings += _test_findings(results)
+                stats.update(
+                    tests=results.tests,
+                    failures=results.failures,
+                    errors=results.errors,
+                    skipped=results.skipped,
+                    coverage=percent,
+                )
+        except ToolFailure as exc:
+            return error_outcome(self.id, str(exc), started)
+        if stats["coverage"] < minimum:
+            findings.append(_below_minimum(stats["coverage"], minimum))
+        return finished_outcome(self.id, findings, started, stats)
+
+    def _run_tests(
+        self, context: StepContext, paths: list[str], tmp: Path
+    ) -> tuple[JUnitResults, float]:
+        tool = context.config.tool(self.id)
+        timeout_s = timeout_for(tool, DEFAULT_TIMEOUT_S)
+        # This run's own data file in its own temp folder: a concurrent run on the same tree
+        # can neither delete nor merge into it (one such run once reported 100 % for 3.9 %).
+        data_file = tmp / ".coverage"
+        junit = tmp / "junit.xml"
+        # COVERAGE_FILE too, for coverage started in subprocesses of the tests.
+        env = {
+            "PYTHONPATH": _python_path(context),
+            "COVERAGE_FILE": str(data_file),
+            WINDOWS_VARIABLE: str(tmp / WINDOWS_FILE),
+            **_plugin_storage(context, tmp),
+        }
+        sources = ",".join(package_targets(context)) or "."
+        args = [
+            "run",
+            f"--data-file={data_file}",
+            f"--source={sources}",
+            "-m",
+            self.pytest_module,
+            *path_arguments(paths),
+            "-p",
+            "no:cacheprovider",
+            # When each test ran: a process left running is traced to its test.
+            "-p",
+            WINDOWS_PLUGIN,
+            f"--junitxml={junit}",
+            # xunit1 carries each test's file and line.
+            "-o",
+            "junit_family=xunit1",
+            "-q",
+            *tool.args,
+        ]
+        run = run_checked(
+            self.coverage_module,
+            args,
+            cwd=context.root,
+            timeout_s=timeout_s,
+            ok_codes=range(256),
+            env=env,
+            # The real pytest is imported before the project's folders join sys.path.
+            sys_path=_session_path(context),
+            preload=(self.pytest_module,),
+        )
+        results = self._results(context, run, junit, paths)
+        return results, self._coverage(context, data_file, tmp / "coverage.json", timeout_s)
+
+    def _results(
+        self, context: StepContext, run: ToolRun, junit: Path, paths: list[str]
+    ) -> JUnitResults:
+        if run.returncode not in PYTEST_REPORTED or not junit.is_file():
+            # coverage reports a missing ``-m`` module on either stream.
+            if reports_missing(run.stdout + run.stderr, self.pytest_module):
+                raise ToolMissing(f"{self.pytest_module} is not installed: pip install pytest")
+            detail = first_line(run.stderr or run.stdout)
+            raise ToolFailure(f"pytest failed (exit {run.returncode}): {detail}")
+        try:
+            results = read_junit(junit, context.root, paths)
+        except ValueError as exc:
+            raise ToolFailure(f"pytest wrote no readable report: {exc}") from exc
+        if run.returncode == 2 and not results.failed:
+            raise ToolFailure(f"pytest was interrupted: {_summary_line(run.stdout)}")
+        if run.returncode == PYTEST_NO_TESTS:
+            results.tests = 0
+        return results
+
+    def _coverage(
+        self, context: StepContext, data_file: Path, report: Path, timeout: float
+    ) -> float:
+        """Total coverage in percent; 0 when nothing was measured."""
+        if not data_file.exists() and any(data_file.parent.glob(data_file.name + ".*")):
+            # The project's config asks for parallel data files: merge them first.
+            run_checked(
+                self.coverage_module,
+                ["combine", f"--data-file={data_file}", "-q"],
+                cwd=context.root,
+                timeout_s=timeout,
+                ok_codes=(0, 1),
+                sys_path=_session_path(context),
+            )
+        # Exit 2 is the project's own fail_under; our minimum is judged separately.
+        run = run_checked(
+            self.coverage_module,
+            ["json", f"--data-file={data_file}", "-o", str(report), "-q"],
+            cwd=context.root,
+            timeout_s=timeout,
+            ok_codes=(0, 1, 2),
+            # The project's coverage plugins, if its config names any, come from its folders.
+            sys_path=_session_path(context),
+        )
+        if not report.is_file():
+            if "No data" in run.stdout + run.stderr:
+                return 0.0
+            raise ToolFailure(f"coverage json failed: {first_line(run.stderr or run.stdout)}")
+        try:
+            totals = json.loads(report.read_text("utf-8"))["totals"]
+            return round(float(totals["percent_covered"]), 2)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ToolFailure(f"coverage wrote an unreadable JSON report: {exc}") from exc
+
+
+def configured_test_paths(context: StepContext) -> list[str]:
+    value = context.config.tool(STEP_ID).options.get("paths", ["tests"])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(p, str) for p in value):
+        raise ToolFailure(f"tests options.paths must be a list of paths, not {value!r}")
+    return [str(p) for p in value]
+
+
+def coverage_minimum(context: StepContext) -> float:
+    value = context.config.tool(STEP_ID).options.get("coverage_min", 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise ToolFailure(f"tests options.coverage_min must be a percentage, not {value!r}")
+    return float(value)
+
+
+def _plugin_storage(context: StepContext, tmp: Path) -> dict[str, str]:
+    """Where pytest plugins that keep state in the working directory keep it instead: below
+    archverify's cache folder (kept between runs), never in the tree. Hypothesis's example
+    database (``.hypothesis/``) is the common one; a location the user set is left alone."""
+    if "HYPOTHESIS_STORAGE_DIRECTORY" in os.environ:
+        return {}
+    base = context.cache_dir if context.cache_dir is not None else tmp
+    return {"HYPOTHESIS_STORAGE_DIRECTORY": str(base / "hypothesis")}
+
+
+def _python_path(context: StepContext) -> str:
+    """Source roots first, so that a src layout is importable without being installed."""
+    roots = [str((context.root / r).resolve()) for r in context.config.source_roots]
+    inherited = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join([*roots, inherited] if inherited else roots)
+
+
+def _session_path(context: StepContext) -> list[str]:
+    """What ``python -m coverage run -m pytest`` in the root had on sys.path before the
+    standard library: the root, the source roots and the user's ``PYTHONPATH``.
+
+    Isolated mode drops them; the launcher puts them back once the tools are imported.
+    """
+    return [str(context.root), *(p for p in _python_path(context).split(os.pathsep) if p)]
+
+
+def _tree_digest(root: Path, paths: Sequence[str]) -> str:
+    """Every file below the test paths: tests read fixtures and data, not only Python."""
+    digest = hashlib.sha256()
+    for rel in paths:
+        base = root / rel
+        files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
+        for file in files:
+            if not file.is_file() or "__pycache__" in file.parts:
+                continue
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+            try:
+                digest.update(file.read_bytes())
+            except OSError:
+                digest.update(b"<unreadable>")
+    return digest.hexdigest()
+
+
+def _summary_line(stdout: str) -> str:
+    lines = [line.strip(" =!") for line in stdout.splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+def _test_findings(results: JUnitResults) -> list[Finding]:
+    findings = [
+        Finding(
+            step=STEP_ID,
+            rule="tests/failed",
+            severity=Severity.ERROR,
+            path=case.path,
+            line=case.line,
+            column=0,
+            message=f"{case.name} {'failed' if case.kind == 'failure' else 'errored'}: "
+            f"{case.message}",
+            extra={"test": case.name, "definition_line": case.definition_line},
+        )
+        for case in results.failed
+    ]
+    if results.tests == 0 and not findings:
+        findings.append(
+            Finding(
+                step=STEP_ID,
+                rule="tests/no-tests",
+                severity=Severity.WARNING,
+                path="",
+                line=0,
+                column=0,
+                message="pytest collected no tests",
+                hint="check options.paths and the project's pytest configuration",
+            )
+        )
+    return findings
+
+
+def _leftover(root: Path, leftover: Leftover, windows: list[tuple[str, float, float]]) -> Finding:
+    test = leftover.test or running_at(windows, leftover.started)
+    started_by = f" started by {test}" if test else " started outside any test"
+    return Finding(
+        step=STEP_ID,
+        rule="tests/leftover-process",
+        severity=Severity.WARNING,
+        path=node_file(test, root),
+        line=0,
+        column=0,
+        message=f"a process{started_by} was still running after the test session and was "
+        f"killed: {describe(leftover)}",
+        hint="stop what a test starts (a fixture's teardown, Popen.kill/wait, server.shutdown)",
+        extra={"pid": leftover.pid, "command": leftover.command, "test": test},
+    )
+
+
+def _changed_tree(found: TreeChanges) -> list[Finding]:
+    if not found:
+        return []
+    return [
+        Finding(
+            step=STEP_ID,
+            rule="tests/changed-tree",
+            severity=Severity.WARNING,
+            path="",
+            line=0,
+            column=0,
+            message=f"the test session changed the project's tree: {found.describe()}",
+            hint="write to tmp_path (or tempfile) in tests, never to the project's files",
+            extra={
+                "created": list(found.created),
+                "deleted": list(found.deleted),
+                "changed": list(found.modified),
+            },
+        )
+    ]
+
+
+def _missing_path(path: str) -> Finding:
+    return Finding(
+        step=STEP_ID,
+        rule="tests/missing-path",
+        # An error: a missing folder would otherwise pass as a tests step that tested less.
+        severity=Severity.ERROR,
+        path=path,
+        line=0,
+        column=0,
+        message=f"test path {path!r} does not exist",
+        hint="fix [tool.archverify.tests] paths",
+    )
+
+
+def _below_minimum(percent: float, minimum: float) -> Finding:
+    return Finding(
+        step=STEP_ID,
+        rule="coverage/below-minimum",
+        severity=Severity.ERROR,
+        path="",
+        line=0,
+        column=0,
+        message=f"total coverage {percent:.2f}% is below the minimum {minimum:g}%",
+        hint="add tests or lower [tool.archverify.tests] coverage_min",
+    )

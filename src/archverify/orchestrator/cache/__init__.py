@@ -1,0 +1,1 @@
+"""The on-disk cache: its folder, its authentication, facts and key-value entries."""

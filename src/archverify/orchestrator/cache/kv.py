@@ -1,0 +1,72 @@
+"""The key-value cache behind step replay and per-file tool results, kept in the cache folder.
+
+Every entry is a file written atomically (a concurrent reader sees the old entry or the new
+one, never half of one): a first line with the entry's HMAC tag (``cache_auth``) over the
+namespace, the key and the body, then the JSON body. An entry whose tag does not verify (shipped
+by a repository, written under another secret, damaged, or of an older format) reads as a miss
+and is overwritten by the next ``put``: the cache is never trusted over a fresh run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from archverify.orchestrator.atomic_write import write_atomic
+from archverify.orchestrator.cache.auth import CacheAuth, default_auth
+
+_SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_DOMAIN = "archverify-kv-1"
+
+
+class DirectoryCache:
+    """``get``/``put`` JSON values under ``<cache_dir>/kv/<namespace>/``.
+
+    ``auth`` tags and checks the entries (default: this process's secret, ``default_auth``).
+    """
+
+    def __init__(self, cache_dir: Path, stamp: str, auth: CacheAuth | None = None) -> None:
+        self._base = cache_dir / "kv"
+        # The stamp (archverify and Python versions) is stored in each entry; a mismatch is a miss.
+        self._stamp = stamp
+        self._auth = default_auth() if auth is None else auth
+
+    def _path(self, namespace: str, key: str) -> Path:
+        name = key if _SAFE.match(key) else hashlib.sha256(key.encode()).hexdigest()
+        space = namespace if _SAFE.match(namespace) else "other"
+        return self._base / space / name[:2] / f"{name}.json"
+
+    def get(self, namespace: str, key: str) -> Any | None:
+        if not self._auth.usable:
+            return None
+        try:
+            raw = self._path(namespace, key).read_bytes()
+        except OSError:
+            return None
+        tag, _, body = raw.partition(b"\n")
+        if not self._auth.verify(tag, _DOMAIN, namespace.encode(), key.encode(), body):
+            return None
+        try:
+            entry = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(entry, dict) or entry.get("stamp") != self._stamp:
+            return None
+        if entry.get("key") != key:
+            return None
+        return entry.get("value")
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        if not self._auth.usable:
+            return  # an entry nobody may trust is not worth writing
+        entry = {"stamp": self._stamp, "key": key, "value": value}
+        body = json.dumps(entry, separators=(",", ":")).encode()
+        tag = self._auth.tag(_DOMAIN, namespace.encode(), key.encode(), body)
+        try:
+            write_atomic(self._path(namespace, key), tag.encode() + b"\n" + body)
+        except OSError:
+            # A read-only or full disk must not fail the run: the cache is an optimisation.
+            return

@@ -1,0 +1,1 @@
+"""One module per subcommand, plus the arguments they share."""

@@ -1,0 +1,321 @@
+"""``archverify init``: writes a ``[tool.archverify]`` inferred from the project as it is today."""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import os
+import sys
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archverify.core.config.errors import ConfigError
+from archverify.core.init_files import (
+    PRE_COMMIT_PATH,
+    WORKFLOW_PATH,
+    ArchverifyTable,
+    add_pre_commit_hook,
+    describe_cycles,
+    has_archverify_hook,
+    render_table,
+    render_workflow,
+)
+from archverify.orchestrator.atomic_write import write_atomic
+from archverify.orchestrator.config.importlinter import load_importlinter_contracts
+from archverify.orchestrator.config.loader import load_config
+from archverify.orchestrator.report_outputs import UsageError
+from archverify.orchestrator.write_guard import folder_leaves_root
+from archverify.processors.formats.common import safe_text
+
+if TYPE_CHECKING:
+    from archverify.orchestrator.commands.init_survey import Survey
+
+PYPROJECT = "pyproject.toml"
+# Files init edits in place (the others it writes whole).
+_EDITED = frozenset({PYPROJECT, PRE_COMMIT_PATH})
+_EPILOG = """\
+examples:
+  archverify init --dry-run              show what would be written
+  archverify init                        add [tool.archverify] to pyproject.toml
+  archverify init --ci github --pre-commit
+"""
+
+
+class InitError(Exception):
+    """A file init must read is malformed, or a target exists without --force."""
+
+
+@dataclass
+class _Files:
+    """Every file to write (path relative to the root -> text), decided before any is written."""
+
+    writes: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    init = commands.add_parser(
+        "init",
+        help="write a [tool.archverify] inferred from the project",
+        description="Detect the layout, packages and tool settings of PATH, infer layers from "
+        "today's imports and write [tool.archverify] into PATH/pyproject.toml.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
+    init.add_argument("--dry-run", action="store_true", help="print, write nothing")
+    init.add_argument(
+        "--force", action="store_true", help="replace an existing [tool.archverify] or workflow"
+    )
+    init.add_argument(
+        "--ci", choices=["github"], help="also write .github/workflows/archverify.yml"
+    )
+    init.add_argument(
+        "--pre-commit", action="store_true", help="also add the hook to .pre-commit-config.yaml"
+    )
+
+
+def init_from_args(args: argparse.Namespace) -> int:
+    root = Path(args.path).resolve()
+    if not root.is_dir():
+        print(f"archverify: error: {args.path}: no such directory", file=sys.stderr)
+        return 2
+    # Imported here so that building the CLI parser does not load the parser pool and tomlkit.
+    from archverify.orchestrator.commands.init_survey import survey_project
+
+    try:
+        survey = survey_project(root)
+        if not survey.packages:
+            raise InitError(
+                f"no Python package (a folder with __init__.py) under {args.path} or its src/: "
+                "nothing to configure"
+            )
+        # Before any is read: a linked pyproject.toml is refused, not reported as configured.
+        refuse_destinations(root, _destinations(ci=args.ci or "", pre_commit=args.pre_commit))
+        table = build_table(root, survey)
+        files = plan_files(
+            root, table, force=args.force, ci=args.ci or "", pre_commit=args.pre_commit
+        )
+    except (InitError, ConfigError, UsageError) as error:
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
+        return 1 if isinstance(error, InitError) else 2
+    _print_summary(survey, table)
+    if args.dry_run:
+        for path, text in files.writes.items():
+            print(f"\n--- {path} (not written: --dry-run)\n{text}", end="")
+        _print_notes(files.notes)
+        return 0
+    for path, text in files.writes.items():
+        # Replaced atomically, keeping its mode; a link there is replaced, never written through.
+        write_atomic(root / path, text)
+        print(f"wrote {path}")
+    _print_notes(files.notes)
+    load_config(root)  # what was written must load; a ConfigError here is a bug in init
+    print("next: archverify run")
+    return 0
+
+
+def _destinations(*, ci: str, pre_commit: bool) -> list[str]:
+    """Every file init may write with these options (relative to the root)."""
+    return [
+        PYPROJECT,
+        *([WORKFLOW_PATH] if ci == "github" else []),
+        *([PRE_COMMIT_PATH] if pre_commit else []),
+    ]
+
+
+def refuse_destinations(root: Path, writes: Iterable[str]) -> None:
+    """Raise ``UsageError`` (exit 2) before anything is written when a file init would write
+    is not a plain file inside the root: its folder leads out of the root through a link
+    (``.github/workflows -> ../outside``), or a file init edits (pyproject.toml, the pre-commit
+    configuration) is a symbolic link. Writing through that link would change a file elsewhere,
+    perhaps outside the project or shared by several; replacing it would silently turn the
+    user's deliberate link into a private copy. Either is the user's call, not init's. (The
+    workflow, which init writes whole, only with --force over an existing one, is a new file:
+    a link there is replaced like a report's.)"""
+    for name in writes:
+        named = root / name
+        if folder_leaves_root(named, root):
+            raise UsageError(
+                f"cannot write {name}: a symbolic link leads its folder out of the project"
+            )
+        if name in _EDITED and named.is_symlink():
+            raise UsageError(
+                f"cannot edit {name}: it is a symbolic link (to {os.readlink(named)}); "
+                "edit its target by hand, or replace the link by a file and run init again"
+            )
+
+
+def build_table(root: Path, survey: Survey) -> ArchverifyTable:
+    """The ``[tool.archverify]`` content for ``root``, from the survey and the tool settings."""
+    importlinter = load_importlinter_contracts(root)
+    return ArchverifyTable(
+        source_roots=survey.source_roots,
+        packages=survey.packages,
+        pure=survey.pure_packages,
+        not_pure=tuple((c.module, c.reason) for c in survey.pure_candidates if c.reason),
+        plans=survey.layer_plans,
+        importlinter_file=importlinter.file if importlinter is not None else "",
+        detected=tuple(detect_tool_settings(root)),
+        test_paths=detect_test_paths(root),
+    )
+
+
+def plan_files(
+    root: Path, table: ArchverifyTable, *, force: bool, ci: str, pre_commit: bool
+) -> _Files:
+    """The new text of every file to write; raises ``InitError`` rather than overwrite."""
+    files = _Files()
+    files.writes[PYPROJECT] = _pyproject_text(root / PYPROJECT, render_table(table), force)
+    if ci == "github":
+        if os.path.lexists(root / WORKFLOW_PATH) and not force:
+            raise InitError(f"{WORKFLOW_PATH} exists; use --force to replace it")
+        install = (root / PYPROJECT).is_file() or (root / "setup.py").is_file()
+        files.writes[WORKFLOW_PATH] = render_workflow(install_project=install)
+    if pre_commit:
+        current = _read(root / PRE_COMMIT_PATH) if (root / PRE_COMMIT_PATH).exists() else ""
+        if has_archverify_hook(current):
+            files.notes.append(f"{PRE_COMMIT_PATH} already runs the archverify hook: kept")
+        else:
+            updated = add_pre_commit_hook(current)
+            if updated is None:
+                raise InitError(
+                    f"{PRE_COMMIT_PATH}: `repos` is not a block list; add the archverify "
+                    "hook by hand (see docs/init.md)"
+                )
+            files.writes[PRE_COMMIT_PATH] = updated
+    return files
+
+
+def _pyproject_text(path: Path, table_text: str, force: bool) -> str:
+    """The pyproject with ``table_text`` appended; its other lines and comments stay as they
+    are. An existing ``[tool.archverify]`` is only removed with ``force``."""
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    if not path.exists():
+        return table_text
+    text = _read(path)
+    try:
+        document = tomlkit.parse(text)
+    except ParseError as error:
+        raise ConfigError(f"invalid TOML: {error}", PYPROJECT, error.line) from None
+    tool: Any = document.get("tool")
+    if tool is not None and "archverify" in tool:
+        if not force:
+            raise InitError(f"{PYPROJECT} already has [tool.archverify]; use --force to replace it")
+        del tool["archverify"]
+        if not tool:
+            del document["tool"]
+        text = tomlkit.dumps(document)
+    text = text.rstrip("\n")
+    return f"{text}\n\n{table_text}" if text else table_text
+
+
+def detect_tool_settings(root: Path) -> list[str]:
+    """Where ruff, mypy and pytest are configured today, as short phrases."""
+    pyproject = _toml(root / PYPROJECT)
+    tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool"), dict) else {}
+    found: list[str] = []
+    if "ruff" in tool:
+        found.append(f"ruff settings in {PYPROJECT} [tool.ruff]")
+    found += [f"ruff settings in {n}" for n in ("ruff.toml", ".ruff.toml") if (root / n).is_file()]
+    if "mypy" in tool:
+        found.append(f"mypy settings in {PYPROJECT} [tool.mypy]")
+    found += [f"mypy settings in {n}" for n in ("mypy.ini", ".mypy.ini") if (root / n).is_file()]
+    if "mypy" in _ini_sections(root / "setup.cfg"):
+        found.append("mypy settings in setup.cfg [mypy]")
+    pytest_source = _pytest_source(root, tool)
+    if pytest_source:
+        found.append(f"pytest settings in {pytest_source}")
+    return found
+
+
+def detect_test_paths(root: Path) -> tuple[str, ...]:
+    """pytest's ``testpaths`` when configured, else ``tests``/``test`` when present, else ()."""
+    pyproject = _toml(root / PYPROJECT)
+    options = pyproject.get("tool", {}).get("pytest", {}).get("ini_options", {})
+    configured = options.get("testpaths") if isinstance(options, dict) else None
+    if isinstance(configured, str):
+        configured = configured.split()
+    if not configured:
+        for name, section in (("pytest.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+            value = _ini_sections(root / name).get(section, {}).get("testpaths", "")
+            if value.split():
+                configured = value.split()
+                break
+    if configured and all(isinstance(p, str) for p in configured):
+        existing = tuple(p for p in configured if (root / p).exists())
+        if existing:
+            return existing
+    return tuple(name for name in ("tests", "test") if (root / name).is_dir())[:1]
+
+
+def _pytest_source(root: Path, tool: dict[str, Any]) -> str:
+    if "pytest" in tool:
+        return f"{PYPROJECT} [tool.pytest.ini_options]"
+    for name, section in (("pytest.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        if section in _ini_sections(root / name):
+            return f"{name} [{section}]"
+    return ""
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(_read(path))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"invalid TOML: {error}", path.name) from None
+
+
+def _ini_sections(path: Path) -> dict[str, dict[str, str]]:
+    if not path.is_file():
+        return {}
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(_read(path), source=path.name)
+    except configparser.Error as error:
+        line = getattr(error, "lineno", 0) or 0
+        raise ConfigError(f"invalid INI: {error.message}", path.name, line) from None
+    return {name: dict(parser[name]) for name in parser.sections()}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise InitError(f"{path.name}: cannot read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise ConfigError("not valid UTF-8", path.name) from None
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(note)
+
+
+def _print_summary(survey: Survey, table: ArchverifyTable) -> None:
+    layout = "src layout" if "src" in survey.source_roots else "flat layout"
+    packages = ", ".join(survey.packages) or "none found"
+    print(f"archverify init: {layout}, packages: {packages}")
+    for plan in survey.layer_plans:
+        print(f"  layers of {plan.package}: {' > '.join(plan.expressions())}")
+        for line in describe_cycles(plan):
+            print(f"    {line}")
+    for module in table.pure:
+        print(f"  pure: {module} (no I/O today)")
+    for module, why in table.not_pure:
+        print(f"  not pure today: {module}: {why}")
+    for what in table.detected:
+        print(f"  found {what}")
+    if table.importlinter_file:
+        print(
+            f"  import-linter configuration in {table.importlinter_file}: archverify reads its "
+            "contracts as they are, so init writes no contracts"
+        )
+    for problem in survey.problems:
+        print(f"  note: {problem}")

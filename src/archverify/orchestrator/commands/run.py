@@ -1,0 +1,340 @@
+"""``archverify run``: discover, parse once, run the steps, process findings, write reports."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from archverify import __version__
+from archverify.core.config import STEP_ORDER, Config
+from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
+from archverify.core.project import Project
+from archverify.core.report import RunReport
+from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
+from archverify.executors.registry import all_steps
+from archverify.executors.tools.untrusted import left_out_reason
+from archverify.orchestrator.cache.auth import run_auth
+from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
+from archverify.orchestrator.cache.folder import CacheChoice, open_cache_folder
+from archverify.orchestrator.cache.kv import DirectoryCache
+from archverify.orchestrator.config.loader import (
+    ConfigError,
+    load_config,
+    unread_importlinter_file,
+)
+from archverify.orchestrator.discovery import (
+    discover,
+    missing_references,
+    resolve_config_with_discovery,
+)
+from archverify.orchestrator.finding_filters import apply_processors
+from archverify.orchestrator.parsing import parse_files
+from archverify.orchestrator.progress import LiveProgress
+from archverify.orchestrator.report_outputs import (
+    OutputRequest,
+    RenderInputs,
+    UsageError,
+    parse_requests,
+    refuse_destinations,
+    write_reports,
+)
+from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
+from archverify.orchestrator.write_guard import files_read
+from archverify.processors.formats.common import safe_text
+from archverify.processors.ordering import ordered_findings
+from archverify.processors.rule_docs import find_rule_doc
+
+NO_CONFIG_NOTICE = (
+    "note: no [tool.archverify] configuration found, so only the steps that need no rules ran "
+    "(compile, cycles). Run `archverify init` to write one with purity, layer contracts and "
+    "boundaries."
+)
+NO_RULES_NOTICE = (
+    "note: {file} states no rules (no purity packages, contracts or boundaries), so purity, "
+    "contracts and boundaries had nothing to check. Run `archverify init` to propose some."
+)
+# More workers than this per CPU only add forks and memory: the work is CPU-bound or waits on
+# children that are themselves limited by the CPUs.
+MAX_JOBS_PER_CPU = 4
+
+
+@dataclass
+class RunResult:
+    """The report, and what the richer formats (the architecture picture) also need."""
+
+    report: RunReport
+    project: Project
+    config: Config
+
+
+@dataclass
+class RunOptions:
+    path: str = "."
+    steps: str | None = None
+    config: str | None = None
+    jobs: int | None = None
+    no_cache: bool = False
+    cache_dir: str | None = None
+    fail_fast: bool = False
+    cache_tests: bool = False
+    debug: bool = False
+    untrusted: bool = False
+    # The reports to write: their destinations are checked before any step runs.
+    outputs: tuple[OutputRequest, ...] = ()
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    options = RunOptions(
+        path=args.path,
+        steps=args.steps,
+        config=args.config,
+        jobs=args.jobs,
+        no_cache=args.no_cache,
+        cache_dir=args.cache_dir,
+        fail_fast=args.fail_fast,
+        cache_tests=args.cache_tests,
+        debug=args.debug,
+        untrusted=args.untrusted,
+    )
+    try:
+        requests = parse_requests(args.formats, args.output)
+        options.outputs = tuple(requests)
+        result = execute(options, live=_wants_live_progress(requests))
+        # Suppressions and the baseline apply after the steps: `archverify baseline` needs the
+        # findings before them.
+        report = apply_processors(
+            result.report, result.project, result.config, use_baseline=not args.no_baseline
+        )
+    except (UsageError, ConfigError) as error:
+        print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
+        return 2
+    inputs = RenderInputs(
+        report,
+        result.project,
+        result.config,
+        colour=sys.stdout.isatty(),
+        rule_docs=_rule_docs_for(report),
+    )
+    write_reports(inputs, requests)
+    return 1 if report.failed else 0
+
+
+def execute(options: RunOptions, *, live: bool = False) -> RunResult:
+    """The whole run, without writing any report. Raises ConfigError / UsageError (exit 2)."""
+    started = time.perf_counter()
+    root = Path(options.path).resolve()
+    if not root.is_dir():
+        raise UsageError(f"{options.path}: no such directory")
+    jobs = _jobs(options.jobs)
+    config_file = Path(options.config).resolve() if options.config else None
+    config = load_config(root, config_file)
+    if options.steps is not None:
+        config = replace(config, steps=_select_steps(options.steps))
+    discovery = discover(root, config)
+    config = resolve_config_with_discovery(config, discovery)
+    sources = [source.path for source in discovery.files]
+    refuse_destinations(options.outputs, root, files_read(root, config, sources))
+
+    cache_choice = _cache_folder(root, options)
+    cache_dir = cache_choice.folder.path if cache_choice.folder else None
+    stamp = cache_stamp()
+    # The secret may not come from what the repository can ship: the tree, the cache folder.
+    auth = run_auth([root, *([cache_dir] if cache_dir else [])])
+    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp, auth))
+    project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
+    references, origins, internal = _contract_references(config)
+    imported = {fact.module for facts in project.facts.values() for fact in facts.imports}
+    problems = missing_references(
+        config, project.modules, references, origins, imported, internal=internal
+    )
+    if problems:
+        raise problems[0]
+
+    cache: KeyValueCache = DirectoryCache(cache_dir, stamp, auth) if cache_dir else NullCache()
+    context = StepContext(
+        root=root,
+        config=config,
+        project=project,
+        cache=cache,
+        cache_dir=cache_dir,
+        jobs=jobs,
+        debug=options.debug,
+        options={"cache_tests": options.cache_tests, "untrusted": options.untrusted},
+    )
+    available = all_steps()
+    selected = [available[s] for s in config.steps if s in available]
+    left_out = _left_out_untrusted(selected, root, config) if options.untrusted else []
+    selected = [s for s in selected if s.id not in {o.step for o in left_out}]
+    scheduler_options = SchedulerOptions(
+        jobs=jobs, fail_fast=options.fail_fast, debug=options.debug, use_cache=cache_dir is not None
+    )
+    if live:
+        with LiveProgress(sys.stderr, [s.id for s in selected]) as progress:
+            outcomes = run_steps(selected, context, scheduler_options, progress.update)
+    else:
+        outcomes = run_steps(selected, context, scheduler_options)
+    outcomes.extend(
+        StepOutcome(s, StepStatus.SKIPPED, message="not available in this version")
+        for s in config.steps
+        if s not in available
+    )
+    outcomes.extend(left_out)
+    outcomes.sort(key=lambda o: STEP_ORDER.index(o.step))
+    shadow_notes = _add_discovery_findings(
+        outcomes, [*(s.finding() for s in discovery.shadowed), *discovery.unverified]
+    )
+    findings = ordered_findings(f for o in outcomes for f in o.findings)
+    summary = {
+        "files": len(discovery.files),
+        "modules": len(project.modules),
+        "imports": _import_count(outcomes, project),
+        "duration_s": round(time.perf_counter() - started, 3),
+    }
+    notices = _rules_notices(root, config)
+    if cache_dir is not None and auth.problem:
+        notices.append(auth.problem)  # why nothing was replayed
+    notices.extend(_shortened(discovery.problems))
+    notices.extend(shadow_notes)
+    if left_out:
+        names = ", ".join(o.step for o in left_out)
+        notices.append(f"note: --untrusted left out {names}: they would execute the project's code")
+    if cache_choice.notice:
+        notices.append(cache_choice.notice)
+    report = RunReport(
+        tool="archverify",
+        version=__version__,
+        root=str(root),
+        steps=outcomes,
+        findings=findings,
+        summary=summary,
+        notices=notices,
+    )
+    return RunResult(report, project, config)
+
+
+def _left_out_untrusted(steps: list[Step], root: Path, config: Config) -> list[StepOutcome]:
+    """A skipped outcome, saying why, for every step that would execute the project's code."""
+    left_out: list[StepOutcome] = []
+    for step in steps:
+        reason = left_out_reason(step.id, root, config)
+        if reason is not None:
+            message = f"left out by --untrusted: {reason}"
+            left_out.append(StepOutcome(step.id, StepStatus.SKIPPED, message=message))
+    return left_out
+
+
+def _shortened(problems: tuple[str, ...], shown: int = 5) -> list[str]:
+    if len(problems) <= shown:
+        return list(problems)
+    return [*problems[:shown], f"... and {len(problems) - shown} more notes like these"]
+
+
+def _jobs(requested: int | None) -> int:
+    """``--jobs``: at least 1, at most ``MAX_JOBS_PER_CPU`` per CPU (default: the CPU count).
+
+    Each pool also takes no more workers than it has tasks (parsing chunks, bandit shards).
+    """
+    cpus = os.cpu_count() or 1
+    if requested is None:
+        return cpus
+    if requested < 1:
+        raise UsageError(f"--jobs must be at least 1, got {requested}")
+    return min(requested, cpus * MAX_JOBS_PER_CPU)
+
+
+def _rules_notices(root: Path, config: Config) -> list[str]:
+    """Why rule steps had nothing to check: no configuration, or one that states no rules;
+    and an import-linter file that is not read because archverify's own contracts win."""
+    if not config.config_file:
+        return [] if config.has_rules else [NO_CONFIG_NOTICE]
+    notices = [] if config.has_rules else [NO_RULES_NOTICE.format(file=config.config_file)]
+    unread = unread_importlinter_file(root, config)
+    if unread:
+        notices.append(
+            f"note: the import-linter contracts in {unread} are not checked: "
+            f"{config.config_file} states its own contracts. Set contracts_file = "
+            f"{unread!r} to check them too."
+        )
+    return notices
+
+
+def _add_discovery_findings(outcomes: list[StepOutcome], findings: list[Finding]) -> list[str]:
+    """Discovery's findings go to the compile step, which is about every module; when it did
+    not run, warnings are notices, so that they are never dropped, and errors (a module no step
+    could verify) still fail the run as a compile outcome of their own."""
+    if not findings:
+        return []
+    for index, outcome in enumerate(outcomes):
+        if outcome.step == "compile" and outcome.status in (StepStatus.PASSED, StepStatus.FAILED):
+            merged = sorted([*outcome.findings, *findings], key=Finding.sort_key)
+            outcomes[index] = replace(outcome, findings=merged, status=status_for(merged))
+            return []
+    errors = sorted((f for f in findings if f.severity is Severity.ERROR), key=Finding.sort_key)
+    if errors and not any(outcome.step == "compile" for outcome in outcomes):
+        message = "not selected; discovery found modules no step can verify"
+        outcomes.insert(0, StepOutcome("compile", StepStatus.FAILED, errors, message=message))
+        findings = [f for f in findings if f.severity is not Severity.ERROR]
+    return [f"warning: {finding.message}" for finding in findings]
+
+
+def _rule_docs_for(report: RunReport) -> dict[str, str]:
+    """The documentation of every rule the report mentions (SARIF carries it as rule help)."""
+    rules = {f.rule for f in [*report.findings, *report.baselined]}
+    found = {rule: find_rule_doc(rule) for rule in sorted(rules)}
+    return {rule: doc for rule, doc in found.items() if doc}
+
+
+def _select_steps(raw: str) -> tuple[str, ...]:
+    wanted = [s.strip() for s in raw.split(",") if s.strip()]
+    if not wanted:
+        # Running nothing would pass: an empty selection is a mistake (a shell variable unset).
+        raise UsageError(f"--steps names no step (known: {', '.join(STEP_ORDER)})")
+    unknown = [s for s in wanted if s not in STEP_ORDER]
+    if unknown:
+        raise UsageError(
+            f"unknown step(s) in --steps: {', '.join(unknown)} (known: {', '.join(STEP_ORDER)})"
+        )
+    return tuple(s for s in STEP_ORDER if s in wanted)
+
+
+def _cache_folder(root: Path, options: RunOptions) -> CacheChoice:
+    if options.no_cache:
+        return CacheChoice(None)
+    return open_cache_folder(root, options.cache_dir)
+
+
+def _contract_references(
+    config: Config,
+) -> tuple[list[tuple[str, str, bool]], dict[str, str], list[tuple[str, str]]]:
+    """Module names the contracts mention, where each foreign contract was declared, and the
+    names that must exist only when they are the project's (forbidden modules)."""
+    from archverify.core.contracts import internal_only_modules, referenced_modules
+
+    refs: list[tuple[str, str, bool]] = []
+    internal: list[tuple[str, str]] = []
+    origins: dict[str, str] = {}
+    native = config.config_file
+    for index, contract in enumerate(config.contracts):
+        key = f"contracts[{index}] ({contract.name})"
+        if contract.origin and not (native and contract.origin.startswith(native + ":")):
+            origins[key] = contract.origin
+        for name, optional in referenced_modules(contract):
+            refs.append((name, key, optional))
+        internal.extend((name, key) for name in internal_only_modules(contract))
+    return refs, origins, internal
+
+
+def _import_count(outcomes: list[StepOutcome], project: Project) -> int:
+    for outcome in outcomes:
+        if "imports" in outcome.stats and isinstance(outcome.stats["imports"], int):
+            return outcome.stats["imports"]
+    return sum(len(f.imports) for f in project.facts.values())
+
+
+def _wants_live_progress(requests: list[OutputRequest]) -> bool:
+    text_only = all(r.format == "text" for r in requests if r.destination is None)
+    return sys.stderr.isatty() and text_only

@@ -1,0 +1,1 @@
+"""Reading configuration files: ``[tool.archverify]`` and import-linter's formats."""

@@ -1,0 +1,1 @@
+"""One module per report format, each rendering a ``Report`` to a string."""

@@ -1,0 +1,95 @@
+"""The Markdown summary: sized for a pull-request comment or a CI step summary."""
+
+from __future__ import annotations
+
+import re
+
+from archverify.core.findings import Finding, StepStatus
+from archverify.core.report import RunReport
+from archverify.processors.formats.common import (
+    PROJECT_LABEL,
+    SEVERITY_ICON,
+    STATUS_ICON,
+    counts_text,
+    group_by_path,
+    inert_in_ci_logs,
+    one_line,
+    safe_text,
+    verdict_word,
+)
+
+MAX_FINDINGS = 50
+# GitHub cuts comments at 65,536 characters; a few long messages must not get there alone.
+MAX_MESSAGE = 300
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def render(report: RunReport, *, max_findings: int = MAX_FINDINGS) -> str:
+    icon = "\u274c" if report.failed else "\u2705"
+    lines = [f"## {icon} archverify {verdict_word(report)}: {counts_text(report)}", ""]
+    lines += _step_table(report)
+    broken = [s for s in report.steps if s.status is StepStatus.ERROR and s.message]
+    for step in broken:
+        lines.append(f"- **{escape(step.step)}** could not run: {escape(one_line(step.message))}")
+    if broken:
+        lines.append("")
+    if report.findings:
+        lines += _findings(report.findings, max_findings)
+    lines += [f"> {escape(one_line(notice))}" for notice in report.notices if notice.strip()]
+    return inert_in_ci_logs("\n".join(lines).rstrip("\n") + "\n")
+
+
+def escape(text: str) -> str:
+    """Inline text that Markdown and GitHub's HTML filter leave exactly as written (controls
+    spelled out first, so their backslashes are escaped too)."""
+    return _SPECIAL.sub(r"\\\1", safe_text(text.replace("\r", " ").replace("\n", " ")))
+
+
+def code(text: str) -> str:
+    """A code span that survives backticks inside it (its fence is one longer than any run)."""
+    flat = safe_text(text)
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def _step_table(report: RunReport) -> list[str]:
+    rows = ["| Step | Status | Findings | Seconds |", "| --- | --- | ---: | ---: |"]
+    for step in report.steps:
+        status = f"{STATUS_ICON[step.status]} {step.status.value}"
+        if step.cached:
+            status += " (cached)"
+        rows.append(
+            f"| {escape(step.step)} | {status} | {len(step.findings)} | {step.duration_s:.2f} |"
+        )
+    return [*rows, ""]
+
+
+def _findings(findings: list[Finding], limit: int) -> list[str]:
+    lines = ["### Findings", ""]
+    shown = 0
+    for path, group in group_by_path(findings):
+        if shown >= limit:
+            break
+        lines += [f"**{code(path) if path else PROJECT_LABEL}**", ""]
+        for finding in group[: limit - shown]:
+            lines.append(_item(finding))
+            shown += 1
+        lines.append("")
+    if len(findings) > shown:
+        lines += [f"_\u2026and {len(findings) - shown} more (see the full report)._", ""]
+    return lines
+
+
+def _item(finding: Finding) -> str:
+    where = f"{finding.line}:{finding.column}" if finding.column > 0 else f"{finding.line}"
+    place = f"line {where} " if finding.line > 0 else ""
+    text = (
+        f"- {SEVERITY_ICON[finding.severity]} {place}{code(finding.rule)} "
+        f"{escape(one_line(finding.message, MAX_MESSAGE))}"
+    )
+    if finding.hint:
+        text += f" \u2014 _{escape(one_line(finding.hint, MAX_MESSAGE))}_"
+    return text
