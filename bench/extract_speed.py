@@ -22,8 +22,18 @@ def django_tree(cache: Path) -> Path:
         return found[-1].parent
     cache.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-         "django==5.2.*", "-d", str(cache)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "django==5.2.*",
+            "-d",
+            str(cache),
+        ],
         check=True,
     )
     archive = sorted(cache.glob("django-5.2*.tar.gz"))[-1]
@@ -33,7 +43,9 @@ def django_tree(cache: Path) -> Path:
 
 
 def interleaved(
-    rounds: int, files: list[Path], first: Callable[[Path], object],
+    rounds: int,
+    files: list[Path],
+    first: Callable[[Path], object],
     second: Callable[[Path], object],
 ) -> tuple[float, float]:
     """CPU seconds of each, file by file in turn, so that load from other processes on the

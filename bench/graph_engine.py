@@ -83,8 +83,10 @@ def main() -> None:
     )
     ours_pairs = {(v.importer, v.imported) for v in getattr(result, "violations", ())}
     grimp_pairs = {(d.importer, d.imported) for d in illegal}  # type: ignore[attr-defined]
-    print(f"broken pairs: archverify {len(ours_pairs)}, grimp {len(grimp_pairs)}, "
-          f"equal={ours_pairs == grimp_pairs}")
+    print(
+        f"broken pairs: archverify {len(ours_pairs)}, grimp {len(grimp_pairs)}, "
+        f"equal={ours_pairs == grimp_pairs}"
+    )
 
 
 if __name__ == "__main__":

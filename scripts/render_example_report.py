@@ -30,12 +30,23 @@ def screenshot(html: Path, png: Path) -> bool:
         # The flags keep Chromium off the network, which this machine does not have anyway.
         subprocess.run(  # nosec B603
             [
-                browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", f"--user-data-dir={profile}", "--hide-scrollbars",
-                "--window-size=1400,2400", f"--screenshot={png}", html.as_uri(),
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--hide-scrollbars",
+                "--window-size=1400,2400",
+                f"--screenshot={png}",
+                html.as_uri(),
             ],
-            check=False, capture_output=True, timeout=120,
+            check=False,
+            capture_output=True,
+            timeout=120,
         )
     return png.is_file()
 

@@ -78,7 +78,13 @@ def test_type_checking_variants() -> None:
     )
     flags = {i.module: i.type_checking for i in found}
     assert flags == {
-        "typing": False, "a": True, "b": False, "c": True, "d": True, "e": False, "f": True,
+        "typing": False,
+        "a": True,
+        "b": False,
+        "c": True,
+        "d": True,
+        "e": False,
+        "f": True,
         "g": False,
     }
 
@@ -148,8 +154,12 @@ def test_calls_resolve_through_imports_and_aliases() -> None:
         """
     )
     assert found == [
-        ("load", "json.load"), ("parse_it", "json.load"), ("exists", "os.path.exists"),
-        ("open", "builtins.open"), ("open", "builtins.open"), ("open", "io.open"),
+        ("load", "json.load"),
+        ("parse_it", "json.load"),
+        ("exists", "os.path.exists"),
+        ("open", "builtins.open"),
+        ("open", "builtins.open"),
+        ("open", "io.open"),
         ("open", "builtins.open"),
     ]
 
@@ -293,7 +303,9 @@ def test_definitions_nested_and_methods() -> None:
         """
     ).definitions
     assert [(d.qualname, d.kind, d.line, d.end_line) for d in found] == [
-        ("C", "class", 2, 5), ("C.m", "function", 3, 5), ("C.m.inner", "function", 4, 5),
+        ("C", "class", 2, 5),
+        ("C.m", "function", 3, 5),
+        ("C.m.inner", "function", 4, 5),
         ("g", "function", 6, 7),
     ]
 

@@ -93,8 +93,12 @@ def test_symtable_errors_are_caught_and_facts_still_extracted() -> None:
 
 
 def test_compiler_errors_that_compileall_reports() -> None:
-    for source in (b"for x in y:\n    pass\nelse:\n    break\n", b"f(a=1, a=2)\n",
-                   b"def f(a, a): pass\n", b"__debug__ = 1\n"):
+    for source in (
+        b"for x in y:\n    pass\nelse:\n    break\n",
+        b"f(a=1, a=2)\n",
+        b"def f(a, a): pass\n",
+        b"__debug__ = 1\n",
+    ):
         assert run(source).compile_error is not None, source
 
 

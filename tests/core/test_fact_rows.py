@@ -7,7 +7,7 @@ import json
 from archverify.core.extract import extract_facts, extract_rows
 from archverify.core.fact_rows import NO_ROWS, rows_of, with_rows
 
-SOURCE = b'''\
+SOURCE = b"""\
 import os
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class C:
     x: int = 1
 if __name__ == "__main__":
     f()
-'''
+"""
 
 
 def test_rows_build_the_same_facts_as_extract_facts() -> None:
@@ -32,8 +32,9 @@ def test_rows_build_the_same_facts_as_extract_facts() -> None:
     assert base.calls == () and base.imports == ()
     facts = extract_facts(SOURCE, "pkg/m.py", "pkg.m", False)
     assert with_rows(base, rows) == facts
-    flags = {(i.module, i.in_function, i.type_checking, i.guarded, i.dynamic)
-             for i in facts.imports}
+    flags = {
+        (i.module, i.in_function, i.type_checking, i.guarded, i.dynamic) for i in facts.imports
+    }
     assert flags >= {
         ("typing_only", False, True, False, False),
         ("optional", False, False, True, False),

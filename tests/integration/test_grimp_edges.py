@@ -234,8 +234,9 @@ def test_an_unexplained_difference_fails_the_comparison(tmp_path: Path) -> None:
     edges[("trk.sub.beta", "trk.gamma")] = frozenset({10, 11})
     del edges[("trk", "trk.gamma")]
     broken = replace(context, ours=replace(context.ours, edges=edges))
-    unexplained = {(d.kind, d.importer, d.imported) for d in classify(broken, EXPLAINERS)
-                   if not d.reason}
+    unexplained = {
+        (d.kind, d.importer, d.imported) for d in classify(broken, EXPLAINERS) if not d.reason
+    }
     assert unexplained == {
         ("extra-in-archverify", "trk.alpha", "trk.gamma"),
         ("lines", "trk.sub.beta", "trk.gamma"),

@@ -541,6 +541,7 @@ def test_import_linter_contracts_are_read_when_archverify_states_none(tmp_path: 
     assert config.packages == ("app",)
     assert [c.type for c in config.contracts] == ["layers"]
 
+
 _TOML_BITS = st.sampled_from(
     [
         "[",

@@ -49,8 +49,9 @@ class FakeStep:
 
 def _context(cache: DictCache | None = None) -> StepContext:
     project = Project(root="/x", packages=(), files=())
-    return StepContext(root=Path("/x"), config=Config(root="/x"), project=project,
-                       cache=cache or DictCache())
+    return StepContext(
+        root=Path("/x"), config=Config(root="/x"), project=project, cache=cache or DictCache()
+    )
 
 
 def test_outcomes_come_back_in_the_given_order() -> None:
@@ -109,7 +110,9 @@ def test_fail_fast_stops_after_the_first_failed_step() -> None:
     steps = [FakeStep("compile"), FakeStep("purity", errors=1), FakeStep("contracts")]
     outcomes = run_steps(steps, _context(), SchedulerOptions(fail_fast=True))
     assert [o.status for o in outcomes] == [
-        StepStatus.PASSED, StepStatus.FAILED, StepStatus.SKIPPED
+        StepStatus.PASSED,
+        StepStatus.FAILED,
+        StepStatus.SKIPPED,
     ]
     assert steps[2].calls == 0
     assert "purity" in outcomes[2].message

@@ -155,7 +155,7 @@ def _fstring_body(node: ast.JoinedStr) -> str:
 def _fstring_literal(text: str) -> str:
     escaped: list[str] = []
     for char in text:
-        if char in "\\\"":
+        if char in '\\"':
             escaped.append("\\" + char)
         elif char in "{}":
             escaped.append(char * 2)

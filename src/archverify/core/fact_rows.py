@@ -44,8 +44,14 @@ NO_ROWS = FactRows((), (), (), (), (), ())
 def imports_from(rows: Sequence[Row]) -> tuple[ImportFact, ...]:
     return tuple(
         ImportFact(
-            module, line, column, tuple(names), bool(flags & IN_FUNCTION),
-            bool(flags & TYPE_CHECKING), bool(flags & GUARDED), bool(flags & DYNAMIC),
+            module,
+            line,
+            column,
+            tuple(names),
+            bool(flags & IN_FUNCTION),
+            bool(flags & TYPE_CHECKING),
+            bool(flags & GUARDED),
+            bool(flags & DYNAMIC),
             bool(flags & MAIN_GUARDED),
         )
         for module, line, column, names, flags in rows
@@ -74,7 +80,12 @@ def api_from(rows: Sequence[Any]) -> tuple[Any, ...]:
 
 # Builds each field of ``FactRows`` (same order) from its rows.
 READERS: tuple[Callable[[Sequence[Any]], tuple[Any, ...]], ...] = (
-    imports_from, calls_from, locations_from, definitions_from, suppressions_from, api_from,
+    imports_from,
+    calls_from,
+    locations_from,
+    definitions_from,
+    suppressions_from,
+    api_from,
 )
 
 
@@ -96,9 +107,14 @@ def rows_of(facts: FileFacts) -> FactRows:
     return FactRows(
         imports=[
             (
-                i.module, i.line, i.column, i.names,
-                (IN_FUNCTION if i.in_function else 0) | (TYPE_CHECKING if i.type_checking else 0)
-                | (GUARDED if i.guarded else 0) | (DYNAMIC if i.dynamic else 0)
+                i.module,
+                i.line,
+                i.column,
+                i.names,
+                (IN_FUNCTION if i.in_function else 0)
+                | (TYPE_CHECKING if i.type_checking else 0)
+                | (GUARDED if i.guarded else 0)
+                | (DYNAMIC if i.dynamic else 0)
                 | (MAIN_GUARDED if i.main_guarded else 0),
             )
             for i in facts.imports

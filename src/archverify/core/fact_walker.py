@@ -236,8 +236,9 @@ class FactWalker:
 
     # Imports.
 
-    def _import_fact(self, module: str, node: Any, flags: int, names: tuple[str, ...] = (),
-                     dynamic: bool = False) -> None:
+    def _import_fact(
+        self, module: str, node: Any, flags: int, names: tuple[str, ...] = (), dynamic: bool = False
+    ) -> None:
         kind = (flags & _CONTEXT) | (DYNAMIC if dynamic else 0)
         self.imports.append((module, node.lineno, self._column(node), names, kind))
 
@@ -285,8 +286,9 @@ class FactWalker:
 
     # Scopes and definitions.
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
-                  flags: int) -> None:
+    def _function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, flags: int
+    ) -> None:
         qualname = scope.prefix + node.name
         end = node.end_lineno or node.lineno
         self.definitions.append((qualname, "function", node.lineno, end))

@@ -60,8 +60,16 @@ def _entry(facts: FileFacts, lengths: Sequence[int]) -> Entry:
     error = facts.compile_error
     error_row = None if error is None else [error.kind, error.line, error.column, error.message]
     return [
-        facts.path, facts.module, facts.is_package, facts.content_hash, facts.lines,
-        facts.encoding, error_row, dict(facts.extra), 0, list(lengths),
+        facts.path,
+        facts.module,
+        facts.is_package,
+        facts.content_hash,
+        facts.lines,
+        facts.encoding,
+        error_row,
+        dict(facts.extra),
+        0,
+        list(lengths),
     ]
 
 

@@ -59,9 +59,7 @@ def decode_source(source: bytes) -> tuple[str, str] | CompileError:
         # A UTF-8 BOM is not part of the text the user sees, so do not count it as a column.
         if encoding == "utf-8-sig" and line == 1:
             column = max(1, column - 3)
-        return CompileError(
-            "decode", line, column, f"cannot decode as {encoding}: {bad.reason}"
-        )
+        return CompileError("decode", line, column, f"cannot decode as {encoding}: {bad.reason}")
     except (LookupError, ValueError) as exc:  # a cookie naming a codec that is not text
         return CompileError("decode", _cookie_line(source), 1, f"cannot decode: {exc}")
 
