@@ -75,6 +75,55 @@ class Finding:
         )
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A rule as a value: its id, how much a finding of it matters, and what to change.
+
+    Declared once, as a named constant in the module that emits it (``IO_CALL =
+    Rule("purity/io-call", Severity.ERROR, "...")``), so that the id can be found by ``grep``
+    and every finding of the rule carries the same severity and hint. ``at`` builds one.
+    """
+
+    id: str
+    severity: Severity
+    hint: str = ""
+
+    @property
+    def step(self) -> str:
+        """The step that owns the rule: the part of the id before the first ``/``."""
+        return self.id.split("/", 1)[0]
+
+    def at(
+        self,
+        path: str,
+        line: int,
+        column: int,
+        message: str,
+        *,
+        step: str | None = None,
+        severity: Severity | None = None,
+        hint: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Finding:
+        """A finding of this rule at ``path:line:column``.
+
+        ``step``, ``severity`` and ``hint`` override the rule's own where one finding differs
+        (a rule id whose family is not its step, a severity the user configured, a hint that
+        names the module); most callers give none of them.
+        """
+        return Finding(
+            step=self.step if step is None else step,
+            rule=self.id,
+            severity=self.severity if severity is None else severity,
+            path=path,
+            line=line,
+            column=column,
+            message=message,
+            hint=self.hint if hint is None else hint,
+            extra={} if extra is None else extra,
+        )
+
+
 @dataclass
 class StepOutcome:
     """What one step produced: its status, its findings and how long it took.
