@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from archverify.core.patterns import segment_regex
+
 
 def glob_regex(pattern: str) -> str:
     """The regex source of one glob; a glob without ``/`` matches a name at any depth."""
@@ -26,31 +28,9 @@ def glob_regex(pattern: str) -> str:
             continue
         if parts and not parts[-1].endswith("/)?"):
             parts.append("/")
-        parts.append(_segment_regex(segment))
+        parts.append(segment_regex(segment, "/"))
     body = "".join(parts).replace("/(?:.*/)?/", "/(?:.*/)?")
     return f"(?:.*/)?{body}" if anywhere else body
-
-
-def _segment_regex(segment: str) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(segment):
-        char = segment[index]
-        index += 1
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[" and "]" in segment[index + 1 :]:
-            end = segment.index("]", index + 1)
-            body = segment[index:end]
-            index = end + 1
-            negate = body.startswith("!")
-            members = re.escape(body[1:] if negate else body).replace("\\-", "-")
-            out.append(f"[^/{members}]" if negate else f"[{members}]")
-        else:
-            out.append(re.escape(char))
-    return "".join(out)
 
 
 class PathGlobs:

@@ -39,17 +39,22 @@ def validate_pattern(pattern: str) -> str | None:
     return None
 
 
-def _translate_segment(segment: str) -> str:
-    # fnmatch.translate lets ``*`` cross dots; a segment wildcard must stay inside one name.
+def segment_regex(segment: str, separator: str) -> str:
+    """The regex source of one shell-wildcard segment that never crosses ``separator``.
+
+    ``*`` and ``?`` stay inside one name (``fnmatch.translate`` lets them cross it); brackets
+    follow fnmatch: ``[!seq]`` negates, a leading ``]`` is a member, an unclosed ``[`` is a
+    literal. Shared by dotted patterns (``.``) and the ``exclude`` path globs (``/``).
+    """
     out: list[str] = []
     i, n = 0, len(segment)
     while i < n:
         char = segment[i]
         i += 1
         if char == "*":
-            out.append("[^.]*")
+            out.append(f"[^{separator}]*")
         elif char == "?":
-            out.append("[^.]")
+            out.append(f"[^{separator}]")
         elif char == "[":
             start = i
             if start < n and segment[start] == "!":
@@ -67,7 +72,7 @@ def _translate_segment(segment: str) -> str:
             if negate:
                 body = body[1:]
             members = "".join("\\" + c if c in _SET_SPECIALS else c for c in body)
-            out.append(f"[^.{members}]" if negate else f"[{members}]")
+            out.append(f"[^{separator}{members}]" if negate else f"[{members}]")
         else:
             out.append(re.escape(char))
     return "".join(out)
@@ -94,7 +99,7 @@ def _pattern_regex(pattern: str) -> str:
             parts.append(r"\.")
         elif pending_any:
             parts.append(rf"(?:{_SEGMENT}\.)*")
-        parts.append(_translate_segment(segment))
+        parts.append(segment_regex(segment, "."))
         emitted = True
     if not emitted:
         # Only ``**``: any non-empty dotted name.
