@@ -50,8 +50,11 @@ def test_syntax_and_decode_errors_are_one_finding_each() -> None:
 
 
 def test_symtable_error_counts_as_syntax_error() -> None:
-    error = CompileError(kind="symtable", line=2, column=1, message="nonlocal at module level")
-    [found] = CompileStep().run(context_of([module_facts("a", compile_error=error)])).findings
+    # CompileError.kind has no "symtable": extraction files a symtable error as "syntax".
+    from archverify.core.extract import extract_facts
+
+    facts = extract_facts(b'"""Doc."""\nnonlocal x\n', "a.py", "a", False)
+    [found] = CompileStep().run(context_of([facts])).findings
     assert found.rule == RULE_SYNTAX
 
 

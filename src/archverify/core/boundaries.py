@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from archverify.core.config import BoundaryRule
 from archverify.core.facts import FileFacts, ImportFact
-from archverify.core.findings import Finding, Severity
+from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.patterns import CallPatterns, validate_pattern
 from archverify.core.project import in_any_package, in_package
 from archverify.core.purity import describe_call
 
 STEP = "boundaries"
-RULE_FORBIDDEN_CALL = "boundaries/forbidden-call"
-RULE_FORBIDDEN_IMPORT = "boundaries/forbidden-import"
 
 CALL_HINT = (
     "receive what this call provides as a parameter (or through an interface) instead of "
@@ -23,6 +21,12 @@ IMPORT_HINT = (
 TYPE_CHECKING_NOTE = (
     " (only under TYPE_CHECKING, so it does not run, but the dependency is still written)"
 )
+
+FORBIDDEN_CALL = Rule("boundaries/forbidden-call", Severity.ERROR, CALL_HINT)
+# An import only under TYPE_CHECKING does not run: that finding is a warning (see .at below).
+FORBIDDEN_IMPORT = Rule("boundaries/forbidden-import", Severity.ERROR, IMPORT_HINT)
+RULE_FORBIDDEN_CALL = FORBIDDEN_CALL.id
+RULE_FORBIDDEN_IMPORT = FORBIDDEN_IMPORT.id
 
 
 def _rule_label(rule: BoundaryRule) -> str:
@@ -91,22 +95,12 @@ def _call_findings(compiled: _CompiledRule, facts: FileFacts) -> list[Finding]:
     name = compiled.rule.name
     found: list[Finding] = []
     for call, pattern in compiled.calls.forbidden_calls(facts.calls):
-        found.append(
-            Finding(
-                step=STEP,
-                rule=RULE_FORBIDDEN_CALL,
-                severity=Severity.ERROR,
-                path=facts.path,
-                line=call.line,
-                column=call.column,
-                message=(
-                    f"boundary '{name}': {facts.module} calls {describe_call(call)} "
-                    f"(forbidden by `{pattern}`)"
-                ),
-                hint=CALL_HINT,
-                extra={"boundary": name, "call": call.qualname or call.name, "pattern": pattern},
-            )
+        message = (
+            f"boundary '{name}': {facts.module} calls {describe_call(call)} "
+            f"(forbidden by `{pattern}`)"
         )
+        extra = {"boundary": name, "call": call.qualname or call.name, "pattern": pattern}
+        found.append(FORBIDDEN_CALL.at(facts.path, call.line, call.column, message, extra=extra))
     return found
 
 
@@ -125,19 +119,17 @@ def _import_findings(compiled: _CompiledRule, facts: FileFacts) -> list[Finding]
             if forbidden is None:
                 continue
             note = TYPE_CHECKING_NOTE if fact.type_checking else ""
+            message = (
+                f"boundary '{name}': {facts.module} imports {target} "
+                f"(inside forbidden {forbidden}){note}"
+            )
             found.append(
-                Finding(
-                    step=STEP,
-                    rule=RULE_FORBIDDEN_IMPORT,
-                    severity=Severity.WARNING if fact.type_checking else Severity.ERROR,
-                    path=facts.path,
-                    line=fact.line,
-                    column=fact.column,
-                    message=(
-                        f"boundary '{name}': {facts.module} imports {target} "
-                        f"(inside forbidden {forbidden}){note}"
-                    ),
-                    hint=IMPORT_HINT,
+                FORBIDDEN_IMPORT.at(
+                    facts.path,
+                    fact.line,
+                    fact.column,
+                    message,
+                    severity=Severity.WARNING if fact.type_checking else None,
                     extra={"boundary": name, "import": target, "forbidden": forbidden},
                 )
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 FACTS_SCHEMA = 3
 
@@ -57,12 +57,16 @@ class Location:
     column: int
 
 
+CompileErrorKind = Literal["syntax", "decode", "read"]
+"""Why a file did not compile: a syntax (or symtable) error, undecodable bytes, an OSError."""
+
+
 @dataclass(frozen=True)
 class CompileError:
     """Why a file does not compile: a syntax or symtable error, undecodable bytes, or a file
     that could not be read at all."""
 
-    kind: str  # "syntax" | "decode" | "read"
+    kind: CompileErrorKind
     line: int
     column: int
     message: str

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from archverify.core.config import BUILTIN_IO_NAMES, PurityConfig
 from archverify.core.facts import CallFact, FileFacts
-from archverify.core.findings import Finding, Severity
+from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.patterns import CallPatterns
 from archverify.core.project import in_any_package
 
 STEP = "purity"
-RULE_IO_CALL = "purity/io-call"
-RULE_MAIN_BLOCK = "purity/main-block"
 
 MAIN_BLOCK = '`if __name__ == "__main__":`'
 IO_CALL_HINT = "move the I/O to an executor or the orchestrator and pass data in"
@@ -18,6 +16,11 @@ MAIN_BLOCK_HINT = (
     "move the entry point to the orchestrator (a CLI module or a __main__.py outside the pure "
     "package); set allow_main_block = true only if the block is a deliberate demo"
 )
+
+IO_CALL = Rule("purity/io-call", Severity.ERROR, IO_CALL_HINT)
+MAIN_BLOCK_RULE = Rule("purity/main-block", Severity.ERROR, MAIN_BLOCK_HINT)
+RULE_IO_CALL = IO_CALL.id
+RULE_MAIN_BLOCK = MAIN_BLOCK_RULE.id
 
 
 def describe_call(call: CallFact) -> str:
@@ -51,34 +54,14 @@ class PurityChecker:
             return []
         found: list[Finding] = []
         for call, pattern in self.forbidden.forbidden_calls(facts.calls):
-            found.append(
-                Finding(
-                    step=STEP,
-                    rule=RULE_IO_CALL,
-                    severity=Severity.ERROR,
-                    path=facts.path,
-                    line=call.line,
-                    column=call.column,
-                    message=(
-                        f"I/O call {describe_call(call)} in pure module {facts.module} "
-                        f"(forbidden by `{pattern}`)"
-                    ),
-                    hint=IO_CALL_HINT,
-                    extra={"call": call.qualname or call.name, "pattern": pattern},
-                )
+            message = (
+                f"I/O call {describe_call(call)} in pure module {facts.module} "
+                f"(forbidden by `{pattern}`)"
             )
+            extra = {"call": call.qualname or call.name, "pattern": pattern}
+            found.append(IO_CALL.at(facts.path, call.line, call.column, message, extra=extra))
         if not self.config.allow_main_block:
             for block in facts.main_blocks:
-                found.append(
-                    Finding(
-                        step=STEP,
-                        rule=RULE_MAIN_BLOCK,
-                        severity=Severity.ERROR,
-                        path=facts.path,
-                        line=block.line,
-                        column=block.column,
-                        message=f"{MAIN_BLOCK} block in pure module {facts.module}",
-                        hint=MAIN_BLOCK_HINT,
-                    )
-                )
+                message = f"{MAIN_BLOCK} block in pure module {facts.module}"
+                found.append(MAIN_BLOCK_RULE.at(facts.path, block.line, block.column, message))
         return found

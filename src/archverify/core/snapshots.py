@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archverify.core.facts import FileFacts
-from archverify.core.findings import Finding, Severity
+from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.project import in_any_package
 
 FORMAT = 1
@@ -22,6 +22,9 @@ FORMAT_KEY = "archverify_snapshot"
 DEFAULT_FILE = "contracts.snapshot.json"
 STEP = "snapshots"
 ACCEPT_HINT = "if the change is intended, run `archverify snapshot` and commit the file"
+CHANGED = Rule("snapshots/changed", Severity.ERROR, ACCEPT_HINT)
+REMOVED = Rule("snapshots/removed", Severity.ERROR, ACCEPT_HINT)
+ADDED = Rule("snapshots/added", Severity.WARNING, ACCEPT_HINT)
 _NOT_STORED = ("qualname", "line")
 _MAX_DIFFS = 4
 
@@ -170,33 +173,24 @@ def _finding(change: Change, old: Snapshot, facts: Mapping[str, FileFacts], file
     kind = str(item["kind"]) if item is not None else "item"
     extra = {"item": change.key, "old": change.old, "new": change.new}
     if change.kind == "removed":
+        rule = REMOVED
         path = current.path if current else old.modules.get(change.module, "")
         # The enclosing class, if it is still there, is the nearest place that still exists.
         enclosing = change.qualname.rpartition(".")[0]
         line = lines.get(enclosing, 1) if enclosing else 1
         message = f"{kind} {change.key} was removed from the public API (it is in {file})"
-        severity = Severity.ERROR
     else:
         path = current.path if current else ""
         line = lines.get(change.qualname, 1)
         if change.kind == "added":
+            rule = ADDED
             message = f"{kind} {change.key} is new in the public API (not in {file})"
-            severity = Severity.WARNING
         else:
+            rule = CHANGED
             differences = describe_changes(change.old or {}, change.new or {})
             message = f"{kind} {change.key} changed: {'; '.join(differences)}"
-            severity = Severity.ERROR
-    return Finding(
-        step=STEP,
-        rule=f"{STEP}/{change.kind}",
-        severity=severity,
-        path=path,
-        line=line,
-        column=0 if line <= 1 and change.kind == "removed" else 1,
-        message=message,
-        hint=ACCEPT_HINT,
-        extra=extra,
-    )
+    column = 0 if line <= 1 and change.kind == "removed" else 1
+    return rule.at(path, line, column, message, extra=extra)
 
 
 def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -9,13 +9,14 @@ step stays testable without the command line.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from archverify.core.config import Config
-from archverify.core.findings import StepOutcome
+from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
 from archverify.core.graph import ImportGraph
 from archverify.core.project import Project
 
@@ -110,3 +111,44 @@ class CacheableStep(Step, Protocol):
     """
 
     def cache_key(self, context: StepContext) -> str | None: ...
+
+
+def finished(
+    step_id: str,
+    findings: Iterable[Finding],
+    started: float | None = None,
+    stats: Mapping[str, Any] | None = None,
+    *,
+    message: str = "",
+) -> StepOutcome:
+    """A step that ran to the end: findings in report order, failed when any is an error.
+
+    ``started`` is the ``time.monotonic()`` the step began at (None: no duration of its own;
+    the scheduler times every step anyway); ``message`` is a note such as a package that
+    matched nothing.
+    """
+    ordered = sorted(findings, key=Finding.sort_key)
+    return StepOutcome(
+        step=step_id,
+        status=status_for(ordered),
+        findings=ordered,
+        duration_s=_since(started),
+        message=message,
+        stats=dict(stats or {}),
+    )
+
+
+def skipped(step_id: str, why: str) -> StepOutcome:
+    """A step with nothing to check (nothing configured, say): ``why`` says so."""
+    return StepOutcome(step=step_id, status=StepStatus.SKIPPED, message=why)
+
+
+def failed_to_run(step_id: str, message: str, started: float | None = None) -> StepOutcome:
+    """A step that could not run or could not understand its tool (status ``error``)."""
+    return StepOutcome(
+        step=step_id, status=StepStatus.ERROR, message=message, duration_s=_since(started)
+    )
+
+
+def _since(started: float | None) -> float:
+    return 0.0 if started is None else time.monotonic() - started

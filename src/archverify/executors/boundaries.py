@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from archverify.core.boundaries import BoundaryChecker
-from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
-from archverify.executors.base import StepContext
+from archverify.core.findings import Finding, StepOutcome
+from archverify.executors.base import StepContext, failed_to_run, finished, skipped
 
 NOT_CONFIGURED = "no boundaries configured ([[tool.archverify.boundaries]])"
 
@@ -17,21 +17,15 @@ class BoundariesStep:
     def run(self, context: StepContext) -> StepOutcome:
         rules = context.config.boundaries
         if not rules:
-            return StepOutcome(step=self.id, status=StepStatus.SKIPPED, message=NOT_CONFIGURED)
+            return skipped(self.id, NOT_CONFIGURED)
         try:
             checker = BoundaryChecker(rules)
         except ValueError as exc:
-            return StepOutcome(step=self.id, status=StepStatus.ERROR, message=str(exc))
+            return failed_to_run(self.id, str(exc))
         findings: list[Finding] = []
         modules = 0
         for facts in context.project.iter_facts():
             if facts.compile_error is None:
                 modules += 1
                 findings.extend(checker.check(facts))
-        findings.sort(key=Finding.sort_key)
-        return StepOutcome(
-            step=self.id,
-            status=status_for(findings),
-            findings=findings,
-            stats={"rules": len(rules), "modules": modules},
-        )
+        return finished(self.id, findings, stats={"rules": len(rules), "modules": modules})

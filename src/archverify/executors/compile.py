@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import assert_never
 
-from archverify.core.extract import EXTRACT_ERROR, TOO_DEEP
+from archverify.core import extract
 from archverify.core.facts import CompileError, FileFacts
-from archverify.core.findings import Finding, Severity, StepOutcome, status_for
-from archverify.executors.base import StepContext
+from archverify.core.findings import Finding, Rule, Severity, StepOutcome
+from archverify.executors.base import StepContext, finished
 from archverify.executors.runtime.process import ToolFailure, run_tool
-
-RULE_SYNTAX = "compile/syntax-error"
-RULE_DECODE = "compile/decode-error"
-RULE_READ = "compile/read-error"
-RULE_TOO_DEEP = "compile/too-deep"
-RULE_EXTRACT = "compile/extract-error"
 
 _PYTHON = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 SYNTAX_HINT = (
@@ -38,6 +33,17 @@ TOO_DEEP_HINT = (
     "the file compiles, but it nests too deeply for archverify to read every fact; flatten "
     "the deepest expression (split it with intermediate names) so that nothing is missed"
 )
+
+SYNTAX_ERROR = Rule("compile/syntax-error", Severity.ERROR, SYNTAX_HINT)
+DECODE_ERROR = Rule("compile/decode-error", Severity.ERROR, DECODE_HINT)
+READ_ERROR = Rule("compile/read-error", Severity.ERROR, READ_HINT)
+TOO_DEEP = Rule("compile/too-deep", Severity.WARNING, TOO_DEEP_HINT)
+EXTRACT_ERROR = Rule("compile/extract-error", Severity.ERROR, EXTRACT_HINT)
+RULE_SYNTAX = SYNTAX_ERROR.id
+RULE_DECODE = DECODE_ERROR.id
+RULE_READ = READ_ERROR.id
+RULE_TOO_DEEP = TOO_DEEP.id
+RULE_EXTRACT = EXTRACT_ERROR.id
 
 
 # ``python -c "compile(source, path, 'exec')"``: the file is read and compiled, never run.
@@ -67,61 +73,38 @@ def compiles_in_fresh_interpreter(root: Path, path: str) -> bool | None:
 
 def compile_finding(facts: FileFacts, error: CompileError) -> Finding:
     """The one finding for a file that does not compile."""
-    if error.kind == "decode":
-        rule, hint = RULE_DECODE, DECODE_HINT
-        message = f"cannot decode {facts.path} as {facts.encoding}: {error.message}"
-        extra = {"encoding": facts.encoding}
-    elif error.kind == "read":
-        # An OSError while reading: nothing is known about the syntax, so say so.
-        rule, hint = RULE_READ, READ_HINT
-        message = f"cannot read {facts.path}: {error.message.removeprefix('cannot read: ')}"
-        extra = {"kind": error.kind}
-    else:
-        # A symtable error ("nonlocal at module level") is a syntax error to CPython too.
-        rule, hint = RULE_SYNTAX, SYNTAX_HINT
-        message = f"does not compile: {error.message}"
-        extra = {"kind": error.kind}
-    return Finding(
-        step=CompileStep.id,
-        rule=rule,
-        severity=Severity.ERROR,
-        path=facts.path,
-        line=max(error.line, 0),
-        column=max(error.column, 0),
-        message=message,
-        hint=hint,
-        extra=extra,
-    )
+    extra: dict[str, str]
+    match error.kind:
+        case "decode":
+            rule = DECODE_ERROR
+            message = f"cannot decode {facts.path} as {facts.encoding}: {error.message}"
+            extra = {"encoding": facts.encoding}
+        case "read":
+            # An OSError while reading: nothing is known about the syntax, so say so.
+            rule = READ_ERROR
+            message = f"cannot read {facts.path}: {error.message.removeprefix('cannot read: ')}"
+            extra = {"kind": error.kind}
+        case "syntax":
+            # A symtable error ("nonlocal at module level") is a syntax error to CPython too.
+            rule = SYNTAX_ERROR
+            message = f"does not compile: {error.message}"
+            extra = {"kind": error.kind}
+        case _:
+            assert_never(error.kind)
+    line, column = max(error.line, 0), max(error.column, 0)
+    return rule.at(facts.path, line, column, message, extra=extra)
 
 
 def too_deep_finding(facts: FileFacts, reason: str) -> Finding:
     """The warning for a file that compiles but whose facts were cut short."""
-    return Finding(
-        step=CompileStep.id,
-        rule=RULE_TOO_DEEP,
-        severity=Severity.WARNING,
-        path=facts.path,
-        line=0,
-        column=0,
-        message=f"compiles, but nests too deeply to analyse fully: {reason}",
-        hint=TOO_DEEP_HINT,
-        extra={"reason": reason},
-    )
+    message = f"compiles, but nests too deeply to analyse fully: {reason}"
+    return TOO_DEEP.at(facts.path, 0, 0, message, extra={"reason": reason})
 
 
 def extract_error_finding(facts: FileFacts, reason: str) -> Finding:
     """The error for a file whose facts could not be extracted at all: unchecked, not passed."""
-    return Finding(
-        step=CompileStep.id,
-        rule=RULE_EXTRACT,
-        severity=Severity.ERROR,
-        path=facts.path,
-        line=0,
-        column=0,
-        message=f"archverify could not read the facts of this file: {reason}",
-        hint=EXTRACT_HINT,
-        extra={"reason": reason},
-    )
+    message = f"archverify could not read the facts of this file: {reason}"
+    return EXTRACT_ERROR.at(facts.path, 0, 0, message, extra={"reason": reason})
 
 
 class CompileStep:
@@ -136,16 +119,11 @@ class CompileStep:
             files += 1
             if facts.compile_error is not None:
                 findings.append(compile_finding(facts, facts.compile_error))
-            reason = facts.extra.get(TOO_DEEP)
+            reason = facts.extra.get(extract.TOO_DEEP)
             if isinstance(reason, str):
                 findings.append(too_deep_finding(facts, reason))
-            failure = facts.extra.get(EXTRACT_ERROR)
+            failure = facts.extra.get(extract.EXTRACT_ERROR)
             if isinstance(failure, str):
                 findings.append(extract_error_finding(facts, failure))
-        findings.sort(key=Finding.sort_key)
-        return StepOutcome(
-            step=self.id,
-            status=status_for(findings),
-            findings=findings,
-            stats={"files": files, "failed": sum(f.severity is Severity.ERROR for f in findings)},
-        )
+        stats = {"files": files, "failed": sum(f.severity is Severity.ERROR for f in findings)}
+        return finished(self.id, findings, stats=stats)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from archverify.core.cycles import IMPORT_TIME_OPTIONS, Cycle, cycles_in
-from archverify.core.findings import Finding, Severity, StepOutcome, status_for
+from archverify.core.findings import Finding, Rule, Severity, StepOutcome
 from archverify.core.graph import ImportEdge, edge_records, graph_stats
-from archverify.executors.base import StepContext
+from archverify.executors.base import StepContext, finished
 
 STEP = "cycles"
+
+IMPORT_CYCLE = Rule(
+    "cycles/import-cycle",
+    Severity.ERROR,
+    "Break the cycle: move the shared code to a module both may import.",
+)
+LAZY_CYCLE = Rule(
+    "cycles/lazy-cycle",
+    Severity.WARNING,
+    "Lazy imports hide the cycle at import time; move the shared code to a lower module.",
+)
 
 
 class CyclesStep:
@@ -20,9 +31,7 @@ class CyclesStep:
         eager = context.import_graph(include_function_level=False, **IMPORT_TIME_OPTIONS)
         full = context.import_graph(**IMPORT_TIME_OPTIONS)
         cycles = cycles_in(eager, full, packages)
-        findings = sorted((_finding(c) for c in cycles), key=Finding.sort_key)
-        stats = dict(graph_stats(full))
-        return StepOutcome(STEP, status_for(findings), findings=findings, stats=stats)
+        return finished(STEP, (_finding(c) for c in cycles), stats=graph_stats(full))
 
 
 def _hop(edge: ImportEdge) -> str:
@@ -40,25 +49,14 @@ def _finding(cycle: Cycle) -> Finding:
     hops = " -> ".join([cycle.path[0].importer, *(_hop(e) for e in cycle.path)])
     where = ", ".join(f"{e.path}:{e.line}" for e in cycle.path)
     if cycle.lazy:
-        rule, severity = "cycles/lazy-cycle", Severity.WARNING
+        rule = LAZY_CYCLE
         message = f"import cycle through a function-level import: {hops} ({where})"
-        hint = "Lazy imports hide the cycle at import time; move the shared code to a lower module."
     else:
-        rule, severity = "cycles/import-cycle", Severity.ERROR
+        rule = IMPORT_CYCLE
         message = f"import cycle: {hops} ({where})"
-        hint = "Break the cycle: move the shared code to a module both may import."
-    return Finding(
-        step=STEP,
-        rule=rule,
-        severity=severity,
-        path=first.path,
-        line=first.line,
-        column=first.column,
-        message=message,
-        hint=hint,
-        extra={
-            "modules": list(cycle.modules),
-            "chain": edge_records(cycle.path),
-            "edges": edge_records(cycle.edges),
-        },
-    )
+    extra = {
+        "modules": list(cycle.modules),
+        "chain": edge_records(cycle.path),
+        "edges": edge_records(cycle.edges),
+    }
+    return rule.at(first.path, first.line, first.column, message, extra=extra)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
+from archverify.core.findings import Finding, StepOutcome
 from archverify.core.project import in_package
 from archverify.core.purity import PurityChecker
-from archverify.executors.base import StepContext
+from archverify.executors.base import StepContext, failed_to_run, finished, skipped
 
 NOT_CONFIGURED = "no pure packages configured ([tool.archverify.purity] packages)"
 
@@ -18,11 +18,11 @@ class PurityStep:
     def run(self, context: StepContext) -> StepOutcome:
         config = context.config.purity
         if not config.packages:
-            return StepOutcome(step=self.id, status=StepStatus.SKIPPED, message=NOT_CONFIGURED)
+            return skipped(self.id, NOT_CONFIGURED)
         try:
             checker = PurityChecker(config)
         except ValueError as exc:
-            return StepOutcome(step=self.id, status=StepStatus.ERROR, message=str(exc))
+            return failed_to_run(self.id, str(exc))
         findings: list[Finding] = []
         modules = calls = 0
         seen_packages: set[str] = set()
@@ -33,16 +33,10 @@ class PurityStep:
             calls += len(facts.calls)
             seen_packages.update(p for p in config.packages if in_package(facts.module, p))
             findings.extend(checker.check(facts))
-        findings.sort(key=Finding.sort_key)
         unmatched = [p for p in config.packages if p not in seen_packages]
         message = ""
         if unmatched:
             # A misspelt package would otherwise pass silently with nothing checked.
             message = "pure packages with no module: " + ", ".join(unmatched)
-        return StepOutcome(
-            step=self.id,
-            status=status_for(findings),
-            findings=findings,
-            message=message,
-            stats={"modules": modules, "calls": calls, "unmatched_packages": unmatched},
-        )
+        stats = {"modules": modules, "calls": calls, "unmatched_packages": unmatched}
+        return finished(self.id, findings, stats=stats, message=message)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from archverify.core.config import Config
 from archverify.core.config.errors import ConfigError
-from archverify.core.findings import Finding, Severity
+from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.path_globs import PathGlobs
 from archverify.core.patterns import matches_dotted
 from archverify.core.project import SourceFile
@@ -43,11 +43,33 @@ SKIPPED_DIRS: frozenset[str] = frozenset(
 )
 
 
-SHADOWED_RULE = "compile/shadowed-module"
-OUTSIDE_LINK_RULE = "compile/outside-link"
-LINK_ALIASES_RULE = "compile/link-aliases"
-SOURCELESS_BYTECODE_RULE = "compile/bytecode-without-source"
-UNCHECKED_BYTECODE_RULE = "compile/unchecked-bytecode"
+# The compile step's rules for files discovery finds but no step can verify. Its hint names
+# the module Python imports instead, so each finding of it gives its own.
+SHADOWED_MODULE = Rule("compile/shadowed-module", Severity.WARNING)
+OUTSIDE_LINK = Rule(
+    "compile/outside-link",
+    Severity.ERROR,
+    "Vendor the code (copy it into the tree instead of linking it), or add the "
+    "path to [tool.archverify] exclude if it is not part of the project.",
+)
+LINK_ALIASES = Rule(
+    "compile/link-aliases",
+    Severity.ERROR,
+    "Remove the symbolic links that make the same folder a package under many "
+    "names (one import name per folder), or exclude the linked paths.",
+)
+BYTECODE_WITHOUT_SOURCE = Rule(
+    "compile/bytecode-without-source",
+    Severity.ERROR,
+    "Delete the .pyc file and commit the module's source instead, or add the path "
+    "to [tool.archverify] exclude if it is not part of the project.",
+)
+UNCHECKED_BYTECODE = Rule(
+    "compile/unchecked-bytecode",
+    Severity.ERROR,
+    "Delete the file (Python rebuilds its cache from the source) and keep "
+    "__pycache__ out of version control.",
+)
 # The bytecode caches of a ``name.py`` that this interpreter loads: one per optimization level.
 _CACHE_TAG = sys.implementation.cache_tag
 _CACHE_SUFFIXES: tuple[str, ...] = (
@@ -76,14 +98,11 @@ class Shadowed:
     kind: str = "module"  # what ``winner`` is: "module" or "package"
 
     def finding(self) -> Finding:
-        return Finding(
-            step="compile",
-            rule=SHADOWED_RULE,
-            severity=Severity.WARNING,
-            path=self.path,
-            line=0,
-            column=0,
-            message=f"{self.path} is never imported: {self.module!r} is the {self.kind} "
+        return SHADOWED_MODULE.at(
+            self.path,
+            0,
+            0,
+            f"{self.path} is never imported: {self.module!r} is the {self.kind} "
             f"{self.winner} ({self.why})",
             hint=f"Rename or remove one of the two; Python only ever imports {self.winner}.",
             extra={"module": self.module, "imported": self.winner},
@@ -645,18 +664,13 @@ class _Walker:
         return os.path.realpath(absolute) == os.path.normpath(os.path.join(real_root, relative))
 
     def _too_many_names(self, path: str, module: str) -> None:
-        self.unverified[path] = Finding(
-            step="compile",
-            rule=LINK_ALIASES_RULE,
-            severity=Severity.ERROR,
-            path=path,
-            line=0,
-            column=0,
-            message=f"not verified as {module!r}: symbolic links make this folder importable "
+        self.unverified[path] = LINK_ALIASES.at(
+            path,
+            0,
+            0,
+            f"not verified as {module!r}: symbolic links make this folder importable "
             f"under more than {MAX_LINKED_NAMES + 1} module names, and archverify verifies it "
             "under that many at most",
-            hint="Remove the symbolic links that make the same folder a package under many "
-            "names (one import name per folder), or exclude the linked paths.",
             extra={"module": module},
         )
 
@@ -687,17 +701,12 @@ class _Walker:
             target = os.readlink(os.path.join(self._root_text, path))
         except OSError:
             target = "?"
-        self.unverified[path] = Finding(
-            step="compile",
-            rule=OUTSIDE_LINK_RULE,
-            severity=Severity.ERROR,
-            path=path,
-            line=0,
-            column=0,
-            message=f"not verified: a symbolic link to outside the verified root ({target}) "
+        self.unverified[path] = OUTSIDE_LINK.at(
+            path,
+            0,
+            0,
+            f"not verified: a symbolic link to outside the verified root ({target}) "
             f"that Python imports as {module!r}; archverify does not read files outside the root",
-            hint="Vendor the code (copy it into the tree instead of linking it), or add the "
-            "path to [tool.archverify] exclude if it is not part of the project.",
             extra={"module": module, "target": target},
         )
 
@@ -705,17 +714,12 @@ class _Walker:
         """A ``.pyc`` with no source that Python imports as ``module``: no step can check it."""
         if path in self.unverified or self.exclude.matches(path):
             return
-        self.unverified[path] = Finding(
-            step="compile",
-            rule=SOURCELESS_BYTECODE_RULE,
-            severity=Severity.ERROR,
-            path=path,
-            line=0,
-            column=0,
-            message=f"not verified: Python imports {module!r} from this bytecode file, which "
+        self.unverified[path] = BYTECODE_WITHOUT_SOURCE.at(
+            path,
+            0,
+            0,
+            f"not verified: Python imports {module!r} from this bytecode file, which "
             "has no source beside it; archverify checks source code only",
-            hint="Delete the .pyc file and commit the module's source instead, or add the path "
-            "to [tool.archverify] exclude if it is not part of the project.",
             extra={"module": module},
         )
 
@@ -748,18 +752,13 @@ class _Walker:
                     self._unchecked(pyc, cached)
 
     def _unchecked(self, pyc: str, source: SourceFile) -> None:
-        self.unverified[pyc] = Finding(
-            step="compile",
-            rule=UNCHECKED_BYTECODE_RULE,
-            severity=Severity.ERROR,
-            path=pyc,
-            line=0,
-            column=0,
-            message=f"not verified: Python runs this bytecode as {source.module!r} instead of "
+        self.unverified[pyc] = UNCHECKED_BYTECODE.at(
+            pyc,
+            0,
+            0,
+            f"not verified: Python runs this bytecode as {source.module!r} instead of "
             f"{source.path} without looking at the source (an unchecked-hash pyc), so what "
             "runs is not what archverify verified",
-            hint="Delete the file (Python rebuilds its cache from the source) and keep "
-            "__pycache__ out of version control.",
             extra={"module": source.module, "source": source.path},
         )
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from archverify.core.config import STATIC_STEPS
 from archverify.core.facts import FACTS_SCHEMA
-from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
-from archverify.executors.base import KeyValueCache, Step, StepContext
+from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
+from archverify.executors.base import KeyValueCache, Step, StepContext, failed_to_run, skipped
 from archverify.executors.runtime.children import (
     Leftover,
     describe,
@@ -34,6 +34,13 @@ from archverify.executors.runtime.children import (
     sweep_step,
 )
 from archverify.executors.tools.untrusted import RUNS_PROJECT_CODE
+
+# A process a step left running; the finding belongs to that step, whatever the step.
+LEFTOVER = Rule(
+    "process/leftover",
+    Severity.WARNING,
+    "end every process the step's code starts (a daemon, a server) before it returns",
+)
 
 # Called with (step id, "running" | "done", outcome or None) for the progress display.
 ProgressCallback = Callable[[str, str, StepOutcome | None], None]
@@ -143,7 +150,7 @@ def _run_in_order(
     for step in sorted(steps, key=lambda s: s.id in PROJECT_CODE_STEPS):
         if stopped_by:
             message = f"not run: --fail-fast stopped after {stopped_by}"
-            outcomes.append(StepOutcome(step.id, StepStatus.SKIPPED, message=message))
+            outcomes.append(skipped(step.id, message))
             on_progress(step.id, "done", outcomes[-1])
             continue
         outcome = _run_one(step, context, options, on_progress, fingerprint)
@@ -187,7 +194,7 @@ def _execute(step: Step, context: StepContext, options: SchedulerOptions) -> Ste
             detail = traceback.format_exc() if options.debug else ""
             hint = "" if options.debug else " (run with --debug for the traceback)"
             message = f"internal error: {type(error).__name__}: {error}{hint}"
-            outcome = StepOutcome(step.id, StepStatus.ERROR, message=message)
+            outcome = failed_to_run(step.id, message)
             if detail:
                 outcome.stats["traceback"] = detail
         _add_leftovers(outcome, sweep_step(step.id))
@@ -268,16 +275,13 @@ def _add_leftovers(outcome: StepOutcome, leftovers: Sequence[Leftover], note: st
 
 
 def _leftover_finding(step_id: str, leftover: Leftover, note: str) -> Finding:
-    return Finding(
-        step=step_id,
-        rule="process/leftover",
-        severity=Severity.WARNING,
-        path="",
-        line=0,
-        column=0,
-        message=f"a process started during the {step_id} step was still running when it "
+    return LEFTOVER.at(
+        "",
+        0,
+        0,
+        f"a process started during the {step_id} step was still running when it "
         f"ended{note} and was killed: {describe(leftover)}",
-        hint="end every process the step's code starts (a daemon, a server) before it returns",
+        step=step_id,
         extra={"pid": leftover.pid, "command": leftover.command},
     )
 

@@ -8,15 +8,19 @@ from fnmatch import fnmatchcase
 
 from archverify.core.config import STEP_ORDER
 from archverify.core.facts import FileFacts, Suppression
-from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
+from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
 
 STEP = "suppressions"
-RULE_MISSING_REASON = "suppressions/missing-reason"
-RULE_UNUSED = "suppressions/unused"
 
 # Rule prefixes that are not step names, and the step that reports them.
 _PREFIX_STEP: dict[str, str] = {"coverage": "tests"}
 _EXAMPLE = "# archverify: ignore[purity/io-call] the reason it is acceptable"
+_HINT = f"write it as `{_EXAMPLE}` on the line the finding is reported on, or remove it"
+
+MISSING_REASON = Rule("suppressions/missing-reason", Severity.WARNING, _HINT)
+UNUSED = Rule("suppressions/unused", Severity.WARNING, _HINT)
+RULE_MISSING_REASON = MISSING_REASON.id
+RULE_UNUSED = UNUSED.id
 
 
 @dataclass(frozen=True)
@@ -125,19 +129,16 @@ def _problems(
     selectors = _selectors(suppression)
     if not selectors:
         return [
-            _warning(
-                RULE_UNUSED,
-                path,
-                suppression.line,
-                "suppression names no rule id, so it suppresses nothing",
+            UNUSED.at(
+                path, suppression.line, 0, "suppression names no rule id, so it suppresses nothing"
             )
         ]
     if not suppression.reason.strip():
         return [
-            _warning(
-                RULE_MISSING_REASON,
+            MISSING_REASON.at(
                 path,
                 suppression.line,
+                0,
                 f"suppression of {', '.join(selectors)} has no reason, so it suppresses nothing",
             )
         ]
@@ -149,23 +150,7 @@ def _problems(
     if not unused:
         return []
     return [
-        _warning(
-            RULE_UNUSED,
-            path,
-            suppression.line,
-            f"nothing to suppress on this line for {', '.join(unused)}",
+        UNUSED.at(
+            path, suppression.line, 0, f"nothing to suppress on this line for {', '.join(unused)}"
         )
     ]
-
-
-def _warning(rule: str, path: str, line: int, message: str) -> Finding:
-    return Finding(
-        step=STEP,
-        rule=rule,
-        severity=Severity.WARNING,
-        path=path,
-        line=line,
-        column=0,
-        message=message,
-        hint=f"write it as `{_EXAMPLE}` on the line the finding is reported on, or remove it",
-    )

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from archverify.core.facts import FileFacts
-from archverify.core.findings import StepOutcome, StepStatus, status_for
+from archverify.core.findings import StepOutcome
 from archverify.core.project import SourceFile
-from archverify.executors.base import StepContext
+from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
 from archverify.executors.imports.plan import (
     ancestors,
@@ -64,25 +64,17 @@ class ImportsStep:
         try:
             options = _options(context)
         except ValueError as exc:
-            return _error(str(exc), started)
+            return failed_to_run(self.id, str(exc), started)
         scratch = Path(tempfile.mkdtemp(prefix="archverify-imports-"))
         try:
             return _Run(context, options, scratch).execute(started)
         except ServerError as exc:
-            return _error(str(exc), started)
+            return failed_to_run(self.id, str(exc), started)
         except Exception as exc:  # the step never raises: a bug here becomes a clear error
-            return _error(f"the imports step crashed: {type(exc).__name__}: {exc}", started)
+            crash = f"the imports step crashed: {type(exc).__name__}: {exc}"
+            return failed_to_run(self.id, crash, started)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _error(message: str, started: float) -> StepOutcome:
-    return StepOutcome(
-        step=ImportsStep.id,
-        status=StepStatus.ERROR,
-        message=message,
-        duration_s=time.monotonic() - started,
-    )
 
 
 def _options(context: StepContext) -> dict[str, Any]:
@@ -212,13 +204,11 @@ class _Run:
                 self.context.cache.put(CACHE_NAMESPACE, keys[module], record)
         verdicts = build_findings(self.results, self._index())
         ok = sum(1 for r in self.results.values() if r.get("outcome") == "ok")
-        findings = sorted(verdicts.findings, key=lambda f: f.sort_key())
-        return StepOutcome(
-            step=ImportsStep.id,
-            status=status_for(findings),
-            findings=findings,
-            duration_s=time.monotonic() - started,
-            stats={
+        return finished(
+            ImportsStep.id,
+            verdicts.findings,
+            started,
+            {
                 "modules": len(self.order),
                 "imported": ok,
                 "failed": verdicts.failed,

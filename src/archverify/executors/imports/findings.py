@@ -8,15 +8,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from archverify.core.findings import Finding, Severity
+from archverify.core.findings import Finding, Rule, Severity
 
 STEP = "imports"
-RULE_ERROR = "imports/error"
-RULE_EXIT = "imports/exit"
-RULE_TIMEOUT = "imports/timeout"
-RULE_MISSING = "imports/missing-dependency"
-RULE_LEFTOVER = "imports/leftover-process"
-RULE_CHANGED_TREE = "imports/changed-tree"
+# Its hint says how to reproduce the failure, or how to allocate less: given per finding.
+IMPORT_ERROR = Rule("imports/error", Severity.ERROR)
+EXIT = Rule(
+    "imports/exit",
+    Severity.ERROR,
+    "importing a module must not end the process: move this into a function or a main block",
+)
+TIMEOUT = Rule(
+    "imports/timeout",
+    Severity.ERROR,
+    "move long-running work out of import time (into a function or a main block), "
+    "or raise [tool.archverify.imports] timeout_s",
+)
+# Its hint names the distribution to install: given per finding.
+MISSING_DEPENDENCY = Rule("imports/missing-dependency", Severity.WARNING)
+LEFTOVER_PROCESS = Rule(
+    "imports/leftover-process",
+    Severity.WARNING,
+    "start processes from a function the program calls, not at import time",
+)
+CHANGED_TREE = Rule(
+    "imports/changed-tree",
+    Severity.WARNING,
+    "importing a module must not write, delete or change files of the project",
+)
 
 _EXIT_OUTCOMES = frozenset({"exit", "os_exit", "signal", "died", "server"})
 # How native code ends when malloc fails: abort() (Rust, C++ std::bad_alloc), or a NULL use.
@@ -88,45 +107,20 @@ def _side_effects(module: str, result: Mapping[str, Any], index: ProjectIndex) -
     for process in leftovers if isinstance(leftovers, list) else []:
         if not isinstance(process, dict):
             continue
-        found.append(
-            Finding(
-                step=STEP,
-                rule=RULE_LEFTOVER,
-                severity=Severity.WARNING,
-                path=path,
-                line=1,
-                column=0,
-                message=(
-                    f"importing {module} left process {process.get('pid')} running "
-                    f"({process.get('command') or '?'}); it was killed"
-                ),
-                hint="start processes from a function the program calls, not at import time",
-                extra={
-                    "module": module,
-                    "pid": process.get("pid"),
-                    "command": process.get("command"),
-                },
-            )
+        message = (
+            f"importing {module} left process {process.get('pid')} running "
+            f"({process.get('command') or '?'}); it was killed"
         )
+        extra = {"module": module, "pid": process.get("pid"), "command": process.get("command")}
+        found.append(LEFTOVER_PROCESS.at(path, 1, 0, message, extra=extra))
     changed = result.get("changed")
     files = [str(f) for f in changed] if isinstance(changed, list) else []
     if files:
         shown = ", ".join(files[:_LISTED_DEPENDENTS]) + (
             ", ..." if len(files) > _LISTED_DEPENDENTS else ""
         )
-        found.append(
-            Finding(
-                step=STEP,
-                rule=RULE_CHANGED_TREE,
-                severity=Severity.WARNING,
-                path=path,
-                line=1,
-                column=0,
-                message=f"importing {module} changed files of the project: {shown}",
-                hint="importing a module must not write, delete or change files of the project",
-                extra={"module": module, "files": files},
-            )
-        )
+        message = f"importing {module} changed files of the project: {shown}"
+        found.append(CHANGED_TREE.at(path, 1, 0, message, extra={"module": module, "files": files}))
     return found
 
 
@@ -194,7 +188,7 @@ def _finding(
         )
         if owner == module:
             line = int(frame_line)
-    rule, severity, message, hint = _describe(module, result, index)
+    rule, message, hint = _describe(module, result, index)
     if dependents:
         names = ", ".join(dependents[:_LISTED_DEPENDENTS])
         more = "" if len(dependents) <= _LISTED_DEPENDENTS else ", ..."
@@ -211,17 +205,7 @@ def _finding(
         extra["exception"] = result["exception"]
     if int(result.get("output_bytes", 0) or 0) > len(extra["output"].encode()):
         extra["output_truncated"] = True
-    return Finding(
-        step=STEP,
-        rule=rule,
-        severity=severity,
-        path=path,
-        line=line or 1,
-        column=0,
-        message=message,
-        hint=hint,
-        extra=extra,
-    )
+    return rule.at(path, line or 1, 0, message, hint=hint, extra=extra)
 
 
 def reproduce_command(module: str, path: str | None) -> str:
@@ -239,35 +223,22 @@ def reproduce_command(module: str, path: str | None) -> str:
 
 def _describe(
     module: str, result: Mapping[str, Any], index: ProjectIndex
-) -> tuple[str, Severity, str, str]:
+) -> tuple[Rule, str, str | None]:
+    """The rule, the message and the hint of a failed import (None: the rule's own hint)."""
     outcome = result.get("outcome")
     reproduce = f"reproduce with `{reproduce_command(module, index.modules.get(module))}`"
     if outcome == "timeout":
-        return (
-            RULE_TIMEOUT,
-            Severity.ERROR,
-            f"importing {module} did not finish within {result.get('timeout_s', '?')} s",
-            "move long-running work out of import time (into a function or a main block), "
-            "or raise [tool.archverify.imports] timeout_s",
-        )
+        message = f"importing {module} did not finish within {result.get('timeout_s', '?')} s"
+        return TIMEOUT, message, None
     if outcome in _EXIT_OUTCOMES:
-        return (
-            RULE_EXIT,
-            Severity.ERROR,
-            _exit_message(module, result),
-            (
-                "importing a module must not end the process: move this into a function or a "
-                "main block"
-            ),
-        )
+        return EXIT, _exit_message(module, result), None
     exception = str(result.get("exception", "Exception"))
     missing = result.get("name")
     if exception == "ModuleNotFoundError" and isinstance(missing, str) and missing:
         top = missing.split(".")[0]
         if top not in index.tops:
             return (
-                RULE_MISSING,
-                Severity.WARNING,
+                MISSING_DEPENDENCY,
                 f"importing {module} needs {top!r}, which is not installed",
                 f"pip install {top} (the distribution's name may differ from the import name)",
             )
@@ -279,7 +250,7 @@ def _describe(
             "[tool.archverify.imports] memory_mb)"
         )
         reproduce = "allocate less at import time, or raise [tool.archverify.imports] memory_mb"
-    return RULE_ERROR, Severity.ERROR, message, reproduce
+    return IMPORT_ERROR, message, reproduce
 
 
 def _exit_message(module: str, result: Mapping[str, Any]) -> str:

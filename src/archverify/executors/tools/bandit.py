@@ -11,18 +11,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from archverify.core.findings import Finding, Severity, StepOutcome
-from archverify.executors.base import StepContext
+from archverify.core.findings import Finding, Rule, Severity, StepOutcome
+from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.children import current_step, enter_step
 from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
 from archverify.executors.tools.cache import BANDIT_CONFIGS, PerFileTool
-from archverify.executors.tools.common import error_outcome, finished_outcome, timeout_for
+from archverify.executors.tools.common import timeout_for
 
 STEP_ID = "bandit"
 DEFAULT_TIMEOUT_S = 900.0
 SEVERITY_RANK = {"undefined": 0, "low": 1, "medium": 2, "high": 3}
 # Below this many files per shard a second bandit process costs more than it saves.
 SHARD_MIN_FILES = 40
+
+# A file bandit could not parse; every other rule id is bandit's own test id (``bandit/B602``).
+PARSE_ERROR = Rule("bandit/parse-error", Severity.WARNING)
 
 
 class BanditStep(PerFileTool):
@@ -46,7 +49,7 @@ class BanditStep(PerFileTool):
                 context, lambda paths: self._check_all(context, split_shards(paths, context.jobs))
             )
         except ToolFailure as exc:
-            return error_outcome(self.id, str(exc), started)
+            return failed_to_run(self.id, str(exc), started)
         findings = [
             _finding(path, record, threshold)
             for path, records in results.items()
@@ -54,7 +57,7 @@ class BanditStep(PerFileTool):
         ]
         shards = len(split_shards(misses, context.jobs))
         stats = {"files": files, "files_run": len(misses), "shards": shards}
-        return finished_outcome(self.id, findings, started, stats)
+        return finished(self.id, findings, started, stats)
 
     def _check_all(
         self, context: StepContext, shards: list[list[str]]
@@ -160,15 +163,7 @@ def _issue_record(issue: dict[str, Any]) -> dict[str, Any]:
 
 def _finding(path: str, record: dict[str, Any], threshold: int) -> Finding:
     if record.get("kind") == "error":
-        return Finding(
-            step=STEP_ID,
-            rule="bandit/parse-error",
-            severity=Severity.WARNING,
-            path=path,
-            line=0,
-            column=0,
-            message=str(record["message"]),
-        )
+        return PARSE_ERROR.at(path, 0, 0, str(record["message"]))
     severity = record["severity"]
     level = Severity.ERROR if SEVERITY_RANK.get(severity, 0) >= threshold else Severity.WARNING
     return Finding(

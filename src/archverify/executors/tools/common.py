@@ -1,14 +1,10 @@
-"""Glue shared by the external-tool steps: their options and how their outcomes are built."""
+"""Glue shared by the external-tool steps: their options and their targets."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
 from pathlib import PurePosixPath
-from typing import Any
 
 from archverify.core.config import ToolConfig
-from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
 from archverify.core.project import in_package
 from archverify.executors.base import StepContext
 
@@ -20,33 +16,6 @@ def timeout_for(tool: ToolConfig, default: float) -> float:
     it: finite, more than 0 and at most a day.
     """
     return float(tool.options.get("timeout_s", default))
-
-
-def error_outcome(step_id: str, message: str, started: float) -> StepOutcome:
-    """The outcome of a step whose tool could not run or could not be understood."""
-    return StepOutcome(
-        step=step_id,
-        status=StepStatus.ERROR,
-        message=message,
-        duration_s=time.monotonic() - started,
-    )
-
-
-def finished_outcome(
-    step_id: str,
-    findings: Iterable[Finding],
-    started: float,
-    stats: dict[str, Any] | None = None,
-) -> StepOutcome:
-    """A completed step: findings in report order, failed when any is an error."""
-    ordered = sorted(findings, key=Finding.sort_key)
-    return StepOutcome(
-        step=step_id,
-        status=status_for(ordered),
-        findings=ordered,
-        duration_s=time.monotonic() - started,
-        stats=dict(stats or {}),
-    )
 
 
 def package_targets(context: StepContext) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.core.tool_args import path_arguments
-from archverify.executors.base import StepContext
+from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
 from archverify.executors.tools.cache import (
     MYPY_CONFIGS,
@@ -26,12 +26,7 @@ from archverify.executors.tools.cache import (
     step_cache_key,
     tool_version,
 )
-from archverify.executors.tools.common import (
-    error_outcome,
-    finished_outcome,
-    package_targets,
-    timeout_for,
-)
+from archverify.executors.tools.common import package_targets, timeout_for
 from archverify.executors.tools.mypy_config import UnreadableConfig
 from archverify.executors.tools.untrusted import pinned_mypy_config
 
@@ -93,7 +88,7 @@ class MypyStep:
         started = time.monotonic()
         targets = package_targets(context)
         if not targets:
-            return finished_outcome(self.id, [], started, {"targets": 0})
+            return finished(self.id, [], started, {"targets": 0})
         use_json = self.json_output
         if use_json is None:
             use_json = _supports_json(tool_version(self.distribution))
@@ -130,9 +125,9 @@ class MypyStep:
                 detail = first_line(run.stderr or "\n".join(unparsed) or run.stdout)
                 raise ToolFailure(f"mypy failed (exit {run.returncode}): {detail}")
         except (ToolFailure, UnreadableConfig) as exc:
-            return error_outcome(self.id, str(exc), started)
+            return failed_to_run(self.id, str(exc), started)
         stats = {"targets": len(targets), "output": "json" if use_json else "lines"}
-        return finished_outcome(self.id, findings, started, stats)
+        return finished(self.id, findings, started, stats)
 
 
 def parse_output(root: Path, stdout: str) -> tuple[list[Finding], list[str]]:

@@ -9,10 +9,10 @@ from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.core.tool_args import RUFF_READ_ONLY
-from archverify.executors.base import StepContext
+from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
 from archverify.executors.tools.cache import RUFF_CONFIGS, PerFileTool
-from archverify.executors.tools.common import error_outcome, finished_outcome, timeout_for
+from archverify.executors.tools.common import timeout_for
 
 STEP_ID = "ruff"
 DEFAULT_TIMEOUT_S = 600.0
@@ -34,12 +34,12 @@ class RuffStep(PerFileTool):
                 context, lambda paths: self._check(context, paths)
             )
         except ToolFailure as exc:
-            return error_outcome(self.id, str(exc), started)
+            return failed_to_run(self.id, str(exc), started)
         findings = [
             _finding(path, record) for path, records in results.items() for record in records
         ]
         stats = {"files": files, "files_run": len(misses)}
-        return finished_outcome(self.id, findings, started, stats)
+        return finished(self.id, findings, started, stats)
 
     def _check(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
         tool = context.config.tool(self.id)

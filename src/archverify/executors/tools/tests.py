@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.core.findings import Finding, Rule, Severity, StepOutcome
 from archverify.core.tool_args import path_arguments
-from archverify.executors.base import StepContext
+from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.children import Leftover, describe, node_file, sweep_step
 from archverify.executors.runtime.process import (
     ToolFailure,
@@ -25,12 +25,7 @@ from archverify.executors.runtime.process import (
 )
 from archverify.executors.runtime.tree_state import TreeChanges, changes, snapshot
 from archverify.executors.tools.cache import TESTS_CONFIGS, step_cache_key, tool_version
-from archverify.executors.tools.common import (
-    error_outcome,
-    finished_outcome,
-    package_targets,
-    timeout_for,
-)
+from archverify.executors.tools.common import package_targets, timeout_for
 from archverify.executors.tools.junit_results import JUnitResults, read_junit
 from archverify.executors.tools.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
 
@@ -38,6 +33,29 @@ STEP_ID = "tests"
 DEFAULT_TIMEOUT_S = 1800.0
 PYTEST_NO_TESTS = 5
 WINDOWS_PLUGIN = "archverify.executors.tools.pytest_windows"
+
+FAILED = Rule("tests/failed", Severity.ERROR)
+NO_TESTS = Rule(
+    "tests/no-tests", Severity.WARNING, "check options.paths and the project's pytest configuration"
+)
+LEFTOVER_PROCESS = Rule(
+    "tests/leftover-process",
+    Severity.WARNING,
+    "stop what a test starts (a fixture's teardown, Popen.kill/wait, server.shutdown)",
+)
+CHANGED_TREE = Rule(
+    "tests/changed-tree",
+    Severity.WARNING,
+    "write to tmp_path (or tempfile) in tests, never to the project's files",
+)
+# An error: a missing folder would otherwise pass as a tests step that tested less.
+MISSING_PATH = Rule("tests/missing-path", Severity.ERROR, "fix [tool.archverify.tests] paths")
+# Emitted by this step (``step`` is "tests"), though its family is coverage: give step= to .at.
+BELOW_MINIMUM = Rule(
+    "coverage/below-minimum",
+    Severity.ERROR,
+    "add tests or lower [tool.archverify.tests] coverage_min",
+)
 WINDOWS_FILE = "test-windows.jsonl"
 # Exit codes of pytest that still leave a usable report: passed, failed, interrupted, no tests.
 PYTEST_REPORTED = (0, 1, 2, PYTEST_NO_TESTS)
@@ -102,10 +120,10 @@ class TestsStep:
                     coverage=percent,
                 )
         except ToolFailure as exc:
-            return error_outcome(self.id, str(exc), started)
+            return failed_to_run(self.id, str(exc), started)
         if stats["coverage"] < minimum:
             findings.append(_below_minimum(stats["coverage"], minimum))
-        return finished_outcome(self.id, findings, started, stats)
+        return finished(self.id, findings, started, stats)
 
     def _run_tests(
         self, context: StepContext, paths: list[str], tmp: Path
@@ -277,48 +295,29 @@ def _summary_line(stdout: str) -> str:
 
 def _test_findings(results: JUnitResults) -> list[Finding]:
     findings = [
-        Finding(
-            step=STEP_ID,
-            rule="tests/failed",
-            severity=Severity.ERROR,
-            path=case.path,
-            line=case.line,
-            column=0,
-            message=f"{case.name} {'failed' if case.kind == 'failure' else 'errored'}: "
-            f"{case.message}",
+        FAILED.at(
+            case.path,
+            case.line,
+            0,
+            f"{case.name} {'failed' if case.kind == 'failure' else 'errored'}: {case.message}",
             extra={"test": case.name, "definition_line": case.definition_line},
         )
         for case in results.failed
     ]
     if results.tests == 0 and not findings:
-        findings.append(
-            Finding(
-                step=STEP_ID,
-                rule="tests/no-tests",
-                severity=Severity.WARNING,
-                path="",
-                line=0,
-                column=0,
-                message="pytest collected no tests",
-                hint="check options.paths and the project's pytest configuration",
-            )
-        )
+        findings.append(NO_TESTS.at("", 0, 0, "pytest collected no tests"))
     return findings
 
 
 def _leftover(root: Path, leftover: Leftover, windows: list[tuple[str, float, float]]) -> Finding:
     test = leftover.test or running_at(windows, leftover.started)
     started_by = f" started by {test}" if test else " started outside any test"
-    return Finding(
-        step=STEP_ID,
-        rule="tests/leftover-process",
-        severity=Severity.WARNING,
-        path=node_file(test, root),
-        line=0,
-        column=0,
-        message=f"a process{started_by} was still running after the test session and was "
+    return LEFTOVER_PROCESS.at(
+        node_file(test, root),
+        0,
+        0,
+        f"a process{started_by} was still running after the test session and was "
         f"killed: {describe(leftover)}",
-        hint="stop what a test starts (a fixture's teardown, Popen.kill/wait, server.shutdown)",
         extra={"pid": leftover.pid, "command": leftover.command, "test": test},
     )
 
@@ -326,47 +325,19 @@ def _leftover(root: Path, leftover: Leftover, windows: list[tuple[str, float, fl
 def _changed_tree(found: TreeChanges) -> list[Finding]:
     if not found:
         return []
-    return [
-        Finding(
-            step=STEP_ID,
-            rule="tests/changed-tree",
-            severity=Severity.WARNING,
-            path="",
-            line=0,
-            column=0,
-            message=f"the test session changed the project's tree: {found.describe()}",
-            hint="write to tmp_path (or tempfile) in tests, never to the project's files",
-            extra={
-                "created": list(found.created),
-                "deleted": list(found.deleted),
-                "changed": list(found.modified),
-            },
-        )
-    ]
+    extra = {
+        "created": list(found.created),
+        "deleted": list(found.deleted),
+        "changed": list(found.modified),
+    }
+    message = f"the test session changed the project's tree: {found.describe()}"
+    return [CHANGED_TREE.at("", 0, 0, message, extra=extra)]
 
 
 def _missing_path(path: str) -> Finding:
-    return Finding(
-        step=STEP_ID,
-        rule="tests/missing-path",
-        # An error: a missing folder would otherwise pass as a tests step that tested less.
-        severity=Severity.ERROR,
-        path=path,
-        line=0,
-        column=0,
-        message=f"test path {path!r} does not exist",
-        hint="fix [tool.archverify.tests] paths",
-    )
+    return MISSING_PATH.at(path, 0, 0, f"test path {path!r} does not exist")
 
 
 def _below_minimum(percent: float, minimum: float) -> Finding:
-    return Finding(
-        step=STEP_ID,
-        rule="coverage/below-minimum",
-        severity=Severity.ERROR,
-        path="",
-        line=0,
-        column=0,
-        message=f"total coverage {percent:.2f}% is below the minimum {minimum:g}%",
-        hint="add tests or lower [tool.archverify.tests] coverage_min",
-    )
+    message = f"total coverage {percent:.2f}% is below the minimum {minimum:g}%"
+    return BELOW_MINIMUM.at("", 0, 0, message, step=STEP_ID)
