@@ -142,11 +142,16 @@ class StepOutcome:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        return count(self.findings, Severity.ERROR)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return count(self.findings, Severity.WARNING)
+
+
+def count(findings: Iterable[Finding], severity: Severity) -> int:
+    """How many of ``findings`` have ``severity`` (a step's and a run's counters alike)."""
+    return sum(1 for f in findings if f.severity is severity)
 
 
 def status_for(findings: Iterable[Finding]) -> StepStatus:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
+from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, count
 
 
 @dataclass
@@ -28,11 +28,11 @@ class RunReport:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+        return count(self.findings, Severity.ERROR)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return count(self.findings, Severity.WARNING)
 
     @property
     def failed(self) -> bool:
