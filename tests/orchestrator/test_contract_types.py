@@ -240,6 +240,9 @@ def _documented_keys() -> dict[str, tuple[set[str], set[str]]]:
 
 
 def test_the_configuration_docs_list_every_declared_key() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    types_row = next(line for line in text.splitlines() if line.startswith("| `type` |"))
+    assert re.findall(r"`(\w+)`", types_row)[1:] == list(REGISTRY)
     documented = _documented_keys()
     assert set(documented) == set(REGISTRY)
     for kind, contract_type in REGISTRY.items():
