@@ -10,20 +10,25 @@ from archverify.core.contracts import (
     Violation,
     check_contract,
     include_type_checking,
+    rule_for,
 )
-from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
+from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.graph import ImportGraph, edge_records, graph_stats
 from archverify.executors.base import StepContext
 
 STEP = "contracts"
-_HINTS = {
-    "layers": "Move the code down a layer, invert the dependency, or add an ignore_imports entry.",
-    "forbidden": "Remove the import or route it through an allowed module.",
-    "independence": "Move the shared code to a module both may import.",
-    "protected": "Import through an allowed importer, or add the importer to allowed_importers.",
-    "only_allow": "Import through an allowed importer, or add the importer to allowed_importers.",
-    "acyclic_siblings": "Break the cycle: move the shared code down, or invert one dependency.",
-}
+# A violation is a finding of its contract type's rule (``contracts/layers``...), declared
+# with the type in core/contracts/<type>.py; these two are the step's own.
+CONFIG_ERROR = Rule(
+    "contracts/config-error",
+    Severity.ERROR,
+    "Fix the contract's options; see `archverify explain contracts`.",
+)
+UNMATCHED_IGNORE = Rule(
+    "contracts/unmatched-ignore",
+    Severity.ERROR,
+    "Remove the stale ignore_imports entry, or set unmatched_ignore_imports_alerting.",
+)
 
 
 class ContractsStep:
@@ -61,31 +66,23 @@ class ContractsStep:
         return StepOutcome(STEP, status_for(findings), findings=findings, stats=stats)
 
 
-def _config_error(message: str, origin: str) -> Finding:
+def _at_origin(origin: str) -> tuple[str, int]:
+    """A contract's ``file:line`` origin as a path and a line (0 when it names no line)."""
     path, _, line = origin.rpartition(":")
-    return Finding(
-        step=STEP,
-        rule="contracts/config-error",
-        severity=Severity.ERROR,
-        path=path if line.isdigit() else origin,
-        line=int(line) if line.isdigit() else 0,
-        column=0,
-        message=message,
-        hint="Fix the contract's options; see `archverify explain contracts`.",
-    )
+    return (path, int(line)) if line.isdigit() else (origin, 0)
+
+
+def _config_error(message: str, origin: str) -> Finding:
+    return CONFIG_ERROR.at(*_at_origin(origin), 0, message)
 
 
 def _violation(result: ContractResult, violation: Violation) -> Finding:
     contract = result.contract
-    return Finding(
-        step=STEP,
-        rule=f"contracts/{contract.type}",
-        severity=Severity.ERROR,
-        path=violation.path,
-        line=violation.line,
-        column=violation.column,
-        message=f"contract {contract.name!r} broken: {violation.message}",
-        hint=_HINTS.get(contract.type, ""),
+    return rule_for(contract).at(
+        violation.path,
+        violation.line,
+        violation.column,
+        f"contract {contract.name!r} broken: {violation.message}",
         extra={
             "contract": contract.name,
             "importer": violation.importer,
@@ -107,19 +104,12 @@ def _findings(result: ContractResult) -> list[Finding]:
     severity = {"error": Severity.ERROR, "warn": Severity.WARNING}.get(result.ignore_alerting)
     if severity is not None:
         for expression in result.unmatched_ignores:
-            path, _, line = contract.origin.rpartition(":")
             found.append(
-                Finding(
-                    step=STEP,
-                    rule="contracts/unmatched-ignore",
+                UNMATCHED_IGNORE.at(
+                    *_at_origin(contract.origin),
+                    0,
+                    f"contract {contract.name!r}: no import matches ignored import {expression!r}",
                     severity=severity,
-                    path=path if line.isdigit() else contract.origin,
-                    line=int(line) if line.isdigit() else 0,
-                    column=0,
-                    message=f"contract {contract.name!r}: no import matches ignored import "
-                    f"{expression!r}",
-                    hint="Remove the stale ignore_imports entry, or set "
-                    "unmatched_ignore_imports_alerting.",
                     extra={"contract": contract.name, "expression": expression},
                 )
             )

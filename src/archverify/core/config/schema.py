@@ -20,60 +20,34 @@ from archverify.core.config import (
 )
 from archverify.core.config.errors import KeyPath
 from archverify.core.config.fields import FieldReader
-from archverify.core.contracts import ContractError, referenced_modules
-from archverify.core.contracts.ignores import parse_expressions
+from archverify.core.contracts import (
+    COMMON_OPTIONS,
+    REGISTRY,
+    ContractError,
+    Option,
+    referenced_modules,
+)
+from archverify.core.contracts.ignores import ALERTING, parse_expressions
 from archverify.core.tool_args import argument_file, refused_argument
 
-# Contract keys that hold module lists; their names are checked after discovery.
+# The contract keys, as every contract type declares them in core/contracts/<type>.py (kept
+# here for the public API; validation reads REGISTRY itself). Keys that hold module lists have
+# their names checked after discovery.
 CONTRACT_MODULE_KEYS: frozenset[str] = frozenset(
-    {
-        "layers",
-        "containers",
-        "source_modules",
-        "forbidden_modules",
-        "modules",
-        "protected_modules",
-        "allowed_importers",
-        "ancestors",
-    }
+    option.key for kind in REGISTRY.values() for option in kind.options if option.names_modules
 )
 CONTRACT_COMMON_KEYS: frozenset[str] = frozenset(
-    {
-        "name",
-        "type",
-        "ignore_imports",
-        "unmatched_ignore_imports_alerting",
-        "include_type_checking_imports",
-    }
+    {"name", "type"} | {option.key for option in COMMON_OPTIONS}
 )
 # Per type: the keys it accepts and the ones it needs.
 CONTRACT_KEYS: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "layers": (
-        frozenset({"layers", "containers", "exhaustive", "exhaustive_ignores", "closed"}),
-        ("layers",),
-    ),
-    "forbidden": (
-        frozenset({"source_modules", "forbidden_modules", "allow_indirect_imports", "as_packages"}),
-        ("source_modules", "forbidden_modules"),
-    ),
-    "independence": (frozenset({"modules"}), ("modules",)),
-    "protected": (
-        frozenset({"protected_modules", "allowed_importers", "as_packages"}),
-        ("protected_modules", "allowed_importers"),
-    ),
-    "acyclic_siblings": (frozenset({"ancestors", "skip_descendants", "depth"}), ("ancestors",)),
-    "only_allow": (frozenset({"modules", "allowed_importers"}), ("modules", "allowed_importers")),
+    kind.name: (
+        frozenset(option.key for option in kind.options),
+        tuple(option.key for option in kind.options if option.required),
+    )
+    for kind in REGISTRY.values()
 }
-_CONTRACT_BOOLEANS = frozenset(
-    {
-        "exhaustive",
-        "closed",
-        "allow_indirect_imports",
-        "as_packages",
-        "include_type_checking_imports",
-    }
-)
-ALERTING_CHOICES: tuple[str, ...] = ("error", "warn", "none")
+ALERTING_CHOICES: tuple[str, ...] = ALERTING
 SEVERITY_CHOICES: tuple[str, ...] = ("medium", "low", "high")  # first is the default
 DEFAULT_SNAPSHOT_FILE = "contracts.snapshot.json"
 DEFAULT_TEST_PATHS: tuple[str, ...] = ("tests",)
@@ -234,24 +208,30 @@ def _contracts(data: Mapping[str, Any], reader: FieldReader) -> tuple[ContractCo
         reader.require(table, "name", path)
         reader.require(table, "type", path)
         name = reader.string(table, "name", path)
-        kind = reader.choice(table, "type", path, tuple(CONTRACT_KEYS))
-        allowed, required = CONTRACT_KEYS[kind]
-        reader.check_keys(table, allowed | CONTRACT_COMMON_KEYS, path)
-        for key in required:
-            reader.require(table, key, path)
+        kind = reader.choice(table, "type", path, tuple(REGISTRY))
+        declared: dict[str, Option] = {
+            option.key: option for option in (*REGISTRY[kind].options, *COMMON_OPTIONS)
+        }
+        reader.check_keys(table, declared.keys() | {"name", "type"}, path)
+        for required in declared.values():
+            if required.required:
+                reader.require(table, required.key, path)
         if name in seen:
             raise reader.error(path + ("name",), f"duplicate contract name {name!r}", name)
         seen.add(name)
         for key in table:
-            if key in _CONTRACT_BOOLEANS:
+            option = declared.get(key)
+            if option is None:
+                continue
+            if option.kind == "boolean":
                 reader.boolean(table, key, path, False)
-            elif key in CONTRACT_MODULE_KEYS:
+            elif option.kind == "list":
                 # Layers hold ``a | b``, ``a : b`` and ``(a)``: their names are checked later.
                 reader.strings(table, key, path)
-            elif key in {"ignore_imports", "exhaustive_ignores", "skip_descendants"}:
-                reader.strings(table, key, path)
-        if "unmatched_ignore_imports_alerting" in table:
-            reader.choice(table, "unmatched_ignore_imports_alerting", path, ALERTING_CHOICES)
+        # An integer (acyclic_siblings' depth) is checked with its contract.
+        for choice in declared.values():
+            if choice.kind == "choice" and choice.key in table:
+                reader.choice(table, choice.key, path, choice.choices)
         options = {key: value for key, value in table.items() if key not in {"name", "type"}}
         contract = ContractConfig(name=name, type=kind, options=options, origin=reader.origin(path))
         try:

@@ -1,8 +1,14 @@
-"""import-linter-compatible contracts over the import graph: one module per contract type."""
+"""import-linter-compatible contracts over the import graph: one module per contract type.
+
+Each type module declares one :class:`ContractType` value, ``TYPE``: its options, its rule and
+its functions. :data:`REGISTRY` is built from those values; archverify's TOML schema, the
+import-linter reader and the contracts step read every type's keys, required keys, booleans,
+choices and rule from it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from archverify.core.contracts import (
     acyclic_siblings,
@@ -16,44 +22,67 @@ from archverify.core.contracts.common import (
     ContractConfig,
     ContractError,
     ContractResult,
+    ContractType,
+    Option,
     Violation,
     boolean,
 )
-from archverify.core.contracts.ignores import alerting, apply_ignores
+from archverify.core.contracts.ignores import ALERTING, alerting, apply_ignores
+from archverify.core.findings import Rule
 from archverify.core.graph import ImportGraph
 
 __all__ = [
+    "COMMON_OPTIONS",
     "CONTRACT_TYPES",
+    "REGISTRY",
     "ContractError",
     "ContractResult",
+    "ContractType",
+    "Option",
     "Violation",
     "check_contract",
     "include_type_checking",
     "internal_only_modules",
     "referenced_modules",
+    "rule_for",
 ]
 
-_Check = Callable[[ImportGraph, ContractConfig], tuple[list[Violation], list[str]]]
-_Referenced = Callable[[ContractConfig], list[tuple[str, bool]]]
+# Options every contract type takes, whatever its type.
+COMMON_OPTIONS: tuple[Option, ...] = (
+    Option("ignore_imports", wildcards=True),
+    Option("unmatched_ignore_imports_alerting", "choice", default=ALERTING[0], choices=ALERTING),
+    # An import-linter file sets it for all its contracts (exclude_type_checking_imports).
+    Option("include_type_checking_imports", "boolean", default=False, importlinter="ignored"),
+)
 
-_TYPES: dict[str, tuple[_Check, _Referenced]] = {
-    "layers": (layers.check, layers.referenced),
-    "forbidden": (forbidden.check, forbidden.referenced),
-    "independence": (independence.check, independence.referenced),
-    "protected": (protected.check, protected.referenced),
-    "only_allow": (only_allow.check, only_allow.referenced),
-    "acyclic_siblings": (acyclic_siblings.check, acyclic_siblings.referenced),
+# Every contract type by name, in the order the TOML schema lists them. A new type is one
+# module with a ``TYPE`` and one entry here (tests register a fake one with
+# ``monkeypatch.setitem``).
+REGISTRY: dict[str, ContractType[Any]] = {
+    contract_type.name: contract_type
+    for contract_type in (
+        layers.TYPE,
+        forbidden.TYPE,
+        independence.TYPE,
+        protected.TYPE,
+        acyclic_siblings.TYPE,
+        only_allow.TYPE,
+    )
 }
-CONTRACT_TYPES: tuple[str, ...] = tuple(sorted(_TYPES))
+CONTRACT_TYPES: tuple[str, ...] = tuple(sorted(REGISTRY))
 
 
-def _type_of(contract: ContractConfig) -> tuple[_Check, _Referenced]:
-    found = _TYPES.get(contract.type)
+def _type_of(contract: ContractConfig) -> ContractType[Any]:
+    found = REGISTRY.get(contract.type)
     if found is None:
-        raise ContractError(
-            contract, f"unknown type {contract.type!r} (known: {', '.join(CONTRACT_TYPES)})"
-        )
+        known = ", ".join(sorted(REGISTRY))
+        raise ContractError(contract, f"unknown type {contract.type!r} (known: {known})")
     return found
+
+
+def rule_for(contract: ContractConfig) -> Rule:
+    """The rule the contract's violations are findings of (``contracts/<type>``)."""
+    return _type_of(contract).rule
 
 
 def referenced_modules(contract: ContractConfig) -> list[tuple[str, bool]]:
@@ -61,15 +90,17 @@ def referenced_modules(contract: ContractConfig) -> list[tuple[str, bool]]:
 
     Raises ``ContractError`` for an unknown type or malformed options.
     """
-    return _type_of(contract)[1](contract)
+    return _type_of(contract).modules(contract)
 
 
 def internal_only_modules(contract: ContractConfig) -> list[str]:
     """Names the contract marks optional in :func:`referenced_modules` only because they may be
     outside the project: one inside it (its top-level package is the project's) must exist, as
     lint-imports requires ("Module 'pkg.x' does not exist.")."""
-    _type_of(contract)
-    return forbidden.internal_only(contract) if contract.type == "forbidden" else []
+    contract_type = _type_of(contract)
+    if contract_type.internal_only is None:
+        return []
+    return contract_type.internal_only(contract_type.read(contract))
 
 
 def include_type_checking(contract: ContractConfig, default: bool) -> bool:
@@ -82,10 +113,10 @@ def check_contract(graph: ImportGraph, contract: ContractConfig) -> ContractResu
 
     Raises ``ContractError`` for an unknown type or malformed options.
     """
-    check, _ = _type_of(contract)
+    contract_type = _type_of(contract)
     ignore_alerting = alerting(contract)
     pruned, unmatched = apply_ignores(graph, contract)
-    violations, missing = check(pruned, contract)
+    violations, missing = contract_type.violations(pruned, contract)
     return ContractResult(
         contract=contract,
         violations=tuple(violations),

@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
-from archverify.core.contracts.common import ContractConfig, ContractError, Violation, string_list
+from dataclasses import dataclass
+
+from archverify.core.contracts.common import (
+    ContractConfig,
+    ContractError,
+    ContractType,
+    GivenOptions,
+    Option,
+    Violation,
+)
 from archverify.core.contracts.ignores import matches_expression
+from archverify.core.findings import Rule, Severity
 from archverify.core.graph import ImportEdge, ImportGraph
 
 # import-linter's default: deep enough for any real package tree.
 DEFAULT_DEPTH = 10
 
 
-def _expressions(contract: ContractConfig, key: str, *, required: bool = False) -> list[str]:
-    found = string_list(contract, key, required=required)
+@dataclass(frozen=True)
+class AcyclicSiblingsOptions:
+    """An ``acyclic_siblings`` contract's options, parsed. ``depth`` is kept as given: it is
+    checked with the contract, not when the configuration is read (archverify's TOML reader has
+    always accepted any value there; the import-linter reader checks it itself)."""
+
+    ancestors: tuple[str, ...]
+    skip_descendants: tuple[str, ...]
+    depth: object
+
+
+def _expressions(given: GivenOptions, key: str) -> tuple[str, ...]:
+    found = given.strings(key)
     for text in found:
         if any(not (p in {"*", "**"} or p.isidentifier()) for p in text.split(".")):
-            raise ContractError(contract, f"{key}: {text!r} is not a module expression")
-    return found
+            raise given.error(f"{key}: {text!r} is not a module expression")
+    return tuple(found)
 
 
-def _depth(contract: ContractConfig) -> int:
-    raw = contract.options.get("depth", DEFAULT_DEPTH)
+def _parse(given: GivenOptions) -> AcyclicSiblingsOptions:
+    return AcyclicSiblingsOptions(
+        ancestors=_expressions(given, "ancestors"),
+        skip_descendants=_expressions(given, "skip_descendants"),
+        depth=given.raw("depth"),
+    )
+
+
+def _depth(contract: ContractConfig, raw: object) -> int:
     # import-linter's ini files spell every value as a string.
     if isinstance(raw, str) and raw.strip().isdigit():
         raw = int(raw.strip())
@@ -28,22 +56,28 @@ def _depth(contract: ContractConfig) -> int:
     return raw
 
 
+def _referenced(options: AcyclicSiblingsOptions) -> list[tuple[str, bool]]:
+    return [(m, False) for m in options.ancestors] + [(m, False) for m in options.skip_descendants]
+
+
 def referenced(contract: ContractConfig) -> list[tuple[str, bool]]:
-    ancestors = _expressions(contract, "ancestors", required=True)
-    skipped = _expressions(contract, "skip_descendants")
-    return [(m, False) for m in ancestors] + [(m, False) for m in skipped]
+    return TYPE.modules(contract)
 
 
 def check(graph: ImportGraph, contract: ContractConfig) -> tuple[list[Violation], list[str]]:
-    ancestor_expressions = _expressions(contract, "ancestors", required=True)
-    skip_expressions = _expressions(contract, "skip_descendants")
-    depth = _depth(contract)
-    overlap = sorted(set(ancestor_expressions) & set(skip_expressions))
+    return TYPE.violations(graph, contract)
+
+
+def _check(
+    graph: ImportGraph, contract: ContractConfig, options: AcyclicSiblingsOptions
+) -> tuple[list[Violation], list[str]]:
+    depth = _depth(contract, options.depth)
+    overlap = sorted(set(options.ancestors) & set(options.skip_descendants))
     if overlap:
         raise ContractError(contract, f"{overlap[0]!r} is both an ancestor and skipped")
     missing: list[str] = []
-    ancestors = _resolve(graph, ancestor_expressions, missing)
-    skipped = _resolve(graph, skip_expressions, missing)
+    ancestors = _resolve(graph, list(options.ancestors), missing)
+    skipped = _resolve(graph, list(options.skip_descendants), missing)
     violations: list[Violation] = []
     for ancestor in sorted(ancestors):
         violations.extend(_drill(graph, ancestor, depth, skipped))
@@ -126,3 +160,21 @@ def _cycles(graph: ImportGraph, package: str, children: list[str]) -> list[Viola
             )
         )
     return found
+
+
+TYPE = ContractType(
+    name="acyclic_siblings",
+    options=(
+        Option("ancestors", required=True, names_modules=True, wildcards=True),
+        Option("skip_descendants", wildcards=True),
+        Option("depth", "integer", default=DEFAULT_DEPTH),
+    ),
+    rule=Rule(
+        "contracts/acyclic_siblings",
+        Severity.ERROR,
+        "Break the cycle: move the shared code down, or invert one dependency.",
+    ),
+    parse=_parse,
+    check=_check,
+    referenced=_referenced,
+)

@@ -1,11 +1,13 @@
-"""What every contract type shares: results, violations, errors and option parsing."""
+"""What every contract type shares: its declaration, results, violations, errors and option
+parsing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar
 
+from archverify.core.findings import Rule
 from archverify.core.graph import ImportEdge, ImportGraph
 
 
@@ -153,3 +155,105 @@ def find_violation(
     if chain is None:
         return None
     return chain_violation(graph, importer, imported, chain, verb)
+
+
+OptionKind = Literal["list", "boolean", "choice", "integer"]
+# How import-linter files treat an option: read as archverify's TOML reads it, read but not
+# required there, or not read at all (archverify's own option, or one set for the whole file).
+ImportLinterUse = Literal["read", "optional", "ignored"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option a contract type declares; both configuration readers validate by it.
+
+    ``required``: a contract without the key is refused, and a required list must not be empty
+    unless ``may_be_empty``. ``names_modules``: a list of module names, which must exist once the
+    project is discovered. ``wildcards``: a list whose items may use ``*`` and ``**``.
+    ``default`` is the value of an absent boolean, choice or integer.
+    """
+
+    key: str
+    kind: OptionKind = "list"
+    required: bool = False
+    default: bool | int | str | None = None
+    choices: tuple[str, ...] = ()
+    may_be_empty: bool = False
+    names_modules: bool = False
+    wildcards: bool = False
+    importlinter: ImportLinterUse = "read"
+
+
+class GivenOptions:
+    """A contract's options as declared, read through its type's :class:`Option` values: the
+    declaration says whether a key is required and what an absent one means."""
+
+    def __init__(self, contract: ContractConfig, declared: Iterable[Option]) -> None:
+        self.contract = contract
+        self._declared = {option.key: option for option in declared}
+
+    def declares(self, key: str) -> bool:
+        return key in self._declared
+
+    def _option(self, key: str, kind: OptionKind) -> Option:
+        option = self._declared[key]
+        if option.kind != kind:  # pragma: no cover - a contract type reading its own key wrongly
+            raise TypeError(f"option {key!r} is declared {option.kind}, not {kind}")
+        return option
+
+    def strings(self, key: str) -> list[str]:
+        option = self._option(key, "list")
+        return string_list(self.contract, key, required=option.required and not option.may_be_empty)
+
+    def flag(self, key: str) -> bool:
+        return boolean(self.contract, key, bool(self._option(key, "boolean").default))
+
+    def raw(self, key: str) -> object:
+        """The value as given (or the declared default), for an option checked later."""
+        return self.contract.options.get(key, self._declared[key].default)
+
+    def error(self, problem: str, key: str = "") -> ContractError:
+        return ContractError(self.contract, problem, key)
+
+
+Options = TypeVar("Options")
+Referenced = list[tuple[str, bool]]
+
+
+@dataclass(frozen=True)
+class ContractType(Generic[Options]):
+    """A contract type as a value: its name, its declared options, the rule its violations are
+    findings of, and three functions over its typed options.
+
+    ``parse`` turns the options as declared into the type's own frozen value, refusing what is
+    malformed (configuration readers call it through :meth:`modules`, so its errors are
+    configuration errors). ``check`` returns the violations and the required modules that do not
+    exist; it gets the contract only to name it in a ``ContractError``. ``referenced`` lists
+    every module named, with whether it may be absent; ``internal_only`` those of them that must
+    exist when they are the project's. ``importlinter``: import-linter has this type, so its
+    files may declare it.
+    """
+
+    name: str
+    options: tuple[Option, ...]
+    rule: Rule
+    parse: Callable[[GivenOptions], Options]
+    check: Callable[[ImportGraph, ContractConfig, Options], tuple[list[Violation], list[str]]]
+    referenced: Callable[[Options], Referenced]
+    internal_only: Callable[[Options], list[str]] | None = None
+    importlinter: bool = True
+
+    @property
+    def hint(self) -> str:
+        return self.rule.hint
+
+    def read(self, contract: ContractConfig) -> Options:
+        return self.parse(GivenOptions(contract, self.options))
+
+    def modules(self, contract: ContractConfig) -> Referenced:
+        return self.referenced(self.read(contract))
+
+    def violations(
+        self, graph: ImportGraph, contract: ContractConfig
+    ) -> tuple[list[Violation], list[str]]:
+        return self.check(graph, contract, self.read(contract))

@@ -6,15 +6,16 @@ from dataclasses import dataclass
 
 from archverify.core.contracts.common import (
     ContractConfig,
-    ContractError,
+    ContractType,
+    GivenOptions,
+    Option,
     Violation,
-    boolean,
     check_module_name,
     exists,
     find_violation,
     members,
-    string_list,
 )
+from archverify.core.findings import Rule, Severity
 from archverify.core.graph import ImportGraph
 
 
@@ -33,11 +34,45 @@ class Layer:
     independent: bool
 
 
+@dataclass(frozen=True)
+class LayersOptions:
+    """A ``layers`` contract's options, parsed."""
+
+    layers: tuple[Layer, ...]
+    containers: tuple[str, ...]
+    exhaustive: bool
+    exhaustive_ignores: tuple[str, ...]
+    closed: bool
+
+
+def _parse(given: GivenOptions) -> LayersOptions:
+    exhaustive = given.flag("exhaustive")
+    containers = tuple(given.strings("containers"))
+    if exhaustive and not containers:
+        # import-linter refuses the contract before building any graph; so do we.
+        raise given.error(
+            "The exhaustive option is not supported for contracts without containers.",
+            "exhaustive",
+        )
+    return LayersOptions(
+        layers=tuple(_layers(given)),
+        containers=containers,
+        exhaustive=exhaustive,
+        exhaustive_ignores=tuple(given.strings("exhaustive_ignores")),
+        closed=given.flag("closed"),
+    )
+
+
 def parse_layers(contract: ContractConfig) -> list[Layer]:
+    return _layers(GivenOptions(contract, TYPE.options))
+
+
+def _layers(given: GivenOptions) -> list[Layer]:
+    contract = given.contract
     found: list[Layer] = []
-    for text in string_list(contract, "layers", required=True):
+    for text in given.strings("layers"):
         if "|" in text and ":" in text:
-            raise ContractError(contract, f"layer {text!r} mixes '|' and ':'", "layers")
+            raise given.error(f"layer {text!r} mixes '|' and ':'", "layers")
         independent = ":" not in text
         parts = [p.strip() for p in text.replace(":", "|").split("|")]
         modules: list[LayerModule] = []
@@ -49,15 +84,13 @@ def parse_layers(contract: ContractConfig) -> list[Layer]:
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             listed = ", ".join(repr(name) for name in repeated)
-            raise ContractError(
-                contract, f"Modules cannot be repeated in a layer: {listed}.", "layers"
-            )
+            raise given.error(f"Modules cannot be repeated in a layer: {listed}.", "layers")
         found.append(Layer(tuple(modules), independent))
-    _check_layers_apart(contract, found)
+    _check_layers_apart(given, found)
     return found
 
 
-def _check_layers_apart(contract: ContractConfig, layers: list[Layer]) -> None:
+def _check_layers_apart(given: GivenOptions, layers: list[Layer]) -> None:
     """import-linter's rules: a module is in one layer only, and no layer contains another
     (``app.a`` and ``app.a.b``): the verdict of such a contract would depend on the order."""
     seen: set[str] = set()
@@ -68,45 +101,41 @@ def _check_layers_apart(contract: ContractConfig, layers: list[Layer]) -> None:
         seen |= names
     if twice:
         listed = ", ".join(repr(name) for name in sorted(twice))
-        raise ContractError(
-            contract, f"Modules cannot be in more than one layer: {listed}.", "layers"
-        )
+        raise given.error(f"Modules cannot be in more than one layer: {listed}.", "layers")
     contained = sorted(
         (parent, child) for parent in seen for child in seen if child.startswith(parent + ".")
     )
     if contained:
         listed = ", ".join(f"{parent!r} contains {child!r}" for parent, child in contained)
-        raise ContractError(contract, f"Layers cannot contain other layers: {listed}.", "layers")
+        raise given.error(f"Layers cannot contain other layers: {listed}.", "layers")
 
 
 def _absolute(container: str, name: str) -> str:
     return f"{container}.{name}" if container else name
 
 
-def referenced(contract: ContractConfig) -> list[tuple[str, bool]]:
-    if boolean(contract, "exhaustive") and not string_list(contract, "containers"):
-        # import-linter refuses the contract before building any graph; so do we.
-        raise ContractError(
-            contract,
-            "The exhaustive option is not supported for contracts without containers.",
-            "exhaustive",
-        )
-    containers = string_list(contract, "containers") or [""]
+def _referenced(options: LayersOptions) -> list[tuple[str, bool]]:
+    containers = options.containers or ("",)
     found: list[tuple[str, bool]] = [(c, False) for c in containers if c]
-    for layer in parse_layers(contract):
+    for layer in options.layers:
         for module in layer.modules:
             found.extend((_absolute(c, module.name), module.optional) for c in containers)
     return found
 
 
+def referenced(contract: ContractConfig) -> list[tuple[str, bool]]:
+    return TYPE.modules(contract)
+
+
 def check(graph: ImportGraph, contract: ContractConfig) -> tuple[list[Violation], list[str]]:
     """Violations of the contract, and the required modules that do not exist."""
-    layers = parse_layers(contract)
-    containers = [check_module_name(contract, c) for c in string_list(contract, "containers")]
-    exhaustive = boolean(contract, "exhaustive")
-    closed = boolean(contract, "closed")
-    if exhaustive and not containers:
-        raise ContractError(contract, "'exhaustive' needs 'containers'")
+    return TYPE.violations(graph, contract)
+
+
+def _check(
+    graph: ImportGraph, contract: ContractConfig, options: LayersOptions
+) -> tuple[list[Violation], list[str]]:
+    containers = [check_module_name(contract, c) for c in options.containers]
     violations: list[Violation] = []
     missing: list[str] = []
     for container in containers or [""]:
@@ -114,16 +143,16 @@ def check(graph: ImportGraph, contract: ContractConfig) -> tuple[list[Violation]
             missing.append(container)
             continue
         present: list[tuple[int, bool, str]] = []  # (layer index, independent, module)
-        for index, layer in enumerate(layers):
+        for index, layer in enumerate(options.layers):
             for module in layer.modules:
                 name = _absolute(container, module.name)
                 if exists(graph, name):
                     present.append((index, layer.independent, name))
                 elif not module.optional:
                     missing.append(name)
-        violations.extend(_container_violations(graph, present, closed))
-        if exhaustive:
-            violations.extend(_exhaustive(graph, contract, container, layers))
+        violations.extend(_container_violations(graph, present, options.closed))
+        if options.exhaustive:
+            violations.extend(_exhaustive(graph, options, container))
     return violations, missing
 
 
@@ -152,11 +181,9 @@ def _container_violations(
     return found
 
 
-def _exhaustive(
-    graph: ImportGraph, contract: ContractConfig, container: str, layers: list[Layer]
-) -> list[Violation]:
-    listed = {m.name for layer in layers for m in layer.modules}
-    listed |= set(string_list(contract, "exhaustive_ignores"))
+def _exhaustive(graph: ImportGraph, options: LayersOptions, container: str) -> list[Violation]:
+    listed = {m.name for layer in options.layers for m in layer.modules}
+    listed |= set(options.exhaustive_ignores)
     prefix = container + "."
     children = sorted(
         m.removeprefix(prefix)
@@ -182,3 +209,24 @@ def _exhaustive(
             )
         )
     return found
+
+
+TYPE = ContractType(
+    name="layers",
+    options=(
+        Option("layers", required=True, names_modules=True),
+        Option("containers", names_modules=True),
+        Option("exhaustive", "boolean", default=False),
+        Option("exhaustive_ignores"),
+        # archverify's own: a layer may import only the layer right below it.
+        Option("closed", "boolean", default=False, importlinter="ignored"),
+    ),
+    rule=Rule(
+        "contracts/layers",
+        Severity.ERROR,
+        "Move the code down a layer, invert the dependency, or add an ignore_imports entry.",
+    ),
+    parse=_parse,
+    check=_check,
+    referenced=_referenced,
+)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import configparser
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,14 @@ from typing import Any
 from archverify.core.config import ContractConfig
 from archverify.core.config.errors import ConfigError
 from archverify.core.config.locate import TomlLocator
-from archverify.core.contracts import ContractError, referenced_modules
+from archverify.core.contracts import (
+    COMMON_OPTIONS,
+    REGISTRY,
+    ContractError,
+    ContractType,
+    Option,
+    referenced_modules,
+)
 from archverify.core.contracts.ignores import INCLUDE_EXTERNAL_OPTION, parse_expressions
 from archverify.core.project import in_any_package
 
@@ -32,31 +38,8 @@ _NO_CONTRACTS = (
     "table (TOML files)"
 )
 
-# Per import-linter contract type: its list options, boolean options and required options.
-# Options import-linter does not know are ignored, as import-linter ignores them.
-_COMMON_LISTS = ("ignore_imports",)
-_LISTS: Mapping[str, tuple[str, ...]] = {
-    "layers": ("layers", "containers", "exhaustive_ignores"),
-    "forbidden": ("source_modules", "forbidden_modules"),
-    "independence": ("modules",),
-    "protected": ("protected_modules", "allowed_importers"),
-    "acyclic_siblings": ("ancestors", "skip_descendants"),
-}
-_BOOLEANS: Mapping[str, tuple[str, ...]] = {
-    "layers": ("exhaustive",),
-    "forbidden": ("allow_indirect_imports", "as_packages"),
-    "protected": ("as_packages",),
-}
-_REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "layers": ("layers",),
-    "forbidden": ("source_modules", "forbidden_modules"),
-    "independence": ("modules",),
-    "protected": ("protected_modules",),
-    "acyclic_siblings": ("ancestors",),
-}
-# Module lists where archverify's contracts understand ``*`` and ``**``.
-_WILDCARD_KEYS = frozenset({"ignore_imports", "ancestors", "skip_descendants"})
-_ALERTING = ("error", "warn", "none")
+# Every contract type's options come from its declaration (core/contracts/<type>.py); options
+# import-linter does not know are ignored, as import-linter ignores them.
 _INI_SECTION = re.compile(r"\[([^\]]+)\]")
 _INI_KEY = re.compile(r"([^\s=:;#\[][^=:]*?)\s*[=:]")
 
@@ -341,34 +324,33 @@ def _contract(
             raise ConfigError(f"contract has no {key!r}", shown, section.line)
     name = _single(shown, section, "name")
     kind = _single(shown, section, "type")
-    if kind not in _LISTS:
+    types = _importlinter_types()
+    if kind not in types:
         raise ConfigError(
             f"contract {name!r}: type {kind!r} is not supported (supported: "
-            f"{', '.join(sorted(_LISTS))})",
+            f"{', '.join(sorted(types))})",
             shown,
             section.line_of("type"),
         )
-    for key in _REQUIRED[kind]:
-        if key not in section.values:
-            raise ConfigError(f"contract {name!r}: missing required {key!r}", shown, section.line)
+    declared = {
+        option.key: option
+        for option in (*types[kind].options, *COMMON_OPTIONS)
+        if option.importlinter != "ignored"
+    }
+    for required in declared.values():
+        if (
+            required.required
+            and required.importlinter == "read"
+            and required.key not in section.values
+        ):
+            raise ConfigError(
+                f"contract {name!r}: missing required {required.key!r}", shown, section.line
+            )
     options: dict[str, Any] = {}
     for key in section.values:
-        if key in _LISTS[kind] or key in _COMMON_LISTS:
-            options[key] = _strings(shown, section, key)
-            starred = [item for item in options[key] if "*" in item]
-            if starred and key not in _WILDCARD_KEYS:
-                raise ConfigError(
-                    f"contract {name!r}: {key}: wildcards ({starred[0]!r}) are not supported "
-                    "here by archverify; list the modules",
-                    shown,
-                    section.line_of(key),
-                )
-        elif key in _BOOLEANS.get(kind, ()):
-            options[key] = _boolean(shown, section, key)
-        elif key == "unmatched_ignore_imports_alerting":
-            options[key] = _choice(shown, section, key, _ALERTING)
-        elif key == "depth" and kind == "acyclic_siblings":
-            options[key] = _depth(shown, section)
+        option = declared.get(key)
+        if option is not None:
+            options[key] = _option(shown, section, name, option)
     options["include_type_checking_imports"] = include_tc
     # Without external packages in lint-imports' graph, an ignored import of one matches nothing.
     options[INCLUDE_EXTERNAL_OPTION] = include_external
@@ -388,6 +370,31 @@ def _contract(
     return contract
 
 
+def _importlinter_types() -> dict[str, ContractType[Any]]:
+    return {name: kind for name, kind in REGISTRY.items() if kind.importlinter}
+
+
+def _option(shown: str, section: _Section, name: str, option: Option) -> object:
+    """One declared option of contract ``name``, validated as lint-imports reads it."""
+    key = option.key
+    if option.kind == "boolean":
+        return _boolean(shown, section, key)
+    if option.kind == "choice":
+        return _choice(shown, section, key, option.choices)
+    if option.kind == "integer":
+        return _natural(shown, section, key)
+    items = _strings(shown, section, key)
+    starred = [item for item in items if "*" in item]
+    if starred and not option.wildcards:
+        raise ConfigError(
+            f"contract {name!r}: {key}: wildcards ({starred[0]!r}) are not supported "
+            "here by archverify; list the modules",
+            shown,
+            section.line_of(key),
+        )
+    return items
+
+
 def _boolean(shown: str, section: _Section, key: str) -> bool:
     text = _single(shown, section, key).lower()
     if text not in ("true", "false"):
@@ -404,11 +411,11 @@ def _choice(shown: str, section: _Section, key: str, choices: tuple[str, ...]) -
     return text
 
 
-def _depth(shown: str, section: _Section) -> int:
-    text = _single(shown, section, "depth")
+def _natural(shown: str, section: _Section, key: str) -> int:
+    text = _single(shown, section, key)
     if not text.isdigit():
         raise ConfigError(
-            f"depth must be an integer >= 0, not {text!r}", shown, section.line_of("depth")
+            f"{key} must be an integer >= 0, not {text!r}", shown, section.line_of(key)
         )
     return int(text)
 
