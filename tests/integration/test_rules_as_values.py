@@ -30,20 +30,6 @@ DOCUMENTED_ELSEWHERE = {
     "suppressions/unused": "docs/suppressions.md",
 }
 
-# Documented ids that src builds from a value instead of writing them: ``contracts/<type>``
-# is ``f"contracts/{contract.type}"`` in executors/contracts.py, which the contract-types
-# work owns (issue 11 item 2). Delete this set when each type declares its rule as a constant.
-BUILT_FROM_A_VALUE = frozenset(
-    {
-        "contracts/acyclic_siblings",
-        "contracts/forbidden",
-        "contracts/independence",
-        "contracts/layers",
-        "contracts/only_allow",
-        "contracts/protected",
-    }
-)
-
 
 def rule_constants() -> dict[str, list[list[str]]]:
     """Rule id -> one entry per ``Rule`` object with that id: every ``module.NAME`` binding it.
@@ -136,12 +122,7 @@ def test_grep_finds_every_documented_rule_id_as_a_literal_in_src() -> None:
     sources = [path.read_text(encoding="utf-8") for path in sorted(SOURCE.rglob("*.py"))]
     missing = sorted(
         rule
-        for rule in documented_rule_ids() - BUILT_FROM_A_VALUE
+        for rule in documented_rule_ids()
         if not any(f'"{rule}"' in text or f"'{rule}'" in text for text in sources)
     )
     assert missing == [], f"documented rule ids written nowhere in src/: {', '.join(missing)}"
-
-
-def test_the_ids_built_from_a_value_are_still_documented() -> None:
-    # The exemption above must not outlive its reason: each is a documented id.
-    assert documented_rule_ids() >= BUILT_FROM_A_VALUE
