@@ -58,7 +58,8 @@ def _run_help() -> str:
         for action in build_parser()._actions
         if isinstance(action, argparse._SubParsersAction)
     )
-    return commands.choices["run"].format_help()
+    run: argparse.ArgumentParser = commands.choices["run"]
+    return run.format_help()
 
 
 def test_run_help_lists_every_step_in_the_runbook_order_with_its_summary() -> None:
