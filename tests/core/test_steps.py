@@ -63,6 +63,16 @@ def test_a_choice_defaults_to_its_first_value() -> None:
         assert option.default == option.choices[0]
 
 
+def test_a_required_option_has_no_default_and_is_required() -> None:
+    required = {(spec.id, o.key) for spec in STEPS for o in spec.options if o.required}
+    assert required == {("boundaries", "name"), ("boundaries", "packages")}
+    for spec in STEPS:
+        for option in spec.options:
+            assert (option.default is None) == option.required, (spec.id, option.key)
+    with pytest.raises(ConfigError, match="missing required key 'packages'"):
+        _config({"boundaries": [{"name": "x", "forbid_calls": ["open"]}]})
+
+
 def test_without_a_section_each_tool_step_gets_its_filled_in_defaults() -> None:
     config = _config({})
     for spec in STEPS:

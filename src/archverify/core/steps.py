@@ -58,6 +58,7 @@ class Option:
     low_inclusive: bool = True
     choices: tuple[str, ...] = ()  # ``choice``: the allowed values, the default first
     non_empty: bool = False  # ``strings``/``modules``: ``[]`` is refused when given
+    required: bool = False  # the key must be given (``default`` is then None)
     filled: bool = True
 
 
@@ -246,7 +247,21 @@ STEPS: tuple[StepSpec, ...] = (
         "boundaries",
         "calls and imports forbidden in some packages",
         static=True,
-        section="array",
+        section="array",  # the keys of each [[tool.archverify.boundaries]] rule
+        options=(
+            Option("name", "string", None, "the rule's name, shown in findings", required=True),
+            Option(
+                "packages",
+                "modules",
+                None,
+                "where the rule applies",
+                non_empty=True,
+                required=True,
+            ),
+            Option("forbid_calls", "strings", (), "calls forbidden there"),
+            Option("forbid_imports", "modules", (), "imports forbidden there"),
+            Option("except_modules", "modules", (), "modules the rule exempts"),
+        ),
     ),
     StepSpec(
         "snapshots",

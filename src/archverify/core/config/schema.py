@@ -280,12 +280,13 @@ def _contracts(data: Mapping[str, Any], reader: FieldReader) -> tuple[ContractCo
 
 def _boundaries(data: Mapping[str, Any], reader: FieldReader) -> tuple[BoundaryRule, ...]:
     found: list[BoundaryRule] = []
-    keys = {"name", "packages", "forbid_calls", "forbid_imports", "except_modules"}
+    keys = _keys("boundaries")
     for index, table in enumerate(reader.tables(data, "boundaries", ())):
         path: KeyPath = ("boundaries", index)
         reader.check_keys(table, keys, path)
-        reader.require(table, "name", path)
-        reader.require(table, "packages", path)
+        for option in BY_ID["boundaries"].options:
+            if option.required:
+                reader.require(table, option.key, path)
         rule = BoundaryRule(
             name=reader.string(table, "name", path),
             packages=reader.modules(table, "packages", path, non_empty=True),
