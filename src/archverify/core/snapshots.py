@@ -21,7 +21,7 @@ from archverify.core.steps import default
 FORMAT = 1
 FORMAT_KEY = "archverify_snapshot"
 STEP = "snapshots"
-DEFAULT_FILE: str = default(STEP, "file")  # declared in core.steps, with the option
+DEFAULT_FILE = str(default(STEP, "file"))  # declared in core.steps, with the option
 ACCEPT_HINT = "if the change is intended, run `archverify snapshot` and commit the file"
 _NOT_STORED = ("qualname", "line")
 _MAX_DIFFS = 4

@@ -107,7 +107,7 @@ def _tool_timeout(default: float) -> Option:
 # Forbidden in pure packages unless ``forbid_calls`` replaces the list. Patterns are dotted
 # names matched against the resolved callee: ``*`` matches within one name, ``**`` any number
 # of names. Builtins are written ``builtins.X`` so that a method ``self.open()`` never matches.
-DEFAULT_FORBIDDEN_CALLS: tuple[str, ...] = (
+_FORBIDDEN_CALLS: tuple[str, ...] = (
     "builtins.open",
     "builtins.input",
     "builtins.print",
@@ -214,7 +214,7 @@ STEPS: tuple[StepSpec, ...] = (
             Option(
                 "forbid_calls",
                 "strings",
-                DEFAULT_FORBIDDEN_CALLS,
+                _FORBIDDEN_CALLS,
                 "the forbidden calls, replacing the built-in list (it must not end up empty)",
             ),
             Option("extend_forbid_calls", "strings", (), "calls forbidden besides forbid_calls"),

@@ -13,10 +13,7 @@ from typing import Any
 
 # Re-exported: the contracts own their declaration; a Config holds them.
 from archverify.core.contracts.common import ContractConfig as ContractConfig
-
-# Re-exported: purity's built-in list is declared with its option, in the step catalogue.
-from archverify.core.steps import DEFAULT_FORBIDDEN_CALLS as DEFAULT_FORBIDDEN_CALLS
-from archverify.core.steps import STEPS
+from archverify.core.steps import STEPS, default
 
 # Where ``archverify baseline`` writes and ``run`` reads the baseline unless ``baseline`` says.
 DEFAULT_BASELINE_FILE = "archverify-baseline.json"
@@ -25,6 +22,10 @@ DEFAULT_BASELINE_FILE = "archverify-baseline.json"
 # code once and run nothing. Both derive from the step catalogue.
 STEP_ORDER: tuple[str, ...] = tuple(spec.id for spec in STEPS)
 STATIC_STEPS: tuple[str, ...] = tuple(spec.id for spec in STEPS if spec.static)
+
+# Forbidden in pure packages unless ``forbid_calls`` replaces the list (declared with the
+# option, in the step catalogue, where its patterns are explained).
+DEFAULT_FORBIDDEN_CALLS: tuple[str, ...] = default("purity", "forbid_calls")
 
 # Builtins that a bare name in a user's ``forbid_calls`` means (``open`` -> ``builtins.open``).
 BUILTIN_IO_NAMES: frozenset[str] = frozenset(

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
+from archverify.core import steps as catalogue
 from archverify.core.config import (
     BUILTIN_IO_NAMES,
     DEFAULT_BASELINE_FILE,
@@ -22,9 +23,6 @@ from archverify.core.config.fields import FieldReader
 from archverify.core.contracts import ContractError, referenced_modules
 from archverify.core.contracts.ignores import parse_expressions
 from archverify.core.steps import BY_ID, STEPS, Option, StepSpec, default
-from archverify.core.steps import MAX_MEMORY_MB as MAX_MEMORY_MB
-from archverify.core.steps import MAX_OUTPUT_LIMIT as MAX_OUTPUT_LIMIT
-from archverify.core.steps import MAX_TIMEOUT_S as MAX_TIMEOUT_S
 from archverify.core.tool_args import argument_file, refused_argument
 
 # Contract keys that hold module lists; their names are checked after discovery.
@@ -79,9 +77,12 @@ _CONTRACT_BOOLEANS = frozenset(
 ALERTING_CHOICES: tuple[str, ...] = ("error", "warn", "none")
 # The step options' declarations are the step catalogue's; these names are kept as aliases.
 SEVERITY_CHOICES: tuple[str, ...] = BY_ID["bandit"].option("severity").choices  # default first
-DEFAULT_SNAPSHOT_FILE: str = default("snapshots", "file")
+DEFAULT_SNAPSHOT_FILE = str(default("snapshots", "file"))
 DEFAULT_TEST_PATHS: tuple[str, ...] = default("tests", "paths")
-DEFAULT_IMPORT_TIMEOUT_S: float = default("imports", "timeout_s")
+DEFAULT_IMPORT_TIMEOUT_S = float(default("imports", "timeout_s"))
+MAX_TIMEOUT_S = catalogue.MAX_TIMEOUT_S
+MAX_OUTPUT_LIMIT = catalogue.MAX_OUTPUT_LIMIT
+MAX_MEMORY_MB = catalogue.MAX_MEMORY_MB
 # The tool steps that take ``timeout_s`` (their defaults are applied by each step).
 TIMED_TOOL_STEPS: frozenset[str] = frozenset(
     spec.id
