@@ -18,7 +18,7 @@ from typing import Any, Literal
 #   strings   a list of strings          modules  a list of dotted module names (wildcards)
 #   string    a non-empty string         boolean  true or false
 #   choice    one of ``choices``         number   a number within ``low``..``high``
-#   seconds   a number of seconds, more than 0 and at most ``MAX_TIMEOUT_S``, as a float
+#   seconds   a number of seconds within the bounds, as a float
 #   count     a number within the bounds, truncated to a whole number
 #   whole     a whole number within the bounds (a float is refused)
 OptionKind = Literal[
@@ -70,7 +70,9 @@ class StepSpec:
     orders the other steps' start, lowest first (longest first, so that the slowest tool starts
     at once and the others fill in beside it); it is None for static steps.
     ``runs_project_code`` is why the step executes the project by design ("" when it does
-    not): ``--untrusted`` leaves it out, and such steps take turns.
+    not): ``--untrusted`` leaves it out, and such steps take turns. ``options`` are validated
+    in their order, so the first error a table has is the one reported (``args`` comes last: its
+    read-only checks follow its type check).
     """
 
     id: str
@@ -92,11 +94,11 @@ def _args(tool: str) -> Option:
     return Option("args", "strings", (), f"extra arguments to {tool} (read-only ones only)")
 
 
-def _tool_timeout(default: float) -> Option:
+def _tool_timeout(seconds: float) -> Option:
     return Option(
         "timeout_s",
         "seconds",
-        default,
+        seconds,
         "seconds the tool may run before it is stopped",
         high=MAX_TIMEOUT_S,
         low_inclusive=False,
