@@ -9,20 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# The steps compared with the runbook: every step but the tests (and snapshots, which the
-# runbook has no tool for).
-BENCH_STEPS: tuple[str, ...] = (
-    "compile",
-    "purity",
-    "contracts",
-    "ruff",
-    "mypy",
-    "boundaries",
-    "cycles",
-    "imports",
-    "bandit",
-)
-STATIC_STEPS = "compile,purity,contracts,boundaries,cycles"
+from archverify.core.steps import BY_ID, STEPS
+
+# The steps compared with the runbook: every step but the tests and snapshots, which the runbook
+# has no tool for (from archverify's step catalogue, in its order).
+_NOT_IN_RUNBOOK = frozenset({"tests", "snapshots"})
+BENCH_STEPS: tuple[str, ...] = tuple(spec.id for spec in STEPS if spec.id not in _NOT_IN_RUNBOOK)
+STATIC_STEPS = ",".join(step_id for step_id in BENCH_STEPS if BY_ID[step_id].static)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from typing import Any
 from archverify.core.facts import FileFacts
 from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.project import in_any_package
+from archverify.core.steps import default
 
 FORMAT = 1
 FORMAT_KEY = "archverify_snapshot"
-DEFAULT_FILE = "contracts.snapshot.json"
 STEP = "snapshots"
+DEFAULT_FILE = str(default(STEP, "file"))  # declared in core.steps, with the option
 ACCEPT_HINT = "if the change is intended, run `archverify snapshot` and commit the file"
 CHANGED = Rule("snapshots/changed", Severity.ERROR, ACCEPT_HINT)
 REMOVED = Rule("snapshots/removed", Severity.ERROR, ACCEPT_HINT)

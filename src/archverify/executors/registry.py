@@ -1,4 +1,4 @@
-"""Every known step, by id, in the runbook's order."""
+"""Every step's class, by id; the catalogue (``core.steps``) says everything else about them."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ from archverify.executors.base import Step
 
 
 def all_steps() -> dict[str, Step]:
-    """A fresh instance of every step that is implemented, keyed by id, in runbook order."""
-    found: dict[str, Step] = {}
-    for step in _implemented():
-        found[step.id] = step
-    return {step_id: found[step_id] for step_id in STEP_ORDER if step_id in found}
+    """A fresh instance of every step, keyed by id, in runbook order."""
+    classes = step_classes()
+    return {step_id: classes[step_id]() for step_id in STEP_ORDER}
 
 
-def _implemented() -> list[Step]:
+def step_classes() -> dict[str, type[Step]]:
+    """id -> step class, for every step (a test pins that the ids are the catalogue's)."""
     # Imported here so that ``archverify --version`` does not pay for every step's imports.
     from archverify.executors.boundaries import BoundariesStep
     from archverify.executors.compile import CompileStep
@@ -28,16 +27,17 @@ def _implemented() -> list[Step]:
     from archverify.executors.tools.ruff import RuffStep
     from archverify.executors.tools.tests import TestsStep
 
-    return [
-        CompileStep(),
-        PurityStep(),
-        ContractsStep(),
-        RuffStep(),
-        MypyStep(),
-        BoundariesStep(),
-        SnapshotsStep(),
-        CyclesStep(),
-        ImportsStep(),
-        BanditStep(),
-        TestsStep(),
-    ]
+    classes: tuple[type[Step], ...] = (
+        CompileStep,
+        PurityStep,
+        ContractsStep,
+        RuffStep,
+        MypyStep,
+        BoundariesStep,
+        SnapshotsStep,
+        CyclesStep,
+        ImportsStep,
+        BanditStep,
+        TestsStep,
+    )
+    return {cls.id: cls for cls in classes}

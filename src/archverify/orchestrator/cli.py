@@ -6,42 +6,9 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from archverify import __version__
-from archverify.core.config import STEP_ORDER
-from archverify.orchestrator.commands.arguments import add_path_and_config
-
-_RUN_EPILOG = """\
-exit codes:
-  0  no finding of severity error
-  1  at least one error finding, or a step that could not run
-  2  usage or configuration error
-  130, 143, 129  stopped by Ctrl-C, SIGTERM or SIGHUP: children ended, no report written
-
-examples:
-  archverify run                         verify the current directory
-  archverify run ../service --steps compile,purity,contracts
-  archverify run --format json --output report.json
-  archverify run --format text --format sarif=out.sarif --format junit=out.xml
-  archverify run --format html=report.html --no-baseline
-  archverify run --untrusted             a fork's pull request, outside a sandbox
-
-the steps, in the runbook's order:
-  compile     every file compiles (syntax and symtable errors, undecodable bytes)
-  purity      no I/O call and no __main__ block in the pure packages
-  contracts   import-linter contracts: layers, forbidden, independence, ...
-  ruff        ruff, with the project's own configuration
-  mypy        mypy, with the project's own configuration
-  boundaries  calls and imports forbidden in some packages
-  snapshots   the public API against the snapshot file (archverify snapshot)
-  cycles      import cycles at import time (errors) and through lazy imports
-  imports     every module imports in a clean interpreter
-  bandit      bandit, with a severity threshold
-  tests       pytest with coverage and a minimum percentage
-`archverify explain RULE` documents every rule.
-"""
-
 
 INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
 # Stopping archverify with these is stopping it with Ctrl-C: children ended, no report.
@@ -79,80 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"archverify {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser(
-        "run",
-        help="run the verification steps and report",
-        description="Run every configured verification step on PATH and print one report.",
-        epilog=_RUN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_path_and_config(run)
-    run.add_argument(
-        "--steps",
-        metavar="A,B,...",
-        help="comma-separated steps to run, overriding the config's `steps` "
-        f"(known: {', '.join(STEP_ORDER)})",
-    )
-    run.add_argument(
-        "--format",
-        dest="formats",
-        action="append",
-        metavar="FORMAT[=FILE]",
-        help="report format: text (default), json, sarif, junit, markdown, html or github "
-        "(workflow annotations); repeat for several, each with its own file as FORMAT=FILE (a "
-        "format without a file goes to stdout, or to --output)",
-    )
-    run.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    run.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        metavar="N",
-        help="parallel workers for parsing and steps, at least 1 (default: CPU count, "
-        f"{os.cpu_count()}; more than 4 per CPU are lowered to that)",
-    )
-    run.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the cache folder"
-    )
-    run.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="cache folder (default: PATH/.archverify_cache): new, empty or archverify's own",
-    )
-    run.add_argument(
-        "--fail-fast",
-        action="store_true",
-        help="run the steps one by one in the runbook's order (imports and tests, which run the "
-        "project's code, last) and stop after the first failure",
-    )
-    run.add_argument(
-        "--cache-tests",
-        action="store_true",
-        help="also replay the tests step from the cache when its inputs did not change",
-    )
-    run.add_argument(
-        "--no-baseline",
-        action="store_true",
-        help="report every finding, including those accepted in the baseline file",
-    )
-    run.add_argument(
-        "--untrusted",
-        action="store_true",
-        help="for code you did not write (a fork's pull request): run only the steps that "
-        "execute none of the project's code; imports, tests, and mypy when the project's mypy "
-        "configuration names plugins, are left out and the report says so",
-    )
-    run.add_argument(
-        "--debug", action="store_true", help="show Python tracebacks of internal errors"
-    )
-
-    # Each command module registers its own subcommand and options.
+    # Each command module registers its own subcommand, its options and its handler.
     from archverify.orchestrator.commands.baseline import add_baseline_parser
     from archverify.orchestrator.commands.explain import add_explain_parser
     from archverify.orchestrator.commands.graph import add_graph_parser
     from archverify.orchestrator.commands.init import add_init_parser
+    from archverify.orchestrator.commands.run import add_run_parser
     from archverify.orchestrator.commands.snapshot import add_snapshot_parser
 
+    add_run_parser(commands)
     add_init_parser(commands)
     add_baseline_parser(commands)
     add_snapshot_parser(commands)
@@ -199,31 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     debug = bool(getattr(args, "debug", False))
+    handler: Callable[[argparse.Namespace], int] = args.handler  # set by each add_*_parser
     try:
-        if args.command == "run":
-            from archverify.orchestrator.commands.run import run_from_args
-
-            return run_from_args(args)
-        if args.command == "baseline":
-            from archverify.orchestrator.commands.baseline import baseline_from_args
-
-            return baseline_from_args(args)
-        if args.command == "init":
-            from archverify.orchestrator.commands.init import init_from_args
-
-            return init_from_args(args)
-        if args.command == "snapshot":
-            from archverify.orchestrator.commands.snapshot import snapshot_from_args
-
-            return snapshot_from_args(args)
-        if args.command == "graph":
-            from archverify.orchestrator.commands.graph import graph_from_args
-
-            return graph_from_args(args)
-        if args.command == "explain":
-            from archverify.orchestrator.commands.explain import explain_from_args
-
-            return explain_from_args(args)
+        return handler(args)
     except KeyboardInterrupt as stop:
         # The scheduler has already stopped every child it started.
         how = (
@@ -242,5 +122,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    parser.print_help()
-    return 2

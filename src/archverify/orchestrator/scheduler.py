@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from archverify.core.config import STATIC_STEPS
 from archverify.core.facts import FACTS_SCHEMA
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
+from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, Step, StepContext, failed_to_run, skipped
 from archverify.executors.runtime.children import (
     Leftover,
@@ -51,8 +52,14 @@ ProgressCallback = Callable[[str, str, StepOutcome | None], None]
 PROJECT_CODE_STEPS = frozenset(RUNS_PROJECT_CODE)
 _PROJECT_CODE = threading.Lock()
 
-# Longest first, so that the slowest tool starts at once and the others fill in beside it.
-_TOOL_PRIORITY = ("tests", "mypy", "bandit", "imports", "ruff")
+# Longest first, so that the slowest tool starts at once and the others fill in beside it
+# (the catalogue's ``priority``, lowest first).
+_TOOL_PRIORITY: tuple[str, ...] = tuple(
+    spec.id
+    for spec in sorted(
+        (spec for spec in STEPS if spec.priority is not None), key=lambda spec: spec.priority or 0
+    )
+)
 
 
 @dataclass

@@ -13,125 +13,19 @@ from typing import Any
 
 # Re-exported: the contracts own their declaration; a Config holds them.
 from archverify.core.contracts.common import ContractConfig as ContractConfig
+from archverify.core.steps import STEPS, default
 
 # Where ``archverify baseline`` writes and ``run`` reads the baseline unless ``baseline`` says.
 DEFAULT_BASELINE_FILE = "archverify-baseline.json"
 
-# The runbook's order. ``--fail-fast`` runs them strictly in this order.
-STEP_ORDER: tuple[str, ...] = (
-    "compile",
-    "purity",
-    "contracts",
-    "ruff",
-    "mypy",
-    "boundaries",
-    "snapshots",
-    "cycles",
-    "imports",
-    "bandit",
-    "tests",
-)
-STATIC_STEPS: tuple[str, ...] = (
-    "compile",
-    "purity",
-    "contracts",
-    "boundaries",
-    "snapshots",
-    "cycles",
-)
+# The runbook's order (``--fail-fast`` runs them strictly in it), and the steps that parse the
+# code once and run nothing. Both derive from the step catalogue.
+STEP_ORDER: tuple[str, ...] = tuple(spec.id for spec in STEPS)
+STATIC_STEPS: tuple[str, ...] = tuple(spec.id for spec in STEPS if spec.static)
 
-# Forbidden in pure packages unless ``forbid_calls`` replaces the list. Patterns are dotted
-# names matched against the resolved callee: ``*`` matches within one name, ``**`` any number
-# of names. Builtins are written ``builtins.X`` so that a method ``self.open()`` never matches.
-DEFAULT_FORBIDDEN_CALLS: tuple[str, ...] = (
-    "builtins.open",
-    "builtins.input",
-    "builtins.print",
-    "builtins.breakpoint",
-    "io.open",
-    "io.open_code",
-    "codecs.open",
-    "json.load",
-    "json.dump",
-    "pickle.load",
-    "pickle.dump",
-    "marshal.load",
-    "marshal.dump",
-    "shelve.open",
-    "requests.**",
-    "httpx.**",
-    "urllib.request.**",
-    "http.client.**",
-    "socket.**",
-    "subprocess.**",
-    "shutil.**",
-    "sqlite3.connect",
-    "pandas.read_*",
-    "pandas.DataFrame.to_*",
-    "os.system",
-    "os.popen",
-    "os.remove",
-    "os.unlink",
-    "os.rmdir",
-    "os.removedirs",
-    "os.rename",
-    "os.renames",
-    "os.replace",
-    "os.mkdir",
-    "os.makedirs",
-    "os.listdir",
-    "os.scandir",
-    "os.walk",
-    "os.fwalk",
-    "os.open",
-    "os.read",
-    "os.write",
-    "os.chdir",
-    "os.chmod",
-    "os.chown",
-    "os.link",
-    "os.symlink",
-    "os.truncate",
-    "os.startfile",
-    "os.kill",
-    "os.fork",
-    "os.exec*",
-    "os.spawn*",
-    "os.posix_spawn*",
-    "os.path.exists",
-    "os.path.isfile",
-    "os.path.isdir",
-    "os.path.getsize",
-    "os.path.getmtime",
-    "pathlib.Path.read_text",
-    "pathlib.Path.read_bytes",
-    "pathlib.Path.write_text",
-    "pathlib.Path.write_bytes",
-    "pathlib.Path.open",
-    "pathlib.Path.unlink",
-    "pathlib.Path.mkdir",
-    "pathlib.Path.rmdir",
-    "pathlib.Path.touch",
-    "pathlib.Path.rename",
-    "pathlib.Path.replace",
-    "pathlib.Path.iterdir",
-    "pathlib.Path.glob",
-    "pathlib.Path.rglob",
-    "pathlib.Path.walk",
-    "pathlib.Path.exists",
-    "pathlib.Path.is_file",
-    "pathlib.Path.is_dir",
-    "pathlib.Path.stat",
-    "pathlib.Path.chmod",
-    "pathlib.Path.symlink_to",
-    "pathlib.Path.hardlink_to",
-    "pathlib.Path.resolve",
-    "pathlib.Path.cwd",
-    "pathlib.Path.home",
-    "tempfile.**",
-    "glob.glob",
-    "glob.iglob",
-)
+# Forbidden in pure packages unless ``forbid_calls`` replaces the list (declared with the
+# option, in the step catalogue, where its patterns are explained).
+DEFAULT_FORBIDDEN_CALLS: tuple[str, ...] = default("purity", "forbid_calls")
 
 # Builtins that a bare name in a user's ``forbid_calls`` means (``open`` -> ``builtins.open``).
 BUILTIN_IO_NAMES: frozenset[str] = frozenset(

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
+from archverify.core import steps as catalogue
 from archverify.core.config import (
     BUILTIN_IO_NAMES,
     DEFAULT_BASELINE_FILE,
-    DEFAULT_FORBIDDEN_CALLS,
     STEP_ORDER,
     BoundaryRule,
     Config,
@@ -28,6 +28,7 @@ from archverify.core.contracts import (
     referenced_modules,
 )
 from archverify.core.contracts.ignores import ALERTING, parse_expressions
+from archverify.core.steps import BY_ID, STEPS, StepOption, StepSpec, default
 from archverify.core.tool_args import argument_file, refused_argument
 
 # The contract keys, as every contract type declares them in core/contracts/<type>.py (kept
@@ -48,23 +49,35 @@ CONTRACT_KEYS: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
     for kind in REGISTRY.values()
 }
 ALERTING_CHOICES: tuple[str, ...] = ALERTING
-SEVERITY_CHOICES: tuple[str, ...] = ("medium", "low", "high")  # first is the default
-DEFAULT_SNAPSHOT_FILE = "contracts.snapshot.json"
-DEFAULT_TEST_PATHS: tuple[str, ...] = ("tests",)
-DEFAULT_IMPORT_TIMEOUT_S = 10.0
-# Upper bounds: a longer timeout is a mistake (and 1e300 s overflows the timers that enforce it).
-MAX_TIMEOUT_S = 86_400.0
-MAX_OUTPUT_LIMIT = 64 * 1024 * 1024
-# An import child's memory cap, in MiB: at most 1 TiB (a larger one is no cap at all).
-MAX_MEMORY_MB = 1024 * 1024
-# The tool steps that take ``timeout_s`` (their defaults live with each step).
-TIMED_TOOL_STEPS: frozenset[str] = frozenset({"ruff", "mypy", "bandit", "tests"})
-
-TOP_LEVEL_KEYS: frozenset[str] = frozenset(
-    "source_roots packages exclude steps include_type_checking_imports contracts_file baseline"
-    " purity contracts boundaries cycles ruff mypy bandit tests imports snapshots".split()
+# The step options' declarations are the step catalogue's; these names are kept as aliases.
+SEVERITY_CHOICES: tuple[str, ...] = BY_ID["bandit"].option("severity").choices  # default first
+DEFAULT_SNAPSHOT_FILE = str(default("snapshots", "file"))
+DEFAULT_TEST_PATHS: tuple[str, ...] = default("tests", "paths")
+DEFAULT_IMPORT_TIMEOUT_S = float(default("imports", "timeout_s"))
+MAX_TIMEOUT_S = catalogue.MAX_TIMEOUT_S
+MAX_OUTPUT_LIMIT = catalogue.MAX_OUTPUT_LIMIT
+MAX_MEMORY_MB = catalogue.MAX_MEMORY_MB
+# The tool steps that take ``timeout_s`` (their defaults are applied by each step).
+TIMED_TOOL_STEPS: frozenset[str] = frozenset(
+    spec.id
+    for spec in STEPS
+    for option in spec.options
+    if option.key == "timeout_s" and not option.filled
 )
 
+# The keys of ``[tool.archverify]`` that are not a step's section.
+GENERAL_KEYS: tuple[str, ...] = (
+    "source_roots",
+    "packages",
+    "exclude",
+    "steps",
+    "include_type_checking_imports",
+    "contracts_file",
+    "baseline",
+)
+TOP_LEVEL_KEYS: frozenset[str] = frozenset(GENERAL_KEYS) | frozenset(
+    spec.id for spec in STEPS if spec.section != "none"
+)
 
 # The one question about the disk that validation asks, answered by the edge: where a path
 # relative to the root lands once symbolic links are followed, if that is outside the root
@@ -89,7 +102,7 @@ def build_config(
     boundaries = _boundaries(data, reader)
     contracts_file = reader.string(data, "contracts_file", ())
     cycles = reader.table(data, "cycles", ())
-    reader.check_keys(cycles, {"packages"}, ("cycles",))
+    reader.check_keys(cycles, _keys("cycles"), ("cycles",))
     tools = _tools(data, reader)
     snapshots = reader.table(data, "snapshots", ())
     _file_inside_root(
@@ -178,13 +191,11 @@ def normalise_call(pattern: str) -> str:
 def _purity(data: Mapping[str, Any], reader: FieldReader) -> PurityConfig:
     path: KeyPath = ("purity",)
     table = reader.table(data, "purity", ())
-    reader.check_keys(
-        table, {"packages", "forbid_calls", "extend_forbid_calls", "allow_main_block"}, path
-    )
+    reader.check_keys(table, _keys("purity"), path)
     base = (
         reader.strings(table, "forbid_calls", path)
         if "forbid_calls" in table
-        else DEFAULT_FORBIDDEN_CALLS
+        else default("purity", "forbid_calls")
     )
     extra = reader.strings(table, "extend_forbid_calls", path)
     calls = dict.fromkeys(normalise_call(pattern) for pattern in base + extra)
@@ -196,7 +207,9 @@ def _purity(data: Mapping[str, Any], reader: FieldReader) -> PurityConfig:
     return PurityConfig(
         packages=reader.modules(table, "packages", path),
         forbid_calls=tuple(calls),
-        allow_main_block=reader.boolean(table, "allow_main_block", path, False),
+        allow_main_block=reader.boolean(
+            table, "allow_main_block", path, default("purity", "allow_main_block")
+        ),
     )
 
 
@@ -248,12 +261,13 @@ def _contracts(data: Mapping[str, Any], reader: FieldReader) -> tuple[ContractCo
 
 def _boundaries(data: Mapping[str, Any], reader: FieldReader) -> tuple[BoundaryRule, ...]:
     found: list[BoundaryRule] = []
-    keys = {"name", "packages", "forbid_calls", "forbid_imports", "except_modules"}
+    keys = _keys("boundaries")
     for index, table in enumerate(reader.tables(data, "boundaries", ())):
         path: KeyPath = ("boundaries", index)
         reader.check_keys(table, keys, path)
-        reader.require(table, "name", path)
-        reader.require(table, "packages", path)
+        for option in BY_ID["boundaries"].options:
+            if option.required:
+                reader.require(table, option.key, path)
         rule = BoundaryRule(
             name=reader.string(table, "name", path),
             packages=reader.modules(table, "packages", path, non_empty=True),
@@ -268,54 +282,64 @@ def _boundaries(data: Mapping[str, Any], reader: FieldReader) -> tuple[BoundaryR
     return tuple(found)
 
 
+def _keys(step_id: str) -> frozenset[str]:
+    return frozenset(option.key for option in BY_ID[step_id].options)
+
+
 def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig]:
-    """Every tool-backed step gets an entry, with its defaults filled in."""
+    """Every step whose section holds options gets an entry, with its defaults filled in."""
     tools: dict[str, ToolConfig] = {}
-    for step, keys in (
-        ("ruff", {"args", "timeout_s"}),
-        ("mypy", {"args", "timeout_s"}),
-        ("bandit", {"args", "severity", "timeout_s"}),
-        ("tests", {"args", "paths", "coverage_min", "timeout_s"}),
-        ("imports", {"timeout_s", "output_limit", "fork", "memory_mb"}),
-        ("snapshots", {"packages", "file"}),
-    ):
-        path: KeyPath = (step,)
-        table = reader.table(data, step, ())
-        reader.check_keys(table, keys, path)
-        options: dict[str, Any] = {}
-        if step in TIMED_TOOL_STEPS and "timeout_s" in table:
-            # Absent: the step's own default (executors/tool_step.timeout_for).
-            options["timeout_s"] = _timeout(reader, table, path, 0.0)
-        if step == "bandit":
-            options["severity"] = reader.choice(table, "severity", path, SEVERITY_CHOICES)
-        elif step == "tests":
-            paths = (
-                reader.strings(table, "paths", path, non_empty=True) if "paths" in table else None
-            )
-            options["paths"] = DEFAULT_TEST_PATHS if paths is None else paths
-            options["coverage_min"] = reader.number(table, "coverage_min", path, 0, 0, 100)
-        elif step == "imports":
-            options["timeout_s"] = _timeout(reader, table, path, DEFAULT_IMPORT_TIMEOUT_S)
-            # How much of what a module prints at import is kept, and whether a fork server is
-            # used (false: one fresh interpreter per module, slower but needs no fork()).
-            options["output_limit"] = int(
-                reader.number(table, "output_limit", path, 2048, 1, MAX_OUTPUT_LIMIT)
-            )
-            options["fork"] = reader.boolean(table, "fork", path, True)
-            # The import child's memory cap (RLIMIT_DATA), in MiB: a positive whole number.
-            memory = reader.number(
-                table, "memory_mb", path, 2048, 0, MAX_MEMORY_MB, low_inclusive=False
-            )
-            if not isinstance(memory, int):
-                raise reader.error(path + ("memory_mb",), f"must be a whole number, got {memory!r}")
-            options["memory_mb"] = memory
-        elif step == "snapshots":
-            options["packages"] = reader.modules(table, "packages", path)
-            options["file"] = reader.string(table, "file", path, DEFAULT_SNAPSHOT_FILE)
-        args = reader.strings(table, "args", path) if "args" in keys else ()
-        _refuse_writing_args(step, args, reader)
-        tools[step] = ToolConfig(args=args, options=options)
+    for spec in STEPS:
+        if spec.section == "options":
+            tools[spec.id] = _tool(spec, reader.table(data, spec.id, ()), reader)
     return tools
+
+
+def _tool(spec: StepSpec, table: Mapping[str, Any], reader: FieldReader) -> ToolConfig:
+    """The options of ``spec`` read in their declared order (``args`` last: its checks follow)."""
+    path: KeyPath = (spec.id,)
+    reader.check_keys(table, _keys(spec.id), path)
+    options: dict[str, Any] = {}
+    args: tuple[str, ...] = ()
+    for option in spec.options:
+        if not option.filled and option.key not in table:
+            continue  # the step applies the default itself
+        value = _option(option, table, path, reader)
+        if option.key == "args":
+            args = value
+        else:
+            options[option.key] = value
+    _refuse_writing_args(spec.id, args, reader)
+    return ToolConfig(args=args, options=options)
+
+
+def _option(
+    option: StepOption, table: Mapping[str, Any], path: KeyPath, reader: FieldReader
+) -> Any:
+    """One option's value, validated as its kind says (``core.steps.OptionKind``)."""
+    key, kind = option.key, option.kind
+    if kind in {"strings", "modules"}:
+        if key not in table:
+            return option.default
+        if kind == "modules":
+            return reader.modules(table, key, path, non_empty=option.non_empty)
+        return reader.strings(table, key, path, non_empty=option.non_empty)
+    if kind == "string":
+        return reader.string(table, key, path, option.default)
+    if kind == "boolean":
+        return reader.boolean(table, key, path, option.default)
+    if kind == "choice":
+        return reader.choice(table, key, path, option.choices)
+    value = reader.number(
+        table, key, path, option.default, option.low, option.high, option.low_inclusive
+    )
+    if kind == "seconds":
+        return float(value)
+    if kind == "count":
+        return int(value)
+    if kind == "whole" and not isinstance(value, int):
+        raise reader.error(path + (key,), f"must be a whole number, got {value!r}")
+    return value
 
 
 def _refuse_writing_args(step: str, args: tuple[str, ...], reader: FieldReader) -> None:
@@ -336,9 +360,3 @@ def _refuse_writing_args(step: str, args: tuple[str, ...], reader: FieldReader) 
             "read-only check and the cache key; write them in args instead",
             hidden,
         )
-
-
-def _timeout(reader: FieldReader, table: Mapping[str, Any], path: KeyPath, default: float) -> float:
-    """``timeout_s``: seconds, more than 0 and at most a day."""
-    value = reader.number(table, "timeout_s", path, default, 0, MAX_TIMEOUT_S, low_inclusive=False)
-    return float(value)

@@ -16,6 +16,7 @@ from typing import Any
 from archverify.core.facts import FileFacts
 from archverify.core.findings import StepOutcome
 from archverify.core.project import SourceFile
+from archverify.core.steps import default
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
 from archverify.executors.imports.plan import (
@@ -30,9 +31,10 @@ from archverify.executors.imports.plan import (
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
 from archverify.executors.tools.cache import step_cache_key
 
-DEFAULT_TIMEOUT_S = 10.0
-DEFAULT_OUTPUT_LIMIT = 2048
-DEFAULT_MEMORY_MB = 2048
+# Declared in core.steps, with the option.
+DEFAULT_TIMEOUT_S: float = default("imports", "timeout_s")
+DEFAULT_OUTPUT_LIMIT: int = default("imports", "output_limit")
+DEFAULT_MEMORY_MB: int = default("imports", "memory_mb")
 _MAX_RESTARTS = 5
 # How long past the per-module timeout the server may stay silent before it counts as hung.
 _SERVER_GRACE_S = 15.0
@@ -89,7 +91,7 @@ def _options(context: StepContext) -> dict[str, Any]:
         raise ValueError(
             f"[tool.archverify.imports] output_limit must be a whole number: {limit!r}"
         )
-    fork = raw.get("fork", True)
+    fork = raw.get("fork", default("imports", "fork"))
     if not isinstance(fork, bool):
         raise ValueError(f"[tool.archverify.imports] fork must be true or false: {fork!r}")
     memory = raw.get("memory_mb", DEFAULT_MEMORY_MB)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome
+from archverify.core.steps import default
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.children import current_step, enter_step
 from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
@@ -19,7 +20,7 @@ from archverify.executors.tools.cache import BANDIT_CONFIGS, PerFileTool
 from archverify.executors.tools.common import timeout_for
 
 STEP_ID = "bandit"
-DEFAULT_TIMEOUT_S = 900.0
+DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
 SEVERITY_RANK = {"undefined": 0, "low": 1, "medium": 2, "high": 3}
 # Below this many files per shard a second bandit process costs more than it saves.
 SHARD_MIN_FILES = 40
@@ -114,7 +115,7 @@ def split_shards(paths: list[str], jobs: int) -> list[list[str]]:
 
 
 def severity_threshold(context: StepContext) -> int:
-    value = context.config.tool(STEP_ID).options.get("severity", "medium")
+    value = context.config.tool(STEP_ID).options.get("severity", default(STEP_ID, "severity"))
     rank = SEVERITY_RANK.get(str(value).lower()) if isinstance(value, str) else None
     if rank is None or rank == 0:
         raise ToolFailure(f"bandit options.severity must be low, medium or high, not {value!r}")

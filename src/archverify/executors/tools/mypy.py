@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.core.steps import default
 from archverify.core.tool_args import path_arguments
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
@@ -31,7 +32,7 @@ from archverify.executors.tools.mypy_config import UnreadableConfig
 from archverify.executors.tools.untrusted import pinned_mypy_config
 
 STEP_ID = "mypy"
-DEFAULT_TIMEOUT_S = 1800.0
+DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
 # ``--output json`` appeared in mypy 1.11; older versions get the line format.
 JSON_SINCE = (1, 11)
 # Flags that make the line format parseable whatever the project's own config says.

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.core.steps import default
 from archverify.core.tool_args import RUFF_READ_ONLY
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
@@ -15,7 +16,7 @@ from archverify.executors.tools.cache import RUFF_CONFIGS, PerFileTool
 from archverify.executors.tools.common import timeout_for
 
 STEP_ID = "ruff"
-DEFAULT_TIMEOUT_S = 600.0
+DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
 
 
 class RuffStep(PerFileTool):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome
+from archverify.core.steps import default
 from archverify.core.tool_args import path_arguments
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.children import Leftover, describe, node_file, sweep_step
@@ -30,7 +31,7 @@ from archverify.executors.tools.junit_results import JUnitResults, read_junit
 from archverify.executors.tools.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
 
 STEP_ID = "tests"
-DEFAULT_TIMEOUT_S = 1800.0
+DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
 PYTEST_NO_TESTS = 5
 WINDOWS_PLUGIN = "archverify.executors.tools.pytest_windows"
 
@@ -230,7 +231,7 @@ class TestsStep:
 
 
 def configured_test_paths(context: StepContext) -> list[str]:
-    value = context.config.tool(STEP_ID).options.get("paths", ["tests"])
+    value = context.config.tool(STEP_ID).options.get("paths", default(STEP_ID, "paths"))
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list | tuple) or not all(isinstance(p, str) for p in value):
@@ -239,7 +240,9 @@ def configured_test_paths(context: StepContext) -> list[str]:
 
 
 def coverage_minimum(context: StepContext) -> float:
-    value = context.config.tool(STEP_ID).options.get("coverage_min", 0)
+    value = context.config.tool(STEP_ID).options.get(
+        "coverage_min", default(STEP_ID, "coverage_min")
+    )
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
         raise ToolFailure(f"tests options.coverage_min must be a percentage, not {value!r}")
     return float(value)

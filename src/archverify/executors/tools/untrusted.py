@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from archverify.core.config import Config
+from archverify.core.steps import STEPS
 from archverify.core.tool_args import names_option
 from archverify.executors.tools.mypy_config import UnreadableConfig, code_settings, find_config
 
-# Steps that execute the project by design.
+# Steps that execute the project by design, and why (the catalogue's ``runs_project_code``).
 RUNS_PROJECT_CODE: dict[str, str] = {
-    "imports": "it imports the project's modules, which runs their code",
-    "tests": "it runs the project's tests and conftest.py files",
+    spec.id: spec.runs_project_code for spec in STEPS if spec.runs_project_code
 }
 MYPY = "mypy"
 # mypy runs this program to find its search path (any abbreviation argparse accepts).

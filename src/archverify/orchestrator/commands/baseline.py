@@ -41,6 +41,7 @@ def add_baseline_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="baseline file to write (default: the config's `baseline`, else "
         f"PATH/{DEFAULT_BASELINE_FILE})",
     )
+    parser.set_defaults(handler=baseline_from_args)
 
 
 def baseline_from_args(args: argparse.Namespace) -> int:

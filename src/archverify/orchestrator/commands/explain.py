@@ -26,6 +26,7 @@ def add_explain_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     explain.add_argument("rule", nargs="?", help="a rule id as reports show it (purity/io-call)")
     explain.add_argument("--list", action="store_true", help="list every documented rule id")
+    explain.set_defaults(handler=explain_from_args)
 
 
 def explain_from_args(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ def add_graph_parser(commands: Subcommands) -> None:
     )
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     parser.add_argument("--no-cache", action="store_true", help="do not use the cache folder")
+    parser.set_defaults(handler=graph_from_args)
 
 
 def graph_from_args(args: argparse.Namespace) -> int:

@@ -76,6 +76,7 @@ def add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     init.add_argument(
         "--pre-commit", action="store_true", help="also add the hook to .pre-commit-config.yaml"
     )
+    init.set_defaults(handler=init_from_args)
 
 
 def init_from_args(args: argparse.Namespace) -> int:

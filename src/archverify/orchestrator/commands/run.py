@@ -14,6 +14,7 @@ from archverify.core.config import STEP_ORDER, Config
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
 from archverify.executors.registry import all_steps
 from archverify.executors.tools.untrusted import left_out_reason
@@ -21,6 +22,7 @@ from archverify.orchestrator.cache.auth import run_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.cache.folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.cache.kv import DirectoryCache
+from archverify.orchestrator.commands.arguments import add_path_and_config
 from archverify.orchestrator.config.loader import (
     ConfigError,
     load_config,
@@ -85,6 +87,102 @@ class RunOptions:
     untrusted: bool = False
     # The reports to write: their destinations are checked before any step runs.
     outputs: tuple[OutputRequest, ...] = ()
+
+
+# ``archverify run --help``'s epilog; its step lines are the catalogue's summaries.
+_EPILOG_HEAD = """\
+exit codes:
+  0  no finding of severity error
+  1  at least one error finding, or a step that could not run
+  2  usage or configuration error
+  130, 143, 129  stopped by Ctrl-C, SIGTERM or SIGHUP: children ended, no report written
+
+examples:
+  archverify run                         verify the current directory
+  archverify run ../service --steps compile,purity,contracts
+  archverify run --format json --output report.json
+  archverify run --format text --format sarif=out.sarif --format junit=out.xml
+  archverify run --format html=report.html --no-baseline
+  archverify run --untrusted             a fork's pull request, outside a sandbox
+
+the steps, in the runbook's order:
+"""
+RUN_EPILOG = (
+    _EPILOG_HEAD
+    + "".join(f"  {spec.id:<11} {spec.summary}\n" for spec in STEPS)
+    + "`archverify explain RULE` documents every rule.\n"
+)
+
+
+def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``archverify run [PATH] [--config FILE] [--steps ...] ...``."""
+    run = commands.add_parser(
+        "run",
+        help="run the verification steps and report",
+        description="Run every configured verification step on PATH and print one report.",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_path_and_config(run)
+    run.add_argument(
+        "--steps",
+        metavar="A,B,...",
+        help="comma-separated steps to run, overriding the config's `steps` "
+        f"(known: {', '.join(STEP_ORDER)})",
+    )
+    run.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        metavar="FORMAT[=FILE]",
+        help="report format: text (default), json, sarif, junit, markdown, html or github "
+        "(workflow annotations); repeat for several, each with its own file as FORMAT=FILE (a "
+        "format without a file goes to stdout, or to --output)",
+    )
+    run.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="parallel workers for parsing and steps, at least 1 (default: CPU count, "
+        f"{os.cpu_count()}; more than 4 per CPU are lowered to that)",
+    )
+    run.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the cache folder"
+    )
+    run.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache folder (default: PATH/.archverify_cache): new, empty or archverify's own",
+    )
+    run.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="run the steps one by one in the runbook's order (imports and tests, which run the "
+        "project's code, last) and stop after the first failure",
+    )
+    run.add_argument(
+        "--cache-tests",
+        action="store_true",
+        help="also replay the tests step from the cache when its inputs did not change",
+    )
+    run.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="report every finding, including those accepted in the baseline file",
+    )
+    run.add_argument(
+        "--untrusted",
+        action="store_true",
+        help="for code you did not write (a fork's pull request): run only the steps that "
+        "execute none of the project's code; imports, tests, and mypy when the project's mypy "
+        "configuration names plugins, are left out and the report says so",
+    )
+    run.add_argument(
+        "--debug", action="store_true", help="show Python tracebacks of internal errors"
+    )
+    run.set_defaults(handler=run_from_args)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -165,8 +263,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         debug=options.debug,
         options={"cache_tests": options.cache_tests, "untrusted": options.untrusted},
     )
-    available = all_steps()
-    selected = [available[s] for s in config.steps if s in available]
+    available = all_steps()  # every catalogued step (a test pins registry ids = catalogue ids)
+    selected = [available[s] for s in config.steps]
     left_out = _left_out_untrusted(selected, root, config) if options.untrusted else []
     selected = [s for s in selected if s.id not in {o.step for o in left_out}]
     scheduler_options = SchedulerOptions(
@@ -177,11 +275,6 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
             outcomes = run_steps(selected, context, scheduler_options, progress.update)
     else:
         outcomes = run_steps(selected, context, scheduler_options)
-    outcomes.extend(
-        StepOutcome(s, StepStatus.SKIPPED, message="not available in this version")
-        for s in config.steps
-        if s not in available
-    )
     outcomes.extend(left_out)
     outcomes.sort(key=lambda o: STEP_ORDER.index(o.step))
     shadow_notes = _add_discovery_findings(

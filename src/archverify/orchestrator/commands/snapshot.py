@@ -66,6 +66,7 @@ def add_snapshot_parser(commands: Subcommands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_path_and_config(parser)
+    parser.set_defaults(handler=snapshot_from_args)
 
 
 def snapshot_from_args(args: argparse.Namespace) -> int:
