@@ -147,8 +147,7 @@ def test_rule_docs_fill_help_and_descriptions() -> None:
     assert other["shortDescription"]["text"]  # GitHub shows it at the top of the alert
 
 
-def test_output_is_deterministic() -> None:
-    assert sarif.render(sample_report()) == sarif.render(sample_report())
+# Determinism between runs (hash seeds) is proved by tests/golden, in two fresh interpreters.
 
 
 def test_relative_root_does_not_crash() -> None:
