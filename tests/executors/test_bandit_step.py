@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tool_project import DictCache, make_context, write_files
-
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepOutcome, StepStatus
 from archverify.executors.tools.bandit import BanditStep, split_shards
+from tests.helpers.factories import MemoryCache
+from tests.helpers.tool_project import make_context, write_files
 
 SHELL = '"""Runs things."""\n\nimport subprocess\n\n\ndef run(cmd: str) -> int:\n'
 SHELL += "    return subprocess.call(cmd, shell=True)\n"
@@ -80,7 +80,7 @@ def test_unparsable_file_is_a_warning(tmp_path: Path) -> None:
 
 def test_only_changed_files_are_rerun(tmp_path: Path) -> None:
     _project(tmp_path)
-    cache = DictCache()
+    cache = MemoryCache()
     first = BanditStep().run(make_context(tmp_path, cache=cache))
     assert first.stats["files_run"] == 4
     again = BanditStep().run(make_context(tmp_path, cache=cache))

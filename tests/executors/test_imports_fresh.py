@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from imports_project import make_context
 
 from archverify.core.facts import ImportFact
 from archverify.executors.imports import ImportsStep, _options
+from tests.helpers.imports_project import make_context
 
 
 @pytest.fixture

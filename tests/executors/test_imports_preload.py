@@ -5,22 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from imports_project import make_context
 
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import ImportFact
 from archverify.executors.imports import ImportsStep
 from archverify.executors.imports.plan import preload_names, shadowed_names
-
-
-def _facts(module: str, *imports: ImportFact) -> FileFacts:
-    return FileFacts(
-        path=f"{module}.py", module=module, is_package=False, content_hash="h", imports=imports
-    )
+from tests.helpers.factories import module_facts
+from tests.helpers.imports_project import make_context
 
 
 def test_only_import_time_outside_imports_are_preloaded() -> None:
     facts = [
-        _facts(
+        module_facts(
             "app.a",
             ImportFact("json", 1, 1),
             ImportFact("xml.dom.minidom", 2, 1),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tool_project import DictCache, make_context, write_files
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepStatus
 from archverify.executors.tools.ruff import RuffStep
+from tests.helpers.factories import MemoryCache
+from tests.helpers.tool_project import make_context, write_files
 
 PYPROJECT = '[tool.ruff]\nline-length = 100\n[tool.ruff.lint]\nselect = ["F", "E"]\n'
 
@@ -67,7 +68,7 @@ def test_config_args_are_passed(tmp_path: Path) -> None:
 
 def test_only_changed_files_are_rerun(tmp_path: Path) -> None:
     _project(tmp_path)
-    cache = DictCache()
+    cache = MemoryCache()
     first = RuffStep().run(make_context(tmp_path, cache=cache))
     assert first.stats["files_run"] == 4
     again = RuffStep().run(make_context(tmp_path, cache=cache))
@@ -81,7 +82,7 @@ def test_only_changed_files_are_rerun(tmp_path: Path) -> None:
 
 def test_config_change_invalidates_per_file_results(tmp_path: Path) -> None:
     _project(tmp_path)
-    cache = DictCache()
+    cache = MemoryCache()
     RuffStep().run(make_context(tmp_path, cache=cache))
     (tmp_path / "pyproject.toml").write_text(PYPROJECT.replace('"F", "E"', '"E"'))
     outcome = RuffStep().run(make_context(tmp_path, cache=cache))
@@ -138,10 +139,10 @@ def test_syntax_error_has_its_own_rule(tmp_path: Path) -> None:
 
 def test_damaged_cache_entries_are_rerun(tmp_path: Path) -> None:
     _project(tmp_path)
-    cache = DictCache()
+    cache = MemoryCache()
     RuffStep().run(make_context(tmp_path, cache=cache))
-    for key in cache.data:
-        cache.data[key] = {"not": "a list"}
+    for key in cache.entries:
+        cache.entries[key] = {"not": "a list"}
     outcome = RuffStep().run(make_context(tmp_path, cache=cache))
     assert outcome.stats["files_run"] == 4
     assert [f.rule for f in outcome.findings] == ["ruff/F401"]

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_cli_run import FILES, STATIC, make_project
 
 from archverify.orchestrator.cli import main
+from tests.integration.test_cli_run import FILES, STATIC, make_project
 
 STEPS = STATIC.split(",")
 # Added after the baseline was written: the one new finding of the run.

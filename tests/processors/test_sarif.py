@@ -9,9 +9,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from sample_reports import clean_report, finding, nasty_report, sample_report
 
 from archverify.processors.formats import sarif
+from tests.helpers.sample_reports import clean_report, finding, nasty_report, sample_report
 
 _VENDORED = json.loads(
     (Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text("utf-8")

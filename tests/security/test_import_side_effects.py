@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
 
 PYPROJECT = """\
 [project]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from archverify.core.config import Config, ContractConfig
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.findings import Finding, Severity
@@ -30,7 +32,8 @@ def path_of(module: str) -> str:
     return base + "/__init__.py" if module in PACKAGES else base + ".py"
 
 
-def project() -> Project:
+def project(imports: Mapping[str, tuple[str, ...]] = IMPORTS) -> Project:
+    """The project of ``imports`` (module -> modules it imports), ``IMPORTS`` by default."""
     facts = {
         module: FileFacts(
             path=path_of(module),
@@ -41,7 +44,7 @@ def project() -> Project:
                 ImportFact(target, line=n + 1, column=1) for n, target in enumerate(deps)
             ),
         )
-        for module, deps in IMPORTS.items()
+        for module, deps in imports.items()
     }
     files = tuple(
         sorted(
