@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from archverify.core.findings import Severity, StepOutcome
+from archverify.executors.base import Step
 from archverify.executors.tools.bandit import BanditStep
 from archverify.executors.tools.cache import PerFileTool
 from archverify.executors.tools.ruff import RuffStep
@@ -23,7 +24,7 @@ from tests.helpers.tool_project import make_context
 
 @dataclass(frozen=True)
 class Case:
-    step: Callable[[], PerFileTool]
+    step: Callable[[], Step]  # a PerFileTool
     write_project: Callable[[Path], None]  # four files, at least one finding
     edit: tuple[str, str]  # (path, new text) of one file
     check_edited: Callable[[StepOutcome], None]
@@ -56,7 +57,8 @@ CASES = {
 
 
 def test_every_per_file_tool_has_a_case() -> None:
-    assert {type(case.step()) for case in CASES.values()} == set(PerFileTool.__subclasses__())
+    made: set[type] = {type(case.step()) for case in CASES.values()}
+    assert made == set(PerFileTool.__subclasses__())
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -34,7 +34,8 @@ def _run(root: Path, steps: str = STEPS, **env: str) -> CliRun:
 
 
 def _step(run: CliRun, step_id: str) -> dict[str, Any]:
-    [step] = [s for s in run.json()["steps"] if s["id"] == step_id]
+    steps: list[dict[str, Any]] = [s for s in run.json()["steps"] if s["id"] == step_id]
+    [step] = steps
     return step
 
 
