@@ -1,8 +1,8 @@
 """Render one fixed run report in every format: the inputs of the golden-file tests.
 
-Run by path in a fresh interpreter (``python tests/golden/build.py OUT_DIR``) so that each
-render sees its own ``PYTHONHASHSEED``; it imports nothing from the test suite, only
-archverify, so a refactor of the test helpers cannot move a golden file.
+Run in a fresh interpreter (``python -m tests.golden.build OUT_DIR`` from the repository root)
+so that each render sees its own ``PYTHONHASHSEED``. The project for the picture is
+``tests/helpers/sample_project`` with one module more (a Unicode name).
 
 The report exercises every feature the renderers draw: steps of every status (one cached, one
 with coverage stats, an error and a skipped step with their reasons), findings of every
@@ -19,15 +19,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from archverify.core.config import Config, ContractConfig
-from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
-from archverify.core.project import Project, SourceFile
+from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.processors.formats import github, html, json_report, junit, markdown, sarif, text
 from archverify.processors.formats.architecture_layout import build_layout
 from archverify.processors.formats.architecture_svg import render_svg, to_dot, to_mermaid
+from tests.helpers import sample_project
+from tests.helpers.sample_project import path_of
 
-ROOT = "/work/shop"
+ROOT = sample_project.ROOT
 NASTY = 'a <script>alert("x")</script> & 50% | b, c: d\r\nnext `tick` *star* \x1b[31m'
 UNICODE = "café — naïve Ünïcödé ✓ 日本語 🐍"
 
@@ -46,7 +47,6 @@ IMPORTS: dict[str, tuple[str, ...]] = {
     "shop.core.rules": ("shop.core.model",),
     "shop.core.café": (),
 }
-PACKAGES = {"shop", "shop.orchestrator", "shop.api", "shop.web", "shop.core"}
 LAYERS = ["shop.orchestrator", "shop.api | shop.web", "shop.core"]
 
 RULE_DOCS = {
@@ -57,31 +57,8 @@ RULE_DOCS = {
 }
 
 
-def path_of(module: str) -> str:
-    base = "src/" + module.replace(".", "/")
-    return base + "/__init__.py" if module in PACKAGES else base + ".py"
-
-
 def project() -> Project:
-    facts = {
-        module: FileFacts(
-            path=path_of(module),
-            module=module,
-            is_package=module in PACKAGES,
-            content_hash=module,
-            imports=tuple(
-                ImportFact(target, line=n + 1, column=1) for n, target in enumerate(deps)
-            ),
-        )
-        for module, deps in IMPORTS.items()
-    }
-    files = tuple(
-        sorted(
-            (SourceFile(f.path, f.module, f.is_package, "src") for f in facts.values()),
-            key=lambda s: s.path,
-        )
-    )
-    return Project(root=ROOT, packages=("shop",), files=files, facts=facts)
+    return sample_project.project(IMPORTS)
 
 
 def config() -> Config:

@@ -27,7 +27,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 EXPECTED = HERE / "expected"
-BUILD = HERE / "build.py"
+REPO = HERE.parents[1]
 SEEDS = ("0", "12345")
 
 # Every format the CLI offers (``--format``) and the golden file that pins it.
@@ -60,7 +60,8 @@ def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for seed in SEEDS:
         folder = tmp_path_factory.mktemp(f"golden-seed-{seed}")
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, str(BUILD), str(folder)], check=True, env=env)
+        command = [sys.executable, "-m", "tests.golden.build", str(folder)]
+        subprocess.run(command, check=True, env=env, cwd=REPO)
         out[seed] = folder
     return out
 

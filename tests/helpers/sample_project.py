@@ -23,6 +23,7 @@ IMPORTS: dict[str, tuple[str, ...]] = {
     "shop.core.model": ("shop.core.rules", "shop.orchestrator.cli"),
     "shop.core.rules": ("shop.core.model",),
 }
+ROOT = "/work/shop"
 PACKAGES = {"shop", "shop.orchestrator", "shop.api", "shop.web", "shop.core"}
 LAYERS = ["shop.orchestrator", "shop.api | shop.web", "shop.core"]
 
@@ -52,12 +53,12 @@ def project(imports: Mapping[str, tuple[str, ...]] = IMPORTS) -> Project:
             key=lambda s: s.path,
         )
     )
-    return Project(root="/work/shop", packages=("shop",), files=files, facts=facts)
+    return Project(root=ROOT, packages=("shop",), files=files, facts=facts)
 
 
 def config(layers: bool = True) -> Config:
     contracts = (ContractConfig("layers", "layers", {"layers": LAYERS}),) if layers else ()
-    return Config(root="/work/shop", packages=("shop",), contracts=contracts)
+    return Config(root=ROOT, packages=("shop",), contracts=contracts)
 
 
 def findings() -> list[Finding]:
