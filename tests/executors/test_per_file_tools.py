@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archverify.core.findings import Severity, StepOutcome
+from archverify.core.findings import Severity, StepOutcome, StepStatus
 from archverify.executors.base import Step
 from archverify.executors.tools.bandit import BanditStep
 from archverify.executors.tools.cache import PerFileTool
@@ -24,7 +24,7 @@ from tests.helpers.tool_project import make_context
 
 @dataclass(frozen=True)
 class Case:
-    step: Callable[[], Step]  # a PerFileTool
+    step: Callable[..., Step]  # a PerFileTool; takes module=
     write_project: Callable[[Path], None]  # four files, at least one finding
     edit: tuple[str, str]  # (path, new text) of one file
     check_edited: Callable[[StepOutcome], None]
@@ -76,3 +76,12 @@ def test_only_changed_files_are_rerun(tmp_path: Path, name: str) -> None:
     edited = case.step().run(make_context(tmp_path, cache=cache))
     assert edited.stats["files_run"] == 1
     case.check_edited(edited)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_missing_tool_is_a_step_error(tmp_path: Path, name: str) -> None:
+    case = CASES[name]
+    case.write_project(tmp_path)
+    outcome = case.step(module="archverify_no_such_tool").run(make_context(tmp_path))
+    assert outcome.status is StepStatus.ERROR
+    assert "pip install" in outcome.message

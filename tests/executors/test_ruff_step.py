@@ -93,13 +93,6 @@ def test_cache_key_follows_contents_and_config(tmp_path: Path) -> None:
     assert step.cache_key(args) != step.cache_key(make_context(tmp_path))
 
 
-def test_missing_tool_is_a_step_error(tmp_path: Path) -> None:
-    write_project(tmp_path)
-    outcome = RuffStep(module="archverify_no_such_tool").run(make_context(tmp_path))
-    assert outcome.status is StepStatus.ERROR
-    assert "pip install" in outcome.message
-
-
 def test_bad_arguments_are_a_step_error_not_a_crash(tmp_path: Path) -> None:
     write_project(tmp_path)
     context = make_context(tmp_path, tools={"ruff": ToolConfig(args=("--no-such-flag",))})
