@@ -13,15 +13,6 @@ from archverify.executors.imports import ImportsStep, _options
 from tests.helpers.imports_project import make_context
 
 
-@pytest.fixture
-def outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder of third-party modules, on PYTHONPATH like an installed dependency."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-    monkeypatch.setenv("PYTHONPATH", str(folder))
-    return folder
-
-
 def _fresh_ok(root: Path, module: str, pythonpath: Path) -> bool:
     code = f"import sys\nsys.path[:0] = [{str(root)!r}, {str(pythonpath)!r}]\nimport {module}\n"
     done = subprocess.run(

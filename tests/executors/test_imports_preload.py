@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from archverify.core.facts import ImportFact
 from archverify.executors.imports import ImportsStep
 from archverify.executors.imports.plan import preload_names, shadowed_names
@@ -77,15 +75,6 @@ def test_project_modules_named_like_stdlib_modules_behave_as_before(tmp_path: Pa
     assert set(found) == {"json.py"}
     assert "project json" in found["json.py"].message
     assert found["json.py"].extra["dependents"] == ["user"]
-
-
-@pytest.fixture
-def outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder of third-party modules, on PYTHONPATH like an installed dependency."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-    monkeypatch.setenv("PYTHONPATH", str(folder))
-    return folder
 
 
 def test_a_dependency_that_imports_the_project_is_not_preloaded(
