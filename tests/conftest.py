@@ -8,4 +8,15 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 os.environ.setdefault("ARCHVERIFY_CACHE_SECRET", "archverify-test-suite-secret")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/expected from the current renderers (see tests/golden)",
+    )

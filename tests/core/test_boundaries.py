@@ -13,8 +13,9 @@ from archverify.core.boundaries import (
     import_targets,
 )
 from archverify.core.config import BoundaryRule
-from archverify.core.facts import CallFact, CompileError, FileFacts, ImportFact
+from archverify.core.facts import CallFact, CompileError, FileFacts
 from archverify.core.findings import Severity
+from tests.helpers.factories import imp, module_facts
 
 DOMAIN = BoundaryRule(
     name="domain stays clean",
@@ -26,34 +27,8 @@ DOMAIN = BoundaryRule(
 )
 
 
-def facts(
-    module: str = "app.domain.model",
-    calls: tuple[CallFact, ...] = (),
-    imports: tuple[ImportFact, ...] = (),
-    compile_error: CompileError | None = None,
-) -> FileFacts:
-    return FileFacts(
-        path=module.replace(".", "/") + ".py",
-        module=module,
-        is_package=False,
-        content_hash="h",
-        calls=calls,
-        imports=imports,
-        compile_error=compile_error,
-    )
-
-
-def imp(
-    module: str, *names: str, line: int = 1, type_checking: bool = False, in_function: bool = False
-) -> ImportFact:
-    return ImportFact(
-        module=module,
-        line=line,
-        column=1,
-        names=names,
-        type_checking=type_checking,
-        in_function=in_function,
-    )
+def facts(module: str = "app.domain.model", **fields: Any) -> FileFacts:
+    return module_facts(module, **fields)
 
 
 def check(*rules: BoundaryRule, **kwargs: Any) -> list[tuple[str, int, str]]:

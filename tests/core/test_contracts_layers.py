@@ -6,19 +6,9 @@ import pytest
 
 from archverify.core.config import ContractConfig
 from archverify.core.contracts import ContractError, check_contract, referenced_modules
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import FileFacts
 from archverify.core.graph import ImportGraph
-
-
-def ff(module: str, *imports: str) -> FileFacts:
-    facts = tuple(ImportFact(module=m, line=i + 1, column=1) for i, m in enumerate(imports))
-    return FileFacts(
-        path=module.replace(".", "/") + ".py",
-        module=module,
-        is_package=False,
-        content_hash="x",
-        imports=facts,
-    )
+from tests.helpers.factories import module_facts
 
 
 def layers(graph: ImportGraph, *names: str, **options: object) -> list[tuple[str, str]]:
@@ -30,16 +20,16 @@ def g(*facts: FileFacts) -> ImportGraph:
     return ImportGraph.build(facts)
 
 
-PKGS = [ff("p"), ff("p.high"), ff("p.mid"), ff("p.low")]
+PKGS = [module_facts("p"), module_facts("p.high"), module_facts("p.mid"), module_facts("p.low")]
 
 
 def test_downward_imports_are_kept() -> None:
-    graph = g(*PKGS, ff("p.high.x", "p.mid.y"), ff("p.mid.y", "p.low"))
+    graph = g(*PKGS, module_facts("p.high.x", "p.mid.y"), module_facts("p.mid.y", "p.low"))
     assert layers(graph, "p.high", "p.mid", "p.low") == []
 
 
 def test_upward_direct_import_breaks() -> None:
-    graph = g(*PKGS, ff("p.low.x", "p.high"))
+    graph = g(*PKGS, module_facts("p.low.x", "p.high"))
     result = check_contract(graph, ContractConfig("c", "layers", {"layers": ["p.high", "p.low"]}))
     assert not result.kept
     (violation,) = result.violations
@@ -50,10 +40,10 @@ def test_upward_direct_import_breaks() -> None:
 def test_indirect_chain_through_outside_module_breaks_once() -> None:
     graph = g(
         *PKGS,
-        ff("p.low.x", "p.util"),
-        ff("p.util", "p.high.y"),
-        ff("p.high.y"),
-        ff("p.low.z", "p.util"),
+        module_facts("p.low.x", "p.util"),
+        module_facts("p.util", "p.high.y"),
+        module_facts("p.high.y"),
+        module_facts("p.low.z", "p.util"),
     )
     found = check_contract(
         graph, ContractConfig("c", "layers", {"layers": ["p.high", "p.mid", "p.low"]})
@@ -64,12 +54,12 @@ def test_indirect_chain_through_outside_module_breaks_once() -> None:
 
 
 def test_chain_through_another_layer_is_reported_for_that_layer_only() -> None:
-    graph = g(*PKGS, ff("p.low.x", "p.mid.y"), ff("p.mid.y", "p.high"))
+    graph = g(*PKGS, module_facts("p.low.x", "p.mid.y"), module_facts("p.mid.y", "p.high"))
     assert layers(graph, "p.high", "p.mid", "p.low") == [("p.mid", "p.high"), ("p.low", "p.mid")]
 
 
 def test_independent_siblings() -> None:
-    graph = g(*PKGS, ff("p.a", "p.b"), ff("p.b"))
+    graph = g(*PKGS, module_facts("p.a", "p.b"), module_facts("p.b"))
     assert layers(graph, "p.high", "p.a | p.b") == [("p.a", "p.b")]
     assert layers(graph, "p.high", "p.a : p.b") == []
 
@@ -88,14 +78,14 @@ def test_optional_missing_layer_and_required_missing_layer() -> None:
 
 def test_containers_and_exhaustive() -> None:
     graph = g(
-        ff("app"),
-        ff("app.one"),
-        ff("app.one.ui", "app.one.data"),
-        ff("app.one.data"),
-        ff("app.two"),
-        ff("app.two.ui"),
-        ff("app.two.data", "app.two.ui"),
-        ff("app.two.extra"),
+        module_facts("app"),
+        module_facts("app.one"),
+        module_facts("app.one.ui", "app.one.data"),
+        module_facts("app.one.data"),
+        module_facts("app.two"),
+        module_facts("app.two.ui"),
+        module_facts("app.two.data", "app.two.ui"),
+        module_facts("app.two.extra"),
     )
     found = layers(graph, "ui", "data", containers=["app.one", "app.two"], exhaustive=True)
     assert found == [("app.two.data", "app.two.ui"), ("app.two.extra", "app.two")]
@@ -110,13 +100,13 @@ def test_containers_and_exhaustive() -> None:
 
 
 def test_closed_layers_forbid_skipping() -> None:
-    graph = g(*PKGS, ff("p.high.x", "p.low"))
+    graph = g(*PKGS, module_facts("p.high.x", "p.low"))
     assert layers(graph, "p.high", "p.mid", "p.low") == []
     assert layers(graph, "p.high", "p.mid", "p.low", closed=True) == [("p.high", "p.low")]
 
 
 def test_ignore_imports_and_unmatched() -> None:
-    graph = g(*PKGS, ff("p.low.x", "p.high"))
+    graph = g(*PKGS, module_facts("p.low.x", "p.high"))
     contract = ContractConfig(
         "c",
         "layers",

@@ -7,19 +7,9 @@ import pytest
 from archverify.core.config import ContractConfig
 from archverify.core.contracts import ContractError, check_contract, referenced_modules
 from archverify.core.contracts.ignores import ImportExpression
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import FileFacts
 from archverify.core.graph import ImportGraph
-
-
-def ff(module: str, *imports: str) -> FileFacts:
-    facts = tuple(ImportFact(module=m, line=i + 1, column=1) for i, m in enumerate(imports))
-    return FileFacts(
-        path=module.replace(".", "/") + ".py",
-        module=module,
-        is_package=False,
-        content_hash="x",
-        imports=facts,
-    )
+from tests.helpers.factories import module_facts
 
 
 def broken(facts: list[FileFacts], kind: str, **options: object) -> list[tuple[str, str]]:
@@ -28,11 +18,16 @@ def broken(facts: list[FileFacts], kind: str, **options: object) -> list[tuple[s
     return [(v.importer, v.imported) for v in result.violations]
 
 
-BASE = [ff("p"), ff("p.a"), ff("p.b"), ff("p.c")]
+BASE = [module_facts("p"), module_facts("p.a"), module_facts("p.b"), module_facts("p.c")]
 
 
 def test_forbidden_direct_indirect_and_external() -> None:
-    facts = [*BASE, ff("p.a.x", "p.c"), ff("p.c", "p.b.y", "requests.sessions"), ff("p.b.y")]
+    facts = [
+        *BASE,
+        module_facts("p.a.x", "p.c"),
+        module_facts("p.c", "p.b.y", "requests.sessions"),
+        module_facts("p.b.y"),
+    ]
     assert broken(facts, "forbidden", source_modules=["p.a"], forbidden_modules=["p.b"]) == [
         ("p.a", "p.b")
     ]
@@ -58,19 +53,30 @@ def test_forbidden_rejects_dotted_external() -> None:
 
 
 def test_independence_both_directions_and_via_third_listed_module() -> None:
-    facts = [*BASE, ff("p.a.x", "p.b.y"), ff("p.b.y", "p.c")]
+    facts = [*BASE, module_facts("p.a.x", "p.b.y"), module_facts("p.b.y", "p.c")]
     assert broken(facts, "independence", modules=["p.a", "p.b", "p.c"]) == [
         ("p.a", "p.b"),
         ("p.b", "p.c"),
     ]
     assert broken(facts, "independence", modules=["p.a", "p.c"]) == [("p.a", "p.c")]
     assert (
-        broken([*BASE, ff("p.a.x", "p.d"), ff("p.d")], "independence", modules=["p.a", "p.b"]) == []
+        broken(
+            [*BASE, module_facts("p.a.x", "p.d"), module_facts("p.d")],
+            "independence",
+            modules=["p.a", "p.b"],
+        )
+        == []
     )
 
 
 def test_protected_only_direct_imports_by_others() -> None:
-    facts = [*BASE, ff("p.a.x", "p.b.y"), ff("p.c", "p.b"), ff("p.b.y", "p.b.z"), ff("p.b.z")]
+    facts = [
+        *BASE,
+        module_facts("p.a.x", "p.b.y"),
+        module_facts("p.c", "p.b"),
+        module_facts("p.b.y", "p.b.z"),
+        module_facts("p.b.z"),
+    ]
     assert broken(facts, "protected", protected_modules=["p.b"], allowed_importers=["p.a"]) == [
         ("p.c", "p.b")
     ]

@@ -117,6 +117,8 @@ def test_deep_nesting_never_raises() -> None:
     result = run(nested.encode())
     assert len(result.definitions) == 90
     chain = run(b"x = a" + b".b()" * 2000 + b"\n")
+    # Either outcome is right (whether CPython's parser takes 2000 chained calls depends on its
+    # version and stack): what is tested is that the extractor returns instead of raising.
     assert chain.compile_error is not None or len(chain.calls) == 2000
 
 

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import ImportFact
 from archverify.core.graph import ImportGraph, describe_stats, edge_records, implicit_parents
+from tests.helpers.factories import imp, module_facts
 
-
-def ff(module: str, *imports: ImportFact, package: bool = False) -> FileFacts:
-    path = module.replace(".", "/") + ("/__init__.py" if package else ".py")
-    return FileFacts(
-        path=path, module=module, is_package=package, content_hash="x", imports=imports
-    )
-
-
-def imp(
-    module: str, line: int = 1, *names: str, in_function: bool = False, type_checking: bool = False
-) -> ImportFact:
-    return ImportFact(module, line, 1, names, in_function=in_function, type_checking=type_checking)
-
-
-BASE = [ff("pkg", package=True), ff("pkg.a", package=True), ff("pkg.a.b"), ff("pkg.c")]
+BASE = [
+    module_facts("pkg", package=True),
+    module_facts("pkg.a", package=True),
+    module_facts("pkg.a.b"),
+    module_facts("pkg.c"),
+]
 
 
 def pairs(graph: ImportGraph) -> set[tuple[str, str]]:
@@ -27,14 +19,14 @@ def pairs(graph: ImportGraph) -> set[tuple[str, str]]:
 
 
 def test_from_import_targets_submodule_or_package() -> None:
-    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.a", 3, "b", "helper"))])
+    graph = ImportGraph.build([*BASE, module_facts("pkg.d", imp("pkg.a", "b", "helper", line=3))])
     assert pairs(graph) == {("pkg.d", "pkg.a.b"), ("pkg.d", "pkg.a")}
     assert [e.line for e in graph.edges_between("pkg.d", "pkg.a.b")] == [3]
 
 
 def test_missing_name_targets_its_parent_module_only() -> None:
     # As grimp: a name that is not a module is an attribute of its parent, one level up only.
-    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.a.b.attribute"))])
+    graph = ImportGraph.build([*BASE, module_facts("pkg.d", imp("pkg.a.b.attribute"))])
     assert pairs(graph) == {("pkg.d", "pkg.a.b")}
 
 
@@ -43,12 +35,12 @@ def test_import_two_levels_below_a_module_reaches_nothing() -> None:
     # name a module that is not in the sources): no edge to an ancestor, as grimp does.
     facts = [
         *BASE,
-        ff(
+        module_facts(
             "pkg.d",
             imp("pkg.a.b.nothing.deeper"),
-            imp("pkg.missing", 2, "x"),
-            imp("pkg.missing", 3, "*"),
-            imp("pkg.a.missing.deeper", 4),
+            imp("pkg.missing", "x", line=2),
+            imp("pkg.missing", "*", line=3),
+            imp("pkg.a.missing.deeper", line=4),
         ),
     ]
     assert pairs(ImportGraph.build(facts)) == set()
@@ -56,17 +48,19 @@ def test_import_two_levels_below_a_module_reaches_nothing() -> None:
 
 
 def test_star_import_targets_the_module_itself() -> None:
-    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.a.b", 1, "*"), imp("pkg.a", 2, "*"))])
+    graph = ImportGraph.build(
+        [*BASE, module_facts("pkg.d", imp("pkg.a.b", "*", line=1), imp("pkg.a", "*", line=2))]
+    )
     assert pairs(graph) == {("pkg.d", "pkg.a.b"), ("pkg.d", "pkg.a")}
 
 
 def test_self_imports_are_dropped() -> None:
-    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.d"), imp("pkg", 2, "d"))])
+    graph = ImportGraph.build([*BASE, module_facts("pkg.d", imp("pkg.d"), imp("pkg", "d", line=2))])
     assert pairs(graph) == set()
 
 
 def test_externals_are_squashed_and_optional() -> None:
-    facts = [*BASE, ff("pkg.d", imp("django.db.models"), imp("os.path", 2))]
+    facts = [*BASE, module_facts("pkg.d", imp("django.db.models"), imp("os.path", line=2))]
     assert pairs(ImportGraph.build(facts)) == set()
     graph = ImportGraph.build(facts, include_external=True)
     assert pairs(graph) == {("pkg.d", "django"), ("pkg.d", "os")}
@@ -77,7 +71,11 @@ def test_externals_are_squashed_and_optional() -> None:
 def test_type_checking_and_function_level_filters() -> None:
     facts = [
         *BASE,
-        ff("pkg.d", imp("pkg.c", 1, type_checking=True), imp("pkg.a.b", 2, in_function=True)),
+        module_facts(
+            "pkg.d",
+            imp("pkg.c", line=1, type_checking=True),
+            imp("pkg.a.b", line=2, in_function=True),
+        ),
     ]
     assert pairs(ImportGraph.build(facts)) == {("pkg.d", "pkg.a.b")}
     assert pairs(ImportGraph.build(facts, include_function_level=False)) == set()
@@ -88,7 +86,9 @@ def test_type_checking_and_function_level_filters() -> None:
 
 
 def test_import_count_counts_distinct_pairs() -> None:
-    graph = ImportGraph.build([*BASE, ff("pkg.d", imp("pkg.c", 1), imp("pkg.c", 5))])
+    graph = ImportGraph.build(
+        [*BASE, module_facts("pkg.d", imp("pkg.c", line=1), imp("pkg.c", line=5))]
+    )
     assert graph.import_count == 1
     assert len(graph.edges()) == 2
     assert describe_stats(graph) == "5 modules, 1 imports analysed"
@@ -96,14 +96,14 @@ def test_import_count_counts_distinct_pairs() -> None:
 
 def test_shortest_chain_and_avoiding() -> None:
     facts = [
-        ff("m.a", imp("m.b")),
-        ff("m.b", imp("m.c")),
-        ff("m.c", imp("m.d")),
-        ff("m.a2", imp("m.x")),
-        ff("m.x", imp("m.y")),
-        ff("m.y", imp("m.z")),
-        ff("m.z", imp("m.d")),
-        ff("m.d"),
+        module_facts("m.a", imp("m.b")),
+        module_facts("m.b", imp("m.c")),
+        module_facts("m.c", imp("m.d")),
+        module_facts("m.a2", imp("m.x")),
+        module_facts("m.x", imp("m.y")),
+        module_facts("m.y", imp("m.z")),
+        module_facts("m.z", imp("m.d")),
+        module_facts("m.d"),
     ]
     graph = ImportGraph.build(facts)
     assert graph.shortest_chain({"m.a", "m.a2"}, {"m.d"}) == ["m.a", "m.b", "m.c", "m.d"]
@@ -121,12 +121,12 @@ def test_shortest_chain_and_avoiding() -> None:
 
 def test_strongly_connected_components() -> None:
     facts = [
-        ff("m.a", imp("m.b")),
-        ff("m.b", imp("m.a")),
-        ff("m.c", imp("m.d")),
-        ff("m.d", imp("m.e")),
-        ff("m.e", imp("m.c")),
-        ff("m.f", imp("m.a")),
+        module_facts("m.a", imp("m.b")),
+        module_facts("m.b", imp("m.a")),
+        module_facts("m.c", imp("m.d")),
+        module_facts("m.d", imp("m.e")),
+        module_facts("m.e", imp("m.c")),
+        module_facts("m.f", imp("m.a")),
     ]
     graph = ImportGraph.build(facts)
     assert graph.strongly_connected_components() == [["m.a", "m.b"], ["m.c", "m.d", "m.e"]]
@@ -134,13 +134,13 @@ def test_strongly_connected_components() -> None:
 
 def test_long_chain_does_not_overflow_recursion() -> None:
     n = 5000
-    facts = [ff(f"m.n{i}", imp(f"m.n{(i + 1) % n}")) for i in range(n)]
+    facts = [module_facts(f"m.n{i}", imp(f"m.n{(i + 1) % n}")) for i in range(n)]
     components = ImportGraph.build(facts).strongly_connected_components()
     assert len(components) == 1 and len(components[0]) == n
 
 
 def test_edges_are_deterministic() -> None:
-    facts = [*BASE, ff("pkg.d", imp("pkg.c", 2), imp("pkg.a", 1))]
+    facts = [*BASE, module_facts("pkg.d", imp("pkg.c", line=2), imp("pkg.a", line=1))]
     first = ImportGraph.build(facts).edges()
     assert first == ImportGraph.build(list(reversed(facts))).edges()
     assert [e.imported for e in first] == ["pkg.a", "pkg.c"]
@@ -156,7 +156,7 @@ def test_strongly_connected_lists_dependencies_first_and_keeps_singletons() -> N
 
 
 def test_main_guarded_imports_count_unless_left_out() -> None:
-    facts = [*BASE, ff("pkg.c", ImportFact("pkg.a.b", 2, 1, main_guarded=True))]
+    facts = [*BASE, module_facts("pkg.c", ImportFact("pkg.a.b", 2, 1, main_guarded=True))]
     assert ("pkg.c", "pkg.a.b") in pairs(ImportGraph.build(facts))
     graph = ImportGraph.build(facts, include_main_guarded=False)
     assert ("pkg.c", "pkg.a.b") not in pairs(graph)
@@ -174,11 +174,11 @@ def test_implicit_parents_are_those_the_importer_has_not_run() -> None:
 
 def test_implicit_edges_are_marked_and_optional() -> None:
     facts = [
-        ff("pkg", package=True),
-        ff("pkg.a", imp("pkg.b.c", 3, "C")),
-        ff("pkg.b", package=True),
-        ff("pkg.b.c"),
-        ff("pkg.b.d", imp("pkg.b.c", 1)),
+        module_facts("pkg", package=True),
+        module_facts("pkg.a", imp("pkg.b.c", "C", line=3)),
+        module_facts("pkg.b", package=True),
+        module_facts("pkg.b.c"),
+        module_facts("pkg.b.d", imp("pkg.b.c", line=1)),
     ]
     assert ("pkg.a", "pkg.b") not in pairs(ImportGraph.build(facts))
     graph = ImportGraph.build(facts, include_implicit=True)
@@ -203,10 +203,10 @@ def test_implicit_edges_are_marked_and_optional() -> None:
 
 def test_a_statement_naming_the_parent_too_gets_no_implicit_copy() -> None:
     facts = [
-        ff("pkg", package=True),
-        ff("pkg.b", package=True),
-        ff("pkg.b.c"),
-        ff("q", imp("pkg.b", 1, "c", "helper")),  # from pkg.b import c, helper
+        module_facts("pkg", package=True),
+        module_facts("pkg.b", package=True),
+        module_facts("pkg.b.c"),
+        module_facts("q", imp("pkg.b", "c", "helper", line=1)),  # from pkg.b import c, helper
     ]
     graph = ImportGraph.build(facts, include_implicit=True)
     assert [e.implicit for e in graph.edges_between("q", "pkg.b")] == [False]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import FileFacts
 from archverify.core.graph import ImportGraph
 from archverify.core.layer_inference import (
     child_graph,
@@ -14,19 +14,7 @@ from archverify.core.layer_inference import (
     order_with_fewest_upward,
     upward_imports,
 )
-
-
-def _facts(module: str, *imports: str, package: bool = False) -> FileFacts:
-    path = module.replace(".", "/") + ("/__init__.py" if package else ".py")
-    return FileFacts(
-        path=path,
-        module=module,
-        is_package=package,
-        content_hash="",
-        imports=tuple(
-            ImportFact(module=name, line=i + 1, column=0) for i, name in enumerate(imports)
-        ),
-    )
+from tests.helpers.factories import module_facts
 
 
 def _graph(*facts: FileFacts) -> ImportGraph:
@@ -35,12 +23,12 @@ def _graph(*facts: FileFacts) -> ImportGraph:
 
 def test_a_chain_of_imports_gives_layers_from_top_to_bottom() -> None:
     graph = _graph(
-        _facts("app", package=True),
-        _facts("app.cli", "app.services.run"),
-        _facts("app.services", package=True),
-        _facts("app.services.run", "app.core.model"),
-        _facts("app.core", package=True),
-        _facts("app.core.model"),
+        module_facts("app", package=True),
+        module_facts("app.cli", "app.services.run"),
+        module_facts("app.services", package=True),
+        module_facts("app.services.run", "app.core.model"),
+        module_facts("app.core", package=True),
+        module_facts("app.core.model"),
     )
     plan = infer_layers(graph, "app")
     assert plan.expressions() == ["app.cli", "app.services", "app.core"]
@@ -49,20 +37,20 @@ def test_a_chain_of_imports_gives_layers_from_top_to_bottom() -> None:
 
 def test_a_child_sits_above_everything_it_imports_even_when_names_say_otherwise() -> None:
     graph = _graph(
-        _facts("pkg", package=True),
-        _facts("pkg.a"),
-        _facts("pkg.b", "pkg.a"),
-        _facts("pkg.c", "pkg.b"),
+        module_facts("pkg", package=True),
+        module_facts("pkg.a"),
+        module_facts("pkg.b", "pkg.a"),
+        module_facts("pkg.c", "pkg.b"),
     )
     assert infer_layers(graph, "pkg").expressions() == ["pkg.c", "pkg.b", "pkg.a"]
 
 
 def test_mutually_importing_children_share_one_layer_and_are_called_out() -> None:
     graph = _graph(
-        _facts("app", package=True),
-        _facts("app.cli", "app.models"),
-        _facts("app.models", "app.storage", "app.storage"),
-        _facts("app.storage", "app.models"),
+        module_facts("app", package=True),
+        module_facts("app.cli", "app.models"),
+        module_facts("app.models", "app.storage", "app.storage"),
+        module_facts("app.storage", "app.models"),
     )
     plan = infer_layers(graph, "app")
     assert plan.expressions() == ["app.cli", "app.models : app.storage"]
@@ -79,9 +67,9 @@ def test_a_chain_through_the_package_init_counts_as_an_import() -> None:
     # app.core -> app (its __init__ re-exports the CLI) -> app.cli: a layers contract with
     # app.cli above app.core would report that chain, so the two are one cycle.
     graph = _graph(
-        _facts("app", "app.cli", package=True),
-        _facts("app.cli", "app.core"),
-        _facts("app.core", "app"),
+        module_facts("app", "app.cli", package=True),
+        module_facts("app.cli", "app.core"),
+        module_facts("app.core", "app"),
     )
     plan = infer_layers(graph, "app")
     assert plan.expressions() == ["app.cli : app.core"]
@@ -90,12 +78,12 @@ def test_a_chain_through_the_package_init_counts_as_an_import() -> None:
 
 def test_imports_inside_a_child_and_from_other_packages_are_not_layer_edges() -> None:
     graph = _graph(
-        _facts("app", package=True),
-        _facts("app.a", package=True),
-        _facts("app.a.x", "app.a.y", "json"),
-        _facts("app.a.y"),
-        _facts("app.b"),
-        _facts("other", "app.b", package=True),
+        module_facts("app", package=True),
+        module_facts("app.a", package=True),
+        module_facts("app.a.x", "app.a.y", "json"),
+        module_facts("app.a.y"),
+        module_facts("app.b"),
+        module_facts("other", "app.b", package=True),
     )
     children = child_graph(graph, "app")
     assert direct_children(graph, "app") == ["app.a", "app.b"]
@@ -104,16 +92,16 @@ def test_imports_inside_a_child_and_from_other_packages_are_not_layer_edges() ->
 
 
 def test_a_package_without_children_has_no_layers() -> None:
-    graph = _graph(_facts("solo", package=True))
+    graph = _graph(module_facts("solo", package=True))
     assert infer_layers(graph, "solo").layers == ()
 
 
 def test_the_exact_order_beats_a_name_order_on_a_three_way_cycle() -> None:
     graph = _graph(
-        _facts("p", package=True),
-        _facts("p.a", "p.b"),
-        _facts("p.b", "p.c"),
-        _facts("p.c", "p.a", "p.a", "p.a"),
+        module_facts("p", package=True),
+        module_facts("p.a", "p.b"),
+        module_facts("p.b", "p.c"),
+        module_facts("p.c", "p.a", "p.a", "p.a"),
     )
     children = child_graph(graph, "p")
     order = order_with_fewest_upward(children, ["p.a", "p.b", "p.c"])
@@ -133,7 +121,9 @@ def test_no_inferred_layer_is_imported_by_a_lower_one(pairs: list[tuple[int, int
     imports: dict[int, list[str]] = {index: [] for index in range(6)}
     for importer, imported in pairs:
         imports[importer].append(f"r.m{imported}")
-    graph = _graph(_facts("r", package=True), *(_facts(f"r.m{i}", *imports[i]) for i in range(6)))
+    graph = _graph(
+        module_facts("r", package=True), *(module_facts(f"r.m{i}", *imports[i]) for i in range(6))
+    )
     plan = infer_layers(graph, "r")
     rank = {member: index for index, layer in enumerate(plan.layers) for member in layer}
     assert sorted(rank) == [f"r.m{i}" for i in range(6)]

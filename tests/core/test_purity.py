@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from archverify.core.config import PurityConfig
@@ -14,25 +16,13 @@ from archverify.core.purity import (
     PurityChecker,
     describe_call,
 )
+from tests.helpers.factories import module_facts
 
 PURE = PurityConfig(packages=("app.core",))
 
 
-def facts(
-    module: str = "app.core.model",
-    calls: tuple[CallFact, ...] = (),
-    main_blocks: tuple[Location, ...] = (),
-    compile_error: CompileError | None = None,
-) -> FileFacts:
-    return FileFacts(
-        path=module.replace(".", "/") + ".py",
-        module=module,
-        is_package=False,
-        content_hash="h",
-        calls=calls,
-        main_blocks=main_blocks,
-        compile_error=compile_error,
-    )
+def facts(module: str = "app.core.model", **fields: Any) -> FileFacts:
+    return module_facts(module, **fields)
 
 
 def call(qualname: str, name: str | None = None, line: int = 3, column: int = 5) -> CallFact:

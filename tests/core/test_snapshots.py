@@ -21,14 +21,14 @@ from archverify.core.snapshots import (
     parse_snapshot,
     snapshot_text,
 )
+from tests.helpers.factories import module_facts
 
 PACKAGES = ["app"]
 
 
 def facts(module: str, source: str, path: str = "") -> FileFacts:
     tree = ast.parse(textwrap.dedent(source))
-    path = path or module.replace(".", "/") + ".py"
-    return FileFacts(path, module, False, "h", api=api_items(tree, module))
+    return module_facts(module, path=path, api=api_items(tree, module))
 
 
 def findings_between(old_source: str, new_source: str, module: str = "app.mod") -> list[Finding]:

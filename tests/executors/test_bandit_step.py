@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tool_project import DictCache, make_context, write_files
-
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepOutcome, StepStatus
 from archverify.executors.tools.bandit import BanditStep, split_shards
+from tests.helpers.tool_project import make_context, write_files
 
 SHELL = '"""Runs things."""\n\nimport subprocess\n\n\ndef run(cmd: str) -> int:\n'
 SHELL += "    return subprocess.call(cmd, shell=True)\n"
 
 
-def _project(root: Path) -> None:
+def write_project(root: Path) -> None:
     write_files(
         root,
         {
@@ -26,15 +25,15 @@ def _project(root: Path) -> None:
     )
 
 
-def _found(outcome: StepOutcome) -> list[tuple[str, str, int, Severity]]:
+def found_in(outcome: StepOutcome) -> list[tuple[str, str, int, Severity]]:
     return [(f.rule, f.path, f.line, f.severity) for f in outcome.findings]
 
 
 def test_shell_true_is_an_error_at_its_line(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     outcome = BanditStep().run(make_context(tmp_path))
     assert outcome.status is StepStatus.FAILED, outcome.message
-    assert _found(outcome) == [
+    assert found_in(outcome) == [
         ("bandit/B404", "pkg/shell.py", 3, Severity.WARNING),  # low severity: below medium
         ("bandit/B602", "pkg/shell.py", 7, Severity.ERROR),
     ]
@@ -44,7 +43,7 @@ def test_shell_true_is_an_error_at_its_line(tmp_path: Path) -> None:
 
 
 def test_severity_option_moves_the_threshold(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     low = make_context(tmp_path, tools={"bandit": ToolConfig(options={"severity": "low"})})
     assert {f.severity for f in BanditStep().run(low).findings} == {Severity.ERROR}
     bad = make_context(tmp_path, tools={"bandit": ToolConfig(options={"severity": "loud"})})
@@ -61,13 +60,13 @@ def test_clean_project_passes(tmp_path: Path) -> None:
 
 
 def test_dot_bandit_ini_is_respected(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     (tmp_path / ".bandit").write_text("[bandit]\nskips = B404\n")
     assert [f.rule for f in BanditStep().run(make_context(tmp_path)).findings] == ["bandit/B602"]
 
 
 def test_pyproject_section_is_respected(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[tool.bandit]\nskips = ["B602"]\n')
     assert [f.rule for f in BanditStep().run(make_context(tmp_path)).findings] == ["bandit/B404"]
 
@@ -75,22 +74,10 @@ def test_pyproject_section_is_respected(tmp_path: Path) -> None:
 def test_unparsable_file_is_a_warning(tmp_path: Path) -> None:
     write_files(tmp_path, {"pkg/__init__.py": "def (:\n"})
     outcome = BanditStep().run(make_context(tmp_path))
-    assert _found(outcome) == [("bandit/parse-error", "pkg/__init__.py", 0, Severity.WARNING)]
+    assert found_in(outcome) == [("bandit/parse-error", "pkg/__init__.py", 0, Severity.WARNING)]
 
 
-def test_only_changed_files_are_rerun(tmp_path: Path) -> None:
-    _project(tmp_path)
-    cache = DictCache()
-    first = BanditStep().run(make_context(tmp_path, cache=cache))
-    assert first.stats["files_run"] == 4
-    again = BanditStep().run(make_context(tmp_path, cache=cache))
-    assert again.stats["files_run"] == 0
-    assert again.findings == first.findings
-    (tmp_path / "pkg/clean.py").write_text("import pickle\n")
-    edited = BanditStep().run(make_context(tmp_path, cache=cache))
-    assert edited.stats["files_run"] == 1
-    assert ("bandit/B403", "pkg/clean.py", 1, Severity.WARNING) in _found(edited)
-    assert len(edited.findings) == 3
+# Rerunning only the changed files: tests/executors/test_per_file_tools.py.
 
 
 def test_many_changed_files_are_sharded(tmp_path: Path) -> None:
@@ -112,14 +99,7 @@ def test_split_shards() -> None:
     assert split_shards([], 4) == [[]]
 
 
-def test_missing_tool_is_a_step_error(tmp_path: Path) -> None:
-    _project(tmp_path)
-    outcome = BanditStep(module="archverify_no_such_tool").run(make_context(tmp_path))
-    assert outcome.status is StepStatus.ERROR
-    assert "pip install" in outcome.message
-
-
 def test_cache_key_covers_the_severity_option(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     high = make_context(tmp_path, tools={"bandit": ToolConfig(options={"severity": "high"})})
     assert BanditStep().cache_key(high) != BanditStep().cache_key(make_context(tmp_path))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from facts_project import context_of, module_facts
-
 from archverify.core.config import BoundaryRule, Config
 from archverify.core.facts import CallFact, CompileError, ImportFact
 from archverify.core.findings import Severity, StepStatus
 from archverify.executors.boundaries import NOT_CONFIGURED, BoundariesStep
+from tests.helpers.factories import context_of, module_facts
 
 RULE = BoundaryRule(
     name="domain",

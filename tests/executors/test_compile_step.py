@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from facts_project import context_of, module_facts
-
 from archverify.core.facts import CompileError
 from archverify.core.findings import Severity, StepStatus
 from archverify.executors.compile import RULE_DECODE, RULE_SYNTAX, CompileStep
+from tests.helpers.factories import context_of, module_facts
 
 
 def test_clean_files_pass_and_are_counted() -> None:

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from archverify.core.config import Config, ContractConfig
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import ImportFact
 from archverify.core.findings import Severity, StepOutcome, StepStatus
-from archverify.core.project import Project, SourceFile
-from archverify.executors.base import StepContext
 from archverify.executors.contracts import ContractsStep
+from tests.helpers.factories import context_of, module_facts, project_of
 
-
-def project(*modules: tuple[str, tuple[ImportFact, ...]]) -> Project:
-    facts = {
-        m: FileFacts(
-            path=m.replace(".", "/") + ".py",
-            module=m,
-            is_package=False,
-            content_hash="x",
-            imports=imports,
-        )
-        for m, imports in modules
-    }
-    files = tuple(SourceFile(f.path, m, False, ".") for m, f in sorted(facts.items()))
-    return Project(root="/r", packages=("p",), files=files, facts=facts)
-
-
-PROJECT = project(
-    ("p", ()),
-    ("p.high", ()),
-    ("p.low", (ImportFact("p.util", 4, 0), ImportFact("p.high", 9, 0, type_checking=True))),
-    ("p.util", (ImportFact("p.high", 2, 8),)),
+PROJECT = project_of(
+    [
+        module_facts("p"),
+        module_facts("p.high"),
+        module_facts(
+            "p.low", ImportFact("p.util", 4, 0), ImportFact("p.high", 9, 0, type_checking=True)
+        ),
+        module_facts("p.util", ImportFact("p.high", 2, 8)),
+    ],
+    root="/r",
 )
 LAYERS = ContractConfig("layered", "layers", {"layers": ["p.high", "p.low"]}, "pyproject.toml:7")
 
@@ -40,7 +26,7 @@ def run(*contracts: ContractConfig, include_type_checking: bool = False) -> Step
     config = Config(
         root="/r", contracts=contracts, include_type_checking_imports=include_type_checking
     )
-    return ContractsStep().run(StepContext(root=Path("/r"), project=PROJECT, config=config))
+    return ContractsStep().run(context_of(PROJECT, config))
 
 
 def test_broken_layers_give_one_finding_at_the_first_import() -> None:

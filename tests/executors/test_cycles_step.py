@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from archverify.core.config import Config, CyclesConfig
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import ImportFact
 from archverify.core.findings import Severity, StepOutcome, StepStatus
-from archverify.core.project import Project, SourceFile
-from archverify.executors.base import StepContext
 from archverify.executors.cycles import CyclesStep
+from tests.helpers.factories import context_of, module_facts, project_of
 
 
 def run(
     modules: Mapping[str, tuple[ImportFact, ...]], packages: tuple[str, ...] = ()
 ) -> StepOutcome:
-    facts = {
-        m: FileFacts(
-            path=m.replace(".", "/") + ".py",
-            module=m,
-            is_package=False,
-            content_hash="x",
-            imports=imports,
-        )
-        for m, imports in modules.items()
-    }
-    files = tuple(SourceFile(f.path, m, False, ".") for m, f in sorted(facts.items()))
+    facts = [module_facts(m, *imports) for m, imports in modules.items()]
     config = Config(root="/r", cycles=CyclesConfig(packages=packages))
-    context = StepContext(
-        root=Path("/r"), config=config, project=Project("/r", ("p", "q"), files, facts)
-    )
+    context = context_of(project_of(facts, root="/r", packages=("p", "q")), config)
     return CyclesStep().run(context)
 
 

@@ -7,19 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from imports_project import make_context
 
 from archverify.core.facts import ImportFact
 from archverify.executors.imports import ImportsStep, _options
-
-
-@pytest.fixture
-def outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder of third-party modules, on PYTHONPATH like an installed dependency."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-    monkeypatch.setenv("PYTHONPATH", str(folder))
-    return folder
+from tests.helpers.imports_project import make_context
 
 
 def _fresh_ok(root: Path, module: str, pythonpath: Path) -> bool:

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from imports_project import make_context
-
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import ImportFact
 from archverify.executors.imports import ImportsStep
 from archverify.executors.imports.plan import preload_names, shadowed_names
-
-
-def _facts(module: str, *imports: ImportFact) -> FileFacts:
-    return FileFacts(
-        path=f"{module}.py", module=module, is_package=False, content_hash="h", imports=imports
-    )
+from tests.helpers.factories import module_facts
+from tests.helpers.imports_project import make_context
 
 
 def test_only_import_time_outside_imports_are_preloaded() -> None:
     facts = [
-        _facts(
+        module_facts(
             "app.a",
             ImportFact("json", 1, 1),
             ImportFact("xml.dom.minidom", 2, 1),
@@ -82,15 +75,6 @@ def test_project_modules_named_like_stdlib_modules_behave_as_before(tmp_path: Pa
     assert set(found) == {"json.py"}
     assert "project json" in found["json.py"].message
     assert found["json.py"].extra["dependents"] == ["user"]
-
-
-@pytest.fixture
-def outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder of third-party modules, on PYTHONPATH like an installed dependency."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-    monkeypatch.setenv("PYTHONPATH", str(folder))
-    return folder
 
 
 def test_a_dependency_that_imports_the_project_is_not_preloaded(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from imports_project import MemoryCache, make_context
-
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.findings import StepOutcome
 from archverify.core.project import SourceFile
 from archverify.executors.imports import ImportsStep
 from archverify.executors.imports.plan import replay_keys
+from tests.helpers.factories import MemoryCache
+from tests.helpers.imports_project import make_context
 
 FILES = {
     "pkg/__init__.py": "",

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from imports_project import make_context
 
 from archverify.core.facts import ImportFact
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.executors.imports import ImportsStep
 from archverify.executors.imports.findings import ProjectIndex, build_findings
+from tests.helpers.imports_project import make_context
 
 RAISES = """\
 def check():

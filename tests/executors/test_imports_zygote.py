@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imports_project import MemoryCache, make_context
-
 from archverify.core.findings import StepOutcome, StepStatus
 from archverify.executors.imports import ImportsStep
+from tests.helpers.factories import MemoryCache
+from tests.helpers.imports_project import make_context
 
 
 def counted(name: str, counter: Path) -> str:

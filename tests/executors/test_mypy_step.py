@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tool_project import make_context, write_files
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepStatus
 from archverify.executors.tools.mypy import MypyStep, parse_output
+from tests.helpers.tool_project import make_context, write_files
 
 ARG_TYPE = '"""A."""\n\n\ndef double(x: int) -> int:\n    return 2 * x\n\n\nVALUE = double("two")\n'
 

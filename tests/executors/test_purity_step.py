@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from facts_project import context_of, module_facts
-
 from archverify.core.config import Config, PurityConfig
 from archverify.core.facts import CallFact, CompileError, Location
 from archverify.core.findings import StepStatus
 from archverify.executors.purity import NOT_CONFIGURED, PurityStep
+from tests.helpers.factories import context_of, module_facts
 
 
 def config(**purity: Any) -> Config:

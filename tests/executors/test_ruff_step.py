@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tool_project import DictCache, make_context, write_files
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepStatus
 from archverify.executors.tools.ruff import RuffStep
+from tests.helpers.factories import MemoryCache
+from tests.helpers.tool_project import make_context, write_files
 
 PYPROJECT = '[tool.ruff]\nline-length = 100\n[tool.ruff.lint]\nselect = ["F", "E"]\n'
 
 
-def _project(root: Path) -> None:
+def write_project(root: Path) -> None:
     write_files(
         root,
         {
@@ -28,7 +29,7 @@ def _project(root: Path) -> None:
 
 
 def test_unused_import_is_reported_at_its_line(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     outcome = RuffStep().run(make_context(tmp_path))
     assert outcome.status is StepStatus.FAILED
     found = [(f.rule, f.path, f.line, f.column) for f in outcome.findings]
@@ -49,7 +50,7 @@ def test_clean_project_passes_and_tree_stays_clean(tmp_path: Path) -> None:
 
 
 def test_project_config_excludes_and_ignores_apply(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     config = (
         '[tool.ruff]\nextend-exclude = ["pkg/gen.py"]\n[tool.ruff.lint]\nselect = ["F"]\n'
         '[tool.ruff.lint.per-file-ignores]\n"pkg/a.py" = ["F401"]\n'
@@ -60,28 +61,17 @@ def test_project_config_excludes_and_ignores_apply(tmp_path: Path) -> None:
 
 
 def test_config_args_are_passed(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     context = make_context(tmp_path, tools={"ruff": ToolConfig(args=("--ignore", "F401"))})
     assert RuffStep().run(context).findings == []
 
 
-def test_only_changed_files_are_rerun(tmp_path: Path) -> None:
-    _project(tmp_path)
-    cache = DictCache()
-    first = RuffStep().run(make_context(tmp_path, cache=cache))
-    assert first.stats["files_run"] == 4
-    again = RuffStep().run(make_context(tmp_path, cache=cache))
-    assert again.stats["files_run"] == 0
-    assert again.findings == first.findings
-    (tmp_path / "pkg/c.py").write_text('"""C."""\n\nimport re\n')
-    edited = RuffStep().run(make_context(tmp_path, cache=cache))
-    assert edited.stats["files_run"] == 1
-    assert [(f.path, f.line) for f in edited.findings] == [("pkg/a.py", 3), ("pkg/c.py", 3)]
+# Rerunning only the changed files: tests/executors/test_per_file_tools.py.
 
 
 def test_config_change_invalidates_per_file_results(tmp_path: Path) -> None:
-    _project(tmp_path)
-    cache = DictCache()
+    write_project(tmp_path)
+    cache = MemoryCache()
     RuffStep().run(make_context(tmp_path, cache=cache))
     (tmp_path / "pyproject.toml").write_text(PYPROJECT.replace('"F", "E"', '"E"'))
     outcome = RuffStep().run(make_context(tmp_path, cache=cache))
@@ -90,7 +80,7 @@ def test_config_change_invalidates_per_file_results(tmp_path: Path) -> None:
 
 
 def test_cache_key_follows_contents_and_config(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     step = RuffStep()
     key = step.cache_key(make_context(tmp_path))
     assert key is not None and key == step.cache_key(make_context(tmp_path))
@@ -103,15 +93,8 @@ def test_cache_key_follows_contents_and_config(tmp_path: Path) -> None:
     assert step.cache_key(args) != step.cache_key(make_context(tmp_path))
 
 
-def test_missing_tool_is_a_step_error(tmp_path: Path) -> None:
-    _project(tmp_path)
-    outcome = RuffStep(module="archverify_no_such_tool").run(make_context(tmp_path))
-    assert outcome.status is StepStatus.ERROR
-    assert "pip install" in outcome.message
-
-
 def test_bad_arguments_are_a_step_error_not_a_crash(tmp_path: Path) -> None:
-    _project(tmp_path)
+    write_project(tmp_path)
     context = make_context(tmp_path, tools={"ruff": ToolConfig(args=("--no-such-flag",))})
     outcome = RuffStep().run(context)
     assert outcome.status is StepStatus.ERROR
@@ -137,11 +120,11 @@ def test_syntax_error_has_its_own_rule(tmp_path: Path) -> None:
 
 
 def test_damaged_cache_entries_are_rerun(tmp_path: Path) -> None:
-    _project(tmp_path)
-    cache = DictCache()
+    write_project(tmp_path)
+    cache = MemoryCache()
     RuffStep().run(make_context(tmp_path, cache=cache))
-    for key in cache.data:
-        cache.data[key] = {"not": "a list"}
+    for key in cache.entries:
+        cache.entries[key] = {"not": "a list"}
     outcome = RuffStep().run(make_context(tmp_path, cache=cache))
     assert outcome.stats["files_run"] == 4
     assert [f.rule for f in outcome.findings] == ["ruff/F401"]

@@ -6,8 +6,6 @@ import ast
 import textwrap
 from pathlib import Path
 
-from facts_project import context_of, module_facts
-
 from archverify.core.api import api_items
 from archverify.core.config import Config, ToolConfig
 from archverify.core.facts import CompileError, FileFacts
@@ -15,6 +13,7 @@ from archverify.core.findings import Severity, StepStatus
 from archverify.core.snapshots import build_snapshot, snapshot_text
 from archverify.executors.base import StepContext
 from archverify.executors.snapshots import SnapshotsStep
+from tests.helpers.factories import context_of, module_facts
 
 SOURCE = """
 class Service:

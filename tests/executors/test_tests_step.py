@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tool_project import make_context, write_files
 
 from archverify.core.config import ToolConfig
 from archverify.core.findings import Severity, StepOutcome, StepStatus
 from archverify.executors.tools.tests import TestsStep
+from tests.helpers.tool_project import make_context, write_files
 
 LIBRARY = "def add(a, b):\n    return a + b\n\n\ndef unused():\n    return 1\n"
 PASSING = "from pkg import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli_run import make_project, run_json
+
+from tests.integration.test_cli_run import make_project, run_json
 
 CONFIG = """\
 [tool.archverify]

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ FILES = {
 }
 
 
-def make_project(root: Path, files: dict[str, str | bytes], config: str | None = CONFIG) -> Path:
+def make_project(root: Path, files: Mapping[str, str | bytes], config: str | None = CONFIG) -> Path:
     for relative, content in files.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from imports_differential import Verdict, compare, fresh_verdict, step_verdicts
+
+from tests.integration.imports_differential import Verdict, compare, fresh_verdict, step_verdicts
 
 SEED = 20261201
 

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.facts import FileFacts
 from archverify.orchestrator.atomic_write import write_atomic
 from archverify.orchestrator.cache.auth import CacheAuth
 from archverify.orchestrator.cache.facts import PACK_NAME, FactsCache, facts_key
 from archverify.orchestrator.cache.kv import DirectoryCache
+from tests.helpers.factories import imp, module_facts
 
 
 def _facts(module: str = "a") -> FileFacts:
-    return FileFacts(
-        path=f"{module}.py",
-        module=module,
-        is_package=False,
-        content_hash="h",
-        imports=(ImportFact(module="json", line=1, column=1),),
-    )
+    return module_facts(module, imp("json"))
 
 
 def test_facts_round_trip_through_the_pack(tmp_path: Path) -> None:

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 from archverify.core.config import Config
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.executors.base import StepContext
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
-
-
-class DictCache:
-    def __init__(self) -> None:
-        self.data: dict[tuple[str, str], Any] = {}
-
-    def get(self, namespace: str, key: str) -> Any | None:
-        return self.data.get((namespace, key))
-
-    def put(self, namespace: str, key: str, value: Any) -> None:
-        self.data[(namespace, key)] = value
+from tests.helpers.factories import MemoryCache
 
 
 class FakeStep:
@@ -47,10 +36,10 @@ class FakeStep:
         return "k1"
 
 
-def _context(cache: DictCache | None = None) -> StepContext:
+def _context(cache: MemoryCache | None = None) -> StepContext:
     project = Project(root="/x", packages=(), files=())
     return StepContext(
-        root=Path("/x"), config=Config(root="/x"), project=project, cache=cache or DictCache()
+        root=Path("/x"), config=Config(root="/x"), project=project, cache=cache or MemoryCache()
     )
 
 
@@ -70,7 +59,7 @@ def test_tool_steps_run_in_the_pool_and_static_steps_in_the_caller() -> None:
 
 
 def test_second_run_replays_from_the_cache() -> None:
-    cache = DictCache()
+    cache = MemoryCache()
     first = FakeStep("ruff", errors=1)
     run_steps([first], _context(cache), SchedulerOptions())
     second = FakeStep("ruff", errors=1)
@@ -81,7 +70,7 @@ def test_second_run_replays_from_the_cache() -> None:
 
 
 def test_no_cache_runs_again() -> None:
-    cache = DictCache()
+    cache = MemoryCache()
     run_steps([FakeStep("ruff")], _context(cache), SchedulerOptions())
     again = FakeStep("ruff")
     run_steps([again], _context(cache), SchedulerOptions(use_cache=False))
@@ -89,10 +78,10 @@ def test_no_cache_runs_again() -> None:
 
 
 def test_a_corrupted_cache_entry_is_not_trusted() -> None:
-    cache = DictCache()
+    cache = MemoryCache()
     run_steps([FakeStep("ruff", errors=1)], _context(cache), SchedulerOptions())
-    for key in cache.data:
-        cache.data[key] = {"status": "passed", "findings": "garbage"}
+    for key in cache.entries:
+        cache.entries[key] = {"status": "passed", "findings": "garbage"}
     again = FakeStep("ruff", errors=1)
     [outcome] = run_steps([again], _context(cache), SchedulerOptions())
     assert again.calls == 1 and not outcome.cached and outcome.status is StepStatus.FAILED

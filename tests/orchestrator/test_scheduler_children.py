@@ -12,7 +12,7 @@ import pytest
 from archverify.core.config import Config
 from archverify.core.findings import StepOutcome, StepStatus
 from archverify.core.project import Project
-from archverify.executors.base import StepContext
+from archverify.executors.base import Step, StepContext
 from archverify.executors.runtime import children
 from archverify.executors.runtime.process import run_tool
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
@@ -94,7 +94,7 @@ def test_a_step_ending_never_kills_a_concurrent_step_s_children(tmp_path: Path) 
         if state == "done":
             finished[step_id] = time.monotonic()
 
-    steps = [long, EscapingStep("ruff", "72")]
+    steps: list[Step] = [long, EscapingStep("ruff", "72")]
     outcomes = run_steps(steps, _context(tmp_path), SchedulerOptions(jobs=2), progress)
     # ruff ended (and was swept) while mypy's child still ran, and that child was left alone.
     assert finished["ruff"] < long.ended_at

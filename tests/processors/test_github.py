@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sample_reports import clean_report, finding, nasty_report, sample_report
-
 from archverify.core.findings import Severity
 from archverify.processors.formats import github
+from tests.helpers.sample_reports import clean_report, finding, nasty_report, sample_report
 
 
 def test_annotation_per_finding_with_level_and_location() -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import sample_project
-from sample_reports import clean_report, nasty_report, sample_report
-
 from archverify.processors.formats import html as html_report
 from archverify.processors.formats.architecture_layout import build_layout
 from archverify.processors.formats.architecture_svg import render_svg
 from archverify.processors.formats.common import file_anchor, finding_anchor
+from tests.helpers import sample_project
+from tests.helpers.sample_reports import clean_report, nasty_report, sample_report
 
 
 class _Collect(HTMLParser):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sample_reports import NASTY, clean_report, finding, nasty_report, sample_report
-
 from archverify.processors.formats import junit
+from tests.helpers.sample_reports import NASTY, clean_report, finding, nasty_report, sample_report
 
 
 def _cases(text: str) -> dict[str, ET.Element]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sample_reports import clean_report, finding, nasty_report, sample_report
-
 from archverify.processors.formats import markdown
+from tests.helpers.sample_reports import clean_report, finding, nasty_report, sample_report
 
 
 def test_verdict_and_step_table() -> None:

@@ -99,6 +99,12 @@ class CliRun:
         """(rule, path, line) of every finding in the JSON report."""
         return [(f["rule"], f["path"], f.get("line")) for f in self.json()["findings"]]
 
+    def step(self, step_id: str) -> dict[str, Any]:
+        """The JSON report's entry of step ``step_id`` (exactly one)."""
+        steps: list[dict[str, Any]] = [s for s in self.json()["steps"] if s["id"] == step_id]
+        [step] = steps
+        return step
+
 
 def run_cli(
     args: Iterable[str],

@@ -14,7 +14,6 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from archverify.orchestrator.cache.auth import SECRET_VARIABLE, CacheAuth, load_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
@@ -60,11 +59,6 @@ def _run(root: Path, secret: str, steps: str = STEPS, **env: str) -> CliRun:
     return run
 
 
-def _step(run: CliRun, step_id: str) -> dict[str, Any]:
-    [step] = [s for s in run.json()["steps"] if s["id"] == step_id]
-    return step
-
-
 def _purity_rules(run: CliRun) -> list[tuple[str, str, int | None]]:
     return [r for r in run.rules() if r[0].startswith("purity/")]
 
@@ -97,18 +91,18 @@ def test_a_cache_forged_under_another_secret_is_not_trusted(tmp_path: Path) -> N
     _forge(root / CACHE_FOLDER, ATTACKER)
     # The forgery works for whoever knows its secret: this is what the secret defends.
     fooled = _run(root, ATTACKER)
-    assert _purity_rules(fooled) == [] and _step(fooled, "purity")["cached"] is True
+    assert _purity_rules(fooled) == [] and fooled.step("purity")["cached"] is True
 
     before = tree_digest(root)
     victim = _run(root, VICTIM)
     assert victim.returncode == 1
     assert _purity_rules(victim) == [IMPURE]
-    assert _step(victim, "purity")["status"] == "failed"
-    assert _step(victim, "purity")["cached"] is False
+    assert victim.step("purity")["status"] == "failed"
+    assert victim.step("purity")["cached"] is False
     assert tree_digest(root) == before
     # The victim's run replaced the forged entries with its own: its next run replays them.
     again = _run(root, VICTIM)
-    assert _purity_rules(again) == [IMPURE] and _step(again, "purity")["cached"] is True
+    assert _purity_rules(again) == [IMPURE] and again.step("purity")["cached"] is True
 
 
 def test_an_entry_edited_after_it_was_written_is_a_miss(tmp_path: Path) -> None:
@@ -123,7 +117,7 @@ def test_an_entry_edited_after_it_was_written_is_a_miss(tmp_path: Path) -> None:
             entry.write_bytes(tag + b"\n" + json.dumps(value).encode())
     run = _run(root, VICTIM)
     assert _purity_rules(run) == [IMPURE]
-    assert _step(run, "purity")["cached"] is False
+    assert run.step("purity")["cached"] is False
 
 
 def test_a_forged_mypy_cache_is_emptied_before_mypy_reads_it(tmp_path: Path) -> None:
@@ -150,11 +144,11 @@ def test_the_secret_file_is_made_once_0600_and_used_by_later_runs(tmp_path: Path
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert len(secret.read_bytes()) == 64
     second = _run(root, "", **env)
-    assert _step(second, "purity")["cached"] is True
+    assert second.step("purity")["cached"] is True
     assert _purity_rules(first) == _purity_rules(second) == [IMPURE]
     # Another user's secret (another cache home) trusts nothing of this one's.
     other = _run(root, "", XDG_CACHE_HOME=str(tmp_path / "other-home"))
-    assert _step(other, "purity")["cached"] is False
+    assert other.step("purity")["cached"] is False
 
 
 def test_a_secret_file_open_to_others_or_a_symlink_is_refused(tmp_path: Path) -> None:
@@ -167,7 +161,7 @@ def test_a_secret_file_open_to_others_or_a_symlink_is_refused(tmp_path: Path) ->
     env = {"XDG_CACHE_HOME": str(home)}
     _run(root, "", **env)
     run = _run(root, "", **env)
-    assert _step(run, "purity")["cached"] is False
+    assert run.step("purity")["cached"] is False
     assert _purity_rules(run) == [IMPURE]
     assert not list((root / CACHE_FOLDER).rglob("*.json")), "nothing written that is not trusted"
     text = run_cli(["run", str(root), "--steps", STEPS], cwd=root, env={SECRET_VARIABLE: "", **env})

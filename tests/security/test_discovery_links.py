@@ -14,7 +14,14 @@ import os
 from pathlib import Path
 
 import pytest
-from harness import LAYERED_CONFIG, assert_no_leftover_processes, run_cli, tree_digest, write_tree
+
+from tests.security.harness import (
+    LAYERED_CONFIG,
+    assert_no_leftover_processes,
+    run_cli,
+    tree_digest,
+    write_tree,
+)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
 
 PYPROJECT = """\
 [project]
@@ -63,9 +63,9 @@ def test_processes_an_import_leaves_running_are_warned_about_and_ended(tmp_path:
     run = run_cli(["run", ".", "--steps", "imports", "--format", "json"], cwd=root)
     assert run.returncode == 0, run.stderr  # warnings only
     leftovers = _findings(run.json(), "imports/leftover-process")
-    by_path: dict[object, list[dict[str, object]]] = {}
+    by_path: dict[str, list[dict[str, object]]] = {}
     for finding in leftovers:
-        by_path.setdefault(finding["path"], []).append(finding)
+        by_path.setdefault(str(finding["path"]), []).append(finding)
     assert sorted(by_path) == ["pkg/daemon.py", "pkg/server.py", "pkg/session.py"]
     assert "time.sleep(300)" in str(by_path["pkg/session.py"][0]["message"])
     assert "socket" in str(by_path["pkg/server.py"][0]["message"])

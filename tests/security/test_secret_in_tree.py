@@ -10,7 +10,6 @@ it and tag forged entries. Each test runs the real CLI.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from archverify.orchestrator.cache.auth import SECRET_VARIABLE
 from tests.security.harness import (
@@ -33,11 +32,6 @@ def _run(root: Path, steps: str = STEPS, **env: str) -> CliRun:
     return run
 
 
-def _step(run: CliRun, step_id: str) -> dict[str, Any]:
-    [step] = [s for s in run.json()["steps"] if s["id"] == step_id]
-    return step
-
-
 def _shipped(root: Path) -> Path:
     secret = root / ".cache" / "archverify" / "secret"
     secret.parent.mkdir(parents=True)
@@ -58,7 +52,7 @@ def test_a_secret_file_inside_the_tree_is_not_used(tmp_path: Path) -> None:
     run = _run(root, **victim)
     assert run.returncode == 1
     assert [r for r in run.rules() if r[0].startswith("purity/")] == [IMPURE]
-    assert _step(run, "purity")["cached"] is False
+    assert run.step("purity")["cached"] is False
     assert tree_digest(root, skip=()) == before, "nothing stored without a usable secret"
     [notice] = [n for n in run.json()["notices"] if "cache secret" in n]
     assert f"is inside {root}" in notice and "XDG_CACHE_HOME" in notice
@@ -70,7 +64,7 @@ def test_no_secret_is_created_inside_the_tree(tmp_path: Path) -> None:
     assert [r for r in run.rules() if r[0].startswith("purity/")] == [IMPURE]
     assert not (root / ".cache").exists()
     again = _run(root, **{SECRET_VARIABLE: "", "XDG_CACHE_HOME": str(root / ".cache")})
-    assert _step(again, "purity")["cached"] is False
+    assert again.step("purity")["cached"] is False
 
 
 def test_a_secret_folder_linked_into_the_tree_is_not_used(tmp_path: Path) -> None:
@@ -82,7 +76,7 @@ def test_a_secret_folder_linked_into_the_tree_is_not_used(tmp_path: Path) -> Non
     home.mkdir()
     (home / "archverify").symlink_to(shipped.parent)
     run = _run(root, **{SECRET_VARIABLE: "", "XDG_CACHE_HOME": str(home)})
-    assert _step(run, "purity")["cached"] is False
+    assert run.step("purity")["cached"] is False
     assert [r for r in run.rules() if r[0].startswith("purity/")] == [IMPURE]
 
 
@@ -90,7 +84,7 @@ def test_a_secret_file_outside_the_tree_still_replays(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "repo", FILES)
     env = {SECRET_VARIABLE: "", "XDG_CACHE_HOME": str(tmp_path / "home-cache")}
     _run(root, **env)
-    assert _step(_run(root, **env), "purity")["cached"] is True
+    assert _run(root, **env).step("purity")["cached"] is True
 
 
 PROBE = "import os\n\nassert 'ARCHVERIFY_CACHE_SECRET' not in os.environ, 'the secret leaked'\n"

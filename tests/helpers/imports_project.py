@@ -13,19 +13,6 @@ from archverify.core.project import Project, SourceFile
 from archverify.executors.base import KeyValueCache, NullCache, StepContext
 
 
-class MemoryCache:
-    """A KeyValueCache in a dict, to look at what a step stored."""
-
-    def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], Any] = {}
-
-    def get(self, namespace: str, key: str) -> Any | None:
-        return self.entries.get((namespace, key))
-
-    def put(self, namespace: str, key: str, value: Any) -> None:
-        self.entries[(namespace, key)] = value
-
-
 def module_name(relative: str, source_root: str) -> tuple[str, bool]:
     inner = relative if source_root == "." else relative[len(source_root) + 1 :]
     parts = inner[: -len(".py")].split("/")

@@ -13,19 +13,6 @@ from archverify.core.project import Project, SourceFile
 from archverify.executors.base import KeyValueCache, NullCache, StepContext
 
 
-class DictCache:
-    """A KeyValueCache in a dict, counting nothing: tests read ``data`` directly."""
-
-    def __init__(self) -> None:
-        self.data: dict[tuple[str, str], Any] = {}
-
-    def get(self, namespace: str, key: str) -> Any | None:
-        return self.data.get((namespace, key))
-
-    def put(self, namespace: str, key: str, value: Any) -> None:
-        self.data[(namespace, key)] = value
-
-
 def write_files(root: Path, files: Mapping[str, str]) -> None:
     for rel, text in files.items():
         target = root / rel

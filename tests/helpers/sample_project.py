@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from archverify.core.config import Config, ContractConfig
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.findings import Finding, Severity
@@ -21,6 +23,7 @@ IMPORTS: dict[str, tuple[str, ...]] = {
     "shop.core.model": ("shop.core.rules", "shop.orchestrator.cli"),
     "shop.core.rules": ("shop.core.model",),
 }
+ROOT = "/work/shop"
 PACKAGES = {"shop", "shop.orchestrator", "shop.api", "shop.web", "shop.core"}
 LAYERS = ["shop.orchestrator", "shop.api | shop.web", "shop.core"]
 
@@ -30,7 +33,8 @@ def path_of(module: str) -> str:
     return base + "/__init__.py" if module in PACKAGES else base + ".py"
 
 
-def project() -> Project:
+def project(imports: Mapping[str, tuple[str, ...]] = IMPORTS) -> Project:
+    """The project of ``imports`` (module -> modules it imports), ``IMPORTS`` by default."""
     facts = {
         module: FileFacts(
             path=path_of(module),
@@ -41,7 +45,7 @@ def project() -> Project:
                 ImportFact(target, line=n + 1, column=1) for n, target in enumerate(deps)
             ),
         )
-        for module, deps in IMPORTS.items()
+        for module, deps in imports.items()
     }
     files = tuple(
         sorted(
@@ -49,12 +53,12 @@ def project() -> Project:
             key=lambda s: s.path,
         )
     )
-    return Project(root="/work/shop", packages=("shop",), files=files, facts=facts)
+    return Project(root=ROOT, packages=("shop",), files=files, facts=facts)
 
 
 def config(layers: bool = True) -> Config:
     contracts = (ContractConfig("layers", "layers", {"layers": LAYERS}),) if layers else ()
-    return Config(root="/work/shop", packages=("shop",), contracts=contracts)
+    return Config(root=ROOT, packages=("shop",), contracts=contracts)
 
 
 def findings() -> list[Finding]:

@@ -1,0 +1,1 @@
+"""Shared test helpers: factories, small projects, the in-memory cache (imported, not run)."""
