@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.formats.common import fingerprint, one_line
+from archverify.processors.formats.common import one_line, partial_fingerprint
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -130,7 +130,7 @@ def _result(
         "ruleIndex": index[finding.rule],
         "level": finding.severity.value,
         "message": {"text": text},
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "partialFingerprints": {FINGERPRINT_KEY: partial_fingerprint(finding)},
         "baselineState": state,
         "properties": {"step": finding.step},
     }
