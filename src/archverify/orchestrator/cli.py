@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from archverify import __version__
 from archverify.core.config import STEP_ORDER
 from archverify.orchestrator.commands.arguments import add_path_and_config
+from archverify.orchestrator.report_outputs import format_help
 
 _RUN_EPILOG = """\
 exit codes:
@@ -98,9 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="formats",
         action="append",
         metavar="FORMAT[=FILE]",
-        help="report format: text (default), json, sarif, junit, markdown, html or github "
-        "(workflow annotations); repeat for several, each with its own file as FORMAT=FILE (a "
-        "format without a file goes to stdout, or to --output)",
+        help=format_help(),
     )
     run.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     run.add_argument(

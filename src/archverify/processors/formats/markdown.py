@@ -6,6 +6,7 @@ import re
 
 from archverify.core.findings import Finding, StepStatus
 from archverify.core.report import RunReport
+from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
     PROJECT_LABEL,
     SEVERITY_ICON,
@@ -93,3 +94,15 @@ def _item(finding: Finding) -> str:
     if finding.hint:
         text += f" \u2014 _{escape(one_line(finding.hint, MAX_MESSAGE))}_"
     return text
+
+
+def _render(inputs: RenderInputs) -> str:
+    return render(inputs.report)
+
+
+FORMAT = ReportFormat(
+    name="markdown",
+    description="a pull-request comment or a CI step summary",
+    suffix=".md",
+    render=_render,
+)
