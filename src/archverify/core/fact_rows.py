@@ -38,7 +38,7 @@ CallRow: TypeAlias = tuple[str, str, int, int]
 LocationRow: TypeAlias = tuple[int, int]
 #: ``qualname, kind, line, end_line``, ``kind`` being ``"function"`` or ``"class"``.
 DefinitionRow: TypeAlias = tuple[str, str, int, int]
-#: ``line, rules, reason`` of an ``# archverify: ignore[...]`` comment.
+#: ``line, rules, reason`` of a suppression comment (``source_text.find_suppressions``).
 SuppressionRow: TypeAlias = tuple[int, tuple[str, ...], str]
 #: Any of them (``Sequence[Any]`` also covers a row read back from JSON as a list).
 Row = Sequence[Any]

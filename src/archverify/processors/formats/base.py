@@ -32,3 +32,8 @@ class ReportFormat:
     description: str  # one line: what it is made for (docs/reports.md says the same)
     suffix: str  # the usual file suffix, "" for a format read on stdout or in a log
     render: Callable[[RenderInputs], str]  # pure: returns the whole text, writes nothing
+
+
+def report_only(render: Callable[[RunReport], str]) -> Callable[[RenderInputs], str]:
+    """The ``render`` of a format that reads nothing but the report."""
+    return lambda inputs: render(inputs.report)

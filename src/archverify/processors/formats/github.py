@@ -5,7 +5,7 @@ from __future__ import annotations
 from archverify.core.findings import Finding, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats import markdown
-from archverify.processors.formats.base import RenderInputs, ReportFormat
+from archverify.processors.formats.base import ReportFormat, report_only
 from archverify.processors.formats.common import safe_text
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
@@ -63,13 +63,9 @@ def _annotation(finding: Finding) -> str:
     return f"::{_COMMAND[finding.severity.value]} {joined}::{escape_data(message)}"
 
 
-def _render(inputs: RenderInputs) -> str:
-    return workflow_commands(inputs.report)
-
-
 FORMAT = ReportFormat(
     name="github",
     description="GitHub Actions workflow annotations, in the job log",
     suffix="",
-    render=_render,
+    render=report_only(workflow_commands),
 )

@@ -12,7 +12,7 @@ from typing import Any
 
 from archverify.core.project import printable_path
 from archverify.core.report import RunReport
-from archverify.processors.formats.base import RenderInputs, ReportFormat
+from archverify.processors.formats.base import ReportFormat, report_only
 
 SCHEMA_VERSION = 1
 
@@ -82,13 +82,9 @@ def render(report: RunReport) -> str:
     return f'{before},\n  {body},\n  "summary": {after}\n'
 
 
-def _render(inputs: RenderInputs) -> str:
-    return render(inputs.report)
-
-
 FORMAT = ReportFormat(
     name="json",
     description="scripts: the public contract, schema 1",
     suffix=".json",
-    render=_render,
+    render=report_only(render),
 )

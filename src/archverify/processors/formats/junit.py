@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET  # nosec B405
 
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.formats.base import RenderInputs, ReportFormat
+from archverify.processors.formats.base import ReportFormat, report_only
 from archverify.processors.formats.common import location, plural, safe_lines, safe_text
 
 SUITE = "archverify"
@@ -89,13 +89,9 @@ def _clean(text: str) -> str:
     return safe_text(text, multiline=True)
 
 
-def _render(inputs: RenderInputs) -> str:
-    return render(inputs.report)
-
-
 FORMAT = ReportFormat(
     name="junit",
     description="CI systems that read JUnit XML (GitLab, Jenkins)",
     suffix=".xml",
-    render=_render,
+    render=report_only(render),
 )

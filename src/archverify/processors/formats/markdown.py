@@ -6,7 +6,7 @@ import re
 
 from archverify.core.findings import Finding, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.formats.base import RenderInputs, ReportFormat
+from archverify.processors.formats.base import ReportFormat, report_only
 from archverify.processors.formats.common import (
     PROJECT_LABEL,
     SEVERITY_ICON,
@@ -96,13 +96,9 @@ def _item(finding: Finding) -> str:
     return text
 
 
-def _render(inputs: RenderInputs) -> str:
-    return render(inputs.report)
-
-
 FORMAT = ReportFormat(
     name="markdown",
     description="a pull-request comment or a CI step summary",
     suffix=".md",
-    render=_render,
+    render=report_only(render),
 )
