@@ -51,7 +51,7 @@ import select  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import time  # noqa: E402
-from typing import TYPE_CHECKING, Any, NoReturn  # noqa: E402
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn  # noqa: E402
 
 if TYPE_CHECKING:  # imported for real in Server.__init__, before the source roots are set
     import subprocess  # nosec B404
@@ -983,7 +983,11 @@ class _Job:
 # A zygote's states. PENDING: created for a package, its import not started; IMPORTING: its
 # own import runs. Members wait in both. Then READY (it forks its members) or DEAD (its import
 # failed: members import without it); a READY zygote that is lost becomes DEAD too.
-PENDING, IMPORTING, READY, DEAD = "pending", "importing", "ready", "dead"
+ZygoteState = Literal["pending", "importing", "ready", "dead"]
+PENDING: Final = "pending"
+IMPORTING: Final = "importing"
+READY: Final = "ready"
+DEAD: Final = "dead"
 
 
 class _Zygote:
@@ -992,7 +996,7 @@ class _Zygote:
     def __init__(self, module: str, job_id: int) -> None:
         self.module: str = module
         self.job_id: int = job_id  # the import that becomes it (negative: not reported)
-        self.state: str = PENDING  # -> IMPORTING -> READY | DEAD (READY -> DEAD when lost)
+        self.state: ZygoteState = PENDING  # -> IMPORTING -> READY | DEAD (READY -> DEAD when lost)
         self.pid: int = 0
         self.sock: socket.socket | None = None
         self.waiting: list[tuple[int, str]] = []  # members held until it is ready or dead
