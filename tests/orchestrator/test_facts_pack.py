@@ -163,6 +163,26 @@ def test_a_damaged_pack_is_ignored_and_rewritten(tmp_path: Path, damage: str) ->
     assert FactsCache(tmp_path, "v1").get(_key(facts)) == facts
 
 
+def test_the_pack_index_keeps_the_entry_layout_of_the_stored_format(tmp_path: Path) -> None:
+    # The index is a JSON list per file in this order (``facts-pack-2``); the second file's
+    # segments start where the first file's end.
+    first, second = _facts(), _facts(b"import os\n", "pkg.other")
+    FactsCache(tmp_path, "v1").save({"a": first, "b": second})
+    index = json.loads((tmp_path / PACK_NAME).read_bytes().split(b"\n")[1])
+    path, module, is_package, content_hash, lines, encoding, error, extra, start, lengths = index[
+        "a"
+    ]
+    assert (path, module, is_package, content_hash) == (
+        "pkg/mod.py",
+        "pkg.mod",
+        False,
+        first.content_hash,
+    )
+    assert (lines, encoding, error, extra) == (first.lines, "utf-8", None, first.extra)
+    assert start == 0 and len(lengths) == 6
+    assert index["b"][1] == "pkg.other" and index["b"][8] == sum(lengths)
+
+
 def test_a_malformed_entry_in_an_intact_pack_is_a_miss(tmp_path: Path) -> None:
     body = json.dumps({"k": {"path": 1}, "j": ["a.py"]}).encode() + b"\n"
     auth = CacheAuth(b"a test secret")

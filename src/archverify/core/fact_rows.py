@@ -8,9 +8,9 @@ lazily after a process pool or the cache). Rows are JSON-ready: lists read back 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from archverify.core.facts import (
     CallFact,
@@ -24,24 +24,41 @@ from archverify.core.facts import (
 # Bits of an import row's flags.
 IN_FUNCTION, TYPE_CHECKING, GUARDED, DYNAMIC, MAIN_GUARDED = 1, 2, 4, 8, 16
 
+# The row shapes, stated once. They are aliases of plain tuples, not NamedTuples, because the
+# walker builds one per import and call site and a tuple literal is the cheapest object to
+# build. A row read back from JSON is a list with the same positions; the readers below only
+# unpack it, so they take either.
+
+#: ``module, line, column, names, flags``: ``names`` are those of ``from m import a, b``
+#: (empty for ``import m``), ``flags`` the bits above (``IN_FUNCTION | GUARDED``, ...).
+ImportRow: TypeAlias = tuple[str, int, int, tuple[str, ...], int]
+#: ``name, qualname, line, column``: the called name as written and the enclosing scope.
+CallRow: TypeAlias = tuple[str, str, int, int]
+#: ``line, column`` of an ``if __name__ == "__main__":`` block.
+LocationRow: TypeAlias = tuple[int, int]
+#: ``qualname, kind, line, end_line``, ``kind`` being ``"function"`` or ``"class"``.
+DefinitionRow: TypeAlias = tuple[str, str, int, int]
+#: ``line, rules, reason`` of a suppression comment (``source_text.find_suppressions``).
+SuppressionRow: TypeAlias = tuple[int, tuple[str, ...], str]
+#: Any of them (``Sequence[Any]`` also covers a row read back from JSON as a list).
 Row = Sequence[Any]
 
 
 class FactRows(NamedTuple):
     """The bulky fields of one file's facts, in ``FileFacts`` order, each a list of rows."""
 
-    imports: Sequence[Row]  # module, line, column, names, flags
-    calls: Sequence[Row]  # name, qualname, line, column
-    main_blocks: Sequence[Row]  # line, column
-    definitions: Sequence[Row]  # qualname, kind, line, end_line
-    suppressions: Sequence[Row]  # line, rules, reason
+    imports: Sequence[ImportRow]
+    calls: Sequence[CallRow]
+    main_blocks: Sequence[LocationRow]
+    definitions: Sequence[DefinitionRow]
+    suppressions: Sequence[SuppressionRow]
     api: Sequence[Any]  # the API items, JSON-ready mappings already
 
 
 NO_ROWS = FactRows((), (), (), (), (), ())
 
 
-def imports_from(rows: Sequence[Row]) -> tuple[ImportFact, ...]:
+def imports_from(rows: Iterable[ImportRow]) -> tuple[ImportFact, ...]:
     return tuple(
         ImportFact(
             module,
@@ -58,23 +75,23 @@ def imports_from(rows: Sequence[Row]) -> tuple[ImportFact, ...]:
     )
 
 
-def calls_from(rows: Sequence[Row]) -> tuple[CallFact, ...]:
+def calls_from(rows: Iterable[CallRow]) -> tuple[CallFact, ...]:
     return tuple(CallFact(name, qualname, line, column) for name, qualname, line, column in rows)
 
 
-def locations_from(rows: Sequence[Row]) -> tuple[Location, ...]:
+def locations_from(rows: Iterable[LocationRow]) -> tuple[Location, ...]:
     return tuple(Location(line, column) for line, column in rows)
 
 
-def definitions_from(rows: Sequence[Row]) -> tuple[Definition, ...]:
+def definitions_from(rows: Iterable[DefinitionRow]) -> tuple[Definition, ...]:
     return tuple(Definition(name, kind, line, end) for name, kind, line, end in rows)
 
 
-def suppressions_from(rows: Sequence[Row]) -> tuple[Suppression, ...]:
+def suppressions_from(rows: Iterable[SuppressionRow]) -> tuple[Suppression, ...]:
     return tuple(Suppression(line, tuple(rules), reason) for line, rules, reason in rows)
 
 
-def api_from(rows: Sequence[Any]) -> tuple[Any, ...]:
+def api_from(rows: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(rows)
 
 

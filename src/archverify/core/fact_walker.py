@@ -20,7 +20,17 @@ from archverify.core.aliases import (
     resolve,
     resolve_relative,
 )
-from archverify.core.fact_rows import DYNAMIC, GUARDED, IN_FUNCTION, MAIN_GUARDED, TYPE_CHECKING
+from archverify.core.fact_rows import (
+    DYNAMIC,
+    GUARDED,
+    IN_FUNCTION,
+    MAIN_GUARDED,
+    TYPE_CHECKING,
+    CallRow,
+    DefinitionRow,
+    ImportRow,
+    LocationRow,
+)
 from archverify.core.source_text import CharColumns
 
 # Flags of a statement's context, the same bits as an import row's flags.
@@ -99,10 +109,10 @@ class FactWalker:
         self.is_package = is_package
         self.columns = columns
         self._ascii = columns.is_ascii
-        self.imports: list[tuple[str, int, int, tuple[str, ...], int]] = []
-        self.calls: list[tuple[str, str, int, int]] = []
-        self.main_blocks: list[tuple[int, int]] = []
-        self.definitions: list[tuple[str, str, int, int]] = []
+        self.imports: list[ImportRow] = []
+        self.calls: list[CallRow] = []
+        self.main_blocks: list[LocationRow] = []
+        self.definitions: list[DefinitionRow] = []
         self.unresolved_relative: list[int] = []
         self._stack: list[Entry] = []
         self._deferred: list[tuple[Sequence[ast.stmt], Scope, int]] = []
@@ -152,7 +162,8 @@ class FactWalker:
 
     def finish(self) -> None:
         """Put what was found in source order (also after a walk cut short)."""
-        # Stable sorts on the position alone: a call and the call it is made on share one.
+        # Stable sorts on the position alone (line, column: the row shapes in ``fact_rows``): a
+        # call and the call it is made on share one.
         self.calls.sort(key=itemgetter(2, 3))
         self.imports.sort(key=itemgetter(1, 2))
         self.definitions.sort(key=itemgetter(2))

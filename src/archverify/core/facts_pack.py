@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import fields
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from archverify.core.fact_rows import READERS, FactRows, rows_of
 from archverify.core.facts import (
@@ -25,9 +25,28 @@ from archverify.core.facts import (
     Suppression,
 )
 
-# An entry: [path, module, is_package, content_hash, lines, encoding, compile_error, extra,
-# start, lengths]; the segments of the bulky fields sit at ``start`` in a shared buffer.
-Entry = list[Any]
+
+class Entry(NamedTuple):
+    """The small fields of one file's facts, and where its segments are.
+
+    It is written as a JSON list in this order (a NamedTuple encodes as one), so the pack's
+    format is that of the plain list it replaced; it reads back as a ``StoredEntry``.
+    """
+
+    path: str
+    module: str
+    is_package: bool
+    content_hash: str
+    lines: int
+    encoding: str
+    compile_error: list[Any] | None  # kind, line, column, message
+    extra: dict[str, Any]
+    start: int  # offset of the first segment in the shared buffer (0 in a lone record)
+    lengths: list[int]  # length of each segment, in ``FactRows`` order
+
+
+# An ``Entry`` read back from JSON: a list with the same positions, checked by ``decode``.
+StoredEntry = Sequence[Any]
 Record = tuple[Entry, bytes]
 
 _FIELD_NAMES = tuple(f.name for f in fields(FileFacts))
@@ -59,7 +78,7 @@ def encode_rows(facts: FileFacts, rows: FactRows) -> Record:
 def _entry(facts: FileFacts, lengths: Sequence[int]) -> Entry:
     error = facts.compile_error
     error_row = None if error is None else [error.kind, error.line, error.column, error.message]
-    return [
+    return Entry(
         facts.path,
         facts.module,
         facts.is_package,
@@ -70,10 +89,10 @@ def _entry(facts: FileFacts, lengths: Sequence[int]) -> Entry:
         dict(facts.extra),
         0,
         list(lengths),
-    ]
+    )
 
 
-def decode(entry: Entry, buffer: bytes) -> PackedFacts:
+def decode(entry: StoredEntry, buffer: bytes) -> PackedFacts:
     """Facts from an entry whose segments are in ``buffer``; raises ValueError or TypeError
     (also for a malformed entry) rather than returning facts that are not what was stored."""
     path, module, is_package, content_hash, lines, encoding, error, extra, start, lengths = entry

@@ -1,18 +1,22 @@
-"""Turn a run's report into the requested formats and write each where it was asked to go."""
+"""Turn a run's report into the requested formats and write each where it was asked to go.
+
+The formats themselves are ``processors.formats.FORMATS``; this module only parses the
+requests, refuses bad destinations and writes what the formats render.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from archverify.core.config import Config
-from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.orchestrator.atomic_write import as_written, write_atomic
 from archverify.orchestrator.write_guard import overwrite_problem
+from archverify.processors.formats import DEFAULT_FORMAT, FORMATS
+from archverify.processors.formats import RenderInputs as RenderInputs  # for the commands
 
 
 class UsageError(Exception):
@@ -25,96 +29,28 @@ class OutputRequest:
     destination: str | None  # None: stdout
 
 
-@dataclass
-class RenderInputs:
-    """What some formats need beyond the report: the picture needs the graph and the layers."""
-
-    report: RunReport
-    project: Project | None = None
-    config: Config | None = None
-    colour: bool = False
-    rule_docs: Mapping[str, str] = field(default_factory=dict)
-
-
-def _text(inputs: RenderInputs) -> str:
-    from archverify.processors.formats import text as text_report
-
-    return text_report.render(inputs.report, colour=inputs.colour)
-
-
-def _json(inputs: RenderInputs) -> str:
-    from archverify.processors.formats import json_report
-
-    return json_report.render(inputs.report)
-
-
-def _sarif(inputs: RenderInputs) -> str:
-    from archverify.processors.formats import sarif
-
-    # GitHub code scanning rejects a result without a location; project-wide findings are
-    # anchored at the configuration file that states the rule.
-    anchor = ""
-    if inputs.config is not None and inputs.config.config_file:
-        anchor = _relative(inputs.config.config_file, inputs.report.root)
-    return sarif.render(inputs.report, inputs.rule_docs, anchor_path=anchor)
-
-
-def _junit(inputs: RenderInputs) -> str:
-    from archverify.processors.formats import junit
-
-    return junit.render(inputs.report)
-
-
-def _markdown(inputs: RenderInputs) -> str:
-    from archverify.processors.formats import markdown
-
-    return markdown.render(inputs.report)
-
-
-def _github(inputs: RenderInputs) -> str:
-    from archverify.processors.formats import github
-
-    return github.workflow_commands(inputs.report)
-
-
-def _html(inputs: RenderInputs) -> str:
-    from archverify.processors.formats import html as html_report
-
-    return html_report.render(inputs.report, architecture_svg(inputs))
-
-
-def architecture_svg(inputs: RenderInputs) -> str:
-    from archverify.processors.formats.architecture_layout import build_layout
-    from archverify.processors.formats.architecture_svg import render_svg
-
-    if inputs.project is None or inputs.config is None:
-        return ""
-    return render_svg(build_layout(inputs.project, inputs.config, inputs.report.findings))
-
-
-_RENDERERS: dict[str, Callable[[RenderInputs], str]] = {
-    "text": _text,
-    "json": _json,
-    "sarif": _sarif,
-    "junit": _junit,
-    "markdown": _markdown,
-    "github": _github,
-    "html": _html,
-}
-
-
 def known_formats() -> list[str]:
-    return sorted(_RENDERERS)
+    return sorted(FORMATS)
+
+
+def format_help() -> str:
+    """The ``--format`` help, listing the formats in ``FORMATS`` order."""
+    names = [f"{name} (default)" if name == DEFAULT_FORMAT else name for name in FORMATS]
+    listed = ", ".join(names[:-1]) + " or " + names[-1]
+    return (
+        f"report format: {listed}; repeat for several, each with its own file as FORMAT=FILE "
+        "(a format without a file goes to stdout, or to --output)"
+    )
 
 
 def parse_requests(formats: Sequence[str] | None, output: str | None) -> list[OutputRequest]:
     """``--format json --output r.json`` or ``--format sarif=out.sarif`` (repeatable)."""
-    raw = list(formats or ["text"])
+    raw = list(formats or [DEFAULT_FORMAT])
     requests: list[OutputRequest] = []
     for item in raw:
         name, _, destination = item.partition("=")
         name = name.strip().lower()
-        if name not in _RENDERERS:
+        if name not in FORMATS:
             raise UsageError(f"unknown --format {name!r}; choose from {', '.join(known_formats())}")
         requests.append(OutputRequest(name, destination or None))
     to_stdout = [r for r in requests if r.destination is None]
@@ -168,13 +104,13 @@ def write_reports(inputs: RenderInputs, requests: Sequence[OutputRequest]) -> No
     rendered: list[tuple[OutputRequest, str]] = []
     for request in requests:
         colour = inputs.colour and request.destination is None
-        view = RenderInputs(inputs.report, inputs.project, inputs.config, colour, inputs.rule_docs)
-        rendered.append((request, _RENDERERS[request.format](view)))
+        view = replace(inputs, colour=colour)
+        rendered.append((request, FORMATS[request.format].render(view)))
     if _on_github_actions() and not any(r.format == "github" for r in requests):
         # On GitHub Actions the annotations are shown on the pull request even when only the
         # text report was asked for; JSON on stdout stays clean.
         if all(r.format == "text" for r in requests if r.destination is None):
-            rendered.append((OutputRequest("github", None), _github(inputs)))
+            rendered.append((OutputRequest("github", None), FORMATS["github"].render(inputs)))
     for request, text in rendered:
         if request.destination is None:
             sys.stdout.write(text)
@@ -201,10 +137,3 @@ def _append_step_summary(report: RunReport) -> None:
             handle.write(github.step_summary(report))
     except OSError as error:
         print(f"archverify: cannot write the step summary: {error}", file=sys.stderr)
-
-
-def _relative(path: str, root: str) -> str:
-    try:
-        return Path(path).resolve().relative_to(Path(root)).as_posix()
-    except ValueError:
-        return ""

@@ -43,7 +43,8 @@ LEFTOVER = Rule(
     "end every process the step's code starts (a daemon, a server) before it returns",
 )
 
-# Called with (step id, "running" | "done", outcome or None) for the progress display.
+# Called with (step id, "waiting" | "running" | "done", outcome or None) for the progress
+# display: "waiting" when a tool step is queued in the thread pool; an outcome only with "done".
 ProgressCallback = Callable[[str, str, StepOutcome | None], None]
 
 # The steps that run the project's own code take turns: what one of them does to the tree

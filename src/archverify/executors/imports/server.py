@@ -5,6 +5,25 @@ user's ``PYTHON*`` variables and user site-packages apply, as they do to a plain
 ``PYTHONPATH`` comes through the configuration, see ``_prepare``). It reads
 ``{"id": N, "module": "pkg.mod"}`` lines on stdin and answers one JSON line per module on
 stdout. It uses the standard library only and never imports archverify: it runs by path.
+That is also why it is one file: a second module would need a folder on the children's
+``sys.path``, which the pristine import (``_PRISTINE``) must not have.
+
+The file plays three process roles (the server, a zygote, a child) and reads in this order:
+
+- start-up guards (``sys.path``, ``_PRISTINE``) and shared helpers: ``Frame`` and the stack
+  readers, ``_write_json``;
+- preloading (``_Preloading``, ``probe_preloads``, ``preload``): what the server imports once
+  so that every child starts with it;
+- the child's import (``import_one``, the recursion-limit offset, ``_reorders_imports``);
+- process utilities (``_cap_memory``, ``_become_subreaper``, ``_end_leftovers``, ``_reap``);
+- the tree watch, an audit hook that records the project files an import changes
+  (``_watch_tree`` to ``_changed_files``);
+- zygote serving (``_send``, ``_receive``, ``serve_zygote``, ``_become_child``);
+- job and zygote state (``_Job``, ``_Zygote`` and its states ``PENDING`` to ``DEAD``);
+- the ``Server``: queue, launch, hear the zygotes, expire, report, recheck in a fresh
+  interpreter;
+- the server's helpers (``_ancestors``, ``_kill_group``, ``_read_fault``, ...);
+- start-up (``_prepare``, ``_import_call_cost``, ``main``).
 """
 
 import sys
@@ -32,7 +51,10 @@ import select  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import time  # noqa: E402
-from typing import Any, NoReturn  # noqa: E402
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn  # noqa: E402
+
+if TYPE_CHECKING:  # imported for real in Server.__init__, before the source roots are set
+    import subprocess  # nosec B404
 
 # What each child keeps in ``sys.modules``: the pristine set, plus what ``preload`` loaded
 # (plus, in a zygote, its package's import).
@@ -92,7 +114,9 @@ _DUMP_GRACE_S = 0.3
 _FAULT_LINE = re.compile(r'^\s*File "(.*)", line (\d+) in (.*)$')
 _MAX_FRAMES = 60
 _TEXT_LIMIT = 2000
-Frame = list[Any]  # [filename, line, function]
+# One stack frame: filename, line, function (a JSON list in a result). A plain tuple, never a
+# class: frames are built next to the recursion limit, where a call more could fail.
+Frame = tuple[str, int, str]
 
 
 def _under(path: str, roots: tuple[str, ...]) -> bool:
@@ -108,7 +132,7 @@ def _keep_frames(frames: list[Frame], roots: tuple[str, ...]) -> list[Frame]:
 def _stack(frame: Any) -> list[Frame]:
     frames: list[Frame] = []
     while frame is not None:
-        frames.append([frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name])
+        frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
         frame = frame.f_back
     frames.reverse()
     return frames
@@ -119,11 +143,11 @@ def _exception_frames(exc: BaseException) -> list[Frame]:
     tb = exc.__traceback__
     while tb is not None:
         code = tb.tb_frame.f_code
-        frames.append([code.co_filename, tb.tb_lineno, code.co_name])
+        frames.append((code.co_filename, tb.tb_lineno, code.co_name))
         tb = tb.tb_next
     # A file that does not compile shows up only in the error, not as a frame.
     if isinstance(exc, SyntaxError) and exc.filename:
-        frames.append([exc.filename, exc.lineno or 1, "<compile>"])
+        frames.append((exc.filename, exc.lineno or 1, "<compile>"))
     return frames
 
 
@@ -932,43 +956,53 @@ class _Job:
     """One module being imported by one child process."""
 
     def __init__(self, job_id: int, module: str, scratch: str, timeout: float) -> None:
-        self.id = job_id
-        self.module = module
-        self.result_path = os.path.join(scratch, f"{job_id}.json")
-        self.fault_path = os.path.join(scratch, f"{job_id}.fault")
-        self.started = time.monotonic()
-        self.deadline = self.started + timeout
-        self.pid = 0  # 0 until the forking zygote tells it
+        self.id: int = job_id
+        self.module: str = module
+        self.result_path: str = os.path.join(scratch, f"{job_id}.json")
+        self.fault_path: str = os.path.join(scratch, f"{job_id}.fault")
+        self.started: float = time.monotonic()
+        self.deadline: float = self.started + timeout
+        self.pid: int = 0  # 0 until the forking zygote tells it
         self.pidfd: int | None = None
-        self.out_fd: int | None = None
-        self.output = bytearray()
-        self.output_total = 0
-        self.timed_out = False
-        self.dumped = False  # asked for a stack dump before the kill
-        self.proc: Any = None  # subprocess.Popen in spawn mode
+        self.out_fd: int | None = None  # the read end of the child's stdout and stderr
+        self.output: bytearray = bytearray()  # what it printed, up to the output limit
+        self.output_total: int = 0  # how much it printed in all
+        self.timed_out: bool = False
+        self.dumped: bool = False  # asked for a stack dump before the kill
+        self.proc: subprocess.Popen[bytes] | None = None  # in spawn mode only
         self.status: int | None = None  # exit code, or minus the signal number
         self.parent: _Zygote | None = None  # the zygote that forked it; None: the server
         self.zygote: _Zygote | None = None  # the zygote this import becomes, for a package
-        self.ready = False  # a zygote that imported its package and now serves
+        self.ready: bool = False  # a zygote that imported its package and now serves
         # What its packages printed while its zygote imported them: a fresh import shows it.
-        self.prefix = b""
-        self.prefix_total = 0
-        self.spawn = False  # a fresh interpreter even when the server forks
+        self.prefix: bytes = b""
+        self.prefix_total: int = 0
+        self.spawn: bool = False  # a fresh interpreter even when the server forks
+
+
+# A zygote's states. PENDING: created for a package, its import not started; IMPORTING: its
+# own import runs. Members wait in both. Then READY (it forks its members) or DEAD (its import
+# failed: members import without it); a READY zygote that is lost becomes DEAD too.
+ZygoteState = Literal["pending", "importing", "ready", "dead"]
+PENDING: Final = "pending"
+IMPORTING: Final = "importing"
+READY: Final = "ready"
+DEAD: Final = "dead"
 
 
 class _Zygote:
     """A process that imported one package and forks its members from that state."""
 
     def __init__(self, module: str, job_id: int) -> None:
-        self.module = module
-        self.job_id = job_id  # the import that becomes it (negative: not reported)
-        self.state = "pending"  # -> importing -> ready | dead
-        self.pid = 0
+        self.module: str = module
+        self.job_id: int = job_id  # the import that becomes it (negative: not reported)
+        self.state: ZygoteState = PENDING  # -> IMPORTING -> READY | DEAD (READY -> DEAD when lost)
+        self.pid: int = 0
         self.sock: socket.socket | None = None
         self.waiting: list[tuple[int, str]] = []  # members held until it is ready or dead
         self.children: set[int] = set()  # job ids in flight from it
-        self.output = b""  # what importing the package printed, its own packages' first
-        self.output_total = 0
+        self.output: bytes = b""  # what importing the package printed, its own packages' first
+        self.output_total: int = 0
 
 
 class _ZygoteLost(Exception):
@@ -1032,10 +1066,10 @@ class Server:
                 found = self._zygote_for(-self.silent, package)
                 assert found is not None  # nosec B101 - a package always gets one here
                 self.queue.insert(0, (found.job_id, package))
-            if found.state in ("pending", "importing"):
+            if found.state in (PENDING, IMPORTING):
                 found.waiting.append((job_id, module))
                 return
-            if found.state == "ready":
+            if found.state == READY:
                 parent = found
                 break
         self._launch(_Job(job_id, module, self.scratch, self.timeout), parent, zygote)
@@ -1054,7 +1088,7 @@ class Server:
         ours = theirs = None
         if zygote is not None:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            zygote.state, zygote.sock = "importing", ours
+            zygote.state, zygote.sock = IMPORTING, ours
         command = {"id": job.id, "module": job.module, "cwd": self.root_of(job.module)}
         command.update(result=job.result_path, fault=job.fault_path)
         job.parent, job.zygote = parent, zygote
@@ -1177,9 +1211,9 @@ class Server:
 
     def _lost(self, zygote: _Zygote) -> None:
         """A zygote is gone: members wait no more; members in flight may have killed it."""
-        if zygote.state != "ready":
+        if zygote.state != READY:
             return  # still importing: its own exit is reported as its verdict
-        zygote.state = "dead"
+        zygote.state = DEAD
         self._release(zygote)
         if zygote.children:
             # The parent process starts over and retries each module alone: the one that
@@ -1354,12 +1388,12 @@ class Server:
     def _end_orphans(self, ended: _Job) -> None:
         """End what a child that just ended left below this process (its orphans)."""
         ours = {j.pid for j in self.jobs.values() if j.parent is None and j is not ended}
-        ours |= {z.pid for z in self.zygotes.values() if z.state in ("importing", "ready")}
+        ours |= {z.pid for z in self.zygotes.values() if z.state in (IMPORTING, READY)}
         _end_leftovers(frozenset(p for p in ours if p > 0))
 
     def _settle(self, zygote: _Zygote, ready: bool) -> None:
         """The zygote's own import is over: it serves its members, or they go elsewhere."""
-        zygote.state = "ready" if ready else "dead"
+        zygote.state = READY if ready else DEAD
         if not ready and zygote.sock is not None:
             zygote.sock.close()
             zygote.sock = None
@@ -1426,7 +1460,7 @@ def _read_fault(path: str, roots: tuple[str, ...]) -> list[Frame]:
     for line in text.splitlines():
         match = _FAULT_LINE.match(line)
         if match:
-            frames.append([match.group(1), int(match.group(2)), match.group(3).strip()])
+            frames.append((match.group(1), int(match.group(2)), match.group(3).strip()))
         elif frames and not line.strip():
             break  # only the first (crashing) thread's stack
     frames.reverse()

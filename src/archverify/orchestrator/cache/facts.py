@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from archverify.core.facts import FACTS_SCHEMA, FileFacts
-from archverify.core.facts_pack import Entry, decode, encode, packed_buffer
+from archverify.core.facts_pack import Entry, StoredEntry, decode, encode, packed_buffer
 from archverify.executors.runtime.environment import archverify_identity
 from archverify.orchestrator.atomic_write import write_atomic
 from archverify.orchestrator.cache.auth import CacheAuth, default_auth
@@ -53,7 +53,7 @@ class FactsCache:
         self._file = cache_dir / PACK_NAME if cache_dir is not None else None
         self._stamp = stamp
         self._given_auth = auth
-        self._entries: dict[str, Entry] = {}
+        self._entries: dict[str, StoredEntry] = {}
         self._buffer = b""
         self._loaded = False
 
@@ -116,9 +116,8 @@ class FactsCache:
         offset = 0
         for key, facts in current.items():
             entry, segment = encode(facts)
-            entry[8] = offset
+            index[key] = entry._replace(start=offset)
             offset += len(segment)
-            index[key] = entry
             segments.append(segment)
         body = json.dumps(index, separators=(",", ":")).encode() + b"\n" + b"".join(segments)
         head = json.dumps(self._head(body), separators=(",", ":")).encode()

@@ -40,6 +40,7 @@ from archverify.orchestrator.report_outputs import (
     OutputRequest,
     RenderInputs,
     UsageError,
+    format_help,
     parse_requests,
     refuse_destinations,
     write_reports,
@@ -135,9 +136,7 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         dest="formats",
         action="append",
         metavar="FORMAT[=FILE]",
-        help="report format: text (default), json, sarif, junit, markdown, html or github "
-        "(workflow annotations); repeat for several, each with its own file as FORMAT=FILE (a "
-        "format without a file goes to stdout, or to --output)",
+        help=format_help(),
     )
     run.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     run.add_argument(

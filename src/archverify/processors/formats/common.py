@@ -1,5 +1,5 @@
-"""Helpers shared by the report formats: fingerprints, anchors, grouping, verdict counts and the
-one escape that keeps a project's text from driving the reader's terminal."""
+"""Helpers shared by the report formats: SARIF's partial fingerprint, anchors, grouping, verdict
+counts and the one escape that keeps a project's text from driving the reader's terminal."""
 
 from __future__ import annotations
 
@@ -44,8 +44,10 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def fingerprint(finding: Finding) -> str:
-    """A stable digest of rule, path and message: moving the code up or down keeps it."""
+def partial_fingerprint(finding: Finding) -> str:
+    """SARIF's ``partialFingerprints`` value: a digest of rule, path and message, so that moving
+    the code up or down keeps it. (Not the baseline's identity, ``baseline.Fingerprint``, which
+    uses the enclosing symbol and the source line instead of the message.)"""
     return _digest(finding.rule, finding.path, finding.message)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from archverify.core.findings import Finding, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats import markdown
+from archverify.processors.formats.base import ReportFormat, report_only
 from archverify.processors.formats.common import safe_text
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
@@ -60,3 +61,11 @@ def _annotation(finding: Finding) -> str:
         message += f"\nhint: {finding.hint}"
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
     return f"::{_COMMAND[finding.severity.value]} {joined}::{escape_data(message)}"
+
+
+FORMAT = ReportFormat(
+    name="github",
+    description="GitHub Actions workflow annotations, in the job log",
+    suffix="",
+    render=report_only(workflow_commands),
+)

@@ -7,6 +7,9 @@ from html import escape
 from archverify.core.findings import Finding, StepStatus
 from archverify.core.project import printable_path
 from archverify.core.report import RunReport
+from archverify.processors.formats.architecture_layout import build_layout
+from archverify.processors.formats.architecture_svg import render_svg
+from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
     PROJECT_LABEL,
     counts_text,
@@ -149,3 +152,22 @@ def _e(text: str) -> str:
     # Controls first: HTML cannot show a NUL or an ESC, and an undecodable name cannot be encoded.
     # Newlines and tabs stay: HTML shows them as spaces, as it did.
     return escape(safe_text(text, multiline=True), quote=True)
+
+
+def architecture_picture(inputs: RenderInputs) -> str:
+    """The SVG of the layers for the page; empty without the project and its config."""
+    if inputs.project is None or inputs.config is None:
+        return ""
+    return render_svg(build_layout(inputs.project, inputs.config, inputs.report.findings))
+
+
+def _render(inputs: RenderInputs) -> str:
+    return render(inputs.report, architecture_picture(inputs))
+
+
+FORMAT = ReportFormat(
+    name="html",
+    description="one self-contained page with the layers' picture, to open or attach",
+    suffix=".html",
+    render=_render,
+)

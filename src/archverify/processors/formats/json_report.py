@@ -12,6 +12,7 @@ from typing import Any
 
 from archverify.core.project import printable_path
 from archverify.core.report import RunReport
+from archverify.processors.formats.base import ReportFormat, report_only
 
 SCHEMA_VERSION = 1
 
@@ -79,3 +80,11 @@ def render(report: RunReport) -> str:
     # Put "findings" back where the schema documents it: after "steps", before "summary".
     before, _, after = head.rpartition(',\n  "summary": ')
     return f'{before},\n  {body},\n  "summary": {after}\n'
+
+
+FORMAT = ReportFormat(
+    name="json",
+    description="scripts: the public contract, schema 1",
+    suffix=".json",
+    render=report_only(render),
+)

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET  # nosec B405
 
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.report import RunReport
+from archverify.processors.formats.base import ReportFormat, report_only
 from archverify.processors.formats.common import location, plural, safe_lines, safe_text
 
 SUITE = "archverify"
@@ -86,3 +87,11 @@ def _clean(text: str) -> str:
     # output (ANSI colours, NULs from a crashed process) does contain them, so they are spelled
     # out by the text report's escape (a bare CR would not survive parsing either).
     return safe_text(text, multiline=True)
+
+
+FORMAT = ReportFormat(
+    name="junit",
+    description="CI systems that read JUnit XML (GitLab, Jenkins)",
+    suffix=".xml",
+    render=report_only(render),
+)

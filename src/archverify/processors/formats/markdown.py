@@ -6,6 +6,7 @@ import re
 
 from archverify.core.findings import Finding, StepStatus
 from archverify.core.report import RunReport
+from archverify.processors.formats.base import ReportFormat, report_only
 from archverify.processors.formats.common import (
     PROJECT_LABEL,
     SEVERITY_ICON,
@@ -93,3 +94,11 @@ def _item(finding: Finding) -> str:
     if finding.hint:
         text += f" \u2014 _{escape(one_line(finding.hint, MAX_MESSAGE))}_"
     return text
+
+
+FORMAT = ReportFormat(
+    name="markdown",
+    description="a pull-request comment or a CI step summary",
+    suffix=".md",
+    render=report_only(render),
+)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
 from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.formats.common import fingerprint, one_line
+from archverify.processors.formats.base import RenderInputs, ReportFormat
+from archverify.processors.formats.common import one_line, partial_fingerprint
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -130,7 +131,7 @@ def _result(
         "ruleIndex": index[finding.rule],
         "level": finding.severity.value,
         "message": {"text": text},
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "partialFingerprints": {FINGERPRINT_KEY: partial_fingerprint(finding)},
         "baselineState": state,
         "properties": {"step": finding.step},
     }
@@ -192,3 +193,27 @@ def _root_uri(root: str) -> str:
     except ValueError:  # a relative root has no file URI; the base is then left unstated
         return ""
     return uri if uri.endswith("/") else uri + "/"
+
+
+def _render(inputs: RenderInputs) -> str:
+    # GitHub code scanning rejects a result without a location; project-wide findings are
+    # anchored at the configuration file that states the rule.
+    anchor = ""
+    if inputs.config is not None and inputs.config.config_file:
+        anchor = _relative(inputs.config.config_file, inputs.report.root)
+    return render(inputs.report, inputs.rule_docs, anchor_path=anchor)
+
+
+def _relative(path: str, root: str) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(root)).as_posix()
+    except ValueError:
+        return ""
+
+
+FORMAT = ReportFormat(
+    name="sarif",
+    description="GitHub code scanning and IDE SARIF viewers, with each rule's help",
+    suffix=".sarif",
+    render=_render,
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from archverify.core.findings import Severity, StepStatus
 from archverify.core.report import RunReport
+from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import inert_in_ci_logs, location, safe_lines, safe_text
 
 _STATUS_WORD = {
@@ -82,3 +83,15 @@ def _verdict(report: RunReport) -> str:
         scope += f", {summary['imports']} imports"
     verdict = "FAILED" if report.failed else "passed"
     return f"archverify {verdict}: {counts} ({scope} analysed)"
+
+
+def _render(inputs: RenderInputs) -> str:
+    return render(inputs.report, colour=inputs.colour)
+
+
+FORMAT = ReportFormat(
+    name="text",
+    description="the terminal: findings by step, then the table of steps",
+    suffix="",
+    render=_render,
+)
