@@ -79,6 +79,7 @@ def _context(tmp_path: Path) -> StepContext:
 def test_a_process_a_step_leaves_running_is_a_warning_and_is_killed(tmp_path: Path) -> None:
     (outcome,) = run_steps([EscapingStep("bandit", "71")], _context(tmp_path), SchedulerOptions())
     assert outcome.status is StepStatus.PASSED
+    assert len(outcome.findings) == 1, [f.message for f in outcome.findings]
     (finding,) = outcome.findings
     assert finding.rule == "process/leftover"
     assert finding.severity.value == "warning"
@@ -175,7 +176,9 @@ def test_after_an_interrupt_no_child_starts_until_the_next_run(tmp_path: Path) -
     with pytest.raises(children.Stopping):
         run_tool([sys.executable, "-c", "pass"], cwd=tmp_path, timeout_s=30)
     (outcome,) = run_steps([EscapingStep("bandit", "76")], _context(tmp_path), SchedulerOptions())
-    assert [f.rule for f in outcome.findings] == ["process/leftover"]
+    assert [f.rule for f in outcome.findings] == ["process/leftover"], [
+        f.message for f in outcome.findings
+    ]
 
 
 # Forks a child that keeps stdout open and sleeps, then exits at once: the child escaped.

@@ -303,7 +303,14 @@ def sweep_step(step: str | None = None) -> list[Leftover]:
     if not _have_proc():
         return []
     tag = step_tag(step)
-    return _sweep(lambda p: p.tag == tag, _exempt())
+    return _sweep(lambda p: p.tag == tag and _of_this_run(p), _exempt())
+
+
+def _of_this_run(process: _Process) -> bool:
+    """False for a process started before the current run's steps began: it cannot be this
+    run's, though it may carry the same tag (an earlier run in the same process, as in a test
+    suite, whose leftover was still dying)."""
+    return not (process.started and process.started < _run_started[0] - _START_SLACK_S)
 
 
 def sweep_run() -> list[Leftover]:
@@ -315,7 +322,7 @@ def sweep_run() -> list[Leftover]:
     own = os.getpid()
 
     def matches(process: _Process) -> bool:
-        if process.started and process.started < _run_started[0] - _START_SLACK_S:
+        if not _of_this_run(process):
             return False
         if process.tag is not None:
             return True
