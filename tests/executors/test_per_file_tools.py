@@ -15,7 +15,7 @@ import pytest
 from archverify.core.findings import Severity, StepOutcome, StepStatus
 from archverify.executors.base import Step
 from archverify.executors.tools.bandit import BanditStep
-from archverify.executors.tools.cache import PerFileTool
+from archverify.executors.tools.common import PerFileTool
 from archverify.executors.tools.ruff import RuffStep
 from tests.executors import test_bandit_step, test_ruff_step
 from tests.helpers.factories import MemoryCache

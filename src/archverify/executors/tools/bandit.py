@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from archverify.core.findings import Finding, Rule, Severity, StepOutcome
+from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.steps import default
-from archverify.executors.base import StepContext, failed_to_run, finished
+from archverify.executors.base import StepContext
 from archverify.executors.runtime.children import current_step, enter_step
 from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
-from archverify.executors.tools.cache import BANDIT_CONFIGS, PerFileTool
-from archverify.executors.tools.common import timeout_for
+from archverify.executors.tools.cache import BANDIT_CONFIGS
+from archverify.executors.tools.common import PerFileTool, ToFinding, timeout_for
 
 STEP_ID = "bandit"
 DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
@@ -42,23 +41,17 @@ class BanditStep(PerFileTool):
     def __init__(self, module: str = "bandit", distribution: str = "bandit") -> None:
         super().__init__(module, distribution)
 
-    def run(self, context: StepContext) -> StepOutcome:
-        started = time.monotonic()
-        try:
-            threshold = severity_threshold(context)
-            results, misses, files = self.per_file_results(
-                context, lambda paths: self._check_all(context, split_shards(paths, context.jobs))
-            )
-        except ToolFailure as exc:
-            return failed_to_run(self.id, str(exc), started)
-        findings = [
-            _finding(path, record, threshold)
-            for path, records in results.items()
-            for record in records
-        ]
-        shards = len(split_shards(misses, context.jobs))
-        stats = {"files": files, "files_run": len(misses), "shards": shards}
-        return finished(self.id, findings, started, stats)
+    def finding_maker(self, context: StepContext) -> ToFinding:
+        threshold = severity_threshold(context)
+        return lambda path, record: _finding(path, record, threshold)
+
+    def check_files(
+        self, context: StepContext, paths: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        return self._check_all(context, split_shards(list(paths), context.jobs))
+
+    def run_stats(self, context: StepContext, checked: Sequence[str]) -> Mapping[str, Any]:
+        return {"shards": len(split_shards(list(checked), context.jobs))}
 
     def _check_all(
         self, context: StepContext, shards: list[list[str]]

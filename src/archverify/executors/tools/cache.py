@@ -8,7 +8,7 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -291,47 +291,6 @@ def _canonical(value: Any) -> Any:
 def _digest(material: Any) -> str:
     text = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-class PerFileTool:
-    """The shared shape of a tool that checks files one by one (ruff, bandit).
-
-    ``module`` and ``distribution`` name the program; they exist so that a test can point a
-    step at a module that is not installed. ``configs`` are the root config files that change
-    the tool's verdicts and so belong in every cache key.
-    """
-
-    id: str
-    configs: tuple[str, ...]
-
-    def __init__(self, module: str, distribution: str) -> None:
-        self.module = module
-        self.distribution = distribution
-
-    def cache_key(self, context: StepContext) -> str | None:
-        version = tool_version(self.distribution)
-        below = [source.path for source in context.project.files]
-        return step_cache_key(
-            context, self.id, version, self.configs, extra=(self.module,), config_below=below
-        )
-
-    def per_file_results(
-        self, context: StepContext, check: Callable[[list[str]], dict[str, list[Any]]]
-    ) -> tuple[dict[str, list[Any]], list[str], int]:
-        """Every file's records: cached ones reused, the rest checked by ``check`` and stored.
-
-        Returns the records by path, the paths that were checked, and how many files there are.
-        """
-        hashes = file_hashes(context)
-        cache = PerFileCache.for_tool(
-            context, self.id, tool_version(self.distribution), self.configs
-        )
-        results, misses = cache.split(hashes)
-        if misses:
-            fresh = check(misses)
-            cache.store(hashes, fresh)
-            results.update(fresh)
-        return results, misses, len(hashes)
 
 
 @contextlib.contextmanager

@@ -1,12 +1,27 @@
-"""Glue shared by the external-tool steps: their options and their targets."""
+"""Glue shared by the external-tool steps: their options, their targets, and the base class of
+the tools that check files one by one."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
+from typing import Any
 
 from archverify.core.config import ToolConfig
+from archverify.core.findings import Finding, StepOutcome
 from archverify.core.project import in_package
-from archverify.executors.base import StepContext
+from archverify.executors.base import StepContext, failed_to_run, finished
+from archverify.executors.runtime.process import ToolFailure
+from archverify.executors.tools.cache import (
+    PerFileCache,
+    file_hashes,
+    step_cache_key,
+    tool_version,
+)
+
+# Turns one file's record from the tool into a finding.
+ToFinding = Callable[[str, Any], Finding]
 
 
 def timeout_for(tool: ToolConfig, default: float) -> float:
@@ -33,3 +48,74 @@ def package_targets(context: StepContext) -> list[str]:
         else:
             targets.extend(s.path for s in context.project.files if in_package(s.module, package))
     return list(dict.fromkeys(targets))
+
+
+class PerFileTool:
+    """The shared shape of a tool that checks files one by one (ruff, bandit): the records of
+    unchanged files come from the cache, the others from one run of the tool.
+
+    ``module`` and ``distribution`` name the program; they exist so that a test can point a
+    step at a module that is not installed. ``configs`` are the root config files that change
+    the tool's verdicts and so belong in every cache key. A subclass gives ``check_files`` and
+    ``finding_maker`` (and ``run_stats`` when it reports more than the file counts).
+    """
+
+    id: str
+    configs: tuple[str, ...]
+
+    def __init__(self, module: str, distribution: str) -> None:
+        self.module = module
+        self.distribution = distribution
+
+    def cache_key(self, context: StepContext) -> str | None:
+        version = tool_version(self.distribution)
+        below = [source.path for source in context.project.files]
+        return step_cache_key(
+            context, self.id, version, self.configs, extra=(self.module,), config_below=below
+        )
+
+    def run(self, context: StepContext) -> StepOutcome:
+        started = time.monotonic()
+        try:
+            # First, so that an option the step cannot use fails before the tool runs.
+            to_finding = self.finding_maker(context)
+            results, misses, files = self.per_file_results(
+                context, lambda paths: self.check_files(context, paths)
+            )
+        except ToolFailure as exc:
+            return failed_to_run(self.id, str(exc), started)
+        findings = [
+            to_finding(path, record) for path, records in results.items() for record in records
+        ]
+        stats = {"files": files, "files_run": len(misses), **self.run_stats(context, misses)}
+        return finished(self.id, findings, started, stats)
+
+    def check_files(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
+        """Run the tool on ``paths``: each path's records (raises ``ToolFailure``)."""
+        raise NotImplementedError
+
+    def finding_maker(self, context: StepContext) -> ToFinding:
+        """How this run turns a record into a finding (raises ``ToolFailure`` for bad options)."""
+        raise NotImplementedError
+
+    def run_stats(self, context: StepContext, checked: Sequence[str]) -> Mapping[str, Any]:
+        """Counts beyond ``files`` and ``files_run`` for the report."""
+        return {}
+
+    def per_file_results(
+        self, context: StepContext, check: Callable[[list[str]], dict[str, list[Any]]]
+    ) -> tuple[dict[str, list[Any]], list[str], int]:
+        """Every file's records: cached ones reused, the rest checked by ``check`` and stored.
+
+        Returns the records by path, the paths that were checked, and how many files there are.
+        """
+        hashes = file_hashes(context)
+        cache = PerFileCache.for_tool(
+            context, self.id, tool_version(self.distribution), self.configs
+        )
+        results, misses = cache.split(hashes)
+        if misses:
+            fresh = check(misses)
+            cache.store(hashes, fresh)
+            results.update(fresh)
+        return results, misses, len(hashes)

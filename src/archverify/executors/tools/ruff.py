@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from archverify.core.findings import Finding, Severity, StepOutcome
+from archverify.core.findings import Finding, Severity
 from archverify.core.steps import default
 from archverify.core.tool_args import RUFF_READ_ONLY
-from archverify.executors.base import StepContext, failed_to_run, finished
+from archverify.executors.base import StepContext
 from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
-from archverify.executors.tools.cache import RUFF_CONFIGS, PerFileTool
-from archverify.executors.tools.common import timeout_for
+from archverify.executors.tools.cache import RUFF_CONFIGS
+from archverify.executors.tools.common import PerFileTool, ToFinding, timeout_for
 
 STEP_ID = "ruff"
 DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
@@ -28,21 +27,10 @@ class RuffStep(PerFileTool):
     def __init__(self, module: str = "ruff", distribution: str = "ruff") -> None:
         super().__init__(module, distribution)
 
-    def run(self, context: StepContext) -> StepOutcome:
-        started = time.monotonic()
-        try:
-            results, misses, files = self.per_file_results(
-                context, lambda paths: self._check(context, paths)
-            )
-        except ToolFailure as exc:
-            return failed_to_run(self.id, str(exc), started)
-        findings = [
-            _finding(path, record) for path, records in results.items() for record in records
-        ]
-        stats = {"files": files, "files_run": len(misses)}
-        return finished(self.id, findings, started, stats)
+    def finding_maker(self, context: StepContext) -> ToFinding:
+        return _finding
 
-    def _check(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
+    def check_files(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
         tool = context.config.tool(self.id)
         # --force-exclude: files named on the command line still obey the project's excludes.
         args = [
