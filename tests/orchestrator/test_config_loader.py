@@ -448,6 +448,6 @@ def test_tool_steps_take_a_bounded_timeout(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     for step in ("ruff", "mypy", "bandit", "tests"):
         assert config.tool(step).options["timeout_s"] == 5.0
-    # Absent, the step's own default applies (executors/tool_step.timeout_for).
+    # Absent, the step's own default applies (executors/tools/common.timeout_for).
     (tmp_path / "archverify.toml").write_text("[ruff]\nargs = []\n", encoding="utf-8")
     assert "timeout_s" not in load_config(tmp_path).tool("ruff").options

@@ -42,7 +42,7 @@ from pathlib import Path
 from archverify.executors.runtime.launch import as_started
 
 TAG_VARIABLE = "ARCHVERIFY_RUN"
-# The name of the variable holding the cache secret (``orchestrator.cache_auth``): only
+# The name of the variable holding the cache secret (``orchestrator.cache.auth``): only
 # archverify's own process needs it, and a child that had it (the project's tests, a module
 # imported by the imports step, a tool's plugin) could tag forged cache entries with it.
 CACHE_SECRET_VARIABLE = "ARCHVERIFY_CACHE_SECRET"  # nosec B105

@@ -7,7 +7,7 @@ another version, or one that does not parse, is ignored and rewritten, never tru
 
 The pack is private and built for a fast warm run: a first line with the stamp and a checksum,
 a second with the JSON index of entries, then the facts' segments (``facts_pack``), which are
-decoded only when a step reads them. The checksum is an HMAC tag (``cache_auth``) over the stamp,
+decoded only when a step reads them. The checksum is an HMAC tag (``cache.auth``) over the stamp,
 the index and the segments: a truncated or edited pack, or one a repository ships (forged facts
 would hide a call from the purity step), is ignored as a whole. The pack is replaced atomically,
 so a concurrent run reads the old pack or the new one.

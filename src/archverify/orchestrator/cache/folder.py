@@ -15,7 +15,7 @@ any folder, so the folder is checked before anything is written or deleted in it
   default folder is then not used. The markers (``.gitignore`` with ``*``, ``CACHEDIR.TAG``)
   are written only into a folder archverify creates or adopts, never added to a tagged one.
 
-Every cache user gets its paths from here (``run_command`` hands :attr:`CacheFolder.path` to the
+Every cache user gets its paths from here (``commands.run`` hands :attr:`CacheFolder.path` to the
 facts cache, the kv cache and the steps), so none of them can end up elsewhere.
 """
 

@@ -1,7 +1,7 @@
 """The key-value cache behind step replay and per-file tool results, kept in the cache folder.
 
 Every entry is a file written atomically (a concurrent reader sees the old entry or the new
-one, never half of one): a first line with the entry's HMAC tag (``cache_auth``) over the
+one, never half of one): a first line with the entry's HMAC tag (``cache.auth``) over the
 namespace, the key and the body, then the JSON body. An entry whose tag does not verify (shipped
 by a repository, written under another secret, damaged, or of an older format) reads as a miss
 and is overwritten by the next ``put``: the cache is never trusted over a fresh run.
