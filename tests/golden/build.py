@@ -22,9 +22,11 @@ from archverify.core.config import Config, ContractConfig
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.orchestrator.commands.explain import known_rules
 from archverify.processors.formats import github, html, json_report, junit, markdown, sarif, text
 from archverify.processors.formats.architecture_layout import build_layout
 from archverify.processors.formats.architecture_svg import render_svg, to_dot, to_mermaid
+from archverify.processors.rule_docs import find_rule_doc, rule_docs
 from tests.helpers import sample_project
 from tests.helpers.sample_project import path_of
 
@@ -223,6 +225,12 @@ def _layout_mermaid() -> str:
     return to_mermaid(build_layout(project(), config(), findings()))
 
 
+def _explained() -> str:
+    """Every shipped rule page as ``archverify explain`` prints it (and SARIF carries it)."""
+    docs = rule_docs()
+    return "".join(f"=== {rule}\n{find_rule_doc(rule, docs)}" for rule in known_rules(docs))
+
+
 # golden file name -> how to render it
 RENDERS: dict[str, Callable[[], str]] = {
     "report.txt": lambda: text.render(report()),
@@ -238,6 +246,7 @@ RENDERS: dict[str, Callable[[], str]] = {
     "architecture.dot": _layout_dot,
     "architecture.mmd": _layout_mermaid,
     "report.html": lambda: html.render(report(), _svg()),
+    "explain.txt": _explained,
 }
 
 

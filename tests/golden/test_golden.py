@@ -49,6 +49,8 @@ GOLDEN_FILES = sorted(
         "architecture.svg",
         "architecture.dot",
         "architecture.mmd",
+        # The rule pages: `archverify explain` prints them, SARIF carries them as rule help.
+        "explain.txt",
     ]
 )
 
