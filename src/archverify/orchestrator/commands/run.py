@@ -215,9 +215,20 @@ def run_from_args(args: argparse.Namespace) -> int:
         result.config,
         colour=sys.stdout.isatty(),
         rule_docs=_rule_docs_for(report),
+        config_anchor=_config_anchor(result.config, report.root),
     )
     write_reports(inputs, requests)
     return 1 if report.failed else 0
+
+
+def _config_anchor(config: Config, root: str) -> str:
+    """The configuration file relative to the root, links followed ("" if none or outside)."""
+    if not config.config_file:
+        return ""
+    try:
+        return Path(config.config_file).resolve().relative_to(Path(root)).as_posix()
+    except ValueError:
+        return ""
 
 
 def execute(options: RunOptions, *, live: bool = False) -> RunResult:

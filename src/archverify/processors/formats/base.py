@@ -14,13 +14,17 @@ from archverify.core.report import RunReport
 class RenderInputs:
     """Everything a format may read. The report always; the others for the formats that need
     them (the picture needs the project and the layers, SARIF the rule docs and the config
-    file that anchors project-wide findings). A library caller may pass the report alone."""
+    file that anchors project-wide findings). A library caller may pass the report alone.
+    Rendering reads nothing else: no file, no clock."""
 
     report: RunReport
     project: Project | None = None
     config: Config | None = None
     colour: bool = False  # ANSI colours: only for a terminal, never for a file
     rule_docs: Mapping[str, str] = field(default_factory=dict)  # rule id -> its Markdown help
+    # The configuration file relative to the root ("" when none or outside): where SARIF
+    # anchors project-wide findings. Worked out at the edge (it follows links).
+    config_anchor: str = ""
 
 
 @dataclass(frozen=True)

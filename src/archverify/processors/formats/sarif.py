@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -198,17 +198,7 @@ def _root_uri(root: str) -> str:
 def _render(inputs: RenderInputs) -> str:
     # GitHub code scanning rejects a result without a location; project-wide findings are
     # anchored at the configuration file that states the rule.
-    anchor = ""
-    if inputs.config is not None and inputs.config.config_file:
-        anchor = _relative(inputs.config.config_file, inputs.report.root)
-    return render(inputs.report, inputs.rule_docs, anchor_path=anchor)
-
-
-def _relative(path: str, root: str) -> str:
-    try:
-        return Path(path).resolve().relative_to(Path(root)).as_posix()
-    except ValueError:
-        return ""
+    return render(inputs.report, inputs.rule_docs, anchor_path=inputs.config_anchor)
 
 
 FORMAT = ReportFormat(
