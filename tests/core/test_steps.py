@@ -122,20 +122,14 @@ def test_a_tool_timeout_left_out_stays_out_and_the_step_applies_the_default() ->
 
 def test_the_public_default_names_are_the_catalogues_values() -> None:
     from archverify.core.config import DEFAULT_FORBIDDEN_CALLS, PurityConfig
-    from archverify.core.config.schema import (
-        DEFAULT_IMPORT_TIMEOUT_S,
-        DEFAULT_SNAPSHOT_FILE,
-        DEFAULT_TEST_PATHS,
-        SEVERITY_CHOICES,
-        TIMED_TOOL_STEPS,
-    )
     from archverify.core.snapshots import DEFAULT_FILE
 
-    assert DEFAULT_SNAPSHOT_FILE == DEFAULT_FILE == default("snapshots", "file")
-    assert DEFAULT_TEST_PATHS == default("tests", "paths") == ("tests",)
-    assert DEFAULT_IMPORT_TIMEOUT_S == default("imports", "timeout_s") == 10.0
-    assert SEVERITY_CHOICES == ("medium", "low", "high")
-    assert TIMED_TOOL_STEPS == {"ruff", "mypy", "bandit", "tests"}
+    assert DEFAULT_FILE == default("snapshots", "file") == "contracts.snapshot.json"
+    assert default("tests", "paths") == ("tests",)
+    assert default("imports", "timeout_s") == 10.0
+    assert BY_ID["bandit"].option("severity").choices == ("medium", "low", "high")
+    timed = {s.id for s in STEPS for o in s.options if o.key == "timeout_s" and not o.filled}
+    assert timed == {"ruff", "mypy", "bandit", "tests"}
     assert (
         PurityConfig().forbid_calls == DEFAULT_FORBIDDEN_CALLS == default("purity", "forbid_calls")
     )

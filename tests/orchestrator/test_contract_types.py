@@ -21,13 +21,7 @@ from archverify.core.config import Config, ContractConfig
 from archverify.core.config.errors import ConfigError
 from archverify.core.config.fields import FieldReader
 from archverify.core.config.locate import TomlLocator
-from archverify.core.config.schema import (
-    ALERTING_CHOICES,
-    CONTRACT_COMMON_KEYS,
-    CONTRACT_KEYS,
-    CONTRACT_MODULE_KEYS,
-    build_config,
-)
+from archverify.core.config.schema import build_config
 from archverify.core.contracts import (
     COMMON_OPTIONS,
     REGISTRY,
@@ -40,6 +34,7 @@ from archverify.core.contracts import (
     rule_for,
 )
 from archverify.core.contracts.common import GivenOptions
+from archverify.core.contracts.ignores import ALERTING
 from archverify.core.findings import Rule, Severity
 from archverify.core.graph import ImportEdge, ImportGraph
 from archverify.orchestrator.config.importlinter import (
@@ -164,9 +159,20 @@ def test_types_import_linter_does_not_have_are_refused_in_its_files(tmp_path: Pa
     assert f"(supported: {', '.join(IMPORTLINTER_TYPES)})" in message
 
 
-def test_the_public_key_tables_keep_their_values() -> None:
-    """Derived from the declarations now; importable and equal to what they were."""
-    assert CONTRACT_KEYS == {
+def test_the_declared_keys_are_what_the_tables_said_before_the_declarations() -> None:
+    """The per-type key tables the readers used to keep, derived from the declarations."""
+    contract_keys = {
+        kind.name: (
+            frozenset(option.key for option in kind.options),
+            tuple(option.key for option in kind.options if option.required),
+        )
+        for kind in REGISTRY.values()
+    }
+    module_keys = {
+        option.key for kind in REGISTRY.values() for option in kind.options if option.names_modules
+    }
+    common_keys = {"name", "type"} | {option.key for option in COMMON_OPTIONS}
+    assert contract_keys == {
         "layers": (
             frozenset({"layers", "containers", "exhaustive", "exhaustive_ignores", "closed"}),
             ("layers",),
@@ -188,7 +194,7 @@ def test_the_public_key_tables_keep_their_values() -> None:
             ("modules", "allowed_importers"),
         ),
     }
-    assert list(CONTRACT_KEYS) == [
+    assert list(contract_keys) == [
         "layers",
         "forbidden",
         "independence",
@@ -196,7 +202,7 @@ def test_the_public_key_tables_keep_their_values() -> None:
         "acyclic_siblings",
         "only_allow",
     ]
-    assert CONTRACT_MODULE_KEYS == {
+    assert module_keys == {
         "layers",
         "containers",
         "source_modules",
@@ -206,14 +212,14 @@ def test_the_public_key_tables_keep_their_values() -> None:
         "allowed_importers",
         "ancestors",
     }
-    assert CONTRACT_COMMON_KEYS == {
+    assert common_keys == {
         "name",
         "type",
         "ignore_imports",
         "unmatched_ignore_imports_alerting",
         "include_type_checking_imports",
     }
-    assert ALERTING_CHOICES == ("error", "warn", "none")
+    assert ALERTING == ("error", "warn", "none")
 
 
 @pytest.mark.parametrize("kind", TYPES)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from archverify.core.config import Config
 from archverify.core.facts import FileFacts
 from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.project import in_any_package
@@ -22,6 +23,13 @@ FORMAT = 1
 FORMAT_KEY = "archverify_snapshot"
 STEP = "snapshots"
 DEFAULT_FILE = str(default(STEP, "file"))  # declared in core.steps, with the option
+
+
+def snapshot_file(config: Config) -> str:
+    """The snapshot file ``[tool.archverify.snapshots] file`` names, relative to the root."""
+    return str(config.tool(STEP).options.get("file") or DEFAULT_FILE)
+
+
 ACCEPT_HINT = "if the change is intended, run `archverify snapshot` and commit the file"
 CHANGED = Rule("snapshots/changed", Severity.ERROR, ACCEPT_HINT)
 REMOVED = Rule("snapshots/removed", Severity.ERROR, ACCEPT_HINT)

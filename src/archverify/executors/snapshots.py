@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from archverify.core.findings import Rule, Severity, StepOutcome
 from archverify.core.snapshots import (
-    DEFAULT_FILE,
     STEP,
     SnapshotError,
     build_snapshot,
     change_findings,
     compare,
     parse_snapshot,
+    snapshot_file,
 )
 from archverify.executors.base import StepContext, finished, skipped
 
@@ -58,7 +58,7 @@ class SnapshotsStep:
         return finished(self.id, findings, stats=stats)
 
     def _file(self, context: StepContext) -> str:
-        return str(context.config.tool(self.id).options.get("file") or DEFAULT_FILE)
+        return snapshot_file(context.config)
 
 
 def _missing(file: str) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 from archverify.core.config import Config
-from archverify.core.snapshots import DEFAULT_FILE as DEFAULT_SNAPSHOT_FILE
 from archverify.core.snapshots import STEP as SNAPSHOT_STEP
+from archverify.core.snapshots import snapshot_file
 from archverify.orchestrator.atomic_write import as_written, resolved_inside
 from archverify.orchestrator.config.loader import config_error, display_path
 from archverify.orchestrator.finding_filters import baseline_path
@@ -48,7 +48,7 @@ def files_read(
     leaves out the one file about to be written (the baseline for ``archverify baseline``),
     only that entry: the same path named for another role, or a source file a link there leads
     to, stays protected."""
-    snapshot = str(config.tool(SNAPSHOT_STEP).options.get("file") or DEFAULT_SNAPSHOT_FILE)
+    snapshot = snapshot_file(config)
     files = [root / name for name in (config.config_file, config.contracts_file) if name]
     if writing != "snapshot":
         files.append(root / snapshot)

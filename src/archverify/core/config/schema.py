@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from archverify.core import steps as catalogue
 from archverify.core.config import (
     BUILTIN_IO_NAMES,
     DEFAULT_BASELINE_FILE,
@@ -27,43 +26,9 @@ from archverify.core.contracts import (
     Option,
     referenced_modules,
 )
-from archverify.core.contracts.ignores import ALERTING, parse_expressions
+from archverify.core.contracts.ignores import parse_expressions
 from archverify.core.steps import BY_ID, STEPS, StepOption, StepSpec, default
 from archverify.core.tool_args import argument_file, refused_argument
-
-# The contract keys, as every contract type declares them in core/contracts/<type>.py (kept
-# here for the public API; validation reads REGISTRY itself). Keys that hold module lists have
-# their names checked after discovery.
-CONTRACT_MODULE_KEYS: frozenset[str] = frozenset(
-    option.key for kind in REGISTRY.values() for option in kind.options if option.names_modules
-)
-CONTRACT_COMMON_KEYS: frozenset[str] = frozenset(
-    {"name", "type"} | {option.key for option in COMMON_OPTIONS}
-)
-# Per type: the keys it accepts and the ones it needs.
-CONTRACT_KEYS: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    kind.name: (
-        frozenset(option.key for option in kind.options),
-        tuple(option.key for option in kind.options if option.required),
-    )
-    for kind in REGISTRY.values()
-}
-ALERTING_CHOICES: tuple[str, ...] = ALERTING
-# The step options' declarations are the step catalogue's; these names are kept as aliases.
-SEVERITY_CHOICES: tuple[str, ...] = BY_ID["bandit"].option("severity").choices  # default first
-DEFAULT_SNAPSHOT_FILE = str(default("snapshots", "file"))
-DEFAULT_TEST_PATHS: tuple[str, ...] = default("tests", "paths")
-DEFAULT_IMPORT_TIMEOUT_S = float(default("imports", "timeout_s"))
-MAX_TIMEOUT_S = catalogue.MAX_TIMEOUT_S
-MAX_OUTPUT_LIMIT = catalogue.MAX_OUTPUT_LIMIT
-MAX_MEMORY_MB = catalogue.MAX_MEMORY_MB
-# The tool steps that take ``timeout_s`` (their defaults are applied by each step).
-TIMED_TOOL_STEPS: frozenset[str] = frozenset(
-    spec.id
-    for spec in STEPS
-    for option in spec.options
-    if option.key == "timeout_s" and not option.filled
-)
 
 # The keys of ``[tool.archverify]`` that are not a step's section.
 GENERAL_KEYS: tuple[str, ...] = (
@@ -105,8 +70,9 @@ def build_config(
     reader.check_keys(cycles, _keys("cycles"), ("cycles",))
     tools = _tools(data, reader)
     snapshots = reader.table(data, "snapshots", ())
+    snapshots_default = str(default("snapshots", "file"))
     _file_inside_root(
-        reader, snapshots, "file", ("snapshots",), outside_root, DEFAULT_SNAPSHOT_FILE, ""
+        reader, snapshots, "file", ("snapshots",), outside_root, snapshots_default, ""
     )
     return Config(
         root=root,

@@ -13,7 +13,7 @@ from archverify.core.config import Config
 from archverify.core.config.errors import ConfigError
 from archverify.core.facts import FileFacts
 from archverify.core.project import in_any_package
-from archverify.core.snapshots import DEFAULT_FILE, STEP, build_snapshot, snapshot_text
+from archverify.core.snapshots import STEP, build_snapshot, snapshot_file, snapshot_text
 from archverify.orchestrator.atomic_write import write_atomic
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.commands.arguments import add_path_and_config
@@ -106,7 +106,7 @@ def record_snapshot(path: Path, config_file: Path | None = None) -> SnapshotResu
     _check_compiles(ordered, packages)
     snapshot = build_snapshot(ordered, packages)
     text = snapshot_text(snapshot)
-    file = str(config.tool(STEP).options.get("file") or DEFAULT_FILE)
+    file = snapshot_file(config)
     sources = [source.path for source in discovery.files]
     target = configured_destination(root, config, "snapshot", root / file, sources)
     changed = _read(target) != text
