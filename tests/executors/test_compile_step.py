@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archverify.core.facts import CompileError
 from archverify.core.findings import Severity, StepStatus
-from archverify.executors.compile import RULE_DECODE, RULE_SYNTAX, CompileStep
+from archverify.executors.compile import CompileStep
 from tests.helpers.factories import context_of, module_facts
 
 
@@ -30,7 +30,7 @@ def test_syntax_and_decode_errors_are_one_finding_each() -> None:
     # Sorted by path: app/b.py before app/z.py.
     decoded, syntaxed = outcome.findings
     assert (decoded.rule, decoded.path, decoded.line, decoded.column) == (
-        RULE_DECODE,
+        "compile/decode-error",
         "app/b.py",
         1,
         0,
@@ -38,7 +38,7 @@ def test_syntax_and_decode_errors_are_one_finding_each() -> None:
     assert "utf-8" in decoded.message and "invalid start byte" in decoded.message
     assert "PEP 263" in decoded.hint
     assert (syntaxed.rule, syntaxed.path, syntaxed.line, syntaxed.column) == (
-        RULE_SYNTAX,
+        "compile/syntax-error",
         "app/z.py",
         4,
         9,
@@ -54,7 +54,7 @@ def test_symtable_error_counts_as_syntax_error() -> None:
 
     facts = extract_facts(b'"""Doc."""\nnonlocal x\n', "a.py", "a", False)
     [found] = CompileStep().run(context_of([facts])).findings
-    assert found.rule == RULE_SYNTAX
+    assert found.rule == "compile/syntax-error"
 
 
 def test_empty_project_passes() -> None:
@@ -79,9 +79,9 @@ def test_on_extracted_facts() -> None:
     outcome = CompileStep().run(context_of(facts))
     assert outcome.status is StepStatus.FAILED
     assert [(f.path, f.rule, f.line) for f in outcome.findings] == [
-        ("app/a.py", RULE_SYNTAX, 1),
-        ("app/b.py", RULE_DECODE, 1),
-        ("app/c.py", RULE_SYNTAX, 1),
+        ("app/a.py", "compile/syntax-error", 1),
+        ("app/b.py", "compile/decode-error", 1),
+        ("app/c.py", "compile/syntax-error", 1),
     ]
     assert "invalid syntax" in outcome.findings[0].message
     assert "nonlocal" in outcome.findings[2].message
@@ -89,34 +89,30 @@ def test_on_extracted_facts() -> None:
 
 
 def test_an_unreadable_file_is_a_read_error_with_its_own_hint() -> None:
-    from archverify.executors.compile import RULE_READ
-
     error = CompileError(kind="read", line=0, column=0, message="cannot read: Permission denied")
     outcome = CompileStep().run(context_of([module_facts("app.a", compile_error=error)]))
     (finding,) = outcome.findings
-    assert (finding.rule, finding.severity) == (RULE_READ, Severity.ERROR)
+    assert (finding.rule, finding.severity) == ("compile/read-error", Severity.ERROR)
     assert finding.message == "cannot read app/a.py: Permission denied"
     assert "syntax" not in finding.hint and "readable" in finding.hint
 
 
 def test_facts_cut_short_are_a_warning_and_no_failure_of_the_file() -> None:
     from archverify.core.extract import TOO_DEEP
-    from archverify.executors.compile import RULE_TOO_DEEP
 
     facts = module_facts("app.a", extra={TOO_DEEP: "the fact walk stopped early"})
     outcome = CompileStep().run(context_of([facts]))
     (finding,) = outcome.findings
-    assert (finding.rule, finding.severity) == (RULE_TOO_DEEP, Severity.WARNING)
+    assert (finding.rule, finding.severity) == ("compile/too-deep", Severity.WARNING)
     assert "the fact walk stopped early" in finding.message
     assert outcome.stats["failed"] == 0
 
 
 def test_a_file_archverify_failed_on_is_an_error_not_a_silent_pass() -> None:
     from archverify.core.extract import EXTRACT_ERROR
-    from archverify.executors.compile import RULE_EXTRACT
 
     facts = module_facts("app.a", extra={EXTRACT_ERROR: "ValueError: odd"})
     outcome = CompileStep().run(context_of([facts]))
     (finding,) = outcome.findings
-    assert (finding.rule, finding.severity) == (RULE_EXTRACT, Severity.ERROR)
+    assert (finding.rule, finding.severity) == ("compile/extract-error", Severity.ERROR)
     assert "ValueError: odd" in finding.message and outcome.status is StepStatus.FAILED

@@ -5,8 +5,6 @@ from __future__ import annotations
 from archverify.core.facts import FileFacts, Suppression
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.processors.suppressions import (
-    RULE_MISSING_REASON,
-    RULE_UNUSED,
     apply,
     selector_matches,
     steps_that_ran,
@@ -54,7 +52,7 @@ def test_a_suppression_without_a_reason_suppresses_nothing_and_warns() -> None:
     assert result.kept == [finding()]
     assert result.suppressed == []
     [problem] = result.problems
-    assert (problem.rule, problem.path, problem.line) == (RULE_MISSING_REASON, PATH, 7)
+    assert (problem.rule, problem.path, problem.line) == ("suppressions/missing-reason", PATH, 7)
     assert problem.severity is Severity.WARNING
     outcome = result.outcome()
     assert outcome is not None and outcome.step == "suppressions"
@@ -67,21 +65,23 @@ def test_an_unused_suppression_warns() -> None:
     )
     assert result.kept == [finding(line=8)]
     [problem] = result.problems
-    assert problem.rule == RULE_UNUSED and problem.line == 7
+    assert problem.rule == "suppressions/unused" and problem.line == 7
     assert "purity/io-call" in problem.message
 
 
 def test_a_suppression_for_another_rule_does_not_suppress() -> None:
     result = apply([finding()], [facts(Suppression(7, ("purity/main-block",), "why"))], ALL_STEPS)
     assert result.kept == [finding()]
-    assert [p.rule for p in result.problems] == [RULE_UNUSED]
+    assert [p.rule for p in result.problems] == ["suppressions/unused"]
 
 
 def test_a_suppression_in_another_file_does_not_suppress() -> None:
     other = facts(Suppression(7, ("purity/io-call",), "why"), path="src/pkg/core/other.py")
     result = apply([finding()], [other], ALL_STEPS)
     assert result.kept == [finding()]
-    assert [(p.rule, p.path) for p in result.problems] == [(RULE_UNUSED, "src/pkg/core/other.py")]
+    assert [(p.rule, p.path) for p in result.problems] == [
+        ("suppressions/unused", "src/pkg/core/other.py")
+    ]
 
 
 def test_unused_is_only_judged_for_steps_that_ran() -> None:
@@ -96,7 +96,7 @@ def test_unused_is_only_judged_for_steps_that_ran() -> None:
 def test_an_unknown_step_is_reported_unused_so_typos_show() -> None:
     result = apply([finding()], [facts(Suppression(7, ("purty/io-call",), "why"))], {"purity"})
     assert result.kept == [finding()]
-    assert [p.rule for p in result.problems] == [RULE_UNUSED]
+    assert [p.rule for p in result.problems] == ["suppressions/unused"]
 
 
 def test_step_prefix_and_wildcard_cover_every_rule_of_the_step() -> None:
@@ -161,7 +161,7 @@ def test_a_suppression_without_rule_ids_is_reported() -> None:
     result = apply([finding()], [facts(Suppression(7, (), "why"))], ALL_STEPS)
     assert result.kept == [finding()]
     [problem] = result.problems
-    assert problem.rule == RULE_UNUSED and "no rule id" in problem.message
+    assert problem.rule == "suppressions/unused" and "no rule id" in problem.message
 
 
 def test_steps_that_ran_ignores_skipped_and_broken_steps() -> None:

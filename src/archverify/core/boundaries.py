@@ -25,6 +25,7 @@ TYPE_CHECKING_NOTE = (
 FORBIDDEN_CALL = Rule("boundaries/forbidden-call", Severity.ERROR, CALL_HINT)
 # An import only under TYPE_CHECKING does not run: that finding is a warning (see .at below).
 FORBIDDEN_IMPORT = Rule("boundaries/forbidden-import", Severity.ERROR, IMPORT_HINT)
+# The ids by their old names, part of the public core API before the rules were values.
 RULE_FORBIDDEN_CALL = FORBIDDEN_CALL.id
 RULE_FORBIDDEN_IMPORT = FORBIDDEN_IMPORT.id
 

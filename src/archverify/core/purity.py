@@ -19,6 +19,7 @@ MAIN_BLOCK_HINT = (
 
 IO_CALL = Rule("purity/io-call", Severity.ERROR, IO_CALL_HINT)
 MAIN_BLOCK_RULE = Rule("purity/main-block", Severity.ERROR, MAIN_BLOCK_HINT)
+# The ids by their old names, part of the public core API before the rules were values.
 RULE_IO_CALL = IO_CALL.id
 RULE_MAIN_BLOCK = MAIN_BLOCK_RULE.id
 

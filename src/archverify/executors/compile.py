@@ -39,11 +39,6 @@ DECODE_ERROR = Rule("compile/decode-error", Severity.ERROR, DECODE_HINT)
 READ_ERROR = Rule("compile/read-error", Severity.ERROR, READ_HINT)
 TOO_DEEP = Rule("compile/too-deep", Severity.WARNING, TOO_DEEP_HINT)
 EXTRACT_ERROR = Rule("compile/extract-error", Severity.ERROR, EXTRACT_HINT)
-RULE_SYNTAX = SYNTAX_ERROR.id
-RULE_DECODE = DECODE_ERROR.id
-RULE_READ = READ_ERROR.id
-RULE_TOO_DEEP = TOO_DEEP.id
-RULE_EXTRACT = EXTRACT_ERROR.id
 
 
 # ``python -c "compile(source, path, 'exec')"``: the file is read and compiled, never run.

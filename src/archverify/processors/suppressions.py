@@ -19,8 +19,6 @@ _HINT = f"write it as `{_EXAMPLE}` on the line the finding is reported on, or re
 
 MISSING_REASON = Rule("suppressions/missing-reason", Severity.WARNING, _HINT)
 UNUSED = Rule("suppressions/unused", Severity.WARNING, _HINT)
-RULE_MISSING_REASON = MISSING_REASON.id
-RULE_UNUSED = UNUSED.id
 
 
 @dataclass(frozen=True)
