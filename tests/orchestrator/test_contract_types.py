@@ -25,8 +25,8 @@ from archverify.core.config.schema import build_config
 from archverify.core.contracts import (
     COMMON_OPTIONS,
     REGISTRY,
+    ContractOption,
     ContractType,
-    Option,
     Violation,
     check_contract,
     internal_only_modules,
@@ -70,7 +70,7 @@ def _importlinter_error(root: Path, body: str) -> str:
     return str(caught.value)
 
 
-def _value(option: Option) -> object:
+def _value(option: ContractOption) -> object:
     """A valid value of the option, as TOML holds it."""
     if option.kind == "boolean":
         return bool(option.default)  # exhaustive = true would need containers
@@ -103,7 +103,7 @@ def _ini_contract(kind: str, options: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _declared(contract_type: ContractType[Any]) -> list[Option]:
+def _declared(contract_type: ContractType[Any]) -> list[ContractOption]:
     return [*contract_type.options, *COMMON_OPTIONS]
 
 
@@ -282,8 +282,8 @@ def _check(
 LONELY = ContractType(
     name="lonely",
     options=(
-        Option("targets", required=True, names_modules=True),
-        Option("strict", "boolean", default=False),
+        ContractOption("targets", required=True, names_modules=True),
+        ContractOption("strict", "boolean", default=False),
     ),
     rule=Rule("contracts/lonely", Severity.ERROR, "Let it import nothing."),
     parse=_parse,

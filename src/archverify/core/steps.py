@@ -21,7 +21,7 @@ from typing import Any, Literal
 #   seconds   a number of seconds within the bounds, as a float
 #   count     a number within the bounds, truncated to a whole number
 #   whole     a whole number within the bounds (a float is refused)
-OptionKind = Literal[
+StepOptionKind = Literal[
     "strings", "modules", "string", "boolean", "choice", "number", "seconds", "count", "whole"
 ]
 
@@ -50,7 +50,7 @@ class StepOption:
     """
 
     key: str
-    kind: OptionKind
+    kind: StepOptionKind
     default: Any
     summary: str
     low: float = 0

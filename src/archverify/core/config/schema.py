@@ -23,7 +23,7 @@ from archverify.core.contracts import (
     COMMON_OPTIONS,
     REGISTRY,
     ContractError,
-    Option,
+    ContractOption,
     referenced_modules,
 )
 from archverify.core.contracts.ignores import parse_expressions
@@ -188,7 +188,7 @@ def _contracts(data: Mapping[str, Any], reader: FieldReader) -> tuple[ContractCo
         reader.require(table, "type", path)
         name = reader.string(table, "name", path)
         kind = reader.choice(table, "type", path, tuple(REGISTRY))
-        declared: dict[str, Option] = {
+        declared: dict[str, ContractOption] = {
             option.key: option for option in (*REGISTRY[kind].options, *COMMON_OPTIONS)
         }
         reader.check_keys(table, declared.keys() | {"name", "type"}, path)

@@ -21,9 +21,9 @@ from archverify.core.contracts import (
 from archverify.core.contracts.common import (
     ContractConfig,
     ContractError,
+    ContractOption,
     ContractResult,
     ContractType,
-    Option,
     Violation,
     boolean,
 )
@@ -38,7 +38,7 @@ __all__ = [
     "ContractError",
     "ContractResult",
     "ContractType",
-    "Option",
+    "ContractOption",
     "Violation",
     "check_contract",
     "include_type_checking",
@@ -48,11 +48,15 @@ __all__ = [
 ]
 
 # Options every contract type takes, whatever its type.
-COMMON_OPTIONS: tuple[Option, ...] = (
-    Option("ignore_imports", wildcards=True),
-    Option("unmatched_ignore_imports_alerting", "choice", default=ALERTING[0], choices=ALERTING),
+COMMON_OPTIONS: tuple[ContractOption, ...] = (
+    ContractOption("ignore_imports", wildcards=True),
+    ContractOption(
+        "unmatched_ignore_imports_alerting", "choice", default=ALERTING[0], choices=ALERTING
+    ),
     # An import-linter file sets it for all its contracts (exclude_type_checking_imports).
-    Option("include_type_checking_imports", "boolean", default=False, importlinter="ignored"),
+    ContractOption(
+        "include_type_checking_imports", "boolean", default=False, importlinter="ignored"
+    ),
 )
 
 # Every contract type by name, in the order the TOML schema lists them. A new type is one

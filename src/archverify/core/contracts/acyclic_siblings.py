@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from archverify.core.contracts.common import (
     ContractConfig,
     ContractError,
+    ContractOption,
     ContractType,
     GivenOptions,
-    Option,
     Violation,
 )
 from archverify.core.contracts.ignores import matches_expression
@@ -165,9 +165,9 @@ def _cycles(graph: ImportGraph, package: str, children: list[str]) -> list[Viola
 TYPE = ContractType(
     name="acyclic_siblings",
     options=(
-        Option("ancestors", required=True, names_modules=True, wildcards=True),
-        Option("skip_descendants", wildcards=True),
-        Option("depth", "integer", default=DEFAULT_DEPTH),
+        ContractOption("ancestors", required=True, names_modules=True, wildcards=True),
+        ContractOption("skip_descendants", wildcards=True),
+        ContractOption("depth", "integer", default=DEFAULT_DEPTH),
     ),
     rule=Rule(
         "contracts/acyclic_siblings",

@@ -157,14 +157,14 @@ def find_violation(
     return chain_violation(graph, importer, imported, chain, verb)
 
 
-OptionKind = Literal["list", "boolean", "choice", "integer"]
+ContractOptionKind = Literal["list", "boolean", "choice", "integer"]
 # How import-linter files treat an option: read as archverify's TOML reads it, read but not
 # required there, or not read at all (archverify's own option, or one set for the whole file).
 ImportLinterUse = Literal["read", "optional", "ignored"]
 
 
 @dataclass(frozen=True)
-class Option:
+class ContractOption:
     """One option a contract type declares; both configuration readers validate by it.
 
     ``required``: a contract without the key is refused, and a required list must not be empty
@@ -174,7 +174,7 @@ class Option:
     """
 
     key: str
-    kind: OptionKind = "list"
+    kind: ContractOptionKind = "list"
     required: bool = False
     default: bool | int | str | None = None
     choices: tuple[str, ...] = ()
@@ -185,17 +185,17 @@ class Option:
 
 
 class GivenOptions:
-    """A contract's options as declared, read through its type's :class:`Option` values: the
+    """A contract's options as declared, read through its type's :class:`ContractOption` values: the
     declaration says whether a key is required and what an absent one means."""
 
-    def __init__(self, contract: ContractConfig, declared: Iterable[Option]) -> None:
+    def __init__(self, contract: ContractConfig, declared: Iterable[ContractOption]) -> None:
         self.contract = contract
         self._declared = {option.key: option for option in declared}
 
     def declares(self, key: str) -> bool:
         return key in self._declared
 
-    def _option(self, key: str, kind: OptionKind) -> Option:
+    def _option(self, key: str, kind: ContractOptionKind) -> ContractOption:
         option = self._declared[key]
         if option.kind != kind:  # pragma: no cover - a contract type reading its own key wrongly
             raise TypeError(f"option {key!r} is declared {option.kind}, not {kind}")
@@ -235,7 +235,7 @@ class ContractType(Generic[Options]):
     """
 
     name: str
-    options: tuple[Option, ...]
+    options: tuple[ContractOption, ...]
     rule: Rule
     parse: Callable[[GivenOptions], Options]
     check: Callable[[ImportGraph, ContractConfig, Options], tuple[list[Violation], list[str]]]

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from archverify.core.contracts.common import (
     ContractConfig,
     ContractError,
+    ContractOption,
     ContractType,
     GivenOptions,
-    Option,
     Violation,
     check_module_name,
     exists,
@@ -86,10 +86,10 @@ def _check(
 TYPE = ContractType(
     name="forbidden",
     options=(
-        Option("source_modules", required=True, names_modules=True),
-        Option("forbidden_modules", required=True, names_modules=True),
-        Option("allow_indirect_imports", "boolean", default=False),
-        Option("as_packages", "boolean", default=True),
+        ContractOption("source_modules", required=True, names_modules=True),
+        ContractOption("forbidden_modules", required=True, names_modules=True),
+        ContractOption("allow_indirect_imports", "boolean", default=False),
+        ContractOption("as_packages", "boolean", default=True),
     ),
     rule=Rule(
         "contracts/forbidden",

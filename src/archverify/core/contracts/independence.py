@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from archverify.core.contracts.common import (
     ContractConfig,
+    ContractOption,
     ContractType,
     GivenOptions,
-    Option,
     Violation,
     check_module_name,
     exists,
@@ -65,7 +65,7 @@ def _check(
 
 TYPE = ContractType(
     name="independence",
-    options=(Option("modules", required=True, names_modules=True),),
+    options=(ContractOption("modules", required=True, names_modules=True),),
     rule=Rule(
         "contracts/independence",
         Severity.ERROR,

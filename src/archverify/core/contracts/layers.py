@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from archverify.core.contracts.common import (
     ContractConfig,
+    ContractOption,
     ContractType,
     GivenOptions,
-    Option,
     Violation,
     check_module_name,
     exists,
@@ -214,12 +214,12 @@ def _exhaustive(graph: ImportGraph, options: LayersOptions, container: str) -> l
 TYPE = ContractType(
     name="layers",
     options=(
-        Option("layers", required=True, names_modules=True),
-        Option("containers", names_modules=True),
-        Option("exhaustive", "boolean", default=False),
-        Option("exhaustive_ignores"),
+        ContractOption("layers", required=True, names_modules=True),
+        ContractOption("containers", names_modules=True),
+        ContractOption("exhaustive", "boolean", default=False),
+        ContractOption("exhaustive_ignores"),
         # archverify's own: a layer may import only the layer right below it.
-        Option("closed", "boolean", default=False, importlinter="ignored"),
+        ContractOption("closed", "boolean", default=False, importlinter="ignored"),
     ),
     rule=Rule(
         "contracts/layers",

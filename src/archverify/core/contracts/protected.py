@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from archverify.core.contracts.common import (
     ContractConfig,
+    ContractOption,
     ContractType,
     GivenOptions,
-    Option,
     Violation,
     chain_violation,
     check_module_name,
@@ -32,18 +32,18 @@ class ProtectedOptions:
     as_packages: bool = True
 
 
-def declared(keys: tuple[str, str]) -> tuple[Option, Option]:
+def declared(keys: tuple[str, str]) -> tuple[ContractOption, ContractOption]:
     """The two lists, under either type's keys. ``allowed_importers`` must be given in
     archverify's TOML (an empty list: nobody may import them), not in import-linter files."""
     return (
-        Option(keys[0], required=True, names_modules=True),
-        Option(
+        ContractOption(keys[0], required=True, names_modules=True),
+        ContractOption(
             keys[1], required=True, may_be_empty=True, names_modules=True, importlinter="optional"
         ),
     )
 
 
-_AS_PACKAGES = Option("as_packages", "boolean", default=True)
+_AS_PACKAGES = ContractOption("as_packages", "boolean", default=True)
 
 
 def parse_keys(given: GivenOptions, keys: tuple[str, str]) -> ProtectedOptions:

@@ -16,8 +16,8 @@ from archverify.core.contracts import (
     COMMON_OPTIONS,
     REGISTRY,
     ContractError,
+    ContractOption,
     ContractType,
-    Option,
     referenced_modules,
 )
 from archverify.core.contracts.ignores import INCLUDE_EXTERNAL_OPTION, parse_expressions
@@ -374,7 +374,7 @@ def _importlinter_types() -> dict[str, ContractType[Any]]:
     return {name: kind for name, kind in REGISTRY.items() if kind.importlinter}
 
 
-def _option(shown: str, section: _Section, name: str, option: Option) -> object:
+def _option(shown: str, section: _Section, name: str, option: ContractOption) -> object:
     """One declared option of contract ``name``, validated as lint-imports reads it."""
     key = option.key
     if option.kind == "boolean":
