@@ -79,7 +79,7 @@ def console_main() -> None:
 
 def _own_the_process() -> None:
     """What only the command line may do to its process: take SIGTERM and SIGHUP like Ctrl-C,
-    and adopt every orphan of the processes it starts (see executors.children)."""
+    and adopt every orphan of the processes it starts (see executors.runtime.children)."""
     for number in STOP_SIGNALS:
         if signal.getsignal(number) is not signal.SIG_IGN:  # nohup: leave it ignored
             signal.signal(number, _stop)

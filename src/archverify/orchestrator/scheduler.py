@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from archverify.core.config import STATIC_STEPS
 from archverify.core.facts import FACTS_SCHEMA
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
-from archverify.core.steps import STEPS
+from archverify.core.steps import BY_ID, STEPS
 from archverify.executors.base import KeyValueCache, Step, StepContext, failed_to_run, skipped
 from archverify.executors.runtime.children import (
     Leftover,
@@ -34,7 +34,6 @@ from archverify.executors.runtime.children import (
     supervised_run,
     sweep_step,
 )
-from archverify.executors.tools.untrusted import RUNS_PROJECT_CODE
 
 # A process a step left running; the finding belongs to that step, whatever the step.
 LEFTOVER = Rule(
@@ -50,17 +49,15 @@ ProgressCallback = Callable[[str, str, StepOutcome | None], None]
 # The steps that run the project's own code take turns: what one of them does to the tree
 # (tests/changed-tree, imports/changed-tree) must not be blamed on the other, and neither
 # should slow the other into a timeout.
-PROJECT_CODE_STEPS = frozenset(RUNS_PROJECT_CODE)
+PROJECT_CODE_STEPS = frozenset(spec.id for spec in STEPS if spec.runs_project_code)
 _PROJECT_CODE = threading.Lock()
 
-# Longest first, so that the slowest tool starts at once and the others fill in beside it
-# (the catalogue's ``priority``, lowest first).
-_TOOL_PRIORITY: tuple[str, ...] = tuple(
-    spec.id
-    for spec in sorted(
-        (spec for spec in STEPS if spec.priority is not None), key=lambda spec: spec.priority or 0
-    )
-)
+
+def _start_order(step: Step) -> int:
+    """The catalogue's ``priority``, lowest first: longest first, so that the slowest tool
+    starts at once and the others fill in beside it. A step it does not know starts last."""
+    spec = BY_ID.get(step.id)
+    return spec.priority if spec is not None and spec.priority is not None else len(STEPS)
 
 
 @dataclass
@@ -104,10 +101,7 @@ def _run_steps(
         return _run_in_order(steps, context, options, on_progress, fingerprint)
     outcomes: dict[str, StepOutcome] = {}
     static = [s for s in steps if s.id in STATIC_STEPS]
-    tools = sorted(
-        (s for s in steps if s.id not in STATIC_STEPS),
-        key=lambda s: _TOOL_PRIORITY.index(s.id) if s.id in _TOOL_PRIORITY else len(_TOOL_PRIORITY),
-    )
+    tools = sorted((s for s in steps if s.id not in STATIC_STEPS), key=_start_order)
     pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="step")
     futures: dict[str, Future[StepOutcome]] = {}
     readers_done = threading.Event()

@@ -28,9 +28,10 @@ The file plays three process roles (the server, a zygote, a child) and reads in 
 
 import sys
 
-# A script's folder (archverify's executors) goes first on sys.path; ``python -c`` puts the
-# working directory there instead, which each child does for its source root (``_enter_root``).
-# Removed before anything is imported: ``base.py`` or ``imports.py`` there must answer nobody.
+# A script's folder (archverify's executors/imports) goes first on sys.path; ``python -c`` puts
+# the working directory there instead, which each child does for its source root
+# (``_enter_root``). Removed before anything is imported: ``plan.py`` or ``session.py`` there
+# must answer nobody.
 # (Only when run as the server: imported as a module, the importer's sys.path is its own.)
 if __name__ == "__main__" and not sys.flags.safe_path and sys.path:
     del sys.path[0]

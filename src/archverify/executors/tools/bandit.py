@@ -61,7 +61,7 @@ class BanditStep(PerFileTool):
             fresh.update(self._check(context, shards[0]))
             return fresh
         # Threads only wait on the bandit processes; the work happens in the children, which
-        # carry this step's tag like any other (see executors.children).
+        # carry this step's tag like any other (see executors.runtime.children).
         with ThreadPoolExecutor(
             max_workers=len(shards), initializer=enter_step, initargs=(current_step(),)
         ) as pool:
