@@ -12,9 +12,9 @@ from archverify.core.contracts import (
     include_type_checking,
     rule_for,
 )
-from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
+from archverify.core.findings import Finding, Rule, Severity, StepOutcome
 from archverify.core.graph import ImportGraph, edge_records, graph_stats
-from archverify.executors.base import StepContext
+from archverify.executors.base import StepContext, finished, skipped
 
 STEP = "contracts"
 # A violation is a finding of its contract type's rule (``contracts/layers``...), declared
@@ -39,7 +39,7 @@ class ContractsStep:
     def run(self, context: StepContext) -> StepOutcome:
         config = context.config
         if not config.contracts:
-            return StepOutcome(STEP, StepStatus.SKIPPED, message="no contracts configured")
+            return skipped(STEP, "no contracts configured")
         graphs: dict[bool, ImportGraph] = {}
         findings: list[Finding] = []
         kept = 0
@@ -62,8 +62,7 @@ class ContractsStep:
         stats: dict[str, Any] = dict(graph_stats(graph)) if graph is not None else {}
         stats["contracts_kept"] = kept
         stats["contracts_broken"] = len(config.contracts) - kept
-        findings.sort(key=Finding.sort_key)
-        return StepOutcome(STEP, status_for(findings), findings=findings, stats=stats)
+        return finished(STEP, findings, stats=stats)
 
 
 def _at_origin(origin: str) -> tuple[str, int]:
