@@ -4,6 +4,7 @@ the tools that check files one by one."""
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
@@ -50,7 +51,7 @@ def package_targets(context: StepContext) -> list[str]:
     return list(dict.fromkeys(targets))
 
 
-class PerFileTool:
+class PerFileTool(ABC):
     """The shared shape of a tool that checks files one by one (ruff, bandit): the records of
     unchanged files come from the cache, the others from one run of the tool.
 
@@ -90,13 +91,13 @@ class PerFileTool:
         stats = {"files": files, "files_run": len(misses), **self.run_stats(context, misses)}
         return finished(self.id, findings, started, stats)
 
+    @abstractmethod
     def check_files(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
         """Run the tool on ``paths``: each path's records (raises ``ToolFailure``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def finding_maker(self, context: StepContext) -> ToFinding:
         """How this run turns a record into a finding (raises ``ToolFailure`` for bad options)."""
-        raise NotImplementedError
 
     def run_stats(self, context: StepContext, checked: Sequence[str]) -> Mapping[str, Any]:
         """Counts beyond ``files`` and ``files_run`` for the report."""
