@@ -15,8 +15,11 @@ from pathlib import Path
 from archverify.core.report import RunReport
 from archverify.orchestrator.atomic_write import as_written, write_atomic
 from archverify.orchestrator.write_guard import overwrite_problem
-from archverify.processors.formats import DEFAULT_FORMAT, FORMATS
+from archverify.processors.formats import DEFAULT_FORMAT, FORMATS, github
 from archverify.processors.formats import RenderInputs as RenderInputs  # for the commands
+
+# Workflow commands: never two reports on stdout with it, and added by itself on GitHub Actions.
+GITHUB = github.FORMAT.name
 
 
 class UsageError(Exception):
@@ -60,7 +63,7 @@ def parse_requests(formats: Sequence[str] | None, output: str | None) -> list[Ou
         requests = [OutputRequest(r.format, output) if r is to_stdout[0] else r for r in requests]
     elif len(to_stdout) > 1:
         # GitHub annotations are read from the log wherever they appear, so they may share it.
-        if len([r for r in to_stdout if r.format != "github"]) > 1:
+        if len([r for r in to_stdout if r.format != GITHUB]) > 1:
             raise UsageError(
                 "only one format can go to stdout; give the others a file (FORMAT=FILE)"
             )
@@ -106,11 +109,11 @@ def write_reports(inputs: RenderInputs, requests: Sequence[OutputRequest]) -> No
         colour = inputs.colour and request.destination is None
         view = replace(inputs, colour=colour)
         rendered.append((request, FORMATS[request.format].render(view)))
-    if _on_github_actions() and not any(r.format == "github" for r in requests):
+    if _on_github_actions() and not any(r.format == GITHUB for r in requests):
         # On GitHub Actions the annotations are shown on the pull request even when only the
         # text report was asked for; JSON on stdout stays clean.
-        if all(r.format == "text" for r in requests if r.destination is None):
-            rendered.append((OutputRequest("github", None), FORMATS["github"].render(inputs)))
+        if all(r.format == DEFAULT_FORMAT for r in requests if r.destination is None):
+            rendered.append((OutputRequest(GITHUB, None), FORMATS[GITHUB].render(inputs)))
     for request, text in rendered:
         if request.destination is None:
             sys.stdout.write(text)

@@ -47,6 +47,7 @@ from archverify.orchestrator.report_outputs import (
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
 from archverify.orchestrator.write_guard import files_read
+from archverify.processors.formats import DEFAULT_FORMAT
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
 from archverify.processors.rule_docs import find_rule_doc
@@ -439,5 +440,5 @@ def _import_count(outcomes: list[StepOutcome], project: Project) -> int:
 
 
 def _wants_live_progress(requests: list[OutputRequest]) -> bool:
-    text_only = all(r.format == "text" for r in requests if r.destination is None)
+    text_only = all(r.format == DEFAULT_FORMAT for r in requests if r.destination is None)
     return sys.stderr.isatty() and text_only
