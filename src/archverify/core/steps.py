@@ -61,6 +61,11 @@ class StepOption:
     required: bool = False  # the key must be given (``default`` is then None)
     filled: bool = True
 
+    def __post_init__(self) -> None:
+        # The config reader takes a choice's default as its first choice: one value, said once.
+        if self.kind == "choice" and (not self.choices or self.default != self.choices[0]):
+            raise ValueError(f"{self.key}: a choice's default must be its first choice")
+
 
 @dataclass(frozen=True)
 class StepSpec:
