@@ -24,6 +24,7 @@ from archverify.orchestrator.cache.folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.cache.kv import DirectoryCache
 from archverify.orchestrator.commands.arguments import add_path_and_config
 from archverify.orchestrator.config.loader import (
+    NO_CONFIG_STEPS,
     ConfigError,
     load_config,
     unread_importlinter_file,
@@ -54,8 +55,8 @@ from archverify.processors.rule_docs import find_rule_doc
 
 NO_CONFIG_NOTICE = (
     "note: no [tool.archverify] configuration found, so only the steps that need no rules ran "
-    "(compile, cycles). Run `archverify init` to write one with purity, layer contracts and "
-    "boundaries."
+    f"({', '.join(NO_CONFIG_STEPS)}). Run `archverify init` to write one with purity, layer "
+    "contracts and boundaries."
 )
 NO_RULES_NOTICE = (
     "note: {file} states no rules (no purity packages, contracts or boundaries), so purity, "
