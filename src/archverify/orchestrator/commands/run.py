@@ -110,9 +110,10 @@ examples:
 
 the steps, in the runbook's order:
 """
+_ID_WIDTH = max(len(spec.id) for spec in STEPS) + 1
 RUN_EPILOG = (
     _EPILOG_HEAD
-    + "".join(f"  {spec.id:<11} {spec.summary}\n" for spec in STEPS)
+    + "".join(f"  {spec.id:<{_ID_WIDTH}} {spec.summary}\n" for spec in STEPS)
     + "`archverify explain RULE` documents every rule.\n"
 )
 
