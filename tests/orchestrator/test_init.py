@@ -15,6 +15,7 @@ from archverify.core.init_files import (
     has_archverify_hook,
     render_workflow,
 )
+from tests.helpers.tree import write_tree
 
 yaml = pytest.importorskip("yaml")  # PyYAML comes with bandit; used only to check our YAML
 
@@ -23,14 +24,6 @@ needs_extract = pytest.mark.skipif(
     __import__("importlib").util.find_spec("archverify.core.extract") is None,
     reason="init parses the project with archverify.core.extract, which has not landed yet",
 )
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def _init(*argv: str) -> int:
@@ -89,7 +82,7 @@ FLAT = {
 def test_flat_project_gets_layers_purity_and_keeps_its_comments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, FLAT)
+    root = write_tree(tmp_path, FLAT)
     assert _init(str(root)) == 0
     out = capsys.readouterr().out
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
@@ -133,7 +126,7 @@ SRC = {
 def test_src_project_without_pyproject_gets_a_new_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, SRC)
+    root = write_tree(tmp_path, SRC)
     assert _init(str(root)) == 0
     out = capsys.readouterr().out
     table = _table(root)
@@ -164,7 +157,7 @@ IMPORTLINTER = {
 def test_an_import_linter_config_is_read_as_is_and_no_contracts_are_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, IMPORTLINTER)
+    root = write_tree(tmp_path, IMPORTLINTER)
     assert _init(str(root)) == 0
     out = capsys.readouterr().out
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
@@ -185,7 +178,7 @@ def test_an_existing_table_is_kept_unless_forced(
     before = (
         FLAT_PYPROJECT + '\n[tool.archverify]\npackages = ["app"]\n\n[tool.mypy]\nstrict = true\n'
     )
-    root = _write(tmp_path, {**FLAT, "pyproject.toml": before})
+    root = write_tree(tmp_path, {**FLAT, "pyproject.toml": before})
     assert _init(str(root)) == 1
     assert "already has [tool.archverify]" in capsys.readouterr().err
     assert (root / "pyproject.toml").read_text(encoding="utf-8") == before
@@ -199,7 +192,7 @@ def test_an_existing_table_is_kept_unless_forced(
 def test_dry_run_prints_everything_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, FLAT)
+    root = write_tree(tmp_path, FLAT)
     assert _init(str(root), "--dry-run", "--ci", "github", "--pre-commit") == 0
     out = capsys.readouterr().out
     assert "--- pyproject.toml (not written: --dry-run)" in out and "[tool.archverify]" in out
@@ -215,7 +208,7 @@ def test_ci_and_pre_commit_files_are_written_once(
 ) -> None:
     existing = "repos:\n  - repo: https://example.invalid/hooks\n    rev: v1\n    hooks:\n"
     existing += "      - id: trailing-whitespace\n"
-    root = _write(tmp_path, {**FLAT, ".pre-commit-config.yaml": existing})
+    root = write_tree(tmp_path, {**FLAT, ".pre-commit-config.yaml": existing})
     assert _init(str(root), "--ci", "github", "--pre-commit") == 0
     workflow = yaml.safe_load((root / ".github/workflows/archverify.yml").read_text())
     steps = workflow["jobs"]["archverify"]["steps"]
@@ -242,7 +235,7 @@ def test_ci_and_pre_commit_files_are_written_once(
 def test_a_malformed_pyproject_is_an_error_naming_the_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, {**FLAT, "pyproject.toml": '[project]\nname = "x"\nbroken = [\n'})
+    root = write_tree(tmp_path, {**FLAT, "pyproject.toml": '[project]\nname = "x"\nbroken = [\n'})
     assert _init(str(root)) == 2
     assert "pyproject.toml:" in capsys.readouterr().err
 
@@ -251,7 +244,7 @@ def test_a_malformed_pyproject_is_an_error_naming_the_file_and_line(
 def test_a_folder_without_packages_is_refused_and_nothing_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, {"script.py": "print('hi')\n"})
+    root = write_tree(tmp_path, {"script.py": "print('hi')\n"})
     assert _init(str(root)) == 1
     assert "no Python package" in capsys.readouterr().err
     assert not (root / "pyproject.toml").exists()
@@ -316,7 +309,7 @@ def test_demo_blocks_make_no_cycle_layer_and_are_ignored_by_the_contract(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # rich 13.9.4: its 46 ``if __name__ == "__main__":`` demos made one 52-module layer.
-    root = _write(tmp_path, DEMOS)
+    root = write_tree(tmp_path, DEMOS)
     assert _init(str(root)) == 0
     [contract] = _table(root)["contracts"]
     assert contract["layers"] == ["demo.__main__", "demo.console", "demo.pager"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from archverify.orchestrator.cache.auth import SECRET_VARIABLE, CacheAuth, load_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.cache.kv import DirectoryCache
+from tests.helpers.configs import APP, PURITY_CORE
 from tests.security.harness import (
     CACHE_FOLDER,
     CliRun,
@@ -27,14 +28,7 @@ from tests.security.harness import (
     write_tree,
 )
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.purity]
-packages = ["app.core"]
-"""
+CONFIG = APP + PURITY_CORE
 
 FILES = {
     "pyproject.toml": CONFIG,

@@ -20,6 +20,7 @@ from typing import Any
 
 import archverify
 from archverify.executors.runtime.environment import environment_fingerprint, source_state
+from tests.helpers.configs import APP, tests_section
 from tests.security.harness import (
     MARKER_VARIABLE,
     CliRun,
@@ -28,15 +29,7 @@ from tests.security.harness import (
     write_tree,
 )
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.tests]
-paths = ["tests"]
-coverage_min = 0
-"""
+CONFIG = APP + tests_section(coverage_min=0)
 PROJECT = {
     "pyproject.toml": CONFIG,
     "src/app/__init__.py": "",

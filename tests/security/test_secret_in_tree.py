@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archverify.orchestrator.cache.auth import SECRET_VARIABLE
+from tests.helpers.configs import APP, tests_section
 from tests.security.harness import (
     CACHE_FOLDER,
     CliRun,
@@ -88,15 +89,7 @@ def test_a_secret_file_outside_the_tree_still_replays(tmp_path: Path) -> None:
 
 
 PROBE = "import os\n\nassert 'ARCHVERIFY_CACHE_SECRET' not in os.environ, 'the secret leaked'\n"
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.tests]
-paths = ["tests"]
-coverage_min = 0
-"""
+CONFIG = APP + tests_section(coverage_min=0)
 
 
 def test_the_secret_variable_is_not_given_to_the_projects_code(tmp_path: Path) -> None:

@@ -11,17 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.configs import APP, tests_section
 from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.tests]
-paths = ["tests"]
-coverage_min = 99
-"""
+CONFIG = APP + tests_section(coverage_min=99)
 
 VIOLATIONS = {
     "pyproject.toml": CONFIG,

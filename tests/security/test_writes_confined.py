@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.configs import APP, PURITY_CORE
 from tests.security.harness import (
     CACHE_FOLDER,
     CliRun,
@@ -22,18 +23,12 @@ from tests.security.harness import (
     write_tree,
 )
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-{extra}
-[tool.archverify.purity]
-packages = ["app.core"]
-
-[tool.archverify.snapshots]
-packages = ["app"]
-{snapshot}
-"""
+CONFIG = (
+    APP
+    + "{extra}"
+    + PURITY_CORE
+    + '\n[tool.archverify.snapshots]\npackages = ["app"]\n{snapshot}\n'
+)
 SOURCES = {
     "src/app/__init__.py": "",
     "src/app/core/__init__.py": "",
