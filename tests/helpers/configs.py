@@ -11,7 +11,7 @@ APP = '[tool.archverify]\nsource_roots = ["src"]\npackages = ["app"]\n'
 PURITY_CORE = '\n[tool.archverify.purity]\npackages = ["app.core"]\n'
 
 
-def tests_section(coverage_min: int) -> str:
+def with_tests_step(coverage_min: int) -> str:
     """The tests step on ``tests/`` with ``coverage_min``."""
     return f'\n[tool.archverify.tests]\npaths = ["tests"]\ncoverage_min = {coverage_min}\n'
 

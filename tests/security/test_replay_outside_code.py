@@ -20,7 +20,7 @@ from typing import Any
 
 import archverify
 from archverify.executors.runtime.environment import environment_fingerprint, source_state
-from tests.helpers.configs import APP, tests_section
+from tests.helpers.configs import APP, with_tests_step
 from tests.security.harness import (
     MARKER_VARIABLE,
     CliRun,
@@ -29,7 +29,7 @@ from tests.security.harness import (
     write_tree,
 )
 
-CONFIG = APP + tests_section(coverage_min=0)
+CONFIG = APP + with_tests_step(coverage_min=0)
 PROJECT = {
     "pyproject.toml": CONFIG,
     "src/app/__init__.py": "",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archverify.orchestrator.cache.auth import SECRET_VARIABLE
-from tests.helpers.configs import APP, tests_section
+from tests.helpers.configs import APP, with_tests_step
 from tests.security.harness import (
     CACHE_FOLDER,
     CliRun,
@@ -89,7 +89,7 @@ def test_a_secret_file_outside_the_tree_still_replays(tmp_path: Path) -> None:
 
 
 PROBE = "import os\n\nassert 'ARCHVERIFY_CACHE_SECRET' not in os.environ, 'the secret leaked'\n"
-CONFIG = APP + tests_section(coverage_min=0)
+CONFIG = APP + with_tests_step(coverage_min=0)
 
 
 def test_the_secret_variable_is_not_given_to_the_projects_code(tmp_path: Path) -> None:

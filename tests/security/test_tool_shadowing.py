@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.configs import APP, tests_section
+from tests.helpers.configs import APP, with_tests_step
 from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
 
-CONFIG = APP + tests_section(coverage_min=99)
+CONFIG = APP + with_tests_step(coverage_min=99)
 
 VIOLATIONS = {
     "pyproject.toml": CONFIG,
