@@ -61,31 +61,32 @@ def test_output_exit_code_and_environment(tmp_path: Path) -> None:
     assert run.duration_s >= 0
 
 
-def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+def _spawner_in_a_thread(
+    tmp_path: Path, timeout_s: float
+) -> tuple[threading.Thread, list[ToolRun], int]:
+    """``SPAWNER`` run by ``run_tool`` in a thread: the thread, its result-to-be, the grandchild."""
     pid_file = tmp_path / "pid"
     holder: list[ToolRun] = []
     thread = threading.Thread(
         target=lambda: holder.append(
-            run_tool([sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=3)
+            run_tool(
+                [sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=timeout_s
+            )
         )
     )
     thread.start()
-    grandchild = _grandchild_pid(pid_file)
+    return thread, holder, _grandchild_pid(pid_file)
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    thread, holder, grandchild = _spawner_in_a_thread(tmp_path, timeout_s=3)
     thread.join(60)
     assert holder and holder[0].timed_out
     assert _wait_for(lambda: not is_alive(grandchild))
 
 
 def test_terminate_all_kills_live_children(tmp_path: Path) -> None:
-    pid_file = tmp_path / "pid"
-    holder: list[ToolRun] = []
-    thread = threading.Thread(
-        target=lambda: holder.append(
-            run_tool([sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=120)
-        )
-    )
-    thread.start()
-    grandchild = _grandchild_pid(pid_file)
+    thread, holder, grandchild = _spawner_in_a_thread(tmp_path, timeout_s=120)
     terminate_all()
     thread.join(60)
     assert holder and holder[0].returncode < 0 and not holder[0].timed_out
