@@ -34,6 +34,17 @@ def _init(*argv: str) -> int:
     return init_from_args(parser.parse_args(["init", *argv]))
 
 
+def _initialised(
+    root: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    """``files`` written below ``root`` and ``archverify init`` run there (exit 0): what it
+    printed and the pyproject.toml it left."""
+    write_tree(root, files)
+    assert _init(str(root)) == 0
+    out = capsys.readouterr().out
+    return out, (root / "pyproject.toml").read_text(encoding="utf-8")
+
+
 def _run(root: Path) -> int:
     from archverify.orchestrator.cli import main
 
@@ -82,10 +93,8 @@ FLAT = {
 def test_flat_project_gets_layers_purity_and_keeps_its_comments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = write_tree(tmp_path, FLAT)
-    assert _init(str(root)) == 0
-    out = capsys.readouterr().out
-    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    root = tmp_path
+    out, text = _initialised(root, FLAT, capsys)
     assert text.startswith(FLAT_PYPROJECT)
     table = _table(root)
     assert "source_roots" not in table and table["packages"] == ["app"]
@@ -126,9 +135,8 @@ SRC = {
 def test_src_project_without_pyproject_gets_a_new_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = write_tree(tmp_path, SRC)
-    assert _init(str(root)) == 0
-    out = capsys.readouterr().out
+    root = tmp_path
+    out, _ = _initialised(root, SRC, capsys)
     table = _table(root)
     assert table["source_roots"] == ["src"] and table["packages"] == ["shop"]
     assert "steps" not in table  # tests/ exists, so every step stays on
@@ -157,10 +165,8 @@ IMPORTLINTER = {
 def test_an_import_linter_config_is_read_as_is_and_no_contracts_are_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = write_tree(tmp_path, IMPORTLINTER)
-    assert _init(str(root)) == 0
-    out = capsys.readouterr().out
-    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    root = tmp_path
+    out, text = _initialised(root, IMPORTLINTER, capsys)
     assert "# Keep me.\n[tool.mypy]\nstrict = true\n" in text
     table = _table(root)
     assert "contracts" not in table
