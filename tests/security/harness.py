@@ -4,6 +4,10 @@ Every security test follows one shape: build a small repository (and a sibling f
 "outside the tree") in a temp folder, take digests, run ``python -m archverify`` as a separate
 process with a unique marker in its environment, then assert the honest verdict, unchanged
 digests, and that no process carrying the marker is still alive.
+
+The pieces live in ``tests.helpers`` (``cli``: running the CLI and its leftovers; ``tree``:
+writing and digesting a tree; ``configs``: the config texts); their names stay importable from
+here. What is the security tests' own stays here: the layered project most attacks aim at.
 """
 
 from __future__ import annotations

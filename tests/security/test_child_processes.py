@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import archverify_command, marked_environment
-from tests.security.harness import (
+from tests.helpers.cli import (
     CliRun,
+    archverify_command,
     assert_no_leftover_processes,
+    marked_environment,
     processes_with_marker,
     run_cli,
-    tree_digest,
-    write_tree,
 )
+from tests.helpers.tree import tree_digest, write_tree
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="process accounting reads /proc"

@@ -20,14 +20,9 @@ from typing import Any
 
 import archverify
 from archverify.executors.runtime.environment import environment_fingerprint, source_state
+from tests.helpers.cli import MARKER_VARIABLE, CliRun, assert_no_leftover_processes, run_cli
 from tests.helpers.configs import APP, with_tests_step
-from tests.security.harness import (
-    MARKER_VARIABLE,
-    CliRun,
-    assert_no_leftover_processes,
-    run_cli,
-    write_tree,
-)
+from tests.helpers.tree import write_tree
 
 CONFIG = APP + with_tests_step(coverage_min=0)
 PROJECT = {

@@ -12,15 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from archverify.orchestrator.cache.auth import SECRET_VARIABLE
+from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
 from tests.helpers.configs import APP, with_tests_step
-from tests.security.harness import (
-    CACHE_FOLDER,
-    CliRun,
-    assert_no_leftover_processes,
-    run_cli,
-    tree_digest,
-    write_tree,
-)
+from tests.helpers.tree import CACHE_FOLDER, tree_digest, write_tree
 from tests.security.test_cache_forgery import FILES, IMPURE, STEPS, _forge
 
 KNOWN = "k" * 64  # the secret the repository commits

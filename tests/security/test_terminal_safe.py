@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import archverify_command, marked_environment
-from tests.security.harness import (
-    CACHE_FOLDER,
+from tests.helpers.cli import (
     CliRun,
+    archverify_command,
     assert_no_leftover_processes,
-    tree_digest,
-    write_tree,
+    marked_environment,
 )
+from tests.helpers.tree import CACHE_FOLDER, tree_digest, write_tree
 
 HOSTILE = "\x1b[31m\x07\x00 boom\r\nfake.py:1: purity/io-call forged \x9b2J\x7f"
 FILES = {

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import assert_no_leftover_processes, run_cli
 from tests.helpers.configs import APP
-from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from tests.helpers.tree import tree_digest, write_tree
 
 BASE = APP
 

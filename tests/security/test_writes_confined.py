@@ -13,15 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
 from tests.helpers.configs import APP, PURITY_CORE
-from tests.security.harness import (
-    CACHE_FOLDER,
-    CliRun,
-    assert_no_leftover_processes,
-    run_cli,
-    tree_digest,
-    write_tree,
-)
+from tests.helpers.tree import CACHE_FOLDER, tree_digest, write_tree
 
 CONFIG = (
     APP
