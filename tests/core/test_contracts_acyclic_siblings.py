@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +16,7 @@ from archverify.core.contracts import (
 )
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.graph import ImportGraph
-
-LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+from tests.helpers.lint_imports import LINT_IMPORTS, option_lines, run_lint_imports
 
 # The package of import-linter's own documentation: no module cycle, but blue -> green -> red
 # -> yellow -> blue between the children of p, and one between blue's children.
@@ -163,20 +160,9 @@ def test_verdicts_equal_lint_imports(tmp_path: Path) -> None:
     lines = ["[importlinter]", "root_package = p", ""]
     for name, options in contracts.items():
         lines += [f"[importlinter:contract:{name}]", f"name = {name}", "type = acyclic_siblings"]
-        for key, value in options.items():
-            if isinstance(value, list):
-                lines.append(f"{key} =" + "".join(f"\n    {v}" for v in value))
-            else:
-                lines.append(f"{key} = {value}")
+        lines += option_lines(options)
     (tmp_path / ".importlinter").write_text("\n".join(lines) + "\n")
-    done = subprocess.run(  # noqa: S603 - a fixed executable of the dev venv
-        [str(LINT_IMPORTS), "--no-cache"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_lint_imports(tmp_path)
     theirs = {n: v == "KEPT" for n, v in re.findall(r"^(\w+) (KEPT|BROKEN)", done.stdout, re.M)}
     assert len(theirs) == len(contracts), done.stdout + done.stderr
     graph = ImportGraph.build(facts_of(DOC_PACKAGE), include_external=True)

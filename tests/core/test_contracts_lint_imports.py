@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +13,8 @@ from archverify.core.config import ContractConfig
 from archverify.core.contracts import check_contract
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.graph import ImportGraph
+from tests.helpers.lint_imports import LINT_IMPORTS, option_lines, run_lint_imports
 
-LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 pytestmark = pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter not installed")
 
 SUBPACKAGES = ["a", "b", "c", "d"]
@@ -84,24 +82,12 @@ def write_project(
             f"name = {contract.name}",
             f"type = {contract.type}",
         ]
-        for key, value in contract.options.items():
-            if isinstance(value, list):
-                lines.append(f"{key} =" + "".join(f"\n    {v}" for v in value))
-            else:
-                lines.append(f"{key} = {value}")
-        lines.append("")
+        lines += [*option_lines(contract.options), ""]
     (root / ".importlinter").write_text("\n".join(lines))
 
 
 def lint_imports_verdicts(root: Path) -> dict[str, bool]:
-    done = subprocess.run(  # noqa: S603 - a fixed executable of the dev venv
-        [str(LINT_IMPORTS), "--no-cache"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_lint_imports(root)
     verdicts = dict(re.findall(r"^(\w+) (KEPT|BROKEN)", done.stdout, re.MULTILINE))
     assert verdicts, done.stdout + done.stderr
     return {name: verdict == "KEPT" for name, verdict in verdicts.items()}

@@ -23,6 +23,7 @@ from archverify.executors.runtime.process import (
     run_tool,
     terminate_all,
 )
+from tests.helpers.cli import is_alive
 
 # A child that starts a grandchild in the same group, records its pid, then waits forever.
 SPAWNER = """
@@ -40,19 +41,6 @@ def _wait_for(predicate: Callable[[], bool], limit_s: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it is dead for our purpose.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _grandchild_pid(pid_file: Path) -> int:
@@ -73,35 +61,36 @@ def test_output_exit_code_and_environment(tmp_path: Path) -> None:
     assert run.duration_s >= 0
 
 
-def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+def _spawner_in_a_thread(
+    tmp_path: Path, timeout_s: float
+) -> tuple[threading.Thread, list[ToolRun], int]:
+    """``SPAWNER`` run by ``run_tool`` in a thread: the thread, its result-to-be, the grandchild."""
     pid_file = tmp_path / "pid"
     holder: list[ToolRun] = []
     thread = threading.Thread(
         target=lambda: holder.append(
-            run_tool([sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=3)
+            run_tool(
+                [sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=timeout_s
+            )
         )
     )
     thread.start()
-    grandchild = _grandchild_pid(pid_file)
+    return thread, holder, _grandchild_pid(pid_file)
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    thread, holder, grandchild = _spawner_in_a_thread(tmp_path, timeout_s=3)
     thread.join(60)
     assert holder and holder[0].timed_out
-    assert _wait_for(lambda: not _alive(grandchild))
+    assert _wait_for(lambda: not is_alive(grandchild))
 
 
 def test_terminate_all_kills_live_children(tmp_path: Path) -> None:
-    pid_file = tmp_path / "pid"
-    holder: list[ToolRun] = []
-    thread = threading.Thread(
-        target=lambda: holder.append(
-            run_tool([sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=120)
-        )
-    )
-    thread.start()
-    grandchild = _grandchild_pid(pid_file)
+    thread, holder, grandchild = _spawner_in_a_thread(tmp_path, timeout_s=120)
     terminate_all()
     thread.join(60)
     assert holder and holder[0].returncode < 0 and not holder[0].timed_out
-    assert _wait_for(lambda: not _alive(grandchild))
+    assert _wait_for(lambda: not is_alive(grandchild))
 
 
 def test_keyboard_interrupt_kills_the_group_and_propagates(tmp_path: Path) -> None:
@@ -118,7 +107,7 @@ def test_keyboard_interrupt_kills_the_group_and_propagates(tmp_path: Path) -> No
     threading.Thread(target=interrupt).start()
     with pytest.raises(KeyboardInterrupt):
         run_tool([sys.executable, "-c", SPAWNER, str(pid_file)], cwd=tmp_path, timeout_s=120)
-    assert seen and _wait_for(lambda: not _alive(seen[0]))
+    assert seen and _wait_for(lambda: not is_alive(seen[0]))
 
 
 def test_missing_program_and_module(tmp_path: Path) -> None:
@@ -171,7 +160,7 @@ def test_timeout_returns_although_an_escaped_grandchild_holds_the_pipes(tmp_path
     grandchild = _grandchild_pid(pid_file)
     try:
         assert run.timed_out
-        assert _alive(grandchild)  # it really escaped the group kill
+        assert is_alive(grandchild)  # it really escaped the group kill
     finally:
         # The grandchild left our group on purpose; it is ours to stop.
         os.kill(grandchild, signal.SIGKILL)

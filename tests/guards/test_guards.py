@@ -156,16 +156,31 @@ def test_method_call_from_core_is_blocked(app: Callable[[str], Any]) -> None:
         app("core.logic").run_method()
 
 
-def test_call_from_executors_is_blocked(app: Callable[[str], Any]) -> None:
+@pytest.mark.parametrize(
+    ("module", "function", "caller"),
+    [
+        pytest.param("executors.step", "run", "guardapp.executors.step", id="from executors"),
+        pytest.param(
+            "orchestrator_x",
+            "run",
+            "guardapp.orchestrator_x",
+            id="a name prefix is not the package",
+        ),
+        # core -> provider.internal_call -> get_provider: the caller is core, not the provider.
+        pytest.param(
+            "core.logic",
+            "run_via_provider_module",
+            "guardapp.core.logic",
+            id="frames of the provider module are skipped",
+        ),
+    ],
+)
+def test_a_blocked_call_names_its_caller(
+    app: Callable[[str], Any], module: str, function: str, caller: str
+) -> None:
     with pytest.raises(ProviderAccessError) as caught:
-        app("executors.step").run()
-    assert caught.value.caller == "guardapp.executors.step"
-
-
-def test_name_prefix_is_not_the_package(app: Callable[[str], Any]) -> None:
-    with pytest.raises(ProviderAccessError) as caught:
-        app("orchestrator_x").run()
-    assert caught.value.caller == "guardapp.orchestrator_x"
+        getattr(app(module), function)()
+    assert caught.value.caller == caller
 
 
 def test_spoofed_package_is_ignored(app: Callable[[str], Any]) -> None:
@@ -174,13 +189,6 @@ def test_spoofed_package_is_ignored(app: Callable[[str], Any]) -> None:
     with pytest.raises(ProviderAccessError) as caught:
         sneaky.run()
     assert caught.value.caller == "guardapp.core.sneaky"
-
-
-def test_frames_of_the_provider_module_are_skipped(app: Callable[[str], Any]) -> None:
-    # core -> provider.internal_call -> get_provider: the caller is core, not the provider.
-    with pytest.raises(ProviderAccessError) as caught:
-        app("core.logic").run_via_provider_module()
-    assert caught.value.caller == "guardapp.core.logic"
 
 
 def test_test_module_itself_is_blocked(app: Callable[[str], Any]) -> None:

@@ -11,13 +11,11 @@ from archverify.core.config import Config, ToolConfig
 from archverify.core.facts import FileFacts
 from archverify.core.project import Project, SourceFile
 from archverify.executors.base import KeyValueCache, NullCache, StepContext
+from tests.helpers.tree import write_tree
 
 
 def write_files(root: Path, files: Mapping[str, str]) -> None:
-    for rel, text in files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+    write_tree(root, files)
 
 
 def make_context(

@@ -19,14 +19,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.cli import run_archverify
+from tests.helpers.configs import APP
+
 DIST = "tinydist"
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-"""
 FILES = {
-    "pyproject.toml": CONFIG,
+    "pyproject.toml": APP,
     "src/app/__init__.py": "",
     # mypy: import-not-found without the distribution, an assignment error with it.
     "src/app/use.py": "import tinydist\n\nVALUE: str = tinydist.value()\n",
@@ -60,25 +58,11 @@ def _wheel(folder: Path) -> Path:
 
 def _run(root: Path, site: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(site)}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "archverify",
-            "run",
-            str(root),
-            "--format",
-            "json",
-            "--steps",
-            ",".join(STEPS),
-            "--cache-tests",
-        ],
+    done = run_archverify(
+        ["run", str(root), "--format", "json", "--steps", ",".join(STEPS), "--cache-tests"],
         cwd=root,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        timeout_s=600,
     )
     assert done.returncode in (0, 1), done.stderr
     report: dict[str, Any] = json.loads(done.stdout)

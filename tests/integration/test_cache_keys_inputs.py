@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import archverify
-from tests.security.harness import run_cli
+from tests.helpers.cli import run_cli
+from tests.helpers.tree import write_tree
 
 CONFIG = """\
 [tool.archverify]
@@ -30,10 +31,7 @@ FILES = {
 
 
 def _project(root: Path) -> Path:
-    for rel, text in FILES.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    return root
+    return write_tree(root, FILES)
 
 
 def _archverify(root: Path, *args: str, pythonpath: str | None = None) -> tuple[int, str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.cli import archverify_command
 from tests.integration.test_cli_run import make_project, run_json
 
 CONFIG = """\
@@ -152,18 +153,17 @@ def test_an_unreadable_file_is_a_read_error_not_a_syntax_error(tmp_path: Path) -
     run = subprocess.run(
         [
             *_WITHOUT_DAC,
-            sys.executable,
-            "-m",
-            "archverify",
-            "run",
-            str(root),
-            "--steps",
-            "compile,purity,cycles",
-            "--no-cache",
-            "--format",
-            "json",
-            "--output",
-            str(out),
+            *archverify_command(
+                "run",
+                str(root),
+                "--steps",
+                "compile,purity,cycles",
+                "--no-cache",
+                "--format",
+                "json",
+                "--output",
+                str(out),
+            ),
         ],
         capture_output=True,
         text=True,

@@ -15,23 +15,10 @@ import pytest
 
 from archverify.orchestrator.cli import main
 from archverify.orchestrator.commands.run import MAX_JOBS_PER_CPU, _jobs
+from tests.helpers.configs import APP, PURITY_CORE
+from tests.helpers.tree import write_tree
 
-PURE = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.purity]
-packages = ["app.core"]
-"""
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    return root
+PURE = APP + PURITY_CORE
 
 
 def project(tmp_path: Path, config: str = PURE, extra: dict[str, str] | None = None) -> Path:
@@ -42,7 +29,7 @@ def project(tmp_path: Path, config: str = PURE, extra: dict[str, str] | None = N
         "src/app/core/model.py": "VALUE = 1\n",
         "src/app/cli.py": "import json\n",
     }
-    return write(tmp_path / "p", {**files, **(extra or {})})
+    return write_tree(tmp_path / "p", {**files, **(extra or {})})
 
 
 def run(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -111,7 +98,7 @@ def test_an_empty_steps_option_is_a_usage_error(
 def test_a_folder_without_packages_is_a_config_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = write(tmp_path / "p", {"script.py": "print(1)\n", "notes/readme.txt": ""})
+    root = write_tree(tmp_path / "p", {"script.py": "print(1)\n", "notes/readme.txt": ""})
     assert "no Python package" in config_error(capsys, root)
 
 
@@ -240,7 +227,7 @@ def test_an_import_linter_file_hidden_by_own_contracts_is_named(tmp_path: Path) 
     contract = '[[tool.archverify.contracts]]\nname = "i"\ntype = "independence"\n'
     contract += 'modules = ["app.core", "app.cli"]\n'
     root = project(tmp_path, PURE + contract)
-    write(
+    write_tree(
         root,
         {
             ".importlinter": "[importlinter]\nroot_package = app\n[importlinter:contract:x]\n"

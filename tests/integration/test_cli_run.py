@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,27 +14,21 @@ from typing import Any
 import pytest
 
 from archverify.orchestrator.cli import main
+from tests.helpers.cli import archverify_command, is_alive, run_archverify
+from tests.helpers.configs import APP, PURITY_CORE, layers_contract
+from tests.helpers.tree import write_tree
 
 STATIC = "compile,purity,contracts,boundaries,cycles"
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.purity]
-packages = ["app.core"]
-
-[[tool.archverify.contracts]]
-name = "layers"
-type = "layers"
-layers = ["app.orchestrator", "app.executors", "app.core"]
-
+BOUNDARY = """
 [[tool.archverify.boundaries]]
 name = "provider only from the orchestrator"
 packages = ["app.core", "app.executors"]
 forbid_calls = ["get_provider"]
 """
+CONFIG = (
+    APP + PURITY_CORE + layers_contract("app.orchestrator", "app.executors", "app.core") + BOUNDARY
+)
 
 FILES = {
     "src/app/__init__.py": "",
@@ -63,13 +56,7 @@ FILES = {
 
 
 def make_project(root: Path, files: Mapping[str, str | bytes], config: str | None = CONFIG) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
+    write_tree(root, files)
     if config is not None:
         (root / "pyproject.toml").write_text(config, encoding="utf-8")
     return root
@@ -270,14 +257,7 @@ def test_no_file_appears_in_the_tree_but_the_cache(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", FILES)
     before = _tree(root)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    result = subprocess.run(
-        [sys.executable, "-m", "archverify", "run", str(root), "--steps", STATIC + ",imports"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_archverify(["run", str(root), "--steps", STATIC + ",imports"], env=env)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     added = {p for p in _tree(root) - before if not p.startswith(".archverify_cache")}
@@ -304,18 +284,9 @@ def test_interrupting_a_run_stops_its_children_and_writes_no_report(tmp_path: Pa
     )
     out = tmp_path / "report.json"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archverify",
-            "run",
-            str(root),
-            "--steps",
-            "imports",
-            "--format",
-            f"json={out}",
-            "--no-cache",
-        ],
+        archverify_command(
+            "run", str(root), "--steps", "imports", "--format", f"json={out}", "--no-cache"
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
@@ -332,7 +303,7 @@ def test_interrupting_a_run_stops_its_children_and_writes_no_report(tmp_path: Pa
     assert b"Traceback" not in err
     assert not out.exists()
     time.sleep(0.5)
-    assert [pid for pid in children if _alive(pid)] == []
+    assert [pid for pid in children if is_alive(pid)] == []
 
 
 def _descendants(pid: int) -> list[int]:
@@ -350,11 +321,3 @@ def _descendants(pid: int) -> list[int]:
         found.extend(kids)
         frontier.extend(kids)
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"

@@ -9,12 +9,14 @@ of its message (addresses normalised). Samples are seeded; the size is in the te
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import run_archverify
 from tests.integration.imports_differential import Verdict, compare, fresh_verdict, step_verdicts
 
 SEED = 20261201
@@ -66,13 +68,9 @@ def test_pydantic_mypy_plugins_pass_as_they_do_fresh(tmp_path: Path) -> None:
 
 
 def _cli(root: Path) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "archverify", "run", ".", "--steps", "imports", "--format", "json"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    # The whole environment of this process, as subprocess would pass it on.
+    done = run_archverify(
+        ["run", ".", "--steps", "imports", "--format", "json"], cwd=root, env=os.environ
     )
     assert done.returncode in (0, 1), done.stderr
     report: dict[str, object] = json.loads(done.stdout)

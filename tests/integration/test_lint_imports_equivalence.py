@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +25,9 @@ from archverify.orchestrator.cache.facts import FactsCache
 from archverify.orchestrator.config.importlinter import load_importlinter_contracts
 from archverify.orchestrator.discovery import discover
 from archverify.orchestrator.parsing import parse_files
+from tests.helpers.lint_imports import LINT_IMPORTS, option_lines, run_lint_imports
 
 pytest.importorskip("archverify.core.extract", reason="the fact extractor has not landed yet")
-LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 pytestmark = pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter not installed")
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "importlinter"
@@ -37,19 +36,7 @@ _VERDICT = re.compile(r"^(\S+) (KEPT|BROKEN)\b", re.MULTILINE)
 
 def lint_imports(root: Path, contracts_file: str = "") -> dict[str, bool]:
     """Each contract's verdict by lint-imports run in ``root``."""
-    done = subprocess.run(  # noqa: S603 - a fixed executable of the dev venv
-        [
-            str(LINT_IMPORTS),
-            "--no-cache",
-            "--no-logo",
-            *([contracts_file] if contracts_file else []),
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_lint_imports(root, "--no-logo", *([contracts_file] if contracts_file else []))
     verdicts = {name: verdict == "KEPT" for name, verdict in _VERDICT.findall(done.stdout)}
     assert verdicts, done.stdout + done.stderr
     return verdicts
@@ -270,11 +257,7 @@ def write_config(root: Path, project: RandomProject, found: list[dict[str, objec
     ]
     for index, options in enumerate(found):
         lines += ["", f"[importlinter:contract:c{index}]", f"name = c{index}"]
-        for key, value in options.items():
-            if isinstance(value, list):
-                lines.append(f"{key} =" + "".join(f"\n    {item}" for item in value))
-            else:
-                lines.append(f"{key} = {value}")
+        lines += option_lines(options)
     (root / ".importlinter").write_text("\n".join(lines) + "\n")
 
 
@@ -318,19 +301,7 @@ IGNORE_OS = "ignore_imports =\n    pkg.c.y -> os\n"
 
 def _outcome_of_lint_imports(root: Path, contracts_file: str) -> str:
     """ "kept", "broken" (a verdict), or "rejected" (an error before any verdict)."""
-    done = subprocess.run(  # noqa: S603 - a fixed executable of the dev venv
-        [
-            str(LINT_IMPORTS),
-            "--no-cache",
-            "--no-logo",
-            *([contracts_file] if contracts_file else []),
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    done = run_lint_imports(root, "--no-logo", *([contracts_file] if contracts_file else []))
     if done.returncode == 0:
         return "kept"
     return "broken" if _VERDICT.search(done.stdout) else "rejected"

@@ -15,6 +15,7 @@ from archverify.core.init_files import (
     has_archverify_hook,
     render_workflow,
 )
+from tests.helpers.tree import write_tree
 
 yaml = pytest.importorskip("yaml")  # PyYAML comes with bandit; used only to check our YAML
 
@@ -25,20 +26,23 @@ needs_extract = pytest.mark.skipif(
 )
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
 def _init(*argv: str) -> int:
     from archverify.orchestrator.commands.init import add_init_parser, init_from_args
 
     parser = argparse.ArgumentParser()
     add_init_parser(parser.add_subparsers(dest="command"))
     return init_from_args(parser.parse_args(["init", *argv]))
+
+
+def _initialised(
+    root: Path, files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    """``files`` written below ``root`` and ``archverify init`` run there (exit 0): what it
+    printed and the pyproject.toml it left."""
+    write_tree(root, files)
+    assert _init(str(root)) == 0
+    out = capsys.readouterr().out
+    return out, (root / "pyproject.toml").read_text(encoding="utf-8")
 
 
 def _run(root: Path) -> int:
@@ -89,10 +93,8 @@ FLAT = {
 def test_flat_project_gets_layers_purity_and_keeps_its_comments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, FLAT)
-    assert _init(str(root)) == 0
-    out = capsys.readouterr().out
-    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    root = tmp_path
+    out, text = _initialised(root, FLAT, capsys)
     assert text.startswith(FLAT_PYPROJECT)
     table = _table(root)
     assert "source_roots" not in table and table["packages"] == ["app"]
@@ -133,9 +135,8 @@ SRC = {
 def test_src_project_without_pyproject_gets_a_new_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, SRC)
-    assert _init(str(root)) == 0
-    out = capsys.readouterr().out
+    root = tmp_path
+    out, _ = _initialised(root, SRC, capsys)
     table = _table(root)
     assert table["source_roots"] == ["src"] and table["packages"] == ["shop"]
     assert "steps" not in table  # tests/ exists, so every step stays on
@@ -164,10 +165,8 @@ IMPORTLINTER = {
 def test_an_import_linter_config_is_read_as_is_and_no_contracts_are_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, IMPORTLINTER)
-    assert _init(str(root)) == 0
-    out = capsys.readouterr().out
-    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    root = tmp_path
+    out, text = _initialised(root, IMPORTLINTER, capsys)
     assert "# Keep me.\n[tool.mypy]\nstrict = true\n" in text
     table = _table(root)
     assert "contracts" not in table
@@ -185,7 +184,7 @@ def test_an_existing_table_is_kept_unless_forced(
     before = (
         FLAT_PYPROJECT + '\n[tool.archverify]\npackages = ["app"]\n\n[tool.mypy]\nstrict = true\n'
     )
-    root = _write(tmp_path, {**FLAT, "pyproject.toml": before})
+    root = write_tree(tmp_path, {**FLAT, "pyproject.toml": before})
     assert _init(str(root)) == 1
     assert "already has [tool.archverify]" in capsys.readouterr().err
     assert (root / "pyproject.toml").read_text(encoding="utf-8") == before
@@ -199,7 +198,7 @@ def test_an_existing_table_is_kept_unless_forced(
 def test_dry_run_prints_everything_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, FLAT)
+    root = write_tree(tmp_path, FLAT)
     assert _init(str(root), "--dry-run", "--ci", "github", "--pre-commit") == 0
     out = capsys.readouterr().out
     assert "--- pyproject.toml (not written: --dry-run)" in out and "[tool.archverify]" in out
@@ -215,7 +214,7 @@ def test_ci_and_pre_commit_files_are_written_once(
 ) -> None:
     existing = "repos:\n  - repo: https://example.invalid/hooks\n    rev: v1\n    hooks:\n"
     existing += "      - id: trailing-whitespace\n"
-    root = _write(tmp_path, {**FLAT, ".pre-commit-config.yaml": existing})
+    root = write_tree(tmp_path, {**FLAT, ".pre-commit-config.yaml": existing})
     assert _init(str(root), "--ci", "github", "--pre-commit") == 0
     workflow = yaml.safe_load((root / ".github/workflows/archverify.yml").read_text())
     steps = workflow["jobs"]["archverify"]["steps"]
@@ -242,7 +241,7 @@ def test_ci_and_pre_commit_files_are_written_once(
 def test_a_malformed_pyproject_is_an_error_naming_the_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, {**FLAT, "pyproject.toml": '[project]\nname = "x"\nbroken = [\n'})
+    root = write_tree(tmp_path, {**FLAT, "pyproject.toml": '[project]\nname = "x"\nbroken = [\n'})
     assert _init(str(root)) == 2
     assert "pyproject.toml:" in capsys.readouterr().err
 
@@ -251,7 +250,7 @@ def test_a_malformed_pyproject_is_an_error_naming_the_file_and_line(
 def test_a_folder_without_packages_is_refused_and_nothing_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = _write(tmp_path, {"script.py": "print('hi')\n"})
+    root = write_tree(tmp_path, {"script.py": "print('hi')\n"})
     assert _init(str(root)) == 1
     assert "no Python package" in capsys.readouterr().err
     assert not (root / "pyproject.toml").exists()
@@ -316,7 +315,7 @@ def test_demo_blocks_make_no_cycle_layer_and_are_ignored_by_the_contract(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # rich 13.9.4: its 46 ``if __name__ == "__main__":`` demos made one 52-module layer.
-    root = _write(tmp_path, DEMOS)
+    root = write_tree(tmp_path, DEMOS)
     assert _init(str(root)) == 0
     [contract] = _table(root)["contracts"]
     assert contract["layers"] == ["demo.__main__", "demo.console", "demo.pager"]

@@ -16,6 +16,7 @@ from archverify.executors.base import Step, StepContext
 from archverify.executors.runtime import children
 from archverify.executors.runtime.process import run_tool
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
+from tests.helpers.cli import is_alive
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -23,19 +24,10 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 ESCAPE = "import subprocess, sys; subprocess.Popen(['sleep', sys.argv[1]], start_new_session=True)"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            state = handle.read().rsplit(b")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in (b"Z", b"X")
-
-
 def _gone(pid: int, within_s: float = 3.0) -> bool:
     """SIGKILL is delivered at once but the process takes a moment to die."""
     deadline = time.monotonic() + within_s
-    while _alive(pid):
+    while is_alive(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)

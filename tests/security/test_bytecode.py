@@ -15,13 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.security.harness import (
-    LAYERED_CONFIG,
-    assert_no_leftover_processes,
-    run_cli,
-    tree_digest,
-    write_tree,
-)
+from tests.helpers.cli import assert_no_leftover_processes, run_cli
+from tests.helpers.tree import tree_digest, write_tree
+from tests.security.harness import LAYERED_CONFIG
 
 CONFIG = LAYERED_CONFIG
 PURE = "def add(a: int, b: int) -> int:\n    return a + b\n"

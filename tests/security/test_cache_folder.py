@@ -14,14 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.security.harness import (
-    CACHE_FOLDER,
-    CliRun,
-    assert_no_leftover_processes,
-    run_cli,
-    tree_digest,
-    write_tree,
-)
+from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
+from tests.helpers.tree import CACHE_FOLDER, tree_digest, write_tree
 
 FILES = {
     "pyproject.toml": (

@@ -18,23 +18,11 @@ from pathlib import Path
 from archverify.orchestrator.cache.auth import SECRET_VARIABLE, CacheAuth, load_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.cache.kv import DirectoryCache
-from tests.security.harness import (
-    CACHE_FOLDER,
-    CliRun,
-    assert_no_leftover_processes,
-    run_cli,
-    tree_digest,
-    write_tree,
-)
+from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
+from tests.helpers.configs import APP, PURITY_CORE
+from tests.helpers.tree import CACHE_FOLDER, tree_digest, write_tree
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.purity]
-packages = ["app.core"]
-"""
+CONFIG = APP + PURITY_CORE
 
 FILES = {
     "pyproject.toml": CONFIG,

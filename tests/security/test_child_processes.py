@@ -8,25 +8,23 @@ alive afterwards; the signal tests stop archverify in the middle of a slow test.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.security.harness import (
-    MARKER_VARIABLE,
+from tests.helpers.cli import (
     CliRun,
+    archverify_command,
     assert_no_leftover_processes,
+    marked_environment,
     processes_with_marker,
     run_cli,
-    tree_digest,
-    write_tree,
 )
+from tests.helpers.tree import tree_digest, write_tree
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="process accounting reads /proc"
@@ -203,22 +201,31 @@ def _start_slow_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Path,
     root = _project(tmp_path, {"tests/test_slow.py": SLOW_TEST})
     started = tmp_path / "slow-test-started"
     report = tmp_path / "report.json"
-    marker = uuid.uuid4().hex
-    env = {**os.environ, MARKER_VARIABLE: marker, "SLOW_TEST_STARTED": str(started)}
+    args = ["run", str(root), "--steps", "tests", "--format", f"json={report}", "--no-cache"]
+    process, marker = _start_until(
+        root, args, started, output=subprocess.PIPE, never="the slow test never started"
+    )
+    return process, marker, report, root
+
+
+def _start_until(
+    root: Path, args: list[str], started: Path, *, output: int, never: str, ended: str = ""
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The real CLI started in ``root`` and its marker, once it has made ``started`` (in 60 s).
+
+    ``never`` is the failure when it takes longer, ``ended`` the one when it ends first (its
+    output when empty).
+    """
+    env, marker = marked_environment({"SLOW_TEST_STARTED": str(started)})
     process = subprocess.Popen(
-        [sys.executable, "-m", "archverify", "run", str(root), "--steps", "tests"]
-        + ["--format", f"json={report}", "--no-cache"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        archverify_command(*args), cwd=root, env=env, stdout=output, stderr=output
     )
     deadline = time.monotonic() + 60
     while not started.exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the slow test never started"
+        assert process.poll() is None, ended or process.communicate()
+        assert time.monotonic() < deadline, never
         time.sleep(0.05)
-    return process, marker, report, root
+    return process, marker
 
 
 def _assert_nothing_alive(marker: str, within_s: float) -> None:
@@ -315,21 +322,14 @@ def test_stopping_archverify_during_the_imports_step_leaves_nothing_running(
             "pyproject.toml": CONFIG + "\n[tool.archverify.imports]\ntimeout_s = 60\n",
         },
     )
-    started = tmp_path / "slow-test-started"
-    marker = uuid.uuid4().hex
-    env = {**os.environ, MARKER_VARIABLE: marker, "SLOW_TEST_STARTED": str(started)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "archverify", "run", str(root), "--steps", "imports", "--no-cache"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process, marker = _start_until(
+        root,
+        ["run", str(root), "--steps", "imports", "--no-cache"],
+        tmp_path / "slow-test-started",
+        output=subprocess.DEVNULL,
+        never="the import never started",
+        ended="archverify ended before the import hung",
     )
-    deadline = time.monotonic() + 60
-    while not started.exists():
-        assert process.poll() is None, "archverify ended before the import hung"
-        assert time.monotonic() < deadline, "the import never started"
-        time.sleep(0.05)
     process.send_signal(signum)
     assert process.wait(timeout=20) == code
     _assert_nothing_alive(marker, within_s=5.0)

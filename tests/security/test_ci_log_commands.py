@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.harness import assert_no_leftover_processes, run_cli, write_tree
+from tests.helpers.cli import assert_no_leftover_processes, run_cli
+from tests.helpers.tree import write_tree
 
 FORGED = "ok\n::error file=src/app/core.py,line=1::forged annotation\n  ::add-mask::x ##[error]old"
 FILES = {

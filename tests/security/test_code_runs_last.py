@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from tests.helpers.cli import assert_no_leftover_processes, run_cli
+from tests.helpers.tree import tree_digest, write_tree
 
 RUN = (
     "import subprocess\n\n\n"

@@ -9,20 +9,13 @@ runs of the pair really run mypy rather than replay it.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.security.harness import (
-    MARKER_VARIABLE,
-    CliRun,
-    assert_no_leftover_processes,
-    write_tree,
-)
+from tests.helpers.cli import CliRun, assert_no_leftover_processes, finish_cli, start_cli
+from tests.helpers.tree import write_tree
 
 PAIRS = 10
 STEPS = "compile,purity,mypy,tests"
@@ -47,31 +40,11 @@ coverage_min = 90
 
 
 def _start(root: Path) -> tuple[subprocess.Popen[str], str]:
-    marker = uuid.uuid4().hex
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archverify",
-            "run",
-            str(root),
-            "--format",
-            "json",
-            "--steps",
-            STEPS,
-        ],
-        cwd=root,
-        env={**os.environ, MARKER_VARIABLE: marker},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    return child, marker
+    return start_cli(["run", str(root), "--format", "json", "--steps", STEPS], cwd=root)
 
 
 def _finish(child: subprocess.Popen[str], marker: str) -> CliRun:
-    stdout, stderr = child.communicate(timeout=300)
-    run = CliRun(child.returncode, stdout, stderr, marker)
+    run = finish_cli(child, marker)
     assert run.returncode == 1, run.stderr
     assert_no_leftover_processes(run)
     return run

@@ -15,13 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.harness import (
-    LAYERED_CONFIG,
-    assert_no_leftover_processes,
-    run_cli,
-    tree_digest,
-    write_tree,
-)
+from tests.helpers.cli import assert_no_leftover_processes, run_cli
+from tests.helpers.tree import tree_digest, write_tree
+from tests.security.harness import LAYERED_CONFIG
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
 

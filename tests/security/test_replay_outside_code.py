@@ -20,23 +20,11 @@ from typing import Any
 
 import archverify
 from archverify.executors.runtime.environment import environment_fingerprint, source_state
-from tests.security.harness import (
-    MARKER_VARIABLE,
-    CliRun,
-    assert_no_leftover_processes,
-    run_cli,
-    write_tree,
-)
+from tests.helpers.cli import MARKER_VARIABLE, CliRun, assert_no_leftover_processes, run_cli
+from tests.helpers.configs import APP, with_tests_step
+from tests.helpers.tree import write_tree
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.tests]
-paths = ["tests"]
-coverage_min = 0
-"""
+CONFIG = APP + with_tests_step(coverage_min=0)
 PROJECT = {
     "pyproject.toml": CONFIG,
     "src/app/__init__.py": "",

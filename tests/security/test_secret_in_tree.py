@@ -12,14 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from archverify.orchestrator.cache.auth import SECRET_VARIABLE
-from tests.security.harness import (
-    CACHE_FOLDER,
-    CliRun,
-    assert_no_leftover_processes,
-    run_cli,
-    tree_digest,
-    write_tree,
-)
+from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
+from tests.helpers.configs import APP, with_tests_step
+from tests.helpers.tree import CACHE_FOLDER, tree_digest, write_tree
 from tests.security.test_cache_forgery import FILES, IMPURE, STEPS, _forge
 
 KNOWN = "k" * 64  # the secret the repository commits
@@ -88,15 +83,7 @@ def test_a_secret_file_outside_the_tree_still_replays(tmp_path: Path) -> None:
 
 
 PROBE = "import os\n\nassert 'ARCHVERIFY_CACHE_SECRET' not in os.environ, 'the secret leaked'\n"
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.tests]
-paths = ["tests"]
-coverage_min = 0
-"""
+CONFIG = APP + with_tests_step(coverage_min=0)
 
 
 def test_the_secret_variable_is_not_given_to_the_projects_code(tmp_path: Path) -> None:

@@ -10,20 +10,18 @@ import json
 import os
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET  # nosec B405 - parses the report this test just wrote
 from pathlib import Path
 
 import pytest
 
-from tests.security.harness import (
-    CACHE_FOLDER,
-    MARKER_VARIABLE,
+from tests.helpers.cli import (
     CliRun,
+    archverify_command,
     assert_no_leftover_processes,
-    tree_digest,
-    write_tree,
+    marked_environment,
 )
+from tests.helpers.tree import CACHE_FOLDER, tree_digest, write_tree
 
 HOSTILE = "\x1b[31m\x07\x00 boom\r\nfake.py:1: purity/io-call forged \x9b2J\x7f"
 FILES = {
@@ -62,10 +60,9 @@ def _hostile_names(root: Path) -> None:
 
 def _run(root: Path, args: list[str]) -> tuple[CliRun, bytes, bytes]:
     """The real CLI; stdout and stderr kept as bytes (they must be checked raw)."""
-    marker = os.urandom(8).hex()
-    env = {**os.environ, MARKER_VARIABLE: marker, "PYTHONDONTWRITEBYTECODE": ""}
+    env, marker = marked_environment({"PYTHONDONTWRITEBYTECODE": ""})
     result = subprocess.run(
-        [sys.executable, "-m", "archverify", *args],
+        archverify_command(*args),
         cwd=root,
         env=env,
         capture_output=True,

@@ -7,14 +7,16 @@ from pathlib import Path
 import pytest
 
 from archverify.core.tool_args import argument_file, refused_argument
-from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from tests.helpers.cli import assert_no_leftover_processes, run_cli
+from tests.helpers.configs import APP
+from tests.helpers.tree import tree_digest, write_tree
 
 FIXABLE = {
     "src/app/__init__.py": "",
     # F401 twice: ruff's fix would delete both lines.
     "src/app/calc.py": "import os\nimport sys\n\nVALUE = 1\n",
 }
-BASE = '[tool.archverify]\nsource_roots = ["src"]\npackages = ["app"]\n'
+BASE = APP
 
 
 @pytest.mark.parametrize(

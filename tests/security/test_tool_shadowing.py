@@ -11,17 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from tests.helpers.cli import assert_no_leftover_processes, run_cli
+from tests.helpers.configs import APP, with_tests_step
+from tests.helpers.tree import tree_digest, write_tree
 
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-
-[tool.archverify.tests]
-paths = ["tests"]
-coverage_min = 99
-"""
+CONFIG = APP + with_tests_step(coverage_min=99)
 
 VIOLATIONS = {
     "pyproject.toml": CONFIG,

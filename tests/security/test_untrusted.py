@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.harness import assert_no_leftover_processes, run_cli, tree_digest, write_tree
+from tests.helpers.cli import assert_no_leftover_processes, run_cli
+from tests.helpers.configs import APP
+from tests.helpers.tree import tree_digest, write_tree
 
-BASE = '[tool.archverify]\nsource_roots = ["src"]\npackages = ["app"]\n'
+BASE = APP
 
 
 def _tattler(log: Path, name: str) -> str:

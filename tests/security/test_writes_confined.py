@@ -13,27 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.harness import (
-    CACHE_FOLDER,
-    CliRun,
-    assert_no_leftover_processes,
-    run_cli,
-    tree_digest,
-    write_tree,
+from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
+from tests.helpers.configs import APP, PURITY_CORE
+from tests.helpers.tree import CACHE_FOLDER, tree_digest, write_tree
+
+CONFIG = (
+    APP
+    + "{extra}"
+    + PURITY_CORE
+    + '\n[tool.archverify.snapshots]\npackages = ["app"]\n{snapshot}\n'
 )
-
-CONFIG = """\
-[tool.archverify]
-source_roots = ["src"]
-packages = ["app"]
-{extra}
-[tool.archverify.purity]
-packages = ["app.core"]
-
-[tool.archverify.snapshots]
-packages = ["app"]
-{snapshot}
-"""
 SOURCES = {
     "src/app/__init__.py": "",
     "src/app/core/__init__.py": "",
@@ -172,18 +161,39 @@ def test_a_report_destination_that_would_destroy_is_refused_before_any_step(
     assert tree_digest(outside) == outside_before
 
 
-def test_a_report_over_a_committed_link_replaces_the_link_not_its_target(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "target", "args", "content"),
+    [
+        pytest.param(
+            "report.json",
+            "{outside}/victim.json",
+            ("run", ".", "--steps", STATIC, "--format", "json=report.json"),
+            '"findings"',
+            id="a report",
+        ),
+        pytest.param(
+            "bl.json",
+            "../outside/victim.json",
+            ("baseline", ".", "--file", "bl.json"),
+            '"entries"',
+            id="a baseline file",
+        ),
+    ],
+)
+def test_a_file_written_over_a_committed_link_replaces_the_link_not_its_target(
+    tmp_path: Path, name: str, target: str, args: tuple[str, ...], content: str
+) -> None:
     root, outside = _repo(tmp_path)
-    (root / "report.json").symlink_to(outside / "victim.json")
+    (root / name).symlink_to(target.format(outside=outside))
     before, outside_before = tree_digest(root), tree_digest(outside)
-    run = _cli(root, "run", ".", "--steps", STATIC, "--format", "json=report.json")
+    run = _cli(root, *args)
     assert run.returncode == 0, run.stderr
     assert tree_digest(outside) == outside_before
-    report = root / "report.json"
-    assert not report.is_symlink() and '"findings"' in report.read_text()
+    written = root / name
+    assert not written.is_symlink() and content in written.read_text()
     after = tree_digest(root)
-    assert {k: v for k, v in after.items() if k != "report.json"} == {
-        k: v for k, v in before.items() if k != "report.json"
+    assert {k: v for k, v in after.items() if k != name} == {
+        k: v for k, v in before.items() if k != name
     }
 
 
@@ -278,21 +288,6 @@ def test_a_report_over_tool_config_or_vcs_metadata_is_refused(
     assert named in run.stderr
     assert tree_digest(root, skip=()) == before
     assert tree_digest(outside) == outside_before
-
-
-def test_baseline_file_over_a_committed_link_replaces_the_link(tmp_path: Path) -> None:
-    root, outside = _repo(tmp_path)
-    (root / "bl.json").symlink_to("../outside/victim.json")
-    before, outside_before = tree_digest(root), tree_digest(outside)
-    run = _cli(root, "baseline", ".", "--file", "bl.json")
-    assert run.returncode == 0, run.stderr
-    assert tree_digest(outside) == outside_before
-    written = root / "bl.json"
-    assert not written.is_symlink() and '"entries"' in written.read_text()
-    after = tree_digest(root)
-    assert {k: v for k, v in after.items() if k != "bl.json"} == {
-        k: v for k, v in before.items() if k != "bl.json"
-    }
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.harness import run_cli, tree_digest, write_tree
+from tests.helpers.cli import run_cli
+from tests.helpers.tree import tree_digest, write_tree
 
 FILES = {
     "pyproject.toml": '[tool.archverify]\npackages = ["app"]\n',
