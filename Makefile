@@ -1,10 +1,10 @@
-# The two commands of the README's quick start, and archverify verifying itself.
+# The two commands of the README's quick start, the lint gate, and archverify verifying itself.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test verify venv clean
+.PHONY: demo test verify lint fmt venv clean
 
 venv: $(STAMP)
 
@@ -27,9 +27,21 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
-## verify: archverify on archverify, every step
+## verify: archverify on archverify, every step (the test suite runs here, once, under coverage)
 verify: venv
 	$(BIN)/archverify run .
+
+## lint: formatting, lint and types of the whole repository, then archverify's static steps
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy src tests
+	$(BIN)/archverify run . --steps compile,purity,contracts,boundaries,cycles
+
+## fmt: format and fix what ruff fixes safely (imports order, upgrades)
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 clean:
 	rm -rf $(VENV) .archverify_cache build dist src/*.egg-info

@@ -8,8 +8,8 @@ with the settings that match grimp's defaults (``if TYPE_CHECKING:`` and functio
 included, externals left out); its dynamic edges (``importlib.import_module("x")``) are left out
 because grimp never sees them. grimp's side is ``grimp.build_graph`` with the source root first on
 ``sys.path``. Every (importer, imported) pair and every line that differs is printed, classified as
-one of the deliberate differences documented in docs/graph-engine.md or as unexplained; the exit
-status is 1 when anything is unexplained.
+one of the deliberate differences documented in docs/internal/graph-engine.md or as unexplained;
+the exit status is 1 when anything is unexplained.
 """
 
 from __future__ import annotations
@@ -168,7 +168,8 @@ def _name_line(difference: Difference, context: Context) -> bool:
     return ours == context.theirs.edges[pair]
 
 
-# The deliberate differences, documented in docs/graph-engine.md ("Differences from grimp").
+# The deliberate differences, documented in docs/internal/graph-engine.md
+# ("Differences from grimp").
 EXPLAINERS: dict[str, Explainer] = {
     "self-import (dropped by archverify)": _self_import,
     "module in a folder without __init__.py (grimp skips it)": _namespace_folder_module,

@@ -1,7 +1,7 @@
 """archverify's import edges and lines equal grimp's, apart from the documented differences.
 
-The comparison is ``bench/compare_grimp_edges.py`` (docs/graph-engine.md, "Differences from
-grimp"): on pure-Python packages installed in the venv and on a hand-written tricky package.
+The comparison is ``bench/compare_grimp_edges.py`` (docs/internal/graph-engine.md, "Differences
+from grimp"): on pure-Python packages installed in the venv and on a hand-written tricky package.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def _question(data: object, where: str) -> Question:
         text=_text(data, "text", where),
         dimension=_text(data, "dimension", where),
         policy_area=_text(data, "policy_area", where),
-        modality=modality,
+        modality=next(m for m in MODALITIES if m == modality),
         keywords=tuple(k.strip() for k in keywords),
         weight=float(weight),
     )
