@@ -23,7 +23,14 @@ from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.orchestrator.commands.explain import known_rules
-from archverify.processors.formats import github, html, json_report, junit, markdown, sarif, text
+from archverify.processors.formats import (
+    FORMATS,
+    RenderInputs,
+    ReportFormat,
+    github,
+    markdown,
+    text,
+)
 from archverify.processors.formats.architecture_layout import build_layout
 from archverify.processors.formats.architecture_svg import render_svg, to_dot, to_mermaid
 from archverify.processors.rule_docs import find_rule_doc, rule_docs
@@ -231,21 +238,32 @@ def _explained() -> str:
     return "".join(f"=== {rule}\n{find_rule_doc(rule, docs)}" for rule in known_rules(docs))
 
 
-# golden file name -> how to render it
+def golden_name(report_format: ReportFormat) -> str:
+    """The golden file of a ``--format``: ``report-<name><suffix>`` (``.txt`` when it has none)."""
+    return f"report-{report_format.name}{report_format.suffix or '.txt'}"
+
+
+def _inputs() -> RenderInputs:
+    """What the CLI hands every format (``commands/run.py``), for the fixed report."""
+    return RenderInputs(
+        report(), project(), config(), rule_docs=RULE_DOCS, config_anchor="pyproject.toml"
+    )
+
+
+def _through_registry(report_format: ReportFormat) -> Callable[[], str]:
+    return lambda: report_format.render(_inputs())
+
+
+# golden file name -> how to render it: every --format through the registry, as the CLI does,
+# then the variants and the pictures.
 RENDERS: dict[str, Callable[[], str]] = {
-    "report.txt": lambda: text.render(report()),
+    **{golden_name(f): _through_registry(f) for f in FORMATS.values()},
     "report-colour.txt": lambda: text.render(report(), colour=True),
-    "report.json": lambda: json_report.render(report()),
-    "report.sarif": lambda: sarif.render(report(), RULE_DOCS, anchor_path="pyproject.toml"),
-    "report-junit.xml": lambda: junit.render(report()),
-    "report.md": lambda: markdown.render(report()),
     "report-truncated.md": lambda: markdown.render(report(), max_findings=3),
-    "report-github.txt": lambda: github.workflow_commands(report()),
     "report-github-summary.md": lambda: github.step_summary(report()),
     "architecture.svg": _svg,
     "architecture.dot": _layout_dot,
     "architecture.mmd": _layout_mermaid,
-    "report.html": lambda: html.render(report(), _svg()),
     "explain.txt": _explained,
 }
 

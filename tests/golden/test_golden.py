@@ -25,34 +25,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.golden.build import RENDERS
+
 HERE = Path(__file__).resolve().parent
 EXPECTED = HERE / "expected"
 REPO = HERE.parents[1]
 SEEDS = ("0", "12345")
 
-# Every format the CLI offers (``--format``) and the golden file that pins it.
-FORMAT_FILES = {
-    "text": "report.txt",
-    "json": "report.json",
-    "sarif": "report.sarif",
-    "junit": "report-junit.xml",
-    "markdown": "report.md",
-    "github": "report-github.txt",
-    "html": "report.html",
-}
-GOLDEN_FILES = sorted(
-    [
-        *FORMAT_FILES.values(),
-        "report-colour.txt",
-        "report-truncated.md",
-        "report-github-summary.md",
-        "architecture.svg",
-        "architecture.dot",
-        "architecture.mmd",
-        # The rule pages: `archverify explain` prints them, SARIF carries them as rule help.
-        "explain.txt",
-    ]
-)
+GOLDEN_FILES = sorted(RENDERS)
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +78,3 @@ def test_every_render_has_a_golden_file_and_every_golden_file_a_render(
     rendered = sorted(p.name for p in renders[SEEDS[0]].iterdir())
     assert rendered == GOLDEN_FILES
     assert sorted(p.name for p in EXPECTED.iterdir() if not p.name.startswith(".")) == GOLDEN_FILES
-
-
-def test_every_cli_format_has_a_golden_file() -> None:
-    from archverify.orchestrator.report_outputs import known_formats
-
-    assert sorted(FORMAT_FILES) == known_formats()
