@@ -23,13 +23,13 @@ demo: venv
 	$(BIN)/python scripts/make_broken_copy.py examples/policy_orchestrator $(VENV)/demo-broken
 	@$(BIN)/archverify run $(VENV)/demo-broken || echo "(archverify exited $$?: expected, this copy is broken on purpose)"
 
-## test: the whole test suite
+## test: the whole test suite, once, under coverage, in archverify's tests step beside every
+## other step of archverify on itself; the failing tests' tracebacks follow the report
 test: venv
-	$(BIN)/python -m pytest
+	@bash .ci/with_tracebacks $(BIN)/archverify run .
 
-## verify: archverify on archverify, every step (the test suite runs here, once, under coverage)
-verify: venv
-	$(BIN)/archverify run .
+## verify: the same as test (archverify on archverify, every step)
+verify: test
 
 ## lint: formatting, lint and types of the whole repository, then archverify's static steps
 lint: venv

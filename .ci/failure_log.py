@@ -1,9 +1,10 @@
 """A pytest plugin for CI: the traceback of every failing test, appended to a file.
 
 archverify's tests step reports a failing test by name, file, line and the first line of its
-message; a CI log also needs the traceback. ``.ci/run`` loads this plugin into the one test
-session that ``make verify`` starts (``PYTEST_PLUGINS=failure_log``, this folder on
-``PYTHONPATH``) and prints the file when the run fails: the suite still runs once.
+message; a log also needs the traceback. ``.ci/with_tracebacks`` (what ``make test`` runs)
+loads this plugin into the one test session that archverify's tests step starts
+(``PYTEST_PLUGINS=failure_log``, this folder on ``PYTHONPATH``) and prints the file when the
+run fails: the suite still runs once.
 """
 
 from __future__ import annotations
