@@ -282,8 +282,10 @@ def _tool(spec: StepSpec, table: Mapping[str, Any], reader: FieldReader) -> Tool
 def _option(
     option: StepOption, table: Mapping[str, Any], path: KeyPath, reader: FieldReader
 ) -> Any:
-    """One option's value, validated as its kind says (``core.steps.OptionKind``)."""
+    """One option's value, validated as its kind says (``core.steps.StepOptionKind``)."""
     key, kind = option.key, option.kind
+    if option.required:
+        reader.require(table, key, path)
     if kind in {"strings", "modules"}:
         if key not in table:
             return option.default
