@@ -87,9 +87,7 @@ def build_config(
             data, "include_type_checking_imports", (), False
         ),
         boundaries=boundaries,
-        cycles=CyclesConfig(
-            packages=reader.modules(cycles, "packages", ("cycles",), non_empty=True)
-        ),
+        cycles=CyclesConfig(packages=_reader_of("cycles", cycles, ("cycles",), reader)("packages")),
         tools=tools,
         has_rules=bool(purity.packages or contracts or boundaries or contracts_file),
         contracts_file=contracts_file,
@@ -158,24 +156,18 @@ def _purity(data: Mapping[str, Any], reader: FieldReader) -> PurityConfig:
     path: KeyPath = ("purity",)
     table = reader.table(data, "purity", ())
     reader.check_keys(table, _keys("purity"), path)
-    base = (
-        reader.strings(table, "forbid_calls", path)
-        if "forbid_calls" in table
-        else default("purity", "forbid_calls")
-    )
-    extra = reader.strings(table, "extend_forbid_calls", path)
-    calls = dict.fromkeys(normalise_call(pattern) for pattern in base + extra)
+    read = _reader_of("purity", table, path, reader)
+    base = read("forbid_calls")
+    calls = dict.fromkeys(normalise_call(p) for p in base + read("extend_forbid_calls"))
     if not calls:
         # An empty forbid_calls with nothing added would make every module pure by definition.
         raise reader.error(
             path + ("forbid_calls",), "must not be empty (remove the key for the built-in list)"
         )
     return PurityConfig(
-        packages=reader.modules(table, "packages", path),
+        packages=read("packages"),
         forbid_calls=tuple(calls),
-        allow_main_block=reader.boolean(
-            table, "allow_main_block", path, default("purity", "allow_main_block")
-        ),
+        allow_main_block=read("allow_main_block"),
     )
 
 
@@ -234,12 +226,13 @@ def _boundaries(data: Mapping[str, Any], reader: FieldReader) -> tuple[BoundaryR
         for option in BY_ID["boundaries"].options:
             if option.required:
                 reader.require(table, option.key, path)
+        read = _reader_of("boundaries", table, path, reader)
         rule = BoundaryRule(
-            name=reader.string(table, "name", path),
-            packages=reader.modules(table, "packages", path, non_empty=True),
-            forbid_calls=reader.strings(table, "forbid_calls", path),
-            forbid_imports=reader.modules(table, "forbid_imports", path),
-            except_modules=reader.modules(table, "except_modules", path),
+            name=read("name"),
+            packages=read("packages"),
+            forbid_calls=read("forbid_calls"),
+            forbid_imports=read("forbid_imports"),
+            except_modules=read("except_modules"),
             origin=reader.origin(path),
         )
         if not rule.forbid_calls and not rule.forbid_imports:
@@ -250,6 +243,14 @@ def _boundaries(data: Mapping[str, Any], reader: FieldReader) -> tuple[BoundaryR
 
 def _keys(step_id: str) -> frozenset[str]:
     return frozenset(option.key for option in BY_ID[step_id].options)
+
+
+def _reader_of(
+    step_id: str, table: Mapping[str, Any], path: KeyPath, reader: FieldReader
+) -> Callable[[str], Any]:
+    """Reads one key of a typed section as the catalogue declares it (kind, default, bounds)."""
+    spec = BY_ID[step_id]
+    return lambda key: _option(spec.option(key), table, path, reader)
 
 
 def _tools(data: Mapping[str, Any], reader: FieldReader) -> dict[str, ToolConfig]:
