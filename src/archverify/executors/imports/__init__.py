@@ -31,10 +31,6 @@ from archverify.executors.imports.plan import (
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
 from archverify.executors.tools.cache import step_cache_key
 
-# Declared in core.steps, with the option.
-DEFAULT_TIMEOUT_S: float = default("imports", "timeout_s")
-DEFAULT_OUTPUT_LIMIT: int = default("imports", "output_limit")
-DEFAULT_MEMORY_MB: int = default("imports", "memory_mb")
 _MAX_RESTARTS = 5
 # How long past the per-module timeout the server may stay silent before it counts as hung.
 _SERVER_GRACE_S = 15.0
@@ -80,26 +76,19 @@ class ImportsStep:
 
 
 def _options(context: StepContext) -> dict[str, Any]:
+    """The step's options. The configuration schema validated them (kinds and bounds are
+    declared in core.steps); a Config built by hand gets the defaults for what it leaves out."""
     raw = context.config.tool(ImportsStep.id).options
-    timeout = raw.get("timeout_s", DEFAULT_TIMEOUT_S)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise ValueError(
-            f"[tool.archverify.imports] timeout_s must be a positive number: {timeout!r}"
-        )
-    limit = raw.get("output_limit", DEFAULT_OUTPUT_LIMIT)
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise ValueError(
-            f"[tool.archverify.imports] output_limit must be a whole number: {limit!r}"
-        )
-    fork = raw.get("fork", default("imports", "fork"))
-    if not isinstance(fork, bool):
-        raise ValueError(f"[tool.archverify.imports] fork must be true or false: {fork!r}")
-    memory = raw.get("memory_mb", DEFAULT_MEMORY_MB)
-    if isinstance(memory, bool) or not isinstance(memory, int) or memory <= 0:
-        raise ValueError(
-            f"[tool.archverify.imports] memory_mb must be a positive whole number: {memory!r}"
-        )
-    return {"timeout": float(timeout), "output_limit": limit, "fork": fork, "memory_mb": memory}
+
+    def value(key: str) -> Any:
+        return raw.get(key, default(ImportsStep.id, key))
+
+    return {
+        "timeout": float(value("timeout_s")),
+        "output_limit": int(value("output_limit")),
+        "fork": bool(value("fork")),
+        "memory_mb": int(value("memory_mb")),
+    }
 
 
 def certain_imports(facts: FileFacts, source_lines: list[str], modules: frozenset[str]) -> set[str]:
