@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,17 +77,26 @@ class ImportsStep:
 
 def _options(context: StepContext) -> dict[str, Any]:
     """The step's options. The configuration schema validated them (kinds and bounds are
-    declared in core.steps); a Config built by hand gets the defaults for what it leaves out."""
+    declared in core.steps); a Config built by hand gets the defaults for what it leaves out,
+    and a value of the wrong kind is a ValueError naming the key."""
     raw = context.config.tool(ImportsStep.id).options
 
-    def value(key: str) -> Any:
-        return raw.get(key, default(ImportsStep.id, key))
+    def value(key: str, kind: Callable[[Any], Any]) -> Any:
+        given = raw.get(key, default(ImportsStep.id, key))
+        if isinstance(given, bool) is not (kind is bool):
+            raise ValueError(f"[tool.archverify.imports] {key}: not a valid value: {given!r}")
+        try:
+            return kind(given)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"[tool.archverify.imports] {key}: not a valid value: {given!r}"
+            ) from None
 
     return {
-        "timeout": float(value("timeout_s")),
-        "output_limit": int(value("output_limit")),
-        "fork": bool(value("fork")),
-        "memory_mb": int(value("memory_mb")),
+        "timeout": value("timeout_s", float),
+        "output_limit": value("output_limit", int),
+        "fork": value("fork", bool),
+        "memory_mb": value("memory_mb", int),
     }
 
 
