@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archverify.core.config import STEP_ORDER
+from archverify.core.steps import STEP_OF_FAMILY
 from archverify.orchestrator.commands.explain import explain
 from archverify.processors.rule_docs import find_rule_doc, parse_rule_docs, rule_docs
 
@@ -127,7 +127,7 @@ def test_explain_without_a_rule_or_without_docs_is_a_usage_error(
 def _produced_rule_ids() -> tuple[set[str], set[str]]:
     """Rule ids written literally in core/ and executors/, and steps whose ids are built at run
     time (``f"ruff/{code}"``), found by reading the source so that a new rule cannot hide."""
-    prefixes = set(STEP_ORDER) | {"coverage"}
+    prefixes = set(STEP_OF_FAMILY)
     literal = re.compile(r"^([a-z]+)/[a-z][a-z0-9_-]*$")
     fixed: set[str] = set()
     dynamic: set[str] = set()

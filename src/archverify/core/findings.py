@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from archverify.core.steps import step_of_rule
+
 
 class Severity(StrEnum):
     """How much a finding matters; only ``error`` makes a run fail."""
@@ -90,8 +92,8 @@ class Rule:
 
     @property
     def step(self) -> str:
-        """The step that owns the rule: the part of the id before the first ``/``."""
-        return self.id.split("/", 1)[0]
+        """The step that reports the rule: its family's (``core.steps.step_of_rule``)."""
+        return step_of_rule(self.id)
 
     def at(
         self,

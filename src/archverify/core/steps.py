@@ -87,6 +87,9 @@ class StepSpec:
     runs_project_code: str = ""
     section: Section = "none"
     options: tuple[StepOption, ...] = ()
+    # Rule families this step reports besides its own id (``coverage/below-minimum`` is the
+    # tests step's): a finding's step, and the step a suppression of the family waits for.
+    rule_families: tuple[str, ...] = ()
 
     def option(self, key: str) -> StepOption:
         for option in self.options:
@@ -366,15 +369,24 @@ STEPS: tuple[StepSpec, ...] = (
             ),
             _args("pytest"),
         ),
+        rule_families=("coverage",),
     ),
 )
 
 BY_ID: dict[str, StepSpec] = {spec.id: spec for spec in STEPS}
 
 
-def step(step_id: str) -> StepSpec:
-    """The catalogue entry of ``step_id`` (KeyError for an unknown id)."""
-    return BY_ID[step_id]
+# A rule family (the part of a rule id before "/") -> the step that reports it.
+STEP_OF_FAMILY: dict[str, str] = {
+    family: spec.id for spec in STEPS for family in (spec.id, *spec.rule_families)
+}
+
+
+def step_of_rule(rule_id: str) -> str:
+    """The step that reports ``rule_id``: its family's step, or the family itself (``process``,
+    ``suppressions``: families of the run rather than of one step)."""
+    family = rule_id.split("/", 1)[0]
+    return STEP_OF_FAMILY.get(family, family)
 
 
 def default(step_id: str, key: str) -> Any:

@@ -9,11 +9,10 @@ from fnmatch import fnmatchcase
 from archverify.core.config import STEP_ORDER
 from archverify.core.facts import FileFacts, Suppression
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
+from archverify.core.steps import step_of_rule
 
 STEP = "suppressions"
 
-# Rule prefixes that are not step names, and the step that reports them.
-_PREFIX_STEP: dict[str, str] = {"coverage": "tests"}
 _EXAMPLE = "# archverify: ignore[purity/io-call] the reason it is acceptable"
 _HINT = f"write it as `{_EXAMPLE}` on the line the finding is reported on, or remove it"
 
@@ -64,7 +63,7 @@ def selector_ran(selector: str, steps_ran: Collection[str]) -> bool:
     prefix = rule_prefix(selector)
     if "*" in prefix:
         return bool(steps_ran)
-    step = _PREFIX_STEP.get(prefix, prefix)
+    step = step_of_rule(prefix)
     return step in steps_ran or step not in STEP_ORDER
 
 

@@ -343,4 +343,4 @@ def _missing_path(path: str) -> Finding:
 
 def _below_minimum(percent: float, minimum: float) -> Finding:
     message = f"total coverage {percent:.2f}% is below the minimum {minimum:g}%"
-    return BELOW_MINIMUM.at("", 0, 0, message, step=STEP_ID)
+    return BELOW_MINIMUM.at("", 0, 0, message)
