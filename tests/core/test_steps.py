@@ -138,3 +138,13 @@ def test_the_public_default_names_are_the_catalogues_values() -> None:
 def test_an_unknown_option_is_a_key_error() -> None:
     with pytest.raises(KeyError):
         BY_ID["ruff"].option("severity")
+
+
+def test_a_rule_s_step_is_its_family_s_owner_in_the_catalogue() -> None:
+    from archverify.core.findings import Rule, Severity
+    from archverify.core.steps import step_of_rule
+
+    assert Rule("coverage/below-minimum", Severity.ERROR).step == "tests"
+    assert Rule("purity/io-call", Severity.ERROR).step == "purity"
+    # Families of the run, not of one step, stay themselves.
+    assert step_of_rule("process/leftover") == "process"
