@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from archverify.core.config import STEP_ORDER
 from archverify.core.layer_inference import LayerPlan
+from archverify.core.steps import default
 
 WORKFLOW_PATH = ".github/workflows/archverify.yml"
 PRE_COMMIT_PATH = ".pre-commit-config.yaml"
@@ -88,7 +89,7 @@ def render_table(table: ArchverifyTable) -> str:
         lines.append('# No tests found: add "tests" to steps once there are some.')
         lines.append(f"steps = {_list(tuple(s for s in STEP_ORDER if s != 'tests'))}")
     lines.extend(f"# Found {what}; the matching step uses it." for what in table.detected)
-    if table.test_paths and table.test_paths != ("tests",):
+    if table.test_paths and table.test_paths != default("tests", "paths"):
         lines += ["", "[tool.archverify.tests]", f"paths = {_list(table.test_paths)}"]
     lines += _purity_lines(table)
     lines += _contract_lines(table)

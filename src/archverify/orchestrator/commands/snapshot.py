@@ -13,7 +13,13 @@ from archverify.core.config import Config
 from archverify.core.config.errors import ConfigError
 from archverify.core.facts import FileFacts
 from archverify.core.project import in_any_package
-from archverify.core.snapshots import STEP, build_snapshot, snapshot_file, snapshot_text
+from archverify.core.snapshots import (
+    DEFAULT_FILE,
+    STEP,
+    build_snapshot,
+    snapshot_file,
+    snapshot_text,
+)
 from archverify.orchestrator.atomic_write import write_atomic
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.commands.arguments import add_path_and_config
@@ -61,7 +67,7 @@ def add_snapshot_parser(commands: Subcommands) -> None:
         "snapshot",
         help="record the public API of the configured packages",
         description="Write the public API of [tool.archverify.snapshots] packages to its file "
-        "(default: contracts.snapshot.json), for the snapshots step to compare against.",
+        f"(default: {DEFAULT_FILE}), for the snapshots step to compare against.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
