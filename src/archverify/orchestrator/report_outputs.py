@@ -38,7 +38,14 @@ def known_formats() -> list[str]:
 
 def format_help() -> str:
     """The ``--format`` help, listing the formats in ``FORMATS`` order."""
-    names = [f"{name} (default)" if name == DEFAULT_FORMAT else name for name in FORMATS]
+    names = [
+        f"{name} (default)"
+        if name == DEFAULT_FORMAT
+        else f"{name} ({fmt.help_note})"
+        if fmt.help_note
+        else name
+        for name, fmt in FORMATS.items()
+    ]
     listed = ", ".join(names[:-1]) + " or " + names[-1]
     return (
         f"report format: {listed}; repeat for several, each with its own file as FORMAT=FILE "

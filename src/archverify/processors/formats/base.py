@@ -36,6 +36,8 @@ class ReportFormat:
     description: str  # one line: what it is made for (docs/reports.md says the same)
     suffix: str  # the usual file suffix, "" for a format read on stdout or in a log
     render: Callable[[RenderInputs], str]  # pure: returns the whole text, writes nothing
+    # A word or two the ``--format`` help adds after the name, where the name alone says little.
+    help_note: str = ""
 
 
 def report_only(render: Callable[[RunReport], str]) -> Callable[[RenderInputs], str]:

@@ -68,4 +68,5 @@ FORMAT = ReportFormat(
     description="GitHub Actions workflow annotations, in the job log",
     suffix="",
     render=report_only(workflow_commands),
+    help_note="workflow annotations",
 )
