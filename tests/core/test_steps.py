@@ -148,3 +148,22 @@ def test_a_rule_s_step_is_its_family_s_owner_in_the_catalogue() -> None:
     assert Rule("purity/io-call", Severity.ERROR).step == "purity"
     # Families of the run, not of one step, stay themselves.
     assert step_of_rule("process/leftover") == "process"
+
+
+@pytest.mark.parametrize(
+    ("step_id", "key", "good", "bad"),
+    [
+        ("imports", "memory_mb", [1, 2048], [0, -1, 1.5, True, "1024"]),
+        ("imports", "timeout_s", [0.5, 10], [0, "soon", float("nan"), float("inf")]),
+        ("imports", "fork", [True, False], [1, "yes"]),
+        ("tests", "coverage_min", [0, 85.5, 100], [-1, 101, False]),
+        ("tests", "paths", [("tests",)], [(), ("tests", 1), "tests"]),
+        ("bandit", "severity", ["low", "high"], ["LOW", 1]),
+    ],
+)
+def test_an_option_accepts_what_its_declaration_allows(
+    step_id: str, key: str, good: list[object], bad: list[object]
+) -> None:
+    option = BY_ID[step_id].option(key)
+    assert all(option.accepts(value) for value in good)
+    assert not any(option.accepts(value) for value in bad)

@@ -11,6 +11,7 @@ the config schema's key tables, the scheduler's priorities, ``--untrusted``'s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -60,6 +61,29 @@ class StepOption:
     non_empty: bool = False  # ``strings``/``modules``: ``[]`` is refused when given
     required: bool = False  # the key must be given (``default`` is then None)
     filled: bool = True
+
+    def accepts(self, value: object) -> bool:
+        """Whether ``value`` fits this option's kind and bounds. The schema says why in its own
+        words; this serves a step handed a Config built without the schema."""
+        kind = self.kind
+        if kind == "boolean":
+            return isinstance(value, bool)
+        if kind in ("strings", "modules"):
+            return (
+                isinstance(value, tuple | list)
+                and all(isinstance(item, str) for item in value)
+                and not (self.non_empty and not value)
+            )
+        if kind == "string":
+            return isinstance(value, str)
+        if kind == "choice":
+            return value in self.choices
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if not math.isfinite(value) or (kind == "whole" and not isinstance(value, int)):
+            return False
+        above = value >= self.low if self.low_inclusive else value > self.low
+        return above and (self.high is None or value <= self.high)
 
     def __post_init__(self) -> None:
         # The config reader takes a choice's default as its first choice: one value, said once.

@@ -9,14 +9,14 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from archverify.core.facts import FileFacts
 from archverify.core.findings import StepOutcome
 from archverify.core.project import SourceFile
-from archverify.core.steps import default
+from archverify.core.steps import BY_ID
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
 from archverify.executors.imports.plan import (
@@ -78,25 +78,22 @@ class ImportsStep:
 def _options(context: StepContext) -> dict[str, Any]:
     """The step's options. The configuration schema validated them (kinds and bounds are
     declared in core.steps); a Config built by hand gets the defaults for what it leaves out,
-    and a value of the wrong kind is a ValueError naming the key."""
+    and a value the declaration does not accept is a ValueError naming the key."""
     raw = context.config.tool(ImportsStep.id).options
+    spec = BY_ID[ImportsStep.id]
 
-    def value(key: str, kind: Callable[[Any], Any]) -> Any:
-        given = raw.get(key, default(ImportsStep.id, key))
-        if isinstance(given, bool) is not (kind is bool):
+    def value(key: str) -> Any:
+        option = spec.option(key)
+        given = raw.get(key, option.default)
+        if not option.accepts(given):
             raise ValueError(f"[tool.archverify.imports] {key}: not a valid value: {given!r}")
-        try:
-            return kind(given)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"[tool.archverify.imports] {key}: not a valid value: {given!r}"
-            ) from None
+        return given
 
     return {
-        "timeout": value("timeout_s", float),
-        "output_limit": value("output_limit", int),
-        "fork": value("fork", bool),
-        "memory_mb": value("memory_mb", int),
+        "timeout": float(value("timeout_s")),
+        "output_limit": int(value("output_limit")),
+        "fork": value("fork"),
+        "memory_mb": value("memory_mb"),
     }
 
 
