@@ -216,3 +216,10 @@ def test_a_walk_cut_short_keeps_what_it_found_and_says_so(
     assert [c.name for c in facts.calls] == ["open", "print"]
     assert [i.module for i in facts.imports] == ["os"]
     assert facts.extra["too_deep"] == "the fact walk stopped early (RecursionError)"
+
+
+def test_a_file_far_from_cpythons_limit_needs_no_fresh_interpreter() -> None:
+    # Only a verdict within a few levels of the limit is sent to a fresh interpreter.
+    for deep in (b"f" + b"()" * 1500, b"x = " + b"not " * 2900 + b"y"):
+        facts = run(deep + b"\n")
+        assert facts.compile_error is None and facts.extra == {}, deep[:20]

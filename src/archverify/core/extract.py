@@ -7,9 +7,10 @@ import ast
 import gc
 import hashlib
 import sys
+import types
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from archverify.core.api import api_items
@@ -48,6 +49,10 @@ TOO_DEEP = "too_deep"  # the ``extra`` key of a file whose facts were cut short
 # The ``extra`` key of a file refused for its depth before any fact was read: if a fresh
 # interpreter compiles it after all (``confirm_depth_verdict``), its facts are missing.
 TREE_TOO_DEEP = "tree_too_deep"
+# The ``extra`` key of a file that compiles here only within ``_MARGIN_LEVELS`` of CPython's
+# limit: a fresh interpreter decides (``confirm_depth_verdict``); its value is the error
+# raised with that much less room, ``[line, column, message]``, the verdict if it refuses.
+DEPTH_DOUBT = "depth_doubt"
 EXTRACT_ERROR = "extract_error"  # the ``extra`` key of a file archverify failed on
 NO_TREE_REASON = "the syntax tree is too deep to build: no facts were read"
 
@@ -123,39 +128,105 @@ def _on_new_thread(
     return outcome[0]
 
 
+# Frames of room given up, below those a call already has, for a verdict that must hold in a
+# fresh interpreter too. A call site that has run before (a specialized call) counts one C
+# level less on 3.12+ than ``python -c``'s first call does; this covers that four times over.
+# Each frame costs a few levels of nesting (3 on 3.11, 4 on 3.12, 2 on 3.13), so a file
+# within about 16 levels of CPython's limit is confirmed in a fresh interpreter.
+_MARGIN_LEVELS = 4
+
+
+def _less_room(levels: int, call: Callable[[], Any]) -> Any:
+    """``call()`` below ``levels`` more frames, each entered from C (through ``map``), so that
+    each costs a level of CPython's C recursion budget as well as a Python frame."""
+    if levels <= 0:
+        return call()
+    return next(map(_less_room, (levels - 1,), (call,)))
+
+
+def _first_compile(text: str, path: str) -> Callable[[], Any]:
+    """``compile(text, path, "exec")`` as a call never made before, as ``python -c`` makes it.
+
+    CPython specializes a call site that has run before; on 3.12+ a specialized call of a
+    builtin skips a level of the C recursion budget that compiling counts, so a file of
+    CPython's limit plus one compiled from a warm call site. A copy of the code has never run.
+    """
+    call = lambda: compile(text, path, "exec", 0, True)  # noqa: E731 - its code is copied
+    code = call.__code__.replace()
+    return types.FunctionType(code, call.__globals__, None, None, call.__closure__)
+
+
+def _build_tree(text: str, path: str) -> Any:
+    # Positional arguments only: a call with keywords is never specialized on 3.13.
+    return compile(text, path, "exec", ast.PyCF_ONLY_AST, True)
+
+
 def _deep_tree(text: str, path: str) -> Any:
+    """The tree of a source too deep to build here, built on a thread with room to spare.
+
+    On 3.12+ turning the tree into ``ast`` objects counts the C recursion budget, not the
+    raised recursion limit, and one level more than compiling the source does: a file at
+    CPython's limit builds only from a specialized call, which skips a level; so the call
+    site is run on an empty source first (specialized from its second run on).
+    """
+
+    def build() -> Any:
+        for _ in range(2):
+            _build_tree("", path)
+        return _build_tree(text, path)
+
     return _on_new_thread(
-        lambda: compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True),
-        recursion_limit=_DEEP_TREE_RECURSION_LIMIT,
-        stack_bytes=_DEEP_TREE_STACK_BYTES,
+        build, recursion_limit=_DEEP_TREE_RECURSION_LIMIT, stack_bytes=_DEEP_TREE_STACK_BYTES
     )
 
 
-def _source_error(text: str, path: str) -> CompileError | None:
-    """What ``compile(source, path, "exec")`` raises in a fresh interpreter: the verdict on
-    whether a file compiles at all, asked only once a compile here ran out of recursion.
+def _source_error(text: str, path: str) -> tuple[CompileError | None, CompileError | None]:
+    """What ``compile(source, path, "exec")`` raises in a fresh interpreter, asked only once
+    a compile here ran out of recursion: ``(error, doubt)``.
 
     CPython's parser and compiler stop at a nesting that counts the frames already below the
-    call, so the same source compiles at the top of ``python -c`` and fails a few dozen calls
-    deep inside archverify: it is compiled on a new thread, as deep as ``python -c`` runs it.
+    call (and, on 3.12+, whether the call site ran before), so the same source compiles at
+    the top of ``python -c`` and fails a few dozen calls deep inside archverify: it is
+    compiled on a new thread from a first call, as ``python -c`` runs it. A source that
+    compiles with ``_MARGIN_LEVELS`` less room compiles there too; one that compiles only
+    with the full room is within a few levels of the limit, and ``doubt`` is the error it
+    raised with less room: a fresh interpreter has the last word (``confirm_depth_verdict``).
     """
     try:
-        _on_new_thread(lambda: compile(text, path, "exec", dont_inherit=True))
+        first = _first_compile(text, path)
+        _on_new_thread(lambda: _less_room(_MARGIN_LEVELS, first))
+    except _TOO_DEEP as exc:
+        doubt = _syntax_error(exc, text)
     except _COMPILE_FAILURES as exc:
-        return _syntax_error(exc, text)
-    return None
+        return _syntax_error(exc, text), None
+    else:
+        return None, None
+    try:
+        _on_new_thread(_first_compile(text, path))
+    except _COMPILE_FAILURES as exc:
+        return _syntax_error(exc, text), None
+    return None, doubt
 
 
-def _parse(text: str, path: str) -> ast.Module | CompileError | None:
-    """The syntax tree, or why the source does not compile; None when the source compiles
-    but its tree is too deep to build (no facts can be read from it then)."""
+@dataclass(frozen=True)
+class _NoTree:
+    """A source that compiles but whose tree is too deep to build; ``doubt`` as in
+    ``_source_error``."""
+
+    doubt: CompileError | None
+
+
+def _parse(text: str, path: str) -> ast.Module | CompileError | _NoTree:
+    """The syntax tree, or why the source does not compile, or ``_NoTree`` when the source
+    compiles but its tree is too deep to build (no facts can be read from it then)."""
     try:
         try:
             tree = _compile(text, path, ast.PyCF_ONLY_AST)
         except _TOO_DEEP:
             tree = _deep_tree(text, path)
     except _TOO_DEEP:
-        return _source_error(text, path)
+        error, doubt = _source_error(text, path)
+        return _NoTree(doubt) if error is None else error
     except _COMPILE_FAILURES as exc:
         return _syntax_error(exc, text)
     if not isinstance(tree, ast.Module):
@@ -163,20 +234,30 @@ def _parse(text: str, path: str) -> ast.Module | CompileError | None:
     return tree
 
 
-def _compile_error(tree: ast.Module, text: str, path: str) -> CompileError | None:
-    """Compile the tree so symtable and compiler errors surface as compileall's do.
+def _compile_error(
+    tree: ast.Module, text: str, path: str
+) -> tuple[CompileError | None, CompileError | None]:
+    """Compile the tree so symtable and compiler errors surface as compileall's do:
+    ``(error, doubt)`` as in ``_source_error``.
 
     Turning a deep tree back into CPython's own AST counts Python's recursion limit, which
     compiling the source text does not: ``f()()...`` with 1,500 calls compiles from source
-    but not from its tree. A too-deep tree is therefore judged by compiling the source.
+    but not from its tree. A too-deep tree is therefore judged by compiling the source. The
+    tree is compiled with ``_MARGIN_LEVELS`` less room than it has here, so that a file this
+    compile accepts is one a fresh interpreter accepts too, however warm this process is.
     """
     try:
-        _compile(tree, path)
+        _less_room(_MARGIN_LEVELS, lambda: _compile(tree, path))
     except _TOO_DEEP:
         return _source_error(text, path)
     except _COMPILE_FAILURES as exc:
-        return _syntax_error(exc, text)
-    return None
+        return _syntax_error(exc, text), None
+    return None, None
+
+
+def _doubted(doubt: CompileError | None) -> dict[str, Any]:
+    """The ``extra`` entry that asks a fresh interpreter to confirm a near-limit verdict."""
+    return {} if doubt is None else {DEPTH_DOUBT: [doubt.line, doubt.column, doubt.message]}
 
 
 def _walk(walker: FactWalker, tree: ast.Module, module: str) -> tuple[tuple[Any, ...], str]:
@@ -201,13 +282,15 @@ def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
     if isinstance(parsed, CompileError):
         marked = {TREE_TOO_DEEP: True} if is_depth_verdict(parsed) else {}
         return replace(base, encoding=encoding, compile_error=parsed, extra=marked), NO_ROWS
-    if parsed is None:
-        return replace(base, encoding=encoding, extra={TOO_DEEP: NO_TREE_REASON}), NO_ROWS
-    error = _compile_error(parsed, text, base.path)
+    if isinstance(parsed, _NoTree):
+        missing = {TOO_DEEP: NO_TREE_REASON, **_doubted(parsed.doubt)}
+        return replace(base, encoding=encoding, extra=missing), NO_ROWS
+    error, doubt = _compile_error(parsed, text, base.path)
     walker = FactWalker(base.module, base.is_package, CharColumns(text))
     api, cut_short = _walk(walker, parsed, base.module)
     unresolved = walker.unresolved_relative
     extra: dict[str, Any] = {"unresolved_relative": unresolved} if unresolved else {}
+    extra.update(_doubted(doubt))
     if cut_short:
         extra[TOO_DEEP] = cut_short
     rows = FactRows(
@@ -226,11 +309,12 @@ def _too_deep(source: bytes, base: FileFacts) -> FileFacts:
     if isinstance(decoded, CompileError):
         return replace(base, compile_error=decoded)
     text, encoding = decoded
-    error = _source_error(text, base.path)
+    error, doubt = _source_error(text, base.path)
     if error is not None:
         marked = {TREE_TOO_DEEP: True} if is_depth_verdict(error) else {}
         return replace(base, encoding=encoding, compile_error=error, extra=marked)
-    return replace(base, encoding=encoding, extra={TOO_DEEP: "no facts could be read"})
+    missing = {TOO_DEEP: "no facts could be read", **_doubted(doubt)}
+    return replace(base, encoding=encoding, extra=missing)
 
 
 def extract_facts(source: bytes, path: str, module: str, is_package: bool) -> FileFacts:

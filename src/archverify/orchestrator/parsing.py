@@ -11,6 +11,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from archverify.core.extract import (
+    DEPTH_DOUBT,
     NO_TREE_REASON,
     TOO_DEEP,
     TREE_TOO_DEEP,
@@ -31,8 +32,9 @@ _POOL_THRESHOLD = 48
 # to the others, few enough that the round trips stay negligible.
 _TASKS_PER_WORKER = 16
 
-# Depth verdicts confirmed in a fresh interpreter per run; beyond, the extraction's own
-# (computed as deep as ``python -c`` runs) stands.
+# Depth verdicts confirmed in a fresh interpreter per run (refusals, and files compiled only
+# within a few levels of the limit); beyond, the extraction's own (computed as deep as
+# ``python -c`` runs) stands.
 _MAX_CONFIRMED = 32
 
 # (absolute path, relative path, module, is_package)
@@ -105,8 +107,7 @@ def parse_files(
         todo.append((file, source.path, source.module, source.is_package))
     confirmed = 0
     for facts in _run_jobs(todo, jobs):
-        verdict = facts.compile_error
-        if verdict is not None and is_depth_verdict(verdict) and confirmed < _MAX_CONFIRMED:
+        if _depends_on_depth(facts) and confirmed < _MAX_CONFIRMED:
             # A fresh interpreter per file: bounded, so a tree of deep files cannot stall a run.
             confirmed += 1
             facts = _confirm_depth_verdict(root, facts)
@@ -123,20 +124,39 @@ def parse_files(
     return results
 
 
-def _confirm_depth_verdict(root: Path, facts: FileFacts) -> FileFacts:
-    """Facts whose "too deep to compile" verdict a fresh interpreter agrees with.
+def _depends_on_depth(facts: FileFacts) -> bool:
+    """True for facts whose compile verdict was found near CPython's nesting limit."""
+    verdict = facts.compile_error
+    return (verdict is not None and is_depth_verdict(verdict)) or DEPTH_DOUBT in facts.extra
 
-    How deep CPython parses and compiles depends on the frames below the call; the extraction
-    already retries as deep as ``python -c`` runs, but only a fresh interpreter is the
-    reference. The file is compiled there (never run); if it compiles, it is no compile error,
-    and when its syntax tree could not be built here either, a ``compile/too-deep`` warning
-    says its facts are missing.
+
+def _confirm_depth_verdict(root: Path, facts: FileFacts) -> FileFacts:
+    """Facts whose verdict near CPython's nesting limit a fresh interpreter agrees with.
+
+    How deep CPython parses and compiles depends on the frames below the call (and on 3.12+
+    on whether the call site ran before); the extraction retries as deep as ``python -c``
+    runs, but only a fresh interpreter is the reference. The file is compiled there (never
+    run) when the extraction found it too deep to compile, or compiling only within a few
+    levels of the limit (``DEPTH_DOUBT``). If it compiles, it is no compile error, and when its
+    syntax tree could not be built here either, a ``compile/too-deep`` warning says its facts
+    are missing; if it does not, the error stands, or for a doubt the error raised with less
+    room (the same limit, reached a few levels sooner).
     """
-    error = facts.compile_error
-    if error is None or not is_depth_verdict(error):
+    if not _depends_on_depth(facts):
         return facts
+    doubt = facts.extra.get(DEPTH_DOUBT)
     compiles = compiles_in_fresh_interpreter(root, facts.path)
-    extra = {key: value for key, value in facts.extra.items() if key != TREE_TOO_DEEP}
+    dropped = (TREE_TOO_DEEP, DEPTH_DOUBT)
+    extra = {key: value for key, value in facts.extra.items() if key not in dropped}
+    if isinstance(doubt, list) and facts.compile_error is None:
+        if compiles is False:
+            # A file that does not compile is a syntax error, not one too deep to analyse.
+            extra.pop(TOO_DEEP, None)
+            line, column, message = doubt
+            refused = CompileError("syntax", int(line), int(column), str(message))
+            return _plain(facts, refused, extra)
+        return _plain(facts, None, extra)
+    error = facts.compile_error
     if not compiles:  # None: no second opinion to be had, the verdict found here stands
         return _plain(facts, error, extra)
     if facts.extra.get(TREE_TOO_DEEP):
