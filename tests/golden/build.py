@@ -33,7 +33,7 @@ from archverify.processors.formats import (
 )
 from archverify.processors.formats.architecture_layout import build_layout
 from archverify.processors.formats.architecture_svg import render_svg, to_dot, to_mermaid
-from archverify.processors.rule_docs import find_rule_doc, rule_docs
+from archverify.processors.rule_docs import find_rule_doc, plain_text, rule_docs
 from tests.helpers import sample_project
 from tests.helpers.sample_project import path_of
 
@@ -235,7 +235,9 @@ def _layout_mermaid() -> str:
 def _explained() -> str:
     """Every shipped rule page as ``archverify explain`` prints it (and SARIF carries it)."""
     docs = rule_docs()
-    return "".join(f"=== {rule}\n{find_rule_doc(rule, docs)}" for rule in known_rules(docs))
+    return "".join(
+        f"=== {rule}\n{plain_text(find_rule_doc(rule, docs) or '')}" for rule in known_rules(docs)
+    )
 
 
 def golden_name(report_format: ReportFormat) -> str:

@@ -22,6 +22,7 @@ import pytest
 
 from archverify.core.config import STEP_ORDER
 from archverify.orchestrator.cli import main
+from archverify.orchestrator.commands.explain import explain
 
 pytest.importorskip("archverify.core.extract", reason="the fact extractor has not landed yet")
 
@@ -165,3 +166,15 @@ def test_changed_example_is_a_clear_error_naming_the_file(tmp_path: Path) -> Non
     assert f"{dest / 'src/policy_orchestrator/processors/render.py'}: " in done.stderr
     assert "not found" in done.stderr
     assert not dest.exists()
+
+
+def test_every_rule_the_broken_copy_reports_is_explained_in_plain_text(
+    broken: tuple[Path, Run], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = sorted({str(f["rule"]) for f in broken[1].report["findings"]})
+    assert len(rules) >= len(INJECTED_RULES)
+    for rule in rules:
+        assert explain(rule) == 0, rule
+        shown = capsys.readouterr().out
+        assert rule.partition("/")[0] in shown, rule
+        assert "&lt;" not in shown and "&gt;" not in shown and "&amp;" not in shown, rule

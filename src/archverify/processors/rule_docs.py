@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -43,6 +44,18 @@ def parse_rule_docs(pages: Mapping[str, str]) -> dict[str, str]:
     for rule, text in listed.items():
         sections.setdefault(rule, text)
     return sections
+
+
+def step_pages() -> dict[str, str]:
+    """Step (or rule family) -> its whole page, from the installed package: what ``archverify
+    explain purity`` prints when the page has no section of the step's own."""
+    return {name.removesuffix(".md"): text.strip() + "\n" for name, text in _installed()}
+
+
+def plain_text(section: str) -> str:
+    """A section as a terminal shows it: the HTML entities its Markdown carries (``&lt;code&gt;``
+    in a heading, so that Markdown viewers show the brackets) written as the characters."""
+    return html.unescape(section)
 
 
 @lru_cache(maxsize=1)
