@@ -62,3 +62,19 @@ def test_nasty_text_is_escaped() -> None:
 def test_code_span_survives_backticks() -> None:
     assert markdown.code("a`b") == "``a`b``"
     assert markdown.code("`x`") == "`` `x` ``"
+
+
+def test_a_balanced_code_span_in_a_message_renders_as_code() -> None:
+    assert markdown.escape("I/O call `pathlib.Path.open()` in *core*") == (
+        "I/O call `pathlib.Path.open()` in \\*core\\*"
+    )
+    # HTML inside a span is shown as text by Markdown: left as written, never outside a span.
+    assert markdown.escape("`<b>` and <b>") == "`<b>` and \\<b\\>"
+    # Spans pair as CommonMark pairs them, left to right; the odd backtick left is escaped.
+    assert markdown.escape("a ` b `c` d") == "a ` b `c\\` d"
+    assert markdown.escape("``x``") == "\\`\\`x\\`\\`"
+
+
+def test_a_pipe_in_a_code_span_splits_no_table_cell() -> None:
+    assert markdown.escape("`a|b`", table=True) == "`a\\|b`"
+    assert markdown.escape("`a|b`") == "`a|b`"

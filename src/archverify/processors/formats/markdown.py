@@ -24,6 +24,8 @@ MAX_FINDINGS = 50
 MAX_MESSAGE = 300
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# One backtick, then no backtick, then one: a code span as CommonMark reads it.
+_CODE_SPAN = re.compile(r"(?<!`)`[^`]+`(?!`)")
 
 
 def render(report: RunReport, *, max_findings: int = MAX_FINDINGS) -> str:
@@ -41,10 +43,21 @@ def render(report: RunReport, *, max_findings: int = MAX_FINDINGS) -> str:
     return inert_in_ci_logs("\n".join(lines).rstrip("\n") + "\n")
 
 
-def escape(text: str) -> str:
+def escape(text: str, *, table: bool = False) -> str:
     """Inline text that Markdown and GitHub's HTML filter leave exactly as written (controls
-    spelled out first, so their backslashes are escaped too)."""
-    return _SPECIAL.sub(r"\\\1", safe_text(text.replace("\r", " ").replace("\n", " ")))
+    spelled out first, so their backslashes are escaped too). A balanced pair of backticks
+    stays a code span, as messages write code (`pathlib.Path.open()`): Markdown shows a span's
+    content as it is, HTML included. In a ``table`` cell its ``|`` is escaped too (GitHub reads
+    ``\\|`` there before the span), or it would split the cell."""
+    flat = safe_text(text.replace("\r", " ").replace("\n", " "))
+    parts: list[str] = []
+    last = 0
+    for span in _CODE_SPAN.finditer(flat):
+        parts.append(_SPECIAL.sub(r"\\\1", flat[last : span.start()]))
+        parts.append(span.group(0).replace("|", "\\|") if table else span.group(0))
+        last = span.end()
+    parts.append(_SPECIAL.sub(r"\\\1", flat[last:]))
+    return "".join(parts)
 
 
 def code(text: str) -> str:
@@ -63,7 +76,7 @@ def _step_table(report: RunReport) -> list[str]:
         if step.cached:
             status += " (cached)"
         rows.append(
-            f"| {escape(step.step)} | {status} | {len(step.findings)} | {step.duration_s:.2f} |"
+            f"| {escape(step.step, table=True)} | {status} | {len(step.findings)} | {step.duration_s:.2f} |"
         )
     return [*rows, ""]
 
