@@ -22,6 +22,7 @@ REPO = SOURCE.parents[1]
 # Importing ``archverify.__main__`` runs the command line.
 _NOT_IMPORTED = frozenset({"archverify.__main__"})
 
+
 def rule_constants() -> dict[str, list[list[str]]]:
     """Rule id -> one entry per ``Rule`` object with that id: every ``module.NAME`` binding it.
 
