@@ -75,9 +75,8 @@ def _step_table(report: RunReport) -> list[str]:
         status = f"{STATUS_ICON[step.status]} {step.status.value}"
         if step.cached:
             status += " (cached)"
-        rows.append(
-            f"| {escape(step.step, table=True)} | {status} | {len(step.findings)} | {step.duration_s:.2f} |"
-        )
+        name = escape(step.step, table=True)
+        rows.append(f"| {name} | {status} | {len(step.findings)} | {step.duration_s:.2f} |")
     return [*rows, ""]
 
 
