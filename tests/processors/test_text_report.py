@@ -29,5 +29,6 @@ def test_findings_table_and_verdict() -> None:
     assert "coverage 91.2 %" in text
     assert "step could not run: mypy is not installed" in text
     assert text.rstrip().endswith(
-        "archverify FAILED: 1 error(s), 0 warning(s) (2 files, 2 modules analysed)"
+        "archverify FAILED: 1 error(s), 0 warning(s), 1 step could not run "
+        "(2 files, 2 modules analysed)"
     )

@@ -91,10 +91,13 @@ def counts_text(report: RunReport) -> str:
     text = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
     if report.baselined:
         text += f", {len(report.baselined)} baselined"
+    return text + could_not_run(report)
+
+
+def could_not_run(report: RunReport) -> str:
+    """``", 1 step could not run"`` when steps could not run (they fail the run), else ""."""
     broken = sum(1 for s in report.steps if s.status is StepStatus.ERROR)
-    if broken:
-        text += f", {plural(broken, 'step')} could not run"
-    return text
+    return f", {plural(broken, 'step')} could not run" if broken else ""
 
 
 def verdict_word(report: RunReport) -> str:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from archverify.core.findings import Severity, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats.base import RenderInputs, ReportFormat
-from archverify.processors.formats.common import inert_in_ci_logs, location, safe_lines, safe_text
+from archverify.processors.formats.common import (
+    could_not_run,
+    inert_in_ci_logs,
+    location,
+    safe_lines,
+    safe_text,
+)
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -78,6 +84,7 @@ def _verdict(report: RunReport) -> str:
     counts = f"{report.errors} error(s), {report.warnings} warning(s)"
     if report.baselined:
         counts += f", {len(report.baselined)} baselined"
+    counts += could_not_run(report)
     scope = f"{summary.get('files', 0)} files, {summary.get('modules', 0)} modules"
     if "imports" in summary:
         scope += f", {summary['imports']} imports"
