@@ -29,6 +29,7 @@ from archverify.executors.tools.cache import (
 )
 from archverify.executors.tools.common import package_targets, timeout_for
 from archverify.executors.tools.mypy_config import UnreadableConfig
+from archverify.executors.tools.tool_defaults import defaults_note
 from archverify.executors.tools.untrusted import pinned_mypy_config
 
 STEP_ID = "mypy"
@@ -128,7 +129,8 @@ class MypyStep:
         except (ToolFailure, UnreadableConfig) as exc:
             return failed_to_run(self.id, str(exc), started)
         stats = {"targets": len(targets), "output": "json" if use_json else "lines"}
-        return finished(self.id, findings, started, stats)
+        note = defaults_note(self.id, context.root, tool.args)
+        return finished(self.id, findings, started, stats, message=note)
 
 
 def parse_output(root: Path, stdout: str) -> tuple[list[Finding], list[str]]:
