@@ -17,7 +17,7 @@ _TRACE_LINE = re.compile(r"^(?P<file>[^\s:][^:\n]*?\.py):(?P<line>\d+): ", re.MU
 
 # "E   ModuleNotFoundError: No module named 'x'": the lines pytest marks as the error.
 _MARKED_LINE = re.compile(r"^E\s+(?P<text>\S.*)$", re.MULTILINE)
-_EXCEPTION = re.compile(r"[\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
+_EXCEPTION = re.compile(r"[\w.]*(Error|Exception|Exit|Interrupt|Warning)\b:")
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,8 @@ def _failed_case(
     failed_at = _traceback_line(text, path, root, test_paths) if path else 0
     summary = (problem.get("message") or "").strip().splitlines()
     first = summary[0] if summary else problem.tag
-    cause = _exception_line(text)
-    if cause and ":" not in first:
+    cause = _exception_line(text) if problem.tag == "error" else ""
+    if cause and cause not in first:
         # "collection failure" alone hides the ImportError that caused it.
         first = f"{first}: {cause}"
     return FailedCase(
@@ -96,11 +96,11 @@ def _failed_case(
 
 
 def _exception_line(text: str) -> str:
-    """The exception pytest marks with ``E`` in a traceback (the last one that names an
-    exception type, else the last ``E`` line), "" when there is none."""
+    """The last exception pytest marks with ``E`` in a traceback ("E   ImportError: ..."),
+    "" when no marked line names one."""
     marked = [m["text"].strip() for m in _MARKED_LINE.finditer(text)]
     named = [line for line in marked if _EXCEPTION.match(line)]
-    return (named or marked or [""])[-1]
+    return named[-1] if named else ""
 
 
 def _traceback_line(text: str, path: str, root: Path, test_paths: Sequence[str]) -> int:

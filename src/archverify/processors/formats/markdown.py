@@ -43,6 +43,7 @@ def render(
         lines.append(f"- **{escape(step.step)}** could not run: {escape(one_line(step.message))}")
     if broken:
         lines.append("")
+    lines += _step_notes(report)
     listed = visible(report.findings, errors_only=errors_only)
     if listed:
         singles, groups = split_groups(listed)
@@ -95,6 +96,17 @@ def _step_table(report: RunReport) -> list[str]:
         name = escape(step.step, table=True)
         rows.append(f"| {name} | {status} | {len(step.findings)} | {step.duration_s:.2f} |")
     return [*rows, ""]
+
+
+def _step_notes(report: RunReport) -> list[str]:
+    """What the other steps want the reader to know: why one was skipped, that a tool ran with
+    its defaults, that a test collection was interrupted."""
+    notes = [
+        f"- **{escape(step.step)}**: {escape(one_line(step.message))}"
+        for step in report.steps
+        if step.status is not StepStatus.ERROR and step.message
+    ]
+    return [*notes, ""] if notes else []
 
 
 def _groups(groups: list[RuleGroup]) -> list[str]:
