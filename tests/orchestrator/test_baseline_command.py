@@ -172,13 +172,19 @@ def _run(root: Path) -> RunReport:
     return apply_processors(result.report, result.project, result.config)
 
 
+def _baseline_parser(root: Path) -> argparse.ArgumentParser:
+    """``archverify baseline``'s parser, for a project written at ``root`` with ``SOURCE``."""
+    pytest.importorskip("archverify.core.extract", reason="the run pipeline needs the extractor")
+    _tree(root, SOURCE)
+    parser = argparse.ArgumentParser()
+    add_baseline_parser(parser.add_subparsers(dest="command"))
+    return parser
+
+
 def test_the_baseline_command_end_to_end(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("archverify.core.extract", reason="the run pipeline needs the extractor")
-    _tree(tmp_path, SOURCE)
-    parser = argparse.ArgumentParser()
-    add_baseline_parser(parser.add_subparsers(dest="command"))
+    parser = _baseline_parser(tmp_path)
     args = parser.parse_args(["baseline", str(tmp_path)])
     assert baseline_from_args(args) == 0
     assert "recorded 1 finding(s)" in capsys.readouterr().out
@@ -203,10 +209,7 @@ def test_the_baseline_command_end_to_end(
 def test_a_file_that_stopped_compiling_keeps_its_baseline_entries(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("archverify.core.extract", reason="the run pipeline needs the extractor")
-    _tree(tmp_path, SOURCE)
-    parser = argparse.ArgumentParser()
-    add_baseline_parser(parser.add_subparsers(dest="command"))
+    parser = _baseline_parser(tmp_path)
     assert baseline_from_args(parser.parse_args(["baseline", str(tmp_path)])) == 0
     capsys.readouterr()
 
