@@ -43,12 +43,22 @@ def test_failing_test_is_reported_at_its_failing_line(tmp_path: Path) -> None:
     assert _found(outcome) == [("tests/failed", "tests/test_a.py", 10, Severity.ERROR)]
     finding = outcome.findings[0]
     assert "test_bad" in finding.message and "assert 2 == 3" in finding.message
+    # pytest's own message, nothing of the traceback after it ("+  where 2 = ...").
+    assert finding.message.endswith("assert 2 == 3"), finding.message
     assert finding.extra["definition_line"] == 8
     assert (outcome.stats["tests"], outcome.stats["failures"]) == (2, 1)
     # Nothing written into the user's tree: no caches, no bytecode, no coverage data (that is
     # per run, in the run's temp folder, so that concurrent runs cannot share it).
     written = {p.name for p in tmp_path.rglob("*")} - {"src", "pkg", "tests"}
     assert written <= {"__init__.py", "test_a.py"}
+
+
+def test_a_failing_assert_keeps_pytests_message_alone(tmp_path: Path) -> None:
+    # The traceback's "E  +  where 2 = add(1, 1)" line is no exception: it is not appended.
+    failing = "from pkg import add\n\n\ndef test_bad():\n    assert add(1, 1) == 3\n"
+    _project(tmp_path, {"tests/test_a.py": failing})
+    [finding] = _run(tmp_path).findings
+    assert finding.message == "tests.test_a::test_bad failed: assert 2 == 3", finding.message
 
 
 def test_coverage_below_minimum_is_an_error(tmp_path: Path) -> None:
@@ -89,6 +99,7 @@ def test_collection_error_is_a_failed_test_at_its_line(tmp_path: Path) -> None:
     outcome = _run(tmp_path)
     assert _found(outcome) == [("tests/failed", "tests/test_b.py", 2, Severity.ERROR)]
     assert "errored" in outcome.findings[0].message
+    assert "ModuleNotFoundError: No module named 'nothere'" in outcome.findings[0].message
 
 
 def test_pytest_usage_error_is_a_step_error(tmp_path: Path) -> None:

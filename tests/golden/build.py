@@ -172,7 +172,29 @@ def findings() -> list[Finding]:
             "`os` imported but unused",
         ),
     ]
-    return sorted(found, key=Finding.sort_key)
+    return sorted([*found, *_many_warnings()], key=Finding.sort_key)
+
+
+def _many_warnings() -> list[Finding]:
+    """Five warnings of one rule: the text and Markdown reports show them as one group."""
+    return [
+        _finding(
+            "ruff",
+            "ruff/E501",
+            Severity.WARNING,
+            module,
+            line,
+            101,
+            f"line too long ({100 + line} > 100)",
+            hint="wrap the line",
+        )
+        for module, line in [
+            ("shop.api.routes", 3),
+            ("shop.core.model", 5),
+            ("shop.core.rules", 8),
+            ("shop.web.views", 13),
+        ]
+    ]
 
 
 def baselined() -> list[Finding]:
@@ -220,6 +242,29 @@ def report() -> RunReport:
     )
 
 
+def passing_report() -> RunReport:
+    """A run that passed, with the stats its verdict line turns into what it checked."""
+    steps = [
+        StepOutcome("contracts", StepStatus.PASSED, [], 0.5, stats={"contracts_kept": 4}),
+        StepOutcome("imports", StepStatus.PASSED, [], 2.0, stats={"imported": 885}),
+        StepOutcome(
+            "tests",
+            StepStatus.PASSED,
+            [],
+            12.75,
+            stats={"tests": 752, "failures": 0, "errors": 0, "skipped": 2, "coverage": 91.25},
+        ),
+    ]
+    return RunReport(
+        tool="archverify",
+        version="0.0.0+golden",
+        root=ROOT,
+        steps=steps,
+        findings=[],
+        summary={"files": 900, "modules": 885, "imports": 4210, "suppressed": 3},
+    )
+
+
 def _svg() -> str:
     return render_svg(build_layout(project(), config(), findings()))
 
@@ -262,6 +307,10 @@ RENDERS: dict[str, Callable[[], str]] = {
     **{golden_name(f): _through_registry(f) for f in FORMATS.values()},
     "report-colour.txt": lambda: text.render(report(), colour=True),
     "report-truncated.md": lambda: markdown.render(report(), max_findings=3),
+    "report-errors-only.txt": lambda: text.render(report(), errors_only=True),
+    "report-errors-only.md": lambda: markdown.render(report(), errors_only=True),
+    "report-passed.txt": lambda: text.render(passing_report()),
+    "report-passed.md": lambda: markdown.render(passing_report()),
     "report-github-summary.md": lambda: github.step_summary(report()),
     "architecture.svg": _svg,
     "architecture.dot": _layout_dot,

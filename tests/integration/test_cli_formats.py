@@ -70,7 +70,7 @@ def check_text(run: Run) -> None:
     rows = [line.split() for line in text.splitlines()]
     assert [row[0] for row in rows if row[1:2] in (["passed"], ["FAILED"])] == STEPS
     assert text.rstrip().endswith(
-        "archverify FAILED: 1 error(s), 0 warning(s), 4 baselined"
+        "archverify FAILED: 1 error(s), 0 warning(s), 1 suppressed, 4 baselined"
         " (9 files, 9 modules, 3 imports analysed)"
     )
 

@@ -172,13 +172,19 @@ def _run(root: Path) -> RunReport:
     return apply_processors(result.report, result.project, result.config)
 
 
+def _baseline_parser(root: Path) -> argparse.ArgumentParser:
+    """``archverify baseline``'s parser, for a project written at ``root`` with ``SOURCE``."""
+    pytest.importorskip("archverify.core.extract", reason="the run pipeline needs the extractor")
+    _tree(root, SOURCE)
+    parser = argparse.ArgumentParser()
+    add_baseline_parser(parser.add_subparsers(dest="command"))
+    return parser
+
+
 def test_the_baseline_command_end_to_end(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("archverify.core.extract", reason="the run pipeline needs the extractor")
-    _tree(tmp_path, SOURCE)
-    parser = argparse.ArgumentParser()
-    add_baseline_parser(parser.add_subparsers(dest="command"))
+    parser = _baseline_parser(tmp_path)
     args = parser.parse_args(["baseline", str(tmp_path)])
     assert baseline_from_args(args) == 0
     assert "recorded 1 finding(s)" in capsys.readouterr().out
@@ -198,3 +204,30 @@ def test_the_baseline_command_end_to_end(
     assert baseline_from_args(broken) == 0  # recording never reads the old, corrupted file
     with pytest.raises(ConfigError, match="corrupted baseline"):
         _run(tmp_path)
+
+
+def test_a_file_that_stopped_compiling_keeps_its_baseline_entries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = _baseline_parser(tmp_path)
+    assert baseline_from_args(parser.parse_args(["baseline", str(tmp_path)])) == 0
+    capsys.readouterr()
+
+    _tree(tmp_path, SOURCE + "\n\ndef broken(:\n")
+    report = _run(tmp_path)
+    # The compile error is new; the accepted io-call is neither reported as fixed nor dropped.
+    assert [f.rule for f in report.findings] == ["compile/syntax-error"]
+    assert report.summary["stale"] == 0 and "stale_entries" not in report.summary
+    assert report.summary["kept_not_compiling"] == 1
+    assert not any("no longer occur" in n for n in report.notices)
+    assert any(f"{PATH}, which does not compile, are kept" in n for n in report.notices)
+
+    # Recording the baseline meanwhile keeps the entry too: once the file compiles again the
+    # old finding is still accepted.
+    assert baseline_from_args(parser.parse_args(["baseline", str(tmp_path)])) == 0
+    written = json.loads((tmp_path / "archverify-baseline.json").read_text(encoding="utf-8"))
+    assert ("purity/io-call", "load") in [(e["rule"], e.get("symbol")) for e in written["entries"]]
+    _tree(tmp_path, SOURCE)
+    fixed = _run(tmp_path)
+    assert fixed.findings == [] and len(fixed.baselined) == 1
+    assert fixed.summary["stale"] == 1  # the compile error's entry: fixed, to be dropped

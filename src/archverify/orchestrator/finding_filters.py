@@ -147,10 +147,14 @@ def apply_processors(
             symbol_at=index.symbol_at,
             line_text=index.line_text,
             steps_ran=ran,
+            not_compiling=[f.path for f in project.facts.values() if f.compile_error is not None],
         )
         findings = result.new
         baselined = ordered_findings([*baselined, *result.baselined])
         summary["stale"] = sum(e.count for e in result.stale)
+        if result.kept:
+            summary["kept_not_compiling"] = sum(e.count for e in result.kept)
+            notices.append(_kept_notice(result.kept))
         if result.stale:
             summary["stale_entries"] = [e.to_dict() for e in result.stale]
             notices.extend(
@@ -173,6 +177,17 @@ def _settled(outcome: StepOutcome, findings: list[Finding]) -> StepOutcome:
     if outcome.status not in (StepStatus.PASSED, StepStatus.FAILED):
         return outcome
     return replace(outcome, findings=findings, status=status_for(findings))
+
+
+def _kept_notice(kept: list[BaselineEntry]) -> str:
+    count = sum(e.count for e in kept)
+    files = sorted({e.fingerprint.path for e in kept})
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    verb, it = ("does", "it") if len(files) == 1 else ("do", "they")
+    return (
+        f"note: {count} baselined finding(s) of {shown}, which {verb} not compile, are kept "
+        f"until {it} compile{'s' if it == 'it' else ''} again"
+    )
 
 
 def stale_notices(stale: list[BaselineEntry], shown: str) -> list[str]:

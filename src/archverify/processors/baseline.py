@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from archverify.core.facts import Definition, FileFacts
@@ -86,6 +86,8 @@ class BaselineResult:
     new: list[Finding]
     baselined: list[Finding]
     stale: list[BaselineEntry]
+    # Unmatched entries of files that do not compile: kept, not stale (see ``apply``).
+    kept: list[BaselineEntry] = field(default_factory=list)
 
 
 def normalise(text: str) -> str:
@@ -147,11 +149,14 @@ def apply(
     symbol_at: SymbolAt,
     line_text: LineText,
     steps_ran: Collection[str],
+    not_compiling: Collection[str] = (),
 ) -> BaselineResult:
     """Split findings into new and baselined; list the entries that matched fewer than counted.
 
     Entries of steps that did not run (a partial ``--steps`` run, a tool that is missing) are
-    neither used nor stale: their findings were not looked for.
+    neither used nor stale: their findings were not looked for. Nor are the entries of a file
+    in ``not_compiling`` (paths of files that do not compile today), other than the compile
+    step's own: no step could look at that file, and its findings come back once it compiles.
     """
     remaining: Counter[Fingerprint] = Counter()
     for entry in entries:
@@ -165,12 +170,23 @@ def apply(
             baselined.append(finding)
         else:
             new.append(finding)
-    stale = [
+    unmatched = [
         BaselineEntry(fp, n)
         for fp, n in sorted(remaining.items())
         if n > 0 and selector_ran(fp.step, steps_ran)
     ]
-    return BaselineResult(new=new, baselined=baselined, stale=stale)
+    kept = kept_while_not_compiling(unmatched, not_compiling)
+    stale = [e for e in unmatched if e not in kept]
+    return BaselineResult(new=new, baselined=baselined, stale=stale, kept=kept)
+
+
+def kept_while_not_compiling(
+    entries: Iterable[BaselineEntry], not_compiling: Collection[str]
+) -> list[BaselineEntry]:
+    """The entries of files that do not compile, but the compile step's own: no step looked
+    at those files, so their accepted findings stay accepted (``run`` and ``baseline``)."""
+    broken = set(not_compiling)
+    return [e for e in entries if e.fingerprint.path in broken and e.fingerprint.step != "compile"]
 
 
 def dump(entries: Iterable[BaselineEntry]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 # Archverify's job is to run the project's own tools.
@@ -190,7 +191,7 @@ def run_checked(
         )
     if run.returncode not in ok_codes:
         raise ToolFailure(
-            f"{name} failed (exit {run.returncode}): {first_line(run.stderr or run.stdout)}"
+            f"{name} failed (exit {run.returncode}): {error_line(run.stderr or run.stdout)}"
         )
     return run
 
@@ -222,6 +223,36 @@ def first_line(text: str, limit: int = 200) -> str:
         if line.strip():
             return line.strip()[:limit]
     return "(no output)"
+
+
+# "CoverageWarning: --include is ignored", "DeprecationWarning: ...", "warning: ...": what a
+# tool says before its real error, never the error.
+_WARNING_LINE = re.compile(r"(^|\W)(\w*Warning:|warning:|WARNING)")
+# An exception line ("ImportError: ...", "pytest: error: ...", "ERROR: ...", "E   Foo: ...").
+_ERROR_LINE = re.compile(
+    r"^(E\s+)?[\w.]*(Error|Exception|Exit|Interrupt)\b|\b[Ee][Rr][Rr][Oo][Rr]:|\bFATAL\b"
+)
+
+
+def error_line(text: str, limit: int = 200) -> str:
+    """The line of a tool's output that says why it failed: the last line that reads as an
+    error, else the last that is not a warning, else the first; warnings (and the source line
+    Python prints indented under each) are skipped, since tools print them first."""
+    lines: list[str] = []
+    in_warning = False
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        if _WARNING_LINE.search(raw):
+            in_warning = True
+            continue
+        if in_warning and raw[:1].isspace():
+            continue  # the source line under a warning
+        in_warning = False
+        lines.append(raw.strip())
+    errors = [line for line in lines if _ERROR_LINE.search(line)]
+    chosen = errors[-1] if errors else lines[-1] if lines else first_line(text, limit)
+    return chosen[:limit]
 
 
 def relative_path(root: Path, reported: str) -> str:

@@ -14,7 +14,7 @@ from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.steps import default
 from archverify.executors.base import StepContext
 from archverify.executors.runtime.children import current_step, enter_step
-from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.runtime.process import ToolFailure, error_line, relative_path, run_checked
 from archverify.executors.tools.cache import BANDIT_CONFIGS
 from archverify.executors.tools.common import PerFileTool, ToFinding, timeout_for
 
@@ -137,7 +137,7 @@ def _load_report(text: str) -> dict[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise ToolFailure(f"bandit printed no JSON: {first_line(text)}")
+        raise ToolFailure(f"bandit printed no JSON: {error_line(text)}")
     return data
 
 

@@ -35,6 +35,7 @@ TESTS_CONFIGS: tuple[str, ...] = (
     "tox.ini",
     "setup.cfg",
     ".coveragerc",
+    ".coveragerc.toml",
     # pytest loads every conftest.py from the root down to the tests: project code the tests
     # run, not among the verified files unless inside a package.
     "conftest.py",

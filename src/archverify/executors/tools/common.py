@@ -20,6 +20,7 @@ from archverify.executors.tools.cache import (
     step_cache_key,
     tool_version,
 )
+from archverify.executors.tools.tool_defaults import defaults_note
 
 # Turns one file's record from the tool into a finding.
 ToFinding = Callable[[str, Any], Finding]
@@ -89,7 +90,8 @@ class PerFileTool(ABC):
             to_finding(path, record) for path, records in results.items() for record in records
         ]
         stats = {"files": files, "files_run": len(misses), **self.run_stats(context, misses)}
-        return finished(self.id, findings, started, stats)
+        note = defaults_note(self.id, context.root, context.config.tool(self.id).args)
+        return finished(self.id, findings, started, stats, message=note)
 
     @abstractmethod
     def check_files(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:

@@ -15,6 +15,10 @@ from archverify.executors.runtime.process import relative_path
 # "tests/test_a.py:10: AssertionError" or "tests/test_b.py:1: in <module>"
 _TRACE_LINE = re.compile(r"^(?P<file>[^\s:][^:\n]*?\.py):(?P<line>\d+): ", re.MULTILINE)
 
+# "E   ModuleNotFoundError: No module named 'x'": the lines pytest marks as the error.
+_MARKED_LINE = re.compile(r"^E\s+(?P<text>\S.*)$", re.MULTILINE)
+_EXCEPTION = re.compile(r"[\w.]*(Error|Exception|Exit|Interrupt|Warning)\b:")
+
 
 @dataclass(frozen=True)
 class FailedCase:
@@ -37,6 +41,7 @@ class JUnitResults:
     errors: int = 0
     skipped: int = 0
     failed: list[FailedCase] = field(default_factory=list)
+    interrupted: bool = False  # collection errors stopped the session before the tests ran
 
 
 def read_junit(report: Path, root: Path, test_paths: Sequence[str]) -> JUnitResults:
@@ -76,6 +81,10 @@ def _failed_case(
     failed_at = _traceback_line(text, path, root, test_paths) if path else 0
     summary = (problem.get("message") or "").strip().splitlines()
     first = summary[0] if summary else problem.tag
+    cause = _exception_line(text) if problem.tag == "error" else ""
+    if cause and cause not in first:
+        # "collection failure" alone hides the ImportError that caused it.
+        first = f"{first}: {cause}"
     return FailedCase(
         name=f"{classname}::{name}" if classname else name,
         kind=problem.tag,
@@ -84,6 +93,14 @@ def _failed_case(
         definition_line=definition,
         message=first[:300],
     )
+
+
+def _exception_line(text: str) -> str:
+    """The last exception pytest marks with ``E`` in a traceback ("E   ImportError: ..."),
+    "" when no marked line names one."""
+    marked = [m["text"].strip() for m in _MARKED_LINE.finditer(text)]
+    named = [line for line in marked if _EXCEPTION.match(line)]
+    return named[-1] if named else ""
 
 
 def _traceback_line(text: str, path: str, root: Path, test_paths: Sequence[str]) -> int:

@@ -19,7 +19,7 @@ from archverify.core.findings import Finding, Severity, StepOutcome
 from archverify.core.steps import default
 from archverify.core.tool_args import path_arguments
 from archverify.executors.base import StepContext, failed_to_run, finished
-from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.runtime.process import ToolFailure, error_line, relative_path, run_checked
 from archverify.executors.tools.cache import (
     MYPY_CONFIGS,
     exclusive_lock,
@@ -29,6 +29,7 @@ from archverify.executors.tools.cache import (
 )
 from archverify.executors.tools.common import package_targets, timeout_for
 from archverify.executors.tools.mypy_config import UnreadableConfig
+from archverify.executors.tools.tool_defaults import defaults_note
 from archverify.executors.tools.untrusted import pinned_mypy_config
 
 STEP_ID = "mypy"
@@ -123,12 +124,13 @@ class MypyStep:
             findings, unparsed = parse_output(context.root, run.stdout)
             if run.returncode != 0 and not any(f.severity is Severity.ERROR for f in findings):
                 # Exit 2 without error lines is a crash or a usage error (bad flag, no files).
-                detail = first_line(run.stderr or "\n".join(unparsed) or run.stdout)
+                detail = error_line(run.stderr or "\n".join(unparsed) or run.stdout)
                 raise ToolFailure(f"mypy failed (exit {run.returncode}): {detail}")
         except (ToolFailure, UnreadableConfig) as exc:
             return failed_to_run(self.id, str(exc), started)
         stats = {"targets": len(targets), "output": "json" if use_json else "lines"}
-        return finished(self.id, findings, started, stats)
+        note = defaults_note(self.id, context.root, tool.args)
+        return finished(self.id, findings, started, stats, message=note)
 
 
 def parse_output(root: Path, stdout: str) -> tuple[list[Finding], list[str]]:

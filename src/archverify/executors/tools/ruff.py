@@ -10,7 +10,7 @@ from archverify.core.findings import Finding, Severity
 from archverify.core.steps import default
 from archverify.core.tool_args import RUFF_READ_ONLY
 from archverify.executors.base import StepContext
-from archverify.executors.runtime.process import ToolFailure, first_line, relative_path, run_checked
+from archverify.executors.runtime.process import ToolFailure, error_line, relative_path, run_checked
 from archverify.executors.tools.cache import RUFF_CONFIGS
 from archverify.executors.tools.common import PerFileTool, ToFinding, timeout_for
 
@@ -54,10 +54,10 @@ class RuffStep(PerFileTool):
         try:
             data = json.loads(run.stdout)
         except ValueError:
-            message = f"ruff printed no JSON: {first_line(run.stdout or run.stderr)}"
+            message = f"ruff printed no JSON: {error_line(run.stdout or run.stderr)}"
             raise ToolFailure(message) from None
         if not isinstance(data, list):
-            raise ToolFailure(f"ruff printed unexpected JSON: {first_line(run.stdout)}")
+            raise ToolFailure(f"ruff printed unexpected JSON: {error_line(run.stdout)}")
         # Every file that was run gets an entry, so that clean files are cached as clean.
         fresh: dict[str, list[Any]] = {path: [] for path in paths}
         for item in data:

@@ -20,13 +20,14 @@ from archverify.executors.runtime.process import (
     ToolFailure,
     ToolMissing,
     ToolRun,
-    first_line,
+    error_line,
     reports_missing,
     run_checked,
 )
 from archverify.executors.runtime.tree_state import TreeChanges, changes, snapshot
 from archverify.executors.tools.cache import TESTS_CONFIGS, step_cache_key, tool_version
 from archverify.executors.tools.common import package_targets, timeout_for
+from archverify.executors.tools.coverage_config import measured_scope
 from archverify.executors.tools.junit_results import JUnitResults, read_junit
 from archverify.executors.tools.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
 
@@ -58,6 +59,8 @@ BELOW_MINIMUM = Rule(
     "add tests or lower [tool.archverify.tests] coverage_min",
 )
 WINDOWS_FILE = "test-windows.jsonl"
+# The step's note when collection errors stopped pytest before it ran any test.
+INTERRUPTED = "collection interrupted: 0 tests ran"
 # Exit codes of pytest that still leave a usable report: passed, failed, interrupted, no tests.
 PYTEST_REPORTED = (0, 1, 2, PYTEST_NO_TESTS)
 
@@ -120,11 +123,16 @@ class TestsStep:
                     skipped=results.skipped,
                     coverage=percent,
                 )
+                if results.interrupted:
+                    # No test ran: a coverage figure would measure the imports of collection.
+                    stats.update(tests=0, interrupted=True)
+                    del stats["coverage"]
         except ToolFailure as exc:
             return failed_to_run(self.id, str(exc), started)
-        if stats["coverage"] < minimum:
+        if "coverage" in stats and stats["coverage"] < minimum:
             findings.append(_below_minimum(stats["coverage"], minimum))
-        return finished(self.id, findings, started, stats)
+        message = INTERRUPTED if stats.get("interrupted") else ""
+        return finished(self.id, findings, started, stats, message=message)
 
     def _run_tests(
         self, context: StepContext, paths: list[str], tmp: Path
@@ -142,11 +150,10 @@ class TestsStep:
             WINDOWS_VARIABLE: str(tmp / WINDOWS_FILE),
             **_plugin_storage(context, tmp),
         }
-        sources = ",".join(package_targets(context)) or "."
         args = [
             "run",
             f"--data-file={data_file}",
-            f"--source={sources}",
+            *_source_argument(context),
             "-m",
             self.pytest_module,
             *path_arguments(paths),
@@ -183,7 +190,7 @@ class TestsStep:
             # coverage reports a missing ``-m`` module on either stream.
             if reports_missing(run.stdout + run.stderr, self.pytest_module):
                 raise ToolMissing(f"{self.pytest_module} is not installed: pip install pytest")
-            detail = first_line(run.stderr or run.stdout)
+            detail = error_line(run.stderr or run.stdout)
             raise ToolFailure(f"pytest failed (exit {run.returncode}): {detail}")
         try:
             results = read_junit(junit, context.root, paths)
@@ -193,6 +200,8 @@ class TestsStep:
             raise ToolFailure(f"pytest was interrupted: {_summary_line(run.stdout)}")
         if run.returncode == PYTEST_NO_TESTS:
             results.tests = 0
+        # Exit 2 with errors: collection errors stopped the session before any test ran.
+        results.interrupted = run.returncode == 2
         return results
 
     def _coverage(
@@ -222,7 +231,7 @@ class TestsStep:
         if not report.is_file():
             if "No data" in run.stdout + run.stderr:
                 return 0.0
-            raise ToolFailure(f"coverage json failed: {first_line(run.stderr or run.stdout)}")
+            raise ToolFailure(f"coverage json failed: {error_line(run.stderr or run.stdout)}")
         try:
             totals = json.loads(report.read_text("utf-8"))["totals"]
             return round(float(totals["percent_covered"]), 2)
@@ -246,6 +255,14 @@ def coverage_minimum(context: StepContext) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
         raise ToolFailure(f"tests options.coverage_min must be a percentage, not {value!r}")
     return float(value)
+
+
+def _source_argument(context: StepContext) -> list[str]:
+    """``--source`` with the verified packages, unless the project's coverage configuration
+    says what to measure itself (``source``, ``include``...): ``--source`` would override it."""
+    if measured_scope(context.root) is not None:
+        return []
+    return [f"--source={','.join(package_targets(context)) or '.'}"]
 
 
 def _plugin_storage(context: StepContext, tmp: Path) -> dict[str, str]:

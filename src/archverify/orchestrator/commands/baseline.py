@@ -10,9 +10,14 @@ from archverify.core.config import DEFAULT_BASELINE_FILE
 from archverify.core.findings import StepStatus
 from archverify.orchestrator.atomic_write import write_atomic
 from archverify.orchestrator.commands.arguments import add_path_and_config
-from archverify.orchestrator.commands.run import RunOptions, execute
+from archverify.orchestrator.commands.run import RunOptions, RunResult, execute
 from archverify.orchestrator.config.loader import ConfigError, display_path
-from archverify.orchestrator.finding_filters import SourceIndex, apply_processors, baseline_path
+from archverify.orchestrator.finding_filters import (
+    SourceIndex,
+    apply_processors,
+    baseline_path,
+    load_baseline,
+)
 from archverify.orchestrator.report_outputs import OutputRequest, UsageError, refuse_destinations
 from archverify.orchestrator.write_guard import configured_destination, files_read
 from archverify.processors import baseline
@@ -67,6 +72,7 @@ def baseline_from_args(args: argparse.Namespace) -> int:
             symbol_at=index.symbol_at,
             line_text=index.line_text,
         )
+        entries = _with_entries_of_broken_files(entries, root, result, args.file)
         write_atomic(target, baseline.dump(entries))
     except (UsageError, ConfigError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
@@ -88,3 +94,20 @@ def baseline_from_args(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     return 0
+
+
+def _with_entries_of_broken_files(
+    entries: list[baseline.BaselineEntry], root: Path, result: RunResult, file: str | None
+) -> list[baseline.BaselineEntry]:
+    """Today's entries and the old baseline's of files that do not compile today: their
+    findings could not be looked for, so they are not dropped (a corrupted old file: none)."""
+    broken = [f.path for f in result.project.facts.values() if f.compile_error is not None]
+    if not broken:
+        return entries
+    try:
+        old = load_baseline(root, result.config, file) or []
+    except ConfigError:
+        return entries
+    known = {e.fingerprint for e in entries}
+    kept = [e for e in baseline.kept_while_not_compiling(old, broken) if e.fingerprint not in known]
+    return [*entries, *kept]

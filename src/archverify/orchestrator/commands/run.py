@@ -48,7 +48,7 @@ from archverify.orchestrator.report_outputs import (
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
 from archverify.orchestrator.write_guard import files_read
-from archverify.processors.formats import DEFAULT_FORMAT
+from archverify.processors.formats import DEFAULT_FORMAT, markdown, text
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
 from archverify.processors.rule_docs import find_rule_doc
@@ -62,6 +62,8 @@ NO_RULES_NOTICE = (
     "note: {file} states no rules (no purity packages, contracts or boundaries), so purity, "
     "contracts and boundaries had nothing to check. Run `archverify init` to propose some."
 )
+# The formats whose report on stdout ends with the verdict a person reads.
+READ_ON_STDOUT = (text.FORMAT.name, markdown.FORMAT.name)
 # More workers than this per CPU only add forks and memory: the work is CPU-bound or waits on
 # children that are themselves limited by the CPUs.
 MAX_JOBS_PER_CPU = 4
@@ -182,6 +184,13 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "configuration names plugins, are left out and the report says so",
     )
     run.add_argument(
+        "--errors-only",
+        action="store_true",
+        help="list only error findings in the reports a person reads (text, markdown); the "
+        "verdict still counts the warnings, the exit code is the same, and the machine formats "
+        "(json, sarif, junit, github, html) keep every finding",
+    )
+    run.add_argument(
         "--debug", action="store_true", help="show Python tracebacks of internal errors"
     )
     run.set_defaults(handler=run_from_args)
@@ -219,8 +228,12 @@ def run_from_args(args: argparse.Namespace) -> int:
         colour=sys.stdout.isatty(),
         rule_docs=_rule_docs_for(report),
         config_anchor=_config_anchor(result.config, report.root),
+        errors_only=args.errors_only,
     )
     write_reports(inputs, requests)
+    if not any(r.destination is None and r.format in READ_ON_STDOUT for r in requests):
+        # JSON, SARIF... on stdout, or every report in a file: the log still gets the verdict.
+        sys.stderr.write(text.verdict_line(report))
     return 1 if report.failed else 0
 
 
@@ -297,7 +310,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     summary = {
         "files": len(discovery.files),
         "modules": len(project.modules),
-        "imports": _import_count(outcomes, project),
+        "imports": _import_count(project),
         "duration_s": round(time.perf_counter() - started, 3),
     }
     notices = _rules_notices(root, config)
@@ -434,10 +447,9 @@ def _contract_references(
     return refs, origins, internal
 
 
-def _import_count(outcomes: list[StepOutcome], project: Project) -> int:
-    for outcome in outcomes:
-        if "imports" in outcome.stats and isinstance(outcome.stats["imports"], int):
-            return outcome.stats["imports"]
+def _import_count(project: Project) -> int:
+    """The import statements of the verified files: the same whichever steps ran (the graph's
+    count, in the contracts and cycles steps' stats, leaves out what it cannot resolve)."""
     return sum(len(f.imports) for f in project.facts.values())
 
 

@@ -25,6 +25,8 @@ class RenderInputs:
     # The configuration file relative to the root ("" when none or outside): where SARIF
     # anchors project-wide findings. Worked out at the edge (it follows links).
     config_anchor: str = ""
+    # ``--errors-only``: the formats a person reads (text, Markdown) list errors alone.
+    errors_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
+from archverify.processors.formats.summary import set_aside
 
 # Shown where a finding has no file (a contract that matched nothing, a missing tool).
 PROJECT_LABEL = "(project)"
@@ -87,11 +88,9 @@ def plural(count: int, word: str) -> str:
 
 
 def counts_text(report: RunReport) -> str:
-    """The numbers every verdict line shows: "3 errors, 1 warning, 2 baselined"."""
+    """The numbers every verdict line shows: "3 errors, 1 warning, 2 suppressed, 2 baselined"."""
     text = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
-    if report.baselined:
-        text += f", {len(report.baselined)} baselined"
-    return text + could_not_run(report)
+    return text + set_aside(report) + could_not_run(report)
 
 
 def could_not_run(report: RunReport) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from archverify.core.findings import Finding, StepStatus
+from archverify.core.findings import Finding
 from archverify.core.project import printable_path
 from archverify.core.report import RunReport
 from archverify.processors.formats.architecture_layout import build_layout
@@ -20,6 +20,7 @@ from archverify.processors.formats.common import (
     safe_text,
     verdict_word,
 )
+from archverify.processors.formats.summary import step_note
 
 # Inline only: the page must open from a CI artifact with no network.
 _CSS = """
@@ -90,7 +91,7 @@ def _steps(report: RunReport) -> list[str]:
         '<th class="num">Seconds</th><th>Note</th></tr></thead><tbody>'
     ]
     for step in report.steps:
-        note = step.message if step.status in (StepStatus.ERROR, StepStatus.SKIPPED) else ""
+        note = step_note(step)
         if step.cached:
             note = f"cached {note}".strip()
         rows.append(

@@ -6,7 +6,7 @@ import re
 
 from archverify.core.findings import Finding, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.formats.base import ReportFormat, report_only
+from archverify.processors.formats.base import ReportFormat
 from archverify.processors.formats.common import (
     PROJECT_LABEL,
     SEVERITY_ICON,
@@ -14,10 +14,13 @@ from archverify.processors.formats.common import (
     counts_text,
     group_by_path,
     inert_in_ci_logs,
+    location,
     one_line,
     safe_text,
     verdict_word,
 )
+from archverify.processors.formats.grouping import RuleGroup, hidden_note, split_groups, visible
+from archverify.processors.formats.summary import checked
 
 MAX_FINDINGS = 50
 # GitHub cuts comments at 65,536 characters; a few long messages must not get there alone.
@@ -28,19 +31,34 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 _CODE_SPAN = re.compile(r"(?<!`)`[^`]+`(?!`)")
 
 
-def render(report: RunReport, *, max_findings: int = MAX_FINDINGS) -> str:
+def render(
+    report: RunReport, *, max_findings: int = MAX_FINDINGS, errors_only: bool = False
+) -> str:
+    """The summary; ``errors_only`` leaves warnings and notes out of the findings listed."""
     icon = "\u274c" if report.failed else "\u2705"
-    lines = [f"## {icon} archverify {verdict_word(report)}: {counts_text(report)}", ""]
+    lines = [f"## {icon} archverify {verdict_word(report)}: {_verdict_counts(report)}", ""]
     lines += _step_table(report)
     broken = [s for s in report.steps if s.status is StepStatus.ERROR and s.message]
     for step in broken:
         lines.append(f"- **{escape(step.step)}** could not run: {escape(one_line(step.message))}")
     if broken:
         lines.append("")
-    if report.findings:
-        lines += _findings(report.findings, max_findings)
-    lines += [f"> {escape(one_line(notice))}" for notice in report.notices if notice.strip()]
+    lines += _step_notes(report)
+    listed = visible(report.findings, errors_only=errors_only)
+    if listed:
+        singles, groups = split_groups(listed)
+        lines += ["### Findings", ""]
+        lines += _findings(singles, max_findings) + _groups(groups)
+    hidden = hidden_note(report.findings, errors_only=errors_only)
+    notices = [*report.notices, *([f"note: {hidden}"] if hidden else [])]
+    lines += [f"> {escape(one_line(notice))}" for notice in notices if notice.strip()]
     return inert_in_ci_logs("\n".join(lines).rstrip("\n") + "\n")
+
+
+def _verdict_counts(report: RunReport) -> str:
+    """The heading's numbers; on a passing run, what it checked after them."""
+    what = "" if report.failed else checked(report)
+    return f"{counts_text(report)}; checked: {escape(what)}" if what else counts_text(report)
 
 
 def escape(text: str, *, table: bool = False) -> str:
@@ -80,8 +98,35 @@ def _step_table(report: RunReport) -> list[str]:
     return [*rows, ""]
 
 
+def _step_notes(report: RunReport) -> list[str]:
+    """What the other steps want the reader to know: why one was skipped, that a tool ran with
+    its defaults, that a test collection was interrupted."""
+    notes = [
+        f"- **{escape(step.step)}**: {escape(one_line(step.message))}"
+        for step in report.steps
+        if step.status is not StepStatus.ERROR and step.message
+    ]
+    return [*notes, ""] if notes else []
+
+
+def _groups(groups: list[RuleGroup]) -> list[str]:
+    """One line per rule with many warnings: the count, the first locations, how many more."""
+    lines: list[str] = []
+    for group in groups:
+        places = ", ".join(code(location(f)) for f in group.shown)
+        more = f" and {group.more} more" if group.more else ""
+        text = (
+            f"- {SEVERITY_ICON[group.severity]} {code(group.rule)} \u00d7 {len(group.findings)}: "
+            f"{escape(one_line(group.findings[0].message, MAX_MESSAGE))} \u2014 at {places}{more}"
+        )
+        if group.hint:
+            text += f" \u2014 _{escape(one_line(group.hint, MAX_MESSAGE))}_"
+        lines.append(text)
+    return ["**Repeated warnings, by rule**", "", *lines, ""] if lines else []
+
+
 def _findings(findings: list[Finding], limit: int) -> list[str]:
-    lines = ["### Findings", ""]
+    lines: list[str] = []
     shown = 0
     for path, group in group_by_path(findings):
         if shown >= limit:
@@ -112,5 +157,5 @@ FORMAT = ReportFormat(
     name="markdown",
     description="a pull-request comment or a CI step summary",
     suffix=".md",
-    render=report_only(render),
+    render=lambda inputs: render(inputs.report, errors_only=inputs.errors_only),
 )
