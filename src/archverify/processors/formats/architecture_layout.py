@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -110,6 +111,28 @@ class _Hop:
 
 
 @dataclass
+class _Tree:
+    """The names above the modules: which are packages, and the names one level below each."""
+
+    packages: set[str]
+    children: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, modules: Iterable[str]) -> _Tree:
+        children: dict[str, set[str]] = {}
+        for module in modules:
+            parts = module.split(".")
+            for depth in range(1, len(parts)):
+                children.setdefault(".".join(parts[:depth]), set()).add(
+                    ".".join(parts[: depth + 1])
+                )
+        return cls(set(children), children)
+
+    def kind(self, name: str) -> str:
+        return "package" if name in self.packages else "module"
+
+
+@dataclass
 class _Context:
     modules: list[str]
     busy: set[str]
@@ -118,7 +141,37 @@ class _Context:
     path_module: dict[str, str]
     nested: dict[str, list[LayoutBand]]
     highlights: tuple[Highlight, ...]
+    tree: _Tree
     drilldowns: list[ArchitectureLayout] = field(default_factory=list)
+    # The hops by the innermost package holding both ends, so a drill-down reads only its own.
+    by_scope: dict[str, list[_Hop]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for hop in self.hops:
+            self.by_scope.setdefault(_common(hop.importer, hop.imported), []).append(hop)
+
+    def inside(self, scope: str) -> list[str]:
+        """The modules in ``scope`` (all for ""): a slice of the sorted names, as "." sorts
+        just before "/", and no module name holds a character between them."""
+        if not scope:
+            return self.modules
+        start = bisect_left(self.modules, scope)
+        return self.modules[start : bisect_left(self.modules, scope + "/", start)]
+
+    def hops_in(self, scope: str) -> list[_Hop]:
+        if not scope:
+            return self.hops
+        return [h for key, hops in self.by_scope.items() if in_package(key, scope) for h in hops]
+
+
+def _common(a: str, b: str) -> str:
+    """The longest dotted name both ``a`` and ``b`` are inside of, or ""."""
+    common: list[str] = []
+    for x, y in zip(a.split("."), b.split("."), strict=False):
+        if x != y:
+            break
+        common.append(x)
+    return ".".join(common)
 
 
 def build_layout(
@@ -150,12 +203,15 @@ def build_layout(
     # it has findings. Most are empty and would only crowd the picture.
     busy = {h.importer for h in hops} | {h.imported for h in hops}
     busy |= {path_module[f.path] for f in ordered if f.path in path_module}
+    busy &= set(modules)
     bands, nested = _claim(_contract_bands(config, modules))
-    context = _Context(modules, busy, hops, ordered, path_module, nested, tuple(highlights))
+    context = _Context(
+        modules, busy, hops, ordered, path_module, nested, tuple(highlights), _Tree.of(modules)
+    )
     grouped = [g for band in bands for g in band.groups]
     if not bands:
         groups = _package_groups(project.packages or _tops(modules), modules)
-        bands = _ranked_bands(groups, context)
+        bands = _ranked_bands(groups, context.hops)
         grouped = list(groups)
     other = sorted(
         name
@@ -187,19 +243,19 @@ def _picture(
     other: list[str],
     depth: int,
 ) -> ArchitectureLayout:
-    modules = [m for m in context.modules if not scope or in_package(m, scope)]
-    placed = _place(bands, modules, other, context.busy, scope)
+    modules = context.inside(scope)
+    placed = _place(bands, context.tree, other, context.busy, scope)
     collapse = {g for g in context.nested if any(p[3] == g for p in placed)}
     if len(placed) > MAX_BOXES:
         collapse |= {p[3] for p in placed if p[0] != p[3] and p[3] != OTHER_BAND}
     if depth >= MAX_DEPTH:
         collapse = set()
     if collapse:
-        placed = _collapsed(placed, collapse, modules)
+        placed = _collapsed(placed, collapse)
     ids = {p[0] for p in placed}
     module_box = {m: b for m in modules if (b := _box_of(m, ids)) is not None}
     boxes = _boxes(placed, collapse, context, module_box)
-    edges = _edges(context, module_box)
+    edges = _edges(context, context.hops_in(scope), module_box)
     layout = ArchitectureLayout(
         title, tuple(bands), boxes, edges, scope=scope, highlights=context.highlights
     )
@@ -217,20 +273,20 @@ def _drilldown(context: _Context, package: str, depth: int) -> ArchitectureLayou
     ranked by their imports."""
     bands = list(context.nested.get(package, ()))
     grouped = [g for band in bands for g in band.groups]
-    inside = [m for m in context.modules if in_package(m, package)]
+    inside = context.inside(package)
     rest = sorted(
         {_child(m, package) for m in inside if not any(in_package(m, g) for g in grouped)}
         - {package}
     )
-    bands += _ranked_bands(rest, context)
-    own = [package] if package in context.busy and package in context.modules else []
+    bands += _ranked_bands(rest, context.hops_in(package))
+    own = [package] if package in context.busy else []
     if own:
-        bands = [LayoutBand(OTHER_BAND, (OTHER_BAND,)), *bands]
+        bands = [LayoutBand("__init__", (OTHER_BAND,)), *bands]
     return _picture(context, package, package, bands, own, depth)
 
 
 def _collapsed(
-    placed: list[tuple[str, str, int, str, str]], collapse: set[str], modules: list[str]
+    placed: list[tuple[str, str, int, str, str]], collapse: set[str]
 ) -> list[tuple[str, str, int, str, str]]:
     out: list[tuple[str, str, int, str, str]] = []
     for item in placed:
@@ -312,14 +368,14 @@ def _package_groups(packages: Iterable[str], modules: list[str]) -> list[str]:
     return groups
 
 
-def _ranked_bands(groups: list[str], context: _Context) -> list[LayoutBand]:
+def _ranked_bands(groups: list[str], hops: Sequence[_Hop]) -> list[LayoutBand]:
     """Importers above what they import; groups with no import path between them share a band
     (``|`` when they do not import each other at all)."""
     if not groups:
         return []
     weight: dict[tuple[str, str], int] = {}
     owner = _owners(groups)
-    for hop in context.hops:
+    for hop in hops:
         if hop.kind != ALLOWED:
             continue
         source, target = owner(hop.importer), owner(hop.imported)
@@ -380,7 +436,7 @@ def _top_down(groups: list[str], weight: Mapping[tuple[str, str], int]) -> list[
 
 def _place(
     bands: list[LayoutBand],
-    modules: list[str],
+    tree: _Tree,
     other: list[str],
     busy: set[str],
     scope: str = "",
@@ -394,17 +450,17 @@ def _place(
                 placed += [
                     (m, "module", index, group, "__init__")
                     if m == scope
-                    else (m, _kind(m, modules), index, group, _last(m))
+                    else (m, tree.kind(m), index, group, _last(m))
                     for m in other
                 ]
                 continue
-            inside = sorted({_child(m, group) for m in modules if in_package(m, group)} - {group})
+            inside = sorted(tree.children.get(group, ()))
             if not inside:
-                placed.append((group, _kind(group, modules), index, group, _last(group)))
+                placed.append((group, tree.kind(group), index, group, _last(group)))
                 continue
-            if group in modules and group in busy:
+            if group in busy:
                 placed.append((group, "module", index, group, "__init__"))
-            placed += [(c, _kind(c, modules), index, group, _last(c)) for c in inside]
+            placed += [(c, tree.kind(c), index, group, _last(c)) for c in inside]
     return placed
 
 
@@ -443,10 +499,12 @@ def _boxes(
     return tuple(boxes)
 
 
-def _edges(context: _Context, module_box: Mapping[str, str]) -> tuple[LayoutEdge, ...]:
+def _edges(
+    context: _Context, hops: Sequence[_Hop], module_box: Mapping[str, str]
+) -> tuple[LayoutEdge, ...]:
     found: dict[tuple[str, str], LayoutEdge] = {}
     marks: dict[tuple[str, str], set[str]] = {}
-    for hop in context.hops:
+    for hop in hops:
         source, target = module_box.get(hop.importer), module_box.get(hop.imported)
         if source is None or target is None or source == target:
             continue

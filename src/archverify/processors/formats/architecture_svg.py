@@ -10,6 +10,7 @@ from html import escape as html_escape
 from archverify.processors.formats.architecture_layout import (
     ALLOWED,
     CYCLE,
+    OTHER_BAND,
     ArchitectureLayout,
     LayoutBox,
     LayoutEdge,
@@ -143,7 +144,10 @@ def _body(
         rect = geometry.bands[index]
         fill = "#f6f8fa" if index % 2 == 0 else "#eef1f5"
         out.append(_rect(rect, f'fill="{fill}"'))
-        tip = f"layer {band.name}" + (f" of contract {band.contract}" if band.contract else "")
+        if band.groups == (OTHER_BAND,):
+            tip = "modules in no layer" if band.name == OTHER_BAND else "the package's own module"
+        else:
+            tip = f"layer {band.name}" + (f" of contract {band.contract}" if band.contract else "")
         out.append(
             f"<g><title>{escape(tip)}</title>"
             + _text(PAD, rect.y + 22, _cut(band.name, LABEL_W - PAD), "band")
@@ -162,7 +166,7 @@ def _body(
     out += [_edge(e, geometry.routes[(e.source, e.target)], ident, links) for e in grey]
     out += [_box(b, geometry.boxes[b.id], links) for b in layout.boxes if b.id in geometry.boxes]
     out += [_edge(e, geometry.routes[(e.source, e.target)], ident, links) for e in red]
-    legend, legend_h = _legend(layout, geometry.height + 8, geometry.width)
+    legend, legend_h = _legend(layout, geometry, geometry.height + 8)
     out.append(legend)
     return out, geometry.height + 8 + legend_h
 
@@ -370,8 +374,9 @@ def _edge(edge: LayoutEdge, route: list[Point], ident: str, links: bool) -> str:
     return line
 
 
-def _legend(layout: ArchitectureLayout, y: float, width: float) -> tuple[str, float]:
+def _legend(layout: ArchitectureLayout, geometry: Geometry, y: float) -> tuple[str, float]:
     """One entry for every colour, shape and line style the picture uses."""
+    width = geometry.width
     boxes, edges = layout.boxes, layout.edges
     kinds = {e.kind for e in edges}
     items: list[tuple[str, str]] = []  # (swatch, label)
@@ -399,7 +404,7 @@ def _legend(layout: ArchitectureLayout, y: float, width: float) -> tuple[str, fl
     for index, highlight in enumerate(layout.highlights):
         if any(highlight.css_class in e.classes for e in edges):
             items.append((_swatch_line(_colour(index), ""), highlight.label))
-    if any(len(b.groups) > 1 for b in layout.bands):
+    if geometry.frames:
         items.append(
             (
                 '<rect x="0" y="1" width="28" height="14" fill="none" stroke="#c8d1dc" '
@@ -438,8 +443,9 @@ def _swatch_line(colour: str, dash: str) -> str:
 
 def _marker(name: str, colour: str) -> str:
     return (
-        f'<marker id="{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        f'<marker id="{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+        'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" '
         f'fill="{colour}"/></marker>'
     )
 

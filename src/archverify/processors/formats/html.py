@@ -44,6 +44,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .notice{color:#57606a}table.found{table-layout:fixed}.found td.loc{width:72px}
 .found td.sevc{width:84px}.found td.rule{width:240px;overflow-wrap:anywhere}
 .drill summary{cursor:pointer;font-weight:600;margin:6px 0}.drill .picture{margin-bottom:8px}
+.drill .drill{margin-left:20px}
 .drill details:target summary{background:#fff8c5}
 """
 _JS = """
@@ -57,7 +58,8 @@ document.getElementById('filter').addEventListener('input',function(e){
 # A collapsed package's box links to its <details>: open it when the link is followed.
 _PICTURE_JS = """
 function openDrill(){var d=location.hash&&document.getElementById(location.hash.slice(1));
- if(d&&d.tagName==='DETAILS'){d.open=true;d.scrollIntoView();}}
+ if(!d||d.tagName!=='DETAILS')return;
+ for(var e=d;e;e=e.parentElement){if(e.tagName==='DETAILS')e.open=true;}d.scrollIntoView();}
 window.addEventListener('hashchange',openDrill);openDrill();
 """
 
@@ -178,19 +180,32 @@ def architecture_picture(inputs: RenderInputs) -> str:
 
 
 def drilldown_sections(layout: ArchitectureLayout) -> str:
-    """One folded section per collapsed package, with its own picture; the package's box in
-    the picture above links to it. Each SVG gets its own id prefix (one page, unique ids)."""
-    parts: list[str] = []
-    for number, picture in enumerate(layout.drilldowns, start=1):
-        count = len(picture.boxes)
-        found = sum(b.findings for b in picture.boxes)
-        about = f"{count} boxes" + (f", {found} findings" if found else "")
-        parts.append(
-            f'<details id="{_e(picture.anchor)}"><summary><code>{_e(picture.scope)}</code> '
-            f'\u00b7 {_e(about)}</summary><div class="picture">'
-            f"{render_svg(picture, ident=f'd{number}-')}</div></details>"
-        )
-    return f'<div class="drill">{"".join(parts)}</div>' if parts else ""
+    """One folded section per collapsed package, with its own picture, the sections of the
+    packages collapsed inside it nested in it; the package's box links to its section. Each
+    SVG gets its own id prefix (one page, unique ids)."""
+    numbers = {id(p): n for n, p in enumerate(layout.drilldowns, start=1)}
+    inner: dict[str, list[ArchitectureLayout]] = {}
+    stack: list[str] = []
+    for picture in layout.drilldowns:  # each package's picture comes before those inside it
+        while stack and not picture.scope.startswith(stack[-1] + "."):
+            stack.pop()
+        inner.setdefault(stack[-1] if stack else "", []).append(picture)
+        stack.append(picture.scope)
+
+    def sections(scope: str) -> str:
+        parts: list[str] = []
+        for picture in inner.get(scope, []):
+            found = sum(b.findings for b in picture.boxes)
+            about = f"{len(picture.boxes)} boxes" + (f", {found} findings" if found else "")
+            svg = render_svg(picture, ident=f"d{numbers[id(picture)]}-")
+            parts.append(
+                f'<details id="{_e(picture.anchor)}"><summary><code>{_e(picture.scope)}</code> '
+                f'\u00b7 {_e(about)}</summary><div class="picture">{svg}</div>'
+                f"{sections(picture.scope)}</details>"
+            )
+        return f'<div class="drill">{"".join(parts)}</div>' if parts else ""
+
+    return sections("")
 
 
 def _render(inputs: RenderInputs) -> str:
