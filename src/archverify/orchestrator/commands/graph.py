@@ -23,7 +23,9 @@ def add_graph_parser(commands: Subcommands) -> None:
         "graph",
         help="draw the layers, packages and imports (violations in red)",
         description="Write the architecture picture of PATH: layers as bands, packages and "
-        "modules as boxes, allowed imports grey, violating imports and cycles red.",
+        "modules as boxes, allowed imports grey, the reported violations and cycles red. Past "
+        "30 boxes each layer member becomes one box; the SVG then holds the picture of each "
+        "such package too, linked from its box.",
     )
     add_path_and_config(parser)
     parser.add_argument(
