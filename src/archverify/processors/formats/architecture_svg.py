@@ -19,6 +19,7 @@ from archverify.processors.formats.common import safe_text
 
 BOX_W, BOX_H, GAP = 150, 30, 14
 LABEL_W, PAD, HEADER = 120, 10, 18
+BAND_PAD = 4  # above and below a band's boxes, beyond the gap the edges run in
 # Width of the boxes' area: a wider band wraps onto more rows (the page is 1400 px wide).
 ROW_W = 1200
 LANE = 3.0  # distance between parallel vertical edge runs
@@ -150,7 +151,7 @@ def _body(
             tip = f"layer {band.name}" + (f" of contract {band.contract}" if band.contract else "")
         out.append(
             f"<g><title>{escape(tip)}</title>"
-            + _text(PAD, rect.y + 22, _cut(band.name, LABEL_W - PAD), "band")
+            + _text(PAD, rect.y + 20, _cut(band.name, LABEL_W - PAD), "band")
             + "</g>"
         )
         for group in band.groups:
@@ -163,7 +164,9 @@ def _body(
     drawn = [e for e in layout.edges if (e.source, e.target) in geometry.routes]
     grey = [e for e in drawn if e.kind == ALLOWED]
     red = [e for e in drawn if e.kind != ALLOWED]
-    out += [_edge(e, geometry.routes[(e.source, e.target)], ident, links) for e in grey]
+    # Many grey imports would read as fog: the more there are, the fainter each.
+    faint = 0.55 if len(grey) <= 100 else 0.3
+    out += [_edge(e, geometry.routes[(e.source, e.target)], ident, links, faint) for e in grey]
     out += [_box(b, geometry.boxes[b.id], links) for b in layout.boxes if b.id in geometry.boxes]
     out += [_edge(e, geometry.routes[(e.source, e.target)], ident, links) for e in red]
     legend, legend_h = _legend(layout, geometry, geometry.height + 8)
@@ -192,7 +195,7 @@ def compute_geometry(layout: ArchitectureLayout) -> Geometry:
             if len(band.groups) > 1 and (len(inside) > 1 or (inside and inside[0].id != g))
         }
         header = HEADER if framed else 0
-        x, top, tallest = float(LABEL_W), y + PAD, 0.0
+        x, top, tallest = float(LABEL_W), y + BAND_PAD, 0.0
         for group, inside in members:
             if not inside:
                 continue
@@ -211,8 +214,8 @@ def compute_geometry(layout: ArchitectureLayout) -> Geometry:
             x += w + GAP
             tallest = max(tallest, h)
             width = max(width, x)
-        height = top + tallest + PAD - y
-        bands.append(Rect(0, y, 0, max(height, BOX_H + 2 * GAP + 2 * PAD)))
+        height = top + tallest + BAND_PAD - y
+        bands.append(Rect(0, y, 0, max(height, BOX_H + 2 * GAP + 2 * BAND_PAD)))
         y += bands[-1].h
     width += MARGIN
     bands = [Rect(0, b.y, width, b.h) for b in bands]
@@ -351,11 +354,13 @@ def _box(box: LayoutBox, rect: Rect, links: bool) -> str:
     return f'<g class="box">{shape}</g>'
 
 
-def _edge(edge: LayoutEdge, route: list[Point], ident: str, links: bool) -> str:
+def _edge(
+    edge: LayoutEdge, route: list[Point], ident: str, links: bool, faint: float = 0.55
+) -> str:
     path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in route)
     if edge.kind == ALLOWED:
         style = (
-            f'stroke="{GREY}" stroke-opacity="0.55" stroke-width="1" '
+            f'stroke="{GREY}" stroke-opacity="{faint}" stroke-width="1" '
             f'marker-end="url(#{ident}arrow-grey)"'
         )
     else:
