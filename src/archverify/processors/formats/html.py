@@ -45,7 +45,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .found td.sevc{width:84px}.found td.rule{width:240px;overflow-wrap:anywhere}
 .drill summary{cursor:pointer;font-weight:600;margin:6px 0}.drill .picture{margin-bottom:8px}
 .drill .drill{margin-left:20px}
-.drill details:target summary{background:#fff8c5}
+.drill details:target>summary{background:#fff8c5}
 """
 _JS = """
 document.getElementById('filter').addEventListener('input',function(e){
