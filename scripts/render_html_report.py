@@ -19,7 +19,7 @@ from archverify.core.project import Project, SourceFile
 from archverify.core.report import RunReport
 from archverify.processors.formats import html as html_report
 from archverify.processors.formats.architecture_layout import build_layout
-from archverify.processors.formats.architecture_svg import render_svg
+from archverify.processors.formats.architecture_svg import render_standalone_svg, render_svg
 
 LAYERS = ["app.cli", "app.api | app.web", "app.services", "app.adapters", "app.domain"]
 # module -> what it imports; one wrong-way import and one cycle, as real projects have
@@ -167,10 +167,11 @@ def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "build/html-sample").resolve()
     out.mkdir(parents=True, exist_ok=True)
     project, config, report = sample()
-    svg = render_svg(build_layout(project, config, report.findings))
-    (out / "architecture.svg").write_text(svg, encoding="utf-8")
+    layout = build_layout(project, config, report.findings)
+    (out / "architecture.svg").write_text(render_standalone_svg(layout), encoding="utf-8")
     page = out / "report.html"
-    page.write_text(html_report.render(report, svg), encoding="utf-8")
+    drilldowns = html_report.drilldown_sections(layout)
+    page.write_text(html_report.render(report, render_svg(layout), drilldowns), encoding="utf-8")
     print(f"wrote {page}")
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:

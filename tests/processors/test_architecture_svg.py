@@ -58,12 +58,15 @@ def test_boxes_count_findings_and_link_to_their_file() -> None:
     assert box.href.startswith("#file-src-shop-core-model.py")
 
 
-def test_without_contracts_one_band_per_subpackage_importers_first() -> None:
+def test_without_contracts_subpackages_ranked_importers_first() -> None:
     layout = build_layout(project(), config(layers=False), [])
-    names = [band.name for band in layout.bands]
-    assert names[0] == "other"
-    assert names.index("orchestrator") < names.index("api") < names.index("core")
-    assert names.index("web") < names.index("core")
+    band = {g: i for i, b in enumerate(layout.bands) for g in b.groups}
+    assert layout.bands[0].name == "other"
+    assert band["shop.orchestrator"] < band["shop.api"] < band["shop.core"]
+    # api and web do not import each other: one `|` band, side by side
+    assert band["shop.api"] == band["shop.web"]
+    assert layout.bands[band["shop.api"]].independent
+    assert layout.bands[band["shop.api"]].name == "api | web"
 
 
 def test_svg_is_well_formed_with_links_and_red_edges() -> None:

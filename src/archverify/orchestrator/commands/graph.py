@@ -23,7 +23,9 @@ def add_graph_parser(commands: Subcommands) -> None:
         "graph",
         help="draw the layers, packages and imports (violations in red)",
         description="Write the architecture picture of PATH: layers as bands, packages and "
-        "modules as boxes, allowed imports grey, violating imports and cycles red.",
+        "modules as boxes, allowed imports grey, the reported violations and cycles red. Past "
+        "30 boxes each layer member becomes one box; the SVG then holds the picture of each "
+        "such package too, linked from its box.",
     )
     add_path_and_config(parser)
     parser.add_argument(
@@ -41,7 +43,11 @@ def graph_from_args(args: argparse.Namespace) -> int:
     from archverify.orchestrator.commands.run import RunOptions, execute
     from archverify.orchestrator.report_outputs import OutputRequest
     from archverify.processors.formats.architecture_layout import build_layout
-    from archverify.processors.formats.architecture_svg import render_svg, to_dot, to_mermaid
+    from archverify.processors.formats.architecture_svg import (
+        render_standalone_svg,
+        to_dot,
+        to_mermaid,
+    )
 
     options = RunOptions(
         path=args.path,
@@ -57,7 +63,7 @@ def graph_from_args(args: argparse.Namespace) -> int:
         print(f"archverify: error: {error}", file=sys.stderr)
         return 2
     layout = build_layout(result.project, result.config, result.report.findings)
-    render = {"svg": render_svg, "dot": to_dot, "mermaid": to_mermaid}[args.format]
+    render = {"svg": render_standalone_svg, "dot": to_dot, "mermaid": to_mermaid}[args.format]
     text = render(layout)
     if args.output:
         write_atomic(as_written(args.output), text)

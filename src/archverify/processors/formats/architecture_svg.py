@@ -1,14 +1,16 @@
-"""The architecture picture drawn: SVG for the HTML report, DOT and Mermaid for ``graph``."""
+"""The architecture picture drawn: SVG for the HTML report and ``graph``, DOT and Mermaid."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape as html_escape
 
 from archverify.processors.formats.architecture_layout import (
     ALLOWED,
     CYCLE,
+    OTHER_BAND,
     ArchitectureLayout,
     LayoutBox,
     LayoutEdge,
@@ -17,13 +19,19 @@ from archverify.processors.formats.common import safe_text
 
 BOX_W, BOX_H, GAP = 150, 30, 14
 LABEL_W, PAD, HEADER = 120, 10, 18
-MAX_COLUMNS = 5  # boxes per row across a band: wider pictures need scrolling
+BAND_PAD = 4  # above and below a band's boxes, beyond the gap the edges run in
+# Width of the boxes' area: a wider band wraps onto more rows (the page is 1400 px wide).
+ROW_W = 1200
+LANE = 3.0  # distance between parallel vertical edge runs
+MARGIN = 24  # free strip right of the boxes, a lane for edges that find no gap
 CHAR_W = 7.0  # average width of a 12px sans-serif character, for cutting labels
 GREY, RED, AMBER = "#9aa4b2", "#d1242f", "#bf8700"
+HIGHLIGHT_COLOURS = ("#0969da", "#8250df", "#1a7f37")
+Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
-class _Rect:
+class Rect:
     x: float
     y: float
     w: float
@@ -33,79 +41,287 @@ class _Rect:
     def cx(self) -> float:
         return self.x + self.w / 2
 
+    def crossed_by(self, a: Point, b: Point, inset: float = 0.5) -> bool:
+        """True when the axis-parallel segment a-b enters the inside of the rectangle."""
+        left, right = min(a[0], b[0]), max(a[0], b[0])
+        top, bottom = min(a[1], b[1]), max(a[1], b[1])
+        return (
+            left < self.x + self.w - inset
+            and right > self.x + inset
+            and top < self.y + self.h - inset
+            and bottom > self.y + inset
+        )
 
-def render_svg(layout: ArchitectureLayout) -> str:
-    """A standalone SVG: bands top to bottom, boxes linking to their findings, red edges on top."""
-    boxes, groups, bands, width, height = _geometry(layout)
-    legend_y = height + 8
-    out = [
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where everything goes: boxes, the frames of layer members, bands, and each edge's
+    route, a polyline of axis-parallel segments that keeps to the gaps between boxes."""
+
+    boxes: dict[str, Rect]
+    frames: dict[tuple[int, str], Rect]
+    bands: list[Rect]
+    routes: dict[tuple[str, str], list[Point]]
+    width: float
+    height: float
+
+
+def render_svg(layout: ArchitectureLayout, *, ident: str = "", links: bool = True) -> str:
+    """One picture as an SVG element: bands top to bottom, boxes linking to their findings
+    (``links``; the HTML report has those anchors), red edges on top, a legend below. ``ident``
+    prefixes the SVG's own ids, so several pictures can share one page."""
+    geometry = compute_geometry(layout)
+    body, height = _body(layout, geometry, ident, links)
+    return (
+        "\n".join([_open(layout, geometry.width, height), _defs(layout, ident), *body, "</svg>"])
+        + "\n"
+    )
+
+
+def render_standalone_svg(layout: ArchitectureLayout) -> str:
+    """The picture and the pictures of its collapsed packages in one file, stacked. Every link
+    resolves inside the file: a collapsed package links to the ``<view>`` of its picture,
+    each drill-down back to the whole; links to the HTML report's findings are left out."""
+    pictures = [layout, *layout.drilldowns]
+    parts: list[str] = []
+    views: list[str] = []
+    y = 0.0
+    width = 0.0
+    for picture in pictures:
+        geometry = compute_geometry(picture)
+        body, height = _body(picture, geometry, "", links=False)
+        top = y
+        if picture.scope:
+            y += 16
+            parts.append(
+                f'<text x="{PAD}" y="{y:.0f}" font-weight="600" font-size="14">'
+                f"{escape(picture.scope)}</text>"
+                f'<a href="#architecture"><text x="{PAD + 14 + len(picture.scope) * 8.5:.0f}" '
+                f'y="{y:.0f}" fill="#0969da">\u2191 whole picture</text></a>'
+            )
+            y += 10
+        parts.append(f'<g transform="translate(0,{y:.0f})">')
+        parts += body
+        parts.append("</g>")
+        y += height
+        width = max(width, geometry.width)
+        views.append(f'<view id="{picture.anchor}" viewBox="0 {top:.0f} {{W}} {y - top:.0f}"/>')
+        y += 24
+    text = "\n".join([_open(layout, width, y), _defs(layout, ""), *views, *parts, "</svg>"])
+    return text.replace("{W}", f"{width:.0f}") + "\n"
+
+
+def _open(layout: ArchitectureLayout, width: float, height: float) -> str:
+    return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="architecture" width="{width:.0f}" '
-        f'height="{legend_y + 24:.0f}" viewBox="0 0 {width:.0f} {legend_y + 24:.0f}" '
+        f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'role="img" aria-label="{_attr("architecture of " + layout.title)}" '
         'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" '
-        'font-size="12">',
-        "<defs>",
-        *(_marker(name, colour) for name, colour in (("grey", GREY), ("red", RED))),
-        "</defs>",
-    ]
+        'font-size="12">'
+    )
+
+
+def _defs(layout: ArchitectureLayout, ident: str) -> str:
+    markers = [_marker(f"{ident}arrow-{n}", c) for n, c in (("grey", GREY), ("red", RED))]
+    style = ""
+    if layout.highlights:
+        rules = "".join(
+            f"path.{h.css_class}{{stroke:{_colour(i)};stroke-opacity:1;stroke-width:2.6}}"
+            for i, h in enumerate(layout.highlights)
+        )
+        style = f"<style>{rules}</style>"
+    return "<defs>" + "".join(markers) + style + "</defs>"
+
+
+def _colour(index: int) -> str:
+    return HIGHLIGHT_COLOURS[index % len(HIGHLIGHT_COLOURS)]
+
+
+def _body(
+    layout: ArchitectureLayout, geometry: Geometry, ident: str, links: bool
+) -> tuple[list[str], float]:
+    out: list[str] = []
     for index, band in enumerate(layout.bands):
-        rect = bands[index]
+        rect = geometry.bands[index]
         fill = "#f6f8fa" if index % 2 == 0 else "#eef1f5"
         out.append(_rect(rect, f'fill="{fill}"'))
-        out.append(_text(PAD, rect.y + rect.h / 2 + 4, _cut(band.name, LABEL_W - PAD), "band"))
+        if band.groups == (OTHER_BAND,):
+            tip = "modules in no layer" if band.name == OTHER_BAND else "the package's own module"
+        else:
+            tip = f"layer {band.name}" + (f" of contract {band.contract}" if band.contract else "")
+        out.append(
+            f"<g><title>{escape(tip)}</title>"
+            + _text(PAD, rect.y + 20, _cut(band.name, LABEL_W - PAD), "band")
+            + "</g>"
+        )
         for group in band.groups:
-            box = groups.get((index, group))
-            if box is not None and len(band.groups) > 1:
-                out.append(_rect(box, 'fill="none" stroke="#c8d1dc" stroke-dasharray="4 3"'))
-                out.append(_text(box.x + 6, box.y + 13, _cut(group.rpartition(".")[2], box.w)))
-    grey = [e for e in layout.edges if e.kind == ALLOWED]
-    red = [e for e in layout.edges if e.kind != ALLOWED]
-    out += [_edge(e, boxes) for e in grey if e.source in boxes and e.target in boxes]
-    out += [_box(b, boxes[b.id]) for b in layout.boxes]
-    out += [_edge(e, boxes) for e in red if e.source in boxes and e.target in boxes]
-    out.append(_legend(legend_y))
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+            frame = geometry.frames.get((index, group))
+            if frame is not None:
+                out.append(_rect(frame, 'fill="none" stroke="#c8d1dc" stroke-dasharray="4 3"'))
+                out.append(
+                    _text(frame.x + 6, frame.y + 13, _cut(group.rpartition(".")[2], frame.w))
+                )
+    drawn = [e for e in layout.edges if (e.source, e.target) in geometry.routes]
+    grey = [e for e in drawn if e.kind == ALLOWED]
+    red = [e for e in drawn if e.kind != ALLOWED]
+    # Many grey imports would read as fog: the more there are, the fainter each.
+    faint = 0.55 if len(grey) <= 100 else 0.3
+    out += [_edge(e, geometry.routes[(e.source, e.target)], ident, links, faint) for e in grey]
+    out += [_box(b, geometry.boxes[b.id], links) for b in layout.boxes if b.id in geometry.boxes]
+    out += [_edge(e, geometry.routes[(e.source, e.target)], ident, links) for e in red]
+    legend, legend_h = _legend(layout, geometry, geometry.height + 8)
+    out.append(legend)
+    return out, geometry.height + 8 + legend_h
 
 
-def _geometry(
-    layout: ArchitectureLayout,
-) -> tuple[dict[str, _Rect], dict[tuple[int, str], _Rect], list[_Rect], float, float]:
-    boxes: dict[str, _Rect] = {}
-    groups: dict[tuple[int, str], _Rect] = {}
-    bands: list[_Rect] = []
+def compute_geometry(layout: ArchitectureLayout) -> Geometry:
+    """Bands stacked; inside a band the layer members' frames flow left to right and wrap past
+    ``ROW_W``; every frame of one frame row starts at the same height with the same row pitch,
+    so the gap below (or above) any row of boxes is free across the whole picture."""
+    boxes: dict[str, Rect] = {}
+    frames: dict[tuple[int, str], Rect] = {}
+    bands: list[Rect] = []
     y = 0.0
     width = float(LABEL_W + BOX_W + 2 * GAP)
+    max_cols = max(1, (ROW_W - GAP) // (BOX_W + GAP))
+    by_group: dict[tuple[int, str], list[LayoutBox]] = {}
+    for box in layout.boxes:
+        by_group.setdefault((box.band, box.group), []).append(box)
     for index, band in enumerate(layout.bands):
-        members = [
-            [b for b in layout.boxes if b.band == index and b.group == g] for g in band.groups
-        ]
-        columns = max(1, MAX_COLUMNS // max(1, len(band.groups)))
-        header = HEADER if len(band.groups) > 1 else 0
-        x = float(LABEL_W)
-        tallest = 0.0
-        for group, inside in zip(band.groups, members, strict=True):
-            cols = max(1, min(len(inside), columns))
-            rows = max(1, math.ceil(len(inside) / cols))
-            frame = _Rect(
-                x, y + PAD, cols * (BOX_W + GAP) + GAP, header + rows * (BOX_H + GAP) + GAP
-            )
-            groups[(index, group)] = frame
+        members = [(g, by_group.get((index, g), [])) for g in band.groups]
+        framed = {
+            g
+            for g, inside in members
+            if len(band.groups) > 1 and (len(inside) > 1 or (inside and inside[0].id != g))
+        }
+        header = HEADER if framed else 0
+        x, top, tallest = float(LABEL_W), y + BAND_PAD, 0.0
+        for group, inside in members:
+            if not inside:
+                continue
+            cols = min(len(inside), max_cols)
+            rows = math.ceil(len(inside) / cols)
+            w = cols * (BOX_W + GAP) + GAP
+            h = header + rows * (BOX_H + GAP) + GAP
+            if x > LABEL_W and x + w > LABEL_W + ROW_W:
+                top, x, tallest = top + tallest + GAP, float(LABEL_W), 0.0
+            if group in framed:
+                frames[(index, group)] = Rect(x, top, w, h)
             for n, box in enumerate(inside):
                 row, col = divmod(n, cols)
-                bx = frame.x + GAP + col * (BOX_W + GAP)
-                by = frame.y + header + GAP + row * (BOX_H + GAP)
-                boxes[box.id] = _Rect(bx, by, BOX_W, BOX_H)
-            x += frame.w + GAP
-            tallest = max(tallest, frame.h)
-        bands.append(_Rect(0, y, 0, tallest + 2 * PAD))
-        width = max(width, x)
-        y += tallest + 2 * PAD
-    bands = [_Rect(0, b.y, width, b.h) for b in bands]
-    return boxes, groups, bands, width, y
+                bx = x + GAP + col * (BOX_W + GAP)
+                boxes[box.id] = Rect(bx, top + header + GAP + row * (BOX_H + GAP), BOX_W, BOX_H)
+            x += w + GAP
+            tallest = max(tallest, h)
+            width = max(width, x)
+        height = top + tallest + BAND_PAD - y
+        bands.append(Rect(0, y, 0, max(height, BOX_H + 2 * GAP + 2 * BAND_PAD)))
+        y += bands[-1].h
+    width += MARGIN
+    bands = [Rect(0, b.y, width, b.h) for b in bands]
+    return Geometry(boxes, frames, bands, _routes(layout, boxes, width), width, y)
 
 
-def _box(box: LayoutBox, rect: _Rect) -> str:
+def _routes(
+    layout: ArchitectureLayout, boxes: dict[str, Rect], width: float
+) -> dict[tuple[str, str], list[Point]]:
+    """Each edge leaves its box through the gap beside it, runs along that gap to a vertical
+    lane free of boxes, along the lane to the gap beside the target, and into the target.
+    Ends are spread along a box's side so arrows do not pile up on one point."""
+    edges = [e for e in layout.edges if e.source in boxes and e.target in boxes]
+    sides: dict[tuple[str, str], list[tuple[float, int, str]]] = {}
+    directions: list[str] = []
+    for number, edge in enumerate(edges):
+        a, b = boxes[edge.source], boxes[edge.target]
+        direction = "down" if b.y > a.y + 1 else "up" if b.y < a.y - 1 else "across"
+        directions.append(direction)
+        out_side = "bottom" if direction == "down" else "top"
+        in_side = "bottom" if direction == "up" else "top"
+        sides.setdefault((edge.source, out_side), []).append((b.cx, number, "out"))
+        sides.setdefault((edge.target, in_side), []).append((a.cx, number, "in"))
+    port: dict[tuple[int, str], float] = {}
+    for (box_id, _side), ends in sides.items():
+        rect = boxes[box_id]
+        ends.sort()
+        for k, (_x, number, role) in enumerate(ends):
+            port[(number, role)] = rect.x + 6 + (rect.w - 12) * (k + 1) / (len(ends) + 1)
+    rects = sorted(boxes.values(), key=lambda r: r.y)
+    used: list[tuple[float, float, float]] = []
+    routes: dict[tuple[str, str], list[Point]] = {}
+    for number, (edge, direction) in enumerate(zip(edges, directions, strict=True)):
+        a, b = boxes[edge.source], boxes[edge.target]
+        shift = ((number % 5) - 2) * 1.5
+        x1, x2 = port[(number, "out")], port[(number, "in")]
+        if direction == "across":
+            yc = a.y - GAP / 2 + shift
+            points = [(x1, a.y), (x1, yc), (x2, yc), (x2, b.y)]
+        else:
+            if direction == "down":
+                y1, y2 = a.y + a.h, b.y
+                ya, yb = y1 + GAP / 2 + shift, y2 - GAP / 2 + shift
+            else:
+                y1, y2 = a.y, b.y + b.h
+                ya, yb = y1 - GAP / 2 + shift, y2 + GAP / 2 + shift
+            lane = _lane(min(ya, yb), max(ya, yb), x2, rects, used, width)
+            points = [(x1, y1), (x1, ya), (lane, ya), (lane, yb), (x2, yb), (x2, y2)]
+        routes[(edge.source, edge.target)] = _simplified(points)
+    return routes
+
+
+def _lane(
+    lo: float,
+    hi: float,
+    want: float,
+    rects: Sequence[Rect],
+    used: list[tuple[float, float, float]],
+    width: float,
+) -> float:
+    """An x where a vertical run from ``lo`` to ``hi`` meets no box, near ``want``, apart from
+    the runs already laid over the same heights."""
+    if hi - lo < 1:
+        return want
+    blocked = sorted((r.x - 4, r.x + r.w + 4) for r in rects if r.y < hi and r.y + r.h > lo)
+    free: list[tuple[float, float]] = []
+    cursor = LABEL_W - 8.0
+    for start, stop in blocked:
+        if start > cursor:
+            free.append((cursor, start))
+        cursor = max(cursor, stop)
+    free.append((cursor, max(cursor, width - 4)))
+    near = sorted(free, key=lambda span: abs(min(max(want, span[0]), span[1]) - want))[:3]
+    taken = [x for x, ulo, uhi in used if ulo < hi and uhi > lo]
+    best: tuple[float, float] | None = None
+    for start, stop in near:
+        base = min(max(want, start), stop)
+        for step in range(16):
+            candidate = base + ((step + 1) // 2) * LANE * (1 if step % 2 else -1)
+            if start <= candidate <= stop and all(abs(candidate - t) >= LANE - 0.01 for t in taken):
+                if best is None or abs(candidate - want) < best[0]:
+                    best = (abs(candidate - want), candidate)
+                break
+    x = best[1] if best is not None else min(max(want, near[0][0]), near[0][1])
+    used.append((x, lo, hi))
+    return x
+
+
+def _simplified(points: list[Point]) -> list[Point]:
+    """Without repeated points and without middle points of straight runs."""
+    out: list[Point] = []
+    for point in points:
+        if out and abs(out[-1][0] - point[0]) < 0.05 and abs(out[-1][1] - point[1]) < 0.05:
+            continue
+        if len(out) >= 2:
+            (ax, ay), (bx, by) = out[-2], out[-1]
+            if (abs(ax - bx) < 0.05 and abs(bx - point[0]) < 0.05) or (
+                abs(ay - by) < 0.05 and abs(by - point[1]) < 0.05
+            ):
+                out[-1] = point
+                continue
+        out.append(point)
+    return out
+
+
+def _box(box: LayoutBox, rect: Rect, links: bool) -> str:
     if box.errors:
         stroke, fill = RED, "#ffebe9"
     elif box.findings:
@@ -115,80 +331,131 @@ def _box(box: LayoutBox, rect: _Rect) -> str:
     radius = 7 if box.kind == "package" else 2
     weight = ' font-weight="600"' if box.kind == "package" else ""
     tip = box.id + (f" ({box.findings} findings)" if box.findings else "")
-    shape = (
-        f"<title>{escape(tip)}</title>"
-        + _rect(rect, f'rx="{radius}" fill="{fill}" stroke="{stroke}" stroke-width="1.2"')
+    if box.drill:
+        tip += ": a package of its own picture, click to open it"
+    shape = f"<title>{escape(tip)}</title>"
+    if box.drill:  # a stack of cards: there is more inside
+        behind = Rect(rect.x + 3, rect.y - 3, rect.w, rect.h)
+        shape += _rect(behind, f'rx="{radius}" fill="#ffffff" stroke="{stroke}" stroke-width="1"')
+    label = box.label + (" \u25b8" if box.drill else "")
+    shape += (
+        _rect(rect, f'rx="{radius}" fill="{fill}" stroke="{stroke}" stroke-width="1.2"')
         + f'<text x="{rect.cx:.1f}" y="{rect.y + 19:.1f}" text-anchor="middle"{weight}>'
-        + f"{escape(_cut(box.label, BOX_W - 12))}</text>"
+        + f"{escape(_cut(label, BOX_W - 12))}</text>"
     )
     if box.findings:
         shape += (
             f'<text x="{rect.x + rect.w - 5:.1f}" y="{rect.y + 11:.1f}" text-anchor="end" '
             f'font-size="9" fill="{stroke}">{box.findings}</text>'
         )
-    if box.href:
-        return f'<a href="{_attr(box.href)}" class="box"><g>{shape}</g></a>'
+    href = box.href if links or box.drill else ""
+    if href:
+        return f'<a href="{_attr(href)}" class="box"><g>{shape}</g></a>'
     return f'<g class="box">{shape}</g>'
 
 
-def _edge(edge: LayoutEdge, boxes: dict[str, _Rect]) -> str:
-    a, b = boxes[edge.source], boxes[edge.target]
-    if abs(a.y - b.y) < 1:  # same row: arc above the boxes
-        x1, y1, x2, y2 = a.cx, a.y, b.cx, b.y
-        lift = 18 + abs(x2 - x1) / 8
-        path = _curve(x1, y1, y1 - lift, y2 - lift, x2, y2)
-    else:
-        down = b.y > a.y
-        x1, y1 = a.cx, a.y + a.h if down else a.y
-        x2, y2 = b.cx, b.y if down else b.y + b.h
-        bend = (y2 - y1) / 2
-        path = _curve(x1, y1, y1 + bend, y2 - bend, x2, y2)
+def _edge(
+    edge: LayoutEdge, route: list[Point], ident: str, links: bool, faint: float = 0.55
+) -> str:
+    path = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in route)
     if edge.kind == ALLOWED:
         style = (
-            f'stroke="{GREY}" stroke-opacity="0.55" stroke-width="1" marker-end="url(#arrow-grey)"'
+            f'stroke="{GREY}" stroke-opacity="{faint}" stroke-width="1" '
+            f'marker-end="url(#{ident}arrow-grey)"'
         )
     else:
         dash = ' stroke-dasharray="6 3"' if edge.kind == CYCLE else ""
-        style = f'stroke="{RED}" stroke-width="2.2"{dash} marker-end="url(#arrow-red)"'
+        style = f'stroke="{RED}" stroke-width="2.2"{dash} marker-end="url(#{ident}arrow-red)"'
     tip = f"{edge.source} \u2192 {edge.target} ({edge.kind}, {edge.count} import(s))"
     if edge.title:
         tip += f": {edge.title}"
-    line = f'<path d="{path}" fill="none" {style}><title>{escape(tip)}</title></path>'
-    if edge.href:
+    classes = " ".join(("edge", edge.kind, *edge.classes))
+    line = (
+        f'<path d="{path}" class="{_attr(classes)}" fill="none" {style}>'
+        f"<title>{escape(tip)}</title></path>"
+    )
+    if edge.href and links:
         return f'<a href="{_attr(edge.href)}" class="edge {edge.kind}">{line}</a>'
     return line
 
 
-def _curve(x1: float, y1: float, c1: float, c2: float, x2: float, y2: float) -> str:
-    """A cubic curve leaving and arriving vertically, so arrows meet the boxes square."""
-    return f"M{x1:.1f},{y1:.1f} C{x1:.1f},{c1:.1f} {x2:.1f},{c2:.1f} {x2:.1f},{y2:.1f}"
-
-
-def _legend(y: float) -> str:
-    items = [("allowed import", GREY, ""), ("violation", RED, ""), ("cycle", RED, "6 3")]
-    parts = ['<g class="legend" font-size="11">']
-    x = float(PAD)
-    for label, colour, dash in items:
-        dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<line x1="{x:.0f}" y1="{y + 8:.0f}" x2="{x + 28:.0f}" y2="{y + 8:.0f}" '
-            f'stroke="{colour}" stroke-width="2"{dashed}/>'
+def _legend(layout: ArchitectureLayout, geometry: Geometry, y: float) -> tuple[str, float]:
+    """One entry for every colour, shape and line style the picture uses."""
+    width = geometry.width
+    boxes, edges = layout.boxes, layout.edges
+    kinds = {e.kind for e in edges}
+    items: list[tuple[str, str]] = []  # (swatch, label)
+    if any(b.kind == "module" and not b.findings for b in boxes):
+        items.append((_swatch_box("#ffffff", "#57606a", 2), "module"))
+    if any(b.kind == "package" and not b.drill for b in boxes):
+        items.append((_swatch_box("#ffffff", "#57606a", 7), "package"))
+    if any(b.drill for b in boxes):
+        items.append(
+            (
+                _swatch_box("#ffffff", "#57606a", 7, stacked=True),
+                "package: click for its own picture",
+            )
         )
-        parts.append(_text(x + 34, y + 12, label))
-        x += 44 + len(label) * CHAR_W
+    if any(b.findings and not b.errors for b in boxes):
+        items.append((_swatch_box("#fff8c5", AMBER, 2), "has warnings"))
+    if any(b.errors for b in boxes):
+        items.append((_swatch_box("#ffebe9", RED, 2), "has errors"))
+    if ALLOWED in kinds:
+        items.append((_swatch_line(GREY, ""), "allowed import"))
+    if kinds - {ALLOWED, CYCLE}:
+        items.append((_swatch_line(RED, ""), "reported violation"))
+    if CYCLE in kinds:
+        items.append((_swatch_line(RED, "6 3"), "reported cycle"))
+    for index, highlight in enumerate(layout.highlights):
+        if any(highlight.css_class in e.classes for e in edges):
+            items.append((_swatch_line(_colour(index), ""), highlight.label))
+    if geometry.frames:
+        items.append(
+            (
+                '<rect x="0" y="1" width="28" height="14" fill="none" stroke="#c8d1dc" '
+                'stroke-dasharray="4 3"/>',
+                "layer member; a | b: may not import each other, a : b: may",
+            )
+        )
+    parts = ['<g class="legend" font-size="11">']
+    x, row = float(PAD), 0
+    for swatch, label in items:
+        w = 44 + len(label) * 6.2
+        if x > PAD and x + w > width:
+            x, row = float(PAD), row + 1
+        top = y + row * 22
+        parts.append(f'<g transform="translate({x:.0f},{top:.0f})">{swatch}</g>')
+        parts.append(_text(x + 34, top + 12, label))
+        x += w
     parts.append("</g>")
-    return "".join(parts)
+    return "".join(parts), (row + 1) * 22 + 4
+
+
+def _swatch_box(fill: str, stroke: str, radius: int, *, stacked: bool = False) -> str:
+    card = (
+        f'<rect x="0" y="2" width="28" height="13" rx="{radius // 2}" fill="{fill}" '
+        f'stroke="{stroke}"/>'
+    )
+    if stacked:
+        card = card.replace('x="0" y="2"', 'x="3" y="-1"') + card
+    return card
+
+
+def _swatch_line(colour: str, dash: str) -> str:
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
+    return f'<line x1="0" y1="8" x2="28" y2="8" stroke="{colour}" stroke-width="2"{dashed}/>'
 
 
 def _marker(name: str, colour: str) -> str:
     return (
-        f'<marker id="arrow-{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        f'<marker id="{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+        'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" '
         f'fill="{colour}"/></marker>'
     )
 
 
-def _rect(rect: _Rect, style: str) -> str:
+def _rect(rect: Rect, style: str) -> str:
     return (
         f'<rect x="{rect.x:.1f}" y="{rect.y:.1f}" width="{rect.w:.1f}" '
         f'height="{rect.h:.1f}" {style}/>'

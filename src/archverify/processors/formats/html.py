@@ -7,7 +7,7 @@ from html import escape
 from archverify.core.findings import Finding
 from archverify.core.project import printable_path
 from archverify.core.report import RunReport
-from archverify.processors.formats.architecture_layout import build_layout
+from archverify.processors.formats.architecture_layout import ArchitectureLayout, build_layout
 from archverify.processors.formats.architecture_svg import render_svg
 from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
@@ -44,6 +44,9 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 #filter{padding:4px 8px;width:320px;margin:4px 0 8px}a{color:#0969da}
 .notice{color:#57606a}table.found{table-layout:fixed}.found td.loc{width:72px}
 .found td.sevc{width:84px}.found td.rule{width:240px;overflow-wrap:anywhere}
+.drill summary{cursor:pointer;font-weight:600;margin:6px 0}.drill .picture{margin-bottom:8px}
+.drill .drill{margin-left:20px}
+.drill details:target>summary{background:#fff8c5}
 """
 _JS = """
 document.getElementById('filter').addEventListener('input',function(e){
@@ -53,11 +56,19 @@ document.getElementById('filter').addEventListener('input',function(e){
    var ok=!q||r.textContent.toLowerCase().indexOf(q)>=0;r.hidden=!ok;if(ok)shown++;});
   s.hidden=shown===0;});});
 """
+# A collapsed package's box links to its <details>: open it when the link is followed.
+_PICTURE_JS = """
+function openDrill(){var d=location.hash&&document.getElementById(location.hash.slice(1));
+ if(!d||d.tagName!=='DETAILS')return;
+ for(var e=d;e;e=e.parentElement){if(e.tagName==='DETAILS')e.open=true;}d.scrollIntoView();}
+window.addEventListener('hashchange',openDrill);openDrill();
+"""
 
 
-def render(report: RunReport, svg: str = "") -> str:
-    """The page. ``svg`` is archverify's own picture (``architecture_svg.render_svg``), already
-    escaped there, so it is embedded as it is; every other text is escaped here."""
+def render(report: RunReport, svg: str = "", drilldowns: str = "") -> str:
+    """The page. ``svg`` is archverify's own picture (``architecture_svg.render_svg``) and
+    ``drilldowns`` the pictures of its collapsed packages (``drilldown_sections``), already
+    escaped there, so they are embedded as they are; every other text is escaped here."""
     verdict = verdict_word(report)
     parts = [
         "<!DOCTYPE html>",
@@ -75,6 +86,7 @@ def render(report: RunReport, svg: str = "") -> str:
     parts += _steps(report)
     if svg.strip():
         parts += ['<h2 id="architecture">Architecture</h2>', f'<div class="picture">{svg}</div>']
+        parts += [drilldowns, f"<script>{_PICTURE_JS}</script>" if drilldowns else ""]
     parts += _findings("Findings", "findings", report.findings, filter_box=True)
     if report.baselined:
         parts += ["<details><summary>Accepted by the baseline</summary>"]
@@ -155,15 +167,53 @@ def _e(text: str) -> str:
     return escape(safe_text(text, multiline=True), quote=True)
 
 
+def architecture_layout(inputs: RenderInputs) -> ArchitectureLayout | None:
+    """The picture of the layers as data; None without the project and its config."""
+    if inputs.project is None or inputs.config is None:
+        return None
+    return build_layout(inputs.project, inputs.config, inputs.report.findings)
+
+
 def architecture_picture(inputs: RenderInputs) -> str:
     """The SVG of the layers for the page; empty without the project and its config."""
-    if inputs.project is None or inputs.config is None:
-        return ""
-    return render_svg(build_layout(inputs.project, inputs.config, inputs.report.findings))
+    layout = architecture_layout(inputs)
+    return render_svg(layout) if layout is not None else ""
+
+
+def drilldown_sections(layout: ArchitectureLayout) -> str:
+    """One folded section per collapsed package, with its own picture, the sections of the
+    packages collapsed inside it nested in it; the package's box links to its section. Each
+    SVG gets its own id prefix (one page, unique ids)."""
+    numbers = {id(p): n for n, p in enumerate(layout.drilldowns, start=1)}
+    inner: dict[str, list[ArchitectureLayout]] = {}
+    stack: list[str] = []
+    for picture in layout.drilldowns:  # each package's picture comes before those inside it
+        while stack and not picture.scope.startswith(stack[-1] + "."):
+            stack.pop()
+        inner.setdefault(stack[-1] if stack else "", []).append(picture)
+        stack.append(picture.scope)
+
+    def sections(scope: str) -> str:
+        parts: list[str] = []
+        for picture in inner.get(scope, []):
+            found = sum(b.findings for b in picture.boxes)
+            about = f"{len(picture.boxes)} boxes" + (f", {found} findings" if found else "")
+            svg = render_svg(picture, ident=f"d{numbers[id(picture)]}-")
+            parts.append(
+                f'<details id="{_e(picture.anchor)}"><summary><code>{_e(picture.scope)}</code> '
+                f'\u00b7 {_e(about)}</summary><div class="picture">{svg}</div>'
+                f"{sections(picture.scope)}</details>"
+            )
+        return f'<div class="drill">{"".join(parts)}</div>' if parts else ""
+
+    return sections("")
 
 
 def _render(inputs: RenderInputs) -> str:
-    return render(inputs.report, architecture_picture(inputs))
+    layout = architecture_layout(inputs)
+    if layout is None:
+        return render(inputs.report)
+    return render(inputs.report, render_svg(layout), drilldown_sections(layout))
 
 
 FORMAT = ReportFormat(
