@@ -42,6 +42,8 @@ PATH_METHODS = frozenset(
     }
 )
 PATH_PROPERTIES = frozenset({"parent"})
+# Every ``pathlib.<class>.<method>`` above, so that a call result is one set lookup.
+_PATH_CALLS = frozenset(f"{kind}.{method}" for kind in PATH_TYPES for method in PATH_METHODS)
 
 MODULE, CLASS, FUNCTION, COMPREHENSION = 0, 1, 2, 3
 
@@ -194,9 +196,8 @@ def _call_result(call: ast.Call, callee: str, scope: Scope | None) -> str:
         return ""
     if callee == GETATTR:
         return getattr_target(call, scope) if scope is not None else ""
-    owner, _, method = callee.rpartition(".")
-    if method in PATH_METHODS and owner in PATH_TYPES:
-        return owner
+    if callee in _PATH_CALLS:
+        return callee.rpartition(".")[0]
     return callee
 
 
@@ -298,11 +299,16 @@ def resolve(node: ast.expr, scope: Scope) -> str:
         value = _operator_result(node, scope)
     else:
         return ""
+    classes = scope.classes
     for link in reversed(chain):
         if not value:
             return ""
         if type(link) is ast.Attribute:
-            value = attribute(value, link.attr, scope)
+            name = link.attr
+            if value[0] == INSTANCE or value in classes or name in PATH_PROPERTIES:
+                value = attribute(value, name, scope)
+            else:
+                value = value + "." + name
         elif type(link) is ast.Call:
             value = _call_result(link, value, scope)
         elif type(link) is ast.Subscript:

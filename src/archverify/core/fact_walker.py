@@ -360,7 +360,9 @@ class FactWalker:
 
     def _call(self, node: ast.Call, scope: Scope, flags: int) -> None:
         func = node.func
-        callee = callee_of(resolve(func, scope))
+        callee = resolve(func, scope)
+        if callee and callee[0] == INSTANCE:
+            callee = ""  # an instance of a class of this module is not a name
         kind = type(func)
         if kind is ast.Name:
             name = func.id  # type: ignore[attr-defined]
