@@ -117,7 +117,8 @@ INJECTIONS: tuple[Injection, ...] = (
     Injection(
         rule="purity/environment",
         path=f"{PKG}/core/figures.py",
-        marker='os.environ.get("FIGURES_LOCALE"',
+        marker='environ.get("FIGURES_LOCALE"',
+        # Without an ``import os``: the example's own tests forbid importing it in the core.
         what="the pure core reading the environment",
         edits=(
             Edit(
@@ -126,9 +127,7 @@ INJECTIONS: tuple[Injection, ...] = (
                 "\n\n"
                 "def _locale() -> str:\n"
                 "    # Injected purity/environment: a pure result that depends on the machine.\n"
-                "    import os\n"
-                "\n"
-                '    return os.environ.get("FIGURES_LOCALE", "en")\n',
+                '    return str(__import__("os").environ.get("FIGURES_LOCALE", "en"))\n',
             ),
         ),
     ),
