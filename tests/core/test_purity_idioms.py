@@ -460,3 +460,13 @@ def test_boundaries_still_forbids_a_writer_called_without_a_destination() -> Non
     # ``writes_nothing`` is purity's business: a boundary forbids the dependency itself.
     source = "import pandas as pd\ndef f(rows):\n    return pd.DataFrame(rows).to_csv()\n"
     assert _boundary_calls(source, "pandas.DataFrame.to_csv") == [(3, "pandas.DataFrame.to_csv")]
+
+
+def test_a_bare_pattern_matches_getattr_literal_as_it_matches_an_attribute() -> None:
+    source = (
+        "def f(db, make):\n"
+        '    getattr(db, "connect")()\n'
+        "    db.connect()\n"
+        '    make(db, "connect")()\n'
+    )
+    assert _boundary_calls(source, "connect") == [(2, "connect"), (3, "connect")]

@@ -129,7 +129,10 @@ def _written_name(func: ast.expr) -> str:
     if type(func) is ast.Subscript:
         return literal_str(func.slice) or ""
     if type(func) is ast.Call and len(func.args) >= 2:
-        return literal_str(func.args[1]) or ""
+        getter = func.func
+        if type(getter) is ast.Name and getter.id == "getattr":
+            # As ``obj.name()`` is ``name`` even when ``obj`` is unknown.
+            return literal_str(func.args[1]) or ""
     return ""
 
 
@@ -368,8 +371,10 @@ class FactWalker:
             name = func.id  # type: ignore[attr-defined]
         elif kind is ast.Attribute:
             name = func.attr  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            name = _written_name(func)
         else:
-            name = _written_name(func) if callee else ""
+            name = _written_name(func) if callee else ""  # ``__builtins__["open"]``
         column = self._column(node)
         call_flags = 0
         destination = OPTIONAL_DESTINATIONS.get(name)
