@@ -115,6 +115,23 @@ INJECTIONS: tuple[Injection, ...] = (
         ),
     ),
     Injection(
+        rule="purity/environment",
+        path=f"{PKG}/core/figures.py",
+        marker='environ.get("FIGURES_LOCALE"',
+        # Without an ``import os``: the example's own tests forbid importing it in the core.
+        what="the pure core reading the environment",
+        edits=(
+            Edit(
+                f"{PKG}/core/figures.py",
+                "append",
+                "\n\n"
+                "def _locale() -> str:\n"
+                "    # Injected purity/environment: a pure result that depends on the machine.\n"
+                '    return str(__import__("os").environ.get("FIGURES_LOCALE", "en"))\n',
+            ),
+        ),
+    ),
+    Injection(
         rule="contracts/layers",
         path=f"{PKG}/executors/presence.py",
         marker="from policy_orchestrator.processors.aggregate import build_report",

@@ -33,6 +33,7 @@ SCRIPT = REPO / "scripts" / "make_broken_copy.py"
 INJECTED_RULES = {
     "purity/io-call",
     "purity/main-block",
+    "purity/environment",
     "contracts/layers",
     "boundaries/forbidden-call",
     "cycles/import-cycle",

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from archverify.core.extract import extract_facts
-from archverify.core.facts import FileFacts
+from archverify.core.facts import FACTS_SCHEMA, FileFacts
 from archverify.core.facts_pack import PackedFacts, decode, encode
 from archverify.core.project import SourceFile
+from archverify.orchestrator.cache import facts as facts_cache
 from archverify.orchestrator.cache.auth import CacheAuth
-from archverify.orchestrator.cache.facts import PACK_NAME, FactsCache, facts_key
+from archverify.orchestrator.cache.facts import PACK_NAME, FactsCache, cache_stamp, facts_key
 from archverify.orchestrator.parsing import parse_files
 
 SOURCE = b'''\
@@ -41,6 +42,11 @@ class Thing:
         __import__("dyn")
 if __name__ == "__main__":
     load()
+def settings() -> str:
+    import functools, pandas
+    functools.partial(open)
+    pandas.DataFrame().to_csv()
+    return os.environ["HOME"]
 '''
 
 
@@ -62,9 +68,13 @@ def test_every_field_survives_the_round_trip() -> None:
     assert any(i.guarded for i in original.imports)
     assert any(i.in_function for i in original.imports)
     assert any(i.dynamic for i in original.imports)
+    assert original.environment and any(c.partial for c in original.calls)
+    assert any(c.writes_nothing for c in original.calls)
     packed = _decoded(original)
     assert packed == original and original == packed
     assert packed.to_dict() == original.to_dict()
+    assert packed.environment == original.environment
+    assert FileFacts.from_dict(original.to_dict()) == original
 
 
 def test_compile_errors_and_unicode_survive_the_round_trip() -> None:
@@ -135,6 +145,21 @@ def test_pack_round_trip_and_no_rewrite_when_nothing_changed(tmp_path: Path) -> 
     assert smaller.get(_key(first)) == first and smaller.get(_key(second)) is None
 
 
+def test_a_pack_of_the_previous_facts_schema_is_not_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A warm cache must not serve facts extracted by the code before a schema bump: the
+    # schema is part of the pack's stamp.
+    facts = _facts()
+    monkeypatch.setattr(facts_cache, "FACTS_SCHEMA", FACTS_SCHEMA - 1)
+    previous = cache_stamp()
+    FactsCache(tmp_path, previous).save({_key(facts): facts})
+    assert FactsCache(tmp_path, previous).get(_key(facts)) == facts
+    monkeypatch.undo()
+    assert cache_stamp() != previous
+    assert FactsCache(tmp_path, cache_stamp()).get(_key(facts)) is None
+
+
 def test_a_pack_from_another_version_is_ignored(tmp_path: Path) -> None:
     facts = _facts()
     FactsCache(tmp_path, "v1").save({_key(facts): facts})
@@ -179,7 +204,8 @@ def test_the_pack_index_keeps_the_entry_layout_of_the_stored_format(tmp_path: Pa
         first.content_hash,
     )
     assert (lines, encoding, error, extra) == (first.lines, "utf-8", None, first.extra)
-    assert start == 0 and len(lengths) == 6
+    # One segment per bulky field: six before the environment reads (facts schema 4).
+    assert start == 0 and len(lengths) == 7
     assert index["b"][1] == "pkg.other" and index["b"][8] == sum(lengths)
 
 

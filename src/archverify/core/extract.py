@@ -300,6 +300,7 @@ def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
         definitions=walker.definitions,
         suppressions=[(s.line, s.rules, s.reason) for s in find_suppressions(source, text)],
         api=api,
+        environment=walker.environment,
     )
     return replace(base, encoding=encoding, compile_error=error, extra=extra), rows
 

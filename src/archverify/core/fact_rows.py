@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypeAlias
 from archverify.core.facts import (
     CallFact,
     Definition,
+    EnvironmentAccess,
     FileFacts,
     ImportFact,
     Location,
@@ -23,6 +24,8 @@ from archverify.core.facts import (
 
 # Bits of an import row's flags.
 IN_FUNCTION, TYPE_CHECKING, GUARDED, DYNAMIC, MAIN_GUARDED = 1, 2, 4, 8, 16
+# Bits of a call row's flags.
+WRITES_NOTHING, PARTIAL = 1, 2
 
 # The row shapes, stated once. They are aliases of plain tuples, not NamedTuples, because the
 # walker builds one per import and call site and a tuple literal is the cheapest object to
@@ -32,14 +35,17 @@ IN_FUNCTION, TYPE_CHECKING, GUARDED, DYNAMIC, MAIN_GUARDED = 1, 2, 4, 8, 16
 #: ``module, line, column, names, flags``: ``names`` are those of ``from m import a, b``
 #: (empty for ``import m``), ``flags`` the bits above (``IN_FUNCTION | GUARDED``, ...).
 ImportRow: TypeAlias = tuple[str, int, int, tuple[str, ...], int]
-#: ``name, qualname, line, column``: the called name as written and the enclosing scope.
-CallRow: TypeAlias = tuple[str, str, int, int]
+#: ``name, qualname, line, column, flags``: the called name as written, the callee resolved,
+#: and the call bits above (``WRITES_NOTHING | PARTIAL``).
+CallRow: TypeAlias = tuple[str, str, int, int, int]
 #: ``line, column`` of an ``if __name__ == "__main__":`` block.
 LocationRow: TypeAlias = tuple[int, int]
 #: ``qualname, kind, line, end_line``, ``kind`` being ``"function"`` or ``"class"``.
 DefinitionRow: TypeAlias = tuple[str, str, int, int]
 #: ``line, rules, reason`` of a suppression comment (``source_text.find_suppressions``).
 SuppressionRow: TypeAlias = tuple[int, tuple[str, ...], str]
+#: ``name, line, column`` of a read of the environment (``os.environ``, ``os.getenv``).
+EnvironmentRow: TypeAlias = tuple[str, int, int]
 #: Any of them (``Sequence[Any]`` also covers a row read back from JSON as a list).
 Row = Sequence[Any]
 
@@ -53,9 +59,10 @@ class FactRows(NamedTuple):
     definitions: Sequence[DefinitionRow]
     suppressions: Sequence[SuppressionRow]
     api: Sequence[Any]  # the API items, JSON-ready mappings already
+    environment: Sequence[EnvironmentRow] = ()
 
 
-NO_ROWS = FactRows((), (), (), (), (), ())
+NO_ROWS = FactRows((), (), (), (), (), (), ())
 
 
 def imports_from(rows: Iterable[ImportRow]) -> tuple[ImportFact, ...]:
@@ -76,7 +83,14 @@ def imports_from(rows: Iterable[ImportRow]) -> tuple[ImportFact, ...]:
 
 
 def calls_from(rows: Iterable[CallRow]) -> tuple[CallFact, ...]:
-    return tuple(CallFact(name, qualname, line, column) for name, qualname, line, column in rows)
+    return tuple(
+        CallFact(name, qualname, line, column, bool(flags & WRITES_NOTHING), bool(flags & PARTIAL))
+        for name, qualname, line, column, flags in rows
+    )
+
+
+def environment_from(rows: Iterable[EnvironmentRow]) -> tuple[EnvironmentAccess, ...]:
+    return tuple(EnvironmentAccess(name, line, column) for name, line, column in rows)
 
 
 def locations_from(rows: Iterable[LocationRow]) -> tuple[Location, ...]:
@@ -103,6 +117,7 @@ READERS: tuple[Callable[[Sequence[Any]], tuple[Any, ...]], ...] = (
     definitions_from,
     suppressions_from,
     api_from,
+    environment_from,
 )
 
 
@@ -116,6 +131,7 @@ def with_rows(base: FileFacts, rows: FactRows) -> FileFacts:
         definitions=definitions_from(rows.definitions),
         suppressions=suppressions_from(rows.suppressions),
         api=api_from(rows.api),
+        environment=environment_from(rows.environment),
     )
 
 
@@ -136,9 +152,19 @@ def rows_of(facts: FileFacts) -> FactRows:
             )
             for i in facts.imports
         ],
-        calls=[(c.name, c.qualname, c.line, c.column) for c in facts.calls],
+        calls=[
+            (
+                c.name,
+                c.qualname,
+                c.line,
+                c.column,
+                (WRITES_NOTHING if c.writes_nothing else 0) | (PARTIAL if c.partial else 0),
+            )
+            for c in facts.calls
+        ],
         main_blocks=[(m.line, m.column) for m in facts.main_blocks],
         definitions=[(d.qualname, d.kind, d.line, d.end_line) for d in facts.definitions],
         suppressions=[(s.line, s.rules, s.reason) for s in facts.suppressions],
         api=list(facts.api),
+        environment=[(e.name, e.line, e.column) for e in facts.environment],
     )

@@ -12,11 +12,17 @@ from archverify.core.aliases import (
     COMPREHENSION,
     DUNDER_IMPORT,
     FUNCTION,
+    GETATTR,
     IMPORT_MODULE,
+    INSTANCE,
     MODULE,
+    PARTIALS,
+    PATH_TYPES,
     Scope,
+    callee_of,
     dynamic_import_target,
     join,
+    literal_str,
     resolve,
     resolve_relative,
 )
@@ -25,9 +31,12 @@ from archverify.core.fact_rows import (
     GUARDED,
     IN_FUNCTION,
     MAIN_GUARDED,
+    PARTIAL,
     TYPE_CHECKING,
+    WRITES_NOTHING,
     CallRow,
     DefinitionRow,
+    EnvironmentRow,
     ImportRow,
     LocationRow,
 )
@@ -48,6 +57,29 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 _SCOPED = frozenset({ast.Lambda, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
 
 Entry = tuple[Any, Scope, int]
+
+# What reads (or sets) the process environment: ``os.environ`` and ``os.environb`` as values,
+# and these calls (``purity/environment``).
+ENVIRONMENT_VALUES = frozenset({"os.environ", "os.environb"})
+ENVIRONMENT_CALLS = frozenset({"os.getenv", "os.getenvb", "os.putenv", "os.unsetenv"})
+_ENVIRONMENT_NAMES = frozenset({"environ", "environb"})
+# Callees with more to record than the call itself.
+_SPECIAL_CALLEES = frozenset({IMPORT_MODULE, DUNDER_IMPORT, *PARTIALS, *ENVIRONMENT_CALLS})
+
+# pandas writers whose destination is optional: without one they return the text (or bytes)
+# and write nothing (``df.to_csv()``). Method -> the destination's keyword; it is also the
+# first positional argument.
+OPTIONAL_DESTINATIONS: dict[str, str] = {
+    "to_csv": "path_or_buf",
+    "to_json": "path_or_buf",
+    "to_xml": "path_or_buffer",
+    "to_html": "buf",
+    "to_latex": "buf",
+    "to_markdown": "buf",
+    "to_string": "buf",
+    "to_parquet": "path",
+    "to_orc": "path",
+}
 
 
 def _fields(kind: type) -> tuple[str, ...]:
@@ -71,6 +103,46 @@ def _target_names(target: ast.expr, into: list[str]) -> list[str]:
         elif isinstance(node, ast.Starred):
             pending.append(node.value)
     return into
+
+
+def _is_none(node: ast.expr) -> bool:
+    return type(node) is ast.Constant and node.value is None
+
+
+def _writes_nothing(call: ast.Call, destination: str) -> bool:
+    """True when a pandas writer is called without a destination (or with a literal None)."""
+    if call.args:
+        return not isinstance(call.args[0], ast.Starred) and _is_none(call.args[0])
+    for keyword in call.keywords:
+        if keyword.arg is None or keyword.arg == destination:
+            return keyword.arg is not None and _is_none(keyword.value)
+    return True
+
+
+def _written_name(func: ast.expr) -> str:
+    """The callee's last name as written: ``load`` for ``j.load``, ``getattr(j, "load")`` and
+    ``__builtins__["load"]``; "" when there is none."""
+    if type(func) is ast.Name:
+        return func.id
+    if type(func) is ast.Attribute:
+        return func.attr
+    if type(func) is ast.Subscript:
+        return literal_str(func.slice) or ""
+    if type(func) is ast.Call and len(func.args) >= 2:
+        getter = func.func
+        if type(getter) is ast.Name and getter.id == "getattr":
+            # As ``obj.name()`` is ``name`` even when ``obj`` is unknown.
+            return literal_str(func.args[1]) or ""
+    return ""
+
+
+def _is_staticmethod(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Name) and decorator.id == "staticmethod":
+            return True
+        if isinstance(decorator, ast.Attribute) and decorator.attr == "staticmethod":
+            return True
+    return False
 
 
 def _catches_import_error(handler_type: ast.expr | None) -> bool:
@@ -111,6 +183,7 @@ class FactWalker:
         self._ascii = columns.is_ascii
         self.imports: list[ImportRow] = []
         self.calls: list[CallRow] = []
+        self.environment: list[EnvironmentRow] = []
         self.main_blocks: list[LocationRow] = []
         self.definitions: list[DefinitionRow] = []
         self.unresolved_relative: list[int] = []
@@ -165,6 +238,7 @@ class FactWalker:
         # Stable sorts on the position alone (line, column: the row shapes in ``fact_rows``): a
         # call and the call it is made on share one.
         self.calls.sort(key=itemgetter(2, 3))
+        self.environment.sort(key=itemgetter(1, 2))
         self.imports.sort(key=itemgetter(1, 2))
         self.definitions.sort(key=itemgetter(2))
 
@@ -211,13 +285,20 @@ class FactWalker:
         attribute_kind = ast.Attribute
         scoped = _SCOPED
         fields = _FIELDS
+        environment_names = _ENVIRONMENT_NAMES
         while pending:
             node = pop()
             kind = type(node)
             while kind is attribute_kind:  # what an attribute is taken of comes next anyway
+                if node.attr in environment_names:
+                    self._environment(node, scope)
                 node = node.value
                 kind = type(node)
-            if kind is name_kind or kind is constant_kind or node is None:
+            if kind is name_kind:
+                if node.id in environment_names:
+                    self._environment(node, scope)
+                continue
+            if kind is constant_kind or node is None:
                 continue
             if kind is call_kind:
                 self._call(node, scope, flags)
@@ -275,25 +356,59 @@ class FactWalker:
         for alias in node.names:
             if alias.name != "*":
                 scope.bind(alias.asname or alias.name, join(base, alias.name) if base else "")
+            elif base:
+                scope.star_import(base)
 
     # Calls.
 
     def _call(self, node: ast.Call, scope: Scope, flags: int) -> None:
         func = node.func
         callee = resolve(func, scope)
-        if isinstance(func, ast.Name):
-            name = func.id
-        elif isinstance(func, ast.Attribute):
-            name = func.attr
+        if callee and callee[0] == INSTANCE:
+            callee = ""  # an instance of a class of this module is not a name
+        kind = type(func)
+        if kind is ast.Name:
+            name = func.id  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            name = func.attr  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            name = _written_name(func)
         else:
-            name = ""
-        self.calls.append((name, callee, node.lineno, self._column(node)))
+            name = _written_name(func) if callee else ""  # ``__builtins__["open"]``
+        column = self._column(node)
+        call_flags = 0
+        destination = OPTIONAL_DESTINATIONS.get(name)
+        if destination is not None and callee.startswith("pandas."):
+            call_flags = WRITES_NOTHING if _writes_nothing(node, destination) else 0
+        self.calls.append((name, callee, node.lineno, column, call_flags))
+        if callee not in _SPECIAL_CALLEES:
+            return
         if callee == IMPORT_MODULE or callee == DUNDER_IMPORT:
             module, literal = dynamic_import_target(node, callee)
             if module:
                 self._import_fact(module, node, flags, dynamic=True)
             elif literal:
                 self.unresolved_relative.append(node.lineno)
+        elif callee in PARTIALS:
+            self._partial(node, scope)
+        else:
+            self.environment.append((callee, node.lineno, column))
+
+    def _partial(self, node: ast.Call, scope: Scope) -> None:
+        """``functools.partial(open, p)`` calls ``open`` later: recorded as a call of it here,
+        at the argument, so that what it will call is checked as any call is."""
+        if not node.args or isinstance(node.args[0], ast.Starred):
+            return
+        target = node.args[0]
+        callee = callee_of(resolve(target, scope))
+        if callee and callee != GETATTR:
+            written = _written_name(target) or callee.rsplit(".", 1)[-1]
+            self.calls.append((written, callee, target.lineno, self._column(target), PARTIAL))
+
+    def _environment(self, node: ast.Name | ast.Attribute, scope: Scope) -> None:
+        value = resolve(node, scope)
+        if value in ENVIRONMENT_VALUES:
+            self.environment.append((value, node.lineno, self._column(node)))
 
     # Scopes and definitions.
 
@@ -306,7 +421,15 @@ class FactWalker:
         params, defaults = _arguments(node.args)
         body_scope = Scope(FUNCTION, scope.child_parent(), qualname + ".", self.module)
         for param in params:
-            body_scope.names[param.arg] = ""
+            # A parameter annotated as a path is one (``def f(p: Path): p.read_text()``).
+            annotation = param.annotation
+            value = resolve(annotation, scope) if annotation is not None else ""
+            body_scope.names[param.arg] = value if value in PATH_TYPES else ""
+        positional = [*node.args.posonlyargs, *node.args.args]
+        if scope.kind == CLASS and positional and not _is_staticmethod(node):
+            # ``self`` (or ``cls``): its attributes resolve through the class body.
+            owner = join(self.module, scope.prefix[:-1])
+            body_scope.names[positional[0].arg] = INSTANCE + owner
         self._deferred.append((node.body, body_scope, flags | IN_FUNCTION))
         # Decorators, defaults and annotations run when the def runs, in the enclosing scope.
         annotations = [p.annotation for p in params]
@@ -330,6 +453,9 @@ class FactWalker:
         self._expressions([*node.decorator_list, *node.bases, *keywords], scope, flags)
         scope.bind(node.name, join(self.module, qualname))
         body_scope = Scope(CLASS, scope.child_parent(), qualname + ".", self.module)
+        bases = tuple(filter(None, (resolve(base, scope) for base in node.bases)))
+        # Kept by reference: methods, walked later, see the body's final bindings.
+        scope.classes[join(self.module, qualname)] = (body_scope.names, bases)
         self._push(node.body, body_scope, flags)
 
     def _comprehension(self, node: Any, scope: Scope, flags: int) -> None:

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-FACTS_SCHEMA = 3
+# 4: call rows carry flags (``writes_nothing``, ``partial``), reads of the environment are a
+# field, and callees resolve through path results, getattr, partial, class aliases, star imports.
+FACTS_SCHEMA = 4
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,22 @@ class CallFact:
 
     name: str
     qualname: str
+    line: int
+    column: int
+    # A pandas writer called without a destination (``df.to_csv()``): it returns the text.
+    writes_nothing: bool = False
+    # Not called here but handed to ``functools.partial``, which calls it later; the position
+    # is the argument's (``partial(open, p)``).
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class EnvironmentAccess:
+    """A read (or a change) of the process environment: ``name`` is ``os.environ`` for the
+    mapping used as a value (``os.environ["X"]``, ``os.environ.get``), or the function called
+    (``os.getenv``, ``os.putenv``)."""
+
+    name: str
     line: int
     column: int
 
@@ -110,6 +128,7 @@ class FileFacts:
     api: tuple[Mapping[str, Any], ...] = ()
     lines: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    environment: tuple[EnvironmentAccess, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,4 +157,5 @@ class FileFacts:
             api=tuple(data.get("api", ())),
             lines=int(data.get("lines", 0)),
             extra=dict(data.get("extra", {})),
+            environment=tuple(EnvironmentAccess(**e) for e in data.get("environment", ())),
         )

@@ -19,6 +19,7 @@ from archverify.core.facts import (
     CallFact,
     CompileError,
     Definition,
+    EnvironmentAccess,
     FileFacts,
     ImportFact,
     Location,
@@ -150,6 +151,7 @@ class PackedFacts(FileFacts):
     definitions: _Lazy[tuple[Definition, ...]] = _Lazy(3)
     suppressions: _Lazy[tuple[Suppression, ...]] = _Lazy(4)
     api: _Lazy[tuple[Any, ...]] = _Lazy(5)
+    environment: _Lazy[tuple[EnvironmentAccess, ...]] = _Lazy(6)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FileFacts):

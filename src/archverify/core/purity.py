@@ -1,4 +1,4 @@
-"""The purity rules: no I/O calls and no ``__main__`` block inside a pure package."""
+"""The purity rules: no I/O calls, no ``__main__`` block and no environment in a pure package."""
 
 from __future__ import annotations
 
@@ -17,15 +17,26 @@ MAIN_BLOCK_HINT = (
     "package); set allow_main_block = true only if the block is a deliberate demo"
 )
 
+ENVIRONMENT_HINT = (
+    "read the setting at the edge (the orchestrator or a CLI) and pass its value in; set "
+    "allow_environment = true if the pure packages may read the environment"
+)
+
 IO_CALL = Rule("purity/io-call", Severity.ERROR, IO_CALL_HINT)
 MAIN_BLOCK_RULE = Rule("purity/main-block", Severity.ERROR, MAIN_BLOCK_HINT)
+# A warning: the environment is an input the tests can set without a file, a process or a
+# mock (unlike I/O), yet it makes a result depend on more than the arguments.
+ENVIRONMENT = Rule("purity/environment", Severity.WARNING, ENVIRONMENT_HINT)
 # The ids by their old names, part of the public core API before the rules were values.
+_ENVIRONMENT_CHANGES = frozenset({"os.putenv", "os.unsetenv"})
 RULE_IO_CALL = IO_CALL.id
 RULE_MAIN_BLOCK = MAIN_BLOCK_RULE.id
 
 
 def describe_call(call: CallFact) -> str:
     """The call as written and, when it differs, as resolved: ``load()`` -> ``json.load``."""
+    if call.partial:
+        return f"`{call.qualname or call.name}` (handed to `functools.partial`, which calls it)"
     if not call.qualname:
         return f"`{call.name}()`"
     if call.qualname.rsplit(".", 1)[-1] == call.name:
@@ -55,6 +66,8 @@ class PurityChecker:
             return []
         found: list[Finding] = []
         for call, pattern in self.forbidden.forbidden_calls(facts.calls):
+            if call.writes_nothing:
+                continue  # ``df.to_csv()`` without a destination returns the text
             message = (
                 f"I/O call {describe_call(call)} in pure module {facts.module} "
                 f"(forbidden by `{pattern}`)"
@@ -65,4 +78,12 @@ class PurityChecker:
             for block in facts.main_blocks:
                 message = f"{MAIN_BLOCK} block in pure module {facts.module}"
                 found.append(MAIN_BLOCK_RULE.at(facts.path, block.line, block.column, message))
+        if not self.config.allow_environment:
+            for access in facts.environment:
+                verb = "changes" if access.name in _ENVIRONMENT_CHANGES else "reads"
+                message = f"`{access.name}` {verb} the environment in pure module {facts.module}"
+                extra = {"access": access.name}
+                found.append(
+                    ENVIRONMENT.at(facts.path, access.line, access.column, message, extra=extra)
+                )
         return found

@@ -165,7 +165,28 @@ _FORBIDDEN_CALLS: tuple[str, ...] = (
     "shutil.**",
     "sqlite3.connect",
     "pandas.read_*",
-    "pandas.DataFrame.to_*",
+    # The writers only (``to_dict`` and ``to_numpy`` do no I/O), on a DataFrame or a Series.
+    # ``to_csv``, ``to_json``, ``to_html``... called without a destination return the text and
+    # are not flagged (``fact_walker.OPTIONAL_DESTINATIONS``).
+    "pandas.*.to_csv",
+    "pandas.*.to_json",
+    "pandas.*.to_xml",
+    "pandas.*.to_html",
+    "pandas.*.to_latex",
+    "pandas.*.to_markdown",
+    "pandas.*.to_string",
+    "pandas.*.to_excel",
+    "pandas.*.to_parquet",
+    "pandas.*.to_orc",
+    "pandas.*.to_feather",
+    "pandas.*.to_hdf",
+    "pandas.*.to_pickle",
+    "pandas.*.to_sql",
+    "pandas.*.to_stata",
+    "pandas.*.to_clipboard",
+    "sys.stdin.**",
+    "sys.stdout.**",
+    "sys.stderr.**",
     "os.system",
     "os.popen",
     "os.remove",
@@ -256,6 +277,12 @@ STEPS: tuple[StepSpec, ...] = (
             ),
             StepOption(
                 "allow_main_block", "boolean", False, "allow an `if __name__ == '__main__'`"
+            ),
+            StepOption(
+                "allow_environment",
+                "boolean",
+                False,
+                "allow reading the environment (`os.environ`, `os.getenv`)",
             ),
         ),
     ),

@@ -38,6 +38,7 @@ class PurityConfig:
     packages: tuple[str, ...] = ()
     forbid_calls: tuple[str, ...] = DEFAULT_FORBIDDEN_CALLS
     allow_main_block: bool = False
+    allow_environment: bool = False
 
 
 @dataclass(frozen=True)

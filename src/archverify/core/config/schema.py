@@ -168,6 +168,7 @@ def _purity(data: Mapping[str, Any], reader: FieldReader) -> PurityConfig:
         packages=read("packages"),
         forbid_calls=tuple(calls),
         allow_main_block=read("allow_main_block"),
+        allow_environment=read("allow_environment"),
     )
 
 
