@@ -182,6 +182,10 @@ class ImportGraph:
     def imports_of(self, module: str) -> frozenset[str]:
         return frozenset(self._out.get(module, ()))
 
+    def sorted_imports_of(self, module: str) -> list[str]:
+        """What ``module`` imports, by name (the list is shared: do not change it)."""
+        return self._sorted_out.get(module, [])
+
     def importers_of(self, module: str) -> frozenset[str]:
         return frozenset(self._in.get(module, ()))
 

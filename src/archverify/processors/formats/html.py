@@ -20,6 +20,7 @@ from archverify.processors.formats.common import (
     safe_text,
     verdict_word,
 )
+from archverify.processors.formats.routes import evidence_lines, routes_summary
 
 # Inline only: the page must open from a CI artifact with no network.
 _CSS = """
@@ -43,6 +44,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 #filter{padding:4px 8px;width:320px;margin:4px 0 8px}a{color:#0969da}
 .notice{color:#57606a}table.found{table-layout:fixed}.found td.loc{width:72px}
 .found td.sevc{width:84px}.found td.rule{width:240px;overflow-wrap:anywhere}
+.routes pre{margin:4px 0;font-size:12px;overflow-x:auto}
 """
 _JS = """
 document.getElementById('filter').addEventListener('input',function(e){
@@ -133,10 +135,21 @@ def _findings(
                 f'<td class="sevc"><span class="sev {finding.severity.value}">'
                 f"{finding.severity.value}</span></td>"
                 f'<td class="rule"><code>{_e(finding.rule)}</code></td>'
-                f"<td>{_e(finding.message)}{hint}</td></tr>"
+                f"<td>{_e(finding.message)}{_routes(finding)}{hint}</td></tr>"
             )
         parts.append("</tbody></table></section>")
     return parts
+
+
+def _routes(finding: Finding) -> str:
+    """A contract finding's routes, folded: every hop with all its lines."""
+    summary = routes_summary(finding)
+    if not summary:
+        return ""
+    body = "\n".join(evidence_lines(finding))
+    return (
+        f'<details class="routes"><summary>{_e(summary)}</summary><pre>{_e(body)}</pre></details>'
+    )
 
 
 def _line_col(finding: Finding) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archverify.core.findings import Severity, StepStatus
+from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
@@ -12,6 +12,7 @@ from archverify.processors.formats.common import (
     safe_lines,
     safe_text,
 )
+from archverify.processors.formats.routes import evidence_lines, routes_summary
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -43,6 +44,7 @@ def render(report: RunReport, *, colour: bool = False) -> str:
             severity = "" if finding.severity is Severity.ERROR else f" ({finding.severity.value})"
             where = safe_text(location(finding))
             lines.append(f"{where}: {finding.rule}{severity} {_shown(finding.message)}")
+            lines.extend(f"    {safe_text(line)}" for line in _evidence(finding))
             if finding.hint:
                 lines.append(f"    hint: {_shown(finding.hint)}")
         lines.append("")
@@ -73,6 +75,12 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
             f"{step.duration_s:>8.2f}  {note}".rstrip()
         )
     return rows
+
+
+def _evidence(finding: Finding) -> list[str]:
+    """A contract finding's routes, under a line that counts them."""
+    summary = routes_summary(finding)
+    return [f"{summary}:", *evidence_lines(finding)] if summary else []
 
 
 def _shown(text: str) -> str:
