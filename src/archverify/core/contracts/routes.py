@@ -102,6 +102,8 @@ def find_routes(
             break
         used.update(zip(chain, chain[1:], strict=False))
         middles.append(tuple(chain[1:-1]))
+    if not middles:
+        return found
     indirect = {middle: _indirect(graph, starts, targets, middle) for middle in middles}
     for middle in _covering(graph, starts, targets, blocked, indirect.values()):
         if middle not in indirect:

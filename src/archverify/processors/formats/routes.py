@@ -20,13 +20,19 @@ from typing import Any
 from archverify.core.findings import Finding
 
 ROUTE_PREFIX = "- "
+# Routes through the imports the shortest chains leave out, shown per finding by the text and
+# JUnit reports (on Django they are most of the routes); HTML, JSON and SARIF show them all.
+COVERING_SHOWN = 10
 CONTINUATION = "  "
 
 
 def routes_of(finding: Finding) -> list[Mapping[str, Any]]:
-    """The finding's routes as recorded, [] for a finding that has none."""
+    """The finding's routes as recorded, [] for a finding that has none (records without a
+    head are not routes of this shape and are left out)."""
     found = finding.extra.get("routes") if finding.extra else None
-    return [r for r in found if isinstance(r, Mapping)] if isinstance(found, list) else []
+    if not isinstance(found, list):
+        return []
+    return [r for r in found if isinstance(r, Mapping) and isinstance(r.get("heads"), list)]
 
 
 def hop_text(hop: Mapping[str, Any]) -> str:
@@ -57,11 +63,20 @@ def route_lines(route: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def evidence_lines(finding: Finding, limit: int = 0) -> list[str]:
-    """Every route of the finding (the first ``limit`` when set, then how many are left)."""
+def evidence_lines(finding: Finding, limit: int = 0, *, covering: int = -1) -> list[str]:
+    """Every route of the finding, then how many are left out: the first ``limit`` when set,
+    and at most ``covering`` of the routes that cover the imports the shortest chains leave
+    out when it is not negative."""
     routes = routes_of(finding)
+    if covering >= 0:
+        others = [r for r in routes if r.get("covering")]
+        routes = [r for r in routes if not r.get("covering")] + others[:covering]
+        left_out = len(others) - min(covering, len(others))
+    else:
+        left_out = 0
     shown = routes[:limit] if limit else routes
     lines = [line for route in shown for line in route_lines(route)]
+    routes += [{}] * left_out  # counted below as routes not shown
     if len(routes) > len(shown):
         left = len(routes) - len(shown)
         lines.append(f"\u2026and {left} more route{'s' if left != 1 else ''} (see the JSON report)")
@@ -74,8 +89,12 @@ def routes_summary(finding: Finding) -> str:
     if not routes:
         return ""
     direct = sum(1 for r in routes if r.get("direct"))
+    covering = sum(1 for r in routes if r.get("covering"))
     word = "route" if len(routes) == 1 else "routes"
-    return f"{len(routes)} {word}: {direct} direct, {len(routes) - direct} indirect"
+    text = f"{len(routes)} {word}: {direct} direct, {len(routes) - direct - covering} indirect"
+    if covering:
+        text += f", {covering} covering the remaining imports"
+    return text
 
 
 def route_title(route: Mapping[str, Any]) -> str:

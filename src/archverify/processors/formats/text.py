@@ -12,7 +12,7 @@ from archverify.processors.formats.common import (
     safe_lines,
     safe_text,
 )
-from archverify.processors.formats.routes import evidence_lines, routes_summary
+from archverify.processors.formats.routes import COVERING_SHOWN, evidence_lines, routes_summary
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -80,7 +80,7 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
 def _evidence(finding: Finding) -> list[str]:
     """A contract finding's routes, under a line that counts them."""
     summary = routes_summary(finding)
-    return [f"{summary}:", *evidence_lines(finding)] if summary else []
+    return [f"{summary}:", *evidence_lines(finding, covering=COVERING_SHOWN)] if summary else []
 
 
 def _shown(text: str) -> str:
