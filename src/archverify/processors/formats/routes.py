@@ -64,21 +64,19 @@ def route_lines(route: Mapping[str, Any]) -> list[str]:
 
 
 def evidence_lines(finding: Finding, limit: int = 0, *, covering: int = -1) -> list[str]:
-    """Every route of the finding, then how many are left out: the first ``limit`` when set,
-    and at most ``covering`` of the routes that cover the imports the shortest chains leave
-    out when it is not negative."""
+    """Every route of the finding, then how many are left out: beyond the first ``limit``
+    when it is set, and beyond ``covering`` routes that cover the imports the shortest chains
+    leave out when it is not negative."""
     routes = routes_of(finding)
+    shown = routes
     if covering >= 0:
         others = [r for r in routes if r.get("covering")]
-        routes = [r for r in routes if not r.get("covering")] + others[:covering]
-        left_out = len(others) - min(covering, len(others))
-    else:
-        left_out = 0
-    shown = routes[:limit] if limit else routes
+        shown = [r for r in routes if not r.get("covering")] + others[:covering]
+    if limit:
+        shown = shown[:limit]
     lines = [line for route in shown for line in route_lines(route)]
-    routes += [{}] * left_out  # counted below as routes not shown
-    if len(routes) > len(shown):
-        left = len(routes) - len(shown)
+    left = len(routes) - len(shown)
+    if left:
         lines.append(f"\u2026and {left} more route{'s' if left != 1 else ''} (see the JSON report)")
     return lines
 
