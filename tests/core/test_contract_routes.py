@@ -3,7 +3,8 @@ for every hop they leave out, each hop with all its lines; the contract types th
 
 from __future__ import annotations
 
-from archverify.core.contracts import ContractConfig, check_contract
+from archverify.core.contracts import check_contract
+from archverify.core.contracts.common import ContractConfig
 from archverify.core.contracts.routes import Route, find_routes, route_records
 from archverify.core.facts import ImportFact
 from archverify.core.graph import ImportGraph

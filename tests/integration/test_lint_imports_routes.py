@@ -96,12 +96,12 @@ def archverify_results(root: Path) -> dict[str, ContractResult]:
 def expanded(route: Route) -> set[Chain]:
     """Every chain a route stands for: each head, the links, each tail."""
     links = tuple(_as_hop(h.importer, h.imported, h.lines) for h in route.links)
-    tails = [_as_hop(h.importer, h.imported, h.lines) for h in route.tails] or [None]
+    tails: list[Chain] = [(_as_hop(h.importer, h.imported, h.lines),) for h in route.tails]
     found: set[Chain] = set()
     for head in route.heads:
         first = _as_hop(head.importer, head.imported, head.lines)
-        for tail in tails:
-            found.add((first, *links, *((tail,) if tail else ())))
+        for tail in tails or [()]:
+            found.add((first, *links, *tail))
     return found
 
 

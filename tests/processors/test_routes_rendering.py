@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET  # nosec B405 - parsing our own output
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ def hop(importer: str, imported: str, *lines: int) -> dict[str, Any]:
     return {"importer": importer, "imported": imported, "lines": list(lines), "imports": imports}
 
 
-def route(heads: list[Any], middle: list[str] = (), tails: list[Any] = (), **kw: Any) -> Any:  # type: ignore[assignment]
+def route(
+    heads: list[Any], middle: Sequence[str] = (), tails: Sequence[Any] = (), **kw: Any
+) -> dict[str, Any]:
     return {
         "direct": not middle,
         "covering": kw.get("covering", False),

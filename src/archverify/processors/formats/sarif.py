@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
@@ -208,7 +208,7 @@ def _cycle_hop(edge: Mapping[str, Any], every: list[Any]) -> dict[str, Any]:
     }
 
 
-def _flow(hops: list[Mapping[str, Any]], title: str) -> dict[str, Any]:
+def _flow(hops: Sequence[Mapping[str, Any]], title: str) -> dict[str, Any]:
     locations = []
     for hop in hops:
         imports = [i for i in hop.get("imports") or () if isinstance(i, Mapping)]
