@@ -91,9 +91,7 @@ def findings() -> list[Finding]:
 
     def _hop(importer: str, imported: str, *lines: int) -> dict[str, object]:
         path = path_of(importer)
-        imports = [
-            {"importer": importer, "imported": imported, "path": path, "line": n} for n in lines
-        ]
+        imports = [{"path": path, "line": n} for n in lines]
         return {
             "importer": importer,
             "imported": imported,

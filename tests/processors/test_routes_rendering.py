@@ -26,7 +26,7 @@ SCHEMA = {**_VENDORED, "$ref": "#/definitions/Root"}
 
 def hop(importer: str, imported: str, *lines: int) -> dict[str, Any]:
     path = importer.replace(".", "/") + ".py"
-    imports = [{"importer": importer, "imported": imported, "path": path, "line": n} for n in lines]
+    imports = [{"path": path, "line": n} for n in lines]
     return {"importer": importer, "imported": imported, "lines": list(lines), "imports": imports}
 
 

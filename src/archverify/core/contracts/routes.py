@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
-from archverify.core.graph import ImportEdge, ImportGraph, edge_records
+from archverify.core.graph import ImportEdge, ImportGraph
 
 
 @dataclass(frozen=True)
@@ -104,10 +104,20 @@ def find_routes(
         middles.append(tuple(chain[1:-1]))
     if not middles:
         return found
-    indirect = {middle: _indirect(graph, starts, targets, middle) for middle in middles}
+    made: dict[tuple[str, str], Hop] = {}
+
+    def make(importer: str, imported: str) -> Hop:
+        # Heads are shared by many routes: one Hop each.
+        key = (importer, imported)
+        if key not in made:
+            made[key] = hop(graph, importer, imported)
+        return made[key]
+
+    indirect = {m: _indirect(make, graph, starts, targets, m) for m in middles}
     for middle in _covering(graph, starts, targets, blocked, indirect.values()):
         if middle not in indirect:
-            indirect[middle] = replace(_indirect(graph, starts, targets, middle), covering=True)
+            route = _indirect(make, graph, starts, targets, middle)
+            indirect[middle] = replace(route, covering=True)
     return found + list(indirect.values())
 
 
@@ -202,35 +212,63 @@ def _shortest(
 
 
 def _indirect(
-    graph: ImportGraph, sources: Set[str], targets: Set[str], middle: tuple[str, ...]
+    make: Callable[[str, str], Hop],
+    graph: ImportGraph,
+    sources: Set[str],
+    targets: Set[str],
+    middle: tuple[str, ...],
 ) -> Route:
     first, last = middle[0], middle[-1]
-    heads = tuple(hop(graph, s, first) for s in sorted(graph.importers_of(first) & sources))
-    tails = tuple(hop(graph, last, t) for t in sorted(graph.imports_of(last) & targets))
-    links = tuple(hop(graph, a, b) for a, b in zip(middle, middle[1:], strict=False))
+    heads = tuple(make(s, first) for s in sorted(graph.importers_of(first) & sources))
+    tails = tuple(make(last, t) for t in sorted(graph.imports_of(last) & targets))
+    links = tuple(make(a, b) for a, b in zip(middle, middle[1:], strict=False))
     return Route(heads=heads, middle=middle, links=links, tails=tails)
 
 
 def hop_record(found: Hop) -> dict[str, Any]:
-    """A hop as JSON: its two modules, its lines and every import statement."""
+    """A hop as JSON: its two modules, its lines and every import statement as ``{path,
+    line}`` (with the statement's own importer and imported where they are not the hop's, in
+    an ``acyclic_siblings`` hop between two packages, and its markers where it has any)."""
+    imports: list[dict[str, Any]] = []
+    for edge in found.edges:
+        record: dict[str, Any] = {"path": edge.path, "line": edge.line}
+        if edge.importer != found.importer:
+            record["importer"] = edge.importer
+        if edge.imported != found.imported:
+            record["imported"] = edge.imported
+        if edge.in_function:
+            record["in_function"] = True
+        if edge.implicit:
+            record["implicit"] = True
+            record["via"] = edge.via
+        imports.append(record)
     return {
         "importer": found.importer,
         "imported": found.imported,
         "lines": list(found.lines),
-        "imports": edge_records(found.edges),
+        "imports": imports,
     }
 
 
 def route_records(routes: Iterable[Route]) -> list[dict[str, Any]]:
-    """Routes as JSON-ready records: the ``extra.routes`` of a contract finding."""
+    """Routes as JSON-ready records: the ``extra.routes`` of a contract finding. A hop shared
+    by several routes (a head of many) is one record object, written out at each place."""
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def one(found: Hop) -> dict[str, Any]:
+        key = (found.importer, found.imported)
+        if key not in records:
+            records[key] = hop_record(found)
+        return records[key]
+
     return [
         {
             "direct": route.direct,
             "covering": route.covering,
-            "heads": [hop_record(h) for h in route.heads],
+            "heads": [one(h) for h in route.heads],
             "middle": list(route.middle),
-            "links": [hop_record(h) for h in route.links],
-            "tails": [hop_record(h) for h in route.tails],
+            "links": [one(h) for h in route.links],
+            "tails": [one(h) for h in route.tails],
         }
         for route in routes
     ]
