@@ -186,3 +186,12 @@ def test_schema_rejects_a_broken_code_flow() -> None:
 def test_findings_without_routes_have_no_code_flows() -> None:
     (result,) = _log(report(finding()))["runs"][0]["results"]
     assert "codeFlows" not in result
+
+
+def test_sarif_code_flows_stop_at_githubs_budget() -> None:
+    many = [
+        route([hop(f"app.low.m{i}", "app.high.b", 1)]) for i in range(sarif.MAX_FLOW_LOCATIONS + 5)
+    ]
+    (result,) = _log(report(replace(CONTRACT, extra={"routes": many})))["runs"][0]["results"]
+    assert len(result["codeFlows"]) == sarif.MAX_FLOW_LOCATIONS
+    assert result["properties"]["codeFlowsLeftOut"] == 5

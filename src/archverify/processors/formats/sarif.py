@@ -23,6 +23,9 @@ SRCROOT = "%SRCROOT%"
 # Versioned, as SARIF asks of partialFingerprints keys, so a future scheme can sit beside it.
 FINGERPRINT_KEY = "archverifyFindingHash/v1"
 
+# Thread-flow locations per result: GitHub code scanning keeps the first 1,000 of a result.
+MAX_FLOW_LOCATIONS = 1000
+
 _SEVERITY_RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 # GitHub reads ``problem.severity`` for non-security rules; "note" is "recommendation" there.
 _PROBLEM_SEVERITY = {
@@ -137,8 +140,11 @@ def _result(
         "properties": {"step": finding.step},
     }
     flows = code_flows(finding)
-    if flows:
-        result["codeFlows"] = flows
+    kept = _within_budget(flows)
+    if kept:
+        result["codeFlows"] = kept
+    if len(kept) < len(flows):
+        result["properties"]["codeFlowsLeftOut"] = len(flows) - len(kept)
     if finding.path:
         result["locations"] = [_location(finding.path, finding.line, finding.column)]
     elif anchor_path:
@@ -178,6 +184,19 @@ def code_flows(finding: Finding) -> list[dict[str, Any]]:
     every = finding.extra.get("edges") or chain
     hops = [_cycle_hop(edge, every) for edge in chain if isinstance(edge, Mapping)]
     return [_flow(hops, "import cycle")] if hops else []
+
+
+def _within_budget(flows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first flows whose steps add up to at most ``MAX_FLOW_LOCATIONS`` (at least one):
+    GitHub reads no more of one result, and a big contract's flows would make the log huge."""
+    kept: list[dict[str, Any]] = []
+    total = 0
+    for flow in flows:
+        total += len(flow["threadFlows"][0]["locations"])
+        if kept and total > MAX_FLOW_LOCATIONS:
+            break
+        kept.append(flow)
+    return kept
 
 
 def _chains(route: Mapping[str, Any]) -> list[list[Mapping[str, Any]]]:
