@@ -38,12 +38,7 @@ from archverify.orchestrator.config.importlinter import load_importlinter_contra
 from archverify.orchestrator.discovery import discover
 from archverify.orchestrator.parsing import parse_files
 from tests.helpers.lint_imports import LINT_IMPORTS, option_lines
-from tests.integration.test_lint_imports_equivalence import (
-    contracts,
-    projects,
-    write_config,
-    write_project,
-)
+from tests.integration.test_lint_imports_equivalence import random_project
 
 pytestmark = pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter not installed")
 
@@ -267,12 +262,4 @@ def test_every_route_shape(tmp_path: Path) -> None:
 )
 @given(data=st.data())
 def test_random_projects_chains_are_a_superset(tmp_path: Path, data: st.DataObject) -> None:
-    project = data.draw(projects())
-    found = data.draw(contracts(project))
-    root = tmp_path / "project"
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir()
-    write_project(root, project)
-    write_config(root, project, found)
-    assert_superset(root)
+    assert_superset(random_project(tmp_path, data))

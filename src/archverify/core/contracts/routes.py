@@ -97,7 +97,7 @@ def find_routes(
     middles: list[tuple[str, ...]] = []
     blocked = avoiding | starts
     while True:
-        chain = _shortest(graph, sorted(starts), targets, blocked, used)
+        chain = graph.shortest_chain(starts, targets, avoiding=blocked, skipping=used)
         if chain is None:
             break
         used.update(zip(chain, chain[1:], strict=False))
@@ -179,36 +179,6 @@ def _walk(parent: dict[str, str | None], module: str) -> list[str]:
         found.append(step)
         step = parent[step]
     return found
-
-
-def _shortest(
-    graph: ImportGraph,
-    starts: list[str],
-    targets: Set[str],
-    blocked: Set[str],
-    used: Set[tuple[str, str]],
-) -> list[str] | None:
-    """The shortest chain of length 3 or more (direct imports are all ``used``) not taking a
-    used hop, nor passing through a blocked module."""
-    parent: dict[str, str | None] = {m: None for m in starts}
-    queue: deque[str] = deque(starts)
-    while queue:
-        current = queue.popleft()
-        for nxt in graph.sorted_imports_of(current):
-            if nxt in parent or (current, nxt) in used:
-                continue
-            if nxt in targets:
-                chain = [nxt, current]
-                step = parent[current]
-                while step is not None:
-                    chain.append(step)
-                    step = parent[step]
-                return chain[::-1]
-            if nxt in blocked:
-                continue
-            parent[nxt] = current
-            queue.append(nxt)
-    return None
 
 
 def _indirect(
