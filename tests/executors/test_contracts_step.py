@@ -85,3 +85,13 @@ def test_config_errors_and_unmatched_ignores_are_findings() -> None:
         ("contracts/independence", Severity.ERROR, "p/util.py", 2),
         ("contracts/unmatched-ignore", Severity.WARNING, "", 0),
     ]
+
+
+def test_finding_keeps_every_route_in_extra() -> None:
+    (finding,) = run(LAYERS).findings
+    (route,) = finding.extra["routes"]
+    assert route["direct"] is False and route["covering"] is False
+    assert route["middle"] == ["p.util"] and route["links"] == []
+    assert [h["importer"] for h in route["heads"]] == ["p.low"]
+    assert route["tails"][0]["imports"] == [{"path": "p/util.py", "line": 2}]
+    assert route["tails"][0]["lines"] == [2]

@@ -88,9 +88,43 @@ def findings() -> list[Finding]:
         {"importer": "shop.core.model", "imported": "shop.core.rules", "line": 1},
         {"importer": "shop.core.rules", "imported": "shop.core.model", "line": 1},
     ]
+
+    def _hop(importer: str, imported: str, *lines: int) -> dict[str, object]:
+        path = path_of(importer)
+        imports = [{"path": path, "line": n} for n in lines]
+        return {
+            "importer": importer,
+            "imported": imported,
+            "lines": list(lines),
+            "imports": imports,
+        }
+
+    # extra.routes as the contracts step records them: a direct import with two lines, an
+    # indirect route with two heads, and one covering the import the shortest chain leaves out.
+    route = {"direct": False, "covering": False, "middle": ["shop.core.rules"], "links": []}
     routes = [
-        {"chain": [hop], "via": "shop.core.model"},
-        {"chain": [cycle[0], hop], "via": "shop.core.rules"},
+        {
+            "direct": True,
+            "covering": False,
+            "middle": [],
+            "links": [],
+            "tails": [],
+            "heads": [_hop("shop.core.model", "shop.orchestrator.cli", 2, 7)],
+        },
+        {
+            **route,
+            "heads": [
+                _hop("shop.core.model", "shop.core.rules", 1),
+                _hop("shop.core.café", "shop.core.rules", 3),
+            ],
+            "tails": [_hop("shop.core.rules", "shop.orchestrator.cli", 4)],
+        },
+        {
+            **route,
+            "covering": True,
+            "heads": [_hop("shop.core.model", "shop.core.rules", 1)],
+            "tails": [_hop("shop.core.rules", "shop.orchestrator", 5)],
+        },
     ]
     found = [
         _finding(
@@ -121,7 +155,7 @@ def findings() -> list[Finding]:
             1,
             1,
             "import cycle: shop.core.model -> shop.core.rules -> shop.core.model",
-            extra={"edges": cycle},
+            extra={"chain": cycle, "edges": cycle},
         ),
         _finding(
             "boundaries",

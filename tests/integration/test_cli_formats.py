@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from archverify.orchestrator.cli import main
@@ -102,6 +103,19 @@ def check_sarif(run: Run) -> None:
     states = sorted(r["baselineState"] for r in sarif_run["results"])
     assert states == ["new", *["unchanged"] * 4]
     assert sarif_run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == run.root.as_uri() + "/"
+    # The contract's routes and the cycle reach SARIF as code flows: a located step per hop.
+    schema = json.loads(
+        (Path(__file__).parents[1] / "data" / "sarif-schema-2.1.0.json").read_text()
+    )
+    jsonschema.validate(log, {**schema, "$ref": "#/definitions/Root"})
+    flows = {r["ruleId"]: r.get("codeFlows") for r in sarif_run["results"]}
+    for rule in ("contracts/layers", "cycles/import-cycle"):
+        assert flows[rule], rule
+        for flow in flows[rule]:
+            for step in flow["threadFlows"][0]["locations"]:
+                where = step["location"]["physicalLocation"]
+                assert where["artifactLocation"]["uri"].startswith("src/app/")
+                assert where["region"]["startLine"] >= 1
 
 
 def check_junit(run: Run) -> None:

@@ -261,13 +261,8 @@ def write_config(root: Path, project: RandomProject, found: list[dict[str, objec
     (root / ".importlinter").write_text("\n".join(lines) + "\n")
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(data=st.data())
-def test_random_projects_verdicts_equal_lint_imports(tmp_path: Path, data: st.DataObject) -> None:
+def random_project(tmp_path: Path, data: st.DataObject) -> Path:
+    """A random project with its random contracts, written afresh at ``tmp_path/project``."""
     project = data.draw(projects())
     found = data.draw(contracts(project))
     root = tmp_path / "project"
@@ -276,6 +271,17 @@ def test_random_projects_verdicts_equal_lint_imports(tmp_path: Path, data: st.Da
     root.mkdir()
     write_project(root, project)
     write_config(root, project, found)
+    return root
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_random_projects_verdicts_equal_lint_imports(tmp_path: Path, data: st.DataObject) -> None:
+    root = random_project(tmp_path, data)
     assert archverify(root) == lint_imports(root)
 
 

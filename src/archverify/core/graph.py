@@ -182,6 +182,10 @@ class ImportGraph:
     def imports_of(self, module: str) -> frozenset[str]:
         return frozenset(self._out.get(module, ()))
 
+    def sorted_imports_of(self, module: str) -> list[str]:
+        """What ``module`` imports, by name (the list is shared: do not change it)."""
+        return self._sorted_out.get(module, [])
+
     def importers_of(self, module: str) -> frozenset[str]:
         return frozenset(self._in.get(module, ()))
 
@@ -222,11 +226,13 @@ class ImportGraph:
         imported: Set[str],
         *,
         avoiding: Set[str] = frozenset(),
+        skipping: Set[tuple[str, str]] = frozenset(),
     ) -> list[str] | None:
         """The shortest module chain from any of ``importers`` to any of ``imported``.
 
-        Intermediate modules are never in ``avoiding``. Ties are broken by module name so
-        that the answer is the same on every run.
+        Intermediate modules are never in ``avoiding``, and no hop is one of ``skipping``
+        (importer, imported) pairs. Ties are broken by module name so that the answer is the
+        same on every run.
         """
         starts = sorted(m for m in importers if m not in imported)
         parent: dict[str, str | None] = {m: None for m in starts}
@@ -234,7 +240,7 @@ class ImportGraph:
         while queue:
             current = queue.popleft()
             for nxt in self._sorted_out.get(current, ()):
-                if nxt in parent:
+                if nxt in parent or (skipping and (current, nxt) in skipping):
                     continue
                 if nxt in imported:
                     chain = [nxt, current]

@@ -10,6 +10,7 @@ from archverify.core.contracts import (
     Violation,
     check_contract,
     include_type_checking,
+    route_records,
     rule_for,
 )
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome
@@ -87,6 +88,7 @@ def _violation(result: ContractResult, violation: Violation) -> Finding:
             "importer": violation.importer,
             "imported": violation.imported,
             "chain": edge_records(violation.chain),
+            "routes": route_records(violation.routes),
         },
     )
 

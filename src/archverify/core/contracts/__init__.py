@@ -28,6 +28,7 @@ from archverify.core.contracts.common import (
     boolean,
 )
 from archverify.core.contracts.ignores import ALERTING, alerting, apply_ignores
+from archverify.core.contracts.routes import Hop, Route, route_records
 from archverify.core.findings import Rule
 from archverify.core.graph import ImportGraph
 
@@ -39,11 +40,14 @@ __all__ = [
     "ContractResult",
     "ContractType",
     "ContractOption",
+    "Hop",
+    "Route",
     "Violation",
     "check_contract",
     "include_type_checking",
     "internal_only_modules",
     "referenced_modules",
+    "route_records",
     "rule_for",
 ]
 

@@ -13,6 +13,7 @@ from archverify.core.contracts.common import (
     Violation,
 )
 from archverify.core.contracts.ignores import matches_expression
+from archverify.core.contracts.routes import Hop, Route
 from archverify.core.findings import Rule, Severity
 from archverify.core.graph import ImportEdge, ImportGraph
 
@@ -119,16 +120,20 @@ def _child_of(package: str, module: str) -> str | None:
 
 def _cycles(graph: ImportGraph, package: str, children: list[str]) -> list[Violation]:
     """One violation per group of children that depend on each other in a cycle."""
-    # The dependency between two children is their first import statement, for locating it.
+    # The dependency between two children is their first import statement, for locating it;
+    # ``every`` keeps all of them, for the route.
     first: dict[tuple[str, str], ImportEdge] = {}
+    every: dict[tuple[str, str], list[ImportEdge]] = {}
     for importer in sorted(graph.members(package) - {package}):
         source = _child_of(package, importer)
         for imported in sorted(graph.imports_of(importer)):
             target = _child_of(package, imported)
             if source is None or target is None or target == source:
                 continue
-            edge = graph.edges_between(importer, imported)[0]
+            edges = graph.edges_between(importer, imported)
+            edge = edges[0]
             pair = (source, target)
+            every.setdefault(pair, []).extend(edges)
             if pair not in first or edge.sort_key() < first[pair].sort_key():
                 first[pair] = edge
     siblings = ImportGraph(
@@ -143,7 +148,9 @@ def _cycles(graph: ImportGraph, package: str, children: list[str]) -> list[Viola
         if loop is None:  # pragma: no cover - a strongly connected component always has one
             continue
         loop.append(start)
-        edges = tuple(first[(a, b)] for a, b in zip(loop, loop[1:], strict=False))
+        pairs = list(zip(loop, loop[1:], strict=False))
+        edges = tuple(first[pair] for pair in pairs)
+        hops = tuple(Hop(a, b, tuple(sorted(every[(a, b)], key=_by_place))) for a, b in pairs)
         short = " -> ".join(m.removeprefix(package) for m in loop)
         where = ", ".join(f"{e.path}:{e.line}" for e in edges)
         names = ", ".join(m.removeprefix(package) for m in component)
@@ -157,9 +164,22 @@ def _cycles(graph: ImportGraph, package: str, children: list[str]) -> list[Viola
                 path=edges[0].path,
                 line=edges[0].line,
                 column=edges[0].column,
+                # The loop as one route: every hop between two children with all its imports.
+                routes=(
+                    Route(
+                        heads=hops[:1],
+                        middle=tuple(loop[1:-1]),
+                        links=hops[1:-1],
+                        tails=hops[-1:] if len(hops) > 1 else (),
+                    ),
+                ),
             )
         )
     return found
+
+
+def _by_place(edge: ImportEdge) -> tuple[str, int, int, str]:
+    return (edge.path, edge.line, edge.column, edge.imported)
 
 
 TYPE = ContractType(

@@ -4,9 +4,10 @@ parsing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeVar
 
+from archverify.core.contracts.routes import Route, find_routes
 from archverify.core.findings import Rule
 from archverify.core.graph import ImportEdge, ImportGraph
 
@@ -39,8 +40,10 @@ class ContractError(ValueError):
 class Violation:
     """One broken (importer package, imported package) pair and the chain that breaks it.
 
-    ``chain`` holds the first import statement of every hop; it is empty for violations that
-    are not about an import (a module missing from an exhaustive layers contract).
+    ``chain`` holds the first import statement of every hop of the shortest chain; it is empty
+    for violations that are not about an import (a module missing from an exhaustive layers
+    contract). ``routes`` holds every direct import and every indirect route of the pair, each
+    hop with all its statements (see ``routes.find_routes``).
     """
 
     importer: str
@@ -50,6 +53,7 @@ class Violation:
     path: str = ""
     line: int = 0
     column: int = 0
+    routes: tuple[Route, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,15 +150,16 @@ def find_violation(
     targets = members(graph, imported)
     if not sources or not targets:
         return None
-    if direct_only:
-        for source in sorted(sources - targets):
-            for target in sorted(graph.imports_of(source) & targets):
-                return chain_violation(graph, importer, imported, [source, target], verb)
+    routes = find_routes(
+        graph, sources, targets, avoiding=avoiding - sources - targets, direct_only=direct_only
+    )
+    if not routes:
         return None
-    chain = graph.shortest_chain(sources, targets, avoiding=avoiding - sources - targets)
-    if chain is None:
-        return None
-    return chain_violation(graph, importer, imported, chain, verb)
+    # The first route is the shortest chain (a direct import when there is one).
+    first = routes[0]
+    chain = [first.heads[0].importer, *first.middle, first.chain()[-1].imported]
+    found = chain_violation(graph, importer, imported, chain, verb)
+    return replace(found, routes=tuple(routes))
 
 
 ContractOptionKind = Literal["list", "boolean", "choice", "integer"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archverify.core.contracts.common import (
     ContractConfig,
@@ -15,6 +15,7 @@ from archverify.core.contracts.common import (
     exists,
     members,
 )
+from archverify.core.contracts.routes import direct_routes
 from archverify.core.findings import Rule, Severity
 from archverify.core.graph import ImportGraph
 from archverify.core.project import in_package
@@ -94,15 +95,11 @@ def check_options(
                 continue
             hits = sorted(graph.imports_of(importer) & targets)
             if hits:
-                violations.append(
-                    chain_violation(
-                        graph,
-                        importer,
-                        target,
-                        [importer, hits[0]],
-                        "is not an allowed importer of",
-                    )
+                found = chain_violation(
+                    graph, importer, target, [importer, hits[0]], "is not an allowed importer of"
                 )
+                routes = direct_routes(graph, {importer}, set(hits))
+                violations.append(replace(found, routes=tuple(routes)))
     missing = [m for m in protected + allowed if not exists(graph, m)]
     return violations, missing
 

@@ -7,8 +7,11 @@ from archverify.core.report import RunReport
 from archverify.processors.formats import markdown
 from archverify.processors.formats.base import ReportFormat, report_only
 from archverify.processors.formats.common import safe_text
+from archverify.processors.formats.routes import evidence_lines
 
 _COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
+# Routes in one annotation: GitHub shows a few lines of it; the JSON report keeps them all.
+MAX_ROUTES = 20
 
 
 def workflow_commands(report: RunReport) -> str:
@@ -57,6 +60,9 @@ def _annotation(finding: Finding) -> str:
                 properties.append(("col", str(finding.column)))
     properties.append(("title", finding.rule))
     message = finding.message
+    routes = evidence_lines(finding, MAX_ROUTES)
+    if routes:
+        message += "\n" + "\n".join(routes)
     if finding.hint:
         message += f"\nhint: {finding.hint}"
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)

@@ -21,6 +21,7 @@ from archverify.processors.formats.common import (
     verdict_word,
 )
 from archverify.processors.formats.summary import step_note
+from archverify.processors.formats.routes import evidence_lines, routes_summary
 
 # Inline only: the page must open from a CI artifact with no network.
 _CSS = """
@@ -47,6 +48,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .drill summary{cursor:pointer;font-weight:600;margin:6px 0}.drill .picture{margin-bottom:8px}
 .drill .drill{margin-left:20px}
 .drill details:target>summary{background:#fff8c5}
+.routes pre{margin:4px 0;font-size:12px;overflow-x:auto}
 """
 _JS = """
 document.getElementById('filter').addEventListener('input',function(e){
@@ -146,10 +148,21 @@ def _findings(
                 f'<td class="sevc"><span class="sev {finding.severity.value}">'
                 f"{finding.severity.value}</span></td>"
                 f'<td class="rule"><code>{_e(finding.rule)}</code></td>'
-                f"<td>{_e(finding.message)}{hint}</td></tr>"
+                f"<td>{_e(finding.message)}{_routes(finding)}{hint}</td></tr>"
             )
         parts.append("</tbody></table></section>")
     return parts
+
+
+def _routes(finding: Finding) -> str:
+    """A contract finding's routes, folded: every hop with all its lines."""
+    summary = routes_summary(finding)
+    if not summary:
+        return ""
+    body = "\n".join(evidence_lines(finding))
+    return (
+        f'<details class="routes"><summary>{_e(summary)}</summary><pre>{_e(body)}</pre></details>'
+    )
 
 
 def _line_col(finding: Finding) -> str:

@@ -9,6 +9,7 @@ from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats.base import ReportFormat, report_only
 from archverify.processors.formats.common import location, plural, safe_lines, safe_text
+from archverify.processors.formats.routes import COVERING_SHOWN, evidence_lines
 
 SUITE = "archverify"
 
@@ -75,7 +76,9 @@ def _line(finding: Finding) -> str:
         text = f"{where} {finding.rule} ({finding.severity.value}) {message}"
     if finding.hint:
         text += f" (hint: {safe_lines(finding.hint, '    ')})"
-    return text
+    return "\n    ".join(
+        [text, *(safe_text(line) for line in evidence_lines(finding, covering=COVERING_SHOWN))]
+    )
 
 
 def _seconds(value: float) -> str:

@@ -21,10 +21,13 @@ from archverify.processors.formats.common import (
 )
 from archverify.processors.formats.grouping import RuleGroup, hidden_note, split_groups, visible
 from archverify.processors.formats.summary import checked
+from archverify.processors.formats.routes import evidence_lines, routes_summary
 
 MAX_FINDINGS = 50
 # GitHub cuts comments at 65,536 characters; a few long messages must not get there alone.
 MAX_MESSAGE = 300
+# Routes shown per contract finding; the JSON report keeps them all.
+MAX_ROUTES = 10
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 # One backtick, then no backtick, then one: a code span as CommonMark reads it.
@@ -150,7 +153,19 @@ def _item(finding: Finding) -> str:
     )
     if finding.hint:
         text += f" \u2014 _{escape(one_line(finding.hint, MAX_MESSAGE))}_"
-    return text
+    return text + _routes(finding)
+
+
+def _routes(finding: Finding) -> str:
+    """A contract finding's routes, folded under the item: a code block in a ``<details>``."""
+    summary = routes_summary(finding)
+    if not summary:
+        return ""
+    body = [safe_text(line) for line in evidence_lines(finding, MAX_ROUTES)]
+    longest = max((len(run) for line in body for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    block = [f"<details><summary>{summary}</summary>", "", fence, *body, fence, "</details>"]
+    return "".join(f"\n  {line}" if line else "\n" for line in block)
 
 
 FORMAT = ReportFormat(

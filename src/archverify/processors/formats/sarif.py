@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
@@ -12,6 +12,7 @@ from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import one_line, partial_fingerprint
+from archverify.processors.formats.routes import hop_text, route_title, routes_of
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -21,6 +22,9 @@ INFORMATION_URI = "https://pypi.org/project/archverify/"
 SRCROOT = "%SRCROOT%"
 # Versioned, as SARIF asks of partialFingerprints keys, so a future scheme can sit beside it.
 FINGERPRINT_KEY = "archverifyFindingHash/v1"
+
+# Thread-flow locations per result: GitHub code scanning keeps the first 1,000 of a result.
+MAX_FLOW_LOCATIONS = 1000
 
 _SEVERITY_RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 # GitHub reads ``problem.severity`` for non-security rules; "note" is "recommendation" there.
@@ -135,6 +139,12 @@ def _result(
         "baselineState": state,
         "properties": {"step": finding.step},
     }
+    flows = code_flows(finding)
+    kept = _within_budget(flows)
+    if kept:
+        result["codeFlows"] = kept
+    if len(kept) < len(flows):
+        result["properties"]["codeFlowsLeftOut"] = len(flows) - len(kept)
     if finding.path:
         result["locations"] = [_location(finding.path, finding.line, finding.column)]
     elif anchor_path:
@@ -158,6 +168,74 @@ def _location(path: str, line: int, column: int) -> dict[str, Any]:
             region["startColumn"] = column
         physical["region"] = region
     return {"physicalLocation": physical}
+
+
+def code_flows(finding: Finding) -> list[dict[str, Any]]:
+    """Every route of a contract finding, or the cycle of a cycles finding, as code flows: one
+    location per hop, at its first import, its message naming all its lines. A route shared by
+    several heads or tails gets one flow for its first chain and one for each other head and
+    tail, so that every import of it can be walked to."""
+    routes = routes_of(finding)
+    if routes:
+        return [_flow(chain, route_title(route)) for route in routes for chain in _chains(route)]
+    chain = finding.extra.get("chain") if finding.extra else None
+    if finding.step != "cycles" or not isinstance(chain, list) or not chain:
+        return []
+    every = finding.extra.get("edges") or chain
+    hops = [_cycle_hop(edge, every) for edge in chain if isinstance(edge, Mapping)]
+    return [_flow(hops, "import cycle")] if hops else []
+
+
+def _within_budget(flows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first flows whose steps add up to at most ``MAX_FLOW_LOCATIONS`` (at least one):
+    GitHub reads no more of one result, and a big contract's flows would make the log huge."""
+    kept: list[dict[str, Any]] = []
+    total = 0
+    for flow in flows:
+        total += len(flow["threadFlows"][0]["locations"])
+        if kept and total > MAX_FLOW_LOCATIONS:
+            break
+        kept.append(flow)
+    return kept
+
+
+def _chains(route: Mapping[str, Any]) -> list[list[Mapping[str, Any]]]:
+    heads, tails = list(route.get("heads") or ()), list(route.get("tails") or ())
+    links = list(route.get("links") or ())
+    if not heads:
+        return []
+    first_tail = tails[:1]
+    found = [[heads[0], *links, *first_tail]]
+    found += [[head, *links, *first_tail] for head in heads[1:]]
+    found += [[heads[0], *links, tail] for tail in tails[1:]]
+    return found
+
+
+def _cycle_hop(edge: Mapping[str, Any], every: list[Any]) -> dict[str, Any]:
+    """A cycle's hop with every statement of its pair (the component's edges hold them)."""
+    pair = (edge.get("importer"), edge.get("imported"))
+    same = [
+        e
+        for e in every
+        if isinstance(e, Mapping) and (e.get("importer"), e.get("imported")) == pair
+    ]
+    lines = sorted(same, key=lambda e: (e.get("path") != edge.get("path"), e.get("line", 0)))
+    return {
+        "importer": pair[0],
+        "imported": pair[1],
+        "imports": [dict(edge), *(e for e in lines if e != edge)],
+    }
+
+
+def _flow(hops: Sequence[Mapping[str, Any]], title: str) -> dict[str, Any]:
+    locations = []
+    for hop in hops:
+        imports = [i for i in hop.get("imports") or () if isinstance(i, Mapping)]
+        first = imports[0] if imports else {}
+        where = _location(str(first.get("path", "")), int(first.get("line", 0)), 0)
+        where["message"] = {"text": hop_text(hop)}
+        locations.append({"location": where})
+    return {"message": {"text": title}, "threadFlows": [{"locations": locations}]}
 
 
 def _invocation(report: RunReport) -> dict[str, Any]:

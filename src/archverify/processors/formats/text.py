@@ -14,6 +14,7 @@ from archverify.processors.formats.common import (
 )
 from archverify.processors.formats.grouping import RuleGroup, grouped, hidden_note, visible
 from archverify.processors.formats.summary import checked, set_aside, step_note
+from archverify.processors.formats.routes import COVERING_SHOWN, evidence_lines, routes_summary
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -63,6 +64,7 @@ def _severity_word(severity: Severity) -> str:
 def _finding_lines(finding: Finding) -> list[str]:
     where = safe_text(location(finding))
     lines = [f"{where}: {finding.rule}{_severity_word(finding.severity)} {_shown(finding.message)}"]
+    lines.extend(f"    {safe_text(line)}" for line in _evidence(finding))
     if finding.hint:
         lines.append(f"    hint: {_shown(finding.hint)}")
     return lines
@@ -99,6 +101,12 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
             f"{step.duration_s:>8.2f}  {note}".rstrip()
         )
     return rows
+
+
+def _evidence(finding: Finding) -> list[str]:
+    """A contract finding's routes, under a line that counts them."""
+    summary = routes_summary(finding)
+    return [f"{summary}:", *evidence_lines(finding, covering=COVERING_SHOWN)] if summary else []
 
 
 def _shown(text: str) -> str:
