@@ -165,9 +165,13 @@ def analyse(
     eager = eager_graph(facts)
     closures = _Closures(eager)
     recorded = {m: r for m, r in results.items() if m in index.modules and runtime_of(r)}
+    own = {m: loads_of(r, index) for m, r in recorded.items()}
     hidden: dict[tuple[str, int, str], tuple[Load, set[str]]] = {}
-    for module, record in sorted(recorded.items()):
-        for load in loads_of(record, index):
+    for module in sorted(recorded):
+        # A member's child starts from its packages' imports (a zygote): their loads are its
+        # loads too, as a fresh import runs the packages first.
+        inherited = [load for name in ancestors(module) for load in own.get(name, ())]
+        for load in [*own[module], *inherited]:
             if load.target in closures.of(load.importing):
                 continue  # a static import-time chain already loads it
             key = (load.path, load.line, load.target)
