@@ -308,11 +308,29 @@ def test_static_imports_only_give_no_hidden_edge_and_the_loads_of_a_fresh_interp
     assert stats["preloaded"] >= 2  # extdep and extdep.sub come from the server's preloads
     assert _findings(run, HIDDEN) == [] and _findings(run, RUNTIME_CONTRACT) == []
     loads = _runtime(run)["loads"]
-    for module in ("app", "app.a", "app.sub.b", "app.c", "app.late", "app.sub"):
-        assert loads[module] == _fresh_loads(root, vendor, module), module
-    # The package's import ran in the zygote its members fork from; a member still records it.
-    assert "app.common" in loads["app.sub.b"]["modules"]
+    # Against the static import-time closure: app.a runs a function-level import at import
+    # time (beyond it), app.sub.b's version branch never runs (in it, not loaded).
+    expected = {
+        "app": ([], []),
+        "app.a": (["app.late"], ["app.ancient"]),
+        "app.sub.b": ([], ["app.ancient"]),
+        "app.c": ([], ["app.ancient"]),
+        "app.late": ([], []),
+        "app.sub": ([], []),
+    }
+    for module, (beyond, not_loaded) in expected.items():
+        fresh = _fresh_loads(root, vendor, module)
+        assert loads[module] == {
+            "modules": len(fresh["modules"]),
+            "beyond_static": beyond,
+            "static_not_loaded": not_loaded,
+            "packages": fresh["packages"],
+        }, module
+    # The package's import ran in the zygote its members fork from; a member still counts it,
+    # and the packages its preloaded imports load.
+    assert "app.common" in _fresh_loads(root, vendor, "app.sub.b")["modules"]
     assert loads["app.sub.b"]["packages"] == ["extdep", "extdep_helper"]
+    assert loads["app.a"]["packages"] == ["extdep", "extdep_helper", "lateonly"]
 
 
 def test_module_level_imports_that_never_ran_are_information(tmp_path: Path) -> None:
@@ -360,6 +378,7 @@ def test_replay_keeps_the_runtime_record_and_follows_the_modules_it_loaded(
         f["extra"] for f in _findings(first, HIDDEN)
     ]
     assert _runtime(second)["loads"]["app.loader"] == _runtime(first)["loads"]["app.loader"]
+    assert _runtime(first)["loads"]["app.loader"]["beyond_static"] == ["app.plugin"]
     (root / "src/app/plugin.py").write_text("raise RuntimeError('broken plugin')\n")
     third = _run(root, "--cache-tests")
     [error] = [f for f in third.json()["findings"] if f["rule"] == "imports/error"]

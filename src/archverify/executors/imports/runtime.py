@@ -186,7 +186,7 @@ def analyse(
         "hidden_edges": len(hidden),
         "runtime_contract_breaks": sum(1 for f in report.findings if f.rule == RUNTIME_CONTRACT.id),
         "not_run": _not_run(recorded, eager),
-        "loads": _loads(recorded),
+        "loads": _loads(recorded, index, closures),
     }
     return report
 
@@ -339,14 +339,25 @@ def add_preloaded(
         runtime["packages"] = sorted(packages)
 
 
-def _loads(recorded: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, list[str]]]:
-    """What each import loaded: the project's modules and the packages outside it and the
-    standard library (see ``add_preloaded``)."""
-    found: dict[str, dict[str, list[str]]] = {}
+def _loads(
+    recorded: Mapping[str, Mapping[str, Any]], index: ProjectIndex, closures: _Closures
+) -> dict[str, dict[str, Any]]:
+    """What each import loaded, against its static import-time closure (so that a large
+    project's report stays small): how many project modules, the ones beyond the closure
+    (loaded by a hidden edge or a function-level import run at import time), the closure's
+    modules it did not load (imports that never ran), and the packages outside the project
+    and the standard library (see ``add_preloaded``). The loaded set is the closure plus
+    ``beyond_static`` minus ``static_not_loaded``."""
+    found: dict[str, dict[str, Any]] = {}
     for module, record in sorted(recorded.items()):
         runtime = runtime_of(record) or {}
+        loaded = {m for m in runtime.get("modules") or () if isinstance(m, str)}
+        loaded &= set(index.modules)
+        static = closures.of(module) & set(index.modules)
         found[module] = {
-            "modules": sorted(m for m in runtime.get("modules") or () if isinstance(m, str)),
+            "modules": len(loaded),
+            "beyond_static": sorted(loaded - static),
+            "static_not_loaded": sorted(static - loaded),
             "packages": sorted(p for p in runtime.get("packages") or () if isinstance(p, str)),
         }
     return found
