@@ -331,6 +331,12 @@ def test_static_imports_only_give_no_hidden_edge_and_the_loads_of_a_fresh_interp
     assert "app.common" in _fresh_loads(root, vendor, "app.sub.b")["modules"]
     assert loads["app.sub.b"]["packages"] == ["extdep", "extdep_helper"]
     assert loads["app.a"]["packages"] == ["extdep", "extdep_helper", "lateonly"]
+    # A fresh interpreter per module (no fork, no zygote, no preload) records the same.
+    config = APP + "\n[tool.archverify.imports]\nfork = false\n"
+    (root / "pyproject.toml").write_text(config, encoding="utf-8")
+    spawned = _run(root, "--no-cache", env={"PYTHONPATH": str(vendor)})
+    assert spawned.step("imports")["stats"]["fork"] is False
+    assert _runtime(spawned)["loads"] == loads
 
 
 def test_module_level_imports_that_never_ran_are_information(tmp_path: Path) -> None:
