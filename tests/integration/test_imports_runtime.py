@@ -254,7 +254,9 @@ _STATIC = {
     "src/app/fallback.py": "VALUE = 1\n",
     "src/app/ancient.py": "VALUE = 1\n",
     "src/app/late.py": "import lateonly\n",
-    "src/app/c.py": "import app.sub.b\n",
+    # A literal name is a static import (the facts read it): no hidden edge.
+    "src/app/c.py": "import importlib\n\nimport app.sub.b\n\nimportlib.import_module('app.literal')\n",
+    "src/app/literal.py": "VALUE = 1\n",
 }
 _VENDOR = {
     "extdep/__init__.py": "import extdep_helper\n",
@@ -304,7 +306,7 @@ def test_static_imports_only_give_no_hidden_edge_and_the_loads_of_a_fresh_interp
     root = _project(tmp_path / "project", _STATIC)
     run = _run(root, env={"PYTHONPATH": str(vendor)})
     stats = run.step("imports")["stats"]
-    assert stats["imported"] == stats["modules"] == 9
+    assert stats["imported"] == stats["modules"] == 10
     assert stats["preloaded"] >= 2  # extdep and extdep.sub come from the server's preloads
     assert _findings(run, HIDDEN) == [] and _findings(run, RUNTIME_CONTRACT) == []
     loads = _runtime(run)["loads"]
