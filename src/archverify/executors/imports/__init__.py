@@ -30,10 +30,10 @@ from archverify.executors.imports.plan import (
     shadowed_names,
 )
 from archverify.executors.imports.runtime import (
+    EAGER_OPTIONS,
     add_preloaded,
     analyse,
     asks,
-    eager_graph,
     loads_of,
 )
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
@@ -172,7 +172,7 @@ class _Run:
         # What the runtime record needs: the project's files as frames name them, its
         # top-level names, and what each module's own module-level imports ask for.
         project_files = sorted(set(self.index.by_file))
-        eager = eager_graph(context.project.iter_facts())
+        self.eager = context.import_graph(**EAGER_OPTIONS)
         config = {
             "roots": self.roots,
             "module_roots": module_roots,
@@ -190,7 +190,7 @@ class _Run:
             "packages": sorted({a for m in self.order for a in ancestors(m)} & set(self.rank)),
             "project_files": project_files,
             "project_tops": sorted(self.index.tops),
-            "asks": asks(eager),
+            "asks": asks(self.eager),
             **options,
         }
         self.server = ImportServer(self.root, config, scratch)
@@ -229,7 +229,7 @@ class _Run:
         runtime = analyse(
             self.results,
             self.index,
-            list(self.context.project.iter_facts()),
+            self.eager,
             self.context.config,
             self._contract_graph,
         )

@@ -70,11 +70,12 @@ class RuntimeReport:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def eager_graph(facts: Iterable[FileFacts]) -> ImportGraph:
-    """The static import-time graph (the cycles step's), with the packages outside the project."""
-    return ImportGraph.build(
-        facts, include_function_level=False, include_external=True, **IMPORT_TIME_OPTIONS
-    )
+# The static import-time graph (the cycles step's), with the packages outside the project.
+EAGER_OPTIONS: dict[str, bool] = {
+    "include_function_level": False,
+    "include_external": True,
+    **IMPORT_TIME_OPTIONS,
+}
 
 
 def asks(graph: ImportGraph) -> dict[str, list[str]]:
@@ -153,16 +154,16 @@ class _Closures:
 def analyse(
     results: Mapping[str, Mapping[str, Any]],
     index: ProjectIndex,
-    facts: Sequence[FileFacts],
+    eager: ImportGraph,
     config: Config,
     graph_for: Any,
 ) -> RuntimeReport:
     """Hidden edges, runtime-only contract breaks and the ``stats.runtime`` record.
 
-    ``graph_for(include_type_checking)`` is the contracts step's static graph (the step
-    context's, shared); ``preload_tops`` what each preloaded name loads alone.
+    ``eager`` is the static import-time graph (``EAGER_OPTIONS``);
+    ``graph_for(include_type_checking)`` the contracts step's static graph (the step
+    context's, shared).
     """
-    eager = eager_graph(facts)
     closures = _Closures(eager)
     recorded = {m: r for m, r in results.items() if m in index.modules and runtime_of(r)}
     own = {m: loads_of(r, index) for m, r in recorded.items()}
