@@ -328,7 +328,11 @@ def add_preloaded(
             if fact.module in preload_tops:
                 names.add(fact.module.partition(".")[0])
                 names.update(preload_tops[fact.module])
-        asked[file_facts.module] = {n for n in names if n not in stdlib and n not in index.tops}
+        asked[file_facts.module] = {
+            n
+            for n in names
+            if n not in stdlib and n not in index.tops and not n.startswith("_sysconfigdata")
+        }
     for module in modules:
         runtime = runtime_of(results.get(module) or {})
         if not isinstance(runtime, dict):

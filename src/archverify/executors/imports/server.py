@@ -977,8 +977,11 @@ def _runtime_record(module: str, job: dict[str, Any]) -> dict[str, Any]:
     asks = (job.get("asks") or {}).get(module) or ()
     return {
         "modules": sorted(n for n in loaded if n.partition(".")[0] in _PROJECT_TOPS),
+        # ``_sysconfigdata_*`` is the standard library's, under a platform's name.
         "packages": sorted(
-            t for t in tops - _BASE_TOPS - _PROJECT_TOPS if t not in stdlib and t != "__main__"
+            t
+            for t in tops - _BASE_TOPS - _PROJECT_TOPS
+            if t not in stdlib and t != "__main__" and not t.startswith("_sysconfigdata")
         ),
         "loads": [entry for entry in _LOADS if entry[0] in sys.modules],
         "unrun": sorted(str(n) for n in asks if n not in sys.modules),
