@@ -13,6 +13,7 @@ module-level imports that never ran).
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,6 +165,7 @@ def analyse(
     ``graph_for(include_type_checking)`` the contracts step's static graph (the step
     context's, shared).
     """
+    started = time.monotonic()
     closures = _Closures(eager)
     recorded = {m: r for m, r in results.items() if m in index.modules and runtime_of(r)}
     own = {m: loads_of(r, index) for m, r in recorded.items()}
@@ -189,6 +191,7 @@ def analyse(
         "not_run": _not_run(recorded, eager),
         "loads": _loads(recorded, index, closures),
     }
+    report.stats["seconds"] = round(time.monotonic() - started, 3)  # this comparison's cost
     return report
 
 
