@@ -255,7 +255,9 @@ _STATIC = {
     "src/app/ancient.py": "VALUE = 1\n",
     "src/app/late.py": "import lateonly\n",
     # A literal name is a static import (the facts read it): no hidden edge.
-    "src/app/c.py": "import importlib\n\nimport app.sub.b\n\nimportlib.import_module('app.literal')\n",
+    "src/app/c.py": (
+        "import importlib\n\nimport app.sub.b\n\nimportlib.import_module('app.literal')\n"
+    ),
     "src/app/literal.py": "VALUE = 1\n",
 }
 _VENDOR = {

@@ -29,7 +29,7 @@ print(json.dumps([sorted(sys.modules), sorted(before)]))
 """
 
 
-def _fresh(roots: list[str], module: str, package: str, files: set[str]) -> dict[str, object]:
+def _fresh(roots: list[str], module: str, package: str, files: set[str]) -> dict[str, list[str]]:
     done = subprocess.run(
         [sys.executable, "-c", _FRESH.format(others=roots[1:], module=module)],
         cwd=roots[0],
@@ -68,7 +68,7 @@ def test_runtime_loads_equal_a_fresh_interpreter(package: str, tmp_path: Path) -
     for module in clean:
         fresh = _fresh(roots, module, package, files)
         record = loads[module]
-        loaded = set(fresh["modules"])  # type: ignore[arg-type]
+        loaded = set(fresh["modules"])
         assert record["modules"] == len(loaded), module
         assert set(record["beyond_static"]) <= loaded, module
         assert not set(record["static_not_loaded"]) & loaded, module
