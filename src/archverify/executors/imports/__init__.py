@@ -15,6 +15,7 @@ from typing import Any
 
 from archverify.core.facts import FileFacts
 from archverify.core.findings import StepOutcome
+from archverify.core.graph import ImportGraph
 from archverify.core.project import SourceFile
 from archverify.core.steps import BY_ID
 from archverify.executors.base import StepContext, failed_to_run, finished
@@ -27,6 +28,13 @@ from archverify.executors.imports.plan import (
     replay_salt,
     server_pythonpath,
     shadowed_names,
+)
+from archverify.executors.imports.runtime import (
+    EAGER_OPTIONS,
+    add_preloaded,
+    analyse,
+    asks,
+    loads_of,
 )
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
 from archverify.executors.tools.cache import step_cache_key
@@ -160,6 +168,11 @@ class _Run:
             for f in self.files
             if (root := os.path.normpath(self.root / f.source_root)) != self.roots[0]
         }
+        self.index = self._index()
+        # What the runtime record needs: the project's files as frames name them, its
+        # top-level names, and what each module's own module-level imports ask for.
+        project_files = sorted(set(self.index.by_file))
+        self.eager = context.import_graph(**EAGER_OPTIONS)
         config = {
             "roots": self.roots,
             "module_roots": module_roots,
@@ -175,6 +188,9 @@ class _Run:
             "tree": str(self.root),
             # Packages with members to import: the server keeps a zygote for each.
             "packages": sorted({a for m in self.order for a in ancestors(m)} & set(self.rank)),
+            "project_files": project_files,
+            "project_tops": sorted(self.index.tops),
+            "asks": asks(self.eager),
             **options,
         }
         self.server = ImportServer(self.root, config, scratch)
@@ -186,7 +202,8 @@ class _Run:
         for module in self.order:
             if module in keys and module not in self.results:
                 record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
-                if isinstance(record, dict) and record.get("outcome") in _REPLAYABLE:
+                if _replayable(record, keys):
+                    assert isinstance(record, dict)  # nosec B101 - _replayable checked it
                     self.replayed += 1
                     self._resolve(module, record)
         if self.pending:
@@ -195,15 +212,31 @@ class _Run:
                 self._schedule()
             finally:
                 self.server.stop()
+        add_preloaded(
+            self.results,
+            self.fresh,
+            self.context.project.iter_facts(),
+            self.index,
+            self.server.preload_tops,
+        )
         for module in sorted(self.fresh & set(keys)):
             record = self.results[module]
-            if record.get("outcome") in _REPLAYABLE:
-                self.context.cache.put(CACHE_NAMESPACE, keys[module], record)
-        verdicts = build_findings(self.results, self._index())
+            runtime_keys = self._runtime_keys(module, keys)
+            if record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
+                entry = {**record, "runtime_keys": runtime_keys}
+                self.context.cache.put(CACHE_NAMESPACE, keys[module], entry)
+        verdicts = build_findings(self.results, self.index)
+        runtime = analyse(
+            self.results,
+            self.index,
+            self.eager,
+            self.context.config,
+            self._contract_graph,
+        )
         ok = sum(1 for r in self.results.values() if r.get("outcome") == "ok")
         return finished(
             ImportsStep.id,
-            verdicts.findings,
+            [*verdicts.findings, *runtime.findings],
             started,
             {
                 "modules": len(self.order),
@@ -221,8 +254,34 @@ class _Run:
                 "preload_dropped": self.server.preload_dropped,
                 "rechecked_fresh": sum(1 for r in self.results.values() if r.get("rechecked")),
                 "fork_disagreed": sum(1 for r in self.results.values() if r.get("fork_disagreed")),
+                "runtime": runtime.stats,
             },
         )
+
+    def _contract_graph(self, include_type_checking: bool) -> ImportGraph:
+        """The contracts step's static graph (shared through the step context)."""
+        return self.context.import_graph(
+            include_type_checking=include_type_checking, include_external=True
+        )
+
+    def _runtime_keys(self, module: str, keys: Mapping[str, str]) -> dict[str, str] | None:
+        """The keys of the project modules the import loaded without an import statement
+        (its own record's and its packages', whose imports ran first): a replayed verdict and
+        runtime record stand only while those are unchanged, since the module's own key
+        follows static imports alone. None: one has no key, the record is not stored."""
+        found: dict[str, str] = {}
+        for name in [module, *ancestors(module)]:
+            record = self.results.get(name)
+            if record is None:
+                continue
+            for load in loads_of(record, self.index):
+                if load.external:
+                    continue
+                key = keys.get(load.target)
+                if key is None:
+                    return None
+                found[load.target] = key
+        return found
 
     def _index(self) -> ProjectIndex:
         by_file = {}
@@ -262,7 +321,8 @@ class _Run:
         environment = environment_fingerprint(sys.executable, self.pythonpath, root=self.root)
         if environment is None:
             return {}
-        options = {**self.options, "pythonpath": self.pythonpath}
+        # The project's top-level names decide what the runtime record counts as its own.
+        options = {**self.options, "pythonpath": self.pythonpath, "tops": sorted(self.index.tops)}
         salt = replay_salt(self.roots, options, self.preload, environment)
         return replay_keys(self.files, self.context.project.facts, salt)
 
@@ -355,6 +415,17 @@ class _Run:
                     self.waiting[user] -= 1
                     if self.waiting[user] == 0:
                         heapq.heappush(self.ready, self.rank[user])
+
+
+def _replayable(record: Any, keys: Mapping[str, str]) -> bool:
+    """A stored verdict that may be replayed: one worth replaying, whose modules loaded
+    without an import statement are unchanged (see ``_Run._runtime_keys``)."""
+    if not isinstance(record, dict) or record.get("outcome") not in _REPLAYABLE:
+        return False
+    runtime_keys = record.get("runtime_keys")
+    if not isinstance(runtime_keys, dict):
+        return False
+    return all(keys.get(str(m)) == k for m, k in runtime_keys.items())
 
 
 def _fails_for(user: str, failed: str, record: dict[str, Any]) -> bool:

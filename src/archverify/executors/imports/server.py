@@ -18,6 +18,8 @@ The file plays three process roles (the server, a zygote, a child) and reads in 
 - process utilities (``_cap_memory``, ``_become_subreaper``, ``_end_leftovers``, ``_reap``);
 - the tree watch, an audit hook that records the project files an import changes
   (``_watch_tree`` to ``_changed_files``);
+- the runtime record, a meta path finder that records what an import loads without a
+  literal import statement (``_LoadRecorder`` to ``_runtime_record``);
 - zygote serving (``_send``, ``_receive``, ``serve_zygote``, ``_become_child``);
 - job and zygote state (``_Job``, ``_Zygote`` and its states ``PENDING`` to ``DEAD``);
 - the ``Server``: queue, launch, hear the zygotes, expire, report, recheck in a fresh
@@ -46,6 +48,7 @@ import array  # noqa: E402
 import faulthandler  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import opcode  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import select  # noqa: E402
@@ -265,7 +268,7 @@ def _top(name: str) -> str:
     return name.partition(".")[0]
 
 
-def probe_preloads(config: dict[str, Any]) -> list[str]:
+def probe_preloads(config: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
     """The preloads that are exact: each one, imported alone from the pristine state, works.
 
     Preloading imports every name, in one order, before any project module runs; a fresh
@@ -278,6 +281,7 @@ def probe_preloads(config: dict[str, Any]) -> list[str]:
     fork of the server importing one name; ``jobs`` run at once. The standard library's names
     share one probe (one after the other): its modules do not depend on their import order,
     and a probe per name would cost more than the preloads save on a small project.
+    Also returns, per exact name, the top-level names its import loaded alone.
     """
     names = [str(n) for n in config.get("preload", ())]
     running: dict[int, tuple[list[str], int, float]] = {}  # pid -> (names, pipe, deadline)
@@ -297,7 +301,7 @@ def probe_preloads(config: dict[str, Any]) -> list[str]:
         if tainted & {_top(name), *verdict.get("tops", ())}:
             continue
         exact.append(name)
-    return exact
+    return exact, {name: [str(t) for t in verdicts[name].get("tops", ())] for name in exact}
 
 
 def _probe_all(
@@ -503,6 +507,7 @@ def import_one(
     cap = _cap_memory(job)
     _become_subreaper()
     _watch_tree(job)
+    _record_loads(job)
     # ``python -c "import M"`` runs the import one frame deep; here it runs below the server's
     # own frames. The limit grows by exactly that many, so a deep import chain reaches
     # RecursionError where a fresh interpreter does, not a few levels earlier.
@@ -546,6 +551,11 @@ def import_one(
             pass
     if "frames" in result:
         result["frames"] = _keep_frames(result["frames"], roots)
+    if result["outcome"] == "ok" and _RECORDING:
+        try:
+            result["runtime"] = _runtime_record(module, job)
+        except BaseException:  # the record is best effort; the verdict is not
+            pass
     try:
         result["leftovers"] = _end_leftovers()
         result["changed"] = _changed_files()
@@ -835,6 +845,148 @@ def _changed_files() -> list[str]:
             changed.add(path)
     _TOUCHED.clear()
     return sorted(os.path.relpath(p, _TREE) for p in changed)
+
+
+# -- What an import loads: the runtime record -------------------------------------------------
+
+# The opcode of a literal ``import`` statement (its names are constants the static graph reads).
+_IMPORT_NAME = opcode.opmap["IMPORT_NAME"]
+_RECORDED_LIMIT = 2000
+_RECORDING = False
+_PROJECT_FILES: frozenset[str] = frozenset()  # the project's files, as frames name them
+_PROJECT_TOPS: frozenset[str] = frozenset()  # the project's top-level names
+_BASE_TOPS: frozenset[str] = frozenset()  # top-level names loaded before any project import
+_LOADS: list[list[Any]] = []  # [name, file, line, function, body file, body line, via]
+_LOAD_KEYS: set[tuple[str, str, int]] = set()
+
+
+class _LoadRecorder:
+    """A meta path finder, first on ``sys.meta_path``, that finds nothing and records.
+
+    Python asks every finder for each module it is about to load, whichever way the load came
+    (an ``import`` statement, ``__import__``, ``importlib.import_module``, a third-party
+    loader), so this sees every load, and only loads: a module already in ``sys.modules`` asks
+    no finder. A load asked by a literal ``import`` statement of a project file is what the
+    static graph already has: only the others are recorded (see ``_record_load``).
+    """
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if _RECORDING and len(_LOADS) < _RECORDED_LIMIT:
+            try:
+                _record_load(name)
+            except BaseException:  # a finder that raises would make the import fail
+                pass
+
+
+_RECORDER = _LoadRecorder()
+
+
+def _importlib_frame(frame: Any) -> bool:
+    name = frame.f_globals.get("__name__")
+    return isinstance(name, str) and (
+        name == "importlib" or name.startswith(("importlib.", "_frozen_importlib"))
+    )
+
+
+def _record_load(name: str) -> None:
+    """Record who loads ``name`` when no literal import statement of the project does.
+
+    The loader is the innermost frame outside ``importlib``. In a project file, executing an
+    ``import`` statement, the load is static; executing anything else (a call of
+    ``importlib.import_module``, ``__import__``) it is recorded with that frame. Outside the
+    project (a plugin registry, ``pkgutil``, a framework's ``setup()``) only a load of a
+    project module is recorded, at the innermost project frame, with the code it went through.
+    """
+    caller = sys._getframe(2)  # 0: here, 1: find_spec, 2: importlib's _find_spec
+    loading = caller.f_back
+    if caller.f_code.co_name != "_find_spec" or loading is None:
+        return
+    if loading.f_code.co_name != "_find_and_load_unlocked":
+        return  # importlib.util.find_spec and the like only look
+    frame: Any = loading
+    while frame is not None and _importlib_frame(frame):
+        frame = frame.f_back
+    if frame is None:
+        return
+    via = ""
+    if frame.f_code.co_filename in _PROJECT_FILES:
+        code = frame.f_code.co_code
+        if 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_NAME:
+            return
+    elif name.partition(".")[0] in _PROJECT_TOPS:
+        via = str(frame.f_globals.get("__name__") or frame.f_code.co_filename)
+        while frame is not None and frame.f_code.co_filename not in _PROJECT_FILES:
+            frame = frame.f_back
+        if frame is None:
+            return
+    else:
+        return  # a package outside the project loading its own dependencies
+    key = (name, frame.f_code.co_filename, frame.f_lineno)
+    if key in _LOAD_KEYS:
+        return
+    _LOAD_KEYS.add(key)
+    body: Any = frame
+    while body is not None and not (
+        body.f_code.co_name == "<module>" and body.f_code.co_filename in _PROJECT_FILES
+    ):
+        body = body.f_back
+    _LOADS.append(
+        [
+            name,
+            frame.f_code.co_filename,
+            frame.f_lineno,
+            frame.f_code.co_name,
+            body.f_code.co_filename if body is not None else "",
+            body.f_lineno if body is not None else 0,
+            via,
+        ]
+    )
+
+
+def _record_loads(job: dict[str, Any]) -> None:
+    """Start recording for this import (a zygote's members inherit the finder, not its record)."""
+    global _RECORDING, _PROJECT_FILES, _PROJECT_TOPS
+    _LOADS.clear()
+    _LOAD_KEYS.clear()
+    files = job.get("project_files")
+    if not files or job.get("plain"):
+        _RECORDING = False
+        return
+    _PROJECT_FILES = frozenset(str(f) for f in files)
+    _PROJECT_TOPS = frozenset(str(t) for t in job.get("project_tops", ()))
+    if _RECORDER not in sys.meta_path:
+        sys.meta_path.insert(0, _RECORDER)
+    _RECORDING = True
+
+
+def _runtime_record(module: str, job: dict[str, Any]) -> dict[str, Any]:
+    """What the import of ``module`` loaded, as a fresh ``python -c "import M"`` would.
+
+    ``modules``: the project's modules in ``sys.modules`` (a zygote starts from its packages'
+    imports, which a fresh import runs first, and preloads are never the project's: exact).
+    ``packages``: top-level names outside the project and the standard library that this
+    import loaded beyond the preloads (the parent adds the preloaded ones the project imports).
+    ``loads``: the loads no literal import statement asked for. ``unrun``: the names this
+    module's module-level import statements ask for that are not loaded at all.
+    """
+    global _RECORDING
+    _RECORDING = False
+    loaded = list(sys.modules)
+    tops = {n.partition(".")[0] for n in loaded}
+    stdlib = sys.stdlib_module_names
+    asks = (job.get("asks") or {}).get(module) or ()
+    return {
+        "modules": sorted(n for n in loaded if n.partition(".")[0] in _PROJECT_TOPS),
+        # ``_sysconfigdata_*`` is the standard library's, under a platform's name.
+        "packages": sorted(
+            t
+            for t in tops - _BASE_TOPS - _PROJECT_TOPS
+            if t not in stdlib and t != "__main__" and not t.startswith("_sysconfigdata")
+        ),
+        "loads": [entry for entry in _LOADS if entry[0] in sys.modules],
+        "unrun": sorted(str(n) for n in asks if n not in sys.modules),
+        "truncated": len(_LOADS) >= _RECORDED_LIMIT,
+    }
 
 
 def _fd_identity(fd: int | None) -> tuple[int, int] | None:
@@ -1377,6 +1529,10 @@ class Server:
             result["changed"] = changed + [
                 f for f in result.get("changed") or [] if f not in changed
             ]
+            # The fresh import runs plain (nothing recorded): the fork's record stands.
+            if result.get("outcome") == "ok" and forked.get("outcome") == "ok":
+                if "runtime" in forked:
+                    result["runtime"] = forked["runtime"]
             return False
         if self.closing or not self.fork or job.spawn or result.get("outcome") == "timeout":
             return False
@@ -1587,14 +1743,16 @@ def _restart_without(name: str, config: dict[str, Any], config_path: str) -> NoR
 
 
 def main(argv: list[str]) -> int:
-    global _KEEP
+    global _KEEP, _BASE_TOPS
+    _BASE_TOPS = frozenset(_top(n) for n in _PRISTINE)
     sys.modules["__main__"] = _fresh_main()
     if len(argv) >= 3 and argv[1] == "--child":
         module, result_path, fault_path, config_path, plain, root = json.loads(argv[2])
         config = _load_config(config_path)
         _prepare(config)
         if plain:
-            config = {**config, "tree": ""}  # a plain interpreter: nothing watched
+            # A plain interpreter: nothing watched, nothing recorded.
+            config = {**config, "tree": "", "plain": True}
         # Shared bytecode changes no verdict (see _compile_cache), and a recheck of a module
         # that imports half the project would otherwise compile all of it again.
         _compile_cache(config)
@@ -1612,9 +1770,9 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     if server.fork and config.get("preload") and not config.get("probed"):
         # Once per step: a restart (a dropped preload, a zygote lost) reuses the verdicts.
-        exact = probe_preloads(config)
+        exact, tops = probe_preloads(config)
         dropped = len(config["preload"]) - len(exact)
-        config.update(preload=exact, probed=True, preload_dropped=dropped)
+        config.update(preload=exact, probed=True, preload_dropped=dropped, preload_tops=tops)
         _save_config(config, argv[1])
         _CONFIG.update(config)
     if server.fork:
@@ -1622,6 +1780,7 @@ def main(argv: list[str]) -> int:
         _KEEP, preloaded, unsafe = preload(config)
         if unsafe is not None:
             _restart_without(unsafe, config, argv[1])
+        _BASE_TOPS = frozenset(_top(n) for n in _KEEP)
     _compile_cache(config)
     # Warm the compiler once here: otherwise every child pays for setting it up (about half
     # of a light module's cost). Compiling a constant string imports nothing.
@@ -1635,6 +1794,12 @@ def main(argv: list[str]) -> int:
         "fork": server.fork,
         "preloaded": preloaded,
         "preload_dropped": int(config.get("preload_dropped", 0)),
+        # What each preload loads alone: the runtime record counts it for its importers.
+        "preload_tops": {
+            name: tops
+            for name, tops in dict(config.get("preload_tops") or {}).items()
+            if name in config.get("preload", ())
+        },
     }
     try:
         server.write(hello)

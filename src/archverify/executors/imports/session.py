@@ -42,6 +42,7 @@ class ImportServer:
         self.fork = False
         self.preloaded = 0
         self.preload_dropped = 0
+        self.preload_tops: dict[str, list[str]] = {}
 
     def start(self) -> None:
         # Tagged, so that what an imported module leaves running is swept with the step.
@@ -73,6 +74,11 @@ class ImportServer:
         self.fork = bool(hello.get("fork"))
         self.preloaded = int(hello.get("preloaded", 0) or 0)
         self.preload_dropped = int(hello.get("preload_dropped", 0) or 0)
+        tops = hello.get("preload_tops")
+        if isinstance(tops, dict):
+            self.preload_tops = {
+                str(k): [str(t) for t in v] for k, v in tops.items() if isinstance(v, list)
+            }
 
     def send(self, job_id: int, module: str) -> None:
         line = json.dumps({"id": job_id, "module": module}) + "\n"
