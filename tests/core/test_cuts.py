@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archverify.core import cuts
 from archverify.core.config import ContractConfig
 from archverify.core.contracts import check_contract, cut_contract
 from archverify.core.cuts import (
@@ -238,3 +240,62 @@ def test_feedback_arc_set_prefers_the_single_statement() -> None:
 
 def test_strongly_connected_is_the_graph_helper() -> None:
     assert strongly_connected({"a": ["b"], "b": ["a"]}) == [["b", "a"]]
+
+
+ACYCLIC_CASE = [
+    ("p.a", "p.a.x", 1),
+    ("p.a", "p.c", 2),
+    ("p.a.y", "p.c.x", 2),
+    ("p.b.x", "p.b", 1),
+    ("p.c", "p.a.y", 2),
+    ("p.c", "p.c.x", 2),
+    ("p.e", "p.a.y", 1),
+    ("p.e", "p.b.x", 1),
+    ("p.e", "p.c", 2),
+]
+
+
+def test_heuristic_cut_above_the_minimum_is_not_called_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    graph = graph_of(ACYCLIC_CASE)
+    contract = ContractConfig("acyclic", "acyclic_siblings", {"ancestors": ["p"]})
+    monkeypatch.setattr(cuts, "SEARCH_PAIRS", 0)
+    heuristic = cut_contract(graph, contract)
+    assert heuristic is not None
+    assert (heuristic.size, heuristic.exact, heuristic.lower_bound) == (4, False, 2)
+    monkeypatch.undo()
+    searched = cut_contract(graph, contract)
+    assert searched is not None
+    assert (searched.size, searched.exact, searched.method) == (2, True, BRANCH_AND_BOUND)
+    assert cheapest(graph, contract) == 2
+    assert not broken(graph.without_imports(searched.pairs), contract)
+
+
+ELS_CASE = [
+    ("m0", "m5", 2),
+    ("m1", "m5", 2),
+    ("m2", "m3", 2),
+    ("m2", "m4", 1),
+    ("m3", "m0", 2),
+    ("m3", "m1", 1),
+    ("m3", "m6", 1),
+    ("m4", "m1", 1),
+    ("m4", "m5", 2),
+    ("m5", "m1", 1),
+    ("m5", "m2", 2),
+    ("m5", "m3", 1),
+    ("m6", "m0", 1),
+    ("m6", "m4", 2),
+]
+
+
+def test_heuristic_feedback_arc_set_above_the_minimum_says_so() -> None:
+    graph = graph_of(ELS_CASE, NODES)
+    (component,) = graph.strongly_connected_components()
+    heuristic = feedback_arc_set(graph, component, exact_limit=0)
+    exact = feedback_arc_set(graph, component)
+    assert (heuristic.size, heuristic.exact, heuristic.lower_bound) == (6, False, 4)
+    assert (exact.size, exact.exact, exact.method) == (4, True, EXACT_ORDER)
+    assert cheapest_fas(graph, component) == 4
+    assert acyclic(graph, heuristic.pairs) and acyclic(graph, exact.pairs)

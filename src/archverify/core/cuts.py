@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Protocol
 
-from archverify.core.graph import ImportEdge, ImportGraph
+from archverify.core.graph import ImportEdge, ImportGraph, edge_records
 
 Pair = tuple[str, str]
 ViolationsOf = Callable[[ImportGraph], Sequence["Witness"]]
@@ -32,13 +32,17 @@ ELS = "eades-lin-smyth+local-search"
 
 # Work bounds, so that a cut never makes a run noticeably slower (measured on Django 5.2).
 # Calls of the contract's own check while pruning a heuristic cut:
-PRUNE_CHECKS = 200
+PRUNE_CHECKS = 32
 # Rounds of the exact search (each adds the chains the check still finds) and the nodes of its
 # branch and bound per round:
-SEARCH_ROUNDS = 30
-SEARCH_NODES = 20_000
-# Flow paths checked one by one for the lower bound:
-BOUND_CHECKS = 200
+SEARCH_ROUNDS = 8
+SEARCH_NODES = 5_000
+# Flows computed, and their chains checked one by one, for the lower bound:
+BOUND_FLOWS = 8
+BOUND_CHECKS = 16
+# The exact search runs only on cuts of at most this many pairs, this far above the bound:
+SEARCH_PAIRS = 16
+SEARCH_GAP = 8
 # A component of at most this many modules gets the exact ordering (2**n * n steps):
 EXACT_COMPONENT = 12
 # Passes of the local search over the Eades-Lin-Smyth order:
@@ -78,6 +82,24 @@ class Cut:
     @property
     def pairs(self) -> frozenset[Pair]:
         return frozenset((e.importer, e.imported) for e in self.edges)
+
+
+def cut_record(cut: Cut) -> dict[str, object]:
+    """The cut as a finding's ``extra["cut"]`` (a public part of the JSON report)."""
+    return {
+        "method": cut.method,
+        "exact": cut.exact,
+        "size": cut.size,
+        "lower_bound": cut.lower_bound,
+        "imports": edge_records(cut.edges),
+    }
+
+
+def describe(cut: Cut) -> str:
+    """ "minimum, min-cut" or "heuristic eades-lin-smyth+local-search, at least 12 needed"."""
+    if cut.exact:
+        return f"minimum, {cut.method}"
+    return f"heuristic {cut.method}, at least {cut.lower_bound} needed"
 
 
 def cost(graph: ImportGraph, pair: Pair) -> int:
@@ -136,19 +158,14 @@ def max_flow(
         capacity[(a, b)] += amount
 
     unbounded = 1 << 40
-    seen: set[str] = set(starts)
-    queue = deque(sorted(starts))
-    while queue:
-        module = queue.popleft()
-        if module in sinks:
-            continue
-        for nxt in sorted(graph.imports_of(module)):
-            if nxt in blocked:
-                continue
+    # Only modules on some chain between the sides take part: reached from a source and
+    # reaching a target (on Django this leaves a few dozen of a thousand).
+    ahead = _spread(starts, graph.imports_of, sinks | blocked)
+    behind = _spread(sinks & ahead, graph.importers_of, blocked | starts) | starts
+    seen = (ahead & behind) - blocked
+    for module in sorted(seen - sinks):
+        for nxt in sorted(graph.imports_of(module) & seen):
             arc(module, nxt, cost(graph, (module, nxt)))
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
     for start in sorted(starts):
         arc(_SOURCE, start, unbounded)
     for sink in sorted(sinks & seen):
@@ -175,6 +192,25 @@ def max_flow(
         if room and a in reached and b not in reached and _SOURCE not in (a, b) and b != _SINK
     )
     return Flow(value, cut, _decompose(out, flow))
+
+
+def _spread(
+    starts: Iterable[str], step: Callable[[str], frozenset[str]], stops: frozenset[str]
+) -> set[str]:
+    """Every module reached from ``starts`` by ``step``, not going on from ``stops``
+    (which are reached, but not passed through) and never from a start reached again."""
+    first = set(starts)
+    reached = set(first)
+    queue = deque(sorted(first))
+    while queue:
+        module = queue.popleft()
+        if module in stops and module not in first:
+            continue
+        for nxt in step(module):
+            if nxt not in reached:
+                reached.add(nxt)
+                queue.append(nxt)
+    return reached
 
 
 def _augmenting(
@@ -265,29 +301,35 @@ def cut_violations(graph: ImportGraph, violations_of: ViolationsOf) -> Cut | Non
         return None
 
     def broken(pairs: Iterable[Pair]) -> list[Witness]:
-        return [w for w in violations_of(graph.without_imports(pairs)) if w.chain]
+        return [w for w in violations_of(graph.without_pairs(pairs)) if w.chain]
 
     chosen: set[Pair] = set()
     pending = first
     while pending:
         for witness in _unique(pending):
-            work = graph.without_imports(chosen)
+            work = graph.without_pairs(chosen)
             starts, targets = _sides(work, witness)
             found = max_flow(work, starts, targets).cut if starts and targets else frozenset()
             # A pair the flow model cannot see (sides that overlap): cut the chain's cheapest hop.
             chosen |= found or {min(_chain_pairs(witness), key=lambda p: (cost(graph, p), p))}
         pending = broken(chosen)
-    checks = 0
-    for pair in sorted(chosen, key=lambda p: (-cost(graph, p), p)):
-        if checks >= PRUNE_CHECKS:
-            break
-        checks += 1
+    # A direct import from one side of a broken pair into the other is a violation of it
+    # under every type but acyclic_siblings, so it is kept without a check (keeping one more
+    # than needed costs a smaller cut, never a wrong one).
+    direct = {
+        (a, b)
+        for starts, targets in (_sides(graph, w) for w in _unique(first))
+        for a, b in chosen
+        if a in starts and b in targets
+    }
+    trials = sorted(chosen - direct, key=lambda p: (-cost(graph, p), p))
+    for pair in trials[:PRUNE_CHECKS]:
         if not broken(chosen - {pair}):
             chosen.discard(pair)
     size = sum(cost(graph, p) for p in chosen)
     bound = _contract_bound(graph, first, violations_of)
     method = MIN_CUT if len(_unique(first)) == 1 else PER_PAIR
-    if bound < size:
+    if bound < size and len(chosen) <= SEARCH_PAIRS and size - bound <= SEARCH_GAP:
         searched = _search(graph, first, broken, chosen)
         if searched is not None:
             chosen, bound, method = (
@@ -309,30 +351,29 @@ def _unique(witnesses: Sequence[Witness]) -> list[Witness]:
 def _contract_bound(
     graph: ImportGraph, first: Sequence[Witness], violations_of: ViolationsOf
 ) -> int:
-    """The largest number of statement-disjoint chains of one pair that the check confirms:
-    each needs a statement of its own in any cut."""
-    best = 0
-    checks = 0
-    for witness in _unique(first):
+    """A lower bound on any cut, the larger of two. Chains the check reported that share no
+    pair: each needs its cheapest pair removed. And the flow of one pair (the largest of the
+    first ``BOUND_FLOWS``), counting only the flow's chains that the check confirms, each on a
+    graph of its own (at most ``BOUND_CHECKS``): they share no statement."""
+    used: set[Pair] = set()
+    packed = 0
+    for chain in sorted({_chain_pairs(w) for w in first}, key=lambda c: (len(c), sorted(c))):
+        if not chain & used:
+            used |= chain
+            packed += min(cost(graph, p) for p in chain)
+    flows: list[tuple[int, str, str, Flow]] = []
+    for witness in _unique(first)[:BOUND_FLOWS]:
         starts, targets = _sides(graph, witness)
-        if not starts or not targets:
-            best = max(best, 1)
-            continue
-        confirmed = 0
-        for modules, amount in max_flow(graph, starts, targets).paths:
-            if checks >= BOUND_CHECKS:
-                break
-            checks += 1
-            only = ImportGraph(
-                graph.modules,
-                (e for a, b in pairwise(modules) for e in graph.edges_between(a, b)),
-                graph.external_modules,
-                graph.paths,
-            )
-            if any(w.chain for w in violations_of(only)):
-                confirmed += amount
-        best = max(best, confirmed, 1)
-    return best
+        if starts and targets:
+            flow = max_flow(graph, starts, targets)
+            flows.append((flow.value, witness.importer, witness.imported, flow))
+    if not flows or max(flows, key=lambda f: f[0])[0] <= packed:
+        return packed
+    confirmed = 0
+    for modules, amount in max(flows, key=lambda f: (f[0], f[1], f[2]))[3].paths[:BOUND_CHECKS]:
+        if any(w.chain for w in violations_of(graph.only_pairs(pairwise(modules)))):
+            confirmed += amount
+    return max(confirmed, packed)
 
 
 def _search(
