@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Protocol
+from typing import Any, Protocol
 
 from archverify.core.graph import ImportEdge, ImportGraph, edge_records
 
@@ -95,11 +95,19 @@ def cut_record(cut: Cut) -> dict[str, object]:
     }
 
 
-def describe(cut: Cut) -> str:
-    """ "minimum, min-cut" or "heuristic eades-lin-smyth+local-search, at least 12 needed"."""
-    if cut.exact:
-        return f"minimum, {cut.method}"
-    return f"heuristic {cut.method}, at least {cut.lower_bound} needed"
+def advice(record: Mapping[str, Any], goal: str) -> str:
+    """The sentence a report shows for a cut record (``cut_record``): "remove these 3 imports
+    to keep 'Four layers' (minimum, min-cut): a/b.py:3, a/c.py:7, a/c.py:9"."""
+    imports = list(record.get("imports", ()))
+    if record.get("exact"):
+        how = f"minimum, {record.get('method', '')}"
+    else:
+        how = (
+            f"heuristic {record.get('method', '')}, at least {record.get('lower_bound', 0)} needed"
+        )
+    where = ", ".join(f"{i.get('path', '')}:{i.get('line', 0)}" for i in imports)
+    these = "this import" if len(imports) == 1 else f"these {len(imports)} imports"
+    return f"remove {these} to {goal} ({how}): {where}"
 
 
 def cost(graph: ImportGraph, pair: Pair) -> int:

@@ -13,7 +13,7 @@ from archverify.core.contracts import (
     include_type_checking,
     rule_for,
 )
-from archverify.core.cuts import Cut, cut_record, describe
+from archverify.core.cuts import Cut, advice, cut_record
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome
 from archverify.core.graph import ImportGraph, edge_records, graph_stats
 from archverify.executors.base import StepContext, finished, skipped
@@ -132,16 +132,14 @@ def _cut_finding(result: ContractResult, cut: Cut) -> Finding:
     first of them."""
     contract = result.contract
     first = cut.edges[0]
-    where = ", ".join(f"{e.path}:{e.line}" for e in cut.edges)
-    imports = "import" if cut.size == 1 else f"{cut.size} imports"
-    these = "this" if cut.size == 1 else "these"
-    unmended = ""
+    record = cut_record(cut)
+    message = advice(record, f"keep {contract.name!r}")
     if any(not v.chain for v in result.violations):
-        unmended = "; the modules missing from its exhaustive containers still break it"
+        message += "; the modules missing from its exhaustive containers still break it"
     return CUT.at(
         first.path,
         first.line,
         first.column,
-        f"remove {these} {imports} to keep {contract.name!r} ({describe(cut)}): {where}{unmended}",
-        extra={"contract": contract.name, "cut": cut_record(cut)},
+        message,
+        extra={"contract": contract.name, "cut": record},
     )

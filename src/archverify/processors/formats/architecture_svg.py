@@ -34,8 +34,9 @@ class _Rect:
         return self.x + self.w / 2
 
 
-def render_svg(layout: ArchitectureLayout) -> str:
-    """A standalone SVG: bands top to bottom, boxes linking to their findings, red edges on top."""
+def render_svg(layout: ArchitectureLayout, *, cut: frozenset[tuple[str, str]] = frozenset()) -> str:
+    """A standalone SVG: bands top to bottom, boxes linking to their findings, red edges on top.
+    Edges in ``cut`` ((source, target) boxes a cut removes imports from) get class "cut"."""
     boxes, groups, bands, width, height = _geometry(layout)
     legend_y = height + 8
     out = [
@@ -60,9 +61,9 @@ def render_svg(layout: ArchitectureLayout) -> str:
                 out.append(_text(box.x + 6, box.y + 13, _cut(group.rpartition(".")[2], box.w)))
     grey = [e for e in layout.edges if e.kind == ALLOWED]
     red = [e for e in layout.edges if e.kind != ALLOWED]
-    out += [_edge(e, boxes) for e in grey if e.source in boxes and e.target in boxes]
+    out += [_edge(e, boxes, cut) for e in grey if e.source in boxes and e.target in boxes]
     out += [_box(b, boxes[b.id]) for b in layout.boxes]
-    out += [_edge(e, boxes) for e in red if e.source in boxes and e.target in boxes]
+    out += [_edge(e, boxes, cut) for e in red if e.source in boxes and e.target in boxes]
     out.append(_legend(legend_y))
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -131,7 +132,9 @@ def _box(box: LayoutBox, rect: _Rect) -> str:
     return f'<g class="box">{shape}</g>'
 
 
-def _edge(edge: LayoutEdge, boxes: dict[str, _Rect]) -> str:
+def _edge(
+    edge: LayoutEdge, boxes: dict[str, _Rect], cut: frozenset[tuple[str, str]] = frozenset()
+) -> str:
     a, b = boxes[edge.source], boxes[edge.target]
     if abs(a.y - b.y) < 1:  # same row: arc above the boxes
         x1, y1, x2, y2 = a.cx, a.y, b.cx, b.y
@@ -153,6 +156,8 @@ def _edge(edge: LayoutEdge, boxes: dict[str, _Rect]) -> str:
     tip = f"{edge.source} \u2192 {edge.target} ({edge.kind}, {edge.count} import(s))"
     if edge.title:
         tip += f": {edge.title}"
+    if (edge.source, edge.target) in cut:
+        style = f'class="cut" {style}'
     line = f'<path d="{path}" fill="none" {style}><title>{escape(tip)}</title></path>'
     if edge.href:
         return f'<a href="{_attr(edge.href)}" class="edge {edge.kind}">{line}</a>'

@@ -13,6 +13,8 @@ from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
     PROJECT_LABEL,
     counts_text,
+    cut_advice,
+    cut_of,
     file_anchor,
     finding_anchor,
     group_by_path,
@@ -41,6 +43,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
  font-size:12.5px}.hint{color:#57606a}.picture{overflow-x:auto;border:1px solid #d0d7de;
  padding:8px}tr:target,section:target h3{background:#fff8c5}
 #filter{padding:4px 8px;width:320px;margin:4px 0 8px}a{color:#0969da}
+ul.cuts li{margin:2px 0}.architecture path.cut{stroke-width:3.2;stroke-dasharray:2 3}
 .notice{color:#57606a}table.found{table-layout:fixed}.found td.loc{width:72px}
 .found td.sevc{width:84px}.found td.rule{width:240px;overflow-wrap:anywhere}
 """
@@ -74,6 +77,7 @@ def render(report: RunReport, svg: str = "") -> str:
     parts += _steps(report)
     if svg.strip():
         parts += ['<h2 id="architecture">Architecture</h2>', f'<div class="picture">{svg}</div>']
+    parts += _cuts(report.findings)
     parts += _findings("Findings", "findings", report.findings, filter_box=True)
     if report.baselined:
         parts += ["<details><summary>Accepted by the baseline</summary>"]
@@ -139,6 +143,44 @@ def _findings(
     return parts
 
 
+def _cuts(findings: list[Finding]) -> list[str]:
+    """ "What to cut": per broken contract and per cycle, the imports whose removal mends it."""
+    cut = [(f, c) for f in sorted(findings, key=Finding.sort_key) if (c := cut_of(f)) is not None]
+    if not cut:
+        return []
+    parts = [f'<h2 id="cuts">What to cut ({len(cut)})</h2><ul class="cuts">']
+    for finding, record in cut:
+        said = cut_advice(finding) or finding.message
+        head, _, _ = said.partition("): ")
+        parts.append(f'<li><a href="#{finding_anchor(finding)}">{_e(head)})</a><ul>')
+        parts += [
+            f'<li><code class="loc">{_e(str(i.get("path", "")))}:{_e(str(i.get("line", 0)))}'
+            f"</code> {_e(str(i.get('importer', '')))} \u2192 {_e(str(i.get('imported', '')))}</li>"
+            for i in record["imports"]
+        ]
+        parts.append("</ul></li>")
+    parts.append("</ul>")
+    return parts
+
+
+def cut_pairs(layout_boxes: list[str], findings: list[Finding]) -> frozenset[tuple[str, str]]:
+    """The (box, box) pairs of the picture that a cut removes an import from: each import's
+    modules drawn by the deepest box that holds them."""
+
+    def box_of(module: str) -> str | None:
+        holding = [b for b in layout_boxes if module == b or module.startswith(b + ".")]
+        return max(holding, key=len) if holding else None
+
+    found: set[tuple[str, str]] = set()
+    for finding in findings:
+        for record in (cut_of(finding) or {}).get("imports", ()):
+            source = box_of(str(record.get("importer", "")))
+            target = box_of(str(record.get("imported", "")))
+            if source and target and source != target:
+                found.add((source, target))
+    return frozenset(found)
+
+
 def _line_col(finding: Finding) -> str:
     return location(finding).removeprefix(finding.path).lstrip(":") if finding.path else ""
 
@@ -158,7 +200,9 @@ def architecture_picture(inputs: RenderInputs) -> str:
     """The SVG of the layers for the page; empty without the project and its config."""
     if inputs.project is None or inputs.config is None:
         return ""
-    return render_svg(build_layout(inputs.project, inputs.config, inputs.report.findings))
+    layout = build_layout(inputs.project, inputs.config, inputs.report.findings)
+    cut = cut_pairs([box.id for box in layout.boxes], inputs.report.findings)
+    return render_svg(layout, cut=cut)
 
 
 def _render(inputs: RenderInputs) -> str:

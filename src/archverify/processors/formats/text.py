@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from archverify.core.findings import Severity, StepStatus
+from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
     could_not_run,
+    cut_advice,
     inert_in_ci_logs,
     location,
     safe_lines,
@@ -45,6 +46,7 @@ def render(report: RunReport, *, colour: bool = False) -> str:
             lines.append(f"{where}: {finding.rule}{severity} {_shown(finding.message)}")
             if finding.hint:
                 lines.append(f"    hint: {_shown(finding.hint)}")
+            lines.extend(_cut_line(finding))
         lines.append("")
     lines.extend(_step_table(report, colour=colour))
     lines.append("")
@@ -73,6 +75,11 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
             f"{step.duration_s:>8.2f}  {note}".rstrip()
         )
     return rows
+
+
+def _cut_line(finding: Finding) -> list[str]:
+    cut = cut_advice(finding)
+    return [f"    cut: {_shown(cut)}"] if cut else []
 
 
 def _shown(text: str) -> str:
