@@ -43,8 +43,10 @@ BOUND_CHECKS = 16
 # The exact search runs only on cuts of at most this many pairs, this far above the bound:
 SEARCH_PAIRS = 16
 SEARCH_GAP = 8
-# A component of at most this many modules gets the exact ordering (2**n * n steps):
+# A component of at most this many modules gets the exact ordering (2**n * n steps), one of
+# at most SEARCH_COMPONENT the exact search when the heuristic is above its bound:
 EXACT_COMPONENT = 12
+SEARCH_COMPONENT = 60
 # Passes of the local search over the Eades-Lin-Smyth order:
 LOCAL_PASSES = 4
 
@@ -477,7 +479,35 @@ def feedback_arc_set(
     chosen = _put_back(backward, weight)
     size = sum(weight[p] for p in chosen)
     bound = size if method == EXACT_ORDER else min(size, _cycle_packing(nodes, weight))
+    if bound < size and len(nodes) <= SEARCH_COMPONENT:
+        searched = _search_cycles(graph, nodes, weight, chosen)
+        if searched is not None:
+            chosen, method = searched, BRANCH_AND_BOUND
+            size = bound = sum(weight[p] for p in chosen)
     return Cut(_statements(graph, chosen), method, bound >= size, bound)
+
+
+def _search_cycles(
+    graph: ImportGraph, nodes: list[str], weight: Mapping[Pair, int], incumbent: set[Pair]
+) -> set[Pair] | None:
+    """The minimum feedback arc set by constraint generation, as ``_search`` does for
+    contracts: a cheapest set meeting every cycle found so far, then the shortest cycle through
+    each module without it, until none is left. None when the work bounds run out."""
+    loops: set[frozenset[Pair]] = set()
+    left: set[Pair] = set()
+    for _ in range(SEARCH_ROUNDS):
+        out = _successors({p: 1 for p in weight if p not in left})
+        found = {frozenset(pairwise(c)) for n in nodes if (c := _shortest_cycle(out, n))}
+        if not found:
+            return left or set(incumbent)
+        loops |= found
+        hitting = _hitting_set(graph, sorted(loops, key=sorted), sum(weight[p] for p in incumbent))
+        if hitting is None:
+            return None
+        if not hitting:
+            return set(incumbent)
+        left = set(hitting)
+    return None
 
 
 def _successors(weight: Mapping[Pair, int]) -> dict[str, list[str]]:
