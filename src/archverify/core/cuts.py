@@ -39,7 +39,7 @@ SEARCH_ROUNDS = 8
 SEARCH_NODES = 5_000
 # Flows computed, and their chains checked one by one, for the lower bound:
 BOUND_FLOWS = 8
-BOUND_CHECKS = 16
+BOUND_CHECKS = 32
 # The exact search runs only on cuts of at most this many pairs, this far above the bound:
 SEARCH_PAIRS = 16
 SEARCH_GAP = 8
@@ -295,6 +295,17 @@ def _sides(graph: ImportGraph, witness: Witness) -> tuple[frozenset[str], frozen
     return graph.members(witness.importer) - targets, targets
 
 
+def _elsewhere(graph: ImportGraph, witness: Witness, witnesses: Sequence[Witness]) -> set[str]:
+    """The members of the packages other broken pairs name, apart from this pair's: a chain of
+    this pair through them is, for layers and independence, another pair's (not this one's),
+    so its cut need not cover it. Where the type sees it otherwise (forbidden), the check
+    still reports the chain and the next round cuts it."""
+    mine = {witness.importer, witness.imported}
+    named = {name for w in witnesses for name in (w.importer, w.imported)} - mine
+    inside = graph.members(witness.importer) | graph.members(witness.imported)
+    return {m for name in named for m in graph.members(name)} - inside
+
+
 def cut_violations(graph: ImportGraph, violations_of: ViolationsOf) -> Cut | None:
     """A smallest set of statements whose removal leaves ``violations_of`` with nothing to
     report, or None when it reports nothing already.
@@ -315,14 +326,19 @@ def cut_violations(graph: ImportGraph, violations_of: ViolationsOf) -> Cut | Non
 
     chosen: set[Pair] = set()
     pending = first
+    rounds = 0
     while pending:
         for witness in _unique(pending):
             work = graph.without_pairs(chosen)
             starts, targets = _sides(work, witness)
-            found = max_flow(work, starts, targets).cut if starts and targets else frozenset()
+            found = frozenset[Pair]()
+            if starts and targets:
+                avoiding = _elsewhere(work, witness, first) if rounds == 0 else set()
+                found = max_flow(work, starts, targets, avoiding=avoiding).cut
             # A pair the flow model cannot see (sides that overlap): cut the chain's cheapest hop.
             chosen |= found or {min(_chain_pairs(witness), key=lambda p: (cost(graph, p), p))}
         pending = broken(chosen)
+        rounds += 1
     # A direct import from one side of a broken pair into the other is a violation of it
     # under every type but acyclic_siblings, so it is kept without a check (keeping one more
     # than needed costs a smaller cut, never a wrong one).
@@ -337,7 +353,7 @@ def cut_violations(graph: ImportGraph, violations_of: ViolationsOf) -> Cut | Non
         if not broken(chosen - {pair}):
             chosen.discard(pair)
     size = sum(cost(graph, p) for p in chosen)
-    bound = _contract_bound(graph, first, violations_of)
+    bound = _contract_bound(graph, first, violations_of, size)
     method = MIN_CUT if len(_unique(first)) == 1 else PER_PAIR
     if bound < size and len(chosen) <= SEARCH_PAIRS and size - bound <= SEARCH_GAP:
         searched = _search(graph, first, broken, chosen)
@@ -359,30 +375,41 @@ def _unique(witnesses: Sequence[Witness]) -> list[Witness]:
 
 
 def _contract_bound(
-    graph: ImportGraph, first: Sequence[Witness], violations_of: ViolationsOf
+    graph: ImportGraph, first: Sequence[Witness], violations_of: ViolationsOf, size: int
 ) -> int:
     """A lower bound on any cut, the larger of two. Chains the check reported that share no
-    pair: each needs its cheapest pair removed. And the flow of one pair (the largest of the
-    first ``BOUND_FLOWS``), counting only the flow's chains that the check confirms, each on a
-    graph of its own (at most ``BOUND_CHECKS``): they share no statement."""
+    pair: each needs its cheapest pair removed. And chains of the broken pairs' maximum flows
+    (the first ``BOUND_FLOWS`` pairs), packed so that no statement serves two, each confirmed
+    by the check on a graph of its own (at most ``BOUND_CHECKS``): each needs a statement of
+    its own. Checking stops once they reach ``size``, the cut found."""
     used: set[Pair] = set()
     packed = 0
     for chain in sorted({_chain_pairs(w) for w in first}, key=lambda c: (len(c), sorted(c))):
         if not chain & used:
             used |= chain
             packed += min(cost(graph, p) for p in chain)
-    flows: list[tuple[int, str, str, Flow]] = []
+    if packed >= size:
+        return packed
+    paths: list[tuple[tuple[str, ...], int]] = []
     for witness in _unique(first)[:BOUND_FLOWS]:
         starts, targets = _sides(graph, witness)
         if starts and targets:
-            flow = max_flow(graph, starts, targets)
-            flows.append((flow.value, witness.importer, witness.imported, flow))
-    if not flows or max(flows, key=lambda f: f[0])[0] <= packed:
-        return packed
+            avoiding = _elsewhere(graph, witness, first)
+            paths += max_flow(graph, starts, targets, avoiding=avoiding).paths
+    room = {pair: cost(graph, pair) for modules, _ in paths for pair in pairwise(modules)}
+    chosen: list[tuple[tuple[str, ...], int]] = []
+    for modules, amount in sorted(paths, key=lambda p: (len(p[0]), p[0])):
+        fits = min([amount, *(room[pair] for pair in pairwise(modules))])
+        if fits > 0:
+            for pair in pairwise(modules):
+                room[pair] -= fits
+            chosen.append((modules, fits))
     confirmed = 0
-    for modules, amount in max(flows, key=lambda f: (f[0], f[1], f[2]))[3].paths[:BOUND_CHECKS]:
+    for modules, amount in chosen[:BOUND_CHECKS]:
         if any(w.chain for w in violations_of(graph.only_pairs(pairwise(modules)))):
             confirmed += amount
+            if confirmed >= size:
+                break
     return max(confirmed, packed)
 
 
