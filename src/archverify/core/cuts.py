@@ -312,10 +312,10 @@ def cut_violations(graph: ImportGraph, violations_of: ViolationsOf) -> Cut | Non
 
     ``violations_of(graph)`` is the contract's own check: only its violations with a chain
     count (the others, a module missing from an exhaustive container, no cut can mend).
-    Per-pair minimum cuts (each side its packages' members), then dropping every pair the
-    check can do without; the lower bound is the largest flow of one pair whose chains the
-    check confirms; when it is below the size, a bounded branch and bound over the chains the
-    check reports tries to prove or find the minimum.
+    Per-pair minimum cuts (each side its package's members), rounds of them until the check
+    passes, then dropping every pair the check can do without; the lower bound is
+    ``_contract_bound``'s; when it is below the size and the cut small, a bounded branch and
+    bound over the chains the check reports tries to prove or find the minimum.
     """
     first = [w for w in violations_of(graph) if w.chain]
     if not first:
@@ -335,13 +335,14 @@ def cut_violations(graph: ImportGraph, violations_of: ViolationsOf) -> Cut | Non
             if starts and targets:
                 avoiding = _elsewhere(work, witness, first) if rounds == 0 else set()
                 found = max_flow(work, starts, targets, avoiding=avoiding).cut
-            # A pair the flow model cannot see (sides that overlap): cut the chain's cheapest hop.
+            # A pair the flow cannot see (sides that overlap, a chain through modules it
+            # avoided): cut the chain's cheapest hop.
             chosen |= found or {min(_chain_pairs(witness), key=lambda p: (cost(graph, p), p))}
         pending = broken(chosen)
         rounds += 1
     # A direct import from one side of a broken pair into the other is a violation of it
-    # under every type but acyclic_siblings, so it is kept without a check (keeping one more
-    # than needed costs a smaller cut, never a wrong one).
+    # under every type but acyclic_siblings, so it is kept without a check (keeping one that
+    # is not needed costs minimality, never correctness).
     direct = {
         (a, b)
         for starts, targets in (_sides(graph, w) for w in _unique(first))
