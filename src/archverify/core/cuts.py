@@ -327,9 +327,11 @@ def cut_violations(graph: ImportGraph, violations_of: ViolationsOf) -> Cut | Non
     chosen: set[Pair] = set()
     pending = first
     rounds = 0
+    work, cut_in_work = graph, 0
     while pending:
         for witness in _unique(pending):
-            work = graph.without_pairs(chosen)
+            if cut_in_work != len(chosen):  # ``chosen`` only grows
+                work, cut_in_work = graph.without_pairs(chosen), len(chosen)
             starts, targets = _sides(work, witness)
             found = frozenset[Pair]()
             if starts and targets:
