@@ -39,7 +39,7 @@ SEARCH_ROUNDS = 8
 SEARCH_NODES = 5_000
 # Flows computed, and their chains checked one by one, for the lower bound:
 BOUND_FLOWS = 8
-BOUND_CHECKS = 32
+BOUND_CHECKS = 64
 # The exact search runs only on cuts of at most this many pairs, this far above the bound:
 SEARCH_PAIRS = 16
 SEARCH_GAP = 8
