@@ -32,7 +32,13 @@ def run(*contracts: ContractConfig, include_type_checking: bool = False) -> Step
 def test_broken_layers_give_one_finding_at_the_first_import() -> None:
     outcome = run(LAYERS)
     assert outcome.status is StepStatus.FAILED
-    (finding,) = outcome.findings
+    cut, finding = outcome.findings
+    assert (cut.rule, cut.severity, cut.path, cut.line) == (
+        "contracts/cut",
+        Severity.NOTE,
+        "p/low.py",
+        4,
+    )
     assert (finding.rule, finding.path, finding.line, finding.column) == (
         "contracts/layers",
         "p/low.py",
@@ -82,16 +88,37 @@ def test_config_errors_and_unmatched_ignores_are_findings() -> None:
     assert rules == [
         ("contracts/config-error", Severity.ERROR, "", 0),
         ("contracts/config-error", Severity.ERROR, "pyproject.toml", 12),
+        ("contracts/cut", Severity.NOTE, "p/util.py", 2),
         ("contracts/independence", Severity.ERROR, "p/util.py", 2),
         ("contracts/unmatched-ignore", Severity.WARNING, "", 0),
     ]
 
 
 def test_finding_keeps_every_route_in_extra() -> None:
-    (finding,) = run(LAYERS).findings
+    (finding,) = [f for f in run(LAYERS).findings if f.rule == "contracts/layers"]
     (route,) = finding.extra["routes"]
     assert route["direct"] is False and route["covering"] is False
     assert route["middle"] == ["p.util"] and route["links"] == []
     assert [h["importer"] for h in route["heads"]] == ["p.low"]
     assert route["tails"][0]["imports"] == [{"path": "p/util.py", "line": 2}]
     assert route["tails"][0]["lines"] == [2]
+
+
+def test_each_broken_contract_gets_one_cut_that_keeps_it() -> None:
+    outcome = run(LAYERS)
+    (cut,) = [f for f in outcome.findings if f.rule == "contracts/cut"]
+    assert cut.message == ("remove this import to keep 'layered' (minimum, min-cut): p/low.py:4")
+    assert cut.extra == {
+        "contract": "layered",
+        "cut": {
+            "method": "min-cut",
+            "exact": True,
+            "size": 1,
+            "lower_bound": 1,
+            "imports": [{"importer": "p.low", "imported": "p.util", "path": "p/low.py", "line": 4}],
+        },
+    }
+    kept = ContractConfig(
+        "layered", "layers", {"layers": ["p.high", "p.low"], "ignore_imports": ["p.util -> p.high"]}
+    )
+    assert run(kept).findings == []

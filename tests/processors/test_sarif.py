@@ -154,3 +154,31 @@ def test_relative_root_does_not_crash() -> None:
     report = sample_report(root="relative/dir")
     run = _log(report)["runs"][0]
     assert "originalUriBaseIds" not in run
+
+
+def test_a_cut_is_related_locations_after_those_already_there() -> None:
+    imports = [
+        {"importer": "pkg.low.a", "imported": "pkg.high.b", "path": "src/pkg/low/a.py", "line": 3},
+        {"importer": "pkg.low.c", "imported": "pkg.high.b", "path": "src/pkg/low/c.py", "line": 9},
+    ]
+    cut = {"method": "min-cut", "exact": True, "size": 2, "lower_bound": 2, "imports": imports}
+    noted = replace(finding(step="contracts", rule="contracts/cut"), extra={"cut": cut})
+    result = sarif._result(noted, {"contracts/cut": 0}, "new", "")
+    assert [(r["id"], r["message"]["text"]) for r in result["relatedLocations"]] == [
+        (0, "remove this import (pkg.low.a -> pkg.high.b)"),
+        (1, "remove this import (pkg.low.c -> pkg.high.b)"),
+    ]
+    region = result["relatedLocations"][1]["physicalLocation"]["region"]
+    assert region == {"startLine": 9}
+    assert result["properties"]["cut"] == {
+        "method": "min-cut",
+        "exact": True,
+        "size": 2,
+        "lower_bound": 2,
+    }
+    before = {"relatedLocations": [{"id": 0}], "properties": {}}
+    sarif._add_cut(before, noted)
+    assert [r["id"] for r in before["relatedLocations"]] == [0, 1, 2]
+    report = replace(clean_report(), findings=[noted])
+    (logged,) = _log(report)["runs"][0]["results"]
+    assert len(logged["relatedLocations"]) == 2

@@ -115,6 +115,7 @@ def test_a_folder_linked_under_an_earlier_name_is_still_verified_under_its_own(
 
     assert code == 1
     assert _rules(report) == [
+        ("contracts/cut", "src/app/core/sub/impure.py"),
         ("contracts/layers", "src/app/core/sub/impure.py"),
         ("purity/io-call", "src/app/core/sub/reads.py"),
     ]

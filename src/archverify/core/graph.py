@@ -212,6 +212,43 @@ class ImportGraph:
         kept = (e for pair, found in self._by_pair.items() if pair not in dropped for e in found)
         return ImportGraph(self.modules, kept, self.external_modules, self.paths)
 
+    def without_pairs(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
+        """``without_imports`` for a few pairs, sharing what does not change (the cut search
+        asks for hundreds of such graphs on Django: a full rebuild each took 13 ms)."""
+        dropped = {pair for pair in pairs if pair in self._by_pair}
+        if not dropped:
+            return self
+        self.members("")  # the index depends on the modules only: built once, shared
+        copy = object.__new__(ImportGraph)
+        copy.modules, copy.external_modules, copy.paths = (
+            self.modules,
+            self.external_modules,
+            self.paths,
+        )
+        copy._by_pair = dict(self._by_pair)  # a C-level copy, then a few deletions
+        for pair in dropped:
+            del copy._by_pair[pair]
+        copy._out, copy._in, copy._sorted_out = (
+            dict(self._out),
+            dict(self._in),
+            dict(self._sorted_out),
+        )
+        for importer, imported in dropped:
+            copy._out[importer] = copy._out[importer] - {imported}
+            copy._in[imported] = copy._in[imported] - {importer}
+            copy._sorted_out[importer] = sorted(copy._out[importer])
+        copy.import_count = len(copy._by_pair)
+        copy._members = self._members
+        return copy
+
+    def only_pairs(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
+        """The same modules with only the edges of ``pairs``, sharing the members index."""
+        self.members("")
+        kept = (e for pair in dict.fromkeys(pairs) for e in self._by_pair.get(pair, ()))
+        copy = ImportGraph(self.modules, kept, self.external_modules, self.paths)
+        copy._members = self._members
+        return copy
+
     def restricted_to(self, modules: Set[str]) -> ImportGraph:
         """The subgraph induced by ``modules`` (internal ones only)."""
         keep = self.modules & modules

@@ -9,10 +9,12 @@ from archverify.core.contracts import (
     ContractResult,
     Violation,
     check_contract,
+    cut_contract,
     include_type_checking,
     route_records,
     rule_for,
 )
+from archverify.core.cuts import Cut, advice, cut_record
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome
 from archverify.core.graph import ImportGraph, edge_records, graph_stats
 from archverify.executors.base import StepContext, finished, skipped
@@ -29,6 +31,13 @@ UNMATCHED_IGNORE = Rule(
     "contracts/unmatched-ignore",
     Severity.ERROR,
     "Remove the stale ignore_imports entry, or set unmatched_ignore_imports_alerting.",
+)
+# One per broken contract, beside its violations: the cut belongs to the contract, not to one
+# of its broken pairs (see rule_docs/contracts.md).
+CUT = Rule(
+    "contracts/cut",
+    Severity.NOTE,
+    "Remove or move these imports (or invert them); the contract holds without them.",
 )
 
 
@@ -52,11 +61,14 @@ class ContractsStep:
                         include_type_checking=with_tc, include_external=True
                     )
                 result = check_contract(graphs[with_tc], contract)
+                cut = None if result.kept else cut_contract(graphs[with_tc], contract)
             except ContractError as error:
                 findings.append(_config_error(str(error), contract.origin))
                 continue
             kept += result.kept
             findings.extend(_findings(result))
+            if cut is not None:
+                findings.append(_cut_finding(result, cut))
         graph = graphs.get(config.include_type_checking_imports) or next(
             iter(graphs.values()), None
         )
@@ -115,3 +127,21 @@ def _findings(result: ContractResult) -> list[Finding]:
                 )
             )
     return found
+
+
+def _cut_finding(result: ContractResult, cut: Cut) -> Finding:
+    """``remove these 3 imports to keep 'Four layers' (minimum, min-cut): a.py:3, ...``, at the
+    first of them."""
+    contract = result.contract
+    first = cut.edges[0]
+    record = cut_record(cut)
+    message = advice(record, f"keep {contract.name!r}")
+    if any(not v.chain for v in result.violations):
+        message += "; the modules missing from its exhaustive containers still break it"
+    return CUT.at(
+        first.path,
+        first.line,
+        first.column,
+        message,
+        extra={"contract": contract.name, "cut": record},
+    )

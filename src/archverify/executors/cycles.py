@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from archverify.core.cuts import Cut, cut_record, feedback_arc_set
 from archverify.core.cycles import IMPORT_TIME_OPTIONS, Cycle, cycles_in
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome
 from archverify.core.graph import ImportEdge, edge_records, graph_stats
@@ -31,7 +32,10 @@ class CyclesStep:
         eager = context.import_graph(include_function_level=False, **IMPORT_TIME_OPTIONS)
         full = context.import_graph(**IMPORT_TIME_OPTIONS)
         cycles = cycles_in(eager, full, packages)
-        return finished(STEP, (_finding(c) for c in cycles), stats=graph_stats(full))
+        findings = [
+            _finding(c, feedback_arc_set(full if c.lazy else eager, c.modules)) for c in cycles
+        ]
+        return finished(STEP, findings, stats=graph_stats(full))
 
 
 def _hop(edge: ImportEdge) -> str:
@@ -44,7 +48,7 @@ def _hop(edge: ImportEdge) -> str:
     return f"{edge.imported} ({'; '.join(notes)})" if notes else edge.imported
 
 
-def _finding(cycle: Cycle) -> Finding:
+def _finding(cycle: Cycle, cut: Cut) -> Finding:
     first = cycle.path[0]
     hops = " -> ".join([cycle.path[0].importer, *(_hop(e) for e in cycle.path)])
     where = ", ".join(f"{e.path}:{e.line}" for e in cycle.path)
@@ -58,5 +62,6 @@ def _finding(cycle: Cycle) -> Finding:
         "modules": list(cycle.modules),
         "chain": edge_records(cycle.path),
         "edges": edge_records(cycle.edges),
+        "cut": cut_record(cut),
     }
     return rule.at(first.path, first.line, first.column, message, extra=extra)

@@ -29,6 +29,7 @@ from archverify.core.contracts.common import (
 )
 from archverify.core.contracts.ignores import ALERTING, alerting, apply_ignores
 from archverify.core.contracts.routes import Hop, Route, route_records
+from archverify.core.cuts import Cut, cut_violations
 from archverify.core.findings import Rule
 from archverify.core.graph import ImportGraph
 
@@ -44,6 +45,7 @@ __all__ = [
     "Route",
     "Violation",
     "check_contract",
+    "cut_contract",
     "include_type_checking",
     "internal_only_modules",
     "referenced_modules",
@@ -132,3 +134,19 @@ def check_contract(graph: ImportGraph, contract: ContractConfig) -> ContractResu
         ignore_alerting=ignore_alerting,
         missing_modules=tuple(dict.fromkeys(missing)),
     )
+
+
+def cut_contract(graph: ImportGraph, contract: ContractConfig) -> Cut | None:
+    """The fewest import statements whose removal keeps ``contract`` (see ``core.cuts``), or
+    None when no violation with a chain breaks it. The proof is the contract's own check:
+    the cut is returned only once it passes on the graph without the cut, ignores applied.
+
+    Raises ``ContractError`` for an unknown type or malformed options.
+    """
+    contract_type = _type_of(contract)
+    pruned, _ = apply_ignores(graph, contract)
+
+    def violations_of(candidate: ImportGraph) -> list[Violation]:
+        return contract_type.violations(candidate, contract)[0]
+
+    return cut_violations(pruned, violations_of)

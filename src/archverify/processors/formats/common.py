@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from archverify.core.cuts import advice
 from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats.summary import set_aside
@@ -157,3 +159,24 @@ def safe_lines(text: str, indent: str) -> str:
     """:func:`safe_text` for a message that spans lines: each line after the first starts with
     ``indent``, so that no line of a project's text can pass for a line of the report."""
     return safe_text(text, multiline=True).replace("\n", "\n" + indent)
+
+
+# The finding that is a contract's cut says so in its message; the others carry it in ``extra``.
+CUT_RULE = "contracts/cut"
+
+
+def cut_of(finding: Finding) -> Mapping[str, Any] | None:
+    """The finding's ``extra["cut"]`` (statements to remove), when it has one with imports."""
+    cut = finding.extra.get("cut")
+    if isinstance(cut, Mapping) and isinstance(cut.get("imports"), list) and cut["imports"]:
+        return cut
+    return None
+
+
+def cut_advice(finding: Finding) -> str:
+    """ "remove these 2 imports to break the cycle (...): a.py:3, b.py:9" for a finding that
+    carries a cut without saying it (a cycle's); "" otherwise."""
+    cut = cut_of(finding)
+    if cut is None or finding.rule == CUT_RULE:
+        return ""
+    return advice(cut, "break the cycle")

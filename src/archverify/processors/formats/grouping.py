@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from archverify.core.findings import Finding, Severity
+from archverify.processors.formats.common import cut_of
 
 # A rule with more warnings (or notes) than this in one list is shown as one group...
 GROUP_ABOVE = 3
@@ -42,11 +43,16 @@ def visible(findings: Iterable[Finding], *, errors_only: bool = False) -> list[F
     return [f for f in findings if not errors_only or f.severity is Severity.ERROR]
 
 
+def _groupable(finding: Finding) -> bool:
+    return finding.severity is not Severity.ERROR and cut_of(finding) is None
+
+
 def grouped(findings: Sequence[Finding]) -> list[Finding | RuleGroup]:
     """``findings`` in their order, the warnings and notes of each rule that has more than
     ``GROUP_ABOVE`` of them replaced by one group where the first of them stood. Errors are
-    never grouped: each one is to be fixed where it is."""
-    counts = Counter((f.rule, f.severity) for f in findings if f.severity is not Severity.ERROR)
+    never grouped: each one is to be fixed where it is; nor are findings that say which imports
+    to cut (a contract's cut note, a lazy cycle): the cut is the advice, a group would hide it."""
+    counts = Counter((f.rule, f.severity) for f in findings if _groupable(f))
     many = {key for key, n in counts.items() if n > GROUP_ABOVE}
     members: dict[tuple[str, Severity], list[Finding]] = {key: [] for key in many}
     for finding in findings:

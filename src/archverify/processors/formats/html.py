@@ -7,12 +7,18 @@ from html import escape
 from archverify.core.findings import Finding
 from archverify.core.project import printable_path
 from archverify.core.report import RunReport
-from archverify.processors.formats.architecture_layout import ArchitectureLayout, build_layout
+from archverify.processors.formats.architecture_layout import (
+    ArchitectureLayout,
+    Highlight,
+    build_layout,
+)
 from archverify.processors.formats.architecture_svg import render_svg
 from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
     PROJECT_LABEL,
     counts_text,
+    cut_advice,
+    cut_of,
     file_anchor,
     finding_anchor,
     group_by_path,
@@ -20,8 +26,8 @@ from archverify.processors.formats.common import (
     safe_text,
     verdict_word,
 )
-from archverify.processors.formats.summary import step_note
 from archverify.processors.formats.routes import evidence_lines, routes_summary
+from archverify.processors.formats.summary import step_note
 
 # Inline only: the page must open from a CI artifact with no network.
 _CSS = """
@@ -43,6 +49,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
  font-size:12.5px}.hint{color:#57606a}.picture{overflow-x:auto;border:1px solid #d0d7de;
  padding:8px}tr:target,section:target h3{background:#fff8c5}
 #filter{padding:4px 8px;width:320px;margin:4px 0 8px}a{color:#0969da}
+ul.cuts li{margin:2px 0}
 .notice{color:#57606a}table.found{table-layout:fixed}.found td.loc{width:72px}
 .found td.sevc{width:84px}.found td.rule{width:240px;overflow-wrap:anywhere}
 .drill summary{cursor:pointer;font-weight:600;margin:6px 0}.drill .picture{margin-bottom:8px}
@@ -89,6 +96,7 @@ def render(report: RunReport, svg: str = "", drilldowns: str = "") -> str:
     if svg.strip():
         parts += ['<h2 id="architecture">Architecture</h2>', f'<div class="picture">{svg}</div>']
         parts += [drilldowns, f"<script>{_PICTURE_JS}</script>" if drilldowns else ""]
+    parts += _cuts(report.findings)
     parts += _findings("Findings", "findings", report.findings, filter_box=True)
     if report.baselined:
         parts += ["<details><summary>Accepted by the baseline</summary>"]
@@ -165,6 +173,26 @@ def _routes(finding: Finding) -> str:
     )
 
 
+def _cuts(findings: list[Finding]) -> list[str]:
+    """ "What to cut": per broken contract and per cycle, the imports whose removal mends it."""
+    cut = [(f, c) for f in sorted(findings, key=Finding.sort_key) if (c := cut_of(f)) is not None]
+    if not cut:
+        return []
+    parts = [f'<h2 id="cuts">What to cut ({len(cut)})</h2><ul class="cuts">']
+    for finding, record in cut:
+        said = cut_advice(finding) or finding.message
+        head, _, _ = said.partition("): ")
+        parts.append(f'<li><a href="#{finding_anchor(finding)}">{_e(head)})</a><ul>')
+        parts += [
+            f'<li><code class="loc">{_e(str(i.get("path", "")))}:{_e(str(i.get("line", 0)))}'
+            f"</code> {_e(str(i.get('importer', '')))} \u2192 {_e(str(i.get('imported', '')))}</li>"
+            for i in record["imports"]
+        ]
+        parts.append("</ul></li>")
+    parts.append("</ul>")
+    return parts
+
+
 def _line_col(finding: Finding) -> str:
     return location(finding).removeprefix(finding.path).lstrip(":") if finding.path else ""
 
@@ -184,7 +212,20 @@ def architecture_layout(inputs: RenderInputs) -> ArchitectureLayout | None:
     """The picture of the layers as data; None without the project and its config."""
     if inputs.project is None or inputs.config is None:
         return None
-    return build_layout(inputs.project, inputs.config, inputs.report.findings)
+    findings = inputs.report.findings
+    return build_layout(
+        inputs.project, inputs.config, findings, highlights=_cut_highlights(findings)
+    )
+
+
+def _cut_highlights(findings: list[Finding]) -> list[Highlight]:
+    """The imports a cut removes, marked in the picture (class "cut")."""
+    pairs = frozenset(
+        (str(record.get("importer", "")), str(record.get("imported", "")))
+        for finding in findings
+        for record in (cut_of(finding) or {}).get("imports", ())
+    )
+    return [Highlight(pairs, "cut", "an import to cut")] if pairs else []
 
 
 def architecture_picture(inputs: RenderInputs) -> str:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
 from archverify.processors.formats.base import RenderInputs, ReportFormat
-from archverify.processors.formats.common import one_line, partial_fingerprint
+from archverify.processors.formats.common import cut_of, one_line, partial_fingerprint
 from archverify.processors.formats.routes import hop_text, route_title, routes_of
 
 SARIF_VERSION = "2.1.0"
@@ -151,11 +151,30 @@ def _result(
         # GitHub needs a region too; line 1 of the anchor says "the project as a whole".
         result["locations"] = [_location(anchor_path, 1, 0)]
         result["properties"]["anchored"] = True
+    _add_cut(result, finding)
     if state == "unchanged":
         result["suppressions"] = [
             {"kind": "external", "status": "accepted", "justification": "in the baseline"}
         ]
     return result
+
+
+def _add_cut(result: dict[str, Any], finding: Finding) -> None:
+    """Each import of the finding's cut as a related location, after any already there, and
+    the cut's method in the result's properties."""
+    cut = cut_of(finding)
+    if cut is None:
+        return
+    related: list[dict[str, Any]] = result.setdefault("relatedLocations", [])
+    for record in cut["imports"]:
+        location = _location(str(record["path"]), int(record["line"]), 0)
+        location["id"] = len(related)
+        text = f"remove this import ({record['importer']} -> {record['imported']})"
+        location["message"] = {"text": text}
+        related.append(location)
+    result["properties"]["cut"] = {
+        key: cut[key] for key in ("method", "exact", "size", "lower_bound") if key in cut
+    }
 
 
 def _location(path: str, line: int, column: int) -> dict[str, Any]:

@@ -7,14 +7,15 @@ from archverify.core.report import RunReport
 from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
     could_not_run,
+    cut_advice,
     inert_in_ci_logs,
     location,
     safe_lines,
     safe_text,
 )
 from archverify.processors.formats.grouping import RuleGroup, grouped, hidden_note, visible
-from archverify.processors.formats.summary import checked, set_aside, step_note
 from archverify.processors.formats.routes import COVERING_SHOWN, evidence_lines, routes_summary
+from archverify.processors.formats.summary import checked, set_aside, step_note
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
@@ -67,6 +68,7 @@ def _finding_lines(finding: Finding) -> list[str]:
     lines.extend(f"    {safe_text(line)}" for line in _evidence(finding))
     if finding.hint:
         lines.append(f"    hint: {_shown(finding.hint)}")
+    lines.extend(_cut_line(finding))
     return lines
 
 
@@ -107,6 +109,11 @@ def _evidence(finding: Finding) -> list[str]:
     """A contract finding's routes, under a line that counts them."""
     summary = routes_summary(finding)
     return [f"{summary}:", *evidence_lines(finding, covering=COVERING_SHOWN)] if summary else []
+
+
+def _cut_line(finding: Finding) -> list[str]:
+    cut = cut_advice(finding)
+    return [f"    cut: {_shown(cut)}"] if cut else []
 
 
 def _shown(text: str) -> str:
