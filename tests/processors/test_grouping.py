@@ -29,6 +29,24 @@ def test_three_warnings_and_any_number_of_errors_stay_one_by_one() -> None:
     assert grouped(errors) == errors
 
 
+def test_findings_that_say_what_to_cut_are_never_grouped() -> None:
+    cut = {"method": "min-cut", "exact": True, "size": 1, "lower_bound": 1}
+    notes = [
+        Finding(
+            "contracts",
+            "contracts/cut",
+            Severity.NOTE,
+            "pkg/a.py",
+            n,
+            1,
+            f"remove this import to keep 'c{n}'",
+            extra={"cut": {**cut, "imports": [{"path": "pkg/a.py", "line": n}]}},
+        )
+        for n in range(1, 6)
+    ]
+    assert grouped(notes) == notes
+
+
 def test_errors_only_keeps_errors_and_counts_the_rest() -> None:
     found = [_finding("bandit/B101", 1), _finding("x/y", 2, Severity.NOTE)]
     error = _finding("bandit/B602", 3, Severity.ERROR)
