@@ -369,6 +369,13 @@ STEPS: tuple[StepSpec, ...] = (
         options=(
             _tool_timeout(900.0),
             StepOption(
+                "engine",
+                "choice",
+                "bandit",
+                "what runs bandit's checks: bandit, or ruff's flake8-bandit rules (S)",
+                choices=("bandit", "ruff"),
+            ),
+            StepOption(
                 "severity",
                 "choice",
                 "medium",
