@@ -97,7 +97,8 @@ class StepSpec:
 
     ``static`` steps parse the code once (through the facts) and run nothing. ``priority``
     orders the other steps' start, lowest first (longest first, so that the slowest tool starts
-    at once and the others fill in beside it); it is None for static steps.
+    at once and the others fill in beside it) until a project's own durations are recorded
+    (``orchestrator.durations``); it is None for static steps.
     ``runs_project_code`` is why the step executes the project by design ("" when it does
     not): ``--untrusted`` leaves it out, and such steps take turns. ``options`` are validated
     in their order, so the first error a table has is the one reported (``args`` comes last: its
