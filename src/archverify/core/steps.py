@@ -280,7 +280,16 @@ STEPS: tuple[StepSpec, ...] = (
         static=False,
         priority=1,
         section="options",
-        options=(_tool_timeout(1800.0), _args("mypy")),
+        options=(
+            _tool_timeout(1800.0),
+            StepOption(
+                "daemon",
+                "boolean",
+                False,
+                "check through a dmypy daemon started and stopped by the step (off when CI is set)",
+            ),
+            _args("mypy"),
+        ),
     ),
     StepSpec(
         "boundaries",

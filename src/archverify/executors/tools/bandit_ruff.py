@@ -199,8 +199,9 @@ def check_files(
         return fresh
     # --isolated: the project's ruff configuration (its selection, its ignores) is the ruff
     # step's; here only bandit's configuration decides. --preview: bandit's import checks
-    # (B401-B415) are preview rules in ruff. --ignore-noqa: bandit reads # nosec, not # noqa.
-    # All of S, then bandit's tests/skips: a code this ruff lacks would be a usage error.
+    # (B401-B415) are preview rules in ruff. --ignore-noqa: bandit reads its nosec comments,
+    # not noqa ones. All of S, then bandit's tests/skips: a code this ruff lacks would be a
+    # usage error.
     args = [
         *("check", "--isolated", "--preview", "--ignore-noqa", "--no-cache", "--no-fix"),
         *("--output-format", "json", "--select", "S", "--"),
