@@ -35,8 +35,8 @@ class Check(NamedTuple):
     severity: str
 
 
-# Every test bandit 1.9 loads (``bandit -h``), with the severity of its main case (B602 is low
-# when the shell command is a literal string; ruff does not say which case it saw).
+# Every test bandit 1.9 loads (``bandit -h``), with the severity of its main case (B103 is medium
+# for a mask that is not world-writable; ruff does not say which case it saw).
 # ``tests/executors/test_bandit_ruff_engine.py`` checks the names against the installed bandit.
 CHECKS: dict[str, Check] = {
     "B101": Check("assert_used", "low"),
@@ -243,15 +243,18 @@ def _record(item: dict[str, Any]) -> dict[str, Any] | None:
         return None  # a syntax error: ruff reports it without an S code
     location = item.get("location") or {}
     check = CHECKS.get(test_id, Check("", "medium"))
+    message = str(item.get("message") or "")
+    # B602/B605 with a literal command: bandit rates it low, and ruff's message says which.
+    severity = "low" if "seems safe" in message else check.severity
     return {
         "kind": "issue",
         "test_id": test_id,
         "test_name": check.name,
-        "severity": check.severity,
+        "severity": severity,
         "confidence": "undefined",
         "line": int(location.get("row") or 0),
         "column": int(location.get("column") or 0),
-        "message": str(item.get("message") or ""),
+        "message": message,
         "more_info": str(item.get("url") or ""),
         "engine": f"ruff {item.get('code')}",
     }
