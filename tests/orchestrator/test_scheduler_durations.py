@@ -87,6 +87,7 @@ def test_a_run_records_what_ran_and_the_next_run_follows_it() -> None:
     cache = MemoryCache()
     start_order(cache)
     kept = cache.get(durations.NAMESPACE, durations.record_key(ROOT))
+    assert isinstance(kept, dict)
     assert set(kept) == set(TOOLS)
     assert all(isinstance(v, float) and v >= 0 for v in kept.values())
     # A replayed outcome's milliseconds are not recorded: the earlier duration stays.
