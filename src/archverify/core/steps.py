@@ -286,7 +286,8 @@ STEPS: tuple[StepSpec, ...] = (
                 "daemon",
                 "boolean",
                 False,
-                "check through a dmypy daemon started and stopped by the step (off when CI is set)",
+                "check through a dmypy daemon kept warm between runs (off when CI is set)",
+                filled=False,  # absent, the cache keys stay those of before the option
             ),
             _args("mypy"),
         ),
@@ -384,6 +385,7 @@ STEPS: tuple[StepSpec, ...] = (
                 "bandit",
                 "what runs bandit's checks: bandit, or ruff's flake8-bandit rules (S)",
                 choices=("bandit", "ruff"),
+                filled=False,  # absent, the cache keys stay those of before the option
             ),
             StepOption(
                 "severity",
