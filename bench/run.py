@@ -194,6 +194,7 @@ def measure_project(
     figures: dict[str, Figure] = {}
     for key, measure in (
         ("archverify_cold", runs.cold),
+        ("archverify_cold_ruff_engine", runs.cold_ruff_engine),
         ("archverify_warm", runs.warm),
         ("archverify_edited", runs.edited),
         ("archverify_warm_cache_tests", runs.warm_replaying_imports),

@@ -115,8 +115,30 @@ class ArchverifyRuns:
     def edited_replaying_imports(self, runs: int) -> Figure:
         return self.edited(runs, [CACHE_TESTS])
 
+    def cold_ruff_engine(self, runs: int) -> Figure:
+        """Cold, with ``[bandit] engine = "ruff"``: ruff's S rules instead of bandit."""
+        with tempfile.TemporaryDirectory(prefix="bench-ruff-engine-") as tmp:
+            config = Path(tmp) / "archverify.toml"
+            config.write_text(with_ruff_engine(self.target.root / "archverify.toml"), "utf-8")
+
+            def run(_: int) -> Sample:
+                shutil.rmtree(self.target.root / CACHE_FOLDER, ignore_errors=True)
+                clear_tool_caches(self.target.root)
+                return self.once("cold-ruff-engine", ["--config", str(config)])
+
+            return repeat(runs, run)
+
     def static(self, runs: int) -> Figure:
         return repeat(runs, lambda _: self.once("static", ["--steps", STATIC_STEPS, "--no-cache"]))
+
+
+def with_ruff_engine(config: Path) -> str:
+    """The text of ``config`` (an archverify.toml) with the bandit step on the ruff engine."""
+    lines = config.read_text(encoding="utf-8").splitlines()
+    if "[bandit]" in lines:
+        lines.insert(lines.index("[bandit]") + 1, 'engine = "ruff"')
+        return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", "[bandit]", 'engine = "ruff"']) + "\n"
 
 
 def compile_floor(venv: Path, target: Target, runs: int) -> dict[str, Any]:

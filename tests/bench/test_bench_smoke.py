@@ -19,6 +19,7 @@ from runbook.report import sequential_total  # noqa: E402
 
 FIGURES = (
     "archverify_cold",
+    "archverify_cold_ruff_engine",
     "archverify_warm",
     "archverify_edited",
     "archverify_static_cold",

@@ -89,6 +89,11 @@ CASES = {
         3,
         _has("tool.archverify.bandit.severity: must be one of medium, low, high"),
     ),
+    "an unknown bandit engine": Case(
+        '[tool.archverify.bandit]\nengine = "semgrep"\n',
+        2,
+        _has("tool.archverify.bandit.engine: must be one of bandit, ruff"),
+    ),
     "coverage_min above 100": Case(
         "[tool.archverify.tests]\ncoverage_min = 101\n", 2, _has("between 0 and 100")
     ),

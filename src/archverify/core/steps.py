@@ -97,7 +97,8 @@ class StepSpec:
 
     ``static`` steps parse the code once (through the facts) and run nothing. ``priority``
     orders the other steps' start, lowest first (longest first, so that the slowest tool starts
-    at once and the others fill in beside it); it is None for static steps.
+    at once and the others fill in beside it) until a project's own durations are recorded
+    (``orchestrator.durations``); it is None for static steps.
     ``runs_project_code`` is why the step executes the project by design ("" when it does
     not): ``--untrusted`` leaves it out, and such steps take turns. ``options`` are validated
     in their order, so the first error a table has is the one reported (``args`` comes last: its
@@ -306,7 +307,17 @@ STEPS: tuple[StepSpec, ...] = (
         static=False,
         priority=1,
         section="options",
-        options=(_tool_timeout(1800.0), _args("mypy")),
+        options=(
+            _tool_timeout(1800.0),
+            StepOption(
+                "daemon",
+                "boolean",
+                False,
+                "check through a dmypy daemon kept warm between runs (off when CI is set)",
+                filled=False,  # absent, the cache keys stay those of before the option
+            ),
+            _args("mypy"),
+        ),
     ),
     StepSpec(
         "boundaries",
@@ -395,6 +406,14 @@ STEPS: tuple[StepSpec, ...] = (
         section="options",
         options=(
             _tool_timeout(900.0),
+            StepOption(
+                "engine",
+                "choice",
+                "bandit",
+                "what runs bandit's checks: bandit, or ruff's flake8-bandit rules (S)",
+                choices=("bandit", "ruff"),
+                filled=False,  # absent, the cache keys stay those of before the option
+            ),
             StepOption(
                 "severity",
                 "choice",

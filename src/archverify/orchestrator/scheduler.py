@@ -6,7 +6,9 @@ The steps that run the project's code (imports, tests) start only once every oth
 finished, and never at the same time as each other: code that runs can rewrite a file while a
 tool reads it and put it back after (a conftest that hides a B602 from bandit), so the tools
 and the static steps must have read the tree before any of the project's code runs.
-``--fail-fast`` runs the steps one by one in the runbook's order, those two last.
+The tool steps start longest first, by the durations earlier runs recorded
+(``orchestrator.durations``) or else the catalogue's priorities. ``--fail-fast`` runs the steps
+one by one in the runbook's order, those two last.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from archverify.core.config import STATIC_STEPS
 from archverify.core.facts import FACTS_SCHEMA
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
-from archverify.core.steps import BY_ID, STEPS
+from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, Step, StepContext, failed_to_run, skipped
 from archverify.executors.runtime.children import (
     Leftover,
@@ -34,6 +36,7 @@ from archverify.executors.runtime.children import (
     supervised_run,
     sweep_step,
 )
+from archverify.orchestrator import durations
 
 # A process a step left running; the finding belongs to that step, whatever the step.
 LEFTOVER = Rule(
@@ -51,13 +54,6 @@ ProgressCallback = Callable[[str, str, StepOutcome | None], None]
 # should slow the other into a timeout.
 PROJECT_CODE_STEPS = frozenset(spec.id for spec in STEPS if spec.runs_project_code)
 _PROJECT_CODE = threading.Lock()
-
-
-def _start_order(step: Step) -> int:
-    """The catalogue's ``priority``, lowest first: longest first, so that the slowest tool
-    starts at once and the others fill in beside it. A step it does not know starts last."""
-    spec = BY_ID.get(step.id)
-    return spec.priority if spec is not None and spec.priority is not None else len(STEPS)
 
 
 @dataclass
@@ -83,9 +79,12 @@ def run_steps(
     Every process a step started is gone when the step's outcome is reported (a warning names
     each one that was still alive), and every process of the run when this returns or raises.
     """
+    before = durations.recorded(context.cache, context.root) if options.use_cache else {}
     with supervised_run() as leftovers:
-        outcomes = _run_steps(steps, context, options, on_progress)
+        outcomes = _run_steps(steps, context, options, on_progress, before)
     _attribute(leftovers, outcomes)
+    if options.use_cache:
+        durations.record(context.cache, context.root, outcomes, before)
     return outcomes
 
 
@@ -94,6 +93,7 @@ def _run_steps(
     context: StepContext,
     options: SchedulerOptions,
     on_progress: ProgressCallback,
+    recorded: dict[str, float],
 ) -> list[StepOutcome]:
     # Every static step is keyed by the same fingerprint of all facts: compute it once.
     fingerprint = functools.cache(lambda: static_fingerprint(context))
@@ -101,7 +101,10 @@ def _run_steps(
         return _run_in_order(steps, context, options, on_progress, fingerprint)
     outcomes: dict[str, StepOutcome] = {}
     static = [s for s in steps if s.id in STATIC_STEPS]
-    tools = sorted((s for s in steps if s.id not in STATIC_STEPS), key=_start_order)
+    # Longest first, so that the slowest tool starts at once and the others fill in beside it:
+    # by the durations of earlier runs, else by the catalogue's priority.
+    by_id = {s.id: s for s in steps if s.id not in STATIC_STEPS}
+    tools = [by_id[i] for i in durations.start_order(list(by_id), recorded)]
     pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="step")
     futures: dict[str, Future[StepOutcome]] = {}
     readers_done = threading.Event()

@@ -356,10 +356,30 @@ def _have_proc() -> bool:
 
 
 _SUPERVISORS: set[int] = set()
+# Processes started on purpose to outlive the run (the mypy daemon, executors/tools/mypy_daemon).
+_KEPT: set[int] = set()
 
 
 def _exempt() -> frozenset[int]:
-    return frozenset(_SUPERVISORS)
+    return frozenset(_SUPERVISORS | _KEPT)
+
+
+def keep(pid: int) -> None:
+    """Never sweep ``pid``: a process started to outlive the run (it carries no tag of this run,
+    ``kept_env``), which would otherwise be killed as an orphan re-parented to us."""
+    _KEPT.add(pid)
+
+
+def kept_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``child_env`` without this run's tag: for a process meant to outlive the run. The tags
+    of the runs above us stay (an archverify whose tests run archverify still sweeps it)."""
+    env = child_env(extra)
+    inherited = os.environ.get(TAG_VARIABLE, "")
+    if inherited:
+        env[TAG_VARIABLE] = inherited
+    else:
+        env.pop(TAG_VARIABLE, None)
+    return env
 
 
 # Run as `python -I -S -c WATCHDOG RUN_ID`: waits for EOF on stdin (archverify ended, by a normal

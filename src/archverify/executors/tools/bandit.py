@@ -14,8 +14,10 @@ from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.steps import default
 from archverify.executors.base import StepContext
 from archverify.executors.runtime.children import current_step, enter_step
+from archverify.executors.runtime.environment import environment_variables
 from archverify.executors.runtime.process import ToolFailure, error_line, relative_path, run_checked
-from archverify.executors.tools.cache import BANDIT_CONFIGS
+from archverify.executors.tools import bandit_ruff
+from archverify.executors.tools.cache import BANDIT_CONFIGS, tool_version
 from archverify.executors.tools.common import PerFileTool, ToFinding, timeout_for
 
 STEP_ID = "bandit"
@@ -32,7 +34,8 @@ class BanditStep(PerFileTool):
     """bandit with the project's ``.bandit`` / ``[tool.bandit]``, only on files that changed.
 
     Issues at or above ``options.severity`` (low|medium|high, default medium) are errors,
-    lower ones warnings.
+    lower ones warnings. ``options.engine = "ruff"`` runs ruff's flake8-bandit rules instead
+    (``bandit_ruff``), reported under the same ids.
     """
 
     id = STEP_ID
@@ -41,16 +44,32 @@ class BanditStep(PerFileTool):
     def __init__(self, module: str = "bandit", distribution: str = "bandit") -> None:
         super().__init__(module, distribution)
 
+    def version(self, context: StepContext) -> str:
+        if engine(context) == "bandit":
+            return tool_version(self.distribution)
+        # ruff reads its RUFF_* variables even when isolated: they are part of what ran.
+        variables = environment_variables(("RUFF_",))
+        return f"ruff-engine {tool_version('ruff')} {variables}"
+
     def finding_maker(self, context: StepContext) -> ToFinding:
         threshold = severity_threshold(context)
+        if engine(context) == "ruff":
+            bandit_ruff.selection(context, context.config.tool(self.id).args)  # fails early
         return lambda path, record: _finding(path, record, threshold)
 
     def check_files(
         self, context: StepContext, paths: Sequence[str]
     ) -> dict[str, list[dict[str, Any]]]:
+        if engine(context) == "ruff":
+            tool = context.config.tool(self.id)
+            chosen = bandit_ruff.selection(context, tool.args)
+            timeout_s = timeout_for(tool, DEFAULT_TIMEOUT_S)
+            return bandit_ruff.check_files(context, paths, chosen, timeout_s=timeout_s)
         return self._check_all(context, split_shards(list(paths), context.jobs))
 
     def run_stats(self, context: StepContext, checked: Sequence[str]) -> Mapping[str, Any]:
+        if engine(context) == "ruff":
+            return {"engine": "ruff"}  # one ruff process, parallel inside
         return {"shards": len(split_shards(list(checked), context.jobs))}
 
     def _check_all(
@@ -107,6 +126,14 @@ def split_shards(paths: list[str], jobs: int) -> list[list[str]]:
     return [paths[i::count] for i in range(count)]
 
 
+def engine(context: StepContext) -> str:
+    """``options.engine``: "bandit" or "ruff" (the schema refuses anything else)."""
+    value = context.config.tool(STEP_ID).options.get("engine", default(STEP_ID, "engine"))
+    if value not in ("bandit", "ruff"):
+        raise ToolFailure(f'bandit options.engine must be "bandit" or "ruff", not {value!r}')
+    return str(value)
+
+
 def severity_threshold(context: StepContext) -> int:
     value = context.config.tool(STEP_ID).options.get("severity", default(STEP_ID, "severity"))
     rank = SEVERITY_RANK.get(str(value).lower()) if isinstance(value, str) else None
@@ -160,6 +187,14 @@ def _finding(path: str, record: dict[str, Any], threshold: int) -> Finding:
         return PARSE_ERROR.at(path, 0, 0, str(record["message"]))
     severity = record["severity"]
     level = Severity.ERROR if SEVERITY_RANK.get(severity, 0) >= threshold else Severity.WARNING
+    extra = {"test_name": record["test_name"], "bandit_severity": severity}
+    by = record.get("engine")
+    if by:
+        # ruff gives no severity or confidence: the severity is bandit's for this test.
+        extra["engine"] = by
+        detail = f"{severity} severity as bandit rates {record['test_id']}; found by {by}"
+    else:
+        detail = f"{severity} severity, {record['confidence']} confidence"
     return Finding(
         step=STEP_ID,
         rule=f"bandit/{record['test_id']}",
@@ -167,7 +202,7 @@ def _finding(path: str, record: dict[str, Any], threshold: int) -> Finding:
         path=path,
         line=record["line"],
         column=record["column"],
-        message=f"{record['message']} ({severity} severity, {record['confidence']} confidence)",
+        message=f"{record['message']} ({detail})",
         hint=record["more_info"],
-        extra={"test_name": record["test_name"], "bandit_severity": severity},
+        extra=extra,
     )

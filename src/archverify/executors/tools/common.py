@@ -69,8 +69,13 @@ class PerFileTool(ABC):
         self.module = module
         self.distribution = distribution
 
+    def version(self, context: StepContext) -> str:
+        """What names the program that runs in the cache keys: its distribution's version (the
+        bandit step's ruff engine says so and gives ruff's)."""
+        return tool_version(self.distribution)
+
     def cache_key(self, context: StepContext) -> str | None:
-        version = tool_version(self.distribution)
+        version = self.version(context)
         below = [source.path for source in context.project.files]
         return step_cache_key(
             context, self.id, version, self.configs, extra=(self.module,), config_below=below
@@ -113,9 +118,7 @@ class PerFileTool(ABC):
         Returns the records by path, the paths that were checked, and how many files there are.
         """
         hashes = file_hashes(context)
-        cache = PerFileCache.for_tool(
-            context, self.id, tool_version(self.distribution), self.configs
-        )
+        cache = PerFileCache.for_tool(context, self.id, self.version(context), self.configs)
         results, misses = cache.split(hashes)
         if misses:
             fresh = check(misses)

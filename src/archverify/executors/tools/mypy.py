@@ -20,8 +20,10 @@ from archverify.core.steps import default
 from archverify.core.tool_args import path_arguments
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.process import ToolFailure, error_line, relative_path, run_checked
+from archverify.executors.tools import mypy_daemon
 from archverify.executors.tools.cache import (
     MYPY_CONFIGS,
+    environment_key,
     exclusive_lock,
     folder_digest,
     step_cache_key,
@@ -29,6 +31,7 @@ from archverify.executors.tools.cache import (
 )
 from archverify.executors.tools.common import package_targets, timeout_for
 from archverify.executors.tools.mypy_config import UnreadableConfig
+from archverify.executors.tools.mypy_daemon import Launch
 from archverify.executors.tools.tool_defaults import defaults_note
 from archverify.executors.tools.untrusted import pinned_mypy_config
 
@@ -86,6 +89,12 @@ class MypyStep:
             search_path=stubs,
         )
 
+    def _identity(self, context: StepContext) -> str:
+        """What the daemon's verdicts depend on besides its flags: a change starts a new one."""
+        stubs = os.environ.get("MYPYPATH", "").split(os.pathsep)
+        environment = environment_key(self.id, context.root, stubs)
+        return json.dumps([tool_version(self.distribution), environment], default=str)
+
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
         targets = package_targets(context)
@@ -96,31 +105,42 @@ class MypyStep:
             use_json = _supports_json(tool_version(self.distribution))
         tool = context.config.tool(self.id)
         untrusted = bool(context.options.get("untrusted"))
+        daemon = "off"
         try:
-            with _mypy_cache(context) as cache_dir:
-                output = ("--output", "json") if use_json else ()
-                # --untrusted judged one config file free of plugins: mypy reads that one.
-                pinned = pinned_mypy_config(context.root, tool.args) if untrusted else []
-                args = [
-                    *_PLAIN_OUTPUT,
-                    *output,
-                    "--cache-dir",
-                    str(cache_dir),
-                    *tool.args,
-                    *pinned,
-                    "--",
-                    *path_arguments(targets),
-                ]
-                run = run_checked(
-                    self.module,
-                    args,
-                    cwd=context.root,
-                    timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
-                    ok_codes=(0, 1, 2),
-                    env={"MYPYPATH": _mypy_path(context)},
-                    preload=(self.module,),
-                    append_path=_appended_path(context, untrusted),
+            # --untrusted judged one config file free of plugins: mypy reads that one.
+            pinned = pinned_mypy_config(context.root, tool.args) if untrusted else []
+            flags = [*_PLAIN_OUTPUT, *(("--output", "json") if use_json else ()), *tool.args]
+            flags += pinned
+            launch = Launch(
+                cwd=context.root,
+                timeout_s=timeout_for(tool, DEFAULT_TIMEOUT_S),
+                env={"MYPYPATH": _mypy_path(context)},
+                append_path=_appended_path(context, untrusted),
+            )
+            run = None
+            if use_daemon(context) and context.cache_dir is not None:
+                done = mypy_daemon.check(
+                    f"{self.module}.dmypy",
+                    flags,
+                    targets,
+                    launch,
+                    cache_dir=context.cache_dir,
+                    cache=context.cache,
+                    identity=self._identity(context),
                 )
+                if done is not None:
+                    run, daemon = done.run, done.daemon
+                else:
+                    daemon = "busy"  # another run holds it: plain mypy, the same verdicts
+            if run is None:
+                with _mypy_cache(context) as cache_dir:
+                    run = run_checked(
+                        self.module,
+                        [*flags, "--cache-dir", str(cache_dir), "--", *path_arguments(targets)],
+                        ok_codes=(0, 1, 2),
+                        preload=(self.module,),
+                        **launch.keywords(),
+                    )
             findings, unparsed = parse_output(context.root, run.stdout)
             if run.returncode != 0 and not any(f.severity is Severity.ERROR for f in findings):
                 # Exit 2 without error lines is a crash or a usage error (bad flag, no files).
@@ -129,6 +149,7 @@ class MypyStep:
         except (ToolFailure, UnreadableConfig) as exc:
             return failed_to_run(self.id, str(exc), started)
         stats = {"targets": len(targets), "output": "json" if use_json else "lines"}
+        stats["daemon"] = daemon
         note = defaults_note(self.id, context.root, tool.args)
         return finished(self.id, findings, started, stats, message=note)
 
@@ -243,6 +264,14 @@ def _appended_path(context: StepContext, untrusted: bool) -> list[str]:
     entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     folders = [os.path.abspath(entry) for entry in entries if entry]
     return [f for f in folders if os.path.realpath(f) not in on_mypy_path]
+
+
+def use_daemon(context: StepContext) -> bool:
+    """``options.daemon``, unless ``CI`` is set: a CI job runs once, on a fresh machine, and
+    a daemon kept after it would serve nobody."""
+    wanted = context.config.tool(STEP_ID).options.get("daemon", default(STEP_ID, "daemon"))
+    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return wanted is True and not in_ci
 
 
 @contextmanager
