@@ -61,6 +61,23 @@ _HOOK_PRESENT = re.compile(r"^\s*-?\s*id:\s*['\"]?archverify['\"]?\s*$", re.MULT
 _TOP_LEVEL_KEY = re.compile(r"^[^\s#-][^:]*:")
 
 
+# Top-level package names that hold a project's tests by convention (pytest's own examples).
+TEST_PACKAGE_NAMES: frozenset[str] = frozenset({"tests", "test"})
+
+
+def is_test_package(package: str, folder: str, test_paths: Sequence[str]) -> bool:
+    """True when top-level ``package`` (in ``folder``, relative to the root) holds tests, not
+    production code: it is named ``tests``/``test``, or pytest collects it (``folder`` is, or is
+    inside, one of ``test_paths``)."""
+    if package in TEST_PACKAGE_NAMES:
+        return True
+    for path in test_paths:
+        path = path.strip("/").removeprefix("./")
+        if path and (folder == path or folder.startswith(path + "/")):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class ArchverifyTable:
     """What goes into ``[tool.archverify]``; every field is already decided by the caller."""
@@ -76,11 +93,11 @@ class ArchverifyTable:
 
 
 def render_table(table: ArchverifyTable) -> str:
-    """``[tool.archverify]`` and its sub-tables as TOML text, with why-comments."""
+    """``[tool.archverify]`` and its sub-tables as TOML text, with one-line why-comments (the
+    details, such as each cycle's imports, are printed by init, not written)."""
     lines = [
         "[tool.archverify]",
-        "# Written by `archverify init` from the code as it is today; `archverify explain RULE`",
-        "# tells what each rule checks.",
+        "# Written by `archverify init` from today's code; `archverify explain RULE` tells more.",
     ]
     if table.source_roots != (".",):
         lines.append(f"source_roots = {_list(table.source_roots)}")
@@ -88,7 +105,9 @@ def render_table(table: ArchverifyTable) -> str:
     if not table.test_paths:
         lines.append('# No tests found: add "tests" to steps once there are some.')
         lines.append(f"steps = {_list(tuple(s for s in STEP_ORDER if s != 'tests'))}")
-    lines.extend(f"# Found {what}; the matching step uses it." for what in table.detected)
+    if table.detected:
+        tools = ", ".join(dict.fromkeys(what.split(" ", 1)[0] for what in table.detected))
+        lines.append(f"# The steps use the project's own {tools} settings.")
     if table.test_paths and table.test_paths != default("tests", "paths"):
         lines += ["", "[tool.archverify.tests]", f"paths = {_list(table.test_paths)}"]
     lines += _purity_lines(table)
@@ -101,25 +120,22 @@ def _purity_lines(table: ArchverifyTable) -> list[str]:
         return []
     lines = ["", "[tool.archverify.purity]"]
     if table.pure:
-        lines.append("# These do no I/O today: keep it that way.")
-    for module, why in table.not_pure:
-        lines.append(f"# {module} is not pure today ({why}); add it once its I/O has moved out.")
+        lines.append("# No I/O here today: keep it that way.")
+    if table.not_pure:
+        names = ", ".join(module for module, _ in table.not_pure)
+        lines.append(f"# Not pure today (init said why): {names}.")
     lines.append(f"packages = {_list(table.pure)}")
     return lines
 
 
 def _contract_lines(table: ArchverifyTable) -> list[str]:
     if table.importlinter_file:
-        return [
-            "",
-            f"# Contracts: archverify reads the import-linter configuration in "
-            f"{table.importlinter_file}",
-            "# as it is, so none are written here.",
-        ]
+        return ["", f"# Contracts: archverify reads those of {table.importlinter_file} as they are."]
     lines: list[str] = []
     for plan in table.plans:
-        lines += ["", "# Inferred from today's imports: each layer may import the layers below it."]
-        lines += [f"# {line}" for line in describe_cycles(plan)]
+        lines += ["", "# From today's imports: a layer imports only those below it; '|' apart."]
+        if plan.cycles:
+            lines.append("# ':' is a cycle; init printed the imports that would split it.")
         lines += [
             "[[tool.archverify.contracts]]",
             f"name = {json.dumps(plan.package + ' layers')}",
@@ -138,14 +154,20 @@ def _demo_ignore_lines(plan: LayerPlan) -> list[str]:
     pairs = sorted({(e.importer, e.imported) for e in plan.main_guarded_upward})
     if not pairs:
         return []
-    where = ", ".join(sorted({f"{e.path}:{e.line}" for e in plan.main_guarded_upward}))
     return [
-        '# Imports under `if __name__ == "__main__":` point up; they never run on import',
-        f"# ({where}).",
+        '# Upward imports under `if __name__ == "__main__":` (demos, never run on import).',
         "ignore_imports = [",
         *(f"    {json.dumps(f'{a} -> {b}')}," for a, b in pairs),
         "]",
     ]
+
+
+def describe_demo_imports(plan: LayerPlan) -> list[str]:
+    """Where the demo imports that the contract ignores are (file:line), for the screen."""
+    if not plan.main_guarded_upward:
+        return []
+    where = ", ".join(sorted({f"{e.path}:{e.line}" for e in plan.main_guarded_upward}))
+    return [f"ignored upward imports of demo blocks: {where}"]
 
 
 def describe_cycles(plan: LayerPlan) -> list[str]:

@@ -28,6 +28,9 @@ class Cycle:
 class LayerPlan:
     """The inferred layers of one package, high to low; each layer is one or more children.
 
+    ``independent[i]`` is True when the children of layer ``i`` do not import each other: it
+    is written ``a | b`` and the contract keeps them apart; otherwise ``a : b`` (a cycle).
+
     The layers come from what runs on import: imports under ``if __name__ == "__main__":``
     are left out. A layers contract counts them all the same (as import-linter does), so
     ``main_guarded_upward`` holds those that would break these layers, to be ignored by name.
@@ -37,10 +40,18 @@ class LayerPlan:
     layers: tuple[tuple[str, ...], ...]
     cycles: tuple[Cycle, ...]
     main_guarded_upward: tuple[ImportEdge, ...] = ()
+    independent: tuple[bool, ...] = ()  # one per layer; missing entries mean ``:``
 
     def expressions(self) -> list[str]:
-        """The layers as import-linter writes them: mutually dependent children joined by ``:``."""
-        return [" : ".join(layer) for layer in self.layers]
+        """The layers as import-linter writes them: independent children joined by ``|``,
+        mutually dependent ones by ``:``."""
+        return [
+            (" | " if self.is_independent(index) else " : ").join(layer)
+            for index, layer in enumerate(self.layers)
+        ]
+
+    def is_independent(self, index: int) -> bool:
+        return index < len(self.independent) and self.independent[index]
 
 
 def direct_children(graph: ImportGraph, package: str) -> list[str]:
@@ -83,8 +94,12 @@ def child_graph(graph: ImportGraph, package: str) -> ImportGraph:
 def infer_layers(graph: ImportGraph, package: str) -> LayerPlan:
     """Layers for ``package``'s children with no import pointing up.
 
-    Children in one import cycle share a layer; the cycle-free rest is ordered by the longest
-    chain of imports below each child (a child sits above everything it imports), ties by name.
+    The units are the package's direct children (its structure: a subpackage is one unit
+    whatever it holds); their imports give the order. Each child's height is the longest chain
+    of imports below it, so a child sits above everything it imports. Children of one height
+    never import each other: they share one independent layer (``a | b``) instead of an
+    invented order. Children in one import cycle share a layer (``a : b``); since a layer cannot
+    mix ``|`` and ``:``, a cycle gets its own layer below the other children of its height.
     """
     children_graph = child_graph(graph, package)
     components = children_graph.strongly_connected_components()
@@ -103,9 +118,24 @@ def infer_layers(graph: ImportGraph, package: str) -> LayerPlan:
     height: dict[tuple[str, ...], int] = {}
     for group in groups:
         _height(group, below, height)
-    layers = sorted(groups, key=lambda group: (-height[group], group))
+    levels: dict[int, list[tuple[str, ...]]] = {}
+    for group in groups:
+        levels.setdefault(height[group], []).append(group)
+    layers: list[tuple[str, ...]] = []
+    independent: list[bool] = []
+    for level in sorted(levels, reverse=True):
+        singles = tuple(group[0] for group in levels[level] if len(group) == 1)
+        if singles:
+            layers.append(singles)
+            independent.append(len(singles) > 1)
+        for group in levels[level]:
+            if len(group) > 1:
+                layers.append(group)
+                independent.append(False)
     cycles = tuple(_cycle(children_graph, list(component)) for component in components)
-    return LayerPlan(package=package, layers=tuple(layers), cycles=cycles)
+    return LayerPlan(
+        package=package, layers=tuple(layers), cycles=cycles, independent=tuple(independent)
+    )
 
 
 def main_guarded_upward(graph: ImportGraph, plan: LayerPlan) -> list[ImportEdge]:

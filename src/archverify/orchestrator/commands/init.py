@@ -19,6 +19,7 @@ from archverify.core.init_files import (
     ArchverifyTable,
     add_pre_commit_hook,
     describe_cycles,
+    describe_demo_imports,
     has_archverify_hook,
     render_table,
     render_workflow,
@@ -88,7 +89,7 @@ def init_from_args(args: argparse.Namespace) -> int:
     from archverify.orchestrator.commands.init_survey import survey_project
 
     try:
-        survey = survey_project(root)
+        survey = survey_project(root, detect_test_paths(root))
         if not survey.packages:
             raise InitError(
                 f"no Python package (a folder with __init__.py) under {args.path} or its src/: "
@@ -303,9 +304,12 @@ def _print_summary(survey: Survey, table: ArchverifyTable) -> None:
     layout = "src layout" if "src" in survey.source_roots else "flat layout"
     packages = ", ".join(survey.packages) or "none found"
     print(f"archverify init: {layout}, packages: {packages}")
+    if survey.test_packages:
+        tests = ", ".join(survey.test_packages)
+        print(f"  tests: {tests} (run by the tests step; not verified as production code)")
     for plan in survey.layer_plans:
         print(f"  layers of {plan.package}: {' > '.join(plan.expressions())}")
-        for line in describe_cycles(plan):
+        for line in (*describe_cycles(plan), *describe_demo_imports(plan)):
             print(f"    {line}")
     for module in table.pure:
         print(f"  pure: {module} (no I/O today)")

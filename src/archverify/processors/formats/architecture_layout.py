@@ -9,7 +9,7 @@ from typing import Any
 from archverify.core.config import Config
 from archverify.core.findings import Finding, Severity
 from archverify.core.graph import ImportGraph
-from archverify.core.project import Project, in_package
+from archverify.core.project import Project, existing_names, in_package
 from archverify.processors.formats.common import file_anchor, finding_anchor
 
 ALLOWED = "allowed"
@@ -115,12 +115,13 @@ def _layer_bands(config: Config, modules: list[str]) -> list[LayoutBand]:
     if not isinstance(layers, list | tuple):
         return []
     bands: list[LayoutBand] = []
+    existing = existing_names(modules)
     for layer in layers:
         # import-linter writes independent siblings "a | b", dependent ones "a : b", and an
         # optional layer in parentheses.
         names = [n.strip().strip("()").strip() for n in str(layer).replace(":", "|").split("|")]
         full = [f"{container}.{n}" if container else n for n in names if n]
-        present = tuple(n for n in full if any(in_package(m, n) for m in modules))
+        present = tuple(n for n in full if n in existing)
         if present:
             bands.append(LayoutBand(" | ".join(n.rpartition(".")[2] for n in present), present))
     return bands
