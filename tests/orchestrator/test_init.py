@@ -11,6 +11,7 @@ import pytest
 
 from archverify.core.config import STATIC_STEPS as STATIC_STEP_IDS
 from archverify.core.init_files import (
+    WorkflowInstall,
     add_pre_commit_hook,
     has_archverify_hook,
     render_workflow,
@@ -280,9 +281,16 @@ def test_a_flow_style_repos_list_is_left_to_the_user() -> None:
 
 
 def test_the_workflow_installs_the_project_only_when_it_is_installable() -> None:
-    assert "pip install -e ." in render_workflow(install_project=True)
-    assert "pip install -e ." not in render_workflow(install_project=False)
-    assert yaml.safe_load(render_workflow(install_project=False))["name"] == "archverify"
+    installable = WorkflowInstall("archverify==1.0", "here", project=".[tests]")
+    assert 'pip install -e ".[tests]"' in render_workflow(installable)
+    bare = render_workflow(WorkflowInstall("archverify==1.0", "here"))
+    assert "pip install -e" not in bare
+    workflow = yaml.safe_load(bare)
+    assert workflow["name"] == "archverify"
+    # One line to edit: the requirement is an env value the install step reads.
+    assert workflow["env"]["ARCHVERIFY_REQUIREMENT"] == "archverify==1.0"
+    runs = [step.get("run") for step in workflow["jobs"]["archverify"]["steps"]]
+    assert 'pip install "$ARCHVERIFY_REQUIREMENT"' in runs
 
 
 def test_the_pre_commit_hooks_run_archverify_and_its_static_steps() -> None:

@@ -27,6 +27,10 @@ permissions:
   contents: read
   security-events: write  # upload-sarif shows the findings in the Security tab
 
+env:
+  # {requirement_note}
+  ARCHVERIFY_REQUIREMENT: {requirement}
+
 jobs:
   archverify:
     runs-on: ubuntu-latest
@@ -35,16 +39,44 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install archverify
-{install_project}\
+{install}\
       - run: archverify run --format github --format sarif=archverify.sarif
       - uses: github/codeql-action/upload-sarif@v3
         if: always()  # findings are most useful exactly when the run failed
         with:
           sarif_file: archverify.sarif
 """
-# The imports, mypy and tests steps import the project, so its dependencies must be there.
-_INSTALL_PROJECT = "      - run: pip install -e .\n"
+
+
+@dataclass(frozen=True)
+class WorkflowInstall:
+    """How the workflow installs archverify and the project, decided from the project's files.
+
+    ``requirement`` is a pip requirement for archverify (the project's own line when it has
+    one); ``requirement_from`` says where it came from, for the comment above it. ``project``
+    is the project's install target (``.`` or ``.[tests]``), "" when it is not installable;
+    ``requirement_files`` are ``-r`` files the steps need (the tests' requirements).
+    """
+
+    requirement: str
+    requirement_from: str
+    project: str = ""
+    requirement_files: tuple[str, ...] = ()
+
+
+def render_workflow(install: WorkflowInstall) -> str:
+    """The GitHub workflow: archverify from ``install.requirement`` (one line to edit), then the
+    project with what its steps import, then the run."""
+    lines = ['      - run: pip install "$ARCHVERIFY_REQUIREMENT"\n']
+    if install.project:
+        # The imports, mypy and tests steps import the project, so its dependencies must be there.
+        lines.append(f"      - run: pip install -e {json.dumps(install.project)}\n")
+    lines.extend(f"      - run: pip install -r {json.dumps(f)}\n" for f in install.requirement_files)
+    note = f"{install.requirement_from}; edit it to install archverify another way."
+    return GITHUB_WORKFLOW.format(
+        requirement_note=note, requirement=json.dumps(install.requirement), install="".join(lines)
+    )
+
 
 # A local hook: it needs no repository URL or revision, only archverify on the PATH.
 PRE_COMMIT_ENTRY = """\
@@ -183,10 +215,6 @@ def describe_cycles(plan: LayerPlan) -> list[str]:
             for edge in cycle.upward
         )
     return lines
-
-
-def render_workflow(*, install_project: bool) -> str:
-    return GITHUB_WORKFLOW.format(install_project=_INSTALL_PROJECT if install_project else "")
 
 
 def has_archverify_hook(text: str) -> bool:
