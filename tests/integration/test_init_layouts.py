@@ -20,6 +20,16 @@ version = "1.0"
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
+
+# Settings of the project's own for each tool, so that init turns every step on.
+[tool.ruff]
+line-length = 100
+
+[tool.mypy]
+warn_unused_ignores = true
+
+[tool.bandit]
+skips = []
 """
 
 
@@ -69,10 +79,25 @@ def test_flat_layout_the_tests_package_is_not_production(tmp_path: Path) -> None
     assert table["packages"] == ["app"]
     assert [c["name"] for c in table["contracts"]] == ["app layers"]
     assert table["contracts"][0]["layers"] == ["app.cli", "app.service"]
+    assert "steps" not in table  # every tool has settings and there are tests: all steps run
     result = _assert_passes(root)
     assert result.step("tests")["status"] == "passed"
+    assert result.step("bandit")["status"] == "passed"
     # Nothing of tests/ is verified as production: no bandit B101 for its asserts.
     assert not [f for f in result.json()["findings"] if f["path"].startswith("tests/")]
+
+
+def test_tool_steps_without_settings_of_the_project_are_left_out(tmp_path: Path) -> None:
+    # rich 13.9.4 has no ruff settings: ruff's defaults gave 1,259 errors nobody asked for.
+    files = {**FLAT_WITH_TESTS, "pyproject.toml": '[project]\nname = "app"\nversion = "1"\n'}
+    root = write_tree(tmp_path, files)
+    _init(root)
+    steps = _table(root)["steps"]
+    assert "tests" in steps and not {"ruff", "mypy", "bandit"} & set(steps)
+    assert "# Left out: ruff, mypy, bandit (no settings of the project's own)" in (
+        root / "pyproject.toml"
+    ).read_text(encoding="utf-8")
+    _assert_passes(root)
 
 
 SRC_WITH_NAMESPACE = {

@@ -109,7 +109,11 @@ def test_flat_project_gets_layers_purity_and_keeps_its_comments(
     assert "# ':' is a cycle" in text
     assert "Cycle: app.plugins, app.registry import each other" in out
     assert "found ruff settings in pyproject.toml [tool.ruff]" in out
-    assert "No tests found" in text and '"tests"' not in text.split("steps = ")[1].split("\n")[0]
+    steps = text.split("steps = ")[1].split("\n")[0]
+    assert "tests (none found)" in text and '"tests"' not in steps
+    # Only ruff has settings of the project's own: mypy and bandit would check rules nobody set.
+    assert '"ruff"' in steps and '"mypy"' not in steps and '"bandit"' not in steps
+    assert "mypy, bandit (no settings of the project's own)" in text
     capsys.readouterr()
     # The inferred layers hold today; the cycle itself is still the cycles step's error.
     assert _run(root) == 1
@@ -140,7 +144,9 @@ def test_src_project_without_pyproject_gets_a_new_one(
     out, _ = _initialised(root, SRC, capsys)
     table = _table(root)
     assert table["source_roots"] == ["src"] and table["packages"] == ["shop"]
-    assert "steps" not in table  # tests/ exists, so every step stays on
+    # tests/ exists, so the tests step stays on; no tool has settings, so they are left out.
+    assert "tests" in table["steps"]
+    assert not {"ruff", "mypy", "bandit"} & set(table["steps"])
     # shop.domain calls open(): not proposed as pure, and the reason is given.
     assert table["purity"] == {"packages": []}
     assert "not pure today: shop.domain: src/shop/domain/order.py:3" in out
@@ -309,6 +315,7 @@ DEMOS = {
     "demo/__init__.py": "",
     "demo/__main__.py": "from demo.console import Console\n",
     "demo/console.py": "from demo.pager import Pager\nConsole = 1\n",
+    "demo/theme.py": "Theme = 1\nif __name__ == '__main__':\n    from demo.pager import Pager\n",
     "demo/pager.py": (
         "Pager = 1\n"
         "if __name__ == '__main__':\n"
@@ -326,10 +333,12 @@ def test_demo_blocks_make_no_cycle_layer_and_are_ignored_by_the_contract(
     root = write_tree(tmp_path, DEMOS)
     assert _init(str(root)) == 0
     [contract] = _table(root)["contracts"]
-    assert contract["layers"] == ["demo.__main__", "demo.console", "demo.pager"]
+    assert contract["layers"] == ["demo.__main__", "demo.console", "demo.pager | demo.theme"]
+    # A demo import between the siblings of a '|' layer breaks it as much as one pointing up.
     assert contract["ignore_imports"] == [
         "demo.pager -> demo.__main__",
         "demo.pager -> demo.console",
+        "demo.theme -> demo.pager",
     ]
     assert "demo/pager.py:3, demo/pager.py:4" in capsys.readouterr().out
     assert _run(root) == 0, capsys.readouterr().out

@@ -93,6 +93,18 @@ _HOOK_PRESENT = re.compile(r"^\s*-?\s*id:\s*['\"]?archverify['\"]?\s*$", re.MULT
 _TOP_LEVEL_KEY = re.compile(r"^[^\s#-][^:]*:")
 
 
+# Tool steps init turns on only when the project has settings for the tool.
+CONFIGURED_TOOL_STEPS: tuple[str, ...] = ("ruff", "mypy", "bandit")
+
+
+def _why_left_out(steps: list[str]) -> str:
+    tools = [step for step in steps if step != "tests"]
+    parts = [f"{', '.join(tools)} (no settings of the project's own)"] if tools else []
+    if "tests" in steps:
+        parts.append("tests (none found)")
+    return "; ".join(parts)
+
+
 # Top-level package names that hold a project's tests by convention (pytest's own examples).
 TEST_PACKAGE_NAMES: frozenset[str] = frozenset({"tests", "test"})
 
@@ -134,12 +146,16 @@ def render_table(table: ArchverifyTable) -> str:
     if table.source_roots != (".",):
         lines.append(f"source_roots = {_list(table.source_roots)}")
     lines.append(f"packages = {_list(table.packages)}")
+    configured = dict.fromkeys(what.split(" ", 1)[0] for what in table.detected)
+    # A tool the project gives no settings would check rules nobody chose (its defaults).
+    left_out = [step for step in CONFIGURED_TOOL_STEPS if step not in configured]
     if not table.test_paths:
-        lines.append('# No tests found: add "tests" to steps once there are some.')
-        lines.append(f"steps = {_list(tuple(s for s in STEP_ORDER if s != 'tests'))}")
-    if table.detected:
-        tools = ", ".join(dict.fromkeys(what.split(" ", 1)[0] for what in table.detected))
-        lines.append(f"# The steps use the project's own {tools} settings.")
+        left_out.append("tests")
+    if left_out:
+        lines.append(f"# Left out: {_why_left_out(left_out)}; add to steps to run them.")
+        lines.append(f"steps = {_list(tuple(s for s in STEP_ORDER if s not in left_out))}")
+    if configured:
+        lines.append(f"# The steps use the project's own {', '.join(configured)} settings.")
     if table.test_paths and table.test_paths != default("tests", "paths"):
         lines += ["", "[tool.archverify.tests]", f"paths = {_list(table.test_paths)}"]
     lines += _purity_lines(table)

@@ -140,7 +140,8 @@ def infer_layers(graph: ImportGraph, package: str) -> LayerPlan:
 
 def main_guarded_upward(graph: ImportGraph, plan: LayerPlan) -> list[ImportEdge]:
     """The main-guarded imports of ``graph`` (which holds them) that a layers contract of
-    ``plan`` would count as pointing up, directly or through modules of no child."""
+    ``plan`` would count as pointing up, or as joining two children of one ``|`` layer,
+    directly or through modules of no child."""
     rank = {child: index for index, layer in enumerate(plan.layers) for child in layer}
     children = sorted(rank)
     owner = {module: _owner(module, plan.package, children) for module in graph.modules}
@@ -154,9 +155,18 @@ def main_guarded_upward(graph: ImportGraph, plan: LayerPlan) -> list[ImportEdge]
             reached = {target}
         else:
             reached = _reached_through_others(graph, edge.imported, owner)
-        if any(rank[child] < rank[low] for child in reached):
+        if any(_breaks(plan, rank, low, child) for child in reached):
             found.append(edge)
     return found
+
+
+def _breaks(plan: LayerPlan, rank: dict[str, int], importer: str, imported: str) -> bool:
+    """An import from child ``importer`` to child ``imported`` breaks ``plan``'s contract."""
+    if rank[imported] < rank[importer]:
+        return True
+    return imported != importer and rank[imported] == rank[importer] and plan.is_independent(
+        rank[importer]
+    )
 
 
 def order_with_fewest_upward(graph: ImportGraph, members: list[str]) -> list[str]:

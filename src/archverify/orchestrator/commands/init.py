@@ -331,7 +331,8 @@ def _pyproject_text(path: Path, table_text: str, force: bool) -> str:
 
 
 def detect_tool_settings(root: Path) -> list[str]:
-    """Where ruff, mypy and pytest are configured today, as short phrases."""
+    """Where ruff, mypy, bandit and pytest are configured today, as short phrases (each
+    starting with the tool's name)."""
     pyproject = _toml(root / PYPROJECT)
     tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool"), dict) else {}
     found: list[str] = []
@@ -343,6 +344,10 @@ def detect_tool_settings(root: Path) -> list[str]:
     found += [f"mypy settings in {n}" for n in ("mypy.ini", ".mypy.ini") if (root / n).is_file()]
     if "mypy" in _ini_sections(root / "setup.cfg"):
         found.append("mypy settings in setup.cfg [mypy]")
+    if "bandit" in tool:
+        found.append(f"bandit settings in {PYPROJECT} [tool.bandit]")
+    if (root / ".bandit").is_file():
+        found.append("bandit settings in .bandit")
     pytest_source = _pytest_source(root, tool)
     if pytest_source:
         found.append(f"pytest settings in {pytest_source}")
