@@ -186,7 +186,7 @@ def test_comments_stay_short_on_a_project_with_cycles_and_demos(tmp_path: Path) 
     files = {f"big/m{i}.py": f"import big.m{(i + 1) % 12}\n" for i in range(12)}
     files |= {"big/__init__.py": "", "big/top.py": "import big.m0\n"}
     files |= {
-        f"big/demo{i}.py": f"X = 1\nif __name__ == '__main__':\n    import big.top\n"
+        f"big/demo{i}.py": "X = 1\nif __name__ == '__main__':\n    import big.top\n"
         for i in range(8)
     }
     root = write_tree(tmp_path, files)
@@ -237,7 +237,7 @@ def test_ci_workflow_installs_the_test_requirements_file(tmp_path: Path) -> None
     runs = [s.get("run") for s in yaml.safe_load(text)["jobs"]["archverify"]["steps"]]
     assert 'pip install -e "."' in runs and 'pip install -r "requirements/tests.txt"' in runs
     # No requirement of its own: the one init ran with, and a comment saying to edit it.
-    assert "ARCHVERIFY_REQUIREMENT: \"archverify" in text and "edit it" in text
+    assert 'ARCHVERIFY_REQUIREMENT: "archverify' in text and "edit it" in text
 
 
 def test_run_says_which_layout_of_the_config_file_it_read(tmp_path: Path) -> None:

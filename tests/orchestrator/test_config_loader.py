@@ -339,7 +339,7 @@ def test_config_option_with_pyproject_tables_but_no_archverify_table_is_an_error
     tmp_path: Path,
 ) -> None:
     given = tmp_path / "other.toml"
-    given.write_text('[tool.ruff]\nline-length = 100\n', encoding="utf-8")
+    given.write_text("[tool.ruff]\nline-length = 100\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"no \[tool.archverify\] table"):
         load_config(tmp_path, given)
 

@@ -106,7 +106,7 @@ def test_flat_project_gets_layers_purity_and_keeps_its_comments(
     assert "app.plugins : app.registry" in layers
     assert layers.index("app.plugins : app.registry") < layers.index("app.core")
     # The cycle is called out in the file and on screen, not hidden.
-    assert "# ':' is a cycle" in text
+    assert "# 'a : b' is a cycle" in text
     assert "Cycle: app.plugins, app.registry import each other" in out
     assert "found ruff settings in pyproject.toml [tool.ruff]" in out
     steps = text.split("steps = ")[1].split("\n")[0]

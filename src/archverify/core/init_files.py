@@ -71,7 +71,9 @@ def render_workflow(install: WorkflowInstall) -> str:
     if install.project:
         # The imports, mypy and tests steps import the project, so its dependencies must be there.
         lines.append(f"      - run: pip install -e {json.dumps(install.project)}\n")
-    lines.extend(f"      - run: pip install -r {json.dumps(f)}\n" for f in install.requirement_files)
+    lines.extend(
+        f"      - run: pip install -r {json.dumps(f)}\n" for f in install.requirement_files
+    )
     note = f"{install.requirement_from}; edit it to install archverify another way."
     return GITHUB_WORKFLOW.format(
         requirement_note=note, requirement=json.dumps(install.requirement), install="".join(lines)
@@ -178,12 +180,18 @@ def _purity_lines(table: ArchverifyTable) -> list[str]:
 
 def _contract_lines(table: ArchverifyTable) -> list[str]:
     if table.importlinter_file:
-        return ["", f"# Contracts: archverify reads those of {table.importlinter_file} as they are."]
+        return [
+            "",
+            f"# Contracts: archverify reads those of {table.importlinter_file} as they are.",
+        ]
     lines: list[str] = []
     for plan in table.plans:
-        lines += ["", "# From today's imports: a layer imports only those below it; '|' apart."]
+        lines += [
+            "",
+            "# From today's imports: a layer imports only layers below; 'a | b' not each other.",
+        ]
         if plan.cycles:
-            lines.append("# ':' is a cycle; init printed the imports that would split it.")
+            lines.append("# 'a : b' is a cycle; init printed the imports that would split it.")
         lines += [
             "[[tool.archverify.contracts]]",
             f"name = {json.dumps(plan.package + ' layers')}",

@@ -164,8 +164,10 @@ def _breaks(plan: LayerPlan, rank: dict[str, int], importer: str, imported: str)
     """An import from child ``importer`` to child ``imported`` breaks ``plan``'s contract."""
     if rank[imported] < rank[importer]:
         return True
-    return imported != importer and rank[imported] == rank[importer] and plan.is_independent(
-        rank[importer]
+    return (
+        imported != importer
+        and rank[imported] == rank[importer]
+        and plan.is_independent(rank[importer])
     )
 
 

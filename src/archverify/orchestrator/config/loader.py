@@ -38,10 +38,11 @@ _TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
 def load_config(root: Path, config_file: Path | None = None) -> Config:
     """The validated configuration for ``root``; raises ``ConfigError`` (exit 2) on bad input.
 
-    ``config_file`` (``--config``) may have either layout: a ``[tool.archverify]`` table makes it
-    pyproject-style (a file named pyproject.toml must have one), otherwise its keys sit at the
-    top level as in archverify.toml (``config_table`` says which was read). Otherwise ROOT/archverify.toml wins over ROOT/pyproject.toml
-    ``[tool.archverify]``; with neither, ``has_rules`` is False and only compile and cycles run.
+    ``config_file`` (``--config``) may have either layout: a ``[tool.archverify]`` table (or any
+    pyproject table) makes it pyproject-style, otherwise its keys sit at the top level as in
+    archverify.toml (``config_table`` says which was read). Otherwise ROOT/archverify.toml wins
+    over ROOT/pyproject.toml ``[tool.archverify]``; with neither, ``has_rules`` is False and
+    only compile and cycles run.
     """
     root = root.resolve()
     if config_file is not None:
@@ -146,9 +147,7 @@ def _no_config(root: Path) -> Config:
     return replace(config, steps=NO_CONFIG_STEPS, has_rules=False)
 
 
-def _load_file(
-    root: Path, path: Path, *, required: bool, either_layout: bool = False
-) -> Config:
+def _load_file(root: Path, path: Path, *, required: bool, either_layout: bool = False) -> Config:
     shown = display_path(root, path)
     text = _read_text(path, shown)
     data = _parse(text, shown)
@@ -169,7 +168,7 @@ def _load_file(
             raise reader.error(base[: index + 1], f"must be a table, got {type_name(table)}")
     reader = FieldReader(shown, TomlLocator(text), base)
     config = build_config(table, reader, str(root), shown, _outside(root))
-    return replace(config, config_table=base)
+    return replace(config, config_table=tuple(str(key) for key in base))
 
 
 def _pyproject_style(data: dict[str, Any]) -> bool:
