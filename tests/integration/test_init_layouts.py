@@ -237,7 +237,7 @@ def test_ci_workflow_installs_the_test_requirements_file(tmp_path: Path) -> None
     runs = [s.get("run") for s in yaml.safe_load(text)["jobs"]["archverify"]["steps"]]
     assert 'pip install -e "."' in runs and 'pip install -r "requirements/tests.txt"' in runs
     # No requirement of its own: the one init ran with, and a comment saying to edit it.
-    assert 'ARCHVERIFY_REQUIREMENT: "archverify' in text and "edit it" in text
+    assert 'ARCHVERIFY_REQUIREMENT: "archverify' in text and "edit this requirement" in text
 
 
 def test_run_says_which_layout_of_the_config_file_it_read(tmp_path: Path) -> None:

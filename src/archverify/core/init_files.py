@@ -28,7 +28,8 @@ permissions:
   security-events: write  # upload-sarif shows the findings in the Security tab
 
 env:
-  # {requirement_note}
+  # How CI installs archverify: edit this requirement to install it another way.
+  # It is {requirement_from}.
   ARCHVERIFY_REQUIREMENT: {requirement}
 
 jobs:
@@ -74,9 +75,10 @@ def render_workflow(install: WorkflowInstall) -> str:
     lines.extend(
         f"      - run: pip install -r {json.dumps(f)}\n" for f in install.requirement_files
     )
-    note = f"{install.requirement_from}; edit it to install archverify another way."
     return GITHUB_WORKFLOW.format(
-        requirement_note=note, requirement=json.dumps(install.requirement), install="".join(lines)
+        requirement_from=install.requirement_from,
+        requirement=json.dumps(install.requirement),
+        install="".join(lines),
     )
 
 

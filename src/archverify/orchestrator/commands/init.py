@@ -77,8 +77,10 @@ def add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     init = commands.add_parser(
         "init",
         help="write a [tool.archverify] inferred from the project",
-        description="Detect the layout, packages and tool settings of PATH, infer layers from "
-        "today's imports and write [tool.archverify] into PATH/pyproject.toml.",
+        description="Detect the layout, packages (test packages left out) and tool settings of "
+        "PATH, infer layers from today's imports and write [tool.archverify] into "
+        "PATH/pyproject.toml. On a project that has one, --ci and --pre-commit add only their "
+        "files.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
