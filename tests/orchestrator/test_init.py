@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 
 from archverify.core.config import STATIC_STEPS as STATIC_STEP_IDS
+from archverify.core.graph import ImportEdge
 from archverify.core.init_files import (
     WorkflowInstall,
     add_pre_commit_hook,
+    describe_cycles,
     has_archverify_hook,
     render_workflow,
 )
+from archverify.core.layer_inference import Cycle, LayerPlan
 from tests.helpers.tree import write_tree
 
 yaml = pytest.importorskip("yaml")  # PyYAML comes with bandit; used only to check our YAML
@@ -342,3 +345,10 @@ def test_demo_blocks_make_no_cycle_layer_and_are_ignored_by_the_contract(
     ]
     assert "demo/pager.py:3, demo/pager.py:4" in capsys.readouterr().out
     assert _run(root) == 0, capsys.readouterr().out
+
+
+def test_a_statement_that_reaches_one_child_twice_is_listed_once() -> None:
+    # pydantic 2.9.2: ``from ._internal import _a, _b`` at fields.py:21 was listed seven times.
+    edge = ImportEdge("p.b", "p.a", "p/b.py", 3, 1)
+    plan = LayerPlan("p", (("p.a", "p.b"),), (Cycle(("p.a", "p.b"), ("p.a", "p.b"), (edge,) * 3),))
+    assert describe_cycles(plan).count("  p/b.py:3 (p.b imports p.a)") == 1

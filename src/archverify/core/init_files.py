@@ -236,9 +236,12 @@ def describe_cycles(plan: LayerPlan) -> list[str]:
             f"Cycle: {', '.join(cycle.members)} import each other, so they share one layer (':')."
         )
         lines.append(f"To split it as {' > '.join(cycle.suggested)}, remove these upward imports:")
+        # One line per statement: ``from pkg._internal import a, b`` reaches one child twice.
         lines.extend(
-            f"  {edge.path}:{edge.line} ({edge.importer} imports {edge.imported})"
-            for edge in cycle.upward
+            dict.fromkeys(
+                f"  {edge.path}:{edge.line} ({edge.importer} imports {edge.imported})"
+                for edge in cycle.upward
+            )
         )
     return lines
 
