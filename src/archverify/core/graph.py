@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 
 from archverify.core.facts import FileFacts, ImportFact
+from archverify.core.project import existing_names
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class ImportGraph:
         self.import_count: int = len(self._by_pair)
         self._sorted_out: dict[str, list[str]] = {m: sorted(t) for m, t in self._out.items()}
         self._members: dict[str, frozenset[str]] | None = None
+        self._existing: frozenset[str] | None = None
 
     @classmethod
     def build(
@@ -192,6 +194,13 @@ class ImportGraph:
     def all_modules(self) -> frozenset[str]:
         """Internal and external modules together."""
         return self.modules | self.external_modules
+
+    def exists(self, name: str) -> bool:
+        """``name`` is a module of the graph (externals included) or a package above one, a
+        namespace folder included (``core.project.existing_names``)."""
+        if self._existing is None:
+            self._existing = existing_names(self.all_modules())
+        return name in self._existing
 
     def members(self, package: str) -> frozenset[str]:
         """``package`` and its descendants in the graph, externals included."""

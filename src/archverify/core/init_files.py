@@ -27,6 +27,11 @@ permissions:
   contents: read
   security-events: write  # upload-sarif shows the findings in the Security tab
 
+env:
+  # How CI installs archverify: edit this requirement to install it another way.
+  # It is {requirement_from}.
+  ARCHVERIFY_REQUIREMENT: {requirement}
+
 jobs:
   archverify:
     runs-on: ubuntu-latest
@@ -35,16 +40,47 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - run: pip install archverify
-{install_project}\
+{install}\
       - run: archverify run --format github --format sarif=archverify.sarif
       - uses: github/codeql-action/upload-sarif@v3
         if: always()  # findings are most useful exactly when the run failed
         with:
           sarif_file: archverify.sarif
 """
-# The imports, mypy and tests steps import the project, so its dependencies must be there.
-_INSTALL_PROJECT = "      - run: pip install -e .\n"
+
+
+@dataclass(frozen=True)
+class WorkflowInstall:
+    """How the workflow installs archverify and the project, decided from the project's files.
+
+    ``requirement`` is a pip requirement for archverify (the project's own line when it has
+    one); ``requirement_from`` says where it came from, for the comment above it. ``project``
+    is the project's install target (``.`` or ``.[tests]``), "" when it is not installable;
+    ``requirement_files`` are ``-r`` files the steps need (the tests' requirements).
+    """
+
+    requirement: str
+    requirement_from: str
+    project: str = ""
+    requirement_files: tuple[str, ...] = ()
+
+
+def render_workflow(install: WorkflowInstall) -> str:
+    """The GitHub workflow: archverify from ``install.requirement`` (one line to edit), then the
+    project with what its steps import, then the run."""
+    lines = ['      - run: pip install "$ARCHVERIFY_REQUIREMENT"\n']
+    if install.project:
+        # The imports, mypy and tests steps import the project, so its dependencies must be there.
+        lines.append(f"      - run: pip install -e {json.dumps(install.project)}\n")
+    lines.extend(
+        f"      - run: pip install -r {json.dumps(f)}\n" for f in install.requirement_files
+    )
+    return GITHUB_WORKFLOW.format(
+        requirement_from=install.requirement_from,
+        requirement=json.dumps(install.requirement),
+        install="".join(lines),
+    )
+
 
 # A local hook: it needs no repository URL or revision, only archverify on the PATH.
 PRE_COMMIT_ENTRY = """\
@@ -59,6 +95,35 @@ PRE_COMMIT_ENTRY = """\
 """
 _HOOK_PRESENT = re.compile(r"^\s*-?\s*id:\s*['\"]?archverify['\"]?\s*$", re.MULTILINE)
 _TOP_LEVEL_KEY = re.compile(r"^[^\s#-][^:]*:")
+
+
+# Tool steps init turns on only when the project has settings for the tool.
+CONFIGURED_TOOL_STEPS: tuple[str, ...] = ("ruff", "mypy", "bandit")
+
+
+def _why_left_out(steps: list[str]) -> str:
+    tools = [step for step in steps if step != "tests"]
+    parts = [f"{', '.join(tools)} (no settings of the project's own)"] if tools else []
+    if "tests" in steps:
+        parts.append("tests (none found)")
+    return "; ".join(parts)
+
+
+# Top-level package names that hold a project's tests by convention (pytest's own examples).
+TEST_PACKAGE_NAMES: frozenset[str] = frozenset({"tests", "test"})
+
+
+def is_test_package(package: str, folder: str, test_paths: Sequence[str]) -> bool:
+    """True when top-level ``package`` (in ``folder``, relative to the root) holds tests, not
+    production code: it is named ``tests``/``test``, or pytest collects it (``folder`` is, or is
+    inside, one of ``test_paths``)."""
+    if package in TEST_PACKAGE_NAMES:
+        return True
+    for path in test_paths:
+        path = path.strip("/").removeprefix("./")
+        if path and (folder == path or folder.startswith(path + "/")):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -76,19 +141,25 @@ class ArchverifyTable:
 
 
 def render_table(table: ArchverifyTable) -> str:
-    """``[tool.archverify]`` and its sub-tables as TOML text, with why-comments."""
+    """``[tool.archverify]`` and its sub-tables as TOML text, with one-line why-comments (the
+    details, such as each cycle's imports, are printed by init, not written)."""
     lines = [
         "[tool.archverify]",
-        "# Written by `archverify init` from the code as it is today; `archverify explain RULE`",
-        "# tells what each rule checks.",
+        "# Written by `archverify init` from today's code; `archverify explain RULE` tells more.",
     ]
     if table.source_roots != (".",):
         lines.append(f"source_roots = {_list(table.source_roots)}")
     lines.append(f"packages = {_list(table.packages)}")
+    configured = dict.fromkeys(what.split(" ", 1)[0] for what in table.detected)
+    # A tool the project gives no settings would check rules nobody chose (its defaults).
+    left_out = [step for step in CONFIGURED_TOOL_STEPS if step not in configured]
     if not table.test_paths:
-        lines.append('# No tests found: add "tests" to steps once there are some.')
-        lines.append(f"steps = {_list(tuple(s for s in STEP_ORDER if s != 'tests'))}")
-    lines.extend(f"# Found {what}; the matching step uses it." for what in table.detected)
+        left_out.append("tests")
+    if left_out:
+        lines.append(f"# Left out: {_why_left_out(left_out)}; add to steps to run them.")
+        lines.append(f"steps = {_list(tuple(s for s in STEP_ORDER if s not in left_out))}")
+    if configured:
+        lines.append(f"# The steps use the project's own {', '.join(configured)} settings.")
     if table.test_paths and table.test_paths != default("tests", "paths"):
         lines += ["", "[tool.archverify.tests]", f"paths = {_list(table.test_paths)}"]
     lines += _purity_lines(table)
@@ -101,9 +172,10 @@ def _purity_lines(table: ArchverifyTable) -> list[str]:
         return []
     lines = ["", "[tool.archverify.purity]"]
     if table.pure:
-        lines.append("# These do no I/O today: keep it that way.")
-    for module, why in table.not_pure:
-        lines.append(f"# {module} is not pure today ({why}); add it once its I/O has moved out.")
+        lines.append("# No I/O here today: keep it that way.")
+    if table.not_pure:
+        names = ", ".join(module for module, _ in table.not_pure)
+        lines.append(f"# Not pure today (init said why): {names}.")
     lines.append(f"packages = {_list(table.pure)}")
     return lines
 
@@ -112,14 +184,16 @@ def _contract_lines(table: ArchverifyTable) -> list[str]:
     if table.importlinter_file:
         return [
             "",
-            f"# Contracts: archverify reads the import-linter configuration in "
-            f"{table.importlinter_file}",
-            "# as it is, so none are written here.",
+            f"# Contracts: archverify reads those of {table.importlinter_file} as they are.",
         ]
     lines: list[str] = []
     for plan in table.plans:
-        lines += ["", "# Inferred from today's imports: each layer may import the layers below it."]
-        lines += [f"# {line}" for line in describe_cycles(plan)]
+        lines += [
+            "",
+            "# From today's imports: a layer imports only layers below; 'a | b' not each other.",
+        ]
+        if plan.cycles:
+            lines.append("# 'a : b' is a cycle; init printed the imports that would split it.")
         lines += [
             "[[tool.archverify.contracts]]",
             f"name = {json.dumps(plan.package + ' layers')}",
@@ -138,14 +212,20 @@ def _demo_ignore_lines(plan: LayerPlan) -> list[str]:
     pairs = sorted({(e.importer, e.imported) for e in plan.main_guarded_upward})
     if not pairs:
         return []
-    where = ", ".join(sorted({f"{e.path}:{e.line}" for e in plan.main_guarded_upward}))
     return [
-        '# Imports under `if __name__ == "__main__":` point up; they never run on import',
-        f"# ({where}).",
+        '# Upward imports under `if __name__ == "__main__":` (demos, never run on import).',
         "ignore_imports = [",
         *(f"    {json.dumps(f'{a} -> {b}')}," for a, b in pairs),
         "]",
     ]
+
+
+def describe_demo_imports(plan: LayerPlan) -> list[str]:
+    """Where the demo imports that the contract ignores are (file:line), for the screen."""
+    if not plan.main_guarded_upward:
+        return []
+    where = ", ".join(sorted({f"{e.path}:{e.line}" for e in plan.main_guarded_upward}))
+    return [f"ignored upward imports of demo blocks: {where}"]
 
 
 def describe_cycles(plan: LayerPlan) -> list[str]:
@@ -156,15 +236,14 @@ def describe_cycles(plan: LayerPlan) -> list[str]:
             f"Cycle: {', '.join(cycle.members)} import each other, so they share one layer (':')."
         )
         lines.append(f"To split it as {' > '.join(cycle.suggested)}, remove these upward imports:")
+        # One line per statement: ``from pkg._internal import a, b`` reaches one child twice.
         lines.extend(
-            f"  {edge.path}:{edge.line} ({edge.importer} imports {edge.imported})"
-            for edge in cycle.upward
+            dict.fromkeys(
+                f"  {edge.path}:{edge.line} ({edge.importer} imports {edge.imported})"
+                for edge in cycle.upward
+            )
         )
     return lines
-
-
-def render_workflow(*, install_project: bool) -> str:
-    return GITHUB_WORKFLOW.format(install_project=_INSTALL_PROJECT if install_project else "")
 
 
 def has_archverify_hook(text: str) -> bool:

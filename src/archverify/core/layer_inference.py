@@ -28,6 +28,9 @@ class Cycle:
 class LayerPlan:
     """The inferred layers of one package, high to low; each layer is one or more children.
 
+    ``independent[i]`` is True when the children of layer ``i`` do not import each other: it
+    is written ``a | b`` and the contract keeps them apart; otherwise ``a : b`` (a cycle).
+
     The layers come from what runs on import: imports under ``if __name__ == "__main__":``
     are left out. A layers contract counts them all the same (as import-linter does), so
     ``main_guarded_upward`` holds those that would break these layers, to be ignored by name.
@@ -37,10 +40,18 @@ class LayerPlan:
     layers: tuple[tuple[str, ...], ...]
     cycles: tuple[Cycle, ...]
     main_guarded_upward: tuple[ImportEdge, ...] = ()
+    independent: tuple[bool, ...] = ()  # one per layer; missing entries mean ``:``
 
     def expressions(self) -> list[str]:
-        """The layers as import-linter writes them: mutually dependent children joined by ``:``."""
-        return [" : ".join(layer) for layer in self.layers]
+        """The layers as import-linter writes them: independent children joined by ``|``,
+        mutually dependent ones by ``:``."""
+        return [
+            (" | " if self.is_independent(index) else " : ").join(layer)
+            for index, layer in enumerate(self.layers)
+        ]
+
+    def is_independent(self, index: int) -> bool:
+        return index < len(self.independent) and self.independent[index]
 
 
 def direct_children(graph: ImportGraph, package: str) -> list[str]:
@@ -83,8 +94,12 @@ def child_graph(graph: ImportGraph, package: str) -> ImportGraph:
 def infer_layers(graph: ImportGraph, package: str) -> LayerPlan:
     """Layers for ``package``'s children with no import pointing up.
 
-    Children in one import cycle share a layer; the cycle-free rest is ordered by the longest
-    chain of imports below each child (a child sits above everything it imports), ties by name.
+    The units are the package's direct children (its structure: a subpackage is one unit
+    whatever it holds); their imports give the order. Each child's height is the longest chain
+    of imports below it, so a child sits above everything it imports. Children of one height
+    never import each other: they share one independent layer (``a | b``) instead of an
+    invented order. Children in one import cycle share a layer (``a : b``); since a layer cannot
+    mix ``|`` and ``:``, a cycle gets its own layer below the other children of its height.
     """
     children_graph = child_graph(graph, package)
     components = children_graph.strongly_connected_components()
@@ -103,14 +118,30 @@ def infer_layers(graph: ImportGraph, package: str) -> LayerPlan:
     height: dict[tuple[str, ...], int] = {}
     for group in groups:
         _height(group, below, height)
-    layers = sorted(groups, key=lambda group: (-height[group], group))
+    levels: dict[int, list[tuple[str, ...]]] = {}
+    for group in groups:
+        levels.setdefault(height[group], []).append(group)
+    layers: list[tuple[str, ...]] = []
+    independent: list[bool] = []
+    for level in sorted(levels, reverse=True):
+        singles = tuple(group[0] for group in levels[level] if len(group) == 1)
+        if singles:
+            layers.append(singles)
+            independent.append(len(singles) > 1)
+        for group in levels[level]:
+            if len(group) > 1:
+                layers.append(group)
+                independent.append(False)
     cycles = tuple(_cycle(children_graph, list(component)) for component in components)
-    return LayerPlan(package=package, layers=tuple(layers), cycles=cycles)
+    return LayerPlan(
+        package=package, layers=tuple(layers), cycles=cycles, independent=tuple(independent)
+    )
 
 
 def main_guarded_upward(graph: ImportGraph, plan: LayerPlan) -> list[ImportEdge]:
     """The main-guarded imports of ``graph`` (which holds them) that a layers contract of
-    ``plan`` would count as pointing up, directly or through modules of no child."""
+    ``plan`` would count as pointing up, or as joining two children of one ``|`` layer,
+    directly or through modules of no child."""
     rank = {child: index for index, layer in enumerate(plan.layers) for child in layer}
     children = sorted(rank)
     owner = {module: _owner(module, plan.package, children) for module in graph.modules}
@@ -124,9 +155,20 @@ def main_guarded_upward(graph: ImportGraph, plan: LayerPlan) -> list[ImportEdge]
             reached = {target}
         else:
             reached = _reached_through_others(graph, edge.imported, owner)
-        if any(rank[child] < rank[low] for child in reached):
+        if any(_breaks(plan, rank, low, child) for child in reached):
             found.append(edge)
     return found
+
+
+def _breaks(plan: LayerPlan, rank: dict[str, int], importer: str, imported: str) -> bool:
+    """An import from child ``importer`` to child ``imported`` breaks ``plan``'s contract."""
+    if rank[imported] < rank[importer]:
+        return True
+    return (
+        imported != importer
+        and rank[imported] == rank[importer]
+        and plan.is_independent(rank[importer])
+    )
 
 
 def order_with_fewest_upward(graph: ImportGraph, members: list[str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from archverify.core.facts import FileFacts
@@ -62,3 +62,21 @@ def in_package(module: str, package: str) -> bool:
 
 def in_any_package(module: str, packages: tuple[str, ...] | list[str]) -> bool:
     return any(in_package(module, p) for p in packages)
+
+
+def existing_names(modules: Iterable[str]) -> frozenset[str]:
+    """Every module or package name that exists when ``modules`` are the discovered modules:
+    each of them and every package above it.
+
+    The one answer to "does this name exist" for init, config validation, the contracts and the
+    architecture picture: a folder without ``__init__.py`` inside a package (a namespace
+    package, ``flask.sansio``) has no module of its own, and exists when a module is inside it,
+    as Python imports it (``import flask.sansio`` works).
+    """
+    found: set[str] = set()
+    for module in modules:
+        name = module
+        while name and name not in found:
+            found.add(name)
+            name = name.rpartition(".")[0]
+    return frozenset(found)

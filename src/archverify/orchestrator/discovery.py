@@ -15,7 +15,7 @@ from archverify.core.config.errors import ConfigError
 from archverify.core.findings import Finding, Rule, Severity
 from archverify.core.path_globs import PathGlobs
 from archverify.core.patterns import matches_dotted
-from archverify.core.project import SourceFile
+from archverify.core.project import SourceFile, existing_names
 from archverify.core.project import printable_path as shown_path
 from archverify.orchestrator.config.loader import config_error
 
@@ -220,10 +220,7 @@ def missing_references(
     project imports: a boundary may forbid a third-party module, which must then be imported,
     installed or in the standard library.
     """
-    known = set(modules)
-    for module in modules:
-        parts = module.split(".")
-        known.update(".".join(parts[:size]) for size in range(1, len(parts)))
+    known = set(existing_names(modules))
     internal_tops = _tops(known)
     errors = _unknown_forbidden_imports(config, known, frozenset(imported))
     references: list[tuple[str, str, bool]] = []

@@ -76,6 +76,9 @@ class Config:
 
     root: str
     config_file: str = ""
+    # Where the archverify keys sit in ``config_file``: ("tool", "archverify") in a
+    # pyproject-style file, () when they are at its top level (archverify.toml).
+    config_table: tuple[str, ...] = ()
     source_roots: tuple[str, ...] = (".",)
     packages: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()

@@ -114,7 +114,8 @@ def members(graph: ImportGraph, package: str) -> frozenset[str]:
 
 
 def exists(graph: ImportGraph, module: str) -> bool:
-    return module in graph.modules or module in graph.external_modules
+    """A namespace folder exists when a module is inside it (``ImportGraph.exists``)."""
+    return graph.exists(module)
 
 
 def chain_violation(

@@ -139,7 +139,7 @@ def _check(
     violations: list[Violation] = []
     missing: list[str] = []
     for container in containers or [""]:
-        if container and container not in graph.modules:
+        if container and not exists(graph, container):
             missing.append(container)
             continue
         present: list[tuple[int, bool, str]] = []  # (layer index, independent, module)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,21 @@ class BanditStep(PerFileTool):
         if engine(context) == "ruff":
             return {"engine": "ruff"}  # one ruff process, parallel inside
         return {"shards": len(split_shards(list(checked), context.jobs))}
+
+    def record_filter(self, context: StepContext) -> Callable[[str, Any], bool] | None:
+        """B101 (``assert``) is how tests say what they check: skipped in the tests step's
+        paths, unless the bandit args name B101."""
+        if any("B101" in arg for arg in context.config.tool(self.id).args):
+            return None
+        paths = context.config.tool("tests").options.get("paths", default("tests", "paths"))
+        folders = tuple(str(p).strip("/").removeprefix("./") for p in paths)
+
+        def keep(path: str, record: Any) -> bool:
+            if not isinstance(record, dict) or record.get("test_id") != "B101":
+                return True
+            return not any(path == f or path.startswith(f + "/") for f in folders if f)
+
+        return keep
 
     def _check_all(
         self, context: StepContext, shards: list[list[str]]

@@ -91,8 +91,12 @@ class PerFileTool(ABC):
             )
         except ToolFailure as exc:
             return failed_to_run(self.id, str(exc), started)
+        keep = self.record_filter(context)
         findings = [
-            to_finding(path, record) for path, records in results.items() for record in records
+            to_finding(path, record)
+            for path, records in results.items()
+            for record in records
+            if keep is None or keep(path, record)
         ]
         stats = {"files": files, "files_run": len(misses), **self.run_stats(context, misses)}
         note = defaults_note(self.id, context.root, context.config.tool(self.id).args)
@@ -109,6 +113,11 @@ class PerFileTool(ABC):
     def run_stats(self, context: StepContext, checked: Sequence[str]) -> Mapping[str, Any]:
         """Counts beyond ``files`` and ``files_run`` for the report."""
         return {}
+
+    def record_filter(self, context: StepContext) -> Callable[[str, Any], bool] | None:
+        """Which (path, record) pairs this run reports, None for all. Applied after the cache,
+        so the cached records stay the tool's whole answer whatever the configuration."""
+        return None
 
     def per_file_results(
         self, context: StepContext, check: Callable[[list[str]], dict[str, list[Any]]]

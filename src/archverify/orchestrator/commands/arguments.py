@@ -11,6 +11,7 @@ def add_path_and_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         metavar="FILE",
-        help="configuration file (default: PATH/archverify.toml, else PATH/pyproject.toml "
-        "[tool.archverify])",
+        help="configuration file, either layout: a [tool.archverify] table (pyproject-style) "
+        "or archverify keys at its top level (default: PATH/archverify.toml, else "
+        "PATH/pyproject.toml [tool.archverify])",
     )

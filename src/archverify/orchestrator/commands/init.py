@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import importlib.metadata
+import json
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Iterable
@@ -17,8 +20,10 @@ from archverify.core.init_files import (
     PRE_COMMIT_PATH,
     WORKFLOW_PATH,
     ArchverifyTable,
+    WorkflowInstall,
     add_pre_commit_hook,
     describe_cycles,
+    describe_demo_imports,
     has_archverify_hook,
     render_table,
     render_workflow,
@@ -34,6 +39,17 @@ if TYPE_CHECKING:
     from archverify.orchestrator.commands.init_survey import Survey
 
 PYPROJECT = "pyproject.toml"
+# Where projects keep what their tests need: an extra of the project, or a requirements file.
+_TEST_EXTRAS = ("tests", "test", "testing")
+_TEST_REQUIREMENTS = (
+    "requirements/tests.txt",
+    "requirements/test.txt",
+    "requirements-tests.txt",
+    "requirements-test.txt",
+    "test-requirements.txt",
+    "tests/requirements.txt",
+)
+_ARCHVERIFY_LINE = re.compile(r"^\s*archverify\b(?![-_.\w])", re.IGNORECASE)
 # Files init edits in place (the others it writes whole).
 _EDITED = frozenset({PYPROJECT, PRE_COMMIT_PATH})
 _EPILOG = """\
@@ -41,6 +57,7 @@ examples:
   archverify init --dry-run              show what would be written
   archverify init                        add [tool.archverify] to pyproject.toml
   archverify init --ci github --pre-commit
+  archverify init --ci github            on a configured project: adds the workflow only
 """
 
 
@@ -60,18 +77,26 @@ def add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     init = commands.add_parser(
         "init",
         help="write a [tool.archverify] inferred from the project",
-        description="Detect the layout, packages and tool settings of PATH, infer layers from "
-        "today's imports and write [tool.archverify] into PATH/pyproject.toml.",
+        description="Detect the layout, packages (test packages left out) and tool settings of "
+        "PATH, infer layers from today's imports and write [tool.archverify] into "
+        "PATH/pyproject.toml. On a project that has one, --ci and --pre-commit add only their "
+        "files.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     init.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
     init.add_argument("--dry-run", action="store_true", help="print, write nothing")
     init.add_argument(
-        "--force", action="store_true", help="replace an existing [tool.archverify] or workflow"
+        "--force",
+        action="store_true",
+        help="replace an existing workflow; without --ci/--pre-commit, an existing "
+        "[tool.archverify]",
     )
     init.add_argument(
-        "--ci", choices=["github"], help="also write .github/workflows/archverify.yml"
+        "--ci",
+        choices=["github"],
+        help="also write .github/workflows/archverify.yml (a configured project keeps its "
+        "[tool.archverify])",
     )
     init.add_argument(
         "--pre-commit", action="store_true", help="also add the hook to .pre-commit-config.yaml"
@@ -87,23 +112,32 @@ def init_from_args(args: argparse.Namespace) -> int:
     # Imported here so that building the CLI parser does not load the parser pool and tomlkit.
     from archverify.orchestrator.commands.init_survey import survey_project
 
+    ci, pre_commit = args.ci or "", args.pre_commit
     try:
-        survey = survey_project(root)
-        if not survey.packages:
-            raise InitError(
-                f"no Python package (a folder with __init__.py) under {args.path} or its src/: "
-                "nothing to configure"
-            )
         # Before any is read: a linked pyproject.toml is refused, not reported as configured.
-        refuse_destinations(root, _destinations(ci=args.ci or "", pre_commit=args.pre_commit))
-        table = build_table(root, survey)
-        files = plan_files(
-            root, table, force=args.force, ci=args.ci or "", pre_commit=args.pre_commit
-        )
+        refuse_destinations(root, _destinations(ci=ci, pre_commit=pre_commit))
+        keep = bool(ci or pre_commit) and _has_table(root / PYPROJECT)
+        if keep:
+            # A configured project gets the workflow or the hook only: its table is the user's.
+            config = load_config(root)
+            files = plan_extras(
+                root, "tests" in config.steps, force=args.force, ci=ci, pre_commit=pre_commit
+            )
+            files.notes.insert(0, f"{PYPROJECT} already has [tool.archverify]: kept as it is")
+        else:
+            survey = survey_project(root, detect_test_paths(root))
+            if not survey.packages:
+                raise InitError(
+                    f"no Python package (a folder with __init__.py) under {args.path} or its "
+                    "src/: nothing to configure"
+                )
+            table = build_table(root, survey)
+            files = plan_files(root, table, force=args.force, ci=ci, pre_commit=pre_commit)
     except (InitError, ConfigError, UsageError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 1 if isinstance(error, InitError) else 2
-    _print_summary(survey, table)
+    if not keep:
+        _print_summary(survey, table)
     if args.dry_run:
         for path, text in files.writes.items():
             print(f"\n--- {path} (not written: --dry-run)\n{text}", end="")
@@ -169,13 +203,19 @@ def plan_files(
     root: Path, table: ArchverifyTable, *, force: bool, ci: str, pre_commit: bool
 ) -> _Files:
     """The new text of every file to write; raises ``InitError`` rather than overwrite."""
+    text = _pyproject_text(root / PYPROJECT, render_table(table), force)
+    files = plan_extras(root, bool(table.test_paths), force=force, ci=ci, pre_commit=pre_commit)
+    files.writes = {PYPROJECT: text, **files.writes}
+    return files
+
+
+def plan_extras(root: Path, runs_tests: bool, *, force: bool, ci: str, pre_commit: bool) -> _Files:
+    """The workflow and the pre-commit hook; raises ``InitError`` rather than overwrite."""
     files = _Files()
-    files.writes[PYPROJECT] = _pyproject_text(root / PYPROJECT, render_table(table), force)
     if ci == "github":
         if os.path.lexists(root / WORKFLOW_PATH) and not force:
             raise InitError(f"{WORKFLOW_PATH} exists; use --force to replace it")
-        install = (root / PYPROJECT).is_file() or (root / "setup.py").is_file()
-        files.writes[WORKFLOW_PATH] = render_workflow(install_project=install)
+        files.writes[WORKFLOW_PATH] = render_workflow(workflow_install(root, runs_tests))
     if pre_commit:
         current = _read(root / PRE_COMMIT_PATH) if (root / PRE_COMMIT_PATH).exists() else ""
         if has_archverify_hook(current):
@@ -189,6 +229,82 @@ def plan_files(
                 )
             files.writes[PRE_COMMIT_PATH] = updated
     return files
+
+
+def workflow_install(root: Path, runs_tests: bool) -> WorkflowInstall:
+    """How CI installs archverify (the project's own requirement line when it has one, else
+    where this archverify came from) and the project, with its test extra or test
+    requirements when the tests step runs."""
+    pyproject = _toml(root / PYPROJECT)
+    project = pyproject.get("project", {})
+    extras = project.get("optional-dependencies", {}) if isinstance(project, dict) else {}
+    extras = extras if isinstance(extras, dict) else {}
+    installable = bool(project) or (root / "setup.py").is_file() or (root / "setup.cfg").is_file()
+    requirement, source = _project_requirement(root, pyproject)
+    if not requirement:
+        requirement, source = _installed_requirement()
+    wanted = [e for e in _TEST_EXTRAS if e in extras][:1] if runs_tests else []
+    files: tuple[str, ...] = ()
+    if runs_tests and not wanted:
+        files = tuple(name for name in _TEST_REQUIREMENTS if (root / name).is_file())[:1]
+    target = f".[{wanted[0]}]" if wanted else "."
+    return WorkflowInstall(requirement, source, target if installable else "", files)
+
+
+def _project_requirement(root: Path, pyproject: dict[str, Any]) -> tuple[str, str]:
+    """The project's own requirement line for archverify and where it is, or ("", "")."""
+    project = pyproject.get("project", {})
+    places: list[tuple[str, Any]] = []
+    if isinstance(project, dict) and isinstance(project.get("optional-dependencies"), dict):
+        for extra, lines in project["optional-dependencies"].items():
+            places.append((f"{PYPROJECT} [project.optional-dependencies] {extra}", lines))
+    groups = pyproject.get("dependency-groups", {})
+    if isinstance(groups, dict):
+        places += [(f"{PYPROJECT} [dependency-groups] {g}", lines) for g, lines in groups.items()]
+    files = sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        places.append((path.relative_to(root).as_posix(), lines))
+    for where, lines in places:
+        for line in lines if isinstance(lines, list) else ():
+            if isinstance(line, str) and _ARCHVERIFY_LINE.match(line):
+                return line.split("#", 1)[0].strip(), f"the archverify requirement of {where}"
+    return "", ""
+
+
+def _installed_requirement() -> tuple[str, str]:
+    """A requirement for the archverify running now: its VCS or archive URL when pip recorded
+    one (PEP 610), else its version by name."""
+    try:
+        distribution = importlib.metadata.distribution("archverify")
+    except importlib.metadata.PackageNotFoundError:
+        return "archverify", "archverify by name"
+    version = distribution.version
+    try:
+        origin = json.loads(distribution.read_text("direct_url.json") or "{}")
+    except ValueError:
+        origin = {}
+    url = origin.get("url", "") if isinstance(origin, dict) else ""
+    vcs = origin.get("vcs_info") if isinstance(origin, dict) else None
+    if isinstance(vcs, dict) and url:
+        commit = vcs.get("requested_revision") or vcs.get("commit_id") or ""
+        at = f"@{commit}" if commit else ""
+        return f"archverify @ {vcs.get('vcs', 'git')}+{url}{at}", "where this archverify came from"
+    if url.startswith(("https://", "http://")):
+        return f"archverify @ {url}", "where this archverify came from"
+    where = "a local folder" if url else "an index"
+    return (
+        f"archverify=={version}",
+        f"the version init ran with (installed from {where}, which CI may not reach)",
+    )
+
+
+def _has_table(path: Path) -> bool:
+    tool = _toml(path).get("tool")
+    return isinstance(tool, dict) and "archverify" in tool
 
 
 def _pyproject_text(path: Path, table_text: str, force: bool) -> str:
@@ -217,7 +333,8 @@ def _pyproject_text(path: Path, table_text: str, force: bool) -> str:
 
 
 def detect_tool_settings(root: Path) -> list[str]:
-    """Where ruff, mypy and pytest are configured today, as short phrases."""
+    """Where ruff, mypy, bandit and pytest are configured today, as short phrases (each
+    starting with the tool's name)."""
     pyproject = _toml(root / PYPROJECT)
     tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool"), dict) else {}
     found: list[str] = []
@@ -229,6 +346,10 @@ def detect_tool_settings(root: Path) -> list[str]:
     found += [f"mypy settings in {n}" for n in ("mypy.ini", ".mypy.ini") if (root / n).is_file()]
     if "mypy" in _ini_sections(root / "setup.cfg"):
         found.append("mypy settings in setup.cfg [mypy]")
+    if "bandit" in tool:
+        found.append(f"bandit settings in {PYPROJECT} [tool.bandit]")
+    if (root / ".bandit").is_file():
+        found.append("bandit settings in .bandit")
     pytest_source = _pytest_source(root, tool)
     if pytest_source:
         found.append(f"pytest settings in {pytest_source}")
@@ -303,9 +424,12 @@ def _print_summary(survey: Survey, table: ArchverifyTable) -> None:
     layout = "src layout" if "src" in survey.source_roots else "flat layout"
     packages = ", ".join(survey.packages) or "none found"
     print(f"archverify init: {layout}, packages: {packages}")
+    if survey.test_packages:
+        tests = ", ".join(survey.test_packages)
+        print(f"  tests: {tests} (run by the tests step; not verified as production code)")
     for plan in survey.layer_plans:
         print(f"  layers of {plan.package}: {' > '.join(plan.expressions())}")
-        for line in describe_cycles(plan):
+        for line in (*describe_cycles(plan), *describe_demo_imports(plan)):
             print(f"    {line}")
     for module in table.pure:
         print(f"  pure: {module} (no I/O today)")

@@ -8,13 +8,14 @@ from pathlib import Path
 from archverify.core.config import Config, PurityConfig
 from archverify.core.facts import FileFacts
 from archverify.core.graph import ImportGraph
+from archverify.core.init_files import is_test_package
 from archverify.core.layer_inference import (
     LayerPlan,
     direct_children,
     infer_layers,
     main_guarded_upward,
 )
-from archverify.core.project import in_package
+from archverify.core.project import in_any_package, in_package
 from archverify.core.purity import PurityChecker
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.discovery import discover
@@ -41,18 +42,29 @@ class Survey:
     layer_plans: tuple[LayerPlan, ...]  # only packages with two children or more
     pure_candidates: tuple[PureCandidate, ...]
     problems: tuple[str, ...]  # discovery notes and files that do not compile
+    test_packages: tuple[str, ...] = ()  # top-level packages that are the tests: not verified
 
     @property
     def pure_packages(self) -> tuple[str, ...]:
         return tuple(c.module for c in self.pure_candidates if not c.reason)
 
 
-def survey_project(root: Path, *, jobs: int = 1) -> Survey:
+def survey_project(root: Path, test_paths: tuple[str, ...] = (), *, jobs: int = 1) -> Survey:
     """Discover and parse ``root`` as ``archverify run`` would with no configuration, then infer
-    each package's layers and which domain-named subpackages do no I/O. Caches nothing."""
+    each package's layers and which domain-named subpackages do no I/O. Caches nothing.
+
+    Test packages (``tests``/``test``, or a folder in ``test_paths``) are the tests step's, not
+    production code: they get no layers, no purity and no place in ``packages``."""
     discovery = discover(root, Config(root=str(root), source_roots=()), allow_empty=True)
-    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(None, cache_stamp()))
-    ordered = [facts[s.module] for s in discovery.files if s.module in facts]
+    tests = tuple(
+        package
+        for package in discovery.packages
+        if is_test_package(package, _folder(discovery.source_roots, package, root), test_paths)
+    )
+    packages = tuple(p for p in discovery.packages if p not in tests)
+    files = [s for s in discovery.files if in_any_package(s.module, packages)]
+    facts = parse_files(root, files, jobs=jobs, cache=FactsCache(None, cache_stamp()))
+    ordered = [facts[s.module] for s in files if s.module in facts]
     problems = list(discovery.problems)
     problems.extend(
         f"{f.path}:{f.compile_error.line}: does not compile ({f.compile_error.message}); "
@@ -66,9 +78,9 @@ def survey_project(root: Path, *, jobs: int = 1) -> Survey:
     with_demos = ImportGraph.build(ordered)
     plans = []
     candidates: list[PureCandidate] = []
-    for package in discovery.packages:
+    for package in packages:
         plan = infer_layers(graph, package)
-        if len(plan.layers) >= 2 or plan.cycles:
+        if len(direct_children(graph, package)) >= 2:
             demos = tuple(main_guarded_upward(with_demos, plan))
             plans.append(replace(plan, main_guarded_upward=demos))
         for child in direct_children(graph, package):
@@ -76,11 +88,21 @@ def survey_project(root: Path, *, jobs: int = 1) -> Survey:
                 candidates.append(_pure_candidate(child, ordered))
     return Survey(
         source_roots=discovery.source_roots,
-        packages=discovery.packages,
+        packages=packages,
         layer_plans=tuple(plans),
         pure_candidates=tuple(candidates),
         problems=tuple(problems),
+        test_packages=tests,
     )
+
+
+def _folder(source_roots: tuple[str, ...], package: str, root: Path) -> str:
+    """The folder of top-level ``package`` relative to the root (the first source root with it)."""
+    for source_root in source_roots:
+        folder = package if source_root == "." else f"{source_root}/{package}"
+        if (root / folder).exists() or (root / f"{folder}.py").exists():
+            return folder
+    return package
 
 
 def _pure_candidate(module: str, facts: list[FileFacts]) -> PureCandidate:

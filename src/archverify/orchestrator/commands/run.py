@@ -26,6 +26,7 @@ from archverify.orchestrator.commands.arguments import add_path_and_config
 from archverify.orchestrator.config.loader import (
     NO_CONFIG_STEPS,
     ConfigError,
+    layout_note,
     load_config,
     unread_importlinter_file,
 )
@@ -314,6 +315,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         "duration_s": round(time.perf_counter() - started, 3),
     }
     notices = _rules_notices(root, config)
+    if options.config:
+        notices.insert(0, f"note: --config {layout_note(config)}")
     if cache_dir is not None and auth.problem:
         notices.append(auth.problem)  # why nothing was replayed
     notices.extend(_shortened(discovery.problems))

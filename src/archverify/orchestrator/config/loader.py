@@ -20,6 +20,7 @@ __all__ = [
     "config_error",
     "display_path",
     "key_base",
+    "layout_note",
     "load_config",
     "unread_importlinter_file",
 ]
@@ -37,15 +38,17 @@ _TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
 def load_config(root: Path, config_file: Path | None = None) -> Config:
     """The validated configuration for ``root``; raises ``ConfigError`` (exit 2) on bad input.
 
-    ``config_file`` (``--config``) is pyproject-shaped when named pyproject.toml, else keys sit at
-    its top level like archverify.toml. Otherwise ROOT/archverify.toml wins over ROOT/pyproject.toml
-    ``[tool.archverify]``; with neither, ``has_rules`` is False and only compile and cycles run.
+    ``config_file`` (``--config``) may have either layout: a ``[tool.archverify]`` table (or any
+    pyproject table) makes it pyproject-style, otherwise its keys sit at the top level as in
+    archverify.toml (``config_table`` says which was read). Otherwise ROOT/archverify.toml wins
+    over ROOT/pyproject.toml ``[tool.archverify]``; with neither, ``has_rules`` is False and
+    only compile and cycles run.
     """
     root = root.resolve()
     if config_file is not None:
         if not config_file.is_file():
             raise ConfigError("configuration file not found", display_path(root, config_file))
-        config = _load_file(root, config_file, required=True)
+        config = _load_file(root, config_file, required=True, either_layout=True)
     elif (root / ARCHVERIFY_TOML).is_file():
         config = _load_file(root, root / ARCHVERIFY_TOML, required=True)
     elif (root / PYPROJECT_TOML).is_file():
@@ -105,15 +108,23 @@ def display_path(root: Path, path: Path) -> str:
 
 
 def key_base(config_file: str) -> KeyPath:
-    """Where the archverify keys sit in a file: under ``tool.archverify`` in pyproject.toml."""
+    """Where the archverify keys sit in a file found by its name: under ``tool.archverify`` in
+    pyproject.toml, at the top level elsewhere (``--config`` decides from the content)."""
     return PYPROJECT_BASE if Path(config_file).name == PYPROJECT_TOML else ()
+
+
+def layout_note(config: Config) -> str:
+    """Which layout of ``--config``'s file was read, in words."""
+    if config.config_table:
+        return f"{config.config_file}: read its [{format_key(config.config_table)}] table"
+    return f"{config.config_file}: read its top-level keys (the archverify.toml layout)"
 
 
 def config_error(config: Config, key: str, message: str, value: str | None = None) -> ConfigError:
     """An error about ``key`` (relative to the archverify table: ``purity.packages``,
     ``contracts[0] (name)``) at its line in ``config``'s file, or the line holding ``value``.
     """
-    base = key_base(config.config_file)
+    base = config.config_table or key_base(config.config_file)
     path = base + parse_key(key)
     locator = _locator_for(config)
     line = locator.line_of_value(path, value) if value is not None else locator.line_of(path)
@@ -136,11 +147,13 @@ def _no_config(root: Path) -> Config:
     return replace(config, steps=NO_CONFIG_STEPS, has_rules=False)
 
 
-def _load_file(root: Path, path: Path, *, required: bool) -> Config:
+def _load_file(root: Path, path: Path, *, required: bool, either_layout: bool = False) -> Config:
     shown = display_path(root, path)
     text = _read_text(path, shown)
     data = _parse(text, shown)
     base = key_base(shown)
+    if either_layout and not base and _pyproject_style(data):
+        base = PYPROJECT_BASE
     table: Any = data
     for index, key in enumerate(base):
         if not isinstance(table, dict):
@@ -154,7 +167,14 @@ def _load_file(root: Path, path: Path, *, required: bool) -> Config:
             reader = FieldReader(shown, TomlLocator(text), ())
             raise reader.error(base[: index + 1], f"must be a table, got {type_name(table)}")
     reader = FieldReader(shown, TomlLocator(text), base)
-    return build_config(table, reader, str(root), shown, _outside(root))
+    config = build_config(table, reader, str(root), shown, _outside(root))
+    return replace(config, config_table=tuple(str(key) for key in base))
+
+
+def _pyproject_style(data: dict[str, Any]) -> bool:
+    """A pyproject's tables (``tool``, ``project``, ``build-system``) are no archverify keys:
+    such a file holds archverify's under ``[tool.archverify]``, or holds none."""
+    return any(key in data for key in ("tool", "project", "build-system"))
 
 
 def _outside(root: Path) -> OutsideRoot:

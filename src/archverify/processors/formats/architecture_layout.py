@@ -11,7 +11,7 @@ from typing import Any
 from archverify.core.config import Config
 from archverify.core.findings import Finding, Severity
 from archverify.core.graph import ImportGraph
-from archverify.core.project import Project, in_package
+from archverify.core.project import Project, existing_names, in_package
 from archverify.processors.formats.common import file_anchor, finding_anchor
 
 ALLOWED = "allowed"
@@ -301,6 +301,7 @@ def _collapsed(
 def _contract_bands(config: Config, modules: list[str]) -> list[LayoutBand]:
     """The bands of every layers contract, for every container, in the configuration's order."""
     bands: list[LayoutBand] = []
+    existing = existing_names(modules)
     for contract in config.contracts:
         if contract.type != "layers":
             continue
@@ -318,7 +319,7 @@ def _contract_bands(config: Config, modules: list[str]) -> list[LayoutBand]:
                 independent = ":" not in text
                 names = [n.strip().strip("()").strip() for n in re.split(r"[|:]", text)]
                 full = [f"{container}.{n}" if container else n for n in names if n]
-                present = tuple(n for n in full if any(in_package(m, n) for m in modules))
+                present = tuple(n for n in full if n in existing)
                 if present:
                     bands.append(_band(present, independent, contract.name))
     return bands
