@@ -45,8 +45,8 @@ ALL = {"test_calc", "test_text", "test_limit"}
 class Project:
     """The project, its marks folder and one cache folder for every run."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        self.root = write_tree(tmp_path / "repo", PROJECT)
+    def __init__(self, tmp_path: Path, extra: dict[str, str] | None = None) -> None:
+        self.root = write_tree(tmp_path / "repo", {**PROJECT, **(extra or {})})
         self.marks = tmp_path / "marks"
         self.marks.mkdir()
         self.cache = tmp_path / "cache"
@@ -159,3 +159,14 @@ def test_the_records_stay_out_of_the_tree(project: Project) -> None:
     written = {p.name for p in project.root.rglob("*") if ".coverage" in p.name}
     assert written == set()
     assert not (project.root / ".archverify_cache").exists()
+
+
+def test_branch_coverage_merges_arcs_exactly(tmp_path: Path) -> None:
+    branch = PROJECT["pyproject.toml"] + "\n[tool.coverage.run]\nbranch = true\n"
+    project = Project(tmp_path, {"pyproject.toml": branch})
+    _, ran = project.cached()
+    assert ran == ALL
+    project.edit("src/app/text.py", PROJECT["src/app/text.py"].replace("upper()", "upper() "))
+    selected, ran = project.cached()
+    assert ran == {"test_text"}
+    _assert_as_full_run(project, selected)

@@ -98,15 +98,16 @@ def file_skeletons(
         except OSError:
             continue
         digest, bodies = skeleton(source)
-        lines = {_line(v) for v in import_lines.get(path, ())}
+        lines = {line for v in import_lines.get(path, ()) for line in _lines(v)}
         ran = any(start <= line <= end for line in lines for start, end in bodies)
         found[path] = [digest, ran]
     return found
 
 
-def _line(value: Any) -> int:
-    """A line number from a line or an arc's start (negative arc ends are exits)."""
-    return abs(int(value[0] if isinstance(value, list | tuple) else value))
+def _lines(value: Any) -> list[int]:
+    """The lines a line number or an arc names (an arc's negative ends are entries and exits)."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [int(v) for v in values if int(v) > 0]
 
 
 def imported_names(source: bytes) -> set[str]:
