@@ -4,8 +4,9 @@ which test modules to leave to the cache.
 
 Every test module is still collected (collection imports the project as a full run does, and
 its collection errors are fresh); the items of the modules named in the plan are deselected.
-While a test runs, coverage's dynamic context is the test module's path, so that the data file
-says which module executed which line; each test case carries its module as a JUnit property.
+While a module's tests run, coverage's dynamic context is the test module's path, so that the
+data file says which module executed which line; each test case carries its module as a JUnit
+property.
 The plan and the report are JSON files named by ``ARCHVERIFY_AFFECTED``:
 ``{"root": ..., "replay": [paths], "report": path}``. Nothing happens when it is not set.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from archverify.executors.tools.affected import AFFECTED_VARIABLE, MODULE_PROPER
 
 _plan: dict[str, Any] = {}
 _report: dict[str, Any] = {"order": [], "collect_errors": [], "problems": []}
+_current: dict[str, str] = {}
 
 
 def _relative(path: Any) -> str:
@@ -68,16 +69,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(
-    item: pytest.Item, nextitem: pytest.Item | None
-) -> Generator[None, None, None]:
-    coverage = _running_coverage() if _plan else None
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Switch the context when the test module changes: each switch flushes coverage's data,
+    too slow once per test. What runs after the last test (the session's end) counts for the
+    last module, which can only make it re-run more often; what runs before the first test
+    (collection, the project's imports) is in the empty context."""
+    module = _relative(item.path)
+    if not _plan or module == _current.get("module"):
+        return
+    coverage = _running_coverage()
     if coverage is not None:
-        coverage.switch_context(_relative(item.path))
-    yield
-    if coverage is not None:
-        coverage.switch_context("")
+        coverage.switch_context(module)
+        _current["module"] = module
 
 
 def _running_coverage() -> Any:

@@ -436,7 +436,8 @@ class Session:
 
 
 def _selects_tests(context: StepContext) -> bool:
-    return bool(context.options.get("cache_tests"))
+    """``--cache-tests`` with a cache to keep the records in (not ``--no-cache``)."""
+    return bool(context.options.get("cache_tests")) and context.cache_dir is not None
 
 
 def _full_note(reason: str) -> str:
@@ -592,19 +593,8 @@ def _session_path(context: StepContext) -> list[str]:
 
 def _tree_digest(root: Path, paths: Sequence[str]) -> str:
     """Every file below the test paths: tests read fixtures and data, not only Python."""
-    digest = hashlib.sha256()
-    for rel in paths:
-        base = root / rel
-        files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
-        for file in files:
-            if not file.is_file() or "__pycache__" in file.parts:
-                continue
-            digest.update(file.relative_to(root).as_posix().encode() + b"\0")
-            try:
-                digest.update(file.read_bytes())
-            except OSError:
-                digest.update(b"<unreadable>")
-    return digest.hexdigest()
+    hashes = test_tree_hashes(root, paths)
+    return hashlib.sha256(json.dumps(sorted(hashes.items())).encode()).hexdigest()
 
 
 def _summary_line(stdout: str) -> str:
