@@ -30,6 +30,31 @@ NAMESPACE = "tests-affected"
 # The variable naming the plan file for the pytest plugin, and the JUnit property it adds.
 AFFECTED_VARIABLE = "ARCHVERIFY_AFFECTED"
 MODULE_PROPERTY = "archverify_module"
+# The suffix of a test module's context while collection imports it.
+IMPORT_CONTEXT = "|import"
+
+
+def by_module(
+    contexts: Mapping[str, Mapping[str, list[Any]]],
+) -> tuple[dict[str, dict[str, list[Any]]], dict[str, list[Any]]]:
+    """The lines (or arcs) each test module executed, importing it or running its tests, and
+    those that ran at import time (outside any test: the empty context and the imports)."""
+    modules: dict[str, dict[str, set[Any]]] = {}
+    imports: dict[str, set[Any]] = {}
+    for name, files in contexts.items():
+        module = name.removesuffix(IMPORT_CONTEXT)
+        for path, values in files.items():
+            found = {tuple(v) if isinstance(v, list) else v for v in values}
+            if module:
+                modules.setdefault(module, {}).setdefault(path, set()).update(found)
+            if not module or name.endswith(IMPORT_CONTEXT):
+                imports.setdefault(path, set()).update(found)
+    return (
+        {m: {p: sorted(v) for p, v in files.items()} for m, files in modules.items()},
+        {p: sorted(v) for p, v in imports.items()},
+    )
+
+
 STATE_VERSION = 1
 
 

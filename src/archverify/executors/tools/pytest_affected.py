@@ -2,11 +2,11 @@
 (``-p archverify.executors.tools.pytest_affected``): which test module ran which code, and
 which test modules to leave to the cache.
 
-Every test module is still collected (collection imports the project as a full run does, and
-its collection errors are fresh); the items of the modules named in the plan are deselected.
-While a module's tests run, coverage's dynamic context is the test module's path, so that the
-data file says which module executed which line; each test case carries its module as a JUnit
-property.
+The modules named in the plan are not collected (``pytest_ignore_collect``); every other
+file and folder is, every ``conftest.py`` is loaded. While a module is imported by collection
+and while its tests run, coverage's dynamic context is the test module's path, so that the data
+file says which module executed which line (what runs outside, loading plugins and conftest
+files, is in the empty context); each test case carries its module as a JUnit property.
 The plan and the report are JSON files named by ``ARCHVERIFY_AFFECTED``:
 ``{"root": ..., "replay": [paths], "report": path}``. Nothing happens when it is not set.
 """
@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from archverify.executors.tools.affected import AFFECTED_VARIABLE, MODULE_PROPERTY
+from archverify.executors.tools.affected import AFFECTED_VARIABLE, IMPORT_CONTEXT, MODULE_PROPERTY
 
 _plan: dict[str, Any] = {}
 _report: dict[str, Any] = {"order": [], "collect_errors": [], "problems": []}
@@ -41,6 +42,25 @@ def pytest_configure(config: pytest.Config) -> None:
             _plan.update(json.load(handle))
     except (OSError, ValueError):
         _report["problems"].append("unreadable plan")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A replayed module is not even imported: its record holds what its import executed."""
+    if _plan and _relative(collection_path) in _plan.get("replay", ()):
+        return True
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, None, None]:
+    """A test module's import counts for the module: its context is the module's path with
+    ``IMPORT_CONTEXT`` (what runs at import time is told apart from what its tests run)."""
+    coverage = _running_coverage() if _plan and isinstance(collector, pytest.Module) else None
+    if coverage is not None:
+        coverage.switch_context(_relative(collector.path) + IMPORT_CONTEXT)
+    yield
+    if coverage is not None:
+        coverage.switch_context("")
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

@@ -33,6 +33,7 @@ from archverify.executors.tools.affected import (
     STATE_VERSION,
     Plan,
     Tree,
+    by_module,
     file_skeletons,
     plan,
     test_tree_hashes,
@@ -300,8 +301,9 @@ class TestsStep:
             contexts = split["contexts"]
         if problems and chosen.replay:
             return None
+        executed, import_lines = by_module(contexts)
         fresh = {
-            module: _record(group, contexts.get(module, {}))
+            module: _record(group, executed.get(module, {}))
             for module, group in groups.items()
             if module
         }
@@ -324,7 +326,6 @@ class TestsStep:
         state = None
         if not problems:
             modules = {**chosen.replay, **fresh}
-            import_lines = contexts.get("", {})
             state = {
                 "version": STATE_VERSION,
                 "files": tree.files,
@@ -471,9 +472,9 @@ def _problems(
         problems.append("the session was interrupted")
     if "" in groups:
         problems.append("test cases without a module")
-    missing = sorted(set(chosen.replay) - set(order))
-    if missing:
-        problems.append(f"{missing[0]} was not collected")
+    collected = sorted(set(chosen.replay) & set(order))
+    if collected:
+        problems.append(f"{collected[0]} was collected, not replayed")
     total = [
         sum(getattr(g, n) for g in groups.values())
         for n in ("tests", "failures", "errors", "skipped")
