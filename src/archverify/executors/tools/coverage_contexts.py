@@ -1,12 +1,11 @@
 """Coverage data by test module, and back: run as ``python -m`` in the tests step's environment.
 
-``split DATA ROOT OUT``: the lines (or arcs) each dynamic context of the data file executed,
-as JSON ``{"arcs": bool, "problems": [...], "contexts": {context: {path: [...]}}}`` with paths
-relative to ROOT (the empty context is what ran outside any test: collection, imports).
-
-``merge DATA STORED ROOT OUT``: a data file without contexts holding everything DATA holds and
-the lines or arcs of STORED (``{path: [...]}``, relative to ROOT): the data a full run would have
-written, for ``coverage json`` to total.
+``split DATA ROOT OUT STORED MERGED``: the lines (or arcs) each dynamic context of the data
+file executed, as JSON ``{"arcs": bool, "problems": [...], "contexts": {context: {path:
+[...]}}}`` with paths relative to ROOT (the empty context is what ran outside any test module);
+and MERGED, a data file without contexts holding everything DATA holds and the lines or arcs of
+STORED (``{path: [...]}``, relative to ROOT): the data a full run would have written, for
+``coverage json`` to total. One process: coverage's import and the data's read happen once.
 """
 
 from __future__ import annotations
@@ -49,13 +48,15 @@ def merge(data_file: str, stored: str, root: str, out: str) -> None:
 
     fresh = CoverageData(data_file)
     fresh.read()
-    arcs = fresh.has_arcs()
+    records: dict[str, list[Any]] = json.loads(Path(stored).read_text("utf-8"))
+    # Records of arcs are pairs: they tell when this session measured nothing itself.
+    arcs = fresh.has_arcs() or any(isinstance(v, list) for vs in records.values() for v in vs)
     merged = CoverageData(out)
     by_file: dict[str, set[Any]] = {}
     for path in fresh.measured_files():
         found = fresh.arcs(path) if arcs else fresh.lines(path)
         by_file.setdefault(path, set()).update(found or ())
-    for relative, values in json.loads(Path(stored).read_text("utf-8")).items():
+    for relative, values in records.items():
         path = os.path.join(root, relative)
         by_file.setdefault(path, set()).update(tuple(v) if arcs else v for v in values)
     if arcs:
@@ -70,11 +71,10 @@ def _relative(path: str, root: str) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    if len(argv) == 4 and argv[0] == "split":
-        split(*argv[1:])
-        return 0
-    if len(argv) == 5 and argv[0] == "merge":
-        merge(*argv[1:])
+    if len(argv) == 6 and argv[0] == "split":
+        data, root, out, stored, merged = argv[1:]
+        split(data, root, out)
+        merge(data, stored, root, merged)
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -294,9 +294,16 @@ class TestsStep:
         problems = _problems(report, results, groups, chosen)
         if self._combine(context, data_file, timeout_s):
             problems.append("coverage data came from parallel files (subprocesses)")
+        replayed = list(chosen.replay.values())
+        merged_data = tmp / ".coverage.merged"
         contexts: dict[str, dict[str, list[Any]]] = {}
-        if data_file.exists():
-            split = self._split(context, data_file, tmp / "contexts.json", timeout_s)
+        if data_file.exists() or replayed:
+            # One process splits this session's data by module and merges the replayed records.
+            stored = tmp / "replayed.json"
+            stored.write_text(json.dumps(_union(r["coverage"] for r in replayed)), "utf-8")
+            split = self._split(
+                context, [data_file, tmp / "contexts.json", stored, merged_data], timeout_s
+            )
             problems += split["problems"]
             contexts = split["contexts"]
         if problems and chosen.replay:
@@ -307,20 +314,9 @@ class TestsStep:
             for module, group in groups.items()
             if module
         }
-        replayed = list(chosen.replay.values())
         merged = _merged(results, fresh, chosen.replay, _order(report))
-        if replayed:
-            stored = tmp / "replayed.json"
-            stored.write_text(json.dumps(_union(r["coverage"] for r in replayed)), "utf-8")
-            target = tmp / ".coverage.merged"
-            self._run_contexts(
-                context,
-                ["merge", str(data_file), str(stored), str(context.root), str(target)],
-                timeout_s,
-            )
-            percent = self._total(context, target, tmp / "coverage.json", timeout_s)
-        else:
-            percent = self._total(context, data_file, tmp / "coverage.json", timeout_s)
+        totalled = merged_data if replayed else data_file
+        percent = self._total(context, totalled, tmp / "coverage.json", timeout_s)
         counts = {"rerun": len(fresh), "replayed": len(replayed)}
         note = f"affected tests: {len(fresh)} test module(s) ran, {len(replayed)} replayed"
         state = None
@@ -338,25 +334,22 @@ class TestsStep:
             }
         return Session(merged, percent, state=state, note=note, counts=counts)
 
-    def _split(
-        self, context: StepContext, data_file: Path, out: Path, timeout: float
-    ) -> dict[str, Any]:
-        self._run_contexts(context, ["split", str(data_file), str(context.root), str(out)], timeout)
-        try:
-            found = json.loads(out.read_text("utf-8"))
-            return {"problems": list(found["problems"]), "contexts": dict(found["contexts"])}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            return {"problems": [f"unreadable coverage contexts: {exc}"], "contexts": {}}
-
-    def _run_contexts(self, context: StepContext, args: list[str], timeout: float) -> None:
+    def _split(self, context: StepContext, files: list[Path], timeout: float) -> dict[str, Any]:
+        """``coverage_contexts split`` on ``[data, contexts out, stored, merged out]``."""
+        data, out, stored, merged = files
         run_checked(
             CONTEXTS_MODULE,
-            args,
+            ["split", str(data), str(context.root), str(out), str(stored), str(merged)],
             cwd=context.root,
             timeout_s=timeout,
             ok_codes=(0,),
             sys_path=_session_path(context),
         )
+        try:
+            found = json.loads(out.read_text("utf-8"))
+            return {"problems": list(found["problems"]), "contexts": dict(found["contexts"])}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return {"problems": [f"unreadable coverage contexts: {exc}"], "contexts": {}}
 
     def _results(
         self, context: StepContext, run: ToolRun, junit: Path, paths: list[str]
