@@ -32,6 +32,7 @@ from runbook.baseline import (  # noqa: E402
     tool_run,
     unavailable_reason,
 )
+from runbook.httpx_tests import fetch_httpx, measure_httpx_tests  # noqa: E402
 from runbook.measure import Figure, Sample  # noqa: E402
 from runbook.projects import PROJECTS, Target, read_target, write_configs  # noqa: E402
 from runbook.report import build_rows, render_table, rows_json, sequential_total  # noqa: E402
@@ -72,6 +73,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--edit-file", help="file (relative to the project) the edit run touches")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per command")
+    parser.add_argument(
+        "--httpx-tests",
+        action="store_true",
+        help="only the test-heavy row: httpx 0.27.2 with its tests, cold and one edit under "
+        "--cache-tests",
+    )
     return parser.parse_args(argv)
 
 
@@ -232,6 +239,47 @@ def measure_project(
     }
 
 
+def run_httpx_tests(args: argparse.Namespace, venv: Path) -> int:
+    """The httpx-with-tests row (bench/runbook/httpx_tests.py), its own table and results."""
+    work = args.work_dir.resolve()
+
+    def download(requirement: str, folder: Path) -> None:
+        say(f"downloading {requirement}")
+        folder.mkdir(parents=True, exist_ok=True)
+        pip(
+            venv,
+            [
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                requirement,
+                "-d",
+                str(folder),
+            ],
+        )
+
+    def install(folder: Path, deps: tuple[str, ...]) -> None:
+        say(f"installing httpx's test dependencies into {folder}")
+        pip(venv, ["install", "--quiet", "--target", str(folder), *deps])
+
+    target = fetch_httpx(work, download, install)
+    runs = ArchverifyRuns(venv, target, args.timeout, {})
+    try:
+        result = measure_httpx_tests(runs, args.runs)
+    except BenchError as error:
+        say(str(error))
+        return 1
+    table = result.pop("_rendered")
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"httpx-tests-{datetime.date.today().isoformat()}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nhttpx with tests ({target.root})\n{table}\nresults: {out}\n", flush=True)
+    shutil.rmtree(target.root / ".archverify_cache", ignore_errors=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     skip = {
@@ -244,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"unknown baseline tools: {', '.join(sorted(unknown))}")
         return 2
     venv = ensure_venv(skip)
+    if args.httpx_tests:
+        return run_httpx_tests(args, venv)
     if args.local:
         root = Path(args.local).resolve()
         targets = [read_target(root.name, root, args.edit_file)]

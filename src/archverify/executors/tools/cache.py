@@ -184,6 +184,7 @@ def step_cache_key(
     *,
     config_below: Iterable[str] = (),
     search_path: Sequence[str] = (),
+    with_files: bool = True,
 ) -> str | None:
     """A digest of everything a whole-project tool run depends on, None when not computable.
 
@@ -191,7 +192,8 @@ def step_cache_key(
     (``config_digest``; ``config_below``: relative folders whose own config files apply), the
     files its arguments name, the interpreter, the installed distributions (also those found
     on ``search_path``) and the variables it reads. A file without a content hash makes the
-    key unknowable: the step must run.
+    key unknowable: the step must run. ``with_files`` False leaves the verified files out (the
+    tests step's per-module records judge them one by one).
     """
     hashes = file_hashes(context)
     if any(h is None for h in hashes.values()):
@@ -209,7 +211,7 @@ def step_cache_key(
         "config": _tool_config_digest(context, step_id, config_files, config_below),
         "packages": list(context.project.packages),
         "source_roots": list(context.config.source_roots),
-        "files": sorted(hashes.items()),
+        "files": sorted(hashes.items()) if with_files else [],
         "extra": list(extra),
         "environment": environment,
     }

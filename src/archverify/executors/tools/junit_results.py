@@ -68,6 +68,33 @@ def read_junit(report: Path, root: Path, test_paths: Sequence[str]) -> JUnitResu
     return results
 
 
+def read_junit_by_module(
+    report: Path, root: Path, test_paths: Sequence[str], module_property: str
+) -> tuple[JUnitResults, dict[str, JUnitResults]]:
+    """``read_junit``, and the same counted case by case for each value of the test cases'
+    property ``module_property`` ("" for the cases without it: collection errors)."""
+    results = read_junit(report, root, test_paths)
+    # Read again just above: pytest's own report in our temp dir.
+    tree = ET.parse(report)  # nosec B314
+    groups: dict[str, JUnitResults] = {}
+    for case in tree.getroot().iter("testcase"):
+        named = [
+            p.get("value") or "" for p in case.iter("property") if p.get("name") == module_property
+        ]
+        group = groups.setdefault(named[0] if named else "", JUnitResults())
+        group.tests += 1
+        for problem in case:
+            if problem.tag == "failure":
+                group.failures += 1
+            elif problem.tag == "error":
+                group.errors += 1
+            elif problem.tag == "skipped":
+                group.skipped += 1
+            if problem.tag in {"failure", "error"}:
+                group.failed.append(_failed_case(case, problem, root, test_paths))
+    return results, groups
+
+
 def _failed_case(
     case: ET.Element, problem: ET.Element, root: Path, test_paths: Sequence[str]
 ) -> FailedCase:

@@ -7,7 +7,8 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,40 @@ from archverify.executors.runtime.process import (
     run_checked,
 )
 from archverify.executors.runtime.tree_state import TreeChanges, changes, snapshot
-from archverify.executors.tools.cache import TESTS_CONFIGS, step_cache_key, tool_version
+from archverify.executors.tools.affected import (
+    AFFECTED_VARIABLE,
+    MODULE_PROPERTY,
+    NAMESPACE,
+    STATE_VERSION,
+    Plan,
+    Tree,
+    by_module,
+    file_skeletons,
+    plan,
+    test_tree_hashes,
+)
+from archverify.executors.tools.cache import (
+    TESTS_CONFIGS,
+    file_hashes,
+    step_cache_key,
+    tool_version,
+)
 from archverify.executors.tools.common import package_targets, timeout_for
 from archverify.executors.tools.coverage_config import measured_scope
-from archverify.executors.tools.junit_results import JUnitResults, read_junit
+from archverify.executors.tools.junit_results import (
+    FailedCase,
+    JUnitResults,
+    read_junit,
+    read_junit_by_module,
+)
 from archverify.executors.tools.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
 
 STEP_ID = "tests"
 DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
 PYTEST_NO_TESTS = 5
 WINDOWS_PLUGIN = "archverify.executors.tools.pytest_windows"
+AFFECTED_PLUGIN = "archverify.executors.tools.pytest_affected"
+CONTEXTS_MODULE = "archverify.executors.tools.coverage_contexts"
 
 FAILED = Rule("tests/failed", Severity.ERROR)
 NO_TESTS = Rule(
@@ -100,6 +125,8 @@ class TestsStep:
         started = time.monotonic()
         findings: list[Finding] = []
         stats: dict[str, Any] = {"coverage": 0.0}
+        present: list[str] = []
+        session = Session(JUnitResults(), 0.0)
         try:
             paths = configured_test_paths(context)
             minimum = coverage_minimum(context)
@@ -110,12 +137,21 @@ class TestsStep:
                 skip = [context.cache_dir] if context.cache_dir is not None else []
                 before = snapshot(context.root, skip)
                 with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
-                    results, percent = self._run_tests(context, present, Path(tmp))
+                    if _selects_tests(context):
+                        session = self._run_affected(context, present, Path(tmp))
+                    else:
+                        session = Session(*self._run_tests(context, present, Path(tmp)))
+                    results, percent = session.results, session.percent
                     windows = read_windows(str(Path(tmp) / WINDOWS_FILE))
                 # When the session fails instead, the scheduler's sweep reports what it left.
                 findings += [_leftover(context.root, p, windows) for p in sweep_step()]
                 findings += _changed_tree(changes(before, snapshot(context.root, skip)))
+                # What a replayed module left behind would be missing from the next merge.
+                if session.state is not None and session.key and not findings:
+                    context.cache.put(NAMESPACE, session.key, session.state)
                 findings += _test_findings(results)
+                if session.note:
+                    stats.update(affected=session.counts)
                 stats.update(
                     tests=results.tests,
                     failures=results.failures,
@@ -132,11 +168,25 @@ class TestsStep:
         if "coverage" in stats and stats["coverage"] < minimum:
             findings.append(_below_minimum(stats["coverage"], minimum))
         message = INTERRUPTED if stats.get("interrupted") else ""
+        if present and session.note:
+            message = f"{message}; {session.note}" if message else session.note
         return finished(self.id, findings, started, stats, message=message)
 
     def _run_tests(
         self, context: StepContext, paths: list[str], tmp: Path
     ) -> tuple[JUnitResults, float]:
+        timeout_s = timeout_for(context.config.tool(self.id), DEFAULT_TIMEOUT_S)
+        data_file = tmp / ".coverage"
+        junit = tmp / "junit.xml"
+        run = self._session(context, paths, tmp, {})
+        results = self._results(context, run, junit, paths)
+        return results, self._coverage(context, data_file, tmp / "coverage.json", timeout_s)
+
+    def _session(
+        self, context: StepContext, paths: list[str], tmp: Path, affected: dict[str, str]
+    ) -> ToolRun:
+        """One ``coverage run -m pytest``; ``affected`` (the variable naming the plan) loads
+        the affected-tests plugin."""
         tool = context.config.tool(self.id)
         timeout_s = timeout_for(tool, DEFAULT_TIMEOUT_S)
         # This run's own data file in its own temp folder: a concurrent run on the same tree
@@ -149,7 +199,9 @@ class TestsStep:
             "COVERAGE_FILE": str(data_file),
             WINDOWS_VARIABLE: str(tmp / WINDOWS_FILE),
             **_plugin_storage(context, tmp),
+            **affected,
         }
+        plugins = ["-p", AFFECTED_PLUGIN] if affected else []
         args = [
             "run",
             f"--data-file={data_file}",
@@ -162,6 +214,7 @@ class TestsStep:
             # When each test ran: a process left running is traced to its test.
             "-p",
             WINDOWS_PLUGIN,
+            *plugins,
             f"--junitxml={junit}",
             # xunit1 carries each test's file and line.
             "-o",
@@ -169,7 +222,7 @@ class TestsStep:
             "-q",
             *tool.args,
         ]
-        run = run_checked(
+        return run_checked(
             self.coverage_module,
             args,
             cwd=context.root,
@@ -180,8 +233,123 @@ class TestsStep:
             sys_path=_session_path(context),
             preload=(self.pytest_module,),
         )
-        results = self._results(context, run, junit, paths)
-        return results, self._coverage(context, data_file, tmp / "coverage.json", timeout_s)
+
+    def _run_affected(self, context: StepContext, paths: list[str], tmp: Path) -> Session:
+        """The test modules an edit reaches, the others' records from the cache; falls back
+        to every module when the records cannot make the merge exact."""
+        key = self._affected_key(context, paths)
+        if key is None:
+            return Session(*self._run_tests(context, paths, tmp), note=_full_note("no cache key"))
+        tree = _tree(context, paths)
+        chosen = plan(context.cache.get(NAMESPACE, key), tree)
+        session = self._recorded(context, paths, tmp / "selected", chosen, tree)
+        if session is None:
+            chosen = Plan(full="the selection could not be merged exactly")
+            session = self._recorded(context, paths, tmp / "all", chosen, tree)
+        if session is None:  # what makes records inexact here makes them inexact every time
+            session = Session(*self._run_tests(context, paths, tmp / "plain"))
+        session.key = key
+        if chosen.full:
+            session.note = _full_note(chosen.full)
+        return session
+
+    def _affected_key(self, context: StepContext, paths: list[str]) -> str | None:
+        """Everything the step's key holds but the verified files and the test files."""
+        versions = f"{tool_version('pytest')}/{tool_version('coverage')}"
+        key = step_cache_key(
+            context,
+            self.id,
+            versions,
+            TESTS_CONFIGS,
+            extra=(self.coverage_module, self.pytest_module, *paths),
+            config_below=paths,
+            with_files=False,
+        )
+        return None if key is None else f"{self.id}-{key}"
+
+    def _recorded(
+        self, context: StepContext, paths: list[str], tmp: Path, chosen: Plan, tree: Tree
+    ) -> Session | None:
+        """A session under the affected-tests plugin; None when a replay cannot be merged."""
+        tmp.mkdir()
+        timeout_s = timeout_for(context.config.tool(self.id), DEFAULT_TIMEOUT_S)
+        data_file = tmp / ".coverage"
+        report = tmp / "affected.json"
+        plan_file = tmp / "plan.json"
+        plan_file.write_text(
+            json.dumps(
+                {"root": str(context.root), "replay": sorted(chosen.replay), "report": str(report)}
+            ),
+            "utf-8",
+        )
+        run = self._session(context, paths, tmp, {AFFECTED_VARIABLE: str(plan_file)})
+        # A failure to run at all is the step's error, selection or not.
+        self._results(context, run, tmp / "junit.xml", paths)
+        results, groups = read_junit_by_module(
+            tmp / "junit.xml", context.root, paths, MODULE_PROPERTY
+        )
+        results.interrupted = run.returncode == 2
+        if run.returncode == PYTEST_NO_TESTS:
+            results.tests = 0
+        problems = _problems(report, results, groups, chosen)
+        if self._combine(context, data_file, timeout_s):
+            problems.append("coverage data came from parallel files (subprocesses)")
+        replayed = list(chosen.replay.values())
+        merged_data = tmp / ".coverage.merged"
+        contexts: dict[str, dict[str, list[Any]]] = {}
+        if data_file.exists() or replayed:
+            # One process splits this session's data by module and merges the replayed records.
+            stored = tmp / "replayed.json"
+            stored.write_text(json.dumps(_union(r["coverage"] for r in replayed)), "utf-8")
+            split = self._split(
+                context, [data_file, tmp / "contexts.json", stored, merged_data], timeout_s
+            )
+            problems += split["problems"]
+            contexts = split["contexts"]
+        if problems and chosen.replay:
+            return None
+        executed, import_lines = by_module(contexts)
+        fresh = {
+            module: _record(group, executed.get(module, {}))
+            for module, group in groups.items()
+            if module
+        }
+        merged = _merged(results, fresh, chosen.replay, _order(report))
+        totalled = merged_data if replayed else data_file
+        percent = self._total(context, totalled, tmp / "coverage.json", timeout_s)
+        counts = {"rerun": len(fresh), "replayed": len(replayed)}
+        note = f"affected tests: {len(fresh)} test module(s) ran, {len(replayed)} replayed"
+        state = None
+        if not problems:
+            modules = {**chosen.replay, **fresh}
+            state = {
+                "version": STATE_VERSION,
+                "files": tree.files,
+                "tests": tree.tests,
+                "modules": modules,
+                "measured": sorted(
+                    set().union(*(c for c in contexts.values()), *(r["coverage"] for r in replayed))
+                ),
+                "skeletons": file_skeletons(context.root, tree.files, import_lines),
+            }
+        return Session(merged, percent, state=state, note=note, counts=counts)
+
+    def _split(self, context: StepContext, files: list[Path], timeout: float) -> dict[str, Any]:
+        """``coverage_contexts split`` on ``[data, contexts out, stored, merged out]``."""
+        data, out, stored, merged = files
+        run_checked(
+            CONTEXTS_MODULE,
+            ["split", str(data), str(context.root), str(out), str(stored), str(merged)],
+            cwd=context.root,
+            timeout_s=timeout,
+            ok_codes=(0,),
+            sys_path=_session_path(context),
+        )
+        try:
+            found = json.loads(out.read_text("utf-8"))
+            return {"problems": list(found["problems"]), "contexts": dict(found["contexts"])}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return {"problems": [f"unreadable coverage contexts: {exc}"], "contexts": {}}
 
     def _results(
         self, context: StepContext, run: ToolRun, junit: Path, paths: list[str]
@@ -208,16 +376,25 @@ class TestsStep:
         self, context: StepContext, data_file: Path, report: Path, timeout: float
     ) -> float:
         """Total coverage in percent; 0 when nothing was measured."""
-        if not data_file.exists() and any(data_file.parent.glob(data_file.name + ".*")):
-            # The project's config asks for parallel data files: merge them first.
-            run_checked(
-                self.coverage_module,
-                ["combine", f"--data-file={data_file}", "-q"],
-                cwd=context.root,
-                timeout_s=timeout,
-                ok_codes=(0, 1),
-                sys_path=_session_path(context),
-            )
+        self._combine(context, data_file, timeout)
+        return self._total(context, data_file, report, timeout)
+
+    def _combine(self, context: StepContext, data_file: Path, timeout: float) -> bool:
+        """Merge parallel data files into ``data_file``; whether there were any."""
+        if data_file.exists() or not any(data_file.parent.glob(data_file.name + ".*")):
+            return False
+        # The project's config asks for parallel data files: merge them first.
+        run_checked(
+            self.coverage_module,
+            ["combine", f"--data-file={data_file}", "-q"],
+            cwd=context.root,
+            timeout_s=timeout,
+            ok_codes=(0, 1),
+            sys_path=_session_path(context),
+        )
+        return True
+
+    def _total(self, context: StepContext, data_file: Path, report: Path, timeout: float) -> float:
         # Exit 2 is the project's own fail_under; our minimum is judged separately.
         run = run_checked(
             self.coverage_module,
@@ -237,6 +414,123 @@ class TestsStep:
             return round(float(totals["percent_covered"]), 2)
         except (ValueError, KeyError, TypeError) as exc:
             raise ToolFailure(f"coverage wrote an unreadable JSON report: {exc}") from exc
+
+
+@dataclass
+class Session:
+    """A test session's merged results; ``state`` the per-module records to keep (None: none
+    can be kept), ``key`` where, ``note`` what the affected-tests selection did."""
+
+    results: JUnitResults
+    percent: float
+    state: dict[str, Any] | None = None
+    key: str = ""
+    note: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _selects_tests(context: StepContext) -> bool:
+    """``--cache-tests`` with a cache to keep the records in (not ``--no-cache``)."""
+    return bool(context.options.get("cache_tests")) and context.cache_dir is not None
+
+
+def _full_note(reason: str) -> str:
+    return f"affected tests: every test module ran ({reason})"
+
+
+def _tree(context: StepContext, paths: list[str]) -> Tree:
+    hashes = file_hashes(context)
+    return Tree(
+        root=context.root,
+        files={path: h for path, h in hashes.items() if h is not None},
+        modules={source.path: source.module for source in context.project.files},
+        tests=test_tree_hashes(context.root, paths),
+        graph=context.import_graph(),
+    )
+
+
+def _problems(
+    report: Path, results: JUnitResults, groups: dict[str, JUnitResults], chosen: Plan
+) -> list[str]:
+    """Why this session's records would not merge into what a full run reports."""
+    try:
+        found = json.loads(report.read_text("utf-8"))
+        order = list(found["order"])
+        problems = [str(p) for p in found["problems"]]
+        if found["collect_errors"]:
+            problems.append("collection errors")
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["the affected-tests plugin wrote no report"]
+    if results.interrupted:
+        problems.append("the session was interrupted")
+    if "" in groups:
+        problems.append("test cases without a module")
+    collected = sorted(set(chosen.replay) & set(order))
+    if collected:
+        problems.append(f"{collected[0]} was collected, not replayed")
+    total = [
+        sum(getattr(g, n) for g in groups.values())
+        for n in ("tests", "failures", "errors", "skipped")
+    ]
+    if total != [results.tests, results.failures, results.errors, results.skipped]:
+        problems.append("the JUnit counts do not add up case by case")
+    return problems
+
+
+def _order(report: Path) -> list[str]:
+    try:
+        return [str(m) for m in json.loads(report.read_text("utf-8"))["order"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _record(group: JUnitResults, coverage: dict[str, list[Any]]) -> dict[str, Any]:
+    return {
+        "tests": group.tests,
+        "failures": group.failures,
+        "errors": group.errors,
+        "skipped": group.skipped,
+        "failed": [asdict(case) for case in group.failed],
+        "coverage": coverage,
+    }
+
+
+def _merged(
+    results: JUnitResults,
+    fresh: dict[str, dict[str, Any]],
+    replay: dict[str, dict[str, Any]],
+    order: list[str],
+) -> JUnitResults:
+    """The fresh session's counts plus the replayed modules', failures in collection order."""
+    if not replay:
+        return results
+    merged = JUnitResults(
+        tests=results.tests,
+        failures=results.failures,
+        errors=results.errors,
+        skipped=results.skipped,
+        interrupted=results.interrupted,
+    )
+    for record in replay.values():
+        merged.tests += record["tests"]
+        merged.failures += record["failures"]
+        merged.errors += record["errors"]
+        merged.skipped += record["skipped"]
+    records = {**fresh, **replay}
+    for module in [*order, *sorted(set(records) - set(order))]:
+        if module in records:
+            merged.failed += [FailedCase(**case) for case in records[module]["failed"]]
+    return merged
+
+
+def _union(coverages: Iterable[dict[str, list[Any]]]) -> dict[str, list[Any]]:
+    found: dict[str, set[Any]] = {}
+    for coverage in coverages:
+        for path, values in coverage.items():
+            found.setdefault(path, set()).update(
+                tuple(v) if isinstance(v, list) else v for v in values
+            )
+    return {path: sorted(values) for path, values in found.items()}
 
 
 def configured_test_paths(context: StepContext) -> list[str]:
@@ -293,19 +587,8 @@ def _session_path(context: StepContext) -> list[str]:
 
 def _tree_digest(root: Path, paths: Sequence[str]) -> str:
     """Every file below the test paths: tests read fixtures and data, not only Python."""
-    digest = hashlib.sha256()
-    for rel in paths:
-        base = root / rel
-        files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
-        for file in files:
-            if not file.is_file() or "__pycache__" in file.parts:
-                continue
-            digest.update(file.relative_to(root).as_posix().encode() + b"\0")
-            try:
-                digest.update(file.read_bytes())
-            except OSError:
-                digest.update(b"<unreadable>")
-    return digest.hexdigest()
+    hashes = test_tree_hashes(root, paths)
+    return hashlib.sha256(json.dumps(sorted(hashes.items())).encode()).hexdigest()
 
 
 def _summary_line(stdout: str) -> str:

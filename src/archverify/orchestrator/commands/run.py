@@ -170,7 +170,8 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     run.add_argument(
         "--cache-tests",
         action="store_true",
-        help="also replay the tests step from the cache when its inputs did not change",
+        help="also replay the tests step from the cache when its inputs did not change; "
+        "after an edit, run only the test modules that executed or import the edited file",
     )
     run.add_argument(
         "--no-baseline",
