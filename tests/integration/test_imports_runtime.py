@@ -394,3 +394,26 @@ def test_replay_keeps_the_runtime_record_and_follows_the_modules_it_loaded(
     [error] = [f for f in third.json()["findings"] if f["rule"] == "imports/error"]
     assert error["path"] == "src/app/plugin.py"
     assert error["extra"]["dependents"] == ["app.loader"]
+
+
+def test_a_replayed_imports_step_follows_the_contracts_its_runtime_check_reads(
+    tmp_path: Path,
+) -> None:
+    """The runtime-contract findings depend on the contracts as much as on the imports: a
+    contract added after a run must not be answered by that run's replayed verdict."""
+    files = {
+        "src/app/high/__init__.py": "",
+        "src/app/high/views.py": "VIEW = 1\n",
+        "src/app/low/__init__.py": "",
+        "src/app/low/service.py": (
+            "import importlib\n\nNAME = 'app.high' + '.views'\n"
+            "views = importlib.import_module(NAME)\n"
+        ),
+    }
+    root = _project(tmp_path, files)
+    first = _run(root, "--cache-tests")
+    assert _findings(first, RUNTIME_CONTRACT) == [] and first.returncode == 0
+    (root / "pyproject.toml").write_text(APP + layers_contract("app.high", "app.low"))
+    second = _run(root, "--cache-tests")
+    assert [f["extra"]["contract"] for f in _findings(second, RUNTIME_CONTRACT)] == ["layers"]
+    assert second.returncode == 1
