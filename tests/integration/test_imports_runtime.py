@@ -417,3 +417,20 @@ def test_a_replayed_imports_step_follows_the_contracts_its_runtime_check_reads(
     second = _run(root, "--cache-tests")
     assert [f["extra"]["contract"] for f in _findings(second, RUNTIME_CONTRACT)] == ["layers"]
     assert second.returncode == 1
+
+
+def test_archverify_verifying_itself_finds_no_hidden_edge_in_its_own_import_server(
+    tmp_path: Path,
+) -> None:
+    """The import server runs by path from archverify's own tree: verifying archverify, its
+    file is a project file, and its ``__import__`` of each module is no load of the project's
+    (78 hidden edges and 4 runtime contract breaks at server.py's import_one() before)."""
+    repo = Path(__file__).resolve().parents[2]
+    config = tmp_path / "self.toml"
+    config.write_text('source_roots = ["src"]\npackages = ["archverify"]\nsteps = ["imports"]\n')
+    done = run_cli(
+        ["run", str(repo), "--config", str(config), "--no-cache", "--format", "json"], cwd=repo
+    )
+    server = "src/archverify/executors/imports/server.py"
+    assert [f for f in done.json()["findings"] if f["path"] == server] == []
+    assert _runtime(done)["hidden_edges"] == 0
