@@ -12,6 +12,7 @@ from archverify.processors.formats.common import (
     SEVERITY_ICON,
     STATUS_ICON,
     counts_text,
+    cut_advice,
     group_by_path,
     inert_in_ci_logs,
     location,
@@ -153,6 +154,9 @@ def _item(finding: Finding) -> str:
     )
     if finding.hint:
         text += f" \u2014 _{escape(one_line(finding.hint, MAX_MESSAGE))}_"
+    cut = cut_advice(finding)  # a cycle's cut (a contract's is a finding of its own)
+    if cut:
+        text += f" \u2014 cut: {escape(one_line(cut, MAX_MESSAGE))}"
     return text + _routes(finding)
 
 
