@@ -161,3 +161,17 @@ def test_cuts_in_text_sarif_and_html(tmp_path: Path) -> None:
     # The picture's edges carry their kind and then the highlight's class ("edge violation cut").
     cut_edges = re.findall(r'<path [^>]*class="edge [a-z ]*\bcut"', page)
     assert cut_edges and "an import to cut" in page
+
+
+def test_no_cut_is_advised_for_a_contract_whose_violations_are_all_suppressed(
+    tmp_path: Path,
+) -> None:
+    # The project accepted the one violation with a reason: "remove this import to keep
+    # 'Apart'" beside a passing run would contradict it.
+    accepted = "from app.high import two  # archverify: ignore[contracts/independence] for now\n"
+    files = {**FILES, "app/high/one.py": accepted + "from app.low import base\n"}
+    report = run_json(write_tree(tmp_path / "p", files))
+    notes = {f["extra"]["contract"] for f in report["findings"] if f["rule"] == "contracts/cut"}
+    assert "Apart" not in notes
+    assert {"Three layers", "No ui in util"} <= notes  # still broken: their cuts stay
+    assert report["summary"]["suppressed"] == 1
