@@ -180,18 +180,21 @@ def test_a_module_getattr_touched_at_import_time(tmp_path: Path) -> None:
     assert extra["reached_from"] == ["app.user"]  # importing app.lazy alone touches nothing
 
 
+# app.low loads app.high through a computed name: a layers contract is broken at runtime only.
+_LOW_LOADS_HIGH = {
+    "src/app/high/__init__.py": "",
+    "src/app/high/views.py": "VIEW = 1\n",
+    "src/app/low/__init__.py": "",
+    "src/app/low/service.py": (
+        "import importlib\n\nNAME = 'app.high' + '.views'\nviews = importlib.import_module(NAME)\n"
+    ),
+}
+
+
 def test_a_contract_broken_only_at_runtime_is_an_error_naming_it(tmp_path: Path) -> None:
     root = _project(
         tmp_path,
-        {
-            "src/app/high/__init__.py": "",
-            "src/app/high/views.py": "VIEW = 1\n",
-            "src/app/low/__init__.py": "",
-            "src/app/low/service.py": (
-                "import importlib\n\nNAME = 'app.high' + '.views'\n"
-                "views = importlib.import_module(NAME)\n"
-            ),
-        },
+        _LOW_LOADS_HIGH,
         APP + layers_contract("app.high", "app.low"),
     )
     run = _run(root)
@@ -401,16 +404,7 @@ def test_a_replayed_imports_step_follows_the_contracts_its_runtime_check_reads(
 ) -> None:
     """The runtime-contract findings depend on the contracts as much as on the imports: a
     contract added after a run must not be answered by that run's replayed verdict."""
-    files = {
-        "src/app/high/__init__.py": "",
-        "src/app/high/views.py": "VIEW = 1\n",
-        "src/app/low/__init__.py": "",
-        "src/app/low/service.py": (
-            "import importlib\n\nNAME = 'app.high' + '.views'\n"
-            "views = importlib.import_module(NAME)\n"
-        ),
-    }
-    root = _project(tmp_path, files)
+    root = _project(tmp_path, _LOW_LOADS_HIGH)
     first = _run(root, "--cache-tests")
     assert _findings(first, RUNTIME_CONTRACT) == [] and first.returncode == 0
     (root / "pyproject.toml").write_text(APP + layers_contract("app.high", "app.low"))
