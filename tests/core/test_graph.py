@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from archverify.core.facts import ImportFact
-from archverify.core.graph import ImportGraph, describe_stats, edge_records, implicit_parents
+from archverify.core.graph import (
+    ImportEdge,
+    ImportGraph,
+    describe_stats,
+    edge_records,
+    implicit_parents,
+)
 from archverify.core.project import existing_names
 from tests.helpers.factories import imp, module_facts
 
@@ -220,3 +226,15 @@ def test_existing_names_are_modules_and_every_package_above_one() -> None:
     graph = ImportGraph(["flask.sansio.scaffold"], [], external_modules=["werkzeug"])
     assert graph.exists("flask.sansio") and graph.exists("werkzeug")
     assert not graph.exists("flask.san") and not graph.exists("flask.sansio.other")
+
+
+def test_graphs_derived_by_the_cut_search_answer_exists_like_their_source() -> None:
+    # without_pairs/only_pairs build their copy by hand: an index __init__ sets and the copy
+    # lacks crashed every layers cut (the contracts step errored on any broken layers contract).
+    edge = ImportEdge("app.sub.low", "app.high", "app/sub/low.py", 1, 0)
+    graph = ImportGraph(["app.sub.low", "app.high"], [edge])
+    for derived in (
+        graph.without_pairs([("app.sub.low", "app.high")]),
+        graph.only_pairs([("app.sub.low", "app.high")]),
+    ):
+        assert derived.exists("app.sub") and not derived.exists("app.other")

@@ -127,3 +127,28 @@ def test_asserts_in_the_test_paths_are_skipped_unless_b101_is_asked_for(tmp_path
     assert ("bandit/B101", "tests/test_it.py") in [
         (f.rule, f.path) for f in BanditStep().run(asked).findings
     ]
+
+
+def test_cache_key_covers_the_test_paths_where_asserts_are_skipped(tmp_path: Path) -> None:
+    # The B101 skip follows [tool.archverify.tests] paths, which live in archverify.toml as
+    # often as in pyproject.toml: a key without them replays the other paths' verdict.
+    write_project(tmp_path)
+    here = make_context(tmp_path, tools={"tests": ToolConfig(options={"paths": ["pkg"]})})
+    there = make_context(tmp_path, tools={"tests": ToolConfig(options={"paths": ["tests"]})})
+    assert BanditStep().cache_key(here) != BanditStep().cache_key(there)
+
+
+def test_the_ruff_engine_skips_asserts_in_the_test_paths_too(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/check.py": "def half(x: int) -> int:\n    assert x % 2 == 0\n    return x // 2\n",
+            "tests/__init__.py": "",
+            "tests/test_it.py": "def test_it() -> None:\n    assert 1 + 1 == 2\n",
+        },
+    )
+    tools = {"bandit": ToolConfig(options={"engine": "ruff"})}
+    context = make_context(tmp_path, packages=("pkg", "tests"), tools=tools)
+    found = [(f.rule, f.path) for f in BanditStep().run(context).findings]
+    assert found == [("bandit/B101", "pkg/check.py")]

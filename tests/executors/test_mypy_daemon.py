@@ -161,3 +161,24 @@ def test_plain_mypy_is_incremental_through_its_cache(project: Path, tmp_path: Pa
     assert [f for f in second.findings if f.path == "pkg/d.py"] == []
     assert len(second.findings) == len(first.findings) - 1
     assert not (project / ".mypy_cache").exists()
+
+
+def test_an_edited_mypy_configuration_is_not_answered_by_the_old_daemon(
+    project: Path, tmp_path: Path
+) -> None:
+    # dmypy reads the configuration file when it starts, never again: a daemon kept across an
+    # edit of [tool.mypy] would check with the old options and pass what plain mypy fails.
+    cache_dir, kv = tmp_path / "cache", MemoryCache()
+    cache_dir.mkdir()
+    (project / "pkg" / "e.py").write_text("def untyped(x):\n    return x\n")
+    (project / "pyproject.toml").write_text("[tool.mypy]\ndisallow_untyped_defs = false\n")
+    first = _run(_context(project, cache_dir, kv, daemon=True))
+    assert first.stats["daemon"] == "started", first.message
+    assert not [f for f in first.findings if f.path == "pkg/e.py"]
+    (project / "pyproject.toml").write_text("[tool.mypy]\ndisallow_untyped_defs = true\n")
+    again = _run(_context(project, cache_dir, kv, daemon=True))
+    assert again.stats["daemon"] == "started"
+    assert [f for f in again.findings if f.path == "pkg/e.py"]
+    assert again.findings == _run(_context(project, cache_dir, kv, daemon=False)).findings
+    mypy_daemon.stop("mypy.dmypy", cache_dir, kv, mypy_daemon.Launch(project, 30.0))
+    assert _dmypy_processes(project) == []

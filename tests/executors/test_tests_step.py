@@ -140,3 +140,11 @@ def test_cache_key_only_when_asked_and_follows_test_files(tmp_path: Path) -> Non
     assert key == step.cache_key(make_context(tmp_path, source_root="src", options=asked))
     (tmp_path / "tests" / "data.txt").write_text("fixture\n")
     assert step.cache_key(make_context(tmp_path, source_root="src", options=asked)) != key
+
+
+def test_no_coverage_figure_when_no_test_path_exists(tmp_path: Path) -> None:
+    # Nothing ran: "coverage 0.0 %" beside the missing path would read as a measurement.
+    _project(tmp_path, {"pkg_tests/test_a.py": PASSING})
+    outcome = _run(tmp_path, paths=["tests"])
+    assert _found(outcome) == [("tests/missing-path", "tests", 0, Severity.ERROR)]
+    assert "coverage" not in outcome.stats

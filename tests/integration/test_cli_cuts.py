@@ -4,6 +4,7 @@ breaks the cycles, and every format shows them (SARIF valid against the 2.1.0 sc
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,4 +158,20 @@ def test_cuts_in_text_sarif_and_html(tmp_path: Path) -> None:
         assert all(r["message"]["text"].startswith("remove this import (") for r in related)
     page = (root / "out.html").read_text(encoding="utf-8")
     assert '<h2 id="cuts">What to cut (5)</h2>' in page
-    assert 'class="cut"' in page
+    # The picture's edges carry their kind and then the highlight's class ("edge violation cut").
+    cut_edges = re.findall(r'<path [^>]*class="edge [a-z ]*\bcut"', page)
+    assert cut_edges and "an import to cut" in page
+
+
+def test_no_cut_is_advised_for_a_contract_whose_violations_are_all_suppressed(
+    tmp_path: Path,
+) -> None:
+    # The project accepted the one violation with a reason: "remove this import to keep
+    # 'Apart'" beside a passing run would contradict it.
+    accepted = "from app.high import two  # archverify: ignore[contracts/independence] for now\n"
+    files = {**FILES, "app/high/one.py": accepted + "from app.low import base\n"}
+    report = run_json(write_tree(tmp_path / "p", files))
+    notes = {f["extra"]["contract"] for f in report["findings"] if f["rule"] == "contracts/cut"}
+    assert "Apart" not in notes
+    assert {"Three layers", "No ui in util"} <= notes  # still broken: their cuts stay
+    assert report["summary"]["suppressed"] == 1

@@ -180,18 +180,21 @@ def test_a_module_getattr_touched_at_import_time(tmp_path: Path) -> None:
     assert extra["reached_from"] == ["app.user"]  # importing app.lazy alone touches nothing
 
 
+# app.low loads app.high through a computed name: a layers contract is broken at runtime only.
+_LOW_LOADS_HIGH = {
+    "src/app/high/__init__.py": "",
+    "src/app/high/views.py": "VIEW = 1\n",
+    "src/app/low/__init__.py": "",
+    "src/app/low/service.py": (
+        "import importlib\n\nNAME = 'app.high' + '.views'\nviews = importlib.import_module(NAME)\n"
+    ),
+}
+
+
 def test_a_contract_broken_only_at_runtime_is_an_error_naming_it(tmp_path: Path) -> None:
     root = _project(
         tmp_path,
-        {
-            "src/app/high/__init__.py": "",
-            "src/app/high/views.py": "VIEW = 1\n",
-            "src/app/low/__init__.py": "",
-            "src/app/low/service.py": (
-                "import importlib\n\nNAME = 'app.high' + '.views'\n"
-                "views = importlib.import_module(NAME)\n"
-            ),
-        },
+        _LOW_LOADS_HIGH,
         APP + layers_contract("app.high", "app.low"),
     )
     run = _run(root)
@@ -394,3 +397,34 @@ def test_replay_keeps_the_runtime_record_and_follows_the_modules_it_loaded(
     [error] = [f for f in third.json()["findings"] if f["rule"] == "imports/error"]
     assert error["path"] == "src/app/plugin.py"
     assert error["extra"]["dependents"] == ["app.loader"]
+
+
+def test_a_replayed_imports_step_follows_the_contracts_its_runtime_check_reads(
+    tmp_path: Path,
+) -> None:
+    """The runtime-contract findings depend on the contracts as much as on the imports: a
+    contract added after a run must not be answered by that run's replayed verdict."""
+    root = _project(tmp_path, _LOW_LOADS_HIGH)
+    first = _run(root, "--cache-tests")
+    assert _findings(first, RUNTIME_CONTRACT) == [] and first.returncode == 0
+    (root / "pyproject.toml").write_text(APP + layers_contract("app.high", "app.low"))
+    second = _run(root, "--cache-tests")
+    assert [f["extra"]["contract"] for f in _findings(second, RUNTIME_CONTRACT)] == ["layers"]
+    assert second.returncode == 1
+
+
+def test_archverify_verifying_itself_finds_no_hidden_edge_in_its_own_import_server(
+    tmp_path: Path,
+) -> None:
+    """The import server runs by path from archverify's own tree: verifying archverify, its
+    file is a project file, and its ``__import__`` of each module is no load of the project's
+    (78 hidden edges and 4 runtime contract breaks at server.py's import_one() before)."""
+    repo = Path(__file__).resolve().parents[2]
+    config = tmp_path / "self.toml"
+    config.write_text('source_roots = ["src"]\npackages = ["archverify"]\nsteps = ["imports"]\n')
+    done = run_cli(
+        ["run", str(repo), "--config", str(config), "--no-cache", "--format", "json"], cwd=repo
+    )
+    server = "src/archverify/executors/imports/server.py"
+    assert [f for f in done.json()["findings"] if f["path"] == server] == []
+    assert _runtime(done)["hidden_edges"] == 0

@@ -10,7 +10,13 @@ import pytest
 
 from archverify.core.steps import STEP_OF_FAMILY
 from archverify.orchestrator.commands.explain import explain
-from archverify.processors.rule_docs import find_rule_doc, parse_rule_docs, rule_docs
+from archverify.processors.rule_docs import (
+    find_rule_doc,
+    parse_rule_docs,
+    plain_text,
+    rule_docs,
+    step_pages,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "src" / "archverify"
@@ -173,3 +179,12 @@ def test_every_rule_id_archverify_produces_is_documented() -> None:
     missing = sorted(rule for rule in fixed if not _documents(docs, rule))
     missing += sorted(f"{step}/*" for step in dynamic if find_rule_doc(f"{step}/X", docs) is None)
     assert missing == [], f"rules without documentation: {', '.join(missing)}"
+
+
+def test_what_explain_prints_has_no_markup_comments_nor_paths_of_the_source_tree() -> None:
+    # A pip user has neither archverify's tests nor its source folder; an HTML comment is a
+    # note for the docs' maintainers (the bandit page's generated-table markers).
+    for name, page in step_pages().items():
+        shown = plain_text(page)
+        assert "<!--" not in shown, name
+        assert not re.search(r"`(tests|src/archverify)/[\w/]+\.py`", shown), name

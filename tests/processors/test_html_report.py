@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from archverify.core.findings import StepOutcome, StepStatus
+from archverify.core.report import RunReport
 from archverify.processors.formats import html as html_report
 from archverify.processors.formats.architecture_layout import build_layout
 from archverify.processors.formats.architecture_svg import render_svg
@@ -93,3 +95,10 @@ def test_picture_links_resolve_to_findings_in_the_page() -> None:
     links = [h[1:] for h in parsed.hrefs if h.startswith("#")]
     assert links
     assert set(links) <= set(parsed.ids)
+
+
+def test_a_passing_page_says_what_the_run_checked_as_text_and_markdown_do() -> None:
+    stats = {"contracts_kept": 4}
+    steps = [StepOutcome("contracts", StepStatus.PASSED, duration_s=0.1, stats=stats)]
+    page = html_report.render(RunReport("archverify", "0.1.0", "/work/project", steps, []))
+    assert "0 errors, 0 warnings; checked: 4 contracts kept" in page

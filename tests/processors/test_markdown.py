@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus
+from archverify.core.report import RunReport
 from archverify.processors.formats import markdown
 from tests.helpers.sample_reports import clean_report, finding, nasty_report, sample_report
 
@@ -78,3 +80,21 @@ def test_a_balanced_code_span_in_a_message_renders_as_code() -> None:
 def test_a_pipe_in_a_code_span_splits_no_table_cell() -> None:
     assert markdown.escape("`a|b`", table=True) == "`a\\|b`"
     assert markdown.escape("`a|b`") == "`a|b`"
+
+
+def test_a_cycle_says_which_import_to_cut_as_the_text_report_does() -> None:
+    cut = {"method": "exact-order-dp", "exact": True, "size": 1, "lower_bound": 1}
+    cycle = Finding(
+        "cycles",
+        "cycles/import-cycle",
+        Severity.ERROR,
+        "pkg/a.py",
+        1,
+        1,
+        "import cycle: pkg.a -> pkg.b -> pkg.a",
+        extra={"cut": {**cut, "imports": [{"path": "pkg/a.py", "line": 1}]}},
+    )
+    steps = [StepOutcome("cycles", StepStatus.FAILED, [cycle])]
+    report = RunReport("archverify", "0", "/r", steps, [cycle])
+    shown = markdown.render(report)
+    assert "cut: remove this import to break the cycle \\(minimum, exact-order-dp\\): " in shown

@@ -32,3 +32,14 @@ def test_findings_table_and_verdict() -> None:
         "archverify FAILED: 1 error(s), 0 warning(s), 1 step could not run "
         "(2 files, 2 modules analysed)"
     )
+
+
+def test_a_replayed_steps_note_reads_apart_from_the_word_cached() -> None:
+    note = "ran with ruff's defaults: the project has no [tool.ruff], ruff.toml or .ruff.toml"
+    step = StepOutcome("ruff", StepStatus.PASSED, [], message=note, cached=True)
+    plain = StepOutcome("compile", StepStatus.PASSED, [], cached=True)
+    report = RunReport("archverify", "0", "/r", [step, plain], [])
+    rows = render(report).splitlines()
+    [ruff] = [row for row in rows if row.startswith("ruff ")]
+    assert ruff.endswith(f"cached; {note}")
+    assert any(r.startswith("compile") and r.endswith("cached") for r in rows)

@@ -247,7 +247,9 @@ class ImportGraph:
             copy._in[imported] = copy._in[imported] - {importer}
             copy._sorted_out[importer] = sorted(copy._out[importer])
         copy.import_count = len(copy._by_pair)
-        copy._members = self._members
+        # Every attribute __init__ sets must be set here too: the indexes over the modules
+        # (which do not change) are shared.
+        copy._members, copy._existing = self._members, self._existing
         return copy
 
     def only_pairs(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
@@ -255,7 +257,7 @@ class ImportGraph:
         self.members("")
         kept = (e for pair in dict.fromkeys(pairs) for e in self._by_pair.get(pair, ()))
         copy = ImportGraph(self.modules, kept, self.external_modules, self.paths)
-        copy._members = self._members
+        copy._members, copy._existing = self._members, self._existing
         return copy
 
     def restricted_to(self, modules: Set[str]) -> ImportGraph:

@@ -21,6 +21,7 @@ from archverify.orchestrator.atomic_write import as_written
 from archverify.orchestrator.config.loader import ConfigError, display_path
 from archverify.processors import baseline, suppressions
 from archverify.processors.baseline import BaselineEntry, enclosing_symbol
+from archverify.processors.formats.common import CUT_RULE
 from archverify.processors.ordering import ordered_findings
 
 # Python numbers lines at \n, \r\n and \r only; str.splitlines() would also split at \f and
@@ -162,6 +163,7 @@ def apply_processors(
                     result.stale, display_path(root, baseline_path(root, config, baseline_file))
                 )
             )
+    findings = _without_orphan_cuts(findings)
     return replace(
         report,
         steps=[_settled(s, [f for f in findings if f.step == s.step]) for s in steps],
@@ -170,6 +172,16 @@ def apply_processors(
         summary=summary,
         notices=notices,
     )
+
+
+def _without_orphan_cuts(findings: list[Finding]) -> list[Finding]:
+    """A contract's cut note stands while a violation of that contract is reported: once each
+    one is suppressed or baselined, the project has accepted the contract broken, and "remove
+    these imports to keep it" would contradict a passing run."""
+    broken = {
+        f.extra.get("contract") for f in findings if f.step == "contracts" and f.rule != CUT_RULE
+    }
+    return [f for f in findings if f.rule != CUT_RULE or f.extra.get("contract") in broken]
 
 
 def _settled(outcome: StepOutcome, findings: list[Finding]) -> StepOutcome:

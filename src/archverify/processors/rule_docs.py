@@ -10,6 +10,8 @@ from importlib import resources
 
 # The Markdown files live in the package (src/archverify/rule_docs/*.md) so that a wheel
 # carries them: `archverify explain` and the SARIF help text must work without a checkout.
+# A line that is only an HTML comment, with its newline.
+_COMMENT_LINE = re.compile(r"^[ \t]*<!--.*?-->[ \t]*\n?", re.MULTILINE)
 DOCS_PACKAGE = "archverify"
 DOCS_FOLDER = "rule_docs"
 
@@ -54,8 +56,9 @@ def step_pages() -> dict[str, str]:
 
 def plain_text(section: str) -> str:
     """A section as a terminal shows it: the HTML entities its Markdown carries (``&lt;code&gt;``
-    in a heading, so that Markdown viewers show the brackets) written as the characters."""
-    return html.unescape(section)
+    in a heading, so that Markdown viewers show the brackets) written as the characters, and
+    without the HTML comments (notes to the docs' maintainers, which Markdown viewers hide)."""
+    return html.unescape(_COMMENT_LINE.sub("", section))
 
 
 @lru_cache(maxsize=1)

@@ -62,7 +62,11 @@ class ImportsStep:
         if environment is None:
             return None
         version = f"{sys.version}|{sys.executable}"
-        extra = (environment, str(context.root.resolve()), *pythonpath)
+        # The runtime check reads the contracts (imports/runtime-contract): they are inputs
+        # too, wherever they are stated (archverify.toml, pyproject.toml, import-linter's files).
+        config = context.config
+        contracts = repr((config.contracts, config.include_type_checking_imports))
+        extra = (environment, str(context.root.resolve()), *pythonpath, contracts)
         return step_cache_key(context, self.id, version, (), extra=extra)
 
     def run(self, context: StepContext) -> StepOutcome:

@@ -855,6 +855,9 @@ _RECORDED_LIMIT = 2000
 _RECORDING = False
 _PROJECT_FILES: frozenset[str] = frozenset()  # the project's files, as frames name them
 _PROJECT_TOPS: frozenset[str] = frozenset()  # the project's top-level names
+# This server's own frames (run by path, as __main__): never a project's, even when the project
+# is archverify and this file is one of its files (its import_one() would load every module).
+_OWN_GLOBALS = globals()
 _BASE_TOPS: frozenset[str] = frozenset()  # top-level names loaded before any project import
 _LOADS: list[list[Any]] = []  # [name, file, line, function, body file, body line, via]
 _LOAD_KEYS: set[tuple[str, str, int]] = set()
@@ -888,6 +891,11 @@ def _importlib_frame(frame: Any) -> bool:
     )
 
 
+def _project_frame(frame: Any) -> bool:
+    """``frame`` runs a project file's code (and is not this server's own)."""
+    return frame.f_code.co_filename in _PROJECT_FILES and frame.f_globals is not _OWN_GLOBALS
+
+
 def _record_load(name: str) -> None:
     """Record who loads ``name`` when no literal import statement of the project does.
 
@@ -909,13 +917,13 @@ def _record_load(name: str) -> None:
     if frame is None:
         return
     via = ""
-    if frame.f_code.co_filename in _PROJECT_FILES:
+    if _project_frame(frame):
         code = frame.f_code.co_code
         if 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_NAME:
             return
     elif name.partition(".")[0] in _PROJECT_TOPS:
         via = str(frame.f_globals.get("__name__") or frame.f_code.co_filename)
-        while frame is not None and frame.f_code.co_filename not in _PROJECT_FILES:
+        while frame is not None and not _project_frame(frame):
             frame = frame.f_back
         if frame is None:
             return
@@ -926,9 +934,7 @@ def _record_load(name: str) -> None:
         return
     _LOAD_KEYS.add(key)
     body: Any = frame
-    while body is not None and not (
-        body.f_code.co_name == "<module>" and body.f_code.co_filename in _PROJECT_FILES
-    ):
+    while body is not None and not (body.f_code.co_name == "<module>" and _project_frame(body)):
         body = body.f_back
     _LOADS.append(
         [

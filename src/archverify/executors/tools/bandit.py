@@ -72,13 +72,15 @@ class BanditStep(PerFileTool):
             return {"engine": "ruff"}  # one ruff process, parallel inside
         return {"shards": len(split_shards(list(checked), context.jobs))}
 
+    def filter_inputs(self, context: StepContext) -> Sequence[str]:
+        return _assert_free_folders(context)
+
     def record_filter(self, context: StepContext) -> Callable[[str, Any], bool] | None:
         """B101 (``assert``) is how tests say what they check: skipped in the tests step's
         paths, unless the bandit args name B101."""
-        if any("B101" in arg for arg in context.config.tool(self.id).args):
+        folders = _assert_free_folders(context)
+        if not folders:
             return None
-        paths = context.config.tool("tests").options.get("paths", default("tests", "paths"))
-        folders = tuple(str(p).strip("/").removeprefix("./") for p in paths)
 
         def keep(path: str, record: Any) -> bool:
             if not isinstance(record, dict) or record.get("test_id") != "B101":
@@ -133,6 +135,14 @@ class BanditStep(PerFileTool):
             reason = str(error.get("reason") or "bandit could not check this file")
             fresh.setdefault(path, []).append({"kind": "error", "message": reason})
         return fresh
+
+
+def _assert_free_folders(context: StepContext) -> tuple[str, ...]:
+    """The tests step's paths, where B101 is not reported; none when the bandit args name it."""
+    if any("B101" in arg for arg in context.config.tool(STEP_ID).args):
+        return ()
+    paths = context.config.tool("tests").options.get("paths", default("tests", "paths"))
+    return tuple(str(p).strip("/").removeprefix("./") for p in paths)
 
 
 def split_shards(paths: list[str], jobs: int) -> list[list[str]]:

@@ -208,7 +208,7 @@ def step_cache_key(
         "tool_version": version,
         "args": list(tool.args),
         "options": _canonical(tool.options),
-        "config": _tool_config_digest(context, step_id, config_files, config_below),
+        "config": tool_config_digest(context, step_id, config_files, config_below),
         "packages": list(context.project.packages),
         "source_roots": list(context.config.source_roots),
         "files": sorted(hashes.items()) if with_files else [],
@@ -218,9 +218,11 @@ def step_cache_key(
     return _digest(material)
 
 
-def _tool_config_digest(
-    context: StepContext, step_id: str, names: Sequence[str], below: Iterable[str]
+def tool_config_digest(
+    context: StepContext, step_id: str, names: Sequence[str], below: Iterable[str] = ()
 ) -> str:
+    """A digest of the config files ``names`` (``config_digest``, with the user's own), and of
+    the files the step's arguments and the tool's variables name."""
     tool = context.config.tool(step_id)
     variables = [value for _, value in environment_variables(TOOL_VARIABLES.get(step_id, ()))]
     return _digest(
@@ -255,7 +257,7 @@ class PerFileCache:
             {
                 "archverify": archverify_identity(),
                 "version": version,
-                "config": _tool_config_digest(context, namespace, config_files, below),
+                "config": tool_config_digest(context, namespace, config_files, below),
                 "args": list(tool.args),
                 "environment": environment_key(namespace, context.root),
             }

@@ -77,9 +77,15 @@ class PerFileTool(ABC):
     def cache_key(self, context: StepContext) -> str | None:
         version = self.version(context)
         below = [source.path for source in context.project.files]
+        extra = (self.module, *self.filter_inputs(context))
         return step_cache_key(
-            context, self.id, version, self.configs, extra=(self.module,), config_below=below
+            context, self.id, version, self.configs, extra=extra, config_below=below
         )
+
+    def filter_inputs(self, context: StepContext) -> Sequence[str]:
+        """What ``record_filter`` depends on besides the step's own options (which every key
+        has): it joins the step's cache key, since a replay is filtered already."""
+        return ()
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()

@@ -27,6 +27,7 @@ from archverify.executors.tools.cache import (
     exclusive_lock,
     folder_digest,
     step_cache_key,
+    tool_config_digest,
     tool_version,
 )
 from archverify.executors.tools.common import package_targets, timeout_for
@@ -90,10 +91,16 @@ class MypyStep:
         )
 
     def _identity(self, context: StepContext) -> str:
-        """What the daemon's verdicts depend on besides its flags: a change starts a new one."""
+        """What the daemon's verdicts depend on besides its flags: a change starts a new one.
+
+        dmypy reads the configuration files when it starts, never after: their bytes (and the
+        files the arguments name) are part of it, or an edited ``[tool.mypy]`` would be checked
+        with the old options.
+        """
         stubs = os.environ.get("MYPYPATH", "").split(os.pathsep)
         environment = environment_key(self.id, context.root, stubs)
-        return json.dumps([tool_version(self.distribution), environment], default=str)
+        config = tool_config_digest(context, self.id, MYPY_CONFIGS)
+        return json.dumps([tool_version(self.distribution), environment, config], default=str)
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()

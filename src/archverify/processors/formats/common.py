@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from archverify.core.cuts import advice
 from archverify.core.findings import Finding, Severity, StepStatus
 from archverify.core.report import RunReport
-from archverify.processors.formats.summary import set_aside
+from archverify.processors.formats.summary import checked, set_aside
 
 # Shown where a finding has no file (a contract that matched nothing, a missing tool).
 PROJECT_LABEL = "(project)"
@@ -93,6 +93,13 @@ def counts_text(report: RunReport) -> str:
     """The numbers every verdict line shows: "3 errors, 1 warning, 2 suppressed, 2 baselined"."""
     text = f"{plural(report.errors, 'error')}, {plural(report.warnings, 'warning')}"
     return text + set_aside(report) + could_not_run(report)
+
+
+def verdict_counts(report: RunReport, escape: Callable[[str], str] = str) -> str:
+    """``counts_text``; on a passing run, what it checked after it (``escape``d for the format):
+    the numbers of the Markdown heading and the HTML header."""
+    what = "" if report.failed else checked(report)
+    return f"{counts_text(report)}; checked: {escape(what)}" if what else counts_text(report)
 
 
 def could_not_run(report: RunReport) -> str:

@@ -24,6 +24,7 @@ from archverify.processors.formats.common import (
     group_by_path,
     location,
     safe_text,
+    verdict_counts,
     verdict_word,
 )
 from archverify.processors.formats.routes import evidence_lines, routes_summary
@@ -86,7 +87,7 @@ def render(report: RunReport, svg: str = "", drilldowns: str = "") -> str:
         f"<title>archverify {verdict}: {_e(counts_text(report))}</title>",
         f"<style>{_CSS}</style></head><body>",
         f'<header class="{verdict}"><h1>archverify {verdict}</h1>',
-        f"<p>{_e(counts_text(report))} \u00b7 {_e(_scope(report))}</p>",
+        f"<p>{_e(verdict_counts(report))} \u00b7 {_e(_scope(report))}</p>",
         f"<p><code>{_e(printable_path(report.root))}</code> \u00b7 "
         f"{_e(report.tool)} {_e(report.version)}</p>",
         "</header><main>",

@@ -11,17 +11,17 @@ from archverify.processors.formats.common import (
     PROJECT_LABEL,
     SEVERITY_ICON,
     STATUS_ICON,
-    counts_text,
+    cut_advice,
     group_by_path,
     inert_in_ci_logs,
     location,
     one_line,
     safe_text,
+    verdict_counts,
     verdict_word,
 )
 from archverify.processors.formats.grouping import RuleGroup, hidden_note, split_groups, visible
 from archverify.processors.formats.routes import evidence_lines, routes_summary
-from archverify.processors.formats.summary import checked
 
 MAX_FINDINGS = 50
 # GitHub cuts comments at 65,536 characters; a few long messages must not get there alone.
@@ -39,7 +39,7 @@ def render(
 ) -> str:
     """The summary; ``errors_only`` leaves warnings and notes out of the findings listed."""
     icon = "\u274c" if report.failed else "\u2705"
-    lines = [f"## {icon} archverify {verdict_word(report)}: {_verdict_counts(report)}", ""]
+    lines = [f"## {icon} archverify {verdict_word(report)}: {verdict_counts(report, escape)}", ""]
     lines += _step_table(report)
     broken = [s for s in report.steps if s.status is StepStatus.ERROR and s.message]
     for step in broken:
@@ -56,12 +56,6 @@ def render(
     notices = [*report.notices, *([f"note: {hidden}"] if hidden else [])]
     lines += [f"> {escape(one_line(notice))}" for notice in notices if notice.strip()]
     return inert_in_ci_logs("\n".join(lines).rstrip("\n") + "\n")
-
-
-def _verdict_counts(report: RunReport) -> str:
-    """The heading's numbers; on a passing run, what it checked after them."""
-    what = "" if report.failed else checked(report)
-    return f"{counts_text(report)}; checked: {escape(what)}" if what else counts_text(report)
 
 
 def escape(text: str, *, table: bool = False) -> str:
@@ -153,6 +147,9 @@ def _item(finding: Finding) -> str:
     )
     if finding.hint:
         text += f" \u2014 _{escape(one_line(finding.hint, MAX_MESSAGE))}_"
+    cut = cut_advice(finding)  # a cycle's cut (a contract's is a finding of its own)
+    if cut:
+        text += f" \u2014 cut: {escape(one_line(cut, MAX_MESSAGE))}"
     return text + _routes(finding)
 
 

@@ -97,7 +97,7 @@ def _step_table(report: RunReport, *, colour: bool) -> list[str]:
             status = f"{_COLOURS[step.status]}{status}{_RESET}"
         note = safe_text(step_note(step))
         if step.cached:
-            note = ("cached " + note).strip()
+            note = f"cached; {note}" if note else "cached"
         rows.append(
             f"{step.step:<{width}}  {status}  {len(step.findings):>8}  "
             f"{step.duration_s:>8.2f}  {note}".rstrip()
