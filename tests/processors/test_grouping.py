@@ -47,6 +47,14 @@ def test_findings_that_say_what_to_cut_are_never_grouped() -> None:
     assert grouped(notes) == notes
 
 
+def test_mypy_notes_stay_beside_their_errors() -> None:
+    found: list[Finding] = []
+    for n in range(1, 6):
+        found.append(Finding("mypy", "mypy/arg-type", Severity.ERROR, "pkg/a.py", n, 1, "bad"))
+        found.append(Finding("mypy", "mypy/note", Severity.NOTE, "pkg/a.py", n, 1, f"see {n}"))
+    assert grouped(found) == found
+
+
 def test_errors_only_keeps_errors_and_counts_the_rest() -> None:
     found = [_finding("bandit/B101", 1), _finding("x/y", 2, Severity.NOTE)]
     error = _finding("bandit/B602", 3, Severity.ERROR)

@@ -44,14 +44,18 @@ def visible(findings: Iterable[Finding], *, errors_only: bool = False) -> list[F
 
 
 def _groupable(finding: Finding) -> bool:
-    return finding.severity is not Severity.ERROR and cut_of(finding) is None
+    # A mypy note explains the error above it (a reveal_type, "see the docs"): it reads only
+    # beside that error, never as one of many of its kind.
+    mypy_note = finding.step == "mypy" and finding.severity is Severity.NOTE
+    return finding.severity is not Severity.ERROR and cut_of(finding) is None and not mypy_note
 
 
 def grouped(findings: Sequence[Finding]) -> list[Finding | RuleGroup]:
     """``findings`` in their order, the warnings and notes of each rule that has more than
     ``GROUP_ABOVE`` of them replaced by one group where the first of them stood. Errors are
     never grouped: each one is to be fixed where it is; nor are findings that say which imports
-    to cut (a contract's cut note, a lazy cycle): the cut is the advice, a group would hide it."""
+    to cut (a contract's cut note, a lazy cycle): the cut is the advice, a group would hide it;
+    nor mypy's notes, each of which explains its own error."""
     counts = Counter((f.rule, f.severity) for f in findings if _groupable(f))
     many = {key for key, n in counts.items() if n > GROUP_ABOVE}
     members: dict[tuple[str, Severity], list[Finding]] = {key: [] for key in many}
