@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from archverify.core.facts import ImportFact
-from archverify.core.graph import ImportGraph, describe_stats, edge_records, implicit_parents
+from archverify.core.graph import (
+    ImportEdge,
+    ImportGraph,
+    describe_stats,
+    edge_records,
+    implicit_parents,
+)
 from archverify.core.project import existing_names
 from tests.helpers.factories import imp, module_facts
 
@@ -220,3 +226,14 @@ def test_existing_names_are_modules_and_every_package_above_one() -> None:
     graph = ImportGraph(["flask.sansio.scaffold"], [], external_modules=["werkzeug"])
     assert graph.exists("flask.sansio") and graph.exists("werkzeug")
     assert not graph.exists("flask.san") and not graph.exists("flask.sansio.other")
+
+
+def test_a_graph_without_a_few_pairs_still_answers_what_exists() -> None:
+    # The cut search asks a contract about such copies: every attribute must be there.
+    graph = ImportGraph(["app.a", "app.b"], [ImportEdge("app.a", "app.b", "app/a.py", 1, 0)])
+    assert graph.exists("app")
+    copy = graph.without_pairs([("app.a", "app.b")])
+    assert copy.exists("app.b") and not copy.exists("app.c")
+    assert not copy.edges_between("app.a", "app.b")
+    fresh = ImportGraph(["app.a", "app.b"], [ImportEdge("app.a", "app.b", "app/a.py", 1, 0)])
+    assert fresh.without_pairs([("app.a", "app.b")]).exists("app")

@@ -247,7 +247,7 @@ class ImportGraph:
             copy._in[imported] = copy._in[imported] - {importer}
             copy._sorted_out[importer] = sorted(copy._out[importer])
         copy.import_count = len(copy._by_pair)
-        copy._members = self._members
+        copy._members, copy._existing = self._members, self._existing
         return copy
 
     def only_pairs(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
