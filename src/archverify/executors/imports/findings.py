@@ -193,8 +193,8 @@ def _finding(
         # rich._win32_console raises ImportError on anything but Windows: on purpose, so the
         # way out is a suppression on that line, not a fix.
         hint = (
-            f"{hint or rule.hint}; the module raised it itself (line {line}): if it is meant for another "
-            f"platform or interpreter, suppress it there with "
+            f"{hint or rule.hint}; the module raised it itself (line {line}): if it is meant "
+            "for another platform or interpreter, suppress it there with "
             f"`# archverify: ignore[{rule.id}] the reason`"
         )
     if dependents:
