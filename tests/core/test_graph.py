@@ -238,3 +238,14 @@ def test_graphs_derived_by_the_cut_search_answer_exists_like_their_source() -> N
         graph.only_pairs([("app.sub.low", "app.high")]),
     ):
         assert derived.exists("app.sub") and not derived.exists("app.other")
+
+
+def test_a_graph_without_a_few_pairs_still_answers_what_exists() -> None:
+    # The cut search asks a contract about such copies: every attribute must be there.
+    graph = ImportGraph(["app.a", "app.b"], [ImportEdge("app.a", "app.b", "app/a.py", 1, 0)])
+    assert graph.exists("app")
+    copy = graph.without_pairs([("app.a", "app.b")])
+    assert copy.exists("app.b") and not copy.exists("app.c")
+    assert not copy.edges_between("app.a", "app.b")
+    fresh = ImportGraph(["app.a", "app.b"], [ImportEdge("app.a", "app.b", "app/a.py", 1, 0)])
+    assert fresh.without_pairs([("app.a", "app.b")]).exists("app")

@@ -141,7 +141,8 @@ def test_cuts_in_text_sarif_and_html(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "contracts/cut (note) remove these " in done.stdout
     assert "to keep 'Three layers' (" in done.stdout
-    assert "    cut: remove " in done.stdout and "to break the cycle (minimum, " in done.stdout
+    assert "    cut: remove " in done.stdout
+    assert "to break every cycle among the 3 modules tangled with it (minimum, " in done.stdout
     log = json.loads((root / "out.sarif").read_text(encoding="utf-8"))
     jsonschema.validate(log, SCHEMA)
     results = log["runs"][0]["results"]
@@ -175,3 +176,27 @@ def test_no_cut_is_advised_for_a_contract_whose_violations_are_all_suppressed(
     assert "Apart" not in notes
     assert {"Three layers", "No ui in util"} <= notes  # still broken: their cuts stay
     assert report["summary"]["suppressed"] == 1
+
+
+def test_a_cut_of_a_larger_component_says_it_breaks_every_cycle_there(tmp_path: Path) -> None:
+    # The message names the shortest cycle (a -> b -> a); the cut breaks c's cycle too. A
+    # component that is its cycle (x <-> y) keeps the short advice.
+    files = {
+        "pyproject.toml": '[tool.archverify]\npackages = ["app"]\nsteps = ["cycles"]\n',
+        "app/__init__.py": "",
+        "app/a.py": "from app import b\n",
+        "app/b.py": "from app import a\nfrom app import c\n",
+        "app/c.py": "from app import a\n",
+        "app/x.py": "from app import y\n",
+        "app/y.py": "from app import x\n",
+    }
+    root = write_tree(tmp_path / "p", files)
+    done = run_cli(
+        ["run", ".", "--no-cache", "--format", "text", "--format", "html=out.html"], cwd=root
+    )
+    assert "import cycle: app.a -> app.b -> app.a" in done.stdout
+    goal = "to break every cycle among the 3 modules tangled with it (minimum, "
+    assert f"    cut: remove this import {goal}" in done.stdout
+    assert goal in (root / "out.html").read_text(encoding="utf-8")
+    assert "app.x -> app.y -> app.x" in done.stdout
+    assert "    cut: remove this import to break the cycle (minimum, " in done.stdout

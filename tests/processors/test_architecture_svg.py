@@ -9,6 +9,8 @@ from archverify.processors.formats.architecture_layout import (
     CYCLE,
     VIOLATION,
     ArchitectureLayout,
+    LayoutBand,
+    LayoutBox,
     build_layout,
 )
 from archverify.processors.formats.architecture_svg import render_svg, to_dot, to_mermaid
@@ -114,3 +116,23 @@ def test_many_modules_collapse_to_one_box_per_layer_member() -> None:
     layout = build_layout(big, config(), [])
     assert {b.id for b in layout.boxes} >= {"shop.orchestrator", "shop.api", "shop.core"}
     assert len(layout.boxes) < 10
+
+
+def _band_labels(name: str, groups: tuple[str, ...], independent: bool = True) -> list[str]:
+    box = LayoutBox(groups[0], groups[0], "module", 0, groups[0])
+    layout = ArchitectureLayout("p", (LayoutBand(name, groups, independent),), (box,), ())
+    texts = ET.fromstring(render_svg(layout)).iter(f"{SVG}text")
+    return [t.text or "" for t in texts if t.get("class") == "band"]
+
+
+def test_a_wide_layer_label_wraps_after_its_separators() -> None:
+    # One line held "_decoders | _u\u2026"; the band's height holds four.
+    assert _band_labels("_decoders | _urlparse", ("p._decoders", "p._urlparse")) == [
+        "_decoders |",
+        "_urlparse",
+    ]
+    assert _band_labels("a : b", ("p.a", "p.b"), independent=False) == ["a : b"]
+    many = tuple(f"p.module_{n}" for n in range(9))
+    lines = _band_labels(" | ".join(m[2:] for m in many), many)
+    assert lines[:3] == ["module_0 |", "module_1 |", "module_2 |"]
+    assert len(lines) == 4 and lines[3].endswith("\u2026")

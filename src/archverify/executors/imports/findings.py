@@ -189,6 +189,14 @@ def _finding(
         if owner == module:
             line = int(frame_line)
     rule, message, hint = _describe(module, result, index)
+    if _refused_itself(module, result, index) and line:
+        # rich._win32_console raises ImportError on anything but Windows: on purpose, so the
+        # way out is a suppression on that line, not a fix.
+        hint = (
+            f"{hint or rule.hint}; the module raised it itself (line {line}): if it is meant "
+            "for another platform or interpreter, suppress it there with "
+            f"`# archverify: ignore[{rule.id}] the reason`"
+        )
     if dependents:
         names = ", ".join(dependents[:_LISTED_DEPENDENTS])
         more = "" if len(dependents) <= _LISTED_DEPENDENTS else ", ..."
@@ -206,6 +214,15 @@ def _finding(
     if int(result.get("output_bytes", 0) or 0) > len(extra["output"].encode()):
         extra["output_truncated"] = True
     return rule.at(path, line or 1, 0, message, hint=hint, extra=extra)
+
+
+def _refused_itself(module: str, result: Mapping[str, Any], index: ProjectIndex) -> bool:
+    """The import failed with an ImportError the module's own code raised (its innermost frame
+    is the module itself, and no module is named: not an import statement that found nothing)."""
+    if result.get("exception") != "ImportError" or result.get("name"):
+        return False
+    frames = _frames(result)
+    return bool(frames) and index.module_of(str(frames[-1][0])) == module
 
 
 def reproduce_command(module: str, path: str | None) -> str:

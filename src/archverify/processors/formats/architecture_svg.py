@@ -24,6 +24,7 @@ BAND_PAD = 4  # above and below a band's boxes, beyond the gap the edges run in
 ROW_W = 1200
 LANE = 3.0  # distance between parallel vertical edge runs
 MARGIN = 24  # free strip right of the boxes, a lane for edges that find no gap
+LINE_H = 14  # a band label's line pitch
 CHAR_W = 7.0  # average width of a 12px sans-serif character, for cutting labels
 GREY, RED, AMBER = "#9aa4b2", "#d1242f", "#bf8700"
 HIGHLIGHT_COLOURS = ("#0969da", "#8250df", "#1a7f37")
@@ -149,9 +150,12 @@ def _body(
             tip = "modules in no layer" if band.name == OTHER_BAND else "the package's own module"
         else:
             tip = f"layer {band.name}" + (f" of contract {band.contract}" if band.contract else "")
+        lines = _band_lines(band.name, " | " if band.independent else " : ", rect.h)
         out.append(
             f"<g><title>{escape(tip)}</title>"
-            + _text(PAD, rect.y + 20, _cut(band.name, LABEL_W - PAD), "band")
+            + "".join(
+                _text(PAD, rect.y + 20 + n * LINE_H, line, "band") for n, line in enumerate(lines)
+            )
             + "</g>"
         )
         for group in band.groups:
@@ -470,6 +474,26 @@ def _text(x: float, y: float, text: str, css: str = "") -> str:
 def escape(text: str, quote: bool = True) -> str:
     """HTML escaping of a name from the project's configuration, its controls spelled out."""
     return html_escape(safe_text(text), quote=quote)
+
+
+def _band_lines(name: str, separator: str, height: float) -> list[str]:
+    """A band's label on as many lines as its height holds, broken after a separator ("api |",
+    "web"): a wide layer reads "_decoders |" / "_urlparse", not "_decoders | _u...". What
+    does not fit ends the last line with an ellipsis."""
+    fits = max(3, int((LABEL_W - PAD) / CHAR_W))
+    room = max(1, int((height - 20 - BAND_PAD) // LINE_H) + 1)
+    names = name.split(separator)
+    lines: list[str] = []
+    for index, part in enumerate(names):
+        piece = part + (separator.rstrip() if index < len(names) - 1 else "")
+        joined = f"{lines[-1]} {piece}" if lines else piece
+        if lines and len(joined) <= fits:
+            lines[-1] = joined
+        else:
+            lines.append(piece)
+    if len(lines) > room:
+        lines = [*lines[: room - 1], _cut(" ".join(lines[room - 1 :]) + " \u2026", fits * CHAR_W)]
+    return [_cut(line, LABEL_W - PAD) for line in lines]
 
 
 def _cut(text: str, width: float) -> str:
