@@ -22,6 +22,8 @@ from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
 from archverify.executors.imports.plan import (
     ancestors,
+    data_states,
+    digest,
     environment_fingerprint,
     preload_names,
     replay_keys,
@@ -36,6 +38,7 @@ from archverify.executors.imports.runtime import (
     asks,
     loads_of,
 )
+from archverify.executors.runtime.environment import import_variables
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
 from archverify.executors.tools.cache import step_cache_key
 
@@ -54,15 +57,21 @@ class ImportsStep:
     id = "imports"
 
     def cache_key(self, context: StepContext) -> str | None:
-        """None unless the run allows replay (``cache_tests``): imports run the project's code."""
-        if not context.options.get("cache_tests"):
+        """The whole step's key; None when replay is off (``replay = false``, ``--rerun``).
+
+        Beside the tool steps' material: the whole environment and the data files beside the
+        modules (see ``replay_allowed`` and ``plan.data_states``)."""
+        if not replay_allowed(context):
             return None
         pythonpath = server_pythonpath()
         environment = environment_fingerprint(sys.executable, pythonpath, root=context.root)
         if environment is None:
             return None
         version = f"{sys.version}|{sys.executable}"
-        extra = (environment, str(context.root.resolve()), *pythonpath)
+        root = str(context.root.resolve())
+        files = _unique_files(context.project.files)
+        data = sorted(data_states(root, files).items())
+        extra = (environment, root, *pythonpath, digest([import_variables(), data]))
         return step_cache_key(context, self.id, version, (), extra=extra)
 
     def run(self, context: StepContext) -> StepOutcome:
@@ -81,6 +90,18 @@ class ImportsStep:
             return failed_to_run(self.id, crash, started)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def replay_enabled(context: StepContext) -> bool:
+    """Whether verdicts are stored for replay: by default, unless ``replay = false`` (an
+    invalid value counts as false)."""
+    return context.config.tool(ImportsStep.id).options.get("replay", True) is True
+
+
+def replay_allowed(context: StepContext) -> bool:
+    """Whether stored verdicts may be replayed: when they are stored, unless the run forces
+    the step (``--rerun imports``, whose fresh verdicts are stored)."""
+    return replay_enabled(context) and ImportsStep.id not in context.options.get("rerun", ())
 
 
 def _options(context: StepContext) -> dict[str, Any]:
@@ -199,8 +220,9 @@ class _Run:
         deps = self._dependencies()
         keys = self._replay_keys()
         self._prepare(deps)
+        replay = replay_allowed(self.context)
         for module in self.order:
-            if module in keys and module not in self.results:
+            if replay and module in keys and module not in self.results:
                 record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
                 if _replayable(record, keys):
                     assert isinstance(record, dict)  # nosec B101 - _replayable checked it
@@ -315,8 +337,8 @@ class _Run:
         return deps
 
     def _replay_keys(self) -> dict[str, str]:
-        """Per-module replay keys, only when the run allows replay (``cache_tests``)."""
-        if not self.context.options.get("cache_tests"):
+        """Per-module replay keys (empty when replay is off: no verdict is stored)."""
+        if not replay_enabled(self.context):
             return {}
         environment = environment_fingerprint(sys.executable, self.pythonpath, root=self.root)
         if environment is None:
@@ -324,7 +346,8 @@ class _Run:
         # The project's top-level names decide what the runtime record counts as its own.
         options = {**self.options, "pythonpath": self.pythonpath, "tops": sorted(self.index.tops)}
         salt = replay_salt(self.roots, options, self.preload, environment)
-        return replay_keys(self.files, self.context.project.facts, salt)
+        data = data_states(str(self.root), self.files)
+        return replay_keys(self.files, self.context.project.facts, salt, data)
 
     def _prepare(self, deps: Mapping[str, set[str]]) -> None:
         self.waiting = {m: len(d) for m, d in deps.items()}

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import archverify
-from archverify.executors.runtime.children import Stopping, child_env
+from archverify.executors.runtime.children import WITHHELD_VARIABLES, Stopping, child_env
 
 # Distribution metadata and path hooks in a folder on sys.path: their names carry each installed
 # distribution's name and version (``name-1.0.dist-info``).
@@ -285,6 +285,19 @@ def environment_variables(
         (name, value)
         for name, value in env.items()
         if name.startswith(wanted) and name not in _OWN_VARIABLES
+    )
+
+
+def import_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """Every variable a child of ours sees, sorted: what the project's code may read when it is
+    imported (from Python, or from C through ``getenv``: the locale, a native library), so no
+    subset can be declared. Those withheld from children (the cache secret) and those a tool
+    sets for itself are left out; archverify's own run tag is added per child, not here."""
+    env = os.environ if environ is None else environ
+    return sorted(
+        (name, value)
+        for name, value in env.items()
+        if name not in _OWN_VARIABLES and name not in WITHHELD_VARIABLES
     )
 
 
