@@ -25,7 +25,9 @@ from archverify.executors.imports.plan import (
     data_states,
     digest,
     environment_fingerprint,
+    keyed_prefixes,
     preload_names,
+    read_state,
     replay_keys,
     replay_salt,
     server_pythonpath,
@@ -59,20 +61,23 @@ class ImportsStep:
     def cache_key(self, context: StepContext) -> str | None:
         """The whole step's key; None when replay is off (``replay = false``, ``--rerun``).
 
-        Beside the tool steps' material: the whole environment and the data files beside the
-        modules (see ``replay_allowed`` and ``plan.data_states``)."""
+        Beside the tool steps' material (``base_key``: with the whole environment and the data
+        files beside the modules), what every file and folder the last run's imports read
+        looks like now: the run stored their list (``_Run._store_reads``). Without that list
+        (a first run, an import that read what no state describes) the step is not replayed
+        whole, and its modules are replayed one by one."""
         if not replay_allowed(context):
             return None
-        pythonpath = server_pythonpath()
-        environment = environment_fingerprint(sys.executable, pythonpath, root=context.root)
-        if environment is None:
+        base = base_key(context)
+        if base is None:
             return None
-        version = f"{sys.version}|{sys.executable}"
-        root = str(context.root.resolve())
-        files = _unique_files(context.project.files)
-        data = sorted(data_states(root, files).items())
-        extra = (environment, root, *pythonpath, digest([import_variables(), data]))
-        return step_cache_key(context, self.id, version, (), extra=extra)
+        listed = context.cache.get(CACHE_NAMESPACE, f"reads-{base}")
+        reads = listed.get("reads") if isinstance(listed, dict) else None
+        if not isinstance(reads, dict):
+            return None
+        states = [[path, read_state(str(path), str(kind))] for path, kind in sorted(reads.items())]
+        return digest([base, states])
+
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
@@ -90,6 +95,21 @@ class ImportsStep:
             return failed_to_run(self.id, crash, started)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def base_key(context: StepContext) -> str | None:
+    """What the whole step's key holds besides the reads of its imports (see ``cache_key``):
+    the tool steps' material, the whole environment and the data files beside the modules."""
+    pythonpath = server_pythonpath()
+    environment = environment_fingerprint(sys.executable, pythonpath, root=context.root)
+    if environment is None:
+        return None
+    version = f"{sys.version}|{sys.executable}"
+    root = str(context.root.resolve())
+    files = _unique_files(context.project.files)
+    data = sorted(data_states(root, files).items())
+    extra = (environment, root, *pythonpath, digest([import_variables(), data]))
+    return step_cache_key(context, ImportsStep.id, version, (), extra=extra)
 
 
 def replay_enabled(context: StepContext) -> bool:
@@ -175,6 +195,8 @@ class _Run:
         self.next_id = 0
         self.fresh: set[str] = set()  # imported by the server in this run
         self.replayed = 0
+        self.unkeyed = 0  # fresh verdicts not stored: their import read what no key holds
+        self.states: dict[tuple[str, str], list[Any]] = {}  # read_state, once per run
         roots = [self.root / r for r in context.config.source_roots]
         roots += [self.root / f.source_root for f in self.files]
         self.roots = list(dict.fromkeys(os.path.normpath(r) for r in roots))
@@ -212,6 +234,12 @@ class _Run:
             "project_files": project_files,
             "project_tops": sorted(self.index.tops),
             "asks": asks(self.eager),
+            # The replay record (see server._watch_reads): what an import reads beyond its key.
+            "record_reads": replay_enabled(context),
+            "keyed_prefixes": keyed_prefixes(str(self.root)),
+            "keyed_source_prefixes": [
+                p for p in self.pythonpath if not _inside(p, self.root)
+            ],
             **options,
         }
         self.server = ImportServer(self.root, config, scratch)
@@ -224,7 +252,7 @@ class _Run:
         for module in self.order:
             if replay and module in keys and module not in self.results:
                 record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
-                if _replayable(record, keys):
+                if _replayable(record, keys, self.states):
                     assert isinstance(record, dict)  # nosec B101 - _replayable checked it
                     self.replayed += 1
                     self._resolve(module, record)
@@ -244,9 +272,13 @@ class _Run:
         for module in sorted(self.fresh & set(keys)):
             record = self.results[module]
             runtime_keys = self._runtime_keys(module, keys)
-            if record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
+            if not _recorded(record):
+                self.unkeyed += 1
+            elif record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
                 entry = {**record, "runtime_keys": runtime_keys}
                 self.context.cache.put(CACHE_NAMESPACE, keys[module], entry)
+        if keys:
+            self._store_reads()
         verdicts = build_findings(self.results, self.index)
         runtime = analyse(
             self.results,
@@ -272,6 +304,7 @@ class _Run:
                 "fork": self.server.fork,
                 "preloaded": self.server.preloaded,
                 "replayed": self.replayed,
+                "not_replayable": self.unkeyed,
                 "fresh": len(self.fresh),
                 "preload_dropped": self.server.preload_dropped,
                 "rechecked_fresh": sum(1 for r in self.results.values() if r.get("rechecked")),
@@ -279,6 +312,25 @@ class _Run:
                 "runtime": runtime.stats,
             },
         )
+
+    def _store_reads(self) -> None:
+        """The files and folders every import of this run read (replayed ones included), for
+        the whole step's key (``ImportsStep.cache_key``); an empty record when one import read
+        what no state describes, or has a verdict that is not replayed (a timeout)."""
+        base = base_key(self.context)
+        if base is None:
+            return
+        reads: dict[str, str] | None = {}
+        for record in self.results.values():
+            outcome = record.get("outcome")
+            if outcome in ("not-compiled", "skipped"):
+                continue
+            if outcome not in _REPLAYABLE or not _recorded(record):
+                reads = None
+                break
+            for path, seen in record["replay"]["reads"].items():
+                reads[str(path)] = str(seen[0]) if isinstance(seen, list) and seen else "file"
+        self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": reads})
 
     def _contract_graph(self, include_type_checking: bool) -> ImportGraph:
         """The contracts step's static graph (shared through the step context)."""
@@ -440,15 +492,46 @@ class _Run:
                         heapq.heappush(self.ready, self.rank[user])
 
 
-def _replayable(record: Any, keys: Mapping[str, str]) -> bool:
+def _replayable(
+    record: Any, keys: Mapping[str, str], states: dict[tuple[str, str], list[Any]]
+) -> bool:
     """A stored verdict that may be replayed: one worth replaying, whose modules loaded
-    without an import statement are unchanged (see ``_Run._runtime_keys``)."""
+    without an import statement are unchanged (see ``_Run._runtime_keys``), and every file and
+    folder its import read is as it was (``states`` keeps what each looks like now)."""
     if not isinstance(record, dict) or record.get("outcome") not in _REPLAYABLE:
         return False
     runtime_keys = record.get("runtime_keys")
-    if not isinstance(runtime_keys, dict):
+    if not isinstance(runtime_keys, dict) or not _recorded(record):
         return False
-    return all(keys.get(str(m)) == k for m, k in runtime_keys.items())
+    if not all(keys.get(str(m)) == k for m, k in runtime_keys.items()):
+        return False
+    for path, seen in record["replay"]["reads"].items():
+        if not isinstance(seen, list) or not seen:
+            return False
+        kind = str(seen[0])
+        now = states.get((path, kind))
+        if now is None:
+            now = states[(path, kind)] = read_state(path, kind)
+        if now != seen:
+            return False
+    return True
+
+
+def _recorded(record: Mapping[str, Any]) -> bool:
+    """Whether the import's reads are all recorded (nothing unkeyed: no subprocess, no
+    network), so that its verdict may be stored and replayed."""
+    replay = record.get("replay")
+    return (
+        isinstance(replay, dict)
+        and isinstance(replay.get("reads"), dict)
+        and not replay.get("unkeyed")
+    )
+
+
+def _inside(path: str, root: Path) -> bool:
+    real = os.path.realpath(path)
+    base = str(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
 def _fails_for(user: str, failed: str, record: dict[str, Any]) -> bool:

@@ -181,6 +181,38 @@ def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
     return states
 
 
+def read_state(path: str, kind: str) -> list[Any]:
+    """What a read of ``path`` sees now, as the import server records it (``_read_state``
+    there): a folder's names, a file's size, modification time and inode."""
+    try:
+        if kind == "dir":
+            return ["dir", *sorted(os.listdir(path))]
+        info = os.stat(path)
+    except OSError as error:
+        return [kind, type(error).__name__]
+    return ["file", info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def keyed_prefixes(root: str) -> list[str]:
+    """The folders whose reads the environment's fingerprint stands for: the interpreter's
+    prefixes and the site folders (an install changes the fingerprint), never one that holds
+    the verified tree."""
+    import site
+
+    found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    try:
+        found += [*site.getsitepackages(), site.getusersitepackages()]
+    except (AttributeError, OSError):  # a stripped-down site module
+        pass
+    real = os.path.realpath(root)
+    keep = []
+    forms = [form for f in found if f for form in (os.path.abspath(f), os.path.realpath(f))]
+    for folder in dict.fromkeys(forms):
+        if not (real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)):
+            keep.append(folder)
+    return keep
+
+
 def _asked(fact: ImportFact, children: Mapping[str, list[str]]) -> set[str]:
     asked = {fact.module, *ancestors(fact.module)}
     for name in fact.names:
