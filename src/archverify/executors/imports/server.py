@@ -812,7 +812,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             return
         if _READING:
             if event in _LISTING_EVENTS:
-                _read(args[0] if args else ".", True)
+                if not _finder_listing(sys._getframe(1)):
+                    _read(args[0] if args else ".", True)
             elif event == "glob.glob" and args:
                 _read(_glob_folder(args[0]), True)
             elif event == "sqlite3.connect" and args:
@@ -883,6 +884,14 @@ def _watch_reads(config: dict[str, Any]) -> bool:
         _HOOKED = True
         sys.addaudithook(_audit)
     return True
+
+
+def _finder_listing(frame: Any) -> bool:
+    """Whether a listing is the import system's own (``FileFinder._fill_cache``): which module
+    a name finds is the static key's business (it holds the names a module imports that are
+    not project modules yet) and the runtime record's, not a read of the module's."""
+    code = frame.f_code
+    return code.co_name == "_fill_cache" and code.co_filename.startswith("<frozen importlib")
 
 
 def _glob_folder(pattern: Any) -> str:
