@@ -34,7 +34,8 @@ FILES = {
     "pkg/far.py": LOG + "import pkg.user\n",
     "pkg/alone.py": LOG + "Y = 2\n",
     # Reads a data file of its package at import.
-    "pkg/table.py": LOG + (
+    "pkg/table.py": LOG
+    + (
         "import json, pathlib\n"
         "TABLE = json.loads((pathlib.Path(__file__).parent / 'table.json').read_text())\n"
         "assert TABLE['ok'], TABLE\n"
@@ -43,9 +44,8 @@ FILES = {
     "other/__init__.py": LOG,
     # Reads an environment variable and a file outside the tree at import.
     "other/mode.py": LOG + "assert os.environ.get('REPLAY_MODE') != 'broken'\n",
-    "other/outside.py": LOG + (
-        "assert open(os.environ['REPLAY_OUTSIDE']).read().strip() == 'fine'\n"
-    ),
+    "other/outside.py": LOG
+    + ("assert open(os.environ['REPLAY_OUTSIDE']).read().strip() == 'fine'\n"),
 }
 MODULES = {
     "pkg",

@@ -40,11 +40,13 @@ from archverify.executors.imports.runtime import (
     asks,
     loads_of,
 )
-from archverify.executors.runtime.environment import import_variables
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
+from archverify.executors.runtime.environment import import_variables
 from archverify.executors.tools.cache import step_cache_key
 
 _MAX_RESTARTS = 5
+# How many modules not replayable the stats name, each with the events that made it so.
+_UNKEYED_EXAMPLES = 20
 # How long past the per-module timeout the server may stay silent before it counts as hung.
 _SERVER_GRACE_S = 15.0
 _STATEMENT_START = re.compile(r"(import|from)\b")
@@ -77,7 +79,6 @@ class ImportsStep:
             return None
         states = [[path, read_state(str(path), str(kind))] for path, kind in sorted(reads.items())]
         return digest([base, states])
-
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
@@ -196,12 +197,14 @@ class _Run:
         self.fresh: set[str] = set()  # imported by the server in this run
         self.replayed = 0
         self.unkeyed = 0  # fresh verdicts not stored: their import read what no key holds
+        self.unkeyed_examples: dict[str, list[str]] = {}  # the first of them, with why
         self.states: dict[tuple[str, str], list[Any]] = {}  # read_state, once per run
         roots = [self.root / r for r in context.config.source_roots]
         roots += [self.root / f.source_root for f in self.files]
         self.roots = list(dict.fromkeys(os.path.normpath(r) for r in roots))
         shadowed = shadowed_names(self.roots, [*self.rank, *self.broken, *self.mains])
         shadowed |= {p.split(".")[0] for p in context.project.packages}
+        self.shadowed = shadowed
         self.preload = preload_names(context.project.iter_facts(), shadowed)
         self.pythonpath = server_pythonpath()
         # Each module is imported from its source root (the working directory, first on
@@ -237,9 +240,7 @@ class _Run:
             # The replay record (see server._watch_reads): what an import reads beyond its key.
             "record_reads": replay_enabled(context),
             "keyed_prefixes": keyed_prefixes(str(self.root)),
-            "keyed_source_prefixes": [
-                p for p in self.pythonpath if not _inside(p, self.root)
-            ],
+            "keyed_source_prefixes": [p for p in self.pythonpath if not _inside(p, self.root)],
             **options,
         }
         self.server = ImportServer(self.root, config, scratch)
@@ -257,6 +258,8 @@ class _Run:
                     self.replayed += 1
                     self._resolve(module, record)
         if self.pending:
+            if self.replayed:
+                self.server.narrow_preload(self._needed_preloads())
             self.server.start()
             try:
                 self._schedule()
@@ -274,6 +277,10 @@ class _Run:
             runtime_keys = self._runtime_keys(module, keys)
             if not _recorded(record):
                 self.unkeyed += 1
+                if len(self.unkeyed_examples) < _UNKEYED_EXAMPLES:
+                    replay = record.get("replay")
+                    why = replay.get("unkeyed") if isinstance(replay, dict) else None
+                    self.unkeyed_examples[module] = list(why or ["<no record>"])
             elif record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
                 entry = {**record, "runtime_keys": runtime_keys}
                 self.context.cache.put(CACHE_NAMESPACE, keys[module], entry)
@@ -305,6 +312,7 @@ class _Run:
                 "preloaded": self.server.preloaded,
                 "replayed": self.replayed,
                 "not_replayable": self.unkeyed,
+                "not_replayable_why": self.unkeyed_examples,
                 "fresh": len(self.fresh),
                 "preload_dropped": self.server.preload_dropped,
                 "rechecked_fresh": sum(1 for r in self.results.values() if r.get("rechecked")),
@@ -312,6 +320,21 @@ class _Run:
                 "runtime": runtime.stats,
             },
         )
+
+    def _needed_preloads(self) -> list[str]:
+        """The preloads of the modules still to import and of what their imports run first
+        (their packages, their module-level project imports, transitively)."""
+        seen: set[str] = set()
+        stack = [m for m in self.order if m in self.pending]
+        while stack:
+            module = stack.pop()
+            if module in seen:
+                continue
+            seen.add(module)
+            stack.extend(ancestors(module))
+            stack.extend(m for m in self.eager.imports_of(module) if m in self.rank)
+        facts = [f for m in sorted(seen) if (f := self.context.project.facts.get(m))]
+        return preload_names(facts, self.shadowed)
 
     def _store_reads(self) -> None:
         """The files and folders every import of this run read (replayed ones included), for

@@ -571,7 +571,8 @@ def import_one(
             pass
     if reading:
         try:
-            result["replay"] = _replay_record(module, roots)
+            clean = result["outcome"] == "ok"
+            result["replay"] = _replay_record(module, roots, clean)
         except BaseException:  # unrecorded: the verdict is not replayed
             result["replay"] = {"unkeyed": ["<unrecorded>"]}
     try:
@@ -926,14 +927,16 @@ def _read_state(path: str, listing: bool) -> list[Any]:
     return ["file", info.st_size, info.st_mtime_ns, info.st_ino]
 
 
-def _replay_record(module: str, roots: tuple[str, ...]) -> dict[str, Any]:
+def _replay_record(module: str, roots: tuple[str, ...], clean: bool) -> dict[str, Any]:
     """The reads of this import (and of what ran before it here: preloads, packages).
 
-    A verified file that was read is left out when it is the module itself or a loaded
-    module (their content is in the key, or in the runtime record's); any other (read as
-    text, or a module whose import failed on the way) is recorded like a data file."""
+    A verified file that was read is left out when it is the module itself, or a loaded
+    module after a clean import (their content is in the key, or the runtime record's keys);
+    any other (read as text, a module whose import failed on the way, any module a failed
+    import loaded: a failure carries no runtime record) is recorded like a data file."""
     loaded = {module}
-    loaded.update(name for name, value in list(sys.modules.items()) if value is not None)
+    if clean:
+        loaded.update(name for name, value in list(sys.modules.items()) if value is not None)
     reads = {}
     for path, state in _READS.items():
         if state == "source":

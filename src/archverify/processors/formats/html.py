@@ -20,8 +20,8 @@ from archverify.processors.formats.common import (
     safe_text,
     verdict_word,
 )
-from archverify.processors.formats.summary import step_note
 from archverify.processors.formats.routes import evidence_lines, routes_summary
+from archverify.processors.formats.summary import step_note
 
 # Inline only: the page must open from a CI artifact with no network.
 _CSS = """

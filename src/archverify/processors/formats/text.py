@@ -13,8 +13,8 @@ from archverify.processors.formats.common import (
     safe_text,
 )
 from archverify.processors.formats.grouping import RuleGroup, grouped, hidden_note, visible
-from archverify.processors.formats.summary import checked, set_aside, step_note
 from archverify.processors.formats.routes import COVERING_SHOWN, evidence_lines, routes_summary
+from archverify.processors.formats.summary import checked, set_aside, step_note
 
 _STATUS_WORD = {
     StepStatus.PASSED: "passed",
