@@ -315,8 +315,11 @@ class _Run:
                 "not_replayable_why": self.unkeyed_examples,
                 "fresh": len(self.fresh),
                 "preload_dropped": self.server.preload_dropped,
-                "rechecked_fresh": sum(1 for r in self.results.values() if r.get("rechecked")),
-                "fork_disagreed": sum(1 for r in self.results.values() if r.get("fork_disagreed")),
+                # Of this run's imports (a replayed verdict keeps the flags of its own run).
+                "rechecked_fresh": sum(1 for m in self.fresh if self.results[m].get("rechecked")),
+                "fork_disagreed": sum(
+                    1 for m in self.fresh if self.results[m].get("fork_disagreed")
+                ),
                 "runtime": runtime.stats,
             },
         )
