@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from archverify.core.facts import FileFacts, ImportFact
@@ -65,7 +66,7 @@ def test_rerun_imports_reads_no_verdict_and_stores_fresh_ones(tmp_path: Path) ->
     cache = MemoryCache()
     _run(tmp_path, cache, FILES)
     context = make_context(tmp_path, FILES, imports=IMPORTS, cache=cache)
-    context.options["rerun"] = frozenset({"imports"})
+    context = replace(context, options={**context.options, "rerun": frozenset({"imports"})})
     assert ImportsStep().cache_key(context) is None
     forced = ImportsStep().run(context)
     assert (forced.stats["fresh"], forced.stats["replayed"]) == (5, 0)

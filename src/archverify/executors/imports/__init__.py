@@ -278,8 +278,8 @@ class _Run:
             if not _recorded(record):
                 self.unkeyed += 1
                 if len(self.unkeyed_examples) < _UNKEYED_EXAMPLES:
-                    replay = record.get("replay")
-                    why = replay.get("unkeyed") if isinstance(replay, dict) else None
+                    made = record.get("replay")
+                    why = made.get("unkeyed") if isinstance(made, dict) else None
                     self.unkeyed_examples[module] = list(why or ["<no record>"])
             elif record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
                 entry = {**record, "runtime_keys": runtime_keys}
@@ -346,14 +346,14 @@ class _Run:
         base = base_key(self.context)
         if base is None:
             return
-        reads: dict[str, str] | None = {}
+        reads: dict[str, str] = {}
         for record in self.results.values():
             outcome = record.get("outcome")
             if outcome in ("not-compiled", "skipped"):
                 continue
             if outcome not in _REPLAYABLE or not _recorded(record):
-                reads = None
-                break
+                self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": None})
+                return
             for path, seen in record["replay"]["reads"].items():
                 reads[str(path)] = str(seen[0]) if isinstance(seen, list) and seen else "file"
         self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": reads})

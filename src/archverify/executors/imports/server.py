@@ -892,7 +892,7 @@ def _finder_listing(frame: Any) -> bool:
     a name finds is the static key's business (it holds the names a module imports that are
     not project modules yet) and the runtime record's, not a read of the module's."""
     code = frame.f_code
-    return code.co_name == "_fill_cache" and code.co_filename.startswith("<frozen importlib")
+    return bool(code.co_name == "_fill_cache" and code.co_filename.startswith("<frozen importl"))
 
 
 def _glob_folder(pattern: Any) -> str:
