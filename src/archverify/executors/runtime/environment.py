@@ -38,6 +38,10 @@ _SOURCE_NAMES = frozenset({"py.typed"})
 _SOURCE_FILE_LIMIT = 20_000
 # archverify's own files whose content decides a result: its code and the rule docs it ships.
 _OWN_CODE_SUFFIXES = frozenset({".py", ".md"})
+# What a shell sets for each command it runs and each ``cd``: the reference command of an import
+# verdict (``cd ROOT && python -c "import M"``) gets its own values from the shell it is typed
+# in, not archverify's, so they are no input of the verdict (and would end replay at every cd).
+_SHELL_VARIABLES = frozenset({"_", "PWD", "OLDPWD", "SHLVL"})
 # Variables a tool sets for itself while it runs: never an input.
 _OWN_VARIABLES = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTHONHASHSEED_USED"})
 
@@ -297,7 +301,9 @@ def import_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str
     return sorted(
         (name, value)
         for name, value in env.items()
-        if name not in _OWN_VARIABLES and name not in WITHHELD_VARIABLES
+        if name not in _OWN_VARIABLES
+        and name not in WITHHELD_VARIABLES
+        and name not in _SHELL_VARIABLES
     )
 
 
