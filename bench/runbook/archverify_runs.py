@@ -107,8 +107,8 @@ class ArchverifyRuns:
         self.once("warm-fill", extra or [])
         return repeat(runs, run)
 
-    # The imports step is not replayed by default (importing runs code that can depend on the
-    # world); --cache-tests opts in to per-module replay. Both are measured and reported.
+    # The imports step is replayed by default (per module, while nothing its import read
+    # changed); --cache-tests adds the tests step. Both are measured and reported.
     def warm_replaying_imports(self, runs: int) -> Figure:
         return self.warm(runs, [CACHE_TESTS])
 

@@ -1,8 +1,9 @@
-"""Per-module replay of import verdicts under ``--cache-tests``, and the step's own cache key."""
+"""Per-module replay of import verdicts (by default), and the step's own cache key."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from archverify.core.facts import FileFacts, ImportFact
@@ -27,9 +28,10 @@ IMPORTS = {
 
 
 def _run(
-    root: Path, cache: MemoryCache, files: dict[str, str], cache_tests: bool = True
+    root: Path, cache: MemoryCache, files: dict[str, str], replay: bool | None = None
 ) -> StepOutcome:
-    context = make_context(root, files, imports=IMPORTS, cache=cache, cache_tests=cache_tests)
+    options = {"timeout_s": 2, **({} if replay is None else {"replay": replay})}
+    context = make_context(root, files, imports=IMPORTS, cache=cache, options=options)
     return ImportsStep().run(context)
 
 
@@ -50,22 +52,37 @@ def test_second_run_imports_nothing_and_an_edit_reimports_its_importers(tmp_path
     assert {f.path for f in third.findings} == {"pkg/alone.py", "pkg/base.py"}
 
 
-def test_without_cache_tests_everything_is_imported_again(tmp_path: Path) -> None:
+def test_with_replay_false_everything_is_imported_again(tmp_path: Path) -> None:
     cache = MemoryCache()
     for _ in range(2):
-        outcome = _run(tmp_path, cache, FILES, cache_tests=False)
+        outcome = _run(tmp_path, cache, FILES, replay=False)
         assert (outcome.stats["fresh"], outcome.stats["replayed"]) == (5, 0)
     assert cache.entries == {}
-    assert ImportsStep().cache_key(make_context(tmp_path, FILES)) is None
+    off = {"timeout_s": 2, "replay": False}
+    assert ImportsStep().cache_key(make_context(tmp_path, FILES, options=off)) is None
 
 
-def test_step_key_needs_cache_tests_and_follows_the_files(tmp_path: Path) -> None:
+def test_rerun_imports_reads_no_verdict_and_stores_fresh_ones(tmp_path: Path) -> None:
+    cache = MemoryCache()
+    _run(tmp_path, cache, FILES)
+    context = make_context(tmp_path, FILES, imports=IMPORTS, cache=cache)
+    context = replace(context, options={**context.options, "rerun": frozenset({"imports"})})
+    assert ImportsStep().cache_key(context) is None
+    forced = ImportsStep().run(context)
+    assert (forced.stats["fresh"], forced.stats["replayed"]) == (5, 0)
+    assert (_run(tmp_path, cache, FILES).stats["replayed"]) == 5
+
+
+def test_step_key_needs_the_first_runs_reads_and_follows_the_files(tmp_path: Path) -> None:
     step = ImportsStep()
-    key = step.cache_key(make_context(tmp_path, FILES, cache_tests=True))
+    cache = MemoryCache()
+    assert step.cache_key(make_context(tmp_path, FILES, cache=cache)) is None  # no run yet
+    _run(tmp_path, cache, FILES)
+    key = step.cache_key(make_context(tmp_path, FILES, cache=cache))
     assert isinstance(key, str)
-    assert step.cache_key(make_context(tmp_path, FILES, cache_tests=True)) == key
+    assert step.cache_key(make_context(tmp_path, FILES, cache=cache)) == key
     edited = {**FILES, "pkg/far.py": "import pkg.user  # edited\n"}
-    assert step.cache_key(make_context(tmp_path, edited, cache_tests=True)) not in (key, None)
+    assert step.cache_key(make_context(tmp_path, edited, cache=cache)) != key
 
 
 def _project(

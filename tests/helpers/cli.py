@@ -69,9 +69,12 @@ class CliRun:
         return step
 
 
-def marked_environment(env: Mapping[str, str] | None = None) -> tuple[dict[str, str], str]:
-    """This process's environment with ``env`` over it and a fresh marker, and that marker."""
-    marker = uuid.uuid4().hex
+def marked_environment(
+    env: Mapping[str, str] | None = None, marker: str | None = None
+) -> tuple[dict[str, str], str]:
+    """This process's environment with ``env`` over it and a marker (fresh unless given: the
+    imports step's replay keys hold the whole environment), and that marker."""
+    marker = marker or uuid.uuid4().hex
     return {**os.environ, **(env or {}), MARKER_VARIABLE: marker}, marker
 
 
@@ -81,9 +84,11 @@ def run_cli(
     cwd: Path,
     env: Mapping[str, str] | None = None,
     timeout_s: float = 300,
+    marker: str | None = None,
 ) -> CliRun:
-    """``python -m archverify ARGS`` in ``cwd`` with a unique marker in its environment."""
-    child_env, marker = marked_environment(env)
+    """``python -m archverify ARGS`` in ``cwd`` with a marker in its environment (unique
+    unless given: runs that should replay each other's imports share one)."""
+    child_env, marker = marked_environment(env, marker)
     result = run_archverify(args, cwd=cwd, env=child_env, timeout_s=timeout_s)
     return CliRun(result.returncode, result.stdout, result.stderr, marker)
 

@@ -46,7 +46,10 @@ def make_context(
     for relative, text in files.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        # Written only when it differs: a rewrite changes the modification time, which replay
+        # records for a file an import read (a failed import's modules).
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
         module, is_package = module_name(relative, source_root)
         sources.append(SourceFile(relative, module, is_package, source_root))
         facts[module] = FileFacts(

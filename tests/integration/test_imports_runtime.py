@@ -23,7 +23,9 @@ HIDDEN = "imports/hidden-edge"
 RUNTIME_CONTRACT = "imports/runtime-contract"
 
 
-def _run(root: Path, *extra: str, env: dict[str, str] | None = None) -> CliRun:
+def _run(
+    root: Path, *extra: str, env: dict[str, str] | None = None, marker: str | None = None
+) -> CliRun:
     return run_cli(
         [
             "run",
@@ -38,6 +40,7 @@ def _run(root: Path, *extra: str, env: dict[str, str] | None = None) -> CliRun:
         ],
         cwd=root,
         env=env,
+        marker=marker,
     )
 
 
@@ -373,7 +376,8 @@ def test_replay_keeps_the_runtime_record_and_follows_the_modules_it_loaded(
     tmp_path: Path,
 ) -> None:
     """A replayed verdict carries its runtime record; editing a module that was loaded only
-    through a computed name imports its loader again (its static key does not follow it)."""
+    through a computed name imports its loader again (its static key does not follow it).
+    The runs share their environment (one marker): the replay keys hold all of it."""
     root = _project(
         tmp_path,
         {
@@ -383,9 +387,9 @@ def test_replay_keeps_the_runtime_record_and_follows_the_modules_it_loaded(
             ),
         },
     )
-    first = _run(root, "--cache-tests")
+    first = _run(root, marker="replay")
     (root / "src/app/other.py").write_text("X = 1\n")  # the step runs again, per module
-    second = _run(root, "--cache-tests")
+    second = _run(root, marker="replay")
     assert second.step("imports")["stats"]["replayed"] >= 3
     assert [f["extra"] for f in _findings(second, HIDDEN)] == [
         f["extra"] for f in _findings(first, HIDDEN)
@@ -393,7 +397,7 @@ def test_replay_keeps_the_runtime_record_and_follows_the_modules_it_loaded(
     assert _runtime(second)["loads"]["app.loader"] == _runtime(first)["loads"]["app.loader"]
     assert _runtime(first)["loads"]["app.loader"]["beyond_static"] == ["app.plugin"]
     (root / "src/app/plugin.py").write_text("raise RuntimeError('broken plugin')\n")
-    third = _run(root, "--cache-tests")
+    third = _run(root, marker="replay")
     [error] = [f for f in third.json()["findings"] if f["rule"] == "imports/error"]
     assert error["path"] == "src/app/plugin.py"
     assert error["extra"]["dependents"] == ["app.loader"]

@@ -396,6 +396,15 @@ STEPS: tuple[StepSpec, ...] = (
                 high=MAX_MEMORY_MB,
                 low_inclusive=False,
             ),
+            # Per-module verdicts replayed while their keys hold (rule_docs/imports.md says what
+            # a key cannot hold: false for a project whose imports read the clock or the net).
+            StepOption(
+                "replay",
+                "boolean",
+                True,
+                "replay a module's verdict while nothing its import reads changed",
+                filled=False,
+            ),
         ),
     ),
     StepSpec(

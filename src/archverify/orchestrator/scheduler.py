@@ -62,6 +62,8 @@ class SchedulerOptions:
     fail_fast: bool = False
     debug: bool = False
     use_cache: bool = True
+    # Steps forced this run (``--rerun``): their stored result is not replayed, a fresh one stored.
+    rerun: frozenset[str] = frozenset()
 
 
 def _ignore(step_id: str, state: str, outcome: StepOutcome | None) -> None:
@@ -174,7 +176,8 @@ def _run_one(
     fingerprint: Callable[[], str],
 ) -> StepOutcome:
     key = _cache_key(step, context, fingerprint) if options.use_cache else None
-    outcome = _replay(context.cache, step.id, key) if key else None
+    forced = step.id in options.rerun
+    outcome = _replay(context.cache, step.id, key) if key and not forced else None
     if outcome is not None:
         on_progress(step.id, "running", None)
         started = time.perf_counter()

@@ -22,8 +22,12 @@ from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
 from archverify.executors.imports.plan import (
     ancestors,
+    data_states,
+    digest,
     environment_fingerprint,
+    keyed_prefixes,
     preload_names,
+    read_state,
     replay_keys,
     replay_salt,
     server_pythonpath,
@@ -37,9 +41,12 @@ from archverify.executors.imports.runtime import (
     loads_of,
 )
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
+from archverify.executors.runtime.environment import import_variables
 from archverify.executors.tools.cache import step_cache_key
 
 _MAX_RESTARTS = 5
+# How many modules not replayable the stats name, each with the events that made it so.
+_UNKEYED_EXAMPLES = 20
 # How long past the per-module timeout the server may stay silent before it counts as hung.
 _SERVER_GRACE_S = 15.0
 _STATEMENT_START = re.compile(r"(import|from)\b")
@@ -54,20 +61,24 @@ class ImportsStep:
     id = "imports"
 
     def cache_key(self, context: StepContext) -> str | None:
-        """None unless the run allows replay (``cache_tests``): imports run the project's code."""
-        if not context.options.get("cache_tests"):
+        """The whole step's key; None when replay is off (``replay = false``, ``--rerun``).
+
+        Beside the tool steps' material (``base_key``: with the whole environment and the data
+        files beside the modules), what every file and folder the last run's imports read
+        looks like now: the run stored their list (``_Run._store_reads``). Without that list
+        (a first run, an import that read what no state describes) the step is not replayed
+        whole, and its modules are replayed one by one."""
+        if not replay_allowed(context):
             return None
-        pythonpath = server_pythonpath()
-        environment = environment_fingerprint(sys.executable, pythonpath, root=context.root)
-        if environment is None:
+        base = base_key(context)
+        if base is None:
             return None
-        version = f"{sys.version}|{sys.executable}"
-        # The runtime check reads the contracts (imports/runtime-contract): they are inputs
-        # too, wherever they are stated (archverify.toml, pyproject.toml, import-linter's files).
-        config = context.config
-        contracts = repr((config.contracts, config.include_type_checking_imports))
-        extra = (environment, str(context.root.resolve()), *pythonpath, contracts)
-        return step_cache_key(context, self.id, version, (), extra=extra)
+        listed = context.cache.get(CACHE_NAMESPACE, f"reads-{base}")
+        reads = listed.get("reads") if isinstance(listed, dict) else None
+        if not isinstance(reads, dict):
+            return None
+        states = [[path, read_state(str(path), str(kind))] for path, kind in sorted(reads.items())]
+        return digest([base, states])
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
@@ -85,6 +96,37 @@ class ImportsStep:
             return failed_to_run(self.id, crash, started)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def base_key(context: StepContext) -> str | None:
+    """What the whole step's key holds besides the reads of its imports (see ``cache_key``):
+    the tool steps' material, the whole environment and the data files beside the modules."""
+    pythonpath = server_pythonpath()
+    environment = environment_fingerprint(sys.executable, pythonpath, root=context.root)
+    if environment is None:
+        return None
+    version = f"{sys.version}|{sys.executable}"
+    root = str(context.root.resolve())
+    files = _unique_files(context.project.files)
+    data = sorted(data_states(root, files).items())
+    # The runtime check reads the contracts (imports/runtime-contract): they are inputs too,
+    # wherever they are stated (archverify.toml, pyproject.toml, import-linter's files).
+    config = context.config
+    contracts = repr((config.contracts, config.include_type_checking_imports))
+    extra = (environment, root, *pythonpath, digest([import_variables(), data]), contracts)
+    return step_cache_key(context, ImportsStep.id, version, (), extra=extra)
+
+
+def replay_enabled(context: StepContext) -> bool:
+    """Whether verdicts are stored for replay: by default, unless ``replay = false`` (an
+    invalid value counts as false)."""
+    return context.config.tool(ImportsStep.id).options.get("replay", True) is True
+
+
+def replay_allowed(context: StepContext) -> bool:
+    """Whether stored verdicts may be replayed: when they are stored, unless the run forces
+    the step (``--rerun imports``, whose fresh verdicts are stored)."""
+    return replay_enabled(context) and ImportsStep.id not in context.options.get("rerun", ())
 
 
 def _options(context: StepContext) -> dict[str, Any]:
@@ -158,11 +200,15 @@ class _Run:
         self.next_id = 0
         self.fresh: set[str] = set()  # imported by the server in this run
         self.replayed = 0
+        self.unkeyed = 0  # fresh verdicts not stored: their import read what no key holds
+        self.unkeyed_examples: dict[str, list[str]] = {}  # the first of them, with why
+        self.states: dict[tuple[str, str], list[Any]] = {}  # read_state, once per run
         roots = [self.root / r for r in context.config.source_roots]
         roots += [self.root / f.source_root for f in self.files]
         self.roots = list(dict.fromkeys(os.path.normpath(r) for r in roots))
         shadowed = shadowed_names(self.roots, [*self.rank, *self.broken, *self.mains])
         shadowed |= {p.split(".")[0] for p in context.project.packages}
+        self.shadowed = shadowed
         self.preload = preload_names(context.project.iter_facts(), shadowed)
         self.pythonpath = server_pythonpath()
         # Each module is imported from its source root (the working directory, first on
@@ -195,6 +241,10 @@ class _Run:
             "project_files": project_files,
             "project_tops": sorted(self.index.tops),
             "asks": asks(self.eager),
+            # The replay record (see server._watch_reads): what an import reads beyond its key.
+            "record_reads": replay_enabled(context),
+            "keyed_prefixes": keyed_prefixes(str(self.root)),
+            "keyed_source_prefixes": [p for p in self.pythonpath if not _inside(p, self.root)],
             **options,
         }
         self.server = ImportServer(self.root, config, scratch)
@@ -203,14 +253,17 @@ class _Run:
         deps = self._dependencies()
         keys = self._replay_keys()
         self._prepare(deps)
+        replay = replay_allowed(self.context)
         for module in self.order:
-            if module in keys and module not in self.results:
+            if replay and module in keys and module not in self.results:
                 record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
-                if _replayable(record, keys):
+                if _replayable(record, keys, self.states):
                     assert isinstance(record, dict)  # nosec B101 - _replayable checked it
                     self.replayed += 1
                     self._resolve(module, record)
         if self.pending:
+            if self.replayed:
+                self.server.narrow_preload(self._needed_preloads())
             self.server.start()
             try:
                 self._schedule()
@@ -226,9 +279,17 @@ class _Run:
         for module in sorted(self.fresh & set(keys)):
             record = self.results[module]
             runtime_keys = self._runtime_keys(module, keys)
-            if record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
+            if not _recorded(record):
+                self.unkeyed += 1
+                if len(self.unkeyed_examples) < _UNKEYED_EXAMPLES:
+                    made = record.get("replay")
+                    why = made.get("unkeyed") if isinstance(made, dict) else None
+                    self.unkeyed_examples[module] = list(why or ["<no record>"])
+            elif record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
                 entry = {**record, "runtime_keys": runtime_keys}
                 self.context.cache.put(CACHE_NAMESPACE, keys[module], entry)
+        if keys:
+            self._store_reads()
         verdicts = build_findings(self.results, self.index)
         runtime = analyse(
             self.results,
@@ -254,13 +315,52 @@ class _Run:
                 "fork": self.server.fork,
                 "preloaded": self.server.preloaded,
                 "replayed": self.replayed,
+                "not_replayable": self.unkeyed,
+                "not_replayable_why": self.unkeyed_examples,
                 "fresh": len(self.fresh),
                 "preload_dropped": self.server.preload_dropped,
-                "rechecked_fresh": sum(1 for r in self.results.values() if r.get("rechecked")),
-                "fork_disagreed": sum(1 for r in self.results.values() if r.get("fork_disagreed")),
+                # Of this run's imports (a replayed verdict keeps the flags of its own run).
+                "rechecked_fresh": sum(1 for m in self.fresh if self.results[m].get("rechecked")),
+                "fork_disagreed": sum(
+                    1 for m in self.fresh if self.results[m].get("fork_disagreed")
+                ),
                 "runtime": runtime.stats,
             },
         )
+
+    def _needed_preloads(self) -> list[str]:
+        """The preloads of the modules still to import and of what their imports run first
+        (their packages, their module-level project imports, transitively)."""
+        seen: set[str] = set()
+        stack = [m for m in self.order if m in self.pending]
+        while stack:
+            module = stack.pop()
+            if module in seen:
+                continue
+            seen.add(module)
+            stack.extend(ancestors(module))
+            stack.extend(m for m in self.eager.imports_of(module) if m in self.rank)
+        facts = [f for m in sorted(seen) if (f := self.context.project.facts.get(m))]
+        return preload_names(facts, self.shadowed)
+
+    def _store_reads(self) -> None:
+        """The files and folders every import of this run read (replayed ones included), for
+        the whole step's key (``ImportsStep.cache_key``); an empty record when one import read
+        what no state describes, or has a verdict that is not replayed (a timeout)."""
+        base = base_key(self.context)
+        if base is None:
+            return
+        reads: dict[str, str] = {}
+        for record in self.results.values():
+            outcome = record.get("outcome")
+            if outcome in ("not-compiled", "skipped"):
+                continue
+            if outcome not in _REPLAYABLE or not _recorded(record):
+                self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": None})
+                return
+            for path, seen in record["replay"]["reads"].items():
+                reads[str(path)] = str(seen[0]) if isinstance(seen, list) and seen else "file"
+        self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": reads})
 
     def _contract_graph(self, include_type_checking: bool) -> ImportGraph:
         """The contracts step's static graph (shared through the step context)."""
@@ -319,8 +419,8 @@ class _Run:
         return deps
 
     def _replay_keys(self) -> dict[str, str]:
-        """Per-module replay keys, only when the run allows replay (``cache_tests``)."""
-        if not self.context.options.get("cache_tests"):
+        """Per-module replay keys (empty when replay is off: no verdict is stored)."""
+        if not replay_enabled(self.context):
             return {}
         environment = environment_fingerprint(sys.executable, self.pythonpath, root=self.root)
         if environment is None:
@@ -328,7 +428,8 @@ class _Run:
         # The project's top-level names decide what the runtime record counts as its own.
         options = {**self.options, "pythonpath": self.pythonpath, "tops": sorted(self.index.tops)}
         salt = replay_salt(self.roots, options, self.preload, environment)
-        return replay_keys(self.files, self.context.project.facts, salt)
+        data = data_states(str(self.root), self.files)
+        return replay_keys(self.files, self.context.project.facts, salt, data)
 
     def _prepare(self, deps: Mapping[str, set[str]]) -> None:
         self.waiting = {m: len(d) for m, d in deps.items()}
@@ -421,15 +522,46 @@ class _Run:
                         heapq.heappush(self.ready, self.rank[user])
 
 
-def _replayable(record: Any, keys: Mapping[str, str]) -> bool:
+def _replayable(
+    record: Any, keys: Mapping[str, str], states: dict[tuple[str, str], list[Any]]
+) -> bool:
     """A stored verdict that may be replayed: one worth replaying, whose modules loaded
-    without an import statement are unchanged (see ``_Run._runtime_keys``)."""
+    without an import statement are unchanged (see ``_Run._runtime_keys``), and every file and
+    folder its import read is as it was (``states`` keeps what each looks like now)."""
     if not isinstance(record, dict) or record.get("outcome") not in _REPLAYABLE:
         return False
     runtime_keys = record.get("runtime_keys")
-    if not isinstance(runtime_keys, dict):
+    if not isinstance(runtime_keys, dict) or not _recorded(record):
         return False
-    return all(keys.get(str(m)) == k for m, k in runtime_keys.items())
+    if not all(keys.get(str(m)) == k for m, k in runtime_keys.items()):
+        return False
+    for path, seen in record["replay"]["reads"].items():
+        if not isinstance(seen, list) or not seen:
+            return False
+        kind = str(seen[0])
+        now = states.get((path, kind))
+        if now is None:
+            now = states[(path, kind)] = read_state(path, kind)
+        if now != seen:
+            return False
+    return True
+
+
+def _recorded(record: Mapping[str, Any]) -> bool:
+    """Whether the import's reads are all recorded (nothing unkeyed: no subprocess, no
+    network), so that its verdict may be stored and replayed."""
+    replay = record.get("replay")
+    return (
+        isinstance(replay, dict)
+        and isinstance(replay.get("reads"), dict)
+        and not replay.get("unkeyed")
+    )
+
+
+def _inside(path: str, root: Path) -> bool:
+    real = os.path.realpath(path)
+    base = str(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
 def _fails_for(user: str, failed: str, record: dict[str, Any]) -> bool:

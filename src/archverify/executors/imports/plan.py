@@ -14,7 +14,7 @@ from archverify.core.graph import strongly_connected
 from archverify.core.project import SourceFile
 from archverify.executors.runtime.environment import (
     archverify_identity,
-    environment_variables,
+    import_variables,
     interpreter_identity,
 )
 
@@ -79,8 +79,9 @@ def replay_salt(
             "python": sys.version,
             "executable": sys.executable,
             "interpreter": interpreter_identity(),
-            # An imported module may read any variable; PYTHON* ones change how it imports.
-            "variables": environment_variables(()),
+            # An imported module may read any variable, from Python or from C (``getenv``, the
+            # locale): the whole environment, not a declared subset.
+            "variables": import_variables(),
             "roots": list(roots),
             "options": json.loads(json.dumps(dict(options), sort_keys=True, default=str)),
             "preload": list(preload),
@@ -90,16 +91,21 @@ def replay_salt(
 
 
 def replay_keys(
-    files: Sequence[SourceFile], facts: Mapping[str, FileFacts], salt: str
+    files: Sequence[SourceFile],
+    facts: Mapping[str, FileFacts],
+    salt: str,
+    data: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """A key per module that changes when any project file its import may run changes.
+    """A key per module that changes when any project file its import may run or read changes.
 
     That is the module itself, its parent packages, every project module it imports at
     module level (``from a import b`` counts ``a.b`` when that is a module, ``import *``
     every submodule), and so on transitively, including the names it imports that are not
-    project modules today (a new file there changes the key). A module without facts has no
-    key, and neither has anything that imports it.
+    project modules today (a new file there changes the key), and ``data[m]`` for each module
+    ``m`` of that closure (``data_states``: the files beside it that are not verified sources).
+    A module without facts has no key, and neither has anything that imports it.
     """
+    data = data or {}
     modules = {f.module: f for f in files}
     children: dict[str, list[str]] = {}
     for module in modules:
@@ -119,12 +125,92 @@ def replay_keys(
         own[module] = (
             None
             if file_facts is None or file_facts.path != source.path
-            else digest([module, source.path, file_facts.content_hash, absent])
+            else digest([module, source.path, file_facts.content_hash, absent, data.get(module)])
         )
     component_keys = _merkle(edges, own)
     return {
         m: digest([salt, m, key]) for m in modules if (key := component_keys.get(m)) is not None
     }
+
+
+def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
+    """What each module may read beside the verified sources: the other files of its folder.
+
+    A package (``__init__.py``) or a module inside one has the state of every file below its
+    folder, subpackages included (a package may read its subpackages' data), that is not a
+    verified source file (keyed by content) or in ``__pycache__`` (bytecode of those sources):
+    each file's relative path, size and modification time. A top-level module has its source
+    root's own files (its working directory at import), not the folders below. Each folder is
+    listed once (one ``scandir`` per folder, one ``stat`` per data file).
+    """
+    sources = {os.path.normpath(os.path.join(root, f.path)) for f in files}
+    memo: dict[tuple[str, bool], str] = {}
+
+    def state(folder: str, deep: bool) -> str:
+        known = memo.get((folder, deep))
+        if known is not None:
+            return known
+        lines: list[str] = []
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as error:
+            entries, lines = [], [f"<{type(error).__name__}>"]
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    if deep and entry.name != "__pycache__" and not entry.is_symlink():
+                        lines.append(f"{entry.name}/\0{state(entry.path, True)}")
+                    elif entry.is_symlink():
+                        lines.append(f"{entry.name}/\0-> {os.path.realpath(entry.path)}")
+                    continue
+                if os.path.normpath(entry.path) in sources:
+                    continue
+                info = entry.stat()
+                lines.append(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}")
+            except OSError:
+                lines.append(f"{entry.name}\0<gone>")
+        found = digest(lines)
+        memo[(folder, deep)] = found
+        return found
+
+    states: dict[str, str] = {}
+    for f in files:
+        folder = os.path.dirname(os.path.normpath(os.path.join(root, f.path)))
+        states[f.module] = state(folder, "." in f.module or f.is_package)
+    return states
+
+
+def read_state(path: str, kind: str) -> list[Any]:
+    """What a read of ``path`` sees now, as the import server records it (``_read_state``
+    there): a folder's names, a file's size, modification time and inode."""
+    try:
+        if kind == "dir":
+            return ["dir", *sorted(os.listdir(path))]
+        info = os.stat(path)
+    except OSError as error:
+        return [kind, type(error).__name__]
+    return ["file", info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def keyed_prefixes(root: str) -> list[str]:
+    """The folders whose reads the environment's fingerprint stands for: the interpreter's
+    prefixes and the site folders (an install changes the fingerprint), never one that holds
+    the verified tree."""
+    import site
+
+    found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
+    try:
+        found += [*site.getsitepackages(), site.getusersitepackages()]
+    except (AttributeError, OSError):  # a stripped-down site module
+        pass
+    real = os.path.realpath(root)
+    keep = []
+    forms = [form for f in found if f for form in (os.path.abspath(f), os.path.realpath(f))]
+    for folder in dict.fromkeys(forms):
+        if not (real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)):
+            keep.append(folder)
+    return keep
 
 
 def _asked(fact: ImportFact, children: Mapping[str, list[str]]) -> set[str]:

@@ -449,9 +449,16 @@ def preload(config: dict[str, Any]) -> tuple[frozenset[str], int, str | None]:
     threads = _thread._count()
     loaded = 0
     unsafe = None
+    global _READING
+    reading = _watch_reads(config)
     with _Preloading(config) as preloading:
         for name in names:
-            if not preloading.load(name, float(config["timeout"])) or _thread._count() > threads:
+            _READING = reading
+            try:
+                fine = preloading.load(name, float(config["timeout"]))
+            finally:
+                _READING = False
+            if not fine or _thread._count() > threads:
                 unsafe = name
                 break
             loaded += 1
@@ -473,7 +480,7 @@ def import_one(
     and left the process safe to fork, it stays and forks the package's members on request.
     ``root`` is the module's source root: the working directory of its import.
     """
-    global _LOGICAL_LIMIT
+    global _LOGICAL_LIMIT, _READING
     roots = tuple(job["roots"])
     threads = _thread._count()
     control_id = _fd_identity(control)
@@ -517,9 +524,14 @@ def import_one(
     extra = len(_stack(sys._getframe())) - 1 + int(job.get("import_call_cost", 0))
     _offset_recursion_limit(extra)
     before = _import_state()
+    reading = _watch_reads(job)
     result: dict[str, Any]
     try:
-        __import__(module)
+        _READING = reading
+        try:
+            __import__(module)
+        finally:
+            _READING = False  # the verdict's own work (a traceback's source lines) is not
         result = {"outcome": "ok"}
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) or exc.code is None else str(exc.code)
@@ -534,6 +546,7 @@ def import_one(
         }
         if isinstance(exc, MemoryError) and cap:
             result["memory_mb"] = cap
+    _READING = False
     if os.getpid() != pid:
         _REAL_EXIT(0)  # the module forked and this copy returned from the import: stay quiet
     # What a member of this package starts from: the module's own setting, if it made one.
@@ -556,6 +569,12 @@ def import_one(
             result["runtime"] = _runtime_record(module, job)
         except BaseException:  # the record is best effort; the verdict is not
             pass
+    if reading:
+        try:
+            clean = result["outcome"] == "ok"
+            result["replay"] = _replay_record(module, roots, clean)
+        except BaseException:  # unrecorded: the verdict is not replayed
+            result["replay"] = {"unkeyed": ["<unrecorded>"]}
     try:
         result["leftovers"] = _end_leftovers()
         result["changed"] = _changed_files()
@@ -785,13 +804,160 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             )
             if writes:
                 _touch(args[0])
+            if _READING and (
+                not writes
+                or (isinstance(mode, str) and "+" in mode)
+                or (isinstance(flags, int) and flags & os.O_ACCMODE == os.O_RDWR)
+            ):
+                _read(args[0], False)
             return
+        if _READING:
+            if event in _LISTING_EVENTS:
+                if not _finder_listing(sys._getframe(1)):
+                    _read(args[0] if args else ".", True)
+            elif event == "glob.glob" and args:
+                _read(_glob_folder(args[0]), True)
+            elif event == "sqlite3.connect" and args:
+                _read(args[0], False)
+            elif event in _WORLD_EVENTS:
+                _UNKEYED.add(f"<{event}>")
         positions = _CHANGING_EVENTS.get(event)
         if positions is not None:
             for position in positions:
                 _touch(args[position])
     except BaseException:  # a hook that raises would make the module's own call fail
         pass
+
+
+# The replay record: what an import reads besides what its key holds (its closure's sources
+# and the data files beside them, the interpreter, the installed distributions, the
+# environment). Files and folders it opens or lists are recorded with their state at that
+# moment (the parent stores it with the verdict, which is replayed only while every state is
+# the same); what no state can describe (a subprocess, the network) makes it unreplayable.
+_READING = False
+_READS: dict[str, Any] = {}  # path -> its state at the first read (a folder: its names)
+_UNKEYED: set[str] = set()  # reads no state describes: the verdict is not replayed
+_KEYED_PREFIXES: tuple[str, ...] = ()  # the interpreter's and installed distributions' folders
+_PROJECT_SOURCES: frozenset[str] = frozenset()  # verified files: keyed by content when loaded
+_KEYED_SOURCE_PREFIXES: tuple[str, ...] = ()  # PYTHONPATH folders: their code files are keyed
+_SOURCE_SUFFIXES = (".py", ".pyi", ".pyc", ".pth", ".so", ".pyd")  # as environment.py's
+_LISTING_EVENTS = frozenset({"os.listdir", "os.scandir"})
+_WORLD_EVENTS = frozenset(
+    {
+        "subprocess.Popen",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.startfile",
+        "pty.spawn",
+        "socket.connect",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+        "socket.sendto",
+        "socket.sendmsg",
+        "urllib.Request",
+        "ftplib.connect",
+        "http.client.connect",
+        "smtplib.connect",
+        "webbrowser.open",
+    }
+)
+_MAGIC = re.compile(r"[*?[]")
+
+
+def _watch_reads(config: dict[str, Any]) -> bool:
+    """Set up the record of reads; whether to record (``_READING`` is then set around each
+    import: the server's preloads, whose reads every child inherits, and each child's own,
+    whose record a zygote's members inherit). Nothing else the processes do is recorded."""
+    global _KEYED_PREFIXES, _KEYED_SOURCE_PREFIXES, _PROJECT_SOURCES, _HOOKED
+    if not config.get("record_reads") or config.get("plain"):
+        return False
+    prefixes = [str(p) for p in config.get("keyed_prefixes") or ()]
+    if config.get("scratch"):
+        prefixes.append(os.path.realpath(str(config["scratch"])))
+    _KEYED_PREFIXES = tuple(p.rstrip(os.sep) + os.sep for p in prefixes if p)
+    code = [str(p) for p in config.get("keyed_source_prefixes") or ()]
+    _KEYED_SOURCE_PREFIXES = tuple(p.rstrip(os.sep) + os.sep for p in code if p)
+    _PROJECT_SOURCES = frozenset(str(f) for f in config.get("project_files") or ())
+    if not _HOOKED:
+        _HOOKED = True
+        sys.addaudithook(_audit)
+    return True
+
+
+def _finder_listing(frame: Any) -> bool:
+    """Whether a listing is the import system's own (``FileFinder._fill_cache``): which module
+    a name finds is the static key's business (it holds the names a module imports that are
+    not project modules yet) and the runtime record's, not a read of the module's."""
+    code = frame.f_code
+    return bool(code.co_name == "_fill_cache" and code.co_filename.startswith("<frozen importl"))
+
+
+def _glob_folder(pattern: Any) -> str:
+    text = os.fsdecode(os.fspath(pattern))
+    match = _MAGIC.search(text)
+    return os.path.dirname(text[: match.start()]) if match else text
+
+
+def _read(raw: Any, listing: bool) -> None:
+    if isinstance(raw, int) or raw is None:
+        return  # a descriptor: opened (and recorded) by path before, or inherited
+    path = os.path.abspath(os.fsdecode(os.fspath(raw)))
+    if path in _READS or path == os.devnull or path.startswith(_KEYED_PREFIXES):
+        return
+    if path.endswith(_SOURCE_SUFFIXES) and path.startswith(_KEYED_SOURCE_PREFIXES):
+        return  # code on PYTHONPATH: the environment's fingerprint follows every such file
+    if not listing and path in _PROJECT_SOURCES:
+        _READS[path] = "source"  # decided at the end: keyed when its module was loaded
+        return
+    _READS[path] = _read_state(path, listing)
+
+
+def _read_state(path: str, listing: bool) -> list[Any]:
+    """What a read saw: a folder's names, a file's size, time and inode (``plan.read_state``
+    computes the same in the parent, which compares them before replaying)."""
+    try:
+        if listing:
+            return ["dir", *sorted(os.listdir(path))]
+        info = os.stat(path)
+    except OSError as error:
+        return ["dir" if listing else "file", type(error).__name__]
+    return ["file", info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def _replay_record(module: str, roots: tuple[str, ...], clean: bool) -> dict[str, Any]:
+    """The reads of this import (and of what ran before it here: preloads, packages).
+
+    A verified file that was read is left out when it is the module itself, or a loaded
+    module after a clean import (their content is in the key, or the runtime record's keys);
+    any other (read as text, a module whose import failed on the way, any module a failed
+    import loaded: a failure carries no runtime record) is recorded like a data file."""
+    loaded = {module}
+    if clean:
+        loaded.update(name for name, value in list(sys.modules.items()) if value is not None)
+    reads = {}
+    for path, state in _READS.items():
+        if state == "source":
+            if any(name in loaded for name in _module_names(path, roots)):
+                continue
+            state = _read_state(path, False)
+        reads[path] = state
+    return {"reads": reads, "unkeyed": sorted(_UNKEYED)}
+
+
+def _module_names(path: str, roots: tuple[str, ...]) -> list[str]:
+    """The names a file of the project has under each source root it is below."""
+    names = []
+    for root in roots:
+        prefix = root.rstrip(os.sep) + os.sep
+        if path.startswith(prefix) and path.endswith(".py"):
+            parts = path[len(prefix) : -3].split(os.sep)
+            if parts[-1] == "__init__":
+                parts.pop()
+            names.append(".".join(parts))
+    return names
 
 
 def _touch(raw: Any) -> None:
@@ -1539,6 +1705,11 @@ class Server:
             if result.get("outcome") == "ok" and forked.get("outcome") == "ok":
                 if "runtime" in forked:
                     result["runtime"] = forked["runtime"]
+            # What it read: the fork's record, unreplayable without one (it ran plain).
+            if same and "replay" in forked:
+                result["replay"] = forked["replay"]
+            else:
+                result.pop("replay", None)
             return False
         if self.closing or not self.fork or job.spawn or result.get("outcome") == "timeout":
             return False

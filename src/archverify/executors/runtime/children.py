@@ -48,7 +48,7 @@ TAG_VARIABLE = "ARCHVERIFY_RUN"
 CACHE_SECRET_VARIABLE = "ARCHVERIFY_CACHE_SECRET"  # nosec B105
 # Never passed to a child: the secret, and PYTEST_CURRENT_TEST (when archverify itself runs
 # under pytest it names the outer test, and a leftover of the tests step would be blamed on it).
-_WITHHELD = frozenset({CACHE_SECRET_VARIABLE, "PYTEST_CURRENT_TEST"})
+WITHHELD_VARIABLES = frozenset({CACHE_SECRET_VARIABLE, "PYTEST_CURRENT_TEST"})
 # One id per archverify process: concurrent runs on one machine never sweep each other's.
 RUN_ID = secrets.token_hex(8)
 # Outside any step (the CLI before the scheduler starts, say).
@@ -121,19 +121,19 @@ def step_scope(step: str) -> Iterator[None]:
 
 
 def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child: ours without what is withheld (``_WITHHELD``: the cache
+    """The environment for a child: ours without what is withheld (``WITHHELD_VARIABLES``: the cache
     secret, ``PYTEST_CURRENT_TEST``), ``extra`` on top, and the current step's tag."""
     if _state["stopping"]:
         # A step's thread still running after an interrupt must not start what nobody ends.
         raise Stopping("archverify is stopping: no new process is started")
     env = {**_inherited(), **(extra or {}), TAG_VARIABLE: _chained(step_tag())}
-    for name in _WITHHELD:
+    for name in WITHHELD_VARIABLES:
         env.pop(name, None)
     return env
 
 
 def _inherited() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if name not in _WITHHELD}
+    return {name: value for name, value in os.environ.items() if name not in WITHHELD_VARIABLES}
 
 
 def _chained(tag: str) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import archverify
-from archverify.executors.runtime.children import Stopping, child_env
+from archverify.executors.runtime.children import WITHHELD_VARIABLES, Stopping, child_env
 
 # Distribution metadata and path hooks in a folder on sys.path: their names carry each installed
 # distribution's name and version (``name-1.0.dist-info``).
@@ -38,6 +38,10 @@ _SOURCE_NAMES = frozenset({"py.typed"})
 _SOURCE_FILE_LIMIT = 20_000
 # archverify's own files whose content decides a result: its code and the rule docs it ships.
 _OWN_CODE_SUFFIXES = frozenset({".py", ".md"})
+# What a shell sets for each command it runs and each ``cd``: the reference command of an import
+# verdict (``cd ROOT && python -c "import M"``) gets its own values from the shell it is typed
+# in, not archverify's, so they are no input of the verdict (and would end replay at every cd).
+_SHELL_VARIABLES = frozenset({"_", "PWD", "OLDPWD", "SHLVL"})
 # Variables a tool sets for itself while it runs: never an input.
 _OWN_VARIABLES = frozenset({"PYTEST_CURRENT_TEST", "PYTEST_VERSION", "PYTHONHASHSEED_USED"})
 
@@ -285,6 +289,21 @@ def environment_variables(
         (name, value)
         for name, value in env.items()
         if name.startswith(wanted) and name not in _OWN_VARIABLES
+    )
+
+
+def import_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """Every variable a child of ours sees, sorted: what the project's code may read when it is
+    imported (from Python, or from C through ``getenv``: the locale, a native library), so no
+    subset can be declared. Those withheld from children (the cache secret) and those a tool
+    sets for itself are left out; archverify's own run tag is added per child, not here."""
+    env = os.environ if environ is None else environ
+    return sorted(
+        (name, value)
+        for name, value in env.items()
+        if name not in _OWN_VARIABLES
+        and name not in WITHHELD_VARIABLES
+        and name not in _SHELL_VARIABLES
     )
 
 

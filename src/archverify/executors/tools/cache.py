@@ -268,9 +268,10 @@ class PerFileCache:
         """Cached record lists by path, and the paths that must be run (in the given order)."""
         hits: dict[str, Any] = {}
         misses: list[str] = []
+        forced = self.namespace in self.context.options.get("rerun", ())  # ``--rerun STEP``
         for path, content_hash in hashes.items():
             value = None
-            if content_hash is not None:
+            if content_hash is not None and not forced:
                 value = self.context.cache.get(self.namespace, self._key(path, content_hash))
             # Entries are lists of records; anything else is damage, not a result.
             if not isinstance(value, list):

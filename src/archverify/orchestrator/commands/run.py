@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -89,6 +90,8 @@ class RunOptions:
     cache_dir: str | None = None
     fail_fast: bool = False
     cache_tests: bool = False
+    # Steps whose cached results are not read this run (``--rerun``); fresh ones are stored.
+    rerun: tuple[str, ...] = ()
     debug: bool = False
     untrusted: bool = False
     # The reports to write: their destinations are checked before any step runs.
@@ -174,6 +177,15 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "after an edit, run only the test modules that executed or import the edited file",
     )
     run.add_argument(
+        "--rerun",
+        action="append",
+        default=[],
+        metavar="STEP[,STEP]",
+        help="run STEP again even where its inputs did not change: its cached results (the "
+        "whole step's, and the per-module or per-file ones of imports, ruff and bandit) are not "
+        "read, fresh ones are stored; repeatable (known: " + ", ".join(STEP_ORDER) + ")",
+    )
+    run.add_argument(
         "--no-baseline",
         action="store_true",
         help="report every finding, including those accepted in the baseline file",
@@ -208,6 +220,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         fail_fast=args.fail_fast,
         cache_tests=args.cache_tests,
+        rerun=tuple(args.rerun),
         debug=args.debug,
         untrusted=args.untrusted,
     )
@@ -258,6 +271,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     jobs = _jobs(options.jobs)
     config_file = Path(options.config).resolve() if options.config else None
     config = load_config(root, config_file)
+    rerun = _rerun_steps(options.rerun)
     if options.steps is not None:
         config = replace(config, steps=_select_steps(options.steps))
     discovery = discover(root, config)
@@ -289,14 +303,22 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         cache_dir=cache_dir,
         jobs=jobs,
         debug=options.debug,
-        options={"cache_tests": options.cache_tests, "untrusted": options.untrusted},
+        options={
+            "cache_tests": options.cache_tests,
+            "untrusted": options.untrusted,
+            "rerun": rerun,
+        },
     )
     available = all_steps()  # every catalogued step (a test pins registry ids = catalogue ids)
     selected = [available[s] for s in config.steps]
     left_out = _left_out_untrusted(selected, root, config) if options.untrusted else []
     selected = [s for s in selected if s.id not in {o.step for o in left_out}]
     scheduler_options = SchedulerOptions(
-        jobs=jobs, fail_fast=options.fail_fast, debug=options.debug, use_cache=cache_dir is not None
+        jobs=jobs,
+        fail_fast=options.fail_fast,
+        debug=options.debug,
+        use_cache=cache_dir is not None,
+        rerun=rerun,
     )
     if live:
         with LiveProgress(sys.stderr, [s.id for s in selected]) as progress:
@@ -422,6 +444,20 @@ def _select_steps(raw: str) -> tuple[str, ...]:
             f"unknown step(s) in --steps: {', '.join(unknown)} (known: {', '.join(STEP_ORDER)})"
         )
     return tuple(s for s in STEP_ORDER if s in wanted)
+
+
+def _rerun_steps(raw: Sequence[str]) -> frozenset[str]:
+    """The steps ``--rerun`` names (each value may list several, comma-separated)."""
+    wanted = {s.strip() for value in raw for s in value.split(",")}
+    wanted.discard("")
+    if raw and not wanted:
+        raise UsageError(f"--rerun names no step (known: {', '.join(STEP_ORDER)})")
+    unknown = sorted(wanted - set(STEP_ORDER))
+    if unknown:
+        raise UsageError(
+            f"unknown step(s) in --rerun: {', '.join(unknown)} (known: {', '.join(STEP_ORDER)})"
+        )
+    return frozenset(wanted)
 
 
 def _cache_folder(root: Path, options: RunOptions) -> CacheChoice:
