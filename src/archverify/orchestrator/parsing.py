@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields, replace
 from pathlib import Path
@@ -24,7 +25,14 @@ from archverify.core.facts import CompileError, FileFacts
 from archverify.core.facts_pack import Record, decode, encode_rows
 from archverify.core.project import SourceFile
 from archverify.executors.compile import compiles_in_fresh_interpreter
-from archverify.orchestrator.cache.facts import FactsCache, facts_key
+from archverify.orchestrator.cache.facts import (
+    FactsCache,
+    FileStat,
+    StatTable,
+    facts_key,
+    file_stat,
+    recordable,
+)
 
 # Below this many files to parse, a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 48
@@ -80,33 +88,48 @@ def _unreadable(path: str, module: str, is_package: bool, error: OSError) -> Fil
 
 
 def parse_files(
-    root: Path, files: Sequence[SourceFile], *, jobs: int, cache: FactsCache
+    root: Path,
+    files: Sequence[SourceFile],
+    *,
+    jobs: int,
+    cache: FactsCache,
+    clock: Callable[[], int] = time.time_ns,
 ) -> dict[str, FileFacts]:
     """Facts for every file, by module name; cache misses are parsed in parallel.
 
-    With an empty cache nothing is read here: the workers read the files themselves.
+    Stat first: a file whose stat is the one the pack recorded (``FactsCache.known_hash``) is
+    neither read nor hashed; another is read and hashed when the pack can hold its facts. With
+    an empty cache nothing is read here: the workers read the files themselves. ``clock`` gives
+    the run's start in ns (``cache.facts.recordable`` judges each stat against it).
     """
+    started_ns = clock()
     found: dict[str, FileFacts] = {}
     todo: list[_Job] = []
+    stats: dict[str, FileStat] = {}
     lookup = cache.has_entries()
     for source in files:
         file = os.path.join(root, source.path)
+        stat = _stat(file)  # before the read: a change after it shows in the next run's stat
+        if stat is not None:
+            stats[source.path] = stat
         if lookup:
-            try:
-                with open(file, "rb") as handle:
-                    digest = hashlib.sha256(handle.read()).hexdigest()
-            except OSError as error:
-                found[source.path] = _unreadable(
-                    source.path, source.module, source.is_package, error
-                )
-                continue
+            digest = cache.known_hash(source.path, stat) if stat is not None else None
+            if digest is None:
+                try:
+                    with open(file, "rb") as handle:
+                        digest = hashlib.sha256(handle.read()).hexdigest()
+                except OSError as error:
+                    found[source.path] = _unreadable(
+                        source.path, source.module, source.is_package, error
+                    )
+                    continue
             cached = cache.get(facts_key(digest, source.path, source.module, source.is_package))
             if cached is not None:
                 found[source.path] = cached
                 continue
         todo.append((file, source.path, source.module, source.is_package))
     confirmed = 0
-    for facts in _run_jobs(todo, jobs):
+    for facts in _run_jobs(todo, jobs, stats):
         if _depends_on_depth(facts) and confirmed < _MAX_CONFIRMED:
             # A fresh interpreter per file: bounded, so a tree of deep files cannot stall a run.
             confirmed += 1
@@ -114,12 +137,14 @@ def parse_files(
         found[facts.path] = facts
     # In discovery order, so that the last of two files claiming one module wins, always.
     results = {found[s.path].module: found[s.path] for s in files if s.path in found}
+    kept = [f for f in results.values() if f.content_hash]
+    recorded: StatTable = {
+        f.path: (stats[f.path], f.content_hash)
+        for f in kept
+        if f.path in stats and recordable(stats[f.path], started_ns)
+    }
     cache.save(
-        {
-            facts_key(f.content_hash, f.path, f.module, f.is_package): f
-            for f in results.values()
-            if f.content_hash
-        }
+        {facts_key(f.content_hash, f.path, f.module, f.is_package): f for f in kept}, recorded
     )
     return results
 
@@ -170,21 +195,21 @@ def _plain(facts: FileFacts, error: CompileError | None, extra: dict[str, object
     return replace(plain, compile_error=error, extra=extra)
 
 
-def _run_jobs(todo: list[_Job], jobs: int) -> list[FileFacts]:
+def _run_jobs(todo: list[_Job], jobs: int, stats: dict[str, FileStat]) -> list[FileFacts]:
     if jobs <= 1 or len(todo) < _POOL_THRESHOLD:
         return [_extract(job) for job in todo]
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    tasks = _chunks(todo, jobs * _TASKS_PER_WORKER)
+    tasks = _chunks(todo, jobs * _TASKS_PER_WORKER, stats)
     # Never more workers than tasks: ``--jobs 300`` on 60 files must not fork 300 processes.
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
         chunks = pool.map(_extract_packed, tasks)
         return [decode(entry, segments) for chunk in chunks for entry, segments in chunk]
 
 
-def _chunks(todo: list[_Job], count: int) -> list[list[_Job]]:
+def _chunks(todo: list[_Job], count: int, stats: dict[str, FileStat]) -> list[list[_Job]]:
     """Biggest files first, in runs of about equal bytes: the last tasks are short, so that
     the workers finish at about the same time."""
-    sizes = {job: _size(job[0]) for job in todo}
+    sizes = {job: stats[job[1]][0] if job[1] in stats else 0 for job in todo}
     ordered = sorted(todo, key=sizes.__getitem__, reverse=True)
     budget = max(1, sum(sizes.values()) // count)
     chunks: list[list[_Job]] = [[]]
@@ -198,8 +223,8 @@ def _chunks(todo: list[_Job], count: int) -> list[list[_Job]]:
     return chunks
 
 
-def _size(file: str) -> int:
+def _stat(file: str) -> FileStat | None:
     try:
-        return os.stat(file).st_size
+        return file_stat(os.stat(file))
     except OSError:
-        return 0
+        return None  # the read (here or in a worker) says why
