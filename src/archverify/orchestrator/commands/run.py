@@ -271,7 +271,13 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp, auth))
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
     references, origins, internal = _contract_references(config)
-    imported = {fact.module for facts in project.facts.values() for fact in facts.imports}
+    # Only boundaries' forbid_imports are checked against what the project imports: without
+    # them, no file's imports are decoded here.
+    imported = (
+        {fact.module for facts in project.facts.values() for fact in facts.imports}
+        if any(rule.forbid_imports for rule in config.boundaries)
+        else set()
+    )
     problems = missing_references(
         config, project.modules, references, origins, imported, internal=internal
     )
