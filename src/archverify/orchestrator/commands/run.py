@@ -16,7 +16,7 @@ from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
-from archverify.executors.registry import all_steps
+from archverify.executors.registry import steps_named
 from archverify.executors.tools.untrusted import left_out_reason
 from archverify.orchestrator.cache.auth import run_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
@@ -295,8 +295,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         debug=options.debug,
         options={"cache_tests": options.cache_tests, "untrusted": options.untrusted},
     )
-    available = all_steps()  # every catalogued step (a test pins registry ids = catalogue ids)
-    selected = [available[s] for s in config.steps]
+    # Only the selected steps' modules are imported (a test pins registry ids = catalogue ids).
+    selected = list(steps_named(config.steps).values())
     left_out = _left_out_untrusted(selected, root, config) if options.untrusted else []
     selected = [s for s in selected if s.id not in {o.step for o in left_out}]
     scheduler_options = SchedulerOptions(
