@@ -11,6 +11,7 @@ from pathlib import Path
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER, Config
+from archverify.core.facts_pack import import_count
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
@@ -456,7 +457,7 @@ def _contract_references(
 def _import_count(project: Project) -> int:
     """The import statements of the verified files: the same whichever steps ran (the graph's
     count, in the contracts and cycles steps' stats, leaves out what it cannot resolve)."""
-    return sum(len(f.imports) for f in project.facts.values())
+    return sum(import_count(f) for f in project.facts.values())
 
 
 def _wants_live_progress(requests: list[OutputRequest]) -> bool:
