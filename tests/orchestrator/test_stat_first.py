@@ -182,3 +182,20 @@ def test_edits_the_stats_do_not_show_are_seen_through_the_cli(tmp_path: Path) ->
     assert ("contracts/forbidden", "app/low.py") in [(r, p) for r, p in rules]
     assert ("compile/syntax-error", "app/new.py") in rules
     assert not any(path == "app/other.py" for _, path in rules)
+
+
+def test_facts_without_the_api_never_serve_a_run_that_needs_it(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path / "p", {**FILES, "app/a.py": "def public(x: int) -> int:\n    return x\n"}
+    )
+    cache_dir = tmp_path / "cache"
+
+    def parse(api: bool) -> dict[str, FileFacts]:
+        cache = FactsCache(cache_dir, "v1", AUTH)
+        return parse_files(root, SOURCES, jobs=1, cache=cache, clock=_later, api=api)
+
+    assert parse(api=False)["app.a"].api == ()
+    with_api = parse(api=True)["app.a"].api
+    assert [item["qualname"] for item in with_api] == ["public"]
+    # A run that needs no API takes the facts with it rather than parsing again.
+    assert parse(api=False)["app.a"].api == with_api

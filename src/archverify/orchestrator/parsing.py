@@ -14,11 +14,10 @@ from archverify.core.extract import (
     NO_TREE_REASON,
     TOO_DEEP,
     TREE_TOO_DEEP,
-    extract_facts,
     extract_rows,
     is_depth_verdict,
 )
-from archverify.core.fact_rows import NO_ROWS
+from archverify.core.fact_rows import NO_ROWS, with_rows
 from archverify.core.facts import CompileError, FileFacts
 from archverify.core.facts_pack import Record, decode, encode_rows
 from archverify.core.project import SourceFile
@@ -43,12 +42,12 @@ _TASKS_PER_WORKER = 16
 # ``python -c`` runs) stands.
 _MAX_CONFIRMED = 32
 
-# (absolute path, relative path, module, is_package)
-_Job = tuple[str, str, str, bool]
+# (absolute path, relative path, module, is_package, with the public API)
+_Job = tuple[str, str, str, bool, bool]
 
 
 def _read(job: _Job) -> bytes | FileFacts:
-    file, path, module, is_package = job
+    file, path, module, is_package, _ = job
     try:
         with open(file, "rb") as handle:
             return handle.read()
@@ -58,7 +57,9 @@ def _read(job: _Job) -> bytes | FileFacts:
 
 def _extract(job: _Job) -> FileFacts:
     source = _read(job)
-    return source if isinstance(source, FileFacts) else extract_facts(source, *job[1:])
+    if isinstance(source, FileFacts):
+        return source
+    return with_rows(*extract_rows(source, *job[1:4], api=job[4]))
 
 
 def _extract_packed(jobs: Sequence[_Job]) -> list[Record]:
@@ -70,7 +71,7 @@ def _extract_packed(jobs: Sequence[_Job]) -> list[Record]:
         if isinstance(source, FileFacts):
             records.append(encode_rows(source, NO_ROWS))
         else:
-            records.append(encode_rows(*extract_rows(source, *job[1:])))
+            records.append(encode_rows(*extract_rows(source, *job[1:4], api=job[4])))
     return records
 
 
@@ -92,6 +93,7 @@ def parse_files(
     jobs: int,
     cache: FactsCache,
     clock: Callable[[], int] = time.time_ns,
+    api: bool = True,
 ) -> dict[str, FileFacts]:
     """Facts for every file, by module name; cache misses are parsed in parallel.
 
@@ -99,11 +101,14 @@ def parse_files(
     neither read nor hashed; another is read and hashed when the pack can hold its facts. With
     an empty cache nothing is read here: the workers read the files themselves. ``clock`` gives
     the run's start in ns (``cache.facts.recordable`` judges each stat against it).
+    ``api=False`` (no step of the run reads the public API) leaves it out of the facts parsed
+    here; cached facts with it serve as well.
     """
     started_ns = clock()
     found: dict[str, FileFacts] = {}
     todo: list[_Job] = []
     stats: dict[str, FileStat] = {}
+    keys: dict[str, str] = {}  # the pack key of each cached file's facts
     lookup = cache.has_entries()
     for source in files:
         file = os.path.join(root, source.path)
@@ -121,11 +126,11 @@ def parse_files(
                         source.path, source.module, source.is_package, error
                     )
                     continue
-            cached = cache.get(facts_key(digest, source.path, source.module, source.is_package))
-            if cached is not None:
-                found[source.path] = cached
+            hit = _cached(cache, digest, source, api)
+            if hit is not None:
+                keys[source.path], found[source.path] = hit
                 continue
-        todo.append((file, source.path, source.module, source.is_package))
+        todo.append((file, source.path, source.module, source.is_package, api))
     confirmed = 0
     for facts in _run_jobs(todo, jobs, stats):
         if _depends_on_depth(facts) and confirmed < _MAX_CONFIRMED:
@@ -141,10 +146,25 @@ def parse_files(
         for f in kept
         if f.path in stats and recordable(stats[f.path], started_ns)
     }
-    cache.save(
-        {facts_key(f.content_hash, f.path, f.module, f.is_package): f for f in kept}, recorded
-    )
+    entries = {
+        keys.get(f.path) or facts_key(f.content_hash, f.path, f.module, f.is_package, api=api): f
+        for f in kept
+    }
+    cache.save(entries, recorded)
     return results
+
+
+def _cached(
+    cache: FactsCache, digest: str, source: SourceFile, api: bool
+) -> tuple[str, FileFacts] | None:
+    """The pack's key and facts for this content, path and module: with the public API, or,
+    when the run needs none, without it first."""
+    for with_api in (True,) if api else (False, True):
+        key = facts_key(digest, source.path, source.module, source.is_package, api=with_api)
+        cached = cache.get(key)
+        if cached is not None:
+            return key, cached
+    return None
 
 
 def _depends_on_depth(facts: FileFacts) -> bool:

@@ -79,8 +79,12 @@ def cache_stamp() -> str:
     return f"archverify-{archverify_identity()}-facts{FACTS_SCHEMA}-py{python}"
 
 
-def facts_key(content_hash: str, path: str, module: str, is_package: bool) -> str:
-    text = f"{content_hash}\0{path}\0{module}\0{int(is_package)}"
+def facts_key(
+    content_hash: str, path: str, module: str, is_package: bool, *, api: bool = True
+) -> str:
+    """The pack's key of a file's facts; ``api=False`` for facts without the public API (a run
+    that no step needing it is part of), which a run that needs it does not take."""
+    text = f"{content_hash}\0{path}\0{module}\0{int(is_package)}" + ("" if api else "\0no-api")
     return hashlib.sha256(text.encode()).hexdigest()
 
 

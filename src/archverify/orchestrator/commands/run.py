@@ -15,6 +15,7 @@ from archverify.core.facts_pack import import_count
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.core.snapshots import STEP as SNAPSHOTS_STEP
 from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
 from archverify.executors.registry import steps_named
@@ -269,7 +270,14 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     stamp = cache_stamp()
     # The secret may not come from what the repository can ship: the tree, the cache folder.
     auth = run_auth([root, *([cache_dir] if cache_dir else [])])
-    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp, auth))
+    # The public API is read by the snapshots step only: without it, no file's API is read.
+    facts = parse_files(
+        root,
+        discovery.files,
+        jobs=jobs,
+        cache=FactsCache(cache_dir, stamp, auth),
+        api=SNAPSHOTS_STEP in config.steps,
+    )
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
     references, origins, internal = _contract_references(config)
     # Only boundaries' forbid_imports are checked against what the project imports: without
