@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -216,10 +218,6 @@ def _plain(facts: FileFacts, error: CompileError | None, extra: dict[str, object
 def _run_jobs(todo: list[_Job], jobs: int, stats: dict[str, FileStat]) -> list[FileFacts]:
     if jobs <= 1 or len(todo) < _POOL_THRESHOLD:
         return [_extract(job) for job in todo]
-    # Imported only for a pool (~20 ms): a warm run parses nothing.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     tasks = _chunks(todo, jobs * _TASKS_PER_WORKER, stats)
     # Never more workers than tasks: ``--jobs 300`` on 60 files must not fork 300 processes.
