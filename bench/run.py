@@ -36,10 +36,22 @@ from runbook.httpx_tests import fetch_httpx, measure_httpx_tests  # noqa: E402
 from runbook.measure import Figure, Sample  # noqa: E402
 from runbook.projects import PROJECTS, Target, read_target, write_configs  # noqa: E402
 from runbook.report import build_rows, render_table, rows_json, sequential_total  # noqa: E402
+from runbook.scale import (  # noqa: E402
+    DJANGO_LEAF,
+    edit_runs,
+    fetch_homeassistant,
+    measure_homeassistant,
+)
 
 DEFAULT_CACHE = Path.home() / ".cache" / "archverify-bench"
 # What the benchmark installs next to archverify (the runbook's tools archverify does not ship).
-EXTRA_TOOLS = {"pycycle": "pycycle", "pylint": "pylint", "lint-imports": "import-linter"}
+EXTRA_TOOLS = {
+    "pycycle": "pycycle",
+    "pylint": "pylint",
+    "lint-imports": "import-linter",
+    "tach": "tach",
+}
+SCALE_PROJECT = "homeassistant"  # the static steps and ruff only: bench/runbook/scale.py
 TOOL_ALIASES = {"pylint": "pylint-cycles", "import-linter": "lint-imports", "compile": "compileall"}
 
 
@@ -48,7 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--projects",
         default="django,sqlfluff,requests",
-        help=f"comma-separated, from: {', '.join(PROJECTS)}",
+        help=f"comma-separated, from: {', '.join([*PROJECTS, SCALE_PROJECT])}",
     )
     parser.add_argument(
         "--local",
@@ -105,6 +117,14 @@ def ensure_venv(skip: set[str]) -> Path:
         # One at a time: a tool that fails to install is reported unavailable, not fatal.
         if pip(venv, ["install", "--quiet", package], check=False) != 0:
             say(f"could not install {package}; it will be reported unavailable")
+    # Every command runs with PYTHONDONTWRITEBYTECODE=1 (the measured trees stay clean), so an
+    # editable archverify would compile its own modules on every run (~0.3 s): byte-compile it
+    # once, as installing a wheel does.
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "compileall", "-q", str(REPO / "src" / "archverify")],
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
     return venv
 
 
@@ -210,6 +230,10 @@ def measure_project(
     ):
         say(f"{target.name}: {key}")
         figures[key] = measure(args.runs)
+    if target.name == "django" and (target.root / DJANGO_LEAF).is_file():
+        say(f"{target.name}: archverify_edited_leaf")
+        leaf = target.root / DJANGO_LEAF
+        figures["archverify_edited_leaf"] = edit_runs(runs, leaf, args.runs, [])
     rows = build_rows(baseline, figures, floor["median_s"])
     total, included = sequential_total(baseline)
     return {
@@ -220,6 +244,7 @@ def measure_project(
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average": os.getloadavg(),
         },
         "settings": {
             "runs": args.runs,
@@ -299,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         targets = [read_target(root.name, root, args.edit_file)]
     else:
         names = [n.strip() for n in args.projects.split(",") if n.strip()]
+        scale = SCALE_PROJECT in names
+        names = [n for n in names if n != SCALE_PROJECT]
         bad = [n for n in names if n not in PROJECTS]
         if bad:
             say(f"unknown projects: {', '.join(bad)} (known: {', '.join(PROJECTS)})")
@@ -316,7 +343,25 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(f"\n{target.name} ({target.root})\n{table}\nresults: {out}\n", flush=True)
         shutil.rmtree(target.root / ".archverify_cache", ignore_errors=True)
+    if not args.local and scale:
+        measure_scale(args, venv)
     return 0
+
+
+def measure_scale(args: argparse.Namespace, venv: Path) -> None:
+    """Home Assistant: the static steps and ruff beside lint-imports and tach (scale.py)."""
+    target = fetch_homeassistant(venv, args.work_dir.resolve())
+    say(f"{target.name}: static steps, ruff, lint-imports, tach")
+    data, table = measure_homeassistant(venv, target, args.runs, args.timeout)
+    data.update(
+        project=target.name,
+        root=str(target.root),
+        date=datetime.datetime.now().isoformat(timespec="seconds"),
+        load_average=os.getloadavg(),
+    )
+    out = args.results_dir / f"{target.name}-{datetime.date.today().isoformat()}.json"
+    out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"\n{target.name} ({target.root})\n{table}\nresults: {out}\n", flush=True)
 
 
 if __name__ == "__main__":

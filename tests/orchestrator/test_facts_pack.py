@@ -189,7 +189,7 @@ def test_a_damaged_pack_is_ignored_and_rewritten(tmp_path: Path, damage: str) ->
 
 
 def test_the_pack_index_keeps_the_entry_layout_of_the_stored_format(tmp_path: Path) -> None:
-    # The index is a JSON list per file in this order (``facts-pack-2``); the second file's
+    # The index is a JSON list per file in this order (``facts-pack-3``); the second file's
     # segments start where the first file's end.
     first, second = _facts(), _facts(b"import os\n", "pkg.other")
     FactsCache(tmp_path, "v1").save({"a": first, "b": second})
@@ -210,10 +210,10 @@ def test_the_pack_index_keeps_the_entry_layout_of_the_stored_format(tmp_path: Pa
 
 
 def test_a_malformed_entry_in_an_intact_pack_is_a_miss(tmp_path: Path) -> None:
-    body = json.dumps({"k": {"path": 1}, "j": ["a.py"]}).encode() + b"\n"
+    body = json.dumps({"k": {"path": 1}, "j": ["a.py"]}).encode() + b"\n{}\n"
     auth = CacheAuth(b"a test secret")
-    tag = auth.tag("archverify-facts-pack-2", b"v1", body)
-    head = {"format": "archverify-facts-pack-2", "stamp": "v1", "size": len(body), "hmac": tag}
+    tag = auth.tag("archverify-facts-pack-3", b"v1", body)
+    head = {"format": "archverify-facts-pack-3", "stamp": "v1", "size": len(body), "hmac": tag}
     (tmp_path / PACK_NAME).write_bytes(json.dumps(head).encode() + b"\n" + body)
     cache = FactsCache(tmp_path, "v1", auth)
     assert cache.has_entries()

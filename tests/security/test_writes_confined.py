@@ -161,6 +161,27 @@ def test_a_report_destination_that_would_destroy_is_refused_before_any_step(
     assert tree_digest(outside) == outside_before
 
 
+@pytest.mark.parametrize("link", ["symbolic", "hard"])
+def test_a_report_over_the_file_a_source_module_links_to_is_refused(
+    tmp_path: Path, link: str
+) -> None:
+    # The source module is a link to a file that is no Python file by its name: a report written
+    # there would replace the module's code all the same.
+    root, _ = _repo(tmp_path)
+    (root / "data").mkdir()
+    (root / "data" / "helpers.txt").write_text("def f() -> int:\n    return 1\n")
+    module = root / "src" / "app" / "helpers.py"
+    if link == "symbolic":
+        module.symlink_to("../../data/helpers.txt")
+    else:
+        os.link(root / "data" / "helpers.txt", module)
+    before = tree_digest(root, skip=())
+    run = _cli(root, "run", ".", "--steps", STATIC, "--format", "json=data/helpers.txt")
+    assert run.returncode == 2, run.stderr
+    assert "reads" in run.stderr
+    assert tree_digest(root, skip=()) == before
+
+
 @pytest.mark.parametrize(
     ("name", "target", "args", "content"),
     [

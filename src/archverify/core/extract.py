@@ -260,20 +260,28 @@ def _doubted(doubt: CompileError | None) -> dict[str, Any]:
     return {} if doubt is None else {DEPTH_DOUBT: [doubt.line, doubt.column, doubt.message]}
 
 
-def _walk(walker: FactWalker, tree: ast.Module, module: str) -> tuple[tuple[Any, ...], str]:
-    """Walk the tree and read its API; what was found stays when either is cut short."""
+def _walk(
+    walker: FactWalker, tree: ast.Module, module: str, api: bool
+) -> tuple[tuple[Any, ...], str]:
+    """Walk the tree and read its API (unless ``api`` is false: no step asks for it); what was
+    found stays when either is cut short."""
+    read_api = api_items if api else _no_api
     try:
         walker.walk(tree)
     except _TOO_DEEP as exc:
         walker.finish()
-        return api_items(tree, module), f"the fact walk stopped early ({type(exc).__name__})"
+        return read_api(tree, module), f"the fact walk stopped early ({type(exc).__name__})"
     try:
-        return api_items(tree, module), ""
+        return read_api(tree, module), ""
     except _TOO_DEEP as exc:
         return (), f"the public API was not read ({type(exc).__name__})"
 
 
-def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
+def _no_api(tree: ast.Module, module: str) -> tuple[Any, ...]:
+    return ()
+
+
+def _extract(source: bytes, base: FileFacts, api: bool) -> tuple[FileFacts, FactRows]:
     decoded = decode_source(source)
     if isinstance(decoded, CompileError):
         return replace(base, compile_error=decoded), NO_ROWS
@@ -287,7 +295,7 @@ def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
         return replace(base, encoding=encoding, extra=missing), NO_ROWS
     error, doubt = _compile_error(parsed, text, base.path)
     walker = FactWalker(base.module, base.is_package, CharColumns(text))
-    api, cut_short = _walk(walker, parsed, base.module)
+    api_rows, cut_short = _walk(walker, parsed, base.module, api)
     unresolved = walker.unresolved_relative
     extra: dict[str, Any] = {"unresolved_relative": unresolved} if unresolved else {}
     extra.update(_doubted(doubt))
@@ -299,7 +307,7 @@ def _extract(source: bytes, base: FileFacts) -> tuple[FileFacts, FactRows]:
         main_blocks=walker.main_blocks,
         definitions=walker.definitions,
         suppressions=[(s.line, s.rules, s.reason) for s in find_suppressions(source, text)],
-        api=api,
+        api=api_rows,
         environment=walker.environment,
     )
     return replace(base, encoding=encoding, compile_error=error, extra=extra), rows
@@ -328,10 +336,11 @@ def extract_facts(source: bytes, path: str, module: str, is_package: bool) -> Fi
 
 
 def extract_rows(
-    source: bytes, path: str, module: str, is_package: bool
+    source: bytes, path: str, module: str, is_package: bool, *, api: bool = True
 ) -> tuple[FileFacts, FactRows]:
     """``extract_facts`` with the bulky fields left as rows (``fact_rows``), for callers that
-    ship or store them rather than read them: the facts returned have those fields empty."""
+    ship or store them rather than read them: the facts returned have those fields empty.
+    ``api=False`` leaves the public API (``core.api``, read by the snapshots only) unread."""
     base = FileFacts(
         path=path,
         module=module,
@@ -344,7 +353,7 @@ def extract_rows(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _extract(source, base)
+        return _extract(source, base, api)
     except _TOO_DEEP:
         # Somewhere deeper than the steps above guard: whether the file compiles is still
         # CPython's verdict on its source, not ours.

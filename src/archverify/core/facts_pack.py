@@ -61,6 +61,27 @@ def packed_buffer(facts: FileFacts) -> bytes | None:
     return None if source is None else source[0]
 
 
+def imports_text(facts: FileFacts) -> bytes:
+    """The packed JSON text of ``facts``' imports, sliced from its pack when it came from one
+    (nothing decoded): equal texts are equal imports, so a digest of it stands for them."""
+    source = facts.__dict__.get("_packed") if isinstance(facts, PackedFacts) else None
+    if source is not None:
+        buffer, start, lengths = source
+        return bytes(buffer[start : start + lengths[0]])  # imports are the first segment
+    return _DUMP(rows_of(facts)[0]).encode("ascii")
+
+
+def import_count(facts: FileFacts) -> int:
+    """``len(facts.imports)``, for packed facts whose imports are not decoded yet counted from
+    their segment (one row a statement) without building the facts."""
+    source = facts.__dict__.get("_packed") if isinstance(facts, PackedFacts) else None
+    if source is None or "imports" in facts.__dict__:
+        return len(facts.imports)
+    buffer, start, lengths = source
+    rows = json.loads(buffer[start : start + lengths[0]])
+    return len(rows) if isinstance(rows, list) else len(facts.imports)
+
+
 def encode(facts: FileFacts) -> Record:
     """The entry and the segments of ``facts`` (segments are reused when already packed)."""
     source = facts.__dict__.get("_packed") if isinstance(facts, PackedFacts) else None

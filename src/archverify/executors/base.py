@@ -8,6 +8,7 @@ step stays testable without the command line.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from archverify.core.config import Config
+from archverify.core.facts import FACTS_SCHEMA
+from archverify.core.facts_pack import imports_text
 from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
 from archverify.core.graph import ImportGraph
 from archverify.core.project import Project
@@ -60,6 +63,7 @@ class StepContext:
         default_factory=dict, init=False, repr=False
     )
     _graph_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _graph_key: str | None = field(default=None, init=False, repr=False)
 
     def import_graph(
         self,
@@ -92,6 +96,22 @@ class StepContext:
                 )
                 self._graphs[key] = graph
             return graph
+
+    def import_graph_key(self) -> str:
+        """A digest of everything the import graph is built from (each file's path, module and
+        imports) and of the configuration: the cache key of the steps that read only the graph
+        (contracts, cycles), so an edit that changes no import replays them. Imports are
+        hashed as packed, without decoding them."""
+        with self._graph_lock:
+            if self._graph_key is None:
+                digest = hashlib.sha256(f"graph-{FACTS_SCHEMA}\n{self.config!r}\n".encode())
+                digest.update(f"{self.project.packages!r}\n".encode())
+                for facts in self.project.iter_facts():
+                    digest.update(f"{facts.path}\0{facts.module}\0".encode())
+                    digest.update(imports_text(facts))
+                    digest.update(b"\n")
+                self._graph_key = digest.hexdigest()
+            return self._graph_key
 
 
 class Step(Protocol):

@@ -46,6 +46,10 @@ class ContractsStep:
 
     id = STEP
 
+    def cache_key(self, context: StepContext) -> str:
+        # The step reads the import graph and the configuration only.
+        return context.import_graph_key()
+
     def run(self, context: StepContext) -> StepOutcome:
         config = context.config
         if not config.contracts:

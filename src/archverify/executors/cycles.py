@@ -27,6 +27,10 @@ class CyclesStep:
 
     id = STEP
 
+    def cache_key(self, context: StepContext) -> str:
+        # The step reads the import graph and the configuration only.
+        return context.import_graph_key()
+
     def run(self, context: StepContext) -> StepOutcome:
         packages = context.config.cycles.packages or context.project.packages
         eager = context.import_graph(include_function_level=False, **IMPORT_TIME_OPTIONS)

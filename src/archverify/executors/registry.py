@@ -2,42 +2,46 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterable
+
 from archverify.core.config import STEP_ORDER
 from archverify.executors.base import Step
+
+# id -> "module:class". Imported only when a run selects the step: ``archverify --version`` and
+# a run of the static steps do not pay for the tools' or the imports step's modules.
+_WHERE: dict[str, str] = {
+    "compile": "archverify.executors.compile:CompileStep",
+    "purity": "archverify.executors.purity:PurityStep",
+    "contracts": "archverify.executors.contracts:ContractsStep",
+    "ruff": "archverify.executors.tools.ruff:RuffStep",
+    "mypy": "archverify.executors.tools.mypy:MypyStep",
+    "boundaries": "archverify.executors.boundaries:BoundariesStep",
+    "snapshots": "archverify.executors.snapshots:SnapshotsStep",
+    "cycles": "archverify.executors.cycles:CyclesStep",
+    "imports": "archverify.executors.imports:ImportsStep",
+    "bandit": "archverify.executors.tools.bandit:BanditStep",
+    "tests": "archverify.executors.tools.tests:TestsStep",
+}
 
 
 def all_steps() -> dict[str, Step]:
     """A fresh instance of every step, keyed by id, in runbook order."""
-    classes = step_classes()
-    return {step_id: classes[step_id]() for step_id in STEP_ORDER}
+    return steps_named(STEP_ORDER)
+
+
+def steps_named(ids: Iterable[str]) -> dict[str, Step]:
+    """A fresh instance of each step of ``ids``, importing only their modules."""
+    return {step_id: _step_class(step_id)() for step_id in ids}
 
 
 def step_classes() -> dict[str, type[Step]]:
     """id -> step class, for every step (a test pins that the ids are the catalogue's)."""
-    # Imported here so that ``archverify --version`` does not pay for every step's imports.
-    from archverify.executors.boundaries import BoundariesStep
-    from archverify.executors.compile import CompileStep
-    from archverify.executors.contracts import ContractsStep
-    from archverify.executors.cycles import CyclesStep
-    from archverify.executors.imports import ImportsStep
-    from archverify.executors.purity import PurityStep
-    from archverify.executors.snapshots import SnapshotsStep
-    from archverify.executors.tools.bandit import BanditStep
-    from archverify.executors.tools.mypy import MypyStep
-    from archverify.executors.tools.ruff import RuffStep
-    from archverify.executors.tools.tests import TestsStep
-
-    classes: tuple[type[Step], ...] = (
-        CompileStep,
-        PurityStep,
-        ContractsStep,
-        RuffStep,
-        MypyStep,
-        BoundariesStep,
-        SnapshotsStep,
-        CyclesStep,
-        ImportsStep,
-        BanditStep,
-        TestsStep,
-    )
+    classes = [_step_class(step_id) for step_id in _WHERE]
     return {cls.id: cls for cls in classes}
+
+
+def _step_class(step_id: str) -> type[Step]:
+    module, _, name = _WHERE[step_id].partition(":")
+    found: type[Step] = getattr(importlib.import_module(module), name)
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -38,28 +39,31 @@ def _interrupted_code(stop: KeyboardInterrupt) -> int:
     return 128 + stop.signum if isinstance(stop, Stopped) else INTERRUPTED
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Each command module registers its own subcommand, its options and its handler.
+_COMMANDS: dict[str, str] = {
+    "run": "archverify.orchestrator.commands.run:add_run_parser",
+    "init": "archverify.orchestrator.commands.init:add_init_parser",
+    "baseline": "archverify.orchestrator.commands.baseline:add_baseline_parser",
+    "snapshot": "archverify.orchestrator.commands.snapshot:add_snapshot_parser",
+    "explain": "archverify.orchestrator.commands.explain:add_explain_parser",
+    "graph": "archverify.orchestrator.commands.graph:add_graph_parser",
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of ``command`` when it is one: a run then imports
+    none of the other commands' modules (and what they import)."""
     parser = argparse.ArgumentParser(
         prog="archverify",
         description="Prove a layered Python codebase is architecturally sound in one command.",
     )
     parser.add_argument("--version", action="version", version=f"archverify {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    # Each command module registers its own subcommand, its options and its handler.
-    from archverify.orchestrator.commands.baseline import add_baseline_parser
-    from archverify.orchestrator.commands.explain import add_explain_parser
-    from archverify.orchestrator.commands.graph import add_graph_parser
-    from archverify.orchestrator.commands.init import add_init_parser
-    from archverify.orchestrator.commands.run import add_run_parser
-    from archverify.orchestrator.commands.snapshot import add_snapshot_parser
-
-    add_run_parser(commands)
-    add_init_parser(commands)
-    add_baseline_parser(commands)
-    add_snapshot_parser(commands)
-    add_explain_parser(commands)
-    add_graph_parser(commands)
+    for name, where in _COMMANDS.items():
+        if command in _COMMANDS and name != command:
+            continue
+        module, _, function = where.partition(":")
+        getattr(importlib.import_module(module), function)(commands)
     return parser
 
 
@@ -95,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Answered before the parser imports every command: `--version` must start instantly.
         print(f"archverify {__version__}")
         return 0
-    parser = build_parser()
+    parser = build_parser(arguments[0] if arguments else None)
     args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()

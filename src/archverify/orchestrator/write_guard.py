@@ -100,15 +100,36 @@ def overwrite_problem(named: Path, root: Path, protected: Iterable[Path]) -> str
     target = landing.resolve()
     if target.is_dir():
         return "it is a folder"
-    kept = {path.resolve() for path in protected}
     places = (seeming, landing, target)
-    if target in kept or any(_read_by_the_run(path, root) for path in places):
+    if _protects(target, protected) or any(_read_by_the_run(path, root) for path in places):
         return "it is a file of the project that archverify reads"
     if any(_VCS_FOLDERS.intersection(path.parts) for path in places):
         return "it is inside version-control metadata"
     if seeming.is_relative_to(root) and not landing.parent.is_relative_to(root):
         return "a symbolic link leads its folder out of the project"
     return None
+
+
+def _protects(target: Path, protected: Iterable[Path]) -> bool:
+    """Whether ``target`` (resolved) is one of ``protected``, links followed: for a file that
+    exists, the same device and inode (one stat a file, where resolving every source file walks
+    each of its folders; a hard link or a bind mount of a protected file counts too); for one
+    that does not (a baseline not written yet, a dangling link), the same resolved path."""
+    try:
+        info = os.stat(target)
+        wanted: tuple[int, int] | None = (info.st_dev, info.st_ino)
+    except OSError:
+        wanted = None
+    for path in protected:
+        try:
+            found = os.stat(path)
+        except OSError:
+            if path.resolve() == target:
+                return True
+            continue
+        if (found.st_dev, found.st_ino) == wanted:
+            return True
+    return False
 
 
 def folder_leaves_root(named: Path, root: Path) -> bool:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ctypes
-import ctypes.util
 import os
 import secrets
 import signal
@@ -148,7 +147,14 @@ def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        # glibc's soname first: ``ctypes.util`` costs ~30 ms to import and asks ``ldconfig``.
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        pass
+    from ctypes import util
+
+    try:
+        return ctypes.CDLL(util.find_library("c") or "libc.so.6", use_errno=True)
     except OSError:
         return None
 

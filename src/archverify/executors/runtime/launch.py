@@ -16,7 +16,6 @@ import os
 import sys
 import sysconfig
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 
 # The child-side launcher: imports the tool first, then extends sys.path (see its docstring).
@@ -81,6 +80,8 @@ def native_program(distribution: str, name: str) -> str:
     interpreter), falling back to this interpreter's scripts folder. ``PATH`` is never searched:
     it may hold another copy, or the project's.
     """
+    from importlib import metadata  # ~30 ms to import: only when a tool is started
+
     candidates: list[Path] = []
     try:
         files = metadata.distribution(distribution).files or []

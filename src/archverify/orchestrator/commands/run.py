@@ -12,12 +12,14 @@ from pathlib import Path
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER, Config
+from archverify.core.facts_pack import import_count
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.core.snapshots import STEP as SNAPSHOTS_STEP
 from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
-from archverify.executors.registry import all_steps
+from archverify.executors.registry import steps_named
 from archverify.executors.tools.untrusted import left_out_reason
 from archverify.orchestrator.cache.auth import run_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
@@ -284,10 +286,23 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     stamp = cache_stamp()
     # The secret may not come from what the repository can ship: the tree, the cache folder.
     auth = run_auth([root, *([cache_dir] if cache_dir else [])])
-    facts = parse_files(root, discovery.files, jobs=jobs, cache=FactsCache(cache_dir, stamp, auth))
+    # The public API is read by the snapshots step only: without it, no file's API is read.
+    facts = parse_files(
+        root,
+        discovery.files,
+        jobs=jobs,
+        cache=FactsCache(cache_dir, stamp, auth),
+        api=SNAPSHOTS_STEP in config.steps,
+    )
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
     references, origins, internal = _contract_references(config)
-    imported = {fact.module for facts in project.facts.values() for fact in facts.imports}
+    # Only boundaries' forbid_imports are checked against what the project imports: without
+    # them, no file's imports are decoded here.
+    imported = (
+        {fact.module for facts in project.facts.values() for fact in facts.imports}
+        if any(rule.forbid_imports for rule in config.boundaries)
+        else set()
+    )
     problems = missing_references(
         config, project.modules, references, origins, imported, internal=internal
     )
@@ -309,8 +324,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
             "rerun": rerun,
         },
     )
-    available = all_steps()  # every catalogued step (a test pins registry ids = catalogue ids)
-    selected = [available[s] for s in config.steps]
+    # Only the selected steps' modules are imported (a test pins registry ids = catalogue ids).
+    selected = list(steps_named(config.steps).values())
     left_out = _left_out_untrusted(selected, root, config) if options.untrusted else []
     selected = [s for s in selected if s.id not in {o.step for o in left_out}]
     scheduler_options = SchedulerOptions(
@@ -490,7 +505,7 @@ def _contract_references(
 def _import_count(project: Project) -> int:
     """The import statements of the verified files: the same whichever steps ran (the graph's
     count, in the contracts and cycles steps' stats, leaves out what it cannot resolve)."""
-    return sum(len(f.imports) for f in project.facts.values())
+    return sum(import_count(f) for f in project.facts.values())
 
 
 def _wants_live_progress(requests: list[OutputRequest]) -> bool:

@@ -22,7 +22,6 @@ from archverify.processors.formats.common import (
 )
 from archverify.processors.formats.grouping import RuleGroup, hidden_note, split_groups, visible
 from archverify.processors.formats.routes import evidence_lines, routes_summary
-from archverify.processors.formats.summary import checked
 
 MAX_FINDINGS = 50
 # GitHub cuts comments at 65,536 characters; a few long messages must not get there alone.
