@@ -98,8 +98,9 @@ def say(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def ensure_venv(skip: set[str]) -> Path:
-    """The project's .venv, else bench/.venv (created), with the runbook's extra tools."""
+def ensure_venv(skip: set[str], scale: bool) -> Path:
+    """The project's .venv, else bench/.venv (created), with the runbook's extra tools (tach
+    only for the scale project: ``scale``)."""
     venv = REPO / ".venv"
     if not (venv / "bin" / "python").exists():
         venv = BENCH_DIR / ".venv"
@@ -111,7 +112,9 @@ def ensure_venv(skip: set[str]) -> Path:
     missing = [
         pkg
         for program, pkg in EXTRA_TOOLS.items()
-        if not (venv / "bin" / program).exists() and TOOL_ALIASES.get(program, program) not in skip
+        if not (venv / "bin" / program).exists()
+        and TOOL_ALIASES.get(program, program) not in skip
+        and (program != "tach" or scale)
     ]
     for package in missing:
         # One at a time: a tool that fails to install is reported unavailable, not fatal.
@@ -316,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         say(f"unknown baseline tools: {', '.join(sorted(unknown))}")
         return 2
-    venv = ensure_venv(skip)
+    # tach is measured beside the scale project only; a run without it installs nothing for it.
+    scale = not (args.local or args.httpx_tests) and SCALE_PROJECT in args.projects.split(",")
+    venv = ensure_venv(skip, scale)
     if args.httpx_tests:
         return run_httpx_tests(args, venv)
     if args.local:
