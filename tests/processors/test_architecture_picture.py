@@ -291,3 +291,20 @@ def test_html_drill_downs_are_folded_sections_the_boxes_link_to() -> None:
     # one page, several SVGs: their own ids stay unique
     assert len(re.findall(r' id="([^"]+)"', page)) == len(ids)
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_boxes_of_one_last_name_are_labelled_with_enough_of_their_dotted_names() -> None:
+    # attrs has attr.converters and attrs.converters: "converters" twice says nothing.
+    imports = {
+        "attr": [],
+        "attr.converters": [],
+        "attr.filters": [],
+        "attrs": [],
+        "attrs.converters": ["attr.converters"],
+    }
+    project_ = _project(imports, {"attr", "attrs"})
+    layout = build_layout(project_, Config(root="/project", packages=("attr", "attrs")), [])
+    labels = {box.id: box.label for box in layout.boxes}
+    assert labels["attr.converters"] == "attr.converters"
+    assert labels["attrs.converters"] == "attrs.converters"
+    assert labels["attr.filters"] == "filters"  # unique already: the last name is enough
