@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from archverify.core.config import ContractConfig
 from archverify.core.contracts import check_contract
+from archverify.core.cuts import feedback_arc_set
 from archverify.core.facts import FileFacts
 from archverify.core.graph import ImportGraph
 from archverify.core.layer_inference import (
@@ -162,3 +163,18 @@ def test_no_inferred_layer_is_imported_by_a_lower_one(pairs: list[tuple[int, int
     # What init writes from the plan holds today, '|' layers included.
     contract = ContractConfig("c", "layers", {"layers": plan.expressions()})
     assert check_contract(graph, contract).violations == ()
+
+
+def test_a_two_way_cycle_is_split_by_the_cut_the_cycles_step_names() -> None:
+    # One statement each way: both cuts are minimum; init must name the cycles step's one.
+    graph = _graph(
+        module_facts("p", package=True),
+        module_facts("p.a", "p.b"),
+        module_facts("p.b", "p.a"),
+    )
+    [cycle] = infer_layers(graph, "p").cycles
+    cut = feedback_arc_set(graph, ["p.a", "p.b"])
+    assert cycle.upward == cut.edges
+    [edge] = cut.edges
+    # Split as the cut leaves it: the importer that loses its import goes below.
+    assert cycle.suggested == (edge.imported, edge.importer)

@@ -277,3 +277,13 @@ def test_the_rule_docs_table_is_what_ruff_and_bandit_say() -> None:
 
 if __name__ == "__main__":  # pragma: no cover - prints the table to paste
     pytest.main([__file__, "-q", "-k", "rule_docs_table"])
+
+
+def test_a_file_with_syntax_errors_is_one_parse_error_with_either_engine(tmp_path: Path) -> None:
+    # ruff reports each syntax error of a file; bandit gives up on the file once.
+    broken = "def f(:\n    return (\n\nclass :\n"
+    write_files(tmp_path, {"pkg/__init__.py": "", "pkg/broken.py": broken})
+    for engine in ("bandit", "ruff"):
+        outcome = BanditStep().run(engine_context(tmp_path, engine))
+        parse_errors = [f for f in outcome.findings if f.rule == "bandit/parse-error"]
+        assert [f.path for f in parse_errors] == ["pkg/broken.py"], (engine, outcome.findings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -120,12 +121,17 @@ def test_flat_project_gets_layers_purity_and_keeps_its_comments(
     capsys.readouterr()
     # The inferred layers hold today; the cycle itself is still the cycles step's error.
     assert _run(root) == 1
-    assert _step_statuses(capsys.readouterr().out) == {
+    report = capsys.readouterr().out
+    assert _step_statuses(report) == {
         "compile": "passed",
         "purity": "passed",
         "contracts": "passed",
         "cycles": "FAILED",
     }
+    # Both cuts of the 2-cycle are minimum: init names the one the cycles step names.
+    named = re.findall(r"^\s+(\S+\.py:\d+) \(", out, flags=re.MULTILINE)
+    [advice] = [line for line in report.splitlines() if "remove this import to" in line]
+    assert named == [advice.rsplit(": ", 1)[1]], (out, advice)
 
 
 SRC = {

@@ -11,6 +11,7 @@ from archverify.core.config import Config, ContractConfig
 from archverify.core.facts import FileFacts
 from archverify.core.findings import Finding, Severity
 from archverify.core.project import Project
+from archverify.core.report import RunReport
 from archverify.processors.formats import html as html_report
 from archverify.processors.formats.architecture_layout import (
     ALLOWED,
@@ -29,8 +30,9 @@ from archverify.processors.formats.architecture_svg import (
     render_standalone_svg,
     render_svg,
 )
+from archverify.processors.formats.base import RenderInputs
 from tests.helpers.factories import module_facts, project_of
-from tests.helpers.sample_project import config, findings, project
+from tests.helpers.sample_project import ROOT, config, findings, path_of, project
 from tests.helpers.sample_reports import sample_report
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -291,3 +293,48 @@ def test_html_drill_downs_are_folded_sections_the_boxes_link_to() -> None:
     # one page, several SVGs: their own ids stay unique
     assert len(re.findall(r' id="([^"]+)"', page)) == len(ids)
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_boxes_of_one_last_name_are_labelled_with_enough_of_their_dotted_names() -> None:
+    # attrs has attr.converters and attrs.converters: "converters" twice says nothing.
+    imports = {
+        "attr": [],
+        "attr.converters": [],
+        "attr.filters": [],
+        "attrs": [],
+        "attrs.converters": ["attr.converters"],
+    }
+    project_ = _project(imports, {"attr", "attrs"})
+    layout = build_layout(project_, Config(root="/project", packages=("attr", "attrs")), [])
+    labels = {box.id: box.label for box in layout.boxes}
+    assert labels["attr.converters"] == "attr.converters"
+    assert labels["attrs.converters"] == "attrs.converters"
+    assert labels["attr.filters"] == "filters"  # unique already: the last name is enough
+
+
+def test_the_page_highlights_the_cuts_of_errors_and_lists_every_cut() -> None:
+    # A lazy cycle's cut is advice (a warning); drawn, Django's 71 imports flooded the picture.
+    def cut(importer: str, imported: str) -> dict[str, object]:
+        record = {"path": path_of(importer), "line": 1, "importer": importer, "imported": imported}
+        return {"method": "exact-order-dp", "exact": True, "size": 1, "lower_bound": 1,
+                "imports": [record]}  # fmt: skip
+
+    def found(rule: str, severity: Severity, importer: str, imported: str) -> Finding:
+        path = path_of(importer)
+        extra = {"cut": cut(importer, imported)}
+        return Finding(rule.split("/")[0], rule, severity, path, 1, 1, rule, extra=extra)
+
+    contract = found("contracts/cut", Severity.NOTE, "shop.core.model", "shop.orchestrator.cli")
+    eager = found("cycles/import-cycle", Severity.ERROR, "shop.core.rules", "shop.core.model")
+    lazy = found("cycles/lazy-cycle", Severity.WARNING, "shop.api.routes", "shop.core.model")
+    report = RunReport("archverify", "0.1.0", ROOT, [], [contract, eager, lazy])
+    inputs = RenderInputs(report, project(), config())
+    layout = html_report.architecture_layout(inputs)
+    assert layout is not None
+    [highlight] = layout.highlights
+    assert highlight.pairs == {
+        ("shop.core.model", "shop.orchestrator.cli"),
+        ("shop.core.rules", "shop.core.model"),
+    }
+    page = html_report.FORMAT.render(inputs)
+    assert "What to cut (3)" in page

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from archverify.core.cuts import feedback_arc_set
 from archverify.core.graph import ImportEdge, ImportGraph
-
-# Above this many mutually dependent children the exact ordering (2^n states) costs too much;
-# a greedy order is good enough for a suggestion in a comment.
-_EXACT_LIMIT = 12
 
 
 @dataclass(frozen=True)
@@ -16,7 +13,8 @@ class Cycle:
     """Children that import each other, so they share one layer (written ``a : b``).
 
     ``suggested`` is the order (high to low) that leaves the fewest imports pointing up, and
-    ``upward`` those imports: removing them would let the layer be split in that order.
+    ``upward`` those imports: removing them would let the layer be split in that order. They
+    are the cut of :func:`archverify.core.cuts.feedback_arc_set`, the one the cycles step names.
     """
 
     members: tuple[str, ...]
@@ -172,11 +170,43 @@ def _breaks(plan: LayerPlan, rank: dict[str, int], importer: str, imported: str)
 
 
 def order_with_fewest_upward(graph: ImportGraph, members: list[str]) -> list[str]:
-    """``members`` high to low so that the fewest import statements point up (lower to higher)."""
-    weight = {(a, b): len(graph.edges_between(a, b)) for a in members for b in members if a != b}
-    if len(members) <= _EXACT_LIMIT:
-        return _exact_order(sorted(members), weight)
-    return _greedy_order(sorted(members), weight)
+    """``members`` high to low so that the fewest import statements point up (lower to higher).
+
+    The imports pointing up are the cycles step's cut (:func:`feedback_arc_set`), so that init
+    and the cycles step name the same imports to remove; the order is the one that cut leaves:
+    each member above what it still imports, ties by name.
+    """
+    return _split(graph, members)[0]
+
+
+def _split(graph: ImportGraph, members: list[str]) -> tuple[list[str], tuple[ImportEdge, ...]]:
+    """The order of :func:`order_with_fewest_upward` and the cut it comes from."""
+    edges = feedback_arc_set(graph, members).edges
+    cut = {(edge.importer, edge.imported) for edge in edges}
+    inside = set(members)
+    below = {
+        member: sorted(
+            other
+            for other in graph.imports_of(member) & inside
+            if other != member and (member, other) not in cut
+        )
+        for member in members
+    }
+    importers = {member: 0 for member in members}
+    for imported in below.values():
+        for other in imported:
+            importers[other] += 1
+    ready = sorted(member for member, count in importers.items() if count == 0)
+    order: list[str] = []
+    while ready:
+        member = ready.pop(0)
+        order.append(member)
+        for other in below[member]:
+            importers[other] -= 1
+            if importers[other] == 0:
+                ready.append(other)
+        ready.sort()
+    return order, edges
 
 
 def upward_imports(graph: ImportGraph, order: list[str]) -> list[ImportEdge]:
@@ -240,48 +270,5 @@ def _height(
 
 
 def _cycle(graph: ImportGraph, members: list[str]) -> Cycle:
-    order = order_with_fewest_upward(graph, members)
-    return Cycle(
-        members=tuple(members),
-        suggested=tuple(order),
-        upward=tuple(upward_imports(graph, order)),
-    )
-
-
-def _exact_order(members: list[str], weight: dict[tuple[str, str], int]) -> list[str]:
-    """Dynamic programming over the sets already placed on top: 2^n * n steps."""
-    count = len(members)
-    best: dict[int, tuple[int, list[str]]] = {0: (0, [])}
-    for mask in range(1 << count):
-        if mask not in best:
-            continue
-        cost, order = best[mask]
-        placed = [members[i] for i in range(count) if mask & (1 << i)]
-        for index in range(count):
-            if mask & (1 << index):
-                continue
-            member = members[index]
-            # ``member`` goes below everything placed: its imports of them point up.
-            extra = sum(weight[(member, above)] for above in placed)
-            candidate = (cost + extra, [*order, member])
-            key = mask | (1 << index)
-            if key not in best or candidate < best[key]:
-                best[key] = candidate
-    return best[(1 << count) - 1][1]
-
-
-def _greedy_order(members: list[str], weight: dict[tuple[str, str], int]) -> list[str]:
-    """Repeatedly put on top the member that imports the others most and is imported least."""
-    remaining = list(members)
-    order: list[str] = []
-    while remaining:
-
-        def score(member: str) -> tuple[int, str]:
-            out = sum(weight[(member, other)] for other in remaining if other != member)
-            into = sum(weight[(other, member)] for other in remaining if other != member)
-            return (into - out, member)
-
-        chosen = min(remaining, key=score)
-        order.append(chosen)
-        remaining.remove(chosen)
-    return order
+    order, cut = _split(graph, members)
+    return Cycle(members=tuple(members), suggested=tuple(order), upward=cut)

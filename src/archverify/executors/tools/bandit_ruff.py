@@ -227,9 +227,12 @@ def check_files(
         path = relative_path(context.root, str(item.get("filename", "")))
         record = _record(item)
         if record is None:
-            fresh.setdefault(path, []).append(
-                {"kind": "error", "message": str(item.get("message") or "ruff cannot parse it")}
-            )
+            # ruff reports every syntax error of a file; bandit gives up on it once: one
+            # parse error per file, the first ruff names.
+            records = fresh.setdefault(path, [])
+            if not any(r["kind"] == "error" for r in records):
+                message = str(item.get("message") or "ruff cannot parse it")
+                records.append({"kind": "error", "message": message})
             continue
         if not chosen.wanted(record["test_id"]):
             continue

@@ -252,6 +252,7 @@ def _picture(
         collapse = set()
     if collapse:
         placed = _collapsed(placed, collapse)
+    placed = _unique_labels(placed)
     ids = {p[0] for p in placed}
     module_box = {m: b for m in modules if (b := _box_of(m, ids)) is not None}
     boxes = _boxes(placed, collapse, context, module_box)
@@ -587,6 +588,39 @@ def _child(module: str, parent: str) -> str:
         return module
     rest = module[len(parent) + 1 :]
     return f"{parent}.{rest.partition('.')[0]}"
+
+
+def _unique_labels(
+    placed: list[tuple[str, str, int, str, str]],
+) -> list[tuple[str, str, int, str, str]]:
+    """``placed`` with each box labelled by as many trailing parts of its dotted name as make
+    it unique within the picture (``attr.converters`` and ``attrs.converters``, not twice
+    ``converters``); a package's own ``__init__`` box keeps its label."""
+    named = [p[0] for p in placed if p[4] == _last(p[0])]
+    depth = dict.fromkeys(named, 1)
+
+    def label(box_id: str) -> str:
+        return ".".join(box_id.split(".")[-depth[box_id] :])
+
+    while True:
+        holders: dict[str, list[str]] = {}
+        for box_id in named:
+            holders.setdefault(label(box_id), []).append(box_id)
+        longer = [
+            box_id
+            for same in holders.values()
+            if len(same) > 1
+            for box_id in same
+            if depth[box_id] < box_id.count(".") + 1
+        ]
+        if not longer:
+            break
+        for box_id in longer:
+            depth[box_id] += 1
+    return [
+        (box_id, kind, band, group, label(box_id) if box_id in depth else text)
+        for box_id, kind, band, group, text in placed
+    ]
 
 
 def _last(name: str) -> str:

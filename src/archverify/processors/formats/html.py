@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from archverify.core.findings import Finding
+from archverify.core.findings import Finding, Severity
 from archverify.core.project import printable_path
 from archverify.core.report import RunReport
 from archverify.processors.formats.architecture_layout import (
@@ -15,6 +15,7 @@ from archverify.processors.formats.architecture_layout import (
 from archverify.processors.formats.architecture_svg import render_svg
 from archverify.processors.formats.base import RenderInputs, ReportFormat
 from archverify.processors.formats.common import (
+    CUT_RULE,
     PROJECT_LABEL,
     counts_text,
     cut_advice,
@@ -220,10 +221,14 @@ def architecture_layout(inputs: RenderInputs) -> ArchitectureLayout | None:
 
 
 def _cut_highlights(findings: list[Finding]) -> list[Highlight]:
-    """The imports a cut removes, marked in the picture (class "cut")."""
+    """The imports a cut removes, marked in the picture (class "cut"): the cuts of errors
+    (import-time cycles) and of broken contracts (their ``contracts/cut`` notes). A warning's
+    cut (a lazy cycle's: 71 imports on Django) would flood the picture; it stays in "What to
+    cut"."""
     pairs = frozenset(
         (str(record.get("importer", "")), str(record.get("imported", "")))
         for finding in findings
+        if finding.severity is Severity.ERROR or finding.rule == CUT_RULE
         for record in (cut_of(finding) or {}).get("imports", ())
     )
     return [Highlight(pairs, "cut", "an import to cut")] if pairs else []
