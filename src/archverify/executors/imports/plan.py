@@ -183,8 +183,13 @@ def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
 
 def read_state(path: str, kind: str) -> list[Any]:
     """What a read of ``path`` sees now, as the import server records it (``_read_state``
-    there): a folder's names, a file's size, modification time and inode."""
+    there): a folder's names, a file's size, modification time and inode; for ``search``,
+    the names of ``path``'s folder a search for the module ``path`` names could find."""
     try:
+        if kind == "search":
+            folder, tail = os.path.split(path)
+            names = os.listdir(folder)
+            return ["search", *sorted(n for n in names if n == tail or n.startswith(tail + "."))]
         if kind == "dir":
             return ["dir", *sorted(os.listdir(path))]
         info = os.stat(path)

@@ -892,6 +892,8 @@ def _finder_listing(frame: Any) -> bool:
     a name finds is the static key's business (it holds the names a module imports that are
     not project modules yet) and the runtime record's, not a read of the module's."""
     code = frame.f_code
+    if code is search_state.__code__:
+        return True  # the record of a search: already the state it needs
     return bool(code.co_name == "_fill_cache" and code.co_filename.startswith("<frozen importl"))
 
 
@@ -1036,10 +1038,16 @@ class _LoadRecorder:
     (an ``import`` statement, ``__import__``, ``importlib.import_module``, a third-party
     loader), so this sees every load, and only loads: a module already in ``sys.modules`` asks
     no finder. A load asked by a literal ``import`` statement of a project file is what the
-    static graph already has: only the others are recorded (see ``_record_load``).
+    static graph already has: only the others are recorded (see ``_record_load``), and the
+    folders they search are read (``_record_search``).
     """
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if _READING:
+            try:
+                _record_search(name, path)
+            except BaseException:  # a finder that raises would make the import fail
+                pass
         if _RECORDING and len(_LOADS) < _RECORDED_LIMIT:
             try:
                 _record_load(name)
@@ -1060,6 +1068,49 @@ def _importlib_frame(frame: Any) -> bool:
 def _project_frame(frame: Any) -> bool:
     """``frame`` runs a project file's code (and is not this server's own)."""
     return frame.f_code.co_filename in _PROJECT_FILES and frame.f_globals is not _OWN_GLOBALS
+
+
+def _record_search(name: str, path: Any) -> None:
+    """Record, for the replay, the folders a load that no literal import statement of the
+    project asked for searches (``importlib.import_module(NAME)`` with a computed name): the
+    static key holds only the names import statements spell, and the import system's own
+    listings are not reads (``_finder_listing``), so a module added where such a load looks
+    (a ``plugin.py`` at the source root) would change the verdict unseen. Each folder is
+    recorded by the names in it the load could find (``NAME``, ``NAME.*``: a module, a
+    package, an extension), as ``FOLDER/NAME`` of kind ``search``; the interpreter's and site
+    folders are in the key."""
+    caller = sys._getframe(2)  # 0: here, 1: find_spec, 2: importlib's _find_spec
+    loading = caller.f_back
+    if caller.f_code.co_name != "_find_spec" or loading is None:
+        return
+    if loading.f_code.co_name != "_find_and_load_unlocked":
+        return  # importlib.util.find_spec and the like only look
+    frame: Any = loading
+    while frame is not None and _importlib_frame(frame):
+        frame = frame.f_back
+    if frame is None or not _project_frame(frame):
+        return  # a load outside the project: see docs/security.md's limits
+    code = frame.f_code.co_code
+    if 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_NAME:
+        return  # an import statement: its name is in the static key
+    tail = name.rpartition(".")[2]
+    for folder in sys.path if path is None else path:
+        if not isinstance(folder, str):
+            continue
+        where = os.path.join(os.path.abspath(folder or "."), tail)
+        if where not in _READS and not where.startswith(_KEYED_PREFIXES):
+            _READS[where] = search_state(where)
+
+
+def search_state(where: str) -> list[Any]:
+    """The names of ``where``'s folder that a search for the module ``where`` names could
+    find (``plan.read_state`` computes the same for kind ``search``)."""
+    folder, tail = os.path.split(where)
+    try:
+        names = os.listdir(folder)
+    except OSError as error:
+        return ["search", type(error).__name__]
+    return ["search", *sorted(n for n in names if n == tail or n.startswith(tail + "."))]
 
 
 def _record_load(name: str) -> None:
