@@ -139,8 +139,9 @@ def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
     A package (``__init__.py``) or a module inside one has the state of every file below its
     folder, subpackages included (a package may read its subpackages' data), that is not a
     verified source file (keyed by content) or in ``__pycache__`` (bytecode of those sources):
-    each file's relative path, size and modification time. A top-level module has its source
-    root's own files (its working directory at import), not the folders below. Each folder is
+    each file's relative path, size, modification time and change time (which no program can
+    set back: ``touch -r`` and ``cp -p`` restore only the first). A top-level module has its
+    source root's own files (its working directory at import), not the folders below. Each folder is
     listed once (one ``scandir`` per folder, one ``stat`` per data file).
     """
     sources = {os.path.normpath(os.path.join(root, f.path)) for f in files}
@@ -167,7 +168,9 @@ def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
                 if os.path.normpath(entry.path) in sources:
                     continue
                 info = entry.stat()
-                lines.append(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}")
+                lines.append(
+                    f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}"
+                )
             except OSError:
                 lines.append(f"{entry.name}\0<gone>")
         found = digest(lines)
@@ -183,8 +186,9 @@ def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
 
 def read_state(path: str, kind: str) -> list[Any]:
     """What a read of ``path`` sees now, as the import server records it (``_read_state``
-    there): a folder's names, a file's size, modification time and inode; for ``search``,
-    the names of ``path``'s folder a search for the module ``path`` names could find."""
+    there): a folder's names, a file's size, modification and change times and inode; for
+    ``search``, the names of ``path``'s folder a search for the module ``path`` names could
+    find."""
     try:
         if kind == "search":
             folder, tail = os.path.split(path)
@@ -195,7 +199,7 @@ def read_state(path: str, kind: str) -> list[Any]:
         info = os.stat(path)
     except OSError as error:
         return [kind, type(error).__name__]
-    return ["file", info.st_size, info.st_mtime_ns, info.st_ino]
+    return ["file", info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
 def keyed_prefixes(root: str) -> list[str]:

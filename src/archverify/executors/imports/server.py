@@ -918,7 +918,8 @@ def _read(raw: Any, listing: bool) -> None:
 
 
 def _read_state(path: str, listing: bool) -> list[Any]:
-    """What a read saw: a folder's names, a file's size, time and inode (``plan.read_state``
+    """What a read saw: a folder's names, a file's size, times (the change time too, which
+    no program can set back) and inode (``plan.read_state``
     computes the same in the parent, which compares them before replaying)."""
     try:
         if listing:
@@ -926,7 +927,7 @@ def _read_state(path: str, listing: bool) -> list[Any]:
         info = os.stat(path)
     except OSError as error:
         return ["dir" if listing else "file", type(error).__name__]
-    return ["file", info.st_size, info.st_mtime_ns, info.st_ino]
+    return ["file", info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
 def _replay_record(module: str, roots: tuple[str, ...], clean: bool) -> dict[str, Any]:
