@@ -982,7 +982,8 @@ def _path_state(path: str) -> Any:
         info = os.lstat(path)
     except OSError:
         return None
-    own = (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino)
+    # The change time too: a write in place that puts the modification time back changes it.
+    own = (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
     if not os.path.isdir(path) or os.path.islink(path):
         return own
     entries: dict[str, Any] = {"": own}
@@ -993,7 +994,13 @@ def _path_state(path: str) -> Any:
                 found = os.lstat(full)
             except OSError:
                 continue
-            entries[full] = (found.st_mode, found.st_size, found.st_mtime_ns, found.st_ino)
+            entries[full] = (
+                found.st_mode,
+                found.st_size,
+                found.st_mtime_ns,
+                found.st_ctime_ns,
+                found.st_ino,
+            )
     return entries
 
 
