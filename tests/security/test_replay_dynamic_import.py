@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
+from tests.helpers.cli import run_step
 from tests.helpers.configs import APP
 from tests.helpers.tree import write_tree
 
@@ -28,13 +28,7 @@ LOADER = (
 
 
 def _imports(root: Path) -> dict[str, Any]:
-    # One marker for every run: the whole environment is in an import verdict's key.
-    args = ["run", str(root), "--steps", "imports", "--format", "json"]
-    run: CliRun = run_cli(args, cwd=root, marker="dynamic-import")
-    assert run.returncode in (0, 1), run.stderr
-    assert_no_leftover_processes(run)
-    step: dict[str, Any] = next(s for s in run.json()["steps"] if s["id"] == "imports")
-    return step
+    return run_step(root, "imports", "dynamic-import")
 
 
 def test_a_module_added_where_a_dynamic_import_looks_is_imported_again(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
+from tests.helpers.cli import run_step
 from tests.helpers.configs import APP, with_tests_step
 from tests.helpers.tree import write_tree
 
@@ -25,12 +25,7 @@ TEST = "from app.conf import limit\n\n\ndef test_limit() -> None:\n    assert li
 
 
 def _tests(root: Path) -> dict[str, Any]:
-    args = ["run", str(root), "--steps", "tests", "--cache-tests", "--format", "json"]
-    run: CliRun = run_cli(args, cwd=root, marker="package-data")
-    assert run.returncode in (0, 1), run.stderr
-    assert_no_leftover_processes(run)
-    step: dict[str, Any] = next(s for s in run.json()["steps"] if s["id"] == "tests")
-    return step
+    return run_step(root, "tests", "package-data", "--cache-tests")
 
 
 def test_an_edited_package_data_file_runs_the_tests_again(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.cli import CliRun, assert_no_leftover_processes, run_cli
+from tests.helpers.cli import run_step
 from tests.helpers.configs import APP
 from tests.helpers.tree import write_tree
 
@@ -25,13 +25,7 @@ MODULE = (
 
 
 def _imports(root: Path) -> dict[str, Any]:
-    # One marker for every run: the whole environment is in an import verdict's key.
-    args = ["run", str(root), "--steps", "imports", "--format", "json"]
-    run: CliRun = run_cli(args, cwd=root, marker="restored-mtime")
-    assert run.returncode in (0, 1), run.stderr
-    assert_no_leftover_processes(run)
-    step: dict[str, Any] = next(s for s in run.json()["steps"] if s["id"] == "imports")
-    return step
+    return run_step(root, "imports", "restored-mtime")
 
 
 def _rewrite_keeping_stat(path: Path, text: str) -> None:

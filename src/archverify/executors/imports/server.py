@@ -1078,6 +1078,27 @@ def _project_frame(frame: Any) -> bool:
     return frame.f_code.co_filename in _PROJECT_FILES and frame.f_globals is not _OWN_GLOBALS
 
 
+def _loader_frame() -> Any:
+    """The innermost frame outside ``importlib`` of the load a ``_LoadRecorder.find_spec``
+    is asked about (None when it only looks: ``importlib.util.find_spec`` and the like)."""
+    caller = sys._getframe(3)  # 0: here, 1: the recorder, 2: find_spec, 3: importlib's
+    loading = caller.f_back
+    if caller.f_code.co_name != "_find_spec" or loading is None:
+        return None
+    if loading.f_code.co_name != "_find_and_load_unlocked":
+        return None
+    frame: Any = loading
+    while frame is not None and _importlib_frame(frame):
+        frame = frame.f_back
+    return frame
+
+
+def _import_statement(frame: Any) -> bool:
+    """``frame`` is executing a literal ``import`` statement (its names are in the source)."""
+    code = frame.f_code.co_code
+    return bool(0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_NAME)
+
+
 def _record_search(name: str, path: Any) -> None:
     """Record, for the replay, the folders a load that no literal import statement of the
     project asked for searches (``importlib.import_module(NAME)`` with a computed name): the
@@ -1087,20 +1108,11 @@ def _record_search(name: str, path: Any) -> None:
     recorded by the names in it the load could find (``NAME``, ``NAME.*``: a module, a
     package, an extension), as ``FOLDER/NAME`` of kind ``search``; the interpreter's and site
     folders are in the key."""
-    caller = sys._getframe(2)  # 0: here, 1: find_spec, 2: importlib's _find_spec
-    loading = caller.f_back
-    if caller.f_code.co_name != "_find_spec" or loading is None:
-        return
-    if loading.f_code.co_name != "_find_and_load_unlocked":
-        return  # importlib.util.find_spec and the like only look
-    frame: Any = loading
-    while frame is not None and _importlib_frame(frame):
-        frame = frame.f_back
+    frame = _loader_frame()
     if frame is None or not _project_frame(frame):
         return  # a load outside the project: see docs/security.md's limits
-    code = frame.f_code.co_code
-    if 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_NAME:
-        return  # an import statement: its name is in the static key
+    if _import_statement(frame):
+        return  # its name is in the static key
     tail = name.rpartition(".")[2]
     for folder in sys.path if path is None else path:
         if not isinstance(folder, str):
@@ -1130,21 +1142,12 @@ def _record_load(name: str) -> None:
     project (a plugin registry, ``pkgutil``, a framework's ``setup()``) only a load of a
     project module is recorded, at the innermost project frame, with the code it went through.
     """
-    caller = sys._getframe(2)  # 0: here, 1: find_spec, 2: importlib's _find_spec
-    loading = caller.f_back
-    if caller.f_code.co_name != "_find_spec" or loading is None:
-        return
-    if loading.f_code.co_name != "_find_and_load_unlocked":
-        return  # importlib.util.find_spec and the like only look
-    frame: Any = loading
-    while frame is not None and _importlib_frame(frame):
-        frame = frame.f_back
+    frame = _loader_frame()
     if frame is None:
         return
     via = ""
     if _project_frame(frame):
-        code = frame.f_code.co_code
-        if 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_NAME:
+        if _import_statement(frame):
             return
     elif name.partition(".")[0] in _PROJECT_TOPS:
         via = str(frame.f_globals.get("__name__") or frame.f_code.co_filename)
