@@ -182,3 +182,35 @@ def test_an_edited_mypy_configuration_is_not_answered_by_the_old_daemon(
     assert again.findings == _run(_context(project, cache_dir, kv, daemon=False)).findings
     mypy_daemon.stop("mypy.dmypy", cache_dir, kv, mypy_daemon.Launch(project, 30.0))
     assert _dmypy_processes(project) == []
+
+
+PLUGIN = (
+    "from mypy.plugin import Plugin\n\n\n"
+    "def plugin(version: str) -> type[Plugin]:\n"
+    "    return Plugin\n"
+)
+
+
+def test_no_daemon_keeps_the_projects_plugin_running(project: Path, tmp_path: Path) -> None:
+    # A plugin is the project's code: in a kept daemon it would outlive the run.
+    write_files(project, {"pkg/plugin.py": PLUGIN, "mypy.ini": "[mypy]\nplugins = pkg/plugin.py\n"})
+    cache_dir, kv = tmp_path / "cache", MemoryCache()
+    cache_dir.mkdir()
+    outcome = _run(_context(project, cache_dir, kv, daemon=True))
+    assert outcome.status is StepStatus.FAILED, outcome.message
+    assert outcome.stats["daemon"] == "off"
+    assert _dmypy_processes(project) == []
+    assert not mypy_daemon.status_file(cache_dir).exists()
+
+
+def test_no_daemon_under_untrusted(project: Path, tmp_path: Path) -> None:
+    # The repository's own configuration asks for the daemon: --untrusted keeps no process.
+    cache_dir, kv = tmp_path / "cache", MemoryCache()
+    cache_dir.mkdir()
+    tools = {"mypy": ToolConfig(options={"daemon": True})}
+    context = make_context(
+        project, cache_dir=cache_dir, tools=tools, cache=kv, options={"untrusted": True}
+    )
+    outcome = _run(context)
+    assert outcome.stats["daemon"] == "off", outcome.message
+    assert _dmypy_processes(project) == []

@@ -155,3 +155,15 @@ def is_alive(pid: int) -> bool:
     except OSError:
         return False
     return state not in (b"Z", b"X")
+
+
+def run_step(root: Path, step: str, marker: str, *extra: str) -> dict[str, Any]:
+    """``run ROOT --steps STEP --format json`` in ``root``: the step's JSON, once no process
+    of the run is left. Runs sharing ``marker`` share the environment (an import verdict's
+    key holds the whole of it), so they can replay each other."""
+    args = ["run", str(root), "--steps", step, *extra, "--format", "json"]
+    run = run_cli(args, cwd=root, marker=marker)
+    assert run.returncode in (0, 1), run.stderr
+    assert_no_leftover_processes(run)
+    found: dict[str, Any] = next(s for s in run.json()["steps"] if s["id"] == step)
+    return found

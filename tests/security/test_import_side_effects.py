@@ -110,6 +110,30 @@ def test_an_import_that_deletes_or_writes_project_files_is_named(tmp_path: Path)
     assert_no_leftover_processes(run)
 
 
+def test_a_file_rewritten_in_place_with_its_time_restored_is_a_change(tmp_path: Path) -> None:
+    # Same size, same inode, modification time put back: only the change time tells.
+    hide = (
+        "import os\n"
+        "_st = os.stat('data/notes.txt')\n"
+        "with open('data/notes.txt', 'r+') as f:\n"
+        "    f.write('NOTES')\n"
+        "os.utime('data/notes.txt', ns=(_st.st_atime_ns, _st.st_mtime_ns))\n"
+    )
+    files = {
+        "pyproject.toml": PYPROJECT.format(extra=""),
+        "data/notes.txt": "notes\n",
+        "pkg/__init__.py": "",
+        "pkg/hide.py": hide,
+    }
+    root = write_tree(tmp_path / "repo", files)
+    run = run_cli(["run", ".", "--steps", "imports", "--format", "json"], cwd=root)
+    assert run.returncode == 0, run.stderr
+    changed = {f["path"]: f for f in _findings(run.json(), "imports/changed-tree")}
+    assert set(changed) == {"pkg/hide.py"}
+    assert changed["pkg/hide.py"]["extra"]["files"] == ["data/notes.txt"]  # type: ignore[index]
+    assert_no_leftover_processes(run)
+
+
 def test_an_import_past_the_memory_cap_is_an_error_naming_the_key(tmp_path: Path) -> None:
     files = {
         "pyproject.toml": PYPROJECT.format(extra="memory_mb = 256"),

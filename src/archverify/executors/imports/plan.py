@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -12,6 +11,8 @@ from typing import Any
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.graph import strongly_connected
 from archverify.core.project import SourceFile
+from archverify.executors.runtime.data_files import data_states as data_states
+from archverify.executors.runtime.data_files import digest as digest
 from archverify.executors.runtime.environment import (
     archverify_identity,
     import_variables,
@@ -133,64 +134,22 @@ def replay_keys(
     }
 
 
-def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
-    """What each module may read beside the verified sources: the other files of its folder.
-
-    A package (``__init__.py``) or a module inside one has the state of every file below its
-    folder, subpackages included (a package may read its subpackages' data), that is not a
-    verified source file (keyed by content) or in ``__pycache__`` (bytecode of those sources):
-    each file's relative path, size and modification time. A top-level module has its source
-    root's own files (its working directory at import), not the folders below. Each folder is
-    listed once (one ``scandir`` per folder, one ``stat`` per data file).
-    """
-    sources = {os.path.normpath(os.path.join(root, f.path)) for f in files}
-    memo: dict[tuple[str, bool], str] = {}
-
-    def state(folder: str, deep: bool) -> str:
-        known = memo.get((folder, deep))
-        if known is not None:
-            return known
-        lines: list[str] = []
-        try:
-            with os.scandir(folder) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-        except OSError as error:
-            entries, lines = [], [f"<{type(error).__name__}>"]
-        for entry in entries:
-            try:
-                if entry.is_dir():
-                    if deep and entry.name != "__pycache__" and not entry.is_symlink():
-                        lines.append(f"{entry.name}/\0{state(entry.path, True)}")
-                    elif entry.is_symlink():
-                        lines.append(f"{entry.name}/\0-> {os.path.realpath(entry.path)}")
-                    continue
-                if os.path.normpath(entry.path) in sources:
-                    continue
-                info = entry.stat()
-                lines.append(f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}")
-            except OSError:
-                lines.append(f"{entry.name}\0<gone>")
-        found = digest(lines)
-        memo[(folder, deep)] = found
-        return found
-
-    states: dict[str, str] = {}
-    for f in files:
-        folder = os.path.dirname(os.path.normpath(os.path.join(root, f.path)))
-        states[f.module] = state(folder, "." in f.module or f.is_package)
-    return states
-
-
 def read_state(path: str, kind: str) -> list[Any]:
     """What a read of ``path`` sees now, as the import server records it (``_read_state``
-    there): a folder's names, a file's size, modification time and inode."""
+    there): a folder's names, a file's size, modification and change times and inode; for
+    ``search``, the names of ``path``'s folder a search for the module ``path`` names could
+    find."""
     try:
+        if kind == "search":
+            folder, tail = os.path.split(path)
+            names = os.listdir(folder)
+            return ["search", *sorted(n for n in names if n == tail or n.startswith(tail + "."))]
         if kind == "dir":
             return ["dir", *sorted(os.listdir(path))]
         info = os.stat(path)
     except OSError as error:
         return [kind, type(error).__name__]
-    return ["file", info.st_size, info.st_mtime_ns, info.st_ino]
+    return ["file", info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
 def keyed_prefixes(root: str) -> list[str]:
@@ -236,8 +195,3 @@ def _merkle(edges: Mapping[str, set[str]], own: Mapping[str, str | None]) -> dic
         for member in component:
             keys[member] = key
     return keys
-
-
-def digest(material: Any) -> str:
-    text = json.dumps(material, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -892,6 +892,8 @@ def _finder_listing(frame: Any) -> bool:
     a name finds is the static key's business (it holds the names a module imports that are
     not project modules yet) and the runtime record's, not a read of the module's."""
     code = frame.f_code
+    if code is search_state.__code__:
+        return True  # the record of a search: already the state it needs
     return bool(code.co_name == "_fill_cache" and code.co_filename.startswith("<frozen importl"))
 
 
@@ -916,7 +918,8 @@ def _read(raw: Any, listing: bool) -> None:
 
 
 def _read_state(path: str, listing: bool) -> list[Any]:
-    """What a read saw: a folder's names, a file's size, time and inode (``plan.read_state``
+    """What a read saw: a folder's names, a file's size, times (the change time too, which
+    no program can set back) and inode (``plan.read_state``
     computes the same in the parent, which compares them before replaying)."""
     try:
         if listing:
@@ -924,7 +927,7 @@ def _read_state(path: str, listing: bool) -> list[Any]:
         info = os.stat(path)
     except OSError as error:
         return ["dir" if listing else "file", type(error).__name__]
-    return ["file", info.st_size, info.st_mtime_ns, info.st_ino]
+    return ["file", info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
 
 
 def _replay_record(module: str, roots: tuple[str, ...], clean: bool) -> dict[str, Any]:
@@ -979,7 +982,8 @@ def _path_state(path: str) -> Any:
         info = os.lstat(path)
     except OSError:
         return None
-    own = (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino)
+    # The change time too: a write in place that puts the modification time back changes it.
+    own = (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
     if not os.path.isdir(path) or os.path.islink(path):
         return own
     entries: dict[str, Any] = {"": own}
@@ -990,7 +994,13 @@ def _path_state(path: str) -> Any:
                 found = os.lstat(full)
             except OSError:
                 continue
-            entries[full] = (found.st_mode, found.st_size, found.st_mtime_ns, found.st_ino)
+            entries[full] = (
+                found.st_mode,
+                found.st_size,
+                found.st_mtime_ns,
+                found.st_ctime_ns,
+                found.st_ino,
+            )
     return entries
 
 
@@ -1036,10 +1046,16 @@ class _LoadRecorder:
     (an ``import`` statement, ``__import__``, ``importlib.import_module``, a third-party
     loader), so this sees every load, and only loads: a module already in ``sys.modules`` asks
     no finder. A load asked by a literal ``import`` statement of a project file is what the
-    static graph already has: only the others are recorded (see ``_record_load``).
+    static graph already has: only the others are recorded (see ``_record_load``), and the
+    folders they search are read (``_record_search``).
     """
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if _READING:
+            try:
+                _record_search(name, path)
+            except BaseException:  # a finder that raises would make the import fail
+                pass
         if _RECORDING and len(_LOADS) < _RECORDED_LIMIT:
             try:
                 _record_load(name)
@@ -1062,6 +1078,61 @@ def _project_frame(frame: Any) -> bool:
     return frame.f_code.co_filename in _PROJECT_FILES and frame.f_globals is not _OWN_GLOBALS
 
 
+def _loader_frame() -> Any:
+    """The innermost frame outside ``importlib`` of the load a ``_LoadRecorder.find_spec``
+    is asked about (None when it only looks: ``importlib.util.find_spec`` and the like)."""
+    caller = sys._getframe(3)  # 0: here, 1: the recorder, 2: find_spec, 3: importlib's
+    loading = caller.f_back
+    if caller.f_code.co_name != "_find_spec" or loading is None:
+        return None
+    if loading.f_code.co_name != "_find_and_load_unlocked":
+        return None
+    frame: Any = loading
+    while frame is not None and _importlib_frame(frame):
+        frame = frame.f_back
+    return frame
+
+
+def _import_statement(frame: Any) -> bool:
+    """``frame`` is executing a literal ``import`` statement (its names are in the source)."""
+    code = frame.f_code.co_code
+    return bool(0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_NAME)
+
+
+def _record_search(name: str, path: Any) -> None:
+    """Record, for the replay, the folders a load that no literal import statement of the
+    project asked for searches (``importlib.import_module(NAME)`` with a computed name): the
+    static key holds only the names import statements spell, and the import system's own
+    listings are not reads (``_finder_listing``), so a module added where such a load looks
+    (a ``plugin.py`` at the source root) would change the verdict unseen. Each folder is
+    recorded by the names in it the load could find (``NAME``, ``NAME.*``: a module, a
+    package, an extension), as ``FOLDER/NAME`` of kind ``search``; the interpreter's and site
+    folders are in the key."""
+    frame = _loader_frame()
+    if frame is None or not _project_frame(frame):
+        return  # a load outside the project: see docs/security.md's limits
+    if _import_statement(frame):
+        return  # its name is in the static key
+    tail = name.rpartition(".")[2]
+    for folder in sys.path if path is None else path:
+        if not isinstance(folder, str):
+            continue
+        where = os.path.join(os.path.abspath(folder or "."), tail)
+        if where not in _READS and not where.startswith(_KEYED_PREFIXES):
+            _READS[where] = search_state(where)
+
+
+def search_state(where: str) -> list[Any]:
+    """The names of ``where``'s folder that a search for the module ``where`` names could
+    find (``plan.read_state`` computes the same for kind ``search``)."""
+    folder, tail = os.path.split(where)
+    try:
+        names = os.listdir(folder)
+    except OSError as error:
+        return ["search", type(error).__name__]
+    return ["search", *sorted(n for n in names if n == tail or n.startswith(tail + "."))]
+
+
 def _record_load(name: str) -> None:
     """Record who loads ``name`` when no literal import statement of the project does.
 
@@ -1071,21 +1142,12 @@ def _record_load(name: str) -> None:
     project (a plugin registry, ``pkgutil``, a framework's ``setup()``) only a load of a
     project module is recorded, at the innermost project frame, with the code it went through.
     """
-    caller = sys._getframe(2)  # 0: here, 1: find_spec, 2: importlib's _find_spec
-    loading = caller.f_back
-    if caller.f_code.co_name != "_find_spec" or loading is None:
-        return
-    if loading.f_code.co_name != "_find_and_load_unlocked":
-        return  # importlib.util.find_spec and the like only look
-    frame: Any = loading
-    while frame is not None and _importlib_frame(frame):
-        frame = frame.f_back
+    frame = _loader_frame()
     if frame is None:
         return
     via = ""
     if _project_frame(frame):
-        code = frame.f_code.co_code
-        if 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] == _IMPORT_NAME:
+        if _import_statement(frame):
             return
     elif name.partition(".")[0] in _PROJECT_TOPS:
         via = str(frame.f_globals.get("__name__") or frame.f_code.co_filename)

@@ -34,7 +34,7 @@ from archverify.executors.tools.common import package_targets, timeout_for
 from archverify.executors.tools.mypy_config import UnreadableConfig
 from archverify.executors.tools.mypy_daemon import Launch
 from archverify.executors.tools.tool_defaults import defaults_note
-from archverify.executors.tools.untrusted import pinned_mypy_config
+from archverify.executors.tools.untrusted import left_out_reason, pinned_mypy_config
 
 STEP_ID = "mypy"
 DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
@@ -275,10 +275,15 @@ def _appended_path(context: StepContext, untrusted: bool) -> list[str]:
 
 def use_daemon(context: StepContext) -> bool:
     """``options.daemon``, unless ``CI`` is set: a CI job runs once, on a fresh machine, and
-    a daemon kept after it would serve nobody."""
+    a daemon kept after it would serve nobody. Never under ``--untrusted`` (the option is the
+    repository's to set, and the daemon outlives the run), nor when mypy would run code of the
+    project's (a plugin, a ``python_executable``: ``untrusted.left_out_reason``), which a kept
+    daemon would keep running after the run, out of reach of the sweep of its processes."""
     wanted = context.config.tool(STEP_ID).options.get("daemon", default(STEP_ID, "daemon"))
     in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-    return wanted is True and not in_ci
+    if wanted is not True or in_ci or context.options.get("untrusted"):
+        return False
+    return left_out_reason(STEP_ID, context.root, context.config) is None
 
 
 @contextmanager

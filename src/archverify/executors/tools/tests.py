@@ -17,6 +17,7 @@ from archverify.core.steps import default
 from archverify.core.tool_args import path_arguments
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.children import Leftover, describe, node_file, sweep_step
+from archverify.executors.runtime.data_files import data_states
 from archverify.executors.runtime.process import (
     ToolFailure,
     ToolMissing,
@@ -115,7 +116,12 @@ class TestsStep:
         except ToolFailure:
             return None
         versions = f"{tool_version('pytest')}/{tool_version('coverage')}"
-        extra = (self.coverage_module, self.pytest_module, _tree_digest(context.root, paths))
+        extra = (
+            self.coverage_module,
+            self.pytest_module,
+            _tree_digest(context.root, paths),
+            _data_digest(context),
+        )
         # The config files and conftest.py between the root and each test path count too.
         return step_cache_key(
             context, self.id, versions, TESTS_CONFIGS, extra=extra, config_below=paths
@@ -261,7 +267,8 @@ class TestsStep:
             self.id,
             versions,
             TESTS_CONFIGS,
-            extra=(self.coverage_module, self.pytest_module, *paths),
+            # A changed data file beside the sources: no record fits, every module runs.
+            extra=(self.coverage_module, self.pytest_module, *paths, _data_digest(context)),
             config_below=paths,
             with_files=False,
         )
@@ -589,6 +596,14 @@ def _tree_digest(root: Path, paths: Sequence[str]) -> str:
     """Every file below the test paths: tests read fixtures and data, not only Python."""
     hashes = test_tree_hashes(root, paths)
     return hashlib.sha256(json.dumps(sorted(hashes.items())).encode()).hexdigest()
+
+
+def _data_digest(context: StepContext) -> str:
+    """The data files beside the verified sources (every other file below each package's
+    folder, a top-level module's source root's own files: ``data_states``, as the imports
+    step keys them), which the code under test may read (templates, schemas, defaults)."""
+    states = data_states(str(context.root.resolve()), list(context.project.files))
+    return hashlib.sha256(json.dumps(sorted(set(states.values()))).encode()).hexdigest()
 
 
 def _summary_line(stdout: str) -> str:
