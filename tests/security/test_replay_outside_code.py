@@ -14,6 +14,7 @@ import os
 import site
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,18 @@ def test_editable_finders_and_egg_links_name_the_folders_walked(tmp_path: Path) 
     assert after_mapped != before
     _edit(linked, TAKES_STR)
     assert fingerprint() != after_mapped
+
+
+def test_a_same_size_edit_with_its_time_put_back_changes_the_state(tmp_path: Path) -> None:
+    # touch -r / cp -p / rsync -t keep size and mtime: only the change time tells.
+    library = _library(tmp_path / "lib")
+    target = library / "extpkg" / "__init__.py"
+    before, seen = source_state(str(library)), target.stat()
+    time.sleep(0.05)  # past the filesystem clock's tick, so the change time moves
+    target.write_text(target.read_text().replace("int", "str"))
+    assert target.stat().st_size == seen.st_size
+    os.utime(target, ns=(seen.st_atime_ns, seen.st_mtime_ns))
+    assert source_state(str(library)) != before
 
 
 def test_the_walk_skips_what_cannot_be_imported_and_the_verified_root(tmp_path: Path) -> None:

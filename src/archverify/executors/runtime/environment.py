@@ -134,8 +134,8 @@ def _path_entry_state(entry: str) -> tuple[int | None, list[str]]:
 
 
 def source_state(path: str, *, skip: tuple[int, int] | None = None) -> str | None:
-    """A digest of (relative path, size, modification time) of every file below ``path`` that
-    an import or a type checker reads (``_SOURCE_SUFFIXES``, ``py.typed``).
+    """A digest of (relative path, size, modification and change time) of every file below
+    ``path`` that an import or a type checker reads (``_SOURCE_SUFFIXES``, ``py.typed``).
 
     Folders that cannot be a package (``__pycache__``, names that are not identifiers: ``.git``,
     ``node_modules``, a ``.venv``) are not entered, nor a folder seen before (a symlink loop)
@@ -149,7 +149,7 @@ def source_state(path: str, *, skip: tuple[int, int] | None = None) -> str | Non
     except OSError:
         return "absent"
     if not stat.S_ISDIR(top.st_mode):  # a zip file, an egg
-        return f"file {top.st_size} {top.st_mtime_ns}"
+        return f"file {top.st_size} {top.st_mtime_ns} {top.st_ctime_ns}"
     digest = hashlib.sha256()
     seen = {_key(top), *([skip] if skip else [])}
     pending = [("", path)]
@@ -173,7 +173,9 @@ def source_state(path: str, *, skip: tuple[int, int] | None = None) -> str | Non
                         pending.append((f"{rel}{item.name}/", item.path))
                 elif item.name.endswith(_SOURCE_SUFFIXES) or item.name in _SOURCE_NAMES:
                     info = item.stat()
-                    line = f"{rel}{item.name}\0{info.st_size}\0{info.st_mtime_ns}\n"
+                    # ctime too: ``touch -r``/``cp -p`` restore the mtime, nothing sets ctime back.
+                    times = f"{info.st_mtime_ns}\0{info.st_ctime_ns}"
+                    line = f"{rel}{item.name}\0{info.st_size}\0{times}\n"
                     digest.update(line.encode("utf-8", "surrogateescape"))
                     count += 1
             except OSError:  # vanished meanwhile, or a dangling link: not importable
