@@ -169,6 +169,37 @@ def test_plain_mypy_is_incremental_through_its_cache(project: Path, tmp_path: Pa
     assert not (project / ".mypy_cache").exists()
 
 
+def _edit_keeping_size_and_mtime(file: Path, text: str) -> None:
+    """What mypy cannot see: a same-size edit within the second of its check, or one whose
+    mtime was put back (``touch -r``, ``tar``, ``rsync -t``); only the ctime moves."""
+    before = file.stat()
+    assert len(text.encode()) == before.st_size
+    file.write_text(text)
+    os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.mark.parametrize("daemon", [False, True], ids=["plain", "daemon"])
+def test_an_edit_mypy_would_not_see_is_checked_again(
+    project: Path, tmp_path: Path, daemon: bool
+) -> None:
+    cache_dir, kv = tmp_path / "cache", MemoryCache()
+    cache_dir.mkdir()
+    first = _run(_context(project, cache_dir, kv, daemon=daemon))
+    assert [f.rule for f in first.findings if f.path == "pkg/d.py"] == ["mypy/assignment"]
+    _edit_keeping_size_and_mtime(
+        project / "pkg" / "d.py", "import json\n\nN: str = json.dumps(1)\n"
+    )
+    second = _run(_context(project, cache_dir, kv, daemon=daemon))
+    assert [f for f in second.findings if f.path == "pkg/d.py"] == []
+    assert second.findings == _run(make_context(project)).findings  # = a cold check (no cache)
+    # Back, the same way: the error must come back too.
+    _edit_keeping_size_and_mtime(project / "pkg" / "d.py", FILES["pkg/d.py"])
+    third = _run(_context(project, cache_dir, kv, daemon=daemon))
+    assert third.findings == first.findings
+    if daemon:
+        mypy_daemon.stop("mypy.dmypy", cache_dir, kv, mypy_daemon.Launch(project, 30.0))
+
+
 def test_an_edited_mypy_configuration_is_not_answered_by_the_old_daemon(
     project: Path, tmp_path: Path
 ) -> None:

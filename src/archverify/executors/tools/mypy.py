@@ -55,6 +55,8 @@ _LINE = re.compile(
 )
 # The authenticated digest of mypy's cache folder as the last run left it.
 MYPY_CACHE_NAMESPACE = "mypy-cache"
+# What the cache folder's and the daemon's states trust each verified file by (``_fools_mypy``).
+_CACHE_SEEN, _DAEMON_SEEN = "seen", "daemon-seen"
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "note": Severity.NOTE}
 
 
@@ -134,9 +136,11 @@ class MypyStep:
                     cache_dir=context.cache_dir,
                     cache=context.cache,
                     identity=self._identity(context),
+                    restart=_fools_mypy(context, _DAEMON_SEEN),
                 )
                 if done is not None:
                     run, daemon = done.run, done.daemon
+                    _record_seen(context, _DAEMON_SEEN)
                 else:
                     daemon = "busy"  # another run holds it: plain mypy, the same verdicts
             if run is None:
@@ -307,15 +311,66 @@ def _mypy_cache(context: StepContext) -> Iterator[Path]:
                 yield tmp
             return
         try:
-            if context.cache.get(MYPY_CACHE_NAMESPACE, "folder") != folder_digest(target):
+            stale = context.cache.get(MYPY_CACHE_NAMESPACE, "folder") != folder_digest(target)
+            if stale or _fools_mypy(context, _CACHE_SEEN):
                 shutil.rmtree(target, ignore_errors=True)
             target.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ToolFailure(f"cannot create mypy's cache folder {target}: {exc}") from exc
         yield target
         # Only after mypy finished: a run cut short leaves a folder the next run empties.
+        _record_seen(context, _CACHE_SEEN)
         with contextlib.suppress(OSError):
             context.cache.put(MYPY_CACHE_NAMESPACE, "folder", folder_digest(target))
+
+
+def _record_seen(context: StepContext, record: str) -> None:
+    """Keep, under ``record``, what the mypy state just used trusts each file by."""
+    with contextlib.suppress(OSError):
+        seen = json.dumps(_seen_files(context), sort_keys=True)
+        context.cache.put(MYPY_CACHE_NAMESPACE, record, seen)
+
+
+def _seen_files(context: StepContext) -> dict[str, list[object]]:
+    """What mypy's cache will trust each verified file by (its size and whole-second mtime,
+    stat taken after mypy's run), with the content hash this run parsed before mypy read it."""
+    seen: dict[str, list[object]] = {}
+    for facts in context.project.iter_facts():
+        try:
+            info = os.stat(context.root / facts.path)
+        except OSError:
+            continue
+        seen[facts.path] = [facts.content_hash, info.st_size, info.st_mtime_ns // 1_000_000_000]
+    return seen
+
+
+def _fools_mypy(context: StepContext, record: str) -> bool:
+    """Whether a file changed since the last mypy run in a way mypy's cache cannot see: mypy
+    trusts an entry whose file has the same size and the same whole-second mtime, so a
+    same-size edit within that second, or one whose mtime was put back (``touch -r``, ``tar``,
+    ``rsync -t``), would be answered from the old entry. Then the cache is dropped, as git
+    re-reads a racily clean index entry (the daemon, which compares the same two numbers, is
+    stopped). An unreadable record counts as such a change."""
+    recorded = context.cache.get(MYPY_CACHE_NAMESPACE, record)
+    if recorded is None:
+        return False
+    try:
+        seen = json.loads(recorded)
+    except ValueError:
+        return True
+    if not isinstance(seen, dict):
+        return True
+    for facts in context.project.iter_facts():
+        then = seen.get(facts.path)
+        if then is None or then[0] == facts.content_hash and facts.content_hash:
+            continue
+        try:
+            info = os.stat(context.root / facts.path)
+        except OSError:
+            continue
+        if [info.st_size, info.st_mtime_ns // 1_000_000_000] == then[1:]:
+            return True
+    return False
 
 
 @contextmanager

@@ -89,12 +89,14 @@ def check(
     cache_dir: Path,
     cache: KeyValueCache,
     identity: str,
+    restart: bool = False,
 ) -> DaemonRun | None:
     """``dmypy check`` of ``targets`` on our daemon for ``flags`` (started when there is none
     we can trust); None when another run holds the daemon (run plain mypy instead).
 
     ``identity`` names what else the daemon's verdicts depend on (mypy's version, the
     interpreter and installed distributions, ``MYPYPATH``): a change starts a new daemon.
+    ``restart`` starts a new one anyway (a file changed in a way the daemon cannot see).
     """
     folder = cache_dir / FOLDER
     with exclusive_lock(cache_dir / f"{FOLDER}.lock") as held:
@@ -106,7 +108,7 @@ def check(
         status = status_file(cache_dir)
         record = cache.get(NAMESPACE, str(cache_dir))
         how = "reused"
-        if not _trusted(record, status, wanted):
+        if restart or not _trusted(record, status, wanted):
             _retire(module, record, status, launch)
             _start(module, flags, launch, folder, status, cache, str(cache_dir), wanted)
             how = "started"
