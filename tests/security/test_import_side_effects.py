@@ -179,7 +179,7 @@ def test_processes_of_an_import_that_exits_or_hangs_are_ended_too(tmp_path: Path
     )
     files = {
         # 5 s: the exiting import must end well inside it even on a loaded machine (at 2 s it
-        # was once reported as a timeout there), the hanging ones never do.
+        # failed now and then under load), the hanging ones never do.
         "pyproject.toml": PYPROJECT.format(extra="").replace("timeout_s = 20", "timeout_s = 5"),
         "pkg/__init__.py": "",
         "pkg/quits.py": start + "import os\nos._exit(3)\n",
