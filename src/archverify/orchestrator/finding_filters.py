@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from archverify.core.changes import ChangeSet
 from archverify.core.config import DEFAULT_BASELINE_FILE, Config
 from archverify.core.facts import Definition, FileFacts
 from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
@@ -19,7 +20,7 @@ from archverify.core.report import RunReport
 from archverify.core.source_text import decode_source
 from archverify.orchestrator.atomic_write import as_written
 from archverify.orchestrator.config.loader import ConfigError, display_path
-from archverify.processors import baseline, suppressions
+from archverify.processors import baseline, changed, suppressions
 from archverify.processors.baseline import BaselineEntry, enclosing_symbol
 from archverify.processors.formats.common import CUT_RULE
 from archverify.processors.ordering import ordered_findings
@@ -122,12 +123,15 @@ def apply_processors(
     *,
     use_baseline: bool = True,
     baseline_file: str | None = None,
+    changes: ChangeSet | None = None,
 ) -> RunReport:
-    """Inline suppressions, then the baseline, folded into a new report.
+    """Inline suppressions, then the baseline, then ``--changed-since``, folded into a new report.
 
     Each step keeps only its findings that are left, and passes when none is an error.
     Sets ``summary["suppressed"]``; with a baseline, ``report.baselined``, ``summary["stale"]``
     (and ``summary["stale_entries"]`` when there are any) and a notice listing stale entries.
+    With ``changes``, the findings the change did not reach go to ``report.existing``, and
+    ``summary`` gets ``changed_since``, ``new`` and ``existing``.
     Raises ``ConfigError`` for a corrupted baseline file.
     """
     root = Path(report.root)
@@ -163,12 +167,22 @@ def apply_processors(
                     result.stale, display_path(root, baseline_path(root, config, baseline_file))
                 )
             )
+    existing = list(report.existing)
+    if changes is not None:
+        reached = changed.split(findings, changes)
+        findings = reached.new
+        existing = ordered_findings([*existing, *reached.baselined])
+        summary["changed_since"] = changes.summary()
+        summary["existing"] = len(existing)
     findings = _without_orphan_cuts(findings)
+    if changes is not None:
+        summary["new"] = len(findings)
     return replace(
         report,
         steps=[_settled(s, [f for f in findings if f.step == s.step]) for s in steps],
         findings=findings,
         baselined=baselined,
+        existing=existing,
         summary=summary,
         notices=notices,
     )

@@ -35,6 +35,7 @@ from archverify.executors.imports.plan import (
 )
 from archverify.executors.imports.runtime import (
     EAGER_OPTIONS,
+    Closures,
     add_preloaded,
     analyse,
     asks,
@@ -78,6 +79,10 @@ class ImportsStep:
         if not isinstance(reads, dict):
             return None
         states = [[path, read_state(str(path), str(kind))] for path, kind in sorted(reads.items())]
+        changed = context.options.get("changed_files")
+        if changed is not None:
+            # Narrowed to what the change reaches: not the whole step's outcome.
+            return digest([base, states, sorted(changed)])
         return digest([base, states])
 
     def run(self, context: StepContext) -> StepOutcome:
@@ -248,6 +253,33 @@ class _Run:
             **options,
         }
         self.server = ImportServer(self.root, config, scratch)
+        self.unreached = self._narrow(context.options.get("changed_files"))
+
+    def _narrow(self, changed: frozenset[str] | None) -> int:
+        """Under ``--changed-since``, import only the modules whose import-time closure (the
+        module, its packages and what they import at import time) holds a changed file, or a
+        changed data file inside one of its packages; how many are left out."""
+        if changed is None:
+            return 0
+        by_path = {f.path: f.module for f in self.files}
+        folders = {
+            f.path.rpartition("/")[0]: f.module
+            for f in self.files
+            if f.path.endswith("/__init__.py")
+        }
+        hit = {by_path[p] for p in changed if p in by_path}
+        hit |= {
+            m
+            for folder, m in folders.items()
+            for p in changed
+            if p.startswith(folder + "/") and p not in by_path
+        }
+        closures = Closures(self.eager)
+        kept = [m for m in self.order if closures.of(m) & hit]
+        left_out = len(self.order) - len(kept)
+        self.order = kept
+        self.rank = {module: i for i, module in enumerate(self.order)}
+        return left_out
 
     def execute(self, started: float) -> StepOutcome:
         deps = self._dependencies()
@@ -299,6 +331,10 @@ class _Run:
             self._contract_graph,
         )
         ok = sum(1 for r in self.results.values() if r.get("outcome") == "ok")
+        narrowed = {}
+        if self.context.options.get("changed_files") is not None:
+            # Modules whose import-time closure the change does not reach: not imported.
+            narrowed = {"not_reached": self.unreached}
         return finished(
             ImportsStep.id,
             [*verdicts.findings, *runtime.findings],
@@ -325,6 +361,7 @@ class _Run:
                     1 for m in self.fresh if self.results[m].get("fork_disagreed")
                 ),
                 "runtime": runtime.stats,
+                **narrowed,
             },
         )
 
@@ -408,7 +445,7 @@ class _Run:
         known = frozenset(self.rank) | self.broken
         deps: dict[str, set[str]] = {}
         for f in self.files:
-            if f.module in self.broken:
+            if f.module in self.broken or f.module not in self.rank:
                 continue
             facts = self.context.project.facts.get(f.module)
             if facts is None:
