@@ -301,10 +301,9 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     config = resolve_config_with_discovery(config, discovery)
     sources = [source.path for source in discovery.files]
     refuse_destinations(options.outputs, root, files_read(root, config, sources))
-    changes = _changes(root, options.changed_since)
-
     cache_choice = _cache_folder(root, options)
     cache_dir = cache_choice.folder.path if cache_choice.folder else None
+    changes = _changes(root, options.changed_since, cache_dir)
     stamp = cache_stamp()
     # The secret may not come from what the repository can ship: the tree, the cache folder.
     auth = run_auth([root, *([cache_dir] if cache_dir else [])])
@@ -405,14 +404,20 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     return RunResult(report, project, config, changes)
 
 
-def _changes(root: Path, ref: str | None) -> ChangeSet | None:
-    """``--changed-since``'s files; a missing git, a bad REF, no repository: exit 2."""
+def _changes(root: Path, ref: str | None, cache_dir: Path | None) -> ChangeSet | None:
+    """``--changed-since``'s files, but archverify's own cache folder's (an untracked folder
+    the repository does not ignore); a missing git, a bad REF, no repository: exit 2."""
     if ref is None:
         return None
     try:
-        return changes_since(root, ref)
+        changes = changes_since(root, ref)
     except GitError as error:
         raise UsageError(str(error)) from None
+    if cache_dir is None:
+        return changes
+    own = cache_dir.resolve()
+    files = {p: r for p, r in changes.files.items() if not (root / p).resolve().is_relative_to(own)}
+    return replace(changes, files=files)
 
 
 def _left_out_untrusted(steps: list[Step], root: Path, config: Config) -> list[StepOutcome]:
