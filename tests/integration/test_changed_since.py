@@ -289,3 +289,32 @@ def test_a_leaf_change_reruns_only_its_tests(tmp_path: Path) -> None:
     assert stats["affected"]["ran"] == ["tests/cs/test_leaf.py"], second.stdout
     assert stats["affected"]["replayed"] == 1
     assert stats["tests"] == 2
+
+
+def test_ruff_bandit_and_imports_run_only_on_what_the_change_reaches(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": APP,
+        "src/app/__init__.py": "",
+        # Both have a ruff finding (F401) and a bandit one (B101, an assert).
+        "src/app/a.py": "import os\n\nassert True\n",
+        "src/app/b.py": "import os\n\nassert True\n",
+        "src/app/c.py": "import app.a\n",
+        "src/app/d.py": "X = 1\n",
+    }
+    root = repository(tmp_path, files)
+    (root / "src/app/a.py").write_text("import os\nimport sys\n\nassert True\n")
+    steps = ["--steps", "ruff,bandit,imports", "--format", "json", "--no-cache"]
+    run = run_cli(["run", ".", *steps, "--changed-since", "HEAD"], cwd=root)
+    report = run.json()
+    assert run.step("ruff")["stats"]["files"] == 1
+    assert run.step("bandit")["stats"]["files"] == 1
+    assert {f["path"] for f in report["findings"] + report["existing"]} <= {"src/app/a.py"}
+    # The line the change wrote is new; a.py's other findings were there before it.
+    assert [(f["rule"], f["line"]) for f in report["findings"]] == [("ruff/F401", 2)]
+    # a.py, and c.py whose import-time closure holds it; not app (a package imports nothing),
+    # b.py or d.py.
+    imports = run.step("imports")["stats"]
+    assert (imports["imported"], imports["not_reached"]) == (2, 3)
+    whole = run_cli(["run", ".", *steps], cwd=root)
+    assert whole.step("ruff")["stats"]["files"] == 5
+    assert whole.step("imports")["stats"]["imported"] == 5

@@ -1,0 +1,72 @@
+"""What ``--changed-since`` calls a changed line, and which findings it reaches."""
+
+from __future__ import annotations
+
+from archverify.core.changes import WHOLE, ChangeSet, changed_lines
+from archverify.core.findings import Finding, Severity
+from archverify.processors.changed import evidence, is_new, split
+
+
+def test_inserted_and_replaced_lines_of_the_new_text() -> None:
+    assert changed_lines("a\nb\nc\n", "a\nB\nc\nd\n") == ((2, 2), (4, 4))
+    assert changed_lines("a\nb\n", "x\na\nb\n") == ((1, 1),)
+    assert changed_lines("a\nb\nc\n", "a\nc\n") == ()  # a deletion writes no line
+    assert changed_lines("a\r\nb\r\n", "a\nb\n") == ()  # line ends only
+    assert changed_lines("a\n", "a\nb\nc\n") == ((2, 3),)
+
+
+def _changes(**files: tuple[tuple[int, int], ...]) -> ChangeSet:
+    return ChangeSet(
+        "HEAD", "c" * 40, "b" * 40, {k.replace("_", "/") + ".py": v for k, v in files.items()}
+    )
+
+
+def _finding(path: str, line: int, extra: dict[str, object] | None = None) -> Finding:
+    return Finding("x", "x/rule", Severity.ERROR, path, line, 0, "m", extra=extra or {})
+
+
+def test_a_finding_on_a_changed_line_is_new_and_elsewhere_existing() -> None:
+    changes = _changes(app_a=((3, 4),), app_new=WHOLE)
+    assert is_new(_finding("app/a.py", 3), changes)
+    assert is_new(_finding("app/new.py", 120), changes)
+    assert is_new(_finding("app/a.py", 0), changes)  # about the whole changed file
+    assert not is_new(_finding("app/a.py", 5), changes)
+    assert not is_new(_finding("app/b.py", 3), changes)
+    assert not is_new(_finding("app/b.py", 0), changes)
+    assert is_new(_finding("", 0), changes)  # about the project: nothing says it predates
+
+
+def test_a_contract_or_cycle_is_new_when_one_of_its_imports_changed() -> None:
+    routes = {
+        "routes": [
+            {
+                "heads": [{"imports": [{"path": "app/a.py", "line": 1}]}],
+                "tails": [{"imports": [{"path": "app/m.py", "line": 7}]}],
+            }
+        ]
+    }
+    cycle = {"edges": [{"importer": "app.a", "imported": "app.m", "path": "app/m.py", "line": 7}]}
+    touched, untouched = _changes(app_m=((7, 7),)), _changes(app_m=((8, 9),))
+    for extra in (routes, cycle):
+        assert is_new(_finding("app/a.py", 1, extra), touched)
+        assert not is_new(_finding("app/a.py", 1, extra), untouched)
+    assert sorted(evidence(routes)) == [("app/a.py", 1), ("app/m.py", 7)]
+
+
+def test_split_is_a_baseline_result() -> None:
+    changes = _changes(app_a=((1, 1),))
+    new, old = _finding("app/a.py", 1), _finding("app/a.py", 2)
+    result = split([new, old], changes)
+    assert (result.new, result.baselined, result.stale) == ([new], [old], [])
+
+
+def test_touches_and_summary() -> None:
+    changes = _changes(app_a=((2, 3),))
+    assert changes.touches("app/a.py") and changes.touches("app/a.py", 3)
+    assert not changes.touches("app/a.py", 4) and not changes.touches("app/b.py")
+    assert changes.summary() == {
+        "ref": "HEAD",
+        "commit": "c" * 40,
+        "merge_base": "b" * 40,
+        "changed_files": 1,
+    }
