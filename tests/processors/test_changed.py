@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from archverify.core.changes import WHOLE, ChangeSet, changed_lines
 from archverify.core.findings import Finding, Severity
 from archverify.processors.changed import evidence, is_new, split
@@ -21,7 +24,7 @@ def _changes(**files: tuple[tuple[int, int], ...]) -> ChangeSet:
     )
 
 
-def _finding(path: str, line: int, extra: dict[str, object] | None = None) -> Finding:
+def _finding(path: str, line: int, extra: Mapping[str, Any] | None = None) -> Finding:
     return Finding("x", "x/rule", Severity.ERROR, path, line, 0, "m", extra=extra or {})
 
 
@@ -37,7 +40,7 @@ def test_a_finding_on_a_changed_line_is_new_and_elsewhere_existing() -> None:
 
 
 def test_a_contract_or_cycle_is_new_when_one_of_its_imports_changed() -> None:
-    routes = {
+    routes: dict[str, Any] = {
         "routes": [
             {
                 "heads": [{"imports": [{"path": "app/a.py", "line": 1}]}],
@@ -45,7 +48,9 @@ def test_a_contract_or_cycle_is_new_when_one_of_its_imports_changed() -> None:
             }
         ]
     }
-    cycle = {"edges": [{"importer": "app.a", "imported": "app.m", "path": "app/m.py", "line": 7}]}
+    cycle: dict[str, Any] = {
+        "edges": [{"importer": "app.a", "imported": "app.m", "path": "app/m.py", "line": 7}]
+    }
     touched, untouched = _changes(app_m=((7, 7),)), _changes(app_m=((8, 9),))
     for extra in (routes, cycle):
         assert is_new(_finding("app/a.py", 1, extra), touched)
