@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import CliRun, run_cli
 from tests.helpers.configs import APP
 from tests.helpers.tree import write_tree
 
@@ -64,6 +64,12 @@ LAYERED = {
     "src/app/low.py": "import app.high\n",
     "src/app/other.py": "X = 1\n",
 }
+
+
+def contracts_since_head(root: Path) -> CliRun:
+    """The contracts step under ``--changed-since HEAD``, its JSON report on stdout."""
+    args = ["--steps", "contracts", "--changed-since", "HEAD", "--format", "json", "--no-cache"]
+    return run_cli(["run", ".", *args], cwd=root)
 
 
 def layers(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -117,20 +123,7 @@ def test_new_and_existing_in_every_format(tmp_path: Path) -> None:
 def test_existing_findings_do_not_fail_the_run(tmp_path: Path) -> None:
     root = repository(tmp_path, LAYERED)
     (root / "src/app/other.py").write_text("X = 2\n")
-    run = run_cli(
-        [
-            "run",
-            ".",
-            "--steps",
-            "contracts",
-            "--changed-since",
-            "HEAD",
-            "--format",
-            "json",
-            "--no-cache",
-        ],
-        cwd=root,
-    )
+    run = contracts_since_head(root)
     assert run.returncode == 0, run.stdout
     assert run.json()["findings"] == []
     assert len(layers(run.json()["existing"])) == 1
@@ -177,20 +170,7 @@ def test_repository_configured_programs_are_not_run(tmp_path: Path) -> None:
         git(root, "config", setting, str(script))
     git(root, "config", "core.hooksPath", str(tmp_path / "hooks"))
     (root / "src/app/other.py").write_text("import app.high\n")
-    run = run_cli(
-        [
-            "run",
-            ".",
-            "--steps",
-            "contracts",
-            "--changed-since",
-            "HEAD",
-            "--format",
-            "json",
-            "--no-cache",
-        ],
-        cwd=root,
-    )
+    run = contracts_since_head(root)
     assert run.returncode == 1, run.stderr
     assert [f["path"] for f in layers(run.json()["findings"])] == ["src/app/other.py"]
     assert not marker.exists(), marker.read_text()

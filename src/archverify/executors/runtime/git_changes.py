@@ -115,6 +115,9 @@ class _Git:
             detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
             if check and detail and "not a git repository" in detail[0]:
                 raise GitError(f"--changed-since: {self.root} is not inside a git repository")
+            if check and detail and "dubious ownership" in detail[0]:
+                # safe.directory is read from the global configuration, which is not read here.
+                raise GitError(f"--changed-since: git refuses the repository: {detail[0]}")
             return ""
         lines = done.stdout.decode("utf-8", "replace").splitlines()
         return lines[0].strip() if lines else ""
