@@ -298,3 +298,29 @@ def test_ruff_bandit_and_imports_run_only_on_what_the_change_reaches(tmp_path: P
     whole = run_cli(["run", ".", *steps], cwd=root)
     assert whole.step("ruff")["stats"]["files"] == 5
     assert whole.step("imports")["stats"]["imported"] == 5
+
+
+def test_imports_reach_data_files_and_the_configuration(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": APP,
+        "src/app/__init__.py": "",
+        "src/app/data/__init__.py": "",
+        "src/app/data/table.csv": "a,b\n",
+        "src/app/data/read.py": "X = 1\n",
+        "src/app/plain.py": "Y = 2\n",
+        "tests/test_x.py": "def test() -> None:\n    pass\n",
+    }
+    root = repository(tmp_path, files)
+
+    def imports_since_head() -> dict[str, Any]:
+        args = ["--steps", "imports", "--format", "json", "--no-cache", "--changed-since", "HEAD"]
+        stats: dict[str, Any] = run_cli(["run", ".", *args], cwd=root).step("imports")["stats"]
+        return stats
+
+    (root / "src/app/data/table.csv").write_text("a,b\n1,2\n")
+    (root / "tests/test_x.py").write_text("def test() -> None:\n    assert True\n")
+    stats = imports_since_head()  # app.data and app.data.read: the package holds the data
+    assert (stats["imported"], stats["not_reached"]) == (2, 2)
+    (root / "pyproject.toml").write_text(APP + "\n")
+    stats = imports_since_head()
+    assert (stats["imported"], stats["not_reached"]) == (4, 0)
