@@ -269,6 +269,18 @@ def test_a_leaf_change_reruns_only_its_tests(tmp_path: Path) -> None:
     assert stats["affected"]["ran"] == ["tests/cs/test_leaf.py"], second.stdout
     assert stats["affected"]["replayed"] == 1
     assert stats["tests"] == 2
+    # A change that breaks an unchanged test: its failure is new (the change ran it), exit 1.
+    leaf.write_text(
+        leaf.read_text().replace(
+            "return tuple(_merged(ranges))", "return tuple(_merged(ranges))[:0]"
+        )
+    )
+    commit_all(clone, "break the leaf")
+    args = ["--steps", "tests", "--changed-since", "HEAD~1", "--format", "json", *cache]
+    third = run_cli(["run", ".", *args], cwd=clone)
+    failed = [(f["rule"], f["path"], f["change"]) for f in third.json()["findings"]]
+    assert failed == [("tests/failed", "tests/cs/test_leaf.py", "new")], third.stdout
+    assert third.returncode == 1
 
 
 def test_ruff_bandit_and_imports_run_only_on_what_the_change_reaches(tmp_path: Path) -> None:

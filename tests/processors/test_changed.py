@@ -7,7 +7,8 @@ from typing import Any
 
 from archverify.core.changes import WHOLE, ChangeSet, changed_lines
 from archverify.core.findings import Finding, Severity
-from archverify.processors.changed import evidence, is_new, split
+from archverify.processors.changed import evidence, importers_of_changes, is_new, split
+from tests.helpers.factories import module_facts
 
 
 def test_inserted_and_replaced_lines_of_the_new_text() -> None:
@@ -75,3 +76,30 @@ def test_touches_and_summary() -> None:
         "merge_base": "b" * 40,
         "changed_files": 1,
     }
+
+
+def _of(step: str, path: str, line: int) -> Finding:
+    return Finding(step, f"{step}/x", Severity.ERROR, path, line, 0, "m")
+
+
+def test_the_reach_of_the_expensive_steps() -> None:
+    changes = _changes(app_a=((1, 1),))
+    reached = {"imports": None, "tests": ["tests/test_a.py"], "mypy": {"app/c.py"}}
+    assert is_new(_of("imports", "app/b.py", 4), changes, reached)  # it ran only on the reach
+    assert is_new(_of("tests", "tests/test_a.py", 9), changes, reached)
+    assert not is_new(_of("tests", "tests/test_b.py", 9), changes, reached)  # replayed
+    assert is_new(_of("tests", "tests/test_b.py", 9), changes, {"tests": None})  # all ran
+    assert is_new(_of("mypy", "app/c.py", 9), changes, reached)
+    assert not is_new(_of("mypy", "app/d.py", 9), changes, reached)
+    assert not is_new(_of("imports", "app/b.py", 4), changes)
+
+
+def test_importers_of_changes_are_the_files_importing_a_changed_module() -> None:
+    facts = [
+        module_facts("app", package=True),
+        module_facts("app.a", path="app/a.py"),
+        module_facts("app.c", "app.a", path="app/c.py"),
+        module_facts("app.d", "app.c", path="app/d.py"),
+    ]
+    assert importers_of_changes(_changes(app_a=((1, 1),)), facts) == {"app/c.py"}
+    assert importers_of_changes(_changes(app_x=((1, 1),)), facts) == set()

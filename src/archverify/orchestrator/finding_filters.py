@@ -7,7 +7,7 @@ that fingerprints need, and returns a new ``RunReport``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -169,7 +169,7 @@ def apply_processors(
             )
     existing = list(report.existing)
     if changes is not None:
-        reached = changed.split(findings, changes)
+        reached = changed.split(findings, changes, _reach(report, project, changes))
         findings = reached.new
         existing = ordered_findings([*existing, *reached.baselined])
         summary["changed_since"] = changes.summary()
@@ -186,6 +186,23 @@ def apply_processors(
         summary=summary,
         notices=notices,
     )
+
+
+def _reach(report: RunReport, project: Project, changes: ChangeSet) -> changed.Reached:
+    """What each step ran because of the change (``processors.changed``): every module the
+    imports step imported; the test modules the tests step ran (all of them when it ran every
+    module; none when it was replayed whole); for mypy, the importers of a changed module."""
+    tests: Collection[str] | None = ()
+    for step in report.steps:
+        if step.step == "tests" and not step.cached:
+            affected = step.stats.get("affected")
+            ran = affected.get("ran") if isinstance(affected, dict) else None
+            tests = None if ran is None else [str(path) for path in ran]
+    return {
+        "imports": None,
+        "tests": tests,
+        "mypy": changed.importers_of_changes(changes, project.facts.values()),
+    }
 
 
 def _without_orphan_cuts(findings: list[Finding]) -> list[Finding]:
