@@ -124,3 +124,18 @@ def test_what_the_records_cannot_judge_runs_everything(tmp_path: Path) -> None:
     unmeasured = plan(state, _tree(tmp_path, tests, {**files, "src/app/m.py": "new"}))
     assert "does not measure" in unmeasured.full
     assert "no earlier" in plan(None, _tree(tmp_path, tests, files)).full
+
+
+def test_changed_since_files_count_as_edited_though_the_record_has_them(tmp_path: Path) -> None:
+    # The record was made after the change (same hashes): --changed-since still re-runs what
+    # the changed files reach, and a changed test module, and nothing else.
+    tests, state = _project(tmp_path, BASE)
+    files = {"src/app/__init__.py": "i", "src/app/m.py": "old"}
+    tree = _tree(tmp_path, tests, files)
+    assert plan(state, tree).rerun == []
+    chosen = plan(state, tree, {"src/app/m.py", "tests/test_c.py"})
+    assert chosen.full == ""
+    assert chosen.rerun == ["tests/test_a.py"]
+    assert sorted(chosen.replay) == ["tests/test_b.py"]  # test_c is changed: it runs
+    helper = plan(state, tree, {"tests/data.txt"})
+    assert "tests/data.txt changed" in helper.full

@@ -68,3 +68,17 @@ def test_one_finding_per_line_and_the_same_bytes_twice() -> None:
     text = render(report)
     assert text == render(report)
     assert sum(1 for line in text.splitlines() if '"rule": "purity/io-call"' in line) == 2
+
+
+def test_changed_since_marks_every_finding_and_lists_the_existing_ones() -> None:
+    plain = report_to_dict(_report([_finding(3)]))
+    assert "existing" not in plain and "change" not in plain["findings"][0]
+    report = _report([_finding(3)])
+    report.existing = [_finding(9)]
+    report.summary["changed_since"] = {"ref": "HEAD", "commit": "c", "merge_base": "b"}
+    parsed = json.loads(render(report))
+    assert parsed == json.loads(json.dumps(report_to_dict(report)))
+    assert [(f["line"], f["change"]) for f in parsed["findings"]] == [(3, "new")]
+    assert [(f["line"], f["change"]) for f in parsed["existing"]] == [(9, "existing")]
+    assert list(parsed)[-2:] == ["notices", "existing"]
+    assert parsed["summary"]["errors"] == 1  # the existing finding does not count

@@ -182,3 +182,16 @@ def test_a_cut_is_related_locations_after_those_already_there() -> None:
     report = replace(clean_report(), findings=[noted])
     (logged,) = _log(report)["runs"][0]["results"]
     assert len(logged["relatedLocations"]) == 2
+
+
+def test_existing_results_are_unchanged_without_a_suppression() -> None:
+    report = sample_report()
+    old = finding("ruff", "ruff/F401", "app/old.py", 3)
+    changed = replace(
+        report, existing=[old], summary={**report.summary, "changed_since": {"ref": "HEAD"}}
+    )
+    results = _log(changed)["runs"][0]["results"]
+    [existing] = [r for r in results if r.get("properties", {}).get("change")]
+    assert existing["baselineState"] == "unchanged"
+    assert existing["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/old.py"
+    assert "suppressions" not in existing

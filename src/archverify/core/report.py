@@ -15,6 +15,8 @@ class RunReport:
     ``root`` is the absolute verified directory. ``summary`` holds run-wide counts
     (files, modules, imports); errors and warnings are derived from the findings.
     ``baselined`` are findings accepted by the baseline (not counted as errors).
+    ``existing`` are, under ``--changed-since``, the findings the change did not reach (not
+    counted either); ``summary["changed_since"]`` then says what the change was.
     """
 
     tool: str
@@ -24,6 +26,7 @@ class RunReport:
     findings: list[Finding]
     summary: dict[str, Any] = field(default_factory=dict)
     baselined: list[Finding] = field(default_factory=list)
+    existing: list[Finding] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
     @property

@@ -7,10 +7,11 @@ that fingerprints need, and returns a new ``RunReport``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from archverify.core.changes import ChangeSet
 from archverify.core.config import DEFAULT_BASELINE_FILE, Config
 from archverify.core.facts import Definition, FileFacts
 from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
@@ -19,7 +20,7 @@ from archverify.core.report import RunReport
 from archverify.core.source_text import decode_source
 from archverify.orchestrator.atomic_write import as_written
 from archverify.orchestrator.config.loader import ConfigError, display_path
-from archverify.processors import baseline, suppressions
+from archverify.processors import baseline, changed, suppressions
 from archverify.processors.baseline import BaselineEntry, enclosing_symbol
 from archverify.processors.formats.common import CUT_RULE
 from archverify.processors.ordering import ordered_findings
@@ -122,12 +123,15 @@ def apply_processors(
     *,
     use_baseline: bool = True,
     baseline_file: str | None = None,
+    changes: ChangeSet | None = None,
 ) -> RunReport:
-    """Inline suppressions, then the baseline, folded into a new report.
+    """Inline suppressions, then the baseline, then ``--changed-since``, folded into a new report.
 
     Each step keeps only its findings that are left, and passes when none is an error.
     Sets ``summary["suppressed"]``; with a baseline, ``report.baselined``, ``summary["stale"]``
     (and ``summary["stale_entries"]`` when there are any) and a notice listing stale entries.
+    With ``changes``, the findings the change did not reach go to ``report.existing``, and
+    ``summary`` gets ``changed_since``, ``new`` and ``existing``.
     Raises ``ConfigError`` for a corrupted baseline file.
     """
     root = Path(report.root)
@@ -163,15 +167,42 @@ def apply_processors(
                     result.stale, display_path(root, baseline_path(root, config, baseline_file))
                 )
             )
+    existing = list(report.existing)
+    if changes is not None:
+        reached = changed.split(findings, changes, _reach(report, project, changes))
+        findings = reached.new
+        existing = ordered_findings([*existing, *reached.baselined])
+        summary["changed_since"] = changes.summary()
+        summary["existing"] = len(existing)
     findings = _without_orphan_cuts(findings)
+    if changes is not None:
+        summary["new"] = len(findings)
     return replace(
         report,
         steps=[_settled(s, [f for f in findings if f.step == s.step]) for s in steps],
         findings=findings,
         baselined=baselined,
+        existing=existing,
         summary=summary,
         notices=notices,
     )
+
+
+def _reach(report: RunReport, project: Project, changes: ChangeSet) -> changed.Reached:
+    """What each step ran because of the change (``processors.changed``): every module the
+    imports step imported; the test modules the tests step ran (all of them when it ran every
+    module; none when it was replayed whole); for mypy, the importers of a changed module."""
+    tests: Collection[str] | None = ()
+    for step in report.steps:
+        if step.step == "tests" and not step.cached:
+            affected = step.stats.get("affected")
+            ran = affected.get("ran") if isinstance(affected, dict) else None
+            tests = None if ran is None else [str(path) for path in ran]
+    return {
+        "imports": None,
+        "tests": tests,
+        "mypy": changed.importers_of_changes(changes, project.facts.values()),
+    }
 
 
 def _without_orphan_cuts(findings: list[Finding]) -> list[Finding]:

@@ -17,7 +17,7 @@ from archverify.core.facts import FileFacts
 from archverify.core.findings import StepOutcome
 from archverify.core.graph import ImportGraph
 from archverify.core.project import SourceFile
-from archverify.core.steps import BY_ID
+from archverify.core.steps import BY_ID, default
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
 from archverify.executors.imports.plan import (
@@ -35,6 +35,7 @@ from archverify.executors.imports.plan import (
 )
 from archverify.executors.imports.runtime import (
     EAGER_OPTIONS,
+    Closures,
     add_preloaded,
     analyse,
     asks,
@@ -78,6 +79,10 @@ class ImportsStep:
         if not isinstance(reads, dict):
             return None
         states = [[path, read_state(str(path), str(kind))] for path, kind in sorted(reads.items())]
+        changed = context.options.get("changed_files")
+        if changed is not None:
+            # Narrowed to what the change reaches: not the whole step's outcome.
+            return digest([base, states, sorted(changed)])
         return digest([base, states])
 
     def run(self, context: StepContext) -> StepOutcome:
@@ -248,6 +253,40 @@ class _Run:
             **options,
         }
         self.server = ImportServer(self.root, config, scratch)
+        self.unreached = self._narrow(context.options.get("changed_files"))
+
+    def _narrow(self, changed: frozenset[str] | None) -> int:
+        """Under ``--changed-since``, import only the modules whose import-time closure (the
+        module, its packages and what they import at import time) holds a changed file, or a
+        changed data file inside one of its packages (the innermost); how many are left out.
+
+        A change to the configuration archverify read (the runtime contract check reads the
+        contracts) or to a Python file below a source root that is not a verified module (a
+        ``sitecustomize``, a module outside the packages that an import may load; the tests
+        step's folders aside) imports every module."""
+        if changed is None:
+            return 0
+        config = _relative(self.context.config.config_file, self.root)
+        if config in changed or _unverified_python(self.context, changed):
+            return 0
+        by_path = {f.path: f.module for f in self.files}
+        folders = {
+            f.path.rpartition("/")[0]: f.module
+            for f in self.files
+            if f.path.endswith("/__init__.py")
+        }
+        hit = {by_path[p] for p in changed if p in by_path}
+        for path in changed - set(by_path):
+            # A data file belongs to the innermost package whose folder holds it.
+            owners = [folder for folder in folders if path.startswith(folder + "/")]
+            if owners:
+                hit.add(folders[max(owners, key=len)])
+        closures = Closures(self.eager)
+        kept = [m for m in self.order if closures.of(m) & hit]
+        left_out = len(self.order) - len(kept)
+        self.order = kept
+        self.rank = {module: i for i, module in enumerate(self.order)}
+        return left_out
 
     def execute(self, started: float) -> StepOutcome:
         deps = self._dependencies()
@@ -299,6 +338,10 @@ class _Run:
             self._contract_graph,
         )
         ok = sum(1 for r in self.results.values() if r.get("outcome") == "ok")
+        narrowed = {}
+        if self.context.options.get("changed_files") is not None:
+            # Modules whose import-time closure the change does not reach: not imported.
+            narrowed = {"not_reached": self.unreached}
         return finished(
             ImportsStep.id,
             [*verdicts.findings, *runtime.findings],
@@ -325,6 +368,7 @@ class _Run:
                     1 for m in self.fresh if self.results[m].get("fork_disagreed")
                 ),
                 "runtime": runtime.stats,
+                **narrowed,
             },
         )
 
@@ -408,7 +452,7 @@ class _Run:
         known = frozenset(self.rank) | self.broken
         deps: dict[str, set[str]] = {}
         for f in self.files:
-            if f.module in self.broken:
+            if f.module in self.broken or f.module not in self.rank:
                 continue
             facts = self.context.project.facts.get(f.module)
             if facts is None:
@@ -574,6 +618,33 @@ def _fails_for(user: str, failed: str, record: dict[str, Any]) -> bool:
     ``mypy.expandtype`` does), so that importer is imported and judged on its own.
     """
     return failed in ancestors(user) or record.get("outcome") == "not-compiled"
+
+
+def _unverified_python(context: StepContext, changed: frozenset[str]) -> bool:
+    """Whether the change holds a Python file below a source root that no verified module is
+    (outside the tests step's folders)."""
+    verified = {f.path for f in context.project.files}
+    value = context.config.tool("tests").options.get("paths", default("tests", "paths"))
+    tests = [str(value)] if isinstance(value, str) else [str(t) for t in value]
+    roots = [r.strip("/").removeprefix("./") for r in context.config.source_roots]
+    for path in changed:
+        if not path.endswith(".py") or path in verified:
+            continue
+        if any(path.startswith(f"{t.strip('/')}/") or path == t for t in tests):
+            continue
+        if any(r in ("", ".") or path.startswith(f"{r}/") for r in roots):
+            return True
+    return False
+
+
+def _relative(path: str, root: Path) -> str:
+    """``path`` relative to ``root`` with forward slashes ("" when empty or outside)."""
+    if not path:
+        return ""
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return ""
 
 
 def _unique_files(files: tuple[SourceFile, ...]) -> list[SourceFile]:

@@ -131,7 +131,7 @@ def loads_of(record: Mapping[str, Any], index: ProjectIndex) -> list[Load]:
     return [load for key, load in sorted(found.items()) if key not in deeper]
 
 
-class _Closures:
+class Closures:
     """Static import-time closures (a module, its packages and what they import), memoised."""
 
     def __init__(self, graph: ImportGraph) -> None:
@@ -166,7 +166,7 @@ def analyse(
     context's, shared).
     """
     started = time.monotonic()
-    closures = _Closures(eager)
+    closures = Closures(eager)
     recorded = {m: r for m, r in results.items() if m in index.modules and runtime_of(r)}
     own = {m: loads_of(r, index) for m, r in recorded.items()}
     hidden: dict[tuple[str, int, str], tuple[Load, set[str]]] = {}
@@ -348,7 +348,7 @@ def add_preloaded(
 
 
 def _loads(
-    recorded: Mapping[str, Mapping[str, Any]], index: ProjectIndex, closures: _Closures
+    recorded: Mapping[str, Mapping[str, Any]], index: ProjectIndex, closures: Closures
 ) -> dict[str, dict[str, Any]]:
     """What each import loaded, against its static import-time closure (so that a large
     project's report stays small): how many project modules, the ones beyond the closure

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,21 +178,25 @@ class Tree:
     graph: ImportGraph
 
 
-def plan(state: Mapping[str, Any] | None, tree: Tree) -> Plan:
-    """Which test modules to replay from ``state`` (the last run's records) for ``tree``."""
+def plan(state: Mapping[str, Any] | None, tree: Tree, changed: Collection[str] = ()) -> Plan:
+    """Which test modules to replay from ``state`` (the last run's records) for ``tree``.
+
+    ``changed`` (``--changed-since``: the files of the change) counts as edited too, even where
+    the records were made after the change: its tests run again."""
     if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
         return Plan(full="no earlier per-module record")
     records: Mapping[str, Any] = state["modules"]
     old_tests: Mapping[str, str] = state["tests"]
     for path in sorted(set(old_tests) | set(tree.tests)):
         before, now = old_tests.get(path), tree.tests.get(path)
-        if before == now or path in records or (before is None and path.endswith(".py")):
-            continue  # unchanged, a test module (re-run when changed), or a new module
-        return Plan(full=f"{path} changed below the test paths")
+        if path in records or (before is None and path.endswith(".py")):
+            continue  # a test module (re-run when changed), or a new module
+        if before != now or path in changed:
+            return Plan(full=f"{path} changed below the test paths")
     old_files: Mapping[str, str] = state["files"]
     if set(old_files) != set(tree.files):
         return Plan(full="a verified file was added or removed")
-    edited = sorted(p for p, h in tree.files.items() if old_files[p] != h)
+    edited = sorted(p for p, h in tree.files.items() if old_files[p] != h or p in changed)
     measured = set(state["measured"])
     unmeasured = [p for p in edited if p not in measured]
     if unmeasured:
@@ -209,7 +213,7 @@ def plan(state: Mapping[str, Any] | None, tree: Tree) -> Plan:
     replay: dict[str, dict[str, Any]] = {}
     for module in sorted(records):
         record = records[module]
-        if old_tests.get(module) != tree.tests.get(module):
+        if old_tests.get(module) != tree.tests.get(module) or module in changed:
             continue  # changed (runs) or removed (gone)
         reached = any(p in record["coverage"] for p in edited)
         if not reached and import_level:

@@ -77,7 +77,7 @@ class PerFileTool(ABC):
     def cache_key(self, context: StepContext) -> str | None:
         version = self.version(context)
         below = [source.path for source in context.project.files]
-        extra = (self.module, *self.filter_inputs(context))
+        extra = (self.module, *self.filter_inputs(context), *_changed_only(context))
         return step_cache_key(
             context, self.id, version, self.configs, extra=extra, config_below=below
         )
@@ -131,8 +131,13 @@ class PerFileTool(ABC):
         """Every file's records: cached ones reused, the rest checked by ``check`` and stored.
 
         Returns the records by path, the paths that were checked, and how many files there are.
+        Under ``--changed-since`` only the changed files are looked at (every file when the
+        change holds one of the tool's configuration files).
         """
         hashes = file_hashes(context)
+        changed = narrowed_to(context, self.configs)
+        if changed is not None:
+            hashes = {path: h for path, h in hashes.items() if path in changed}
         cache = PerFileCache.for_tool(context, self.id, self.version(context), self.configs)
         results, misses = cache.split(hashes)
         if misses:
@@ -140,3 +145,18 @@ class PerFileTool(ABC):
             cache.store(hashes, fresh)
             results.update(fresh)
         return results, misses, len(hashes)
+
+
+def narrowed_to(context: StepContext, configs: Sequence[str] = ()) -> frozenset[str] | None:
+    """The files a ``--changed-since`` run holds, None when the step looks at every file (no
+    ``--changed-since``, or a changed configuration file among ``configs``)."""
+    changed = context.options.get("changed_files")
+    if changed is None or set(configs) & set(changed):
+        return None
+    return frozenset(changed)
+
+
+def _changed_only(context: StepContext) -> tuple[str, ...]:
+    """What a ``--changed-since`` run's key adds: its outcome covers the changed files only."""
+    changed = context.options.get("changed_files")
+    return () if changed is None else ("changed-only", *sorted(changed))

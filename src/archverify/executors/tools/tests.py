@@ -247,7 +247,8 @@ class TestsStep:
         if key is None:
             return Session(*self._run_tests(context, paths, tmp), note=_full_note("no cache key"))
         tree = _tree(context, paths)
-        chosen = plan(context.cache.get(NAMESPACE, key), tree)
+        changed = context.options.get("changed_files") or ()
+        chosen = plan(context.cache.get(NAMESPACE, key), tree, changed)
         session = self._recorded(context, paths, tmp / "selected", chosen, tree)
         if session is None:
             chosen = Plan(full="the selection could not be merged exactly")
@@ -324,7 +325,9 @@ class TestsStep:
         merged = _merged(results, fresh, chosen.replay, _order(report))
         totalled = merged_data if replayed else data_file
         percent = self._total(context, totalled, tmp / "coverage.json", timeout_s)
-        counts = {"rerun": len(fresh), "replayed": len(replayed)}
+        counts: dict[str, Any] = {"rerun": len(fresh), "replayed": len(replayed)}
+        if context.options.get("changed_files") is not None:
+            counts["ran"] = sorted(fresh)  # --changed-since: which test modules the change ran
         note = f"affected tests: {len(fresh)} test module(s) ran, {len(replayed)} replayed"
         state = None
         if not problems:
@@ -433,12 +436,14 @@ class Session:
     state: dict[str, Any] | None = None
     key: str = ""
     note: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
 
 
 def _selects_tests(context: StepContext) -> bool:
-    """``--cache-tests`` with a cache to keep the records in (not ``--no-cache``)."""
-    return bool(context.options.get("cache_tests")) and context.cache_dir is not None
+    """``--cache-tests`` or ``--changed-since``, with a cache to keep the records in (not
+    ``--no-cache``)."""
+    asked = context.options.get("cache_tests") or context.options.get("changed_files") is not None
+    return bool(asked) and context.cache_dir is not None
 
 
 def _full_note(reason: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archverify import __version__
+from archverify.core.changes import ChangeSet
 from archverify.core.config import STEP_ORDER, Config
 from archverify.core.facts_pack import import_count
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
@@ -20,6 +21,7 @@ from archverify.core.snapshots import STEP as SNAPSHOTS_STEP
 from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
 from archverify.executors.registry import steps_named
+from archverify.executors.runtime.git_changes import GitError, changes_since
 from archverify.executors.tools.untrusted import left_out_reason
 from archverify.orchestrator.cache.auth import run_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
@@ -80,6 +82,8 @@ class RunResult:
     report: RunReport
     project: Project
     config: Config
+    # ``--changed-since``: what changed, for the new/existing split after the baseline.
+    changes: ChangeSet | None = None
 
 
 @dataclass
@@ -98,6 +102,8 @@ class RunOptions:
     untrusted: bool = False
     # The reports to write: their destinations are checked before any step runs.
     outputs: tuple[OutputRequest, ...] = ()
+    # ``--changed-since REF``: a git revision; None for a run about every file.
+    changed_since: str | None = None
 
 
 # ``archverify run --help``'s epilog; its step lines are the catalogue's summaries.
@@ -115,6 +121,7 @@ examples:
   archverify run --format text --format sarif=out.sarif --format junit=out.xml
   archverify run --format html=report.html --no-baseline
   archverify run --untrusted             a fork's pull request, outside a sandbox
+  archverify run --changed-since origin/main   what a branch adds, as new findings
 
 the steps, in the runbook's order:
 """
@@ -188,6 +195,15 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "read, fresh ones are stored; repeatable (known: " + ", ".join(STEP_ORDER) + ")",
     )
     run.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="every check still runs on the whole project, but only findings whose evidence "
+        "touches a file or line changed since REF's merge-base with HEAD (committed, staged, "
+        "unstaged, untracked) are new and fail the run; the others are reported as existing. "
+        "imports and tests run only what the change reaches, ruff and bandit only the changed "
+        "files (docs/configuration.md)",
+    )
+    run.add_argument(
         "--no-baseline",
         action="store_true",
         help="report every finding, including those accepted in the baseline file",
@@ -225,6 +241,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         rerun=tuple(args.rerun),
         debug=args.debug,
         untrusted=args.untrusted,
+        changed_since=args.changed_since,
     )
     try:
         requests = parse_requests(args.formats, args.output)
@@ -233,7 +250,11 @@ def run_from_args(args: argparse.Namespace) -> int:
         # Suppressions and the baseline apply after the steps: `archverify baseline` needs the
         # findings before them.
         report = apply_processors(
-            result.report, result.project, result.config, use_baseline=not args.no_baseline
+            result.report,
+            result.project,
+            result.config,
+            use_baseline=not args.no_baseline,
+            changes=result.changes,
         )
     except (UsageError, ConfigError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
@@ -280,9 +301,9 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     config = resolve_config_with_discovery(config, discovery)
     sources = [source.path for source in discovery.files]
     refuse_destinations(options.outputs, root, files_read(root, config, sources))
-
     cache_choice = _cache_folder(root, options)
     cache_dir = cache_choice.folder.path if cache_choice.folder else None
+    changes = _changes(root, options.changed_since, cache_dir)
     stamp = cache_stamp()
     # The secret may not come from what the repository can ship: the tree, the cache folder.
     auth = run_auth([root, *([cache_dir] if cache_dir else [])])
@@ -322,6 +343,8 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
             "cache_tests": options.cache_tests,
             "untrusted": options.untrusted,
             "rerun": rerun,
+            # The files the change holds (None: every file): the steps that can, narrow to it.
+            "changed_files": None if changes is None else frozenset(changes.files),
         },
     )
     # Only the selected steps' modules are imported (a test pins registry ids = catalogue ids).
@@ -364,6 +387,11 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         notices.append(f"note: --untrusted left out {names}: they would execute the project's code")
     if cache_choice.notice:
         notices.append(cache_choice.notice)
+    if changes is not None:
+        notices.append(
+            f"note: --changed-since {changes.ref}: {len(changes.files)} file(s) changed since "
+            f"{changes.base[:12]}; findings the change does not reach are shown as existing"
+        )
     report = RunReport(
         tool="archverify",
         version=__version__,
@@ -373,7 +401,23 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         summary=summary,
         notices=notices,
     )
-    return RunResult(report, project, config)
+    return RunResult(report, project, config, changes)
+
+
+def _changes(root: Path, ref: str | None, cache_dir: Path | None) -> ChangeSet | None:
+    """``--changed-since``'s files, but archverify's own cache folder's (an untracked folder
+    the repository does not ignore); a missing git, a bad REF, no repository: exit 2."""
+    if ref is None:
+        return None
+    try:
+        changes = changes_since(root, ref)
+    except GitError as error:
+        raise UsageError(str(error)) from None
+    if cache_dir is None:
+        return changes
+    own = cache_dir.resolve()
+    files = {p: r for p, r in changes.files.items() if not (root / p).resolve().is_relative_to(own)}
+    return replace(changes, files=files)
 
 
 def _left_out_untrusted(steps: list[Step], root: Path, config: Config) -> list[StepOutcome]:

@@ -104,6 +104,10 @@ def render(report: RunReport, svg: str = "", drilldowns: str = "") -> str:
         parts += ["<details><summary>Accepted by the baseline</summary>"]
         parts += _findings("Baselined findings", "baselined", report.baselined, anchors=False)
         parts += ["</details>"]
+    if report.existing:
+        parts += ["<details><summary>Existing before the change (--changed-since)</summary>"]
+        parts += _findings("Existing findings", "existing", report.existing, anchors=False)
+        parts += ["</details>"]
     parts += ["</main>", f"<script>{_JS}</script>" if report.findings else "", "</body></html>"]
     return "\n".join(p for p in parts if p) + "\n"
 

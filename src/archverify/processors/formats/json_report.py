@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from archverify.core.findings import Finding
 from archverify.core.project import printable_path
 from archverify.core.report import RunReport
 from archverify.processors.formats.base import ReportFormat, report_only
@@ -25,7 +26,8 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
     }
     if report.baselined:
         summary["baselined"] = len(report.baselined)
-    return {
+    changed = "changed_since" in report.summary
+    data: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "tool": report.tool,
         "version": report.version,
@@ -43,12 +45,24 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
             }
             for step in report.steps
         ],
-        "findings": [finding.to_dict() for finding in report.findings],
+        "findings": [_finding(finding, "new", changed) for finding in report.findings],
         "summary": summary,
         # What the run could not verify or had nothing to check (skipped files, shadowed
         # modules when compile did not run, no rules): a script must see it too.
         "notices": list(report.notices),
     }
+    if changed:
+        # --changed-since: the findings the change did not reach (they do not fail the run).
+        data["existing"] = [_finding(finding, "existing", changed) for finding in report.existing]
+    return data
+
+
+def _finding(finding: Finding, change: str, changed: bool) -> dict[str, Any]:
+    """A finding's record; under ``--changed-since`` with ``"change": "new"`` or ``"existing"``."""
+    record = finding.to_dict()
+    if changed:
+        record["change"] = change
+    return record
 
 
 # ``ensure_ascii=False`` keeps names readable, but leaves these raw: DEL and C1 controls (a

@@ -58,11 +58,13 @@ def sarif_log(
     anchor_path: str = "",
 ) -> dict[str, Any]:
     docs = rule_docs or {}
-    every = [*report.findings, *report.baselined]
+    every = [*report.findings, *report.baselined, *report.existing]
     rules = _rules(every, docs)
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results = [_result(f, index, "new", anchor_path) for f in report.findings]
     results += [_result(f, index, "unchanged", anchor_path) for f in report.baselined]
+    # --changed-since: present before the change and still present, not accepted by anyone.
+    results += [_result(f, index, _EXISTING, anchor_path) for f in report.existing]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -124,6 +126,10 @@ def _pascal(rule_id: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words) or "Rule"
 
 
+# A finding ``--changed-since`` did not reach: ``baselineState`` "unchanged", no suppression.
+_EXISTING = "existing"
+
+
 def _result(
     finding: Finding, index: Mapping[str, int], state: str, anchor_path: str
 ) -> dict[str, Any]:
@@ -136,7 +142,7 @@ def _result(
         "level": finding.severity.value,
         "message": {"text": text},
         "partialFingerprints": {FINGERPRINT_KEY: partial_fingerprint(finding)},
-        "baselineState": state,
+        "baselineState": "unchanged" if state == _EXISTING else state,
         "properties": {"step": finding.step},
     }
     flows = code_flows(finding)
@@ -152,6 +158,8 @@ def _result(
         result["locations"] = [_location(anchor_path, 1, 0)]
         result["properties"]["anchored"] = True
     _add_cut(result, finding)
+    if state == _EXISTING:
+        result["properties"]["change"] = "existing"
     if state == "unchanged":
         result["suppressions"] = [
             {"kind": "external", "status": "accepted", "justification": "in the baseline"}

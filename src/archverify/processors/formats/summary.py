@@ -10,13 +10,16 @@ from archverify.core.report import RunReport
 
 
 def set_aside(report: RunReport) -> str:
-    """``", 3 suppressed, 2 baselined"``: findings that exist but do not count ("" for none)."""
+    """``", 3 suppressed, 2 baselined"``: findings that exist but do not count ("" for none);
+    under ``--changed-since`` also ``", 1 new, 40 existing"``."""
     text = ""
     suppressed = report.summary.get("suppressed", 0)
     if isinstance(suppressed, int) and suppressed > 0:
         text += f", {suppressed} suppressed"
     if report.baselined:
         text += f", {len(report.baselined)} baselined"
+    if "changed_since" in report.summary:
+        text += f", {len(report.findings)} new, {len(report.existing)} existing"
     return text
 
 
