@@ -214,21 +214,20 @@ def test_no_timeout_turns_a_gate_off_or_overflows(value: str) -> None:
         assert error.line == 2 and f"{step}.timeout_s: must be" in error.message
 
 
-@pytest.mark.parametrize(("text", "value"), [("2", 2), ('"auto"', "auto"), ("1", 1)])
-def test_tests_workers_are_a_count_or_auto(text: str, value: object) -> None:
-    body = f"[tests]\nworkers = {text}\n"
+def _tests_options(body: str) -> dict[str, Any]:
+    """The tests step's options read from ``body`` as archverify.toml."""
     reader = FieldReader("archverify.toml", TomlLocator(body), ())
     config = build_config(
         tomllib.loads(body), reader, "/project", "archverify.toml", lambda _: None
     )
-    assert config.tool("tests").options["workers"] == value
+    return dict(config.tool("tests").options)
+
+
+@pytest.mark.parametrize(("text", "value"), [("2", 2), ('"auto"', "auto"), ("1", 1)])
+def test_tests_workers_are_a_count_or_auto(text: str, value: object) -> None:
+    assert _tests_options(f"[tests]\nworkers = {text}\n")["workers"] == value
 
 
 def test_tests_workers_stay_absent_when_not_given() -> None:
     # Absent from the options, so the tests step's cache keys are those of before the key.
-    body = "[tests]\ncoverage_min = 1\n"
-    reader = FieldReader("archverify.toml", TomlLocator(body), ())
-    config = build_config(
-        tomllib.loads(body), reader, "/project", "archverify.toml", lambda _: None
-    )
-    assert "workers" not in config.tool("tests").options
+    assert "workers" not in _tests_options("[tests]\ncoverage_min = 1\n")

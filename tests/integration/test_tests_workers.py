@@ -43,7 +43,8 @@ PROJECT = {
     "def test_shout() -> None:\n    _mark('test_text')\n    assert shout('a') == 'A'\n",
     "tests/test_more.py": MARK + "import pytest\n\nfrom app.text import whisper\n\n\n"
     "@pytest.mark.parametrize('n', range(6))\n"
-    "def test_whisper(n: int) -> None:\n    _mark('test_more')\n    assert whisper('A') == 'a'\n\n\n"
+    "def test_whisper(n: int) -> None:\n    _mark('test_more')\n"
+    "    assert whisper('A') == 'a'\n\n\n"
     "@pytest.mark.skip(reason='not today')\ndef test_skipped() -> None:\n    pass\n",
 }
 ALL = {"test_calc", "test_text", "test_more"}
