@@ -89,10 +89,13 @@ def measure_monorepo(
             output = scratch / f"{name}.json"
             command = [str(archverify), *argv, "--format", "json", "--output", str(output)]
             sample = run_measured(command, root, env, timeout_s=timeout_s)
+            report = _report(output)
             runs[name] = {
                 "command": argv,
                 **sample.as_json(),
-                "summary": _summary(_report(output)),
+                "summary": _summary(report),
+                # Which step bounds a shard (the imports and mypy run whole in one shard).
+                "step_s": {s.get("id"): s.get("duration_s") for s in report.get("steps", [])},
                 "exit": sample.returncode,
             }
             return sample

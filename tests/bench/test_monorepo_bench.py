@@ -96,6 +96,7 @@ def test_the_bench_row_reports_the_single_run_and_the_shards(tmp_path: Path) -> 
     assert rules["cycles/lazy-cycle"] == CYCLES
     assert rules["tests/failed"] == 1
     assert set(single["summary"]["steps"]) >= {"contracts", "cycles", "imports", "tests"}
+    assert single["step_s"]["tests"] > 0
     assert data["single_s"] > 0 and data["shape"]["modules"] == SMALL.modules
     if data["sharding_available"]:  # an archverify with --shard and merge
         assert data["merge_equals_single"], data["runs"]
