@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from runbook.baseline import (  # noqa: E402
 )
 from runbook.httpx_tests import fetch_httpx, measure_httpx_tests  # noqa: E402
 from runbook.measure import Figure, Sample  # noqa: E402
+from runbook.monorepo import Shape, ensure_tree, measure_monorepo, shape_of  # noqa: E402
 from runbook.projects import PROJECTS, Target, read_target, write_configs  # noqa: E402
 from runbook.report import build_rows, render_table, rows_json, sequential_total  # noqa: E402
 from runbook.scale import (  # noqa: E402
@@ -90,6 +92,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only the test-heavy row: httpx 0.27.2 with its tests, cold and one edit under "
         "--cache-tests",
+    )
+    parser.add_argument(
+        "--monorepo",
+        action="store_true",
+        help="only the sharding row: the generated monorepo, one run, 4 shards one after "
+        "another, their merge (bench/runbook/monorepo.py)",
+    )
+    parser.add_argument("--monorepo-modules", type=int, default=Shape.modules)
+    parser.add_argument("--monorepo-tests", type=int, default=Shape.test_modules)
+    parser.add_argument("--monorepo-test-cpu-s", type=float, default=Shape.test_cpu_s)
+    parser.add_argument(
+        "--archverify",
+        type=Path,
+        help="the archverify the --monorepo row runs (default: the bench venv's)",
     )
     return parser.parse_args(argv)
 
@@ -308,6 +324,25 @@ def run_httpx_tests(args: argparse.Namespace, venv: Path) -> int:
     return 0
 
 
+def run_monorepo(args: argparse.Namespace, venv: Path) -> int:
+    """The sharding row (bench/runbook/monorepo.py), its own table and results."""
+    shape = shape_of(args.monorepo_modules, args.monorepo_tests, args.monorepo_test_cpu_s)
+    say(f"monorepo: generating {shape.modules} modules, {shape.test_modules} test modules")
+    root = ensure_tree(args.work_dir.resolve(), shape)
+    archverify = args.archverify or venv / "bin" / "archverify"
+    data, table = measure_monorepo(archverify, root, args.timeout, say)
+    data.update(
+        shape=asdict(shape),
+        date=datetime.datetime.now().isoformat(timespec="seconds"),
+        load_average=os.getloadavg(),
+    )
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"monorepo-{datetime.date.today().isoformat()}.json"
+    out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"\nmonorepo ({root})\n{table}\nresults: {out}\n", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     skip = {
@@ -320,10 +355,14 @@ def main(argv: list[str] | None = None) -> int:
         say(f"unknown baseline tools: {', '.join(sorted(unknown))}")
         return 2
     # tach is measured beside the scale project only; a run without it installs nothing for it.
-    scale = not (args.local or args.httpx_tests) and SCALE_PROJECT in args.projects.split(",")
-    venv = ensure_venv(skip, scale)
+    single = args.local or args.httpx_tests or args.monorepo
+    scale = not single and SCALE_PROJECT in args.projects.split(",")
+    # The monorepo row runs archverify alone: none of the baseline's extra tools.
+    venv = ensure_venv(set(BASELINE_TOOLS) if args.monorepo else skip, scale)
     if args.httpx_tests:
         return run_httpx_tests(args, venv)
+    if args.monorepo:
+        return run_monorepo(args, venv)
     if args.local:
         root = Path(args.local).resolve()
         targets = [read_target(root.name, root, args.edit_file)]

@@ -110,6 +110,20 @@ CASES = {
         2,
         _has("must be a number, got a boolean"),
     ),
+    "workers zero": Case(
+        "[tool.archverify.tests]\nworkers = 0\n", 2, _has("tests.workers: must be between 1")
+    ),
+    "workers a word other than auto": Case(
+        '[tool.archverify.tests]\nworkers = "many"\n',
+        2,
+        _has("tests.workers: must be a whole number or \"auto\", got 'many'"),
+    ),
+    "workers a float": Case(
+        "[tool.archverify.tests]\nworkers = 2.5\n", 2, _has("must be a whole number, got 2.5")
+    ),
+    "workers a boolean": Case(
+        "[tool.archverify.tests]\nworkers = true\n", 2, _has("must be a number, got a boolean")
+    ),
     "timeout_s zero": Case("[tool.archverify.imports]\ntimeout_s = 0\n", 2, _has("greater than 0")),
     "timeout_s negative": Case(
         "[tool.archverify.imports]\ntimeout_s = -2.5\n", 2, _has("greater than 0")
@@ -198,3 +212,22 @@ def test_no_timeout_turns_a_gate_off_or_overflows(value: str) -> None:
     for step in ("ruff", "mypy", "bandit", "tests", "imports"):
         error = validation_error(f"[{step}]\ntimeout_s = {value}\n", "archverify.toml")
         assert error.line == 2 and f"{step}.timeout_s: must be" in error.message
+
+
+def _tests_options(body: str) -> dict[str, Any]:
+    """The tests step's options read from ``body`` as archverify.toml."""
+    reader = FieldReader("archverify.toml", TomlLocator(body), ())
+    config = build_config(
+        tomllib.loads(body), reader, "/project", "archverify.toml", lambda _: None
+    )
+    return dict(config.tool("tests").options)
+
+
+@pytest.mark.parametrize(("text", "value"), [("2", 2), ('"auto"', "auto"), ("1", 1)])
+def test_tests_workers_are_a_count_or_auto(text: str, value: object) -> None:
+    assert _tests_options(f"[tests]\nworkers = {text}\n")["workers"] == value
+
+
+def test_tests_workers_stay_absent_when_not_given() -> None:
+    # Absent from the options, so the tests step's cache keys are those of before the key.
+    assert "workers" not in _tests_options("[tests]\ncoverage_min = 1\n")

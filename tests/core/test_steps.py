@@ -106,7 +106,7 @@ def test_an_unknown_key_of_a_step_lists_the_declared_keys() -> None:
         _config({"tests": {"timeout": 5}})
     assert str(caught.value) == (
         "pyproject.toml:0: tool.archverify.tests.timeout: unknown key (did you mean "
-        "'timeout_s'? known keys: args, coverage_min, paths, timeout_s)"
+        "'timeout_s'? known keys: args, coverage_min, paths, timeout_s, workers)"
     )
 
 

@@ -22,8 +22,18 @@ from typing import Any, Literal
 #   seconds   a number of seconds within the bounds, as a float
 #   count     a number within the bounds, truncated to a whole number
 #   whole     a whole number within the bounds (a float is refused)
+#   workers   a whole number within the bounds, or the string "auto"
 StepOptionKind = Literal[
-    "strings", "modules", "string", "boolean", "choice", "number", "seconds", "count", "whole"
+    "strings",
+    "modules",
+    "string",
+    "boolean",
+    "choice",
+    "number",
+    "seconds",
+    "count",
+    "whole",
+    "workers",
 ]
 
 # How a step's ``[tool.archverify.<id>]`` section is validated:
@@ -39,6 +49,10 @@ MAX_TIMEOUT_S = 86_400.0
 MAX_OUTPUT_LIMIT = 64 * 1024 * 1024
 # An import child's memory cap, in MiB: at most 1 TiB (a larger one is no cap at all).
 MAX_MEMORY_MB = 1024 * 1024
+# The tests step's pytest-xdist workers: "auto" is one per CPU (xdist's ``-n auto``).
+AUTO_WORKERS = "auto"
+MAX_WORKERS = 1024
+WHOLE_KINDS = frozenset({"whole", "workers"})
 
 
 @dataclass(frozen=True)
@@ -78,9 +92,11 @@ class StepOption:
             return isinstance(value, str)
         if kind == "choice":
             return value in self.choices
+        if kind == "workers" and value == AUTO_WORKERS:
+            return True
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
-        if not math.isfinite(value) or (kind == "whole" and not isinstance(value, int)):
+        if not math.isfinite(value) or (kind in WHOLE_KINDS and not isinstance(value, int)):
             return False
         above = value >= self.low if self.low_inclusive else value > self.low
         return above and (self.high is None or value <= self.high)
@@ -445,6 +461,17 @@ STEPS: tuple[StepSpec, ...] = (
             StepOption("paths", "strings", ("tests",), "where the tests are", non_empty=True),
             StepOption(
                 "coverage_min", "number", 0, "the lowest total coverage, in percent", high=100
+            ),
+            # pytest-xdist workers (``-n N``) when xdist is installed, coverage combined; 1 is
+            # one process. Absent, the cache keys stay those of before the option.
+            StepOption(
+                "workers",
+                "workers",
+                1,
+                'pytest-xdist workers (a number, or "auto": one per CPU); 1 runs serially',
+                low=1,
+                high=MAX_WORKERS,
+                filled=False,
             ),
             _args("pytest"),
         ),

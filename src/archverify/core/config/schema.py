@@ -27,7 +27,15 @@ from archverify.core.contracts import (
     referenced_modules,
 )
 from archverify.core.contracts.ignores import parse_expressions
-from archverify.core.steps import BY_ID, STEPS, StepOption, StepSpec, default
+from archverify.core.steps import (
+    AUTO_WORKERS,
+    BY_ID,
+    STEPS,
+    WHOLE_KINDS,
+    StepOption,
+    StepSpec,
+    default,
+)
 from archverify.core.tool_args import argument_file, refused_argument
 
 # The keys of ``[tool.archverify]`` that are not a step's section.
@@ -300,6 +308,12 @@ def _option(
         return reader.boolean(table, key, path, option.default)
     if kind == "choice":
         return reader.choice(table, key, path, option.choices)
+    if kind == "workers" and table.get(key) == AUTO_WORKERS:
+        return AUTO_WORKERS
+    if kind == "workers" and isinstance(table.get(key), str):
+        raise reader.error(
+            path + (key,), f'must be a whole number or "{AUTO_WORKERS}", got {table[key]!r}'
+        )
     value = reader.number(
         table, key, path, option.default, option.low, option.high, option.low_inclusive
     )
@@ -307,7 +321,7 @@ def _option(
         return float(value)
     if kind == "count":
         return int(value)
-    if kind == "whole" and not isinstance(value, int):
+    if kind in WHOLE_KINDS and not isinstance(value, int):
         raise reader.error(path + (key,), f"must be a whole number, got {value!r}")
     return value
 

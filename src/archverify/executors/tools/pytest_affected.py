@@ -9,6 +9,9 @@ file says which module executed which line (what runs outside, loading plugins a
 files, is in the empty context); each test case carries its module as a JUnit property.
 The plan and the report are JSON files named by ``ARCHVERIFY_AFFECTED``:
 ``{"root": ..., "replay": [paths], "report": path}``. Nothing happens when it is not set.
+
+Under pytest-xdist the workers collect and run the tests: each hands its part of the report to
+the controller (``workeroutput``), which merges them and writes the one report.
 """
 
 from __future__ import annotations
@@ -119,9 +122,34 @@ def _running_coverage() -> Any:
     return current
 
 
+# A worker's part of the report, in xdist's ``workeroutput``.
+WORKER_REPORT = "archverify_affected"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """In the xdist controller: a worker's part joins the report (every worker collects the
+    same modules in the same order)."""
+    if not _plan:
+        return
+    part = getattr(node, "workeroutput", {}).get(WORKER_REPORT)
+    if not isinstance(part, dict):
+        _report["problems"].append("a pytest-xdist worker ended without its report")
+        return
+    for module in part.get("order", ()):
+        if module not in _report["order"]:
+            _report["order"].append(module)
+    for key in ("collect_errors", "problems"):
+        _report[key] += [item for item in part.get(key, ()) if item not in _report[key]]
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     target = _plan.get("report")
     if not target:
+        return
+    output = getattr(session.config, "workeroutput", None)
+    if isinstance(output, dict):  # an xdist worker: the controller writes the report
+        output[WORKER_REPORT] = {**_report, "problems": sorted(set(_report["problems"]))}
         return
     try:
         with open(str(target), "w", encoding="utf-8") as handle:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome
-from archverify.core.steps import default
+from archverify.core.steps import AUTO_WORKERS, default
 from archverify.core.tool_args import path_arguments
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.children import Leftover, describe, node_file, sweep_step
@@ -54,6 +55,7 @@ from archverify.executors.tools.junit_results import (
     read_junit_by_module,
 )
 from archverify.executors.tools.pytest_windows import WINDOWS_VARIABLE, read_windows, running_at
+from archverify.executors.tools.pytest_workers import SOURCE_VARIABLE, WORKER_COVERAGE_VARIABLE
 
 STEP_ID = "tests"
 DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
@@ -61,6 +63,10 @@ PYTEST_NO_TESTS = 5
 WINDOWS_PLUGIN = "archverify.executors.tools.pytest_windows"
 AFFECTED_PLUGIN = "archverify.executors.tools.pytest_affected"
 CONTEXTS_MODULE = "archverify.executors.tools.coverage_contexts"
+WORKERS_PLUGIN = "archverify.executors.tools.pytest_workers"
+# The xdist workers' coverage data files, one per worker, below the session's temp folder.
+WORKERS_FOLDER = "workers"
+NO_XDIST = "pytest-xdist is not installed: the tests ran in one process (pip install pytest-xdist)"
 
 FAILED = Rule("tests/failed", Severity.ERROR)
 NO_TESTS = Rule(
@@ -95,17 +101,24 @@ class TestsStep:
     """``coverage run -m pytest`` with the project's configuration; nothing written to its tree.
 
     Options: ``paths`` (default ``["tests"]``), ``coverage_min`` (percent, default 0),
-    ``timeout_s``. ``coverage_module`` and ``pytest_module`` exist so that a test can point the
-    step at a module that is not installed.
+    ``workers`` (pytest-xdist's ``-n``, when it is installed), ``timeout_s``.
+    ``coverage_module``, ``pytest_module`` and ``xdist_module`` exist so that a test can point
+    the step at a module that is not installed.
     """
 
     # Not a test class, whatever pytest's collection thinks of the name.
     __test__ = False
     id = STEP_ID
 
-    def __init__(self, coverage_module: str = "coverage", pytest_module: str = "pytest") -> None:
+    def __init__(
+        self,
+        coverage_module: str = "coverage",
+        pytest_module: str = "pytest",
+        xdist_module: str = "xdist",
+    ) -> None:
         self.coverage_module = coverage_module
         self.pytest_module = pytest_module
+        self.xdist_module = xdist_module
 
     def cache_key(self, context: StepContext) -> str | None:
         """None unless the run asked for ``cache_tests``: tests may depend on anything."""
@@ -173,10 +186,25 @@ class TestsStep:
             return failed_to_run(self.id, str(exc), started)
         if "coverage" in stats and stats["coverage"] < minimum:
             findings.append(_below_minimum(stats["coverage"], minimum))
-        message = INTERRUPTED if stats.get("interrupted") else ""
-        if present and session.note:
-            message = f"{message}; {session.note}" if message else session.note
+        notes = [INTERRUPTED if stats.get("interrupted") else ""]
+        if present:
+            workers = self._workers(context)
+            notes.append(session.note)
+            notes.append(NO_XDIST if workers == "" else "")
+            if workers and "tests" in stats:
+                stats.update(workers=_requested_workers(context))
+        message = "; ".join(note for note in notes if note)
         return finished(self.id, findings, started, stats, message=message)
+
+    def _workers(self, context: StepContext) -> str | None:
+        """pytest-xdist's ``-n`` value; None when one process is asked for, "" when workers
+        are asked for and xdist is not installed (the tests then run in one process)."""
+        requested = _requested_workers(context)
+        if requested == 1:
+            return None
+        if importlib.util.find_spec(self.xdist_module.split(".")[0]) is None:
+            return ""
+        return str(requested)
 
     def _run_tests(
         self, context: StepContext, paths: list[str], tmp: Path
@@ -199,6 +227,7 @@ class TestsStep:
         # can neither delete nor merge into it (one such run once reported 100 % for 3.9 %).
         data_file = tmp / ".coverage"
         junit = tmp / "junit.xml"
+        source = _coverage_source(context)
         # COVERAGE_FILE too, for coverage started in subprocesses of the tests.
         env = {
             "PYTHONPATH": _python_path(context),
@@ -208,10 +237,22 @@ class TestsStep:
             **affected,
         }
         plugins = ["-p", AFFECTED_PLUGIN] if affected else []
+        workers = self._workers(context)
+        preload: tuple[str, ...] = (self.pytest_module,)
+        if workers:
+            (tmp / WORKERS_FOLDER).mkdir(exist_ok=True)
+            env[WORKER_COVERAGE_VARIABLE] = str(tmp / WORKERS_FOLDER / ".coverage")
+            if source is not None:
+                env[SOURCE_VARIABLE] = source
+            # Without entry points (PYTEST_DISABLE_PLUGIN_AUTOLOAD) xdist is named to load.
+            if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+                plugins += ["-p", "xdist.plugin"]
+            plugins += ["-p", WORKERS_PLUGIN, "-n", workers]
+            preload += (self.xdist_module,)
         args = [
             "run",
             f"--data-file={data_file}",
-            *_source_argument(context),
+            *([f"--source={source}"] if source is not None else []),
             "-m",
             self.pytest_module,
             *path_arguments(paths),
@@ -235,9 +276,10 @@ class TestsStep:
             timeout_s=timeout_s,
             ok_codes=range(256),
             env=env,
-            # The real pytest is imported before the project's folders join sys.path.
+            # The real pytest (and xdist) are imported before the project's folders join
+            # sys.path.
             sys_path=_session_path(context),
-            preload=(self.pytest_module,),
+            preload=preload,
         )
 
     def _run_affected(self, context: StepContext, paths: list[str], tmp: Path) -> Session:
@@ -302,6 +344,7 @@ class TestsStep:
         problems = _problems(report, results, groups, chosen)
         if self._combine(context, data_file, timeout_s):
             problems.append("coverage data came from parallel files (subprocesses)")
+        self._combine_workers(context, data_file, timeout_s)
         replayed = list(chosen.replay.values())
         merged_data = tmp / ".coverage.merged"
         contexts: dict[str, dict[str, list[Any]]] = {}
@@ -387,7 +430,23 @@ class TestsStep:
     ) -> float:
         """Total coverage in percent; 0 when nothing was measured."""
         self._combine(context, data_file, timeout)
+        self._combine_workers(context, data_file, timeout)
         return self._total(context, data_file, report, timeout)
+
+    def _combine_workers(self, context: StepContext, data_file: Path, timeout: float) -> None:
+        """Add the xdist workers' data files (with their contexts) to ``data_file``."""
+        folder = data_file.parent / WORKERS_FOLDER
+        found = sorted(folder.glob(data_file.name + ".*")) if folder.is_dir() else []
+        if not found:
+            return
+        run_checked(
+            self.coverage_module,
+            ["combine", "--append", f"--data-file={data_file}", "-q", *map(str, found)],
+            cwd=context.root,
+            timeout_s=timeout,
+            ok_codes=(0,),
+            sys_path=_session_path(context),
+        )
 
     def _combine(self, context: StepContext, data_file: Path, timeout: float) -> bool:
         """Merge parallel data files into ``data_file``; whether there were any."""
@@ -563,12 +622,21 @@ def coverage_minimum(context: StepContext) -> float:
     return float(value)
 
 
-def _source_argument(context: StepContext) -> list[str]:
-    """``--source`` with the verified packages, unless the project's coverage configuration
-    says what to measure itself (``source``, ``include``...): ``--source`` would override it."""
+def _requested_workers(context: StepContext) -> int | str:
+    value = context.config.tool(STEP_ID).options.get("workers", default(STEP_ID, "workers"))
+    if value == AUTO_WORKERS:
+        return AUTO_WORKERS
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ToolFailure(f'tests options.workers must be a whole number or "auto", not {value!r}')
+    return value
+
+
+def _coverage_source(context: StepContext) -> str | None:
+    """``--source``: the verified packages, unless the project's coverage configuration says
+    what to measure itself (``source``, ``include``...), which ``--source`` would override."""
     if measured_scope(context.root) is not None:
-        return []
-    return [f"--source={','.join(package_targets(context)) or '.'}"]
+        return None
+    return ",".join(package_targets(context)) or "."
 
 
 def _plugin_storage(context: StepContext, tmp: Path) -> dict[str, str]:
