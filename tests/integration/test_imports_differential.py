@@ -305,3 +305,35 @@ def test_pythonpath_reaches_the_project_not_the_import_server(
     assert fresh["app.m"] == ("raised", "RuntimeError", "the PYTHONPATH copy")
     assert fresh["app.dep"] == fresh["app.env"] == ("ok", "", "")
     assert step == fresh
+
+
+FIND_LIBRARY_CASES = {
+    "app/found.py": "from ctypes.util import find_library\nassert find_library('c')\n",
+    "app/missing.py": (
+        "from ctypes.util import find_library\n"
+        "if find_library('nonexistent_xyz') is None:\n"
+        "    raise ImportError('no library nonexistent_xyz')\n"
+    ),
+    "app/loaded.py": "import ctypes, ctypes.util\nctypes.CDLL(ctypes.util.find_library('c'))\n",
+}
+
+
+def test_replayed_find_library_verdicts_equal_a_fresh_interpreter(tmp_path: Path) -> None:
+    """Imports that ask ``find_library`` are replayed on the second run (its processes no
+    longer make them unreplayable), and the replayed verdicts are a fresh interpreter's."""
+    root = _project(tmp_path, FIND_LIBRARY_CASES)
+    (root / "pyproject.toml").write_text('[tool.archverify]\npackages = ["app"]\n')
+    first = _cli(root)
+    second = _cli(root)
+    steps = second["steps"]
+    assert isinstance(steps, list)
+    imports = next(s for s in steps if s["id"] == "imports")
+    assert imports["stats"]["replayed"] == 4 and imports["stats"]["fresh"] == 0
+    findings = second["findings"]
+    assert isinstance(findings, list) and findings == first["findings"]
+    failing = {f["path"] for f in findings if f["rule"] == "imports/error"}
+    for module in ("app.found", "app.missing", "app.loaded"):
+        fresh = fresh_verdict(root, [str(root)], module, 20.0)
+        path = module.replace(".", "/") + ".py"
+        assert (fresh[0] != "ok") == (path in failing), (module, fresh)
+    assert failing == {"app/missing.py"}

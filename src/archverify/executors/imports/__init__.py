@@ -21,6 +21,7 @@ from archverify.core.steps import BY_ID, default
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
 from archverify.executors.imports.plan import (
+    LibraryAnswers,
     ancestors,
     data_states,
     digest,
@@ -208,6 +209,7 @@ class _Run:
         self.unkeyed = 0  # fresh verdicts not stored: their import read what no key holds
         self.unkeyed_examples: dict[str, list[str]] = {}  # the first of them, with why
         self.states: dict[tuple[str, str], list[Any]] = {}  # read_state, once per run
+        self.answers = LibraryAnswers()  # find_library asked again (see _replayable)
         roots = [self.root / r for r in context.config.source_roots]
         roots += [self.root / f.source_root for f in self.files]
         self.roots = list(dict.fromkeys(os.path.normpath(r) for r in roots))
@@ -296,10 +298,13 @@ class _Run:
         for module in self.order:
             if replay and module in keys and module not in self.results:
                 record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
-                if _replayable(record, keys, self.states):
+                refreshed: list[bool] = []
+                if _replayable(record, keys, self.states, self.answers, refreshed):
                     assert isinstance(record, dict)  # nosec B101 - _replayable checked it
                     self.replayed += 1
                     self._resolve(module, record)
+                    if refreshed:  # the same answers on new library stats: keep the new ones
+                        self.context.cache.put(CACHE_NAMESPACE, keys[module], record)
         if self.pending:
             if self.replayed:
                 self.server.narrow_preload(self._needed_preloads())
@@ -404,6 +409,8 @@ class _Run:
                 return
             for path, seen in record["replay"]["reads"].items():
                 reads[str(path)] = str(seen[0]) if isinstance(seen, list) and seen else "file"
+            for path in record["replay"].get("native") or ():
+                reads[str(path)] = "file"
         self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": reads})
 
     def _contract_graph(self, include_type_checking: bool) -> ImportGraph:
@@ -567,11 +574,17 @@ class _Run:
 
 
 def _replayable(
-    record: Any, keys: Mapping[str, str], states: dict[tuple[str, str], list[Any]]
+    record: Any,
+    keys: Mapping[str, str],
+    states: dict[tuple[str, str], list[Any]],
+    answers: LibraryAnswers | None = None,
+    refreshed: list[bool] | None = None,
 ) -> bool:
     """A stored verdict that may be replayed: one worth replaying, whose modules loaded
-    without an import statement are unchanged (see ``_Run._runtime_keys``), and every file and
-    folder its import read is as it was (``states`` keeps what each looks like now)."""
+    without an import statement are unchanged (see ``_Run._runtime_keys``), every file and
+    folder its import read is as it was (``states`` keeps what each looks like now), and so is
+    each of ``find_library``'s inputs, or else ``answers`` gives the names it asked for the same
+    answers (then the new stats replace the record's, and ``refreshed`` says so)."""
     if not isinstance(record, dict) or record.get("outcome") not in _REPLAYABLE:
         return False
     runtime_keys = record.get("runtime_keys")
@@ -588,6 +601,24 @@ def _replayable(
             now = states[(path, kind)] = read_state(path, kind)
         if now != seen:
             return False
+    native = record["replay"].get("native")
+    if native is None:
+        return True
+    if not isinstance(native, dict):
+        return False
+    current = {}
+    for path in native:
+        now = states.get((path, "file"))
+        if now is None:
+            now = states[(path, "file")] = read_state(path, "file")
+        current[path] = now
+    if current == native:
+        return True
+    if answers is None or not answers.same(record["replay"].get("libraries")):
+        return False
+    record["replay"]["native"] = current
+    if refreshed is not None:
+        refreshed.append(True)
     return True
 
 

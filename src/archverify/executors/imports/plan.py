@@ -195,3 +195,44 @@ def _merkle(edges: Mapping[str, set[str]], own: Mapping[str, str | None]) -> dic
         for member in component:
             keys[member] = key
     return keys
+
+
+class LibraryAnswers:
+    """``ctypes.util.find_library`` asked again in this process, once per name and run.
+
+    An import's record holds what find_library answered it and the stats of what the answers
+    depend on (``server._record_library_inputs``). When one of those changed (a package
+    installed into ``/usr/lib``, ``ldconfig`` run), the same answers for the same names mean
+    the import is as it was: its verdict is replayed, with the new stats stored, instead of
+    importing it again. Only where the answer cannot depend on the working directory (the
+    import ran in its source root, this process elsewhere): every ``PATH``,
+    ``LD_LIBRARY_PATH`` and ``LIBRARY_PATH`` entry absolute.
+    """
+
+    _VARIABLES = ("PATH", "LD_LIBRARY_PATH", "LIBRARY_PATH")
+
+    def __init__(self) -> None:
+        self.known: dict[str, str | None] = {}
+        self.asked = 0  # records whose answers were compared
+
+    def same(self, recorded: Any) -> bool:
+        if not isinstance(recorded, dict) or not recorded or not self._askable():
+            return False
+        if not all(isinstance(name, str) and name[:1] != "<" for name in recorded):
+            return False  # the import asked in a way that cannot be asked again
+        from ctypes.util import find_library
+
+        self.asked += 1
+        for name, answer in recorded.items():
+            if name not in self.known:
+                self.known[name] = find_library(name)
+            if self.known[name] != answer:
+                return False
+        return True
+
+    def _askable(self) -> bool:
+        for variable in self._VARIABLES:
+            value = os.environ.get(variable)
+            if value is not None and not all(os.path.isabs(d) for d in value.split(os.pathsep)):
+                return False
+        return True

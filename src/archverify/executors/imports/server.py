@@ -523,8 +523,9 @@ def import_one(
     # the failure is confirmed in a fresh interpreter without the hook, see Server._recheck.)
     extra = len(_stack(sys._getframe())) - 1 + int(job.get("import_call_cost", 0))
     _offset_recursion_limit(extra)
-    before = _import_state()
+    # Before the import state is taken: the read record may put the recorder on sys.meta_path.
     reading = _watch_reads(job)
+    before = _import_state()
     result: dict[str, Any]
     try:
         _READING = reading
@@ -804,23 +805,31 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             )
             if writes:
                 _touch(args[0])
-            if _READING and (
-                not writes
-                or (isinstance(mode, str) and "+" in mode)
-                or (isinstance(flags, int) and flags & os.O_ACCMODE == os.O_RDWR)
+            if (
+                _READING
+                and (
+                    not writes
+                    or (isinstance(mode, str) and "+" in mode)
+                    or (isinstance(flags, int) and flags & os.O_ACCMODE == os.O_RDWR)
+                )
+                and not (_FINDING and _by_find_library(sys._getframe(1)))
             ):
                 _read(args[0], False)
             return
         if _READING:
             if event in _LISTING_EVENTS:
-                if not _finder_listing(sys._getframe(1)):
+                frame = sys._getframe(1)
+                if not _finder_listing(frame) and not (_FINDING and _by_find_library(frame)):
                     _read(args[0] if args else ".", True)
             elif event == "glob.glob" and args:
                 _read(_glob_folder(args[0]), True)
             elif event == "sqlite3.connect" and args:
                 _read(args[0], False)
+            elif event == "ctypes.dlopen" and args:
+                _record_dlopen(args[0])
             elif event in _WORLD_EVENTS:
-                _UNKEYED.add(f"<{event}>")
+                if not (_FINDING and _find_library_tool(event, args, sys._getframe(1))):
+                    _UNKEYED.add(f"<{event}>")
         positions = _CHANGING_EVENTS.get(event)
         if positions is not None:
             for position in positions:
@@ -881,9 +890,13 @@ def _watch_reads(config: dict[str, Any]) -> bool:
     code = [str(p) for p in config.get("keyed_source_prefixes") or ()]
     _KEYED_SOURCE_PREFIXES = tuple(p.rstrip(os.sep) + os.sep for p in code if p)
     _PROJECT_SOURCES = frozenset(str(f) for f in config.get("project_files") or ())
+    _ENVIRON[0] = dict(os.environ)
     if not _HOOKED:
         _HOOKED = True
         sys.addaudithook(_audit)
+    # It wraps ctypes.util.find_library as it loads (see _LoadRecorder), here and in a preload.
+    if _RECORDER not in sys.meta_path:
+        sys.meta_path.insert(0, _RECORDER)
     return True
 
 
@@ -947,7 +960,11 @@ def _replay_record(module: str, roots: tuple[str, ...], clean: bool) -> dict[str
                 continue
             state = _read_state(path, False)
         reads[path] = state
-    return {"reads": reads, "unkeyed": sorted(_UNKEYED)}
+    record: dict[str, Any] = {"reads": reads, "unkeyed": sorted(_UNKEYED)}
+    if _LIBRARIES:  # what find_library answered, and the stats of what the answers depend on
+        record["libraries"] = dict(_LIBRARIES)
+        record["native"] = dict(_NATIVE)
+    return record
 
 
 def _module_names(path: str, roots: tuple[str, ...]) -> list[str]:
@@ -1023,6 +1040,346 @@ def _changed_files() -> list[str]:
     return sorted(os.path.relpath(p, _TREE) for p in changed)
 
 
+# -- Native libraries: find_library and dlopen, keyed by the loader's inputs -----------------
+
+# ``ctypes.util.find_library`` answers by running ``ldconfig -p``, the C compiler, ``ld`` and
+# ``objdump``: processes, which would make the import unreplayable. Its answer is a function
+# of what those programs read, so the wrapped call (``_wrap_find_library``) records that
+# instead (``_record_library_inputs``): the programs, the linker's and the dynamic loader's
+# configuration and search folders, and the files each name could find there. The processes
+# and files it opens are then its own (``_by_find_library``), never a caller's: every frame
+# between the event and the wrapper must be the standard library's.
+# Those inputs go to ``_NATIVE``, apart from the other reads: when one changed, the parent may
+# ask find_library again for the recorded names and replay while every answer is the same.
+_FINDING = 0  # wrapped find_library calls in progress (the stack says whose an event is)
+_FIND_TOOLS = frozenset({"ldconfig", "gcc", "cc", "ld", "objdump"})
+_LIBRARIES: dict[str, Any] = {}  # find_library's answers in this process: name -> result
+_NATIVE: dict[str, Any] = {}  # find_library's inputs: path -> its stat at the first call
+_ENVIRON: list[Any] = [None]  # the environment the import started with (its key's)
+_INPUTS_DONE: set[tuple[str, int]] = set()  # (inputs, environment) recorded in this process
+_SEARCH_DIRS: dict[int, list[str]] = {}  # environment -> where ``-lNAME`` is looked for
+_DIR_NAMES: dict[str, list[str]] = {}  # a search folder's names, listed once per process
+_STDLIB_DIR = (getattr(sys, "_stdlib_dir", None) or os.path.dirname(opcode.__file__)) + os.sep
+_CTYPES_UTIL = os.path.realpath(os.path.join(_STDLIB_DIR, "ctypes", "util.py"))
+_LD_SO_CONF = "/etc/ld.so.conf"
+_LOADER_FILES = ("/etc/ld.so.cache", "/etc/ld.so.preload", "/sbin/ldconfig")
+_DEFAULT_LIBRARY_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib")
+_SEARCH_DIR = re.compile(r'SEARCH_DIR\("=?([^"]*)"\)')
+
+
+def _ctypes_util_spec(finder: Any, name: str, path: Any, target: Any) -> Any:
+    """The spec the finders after ``finder`` give ``ctypes.util``; the standard library's
+    has its ``find_library`` wrapped once its body has run (nothing else of it changes)."""
+    try:
+        later = sys.meta_path[sys.meta_path.index(finder) + 1 :]
+    except ValueError:
+        return None
+    for other in later:
+        find = getattr(other, "find_spec", None)
+        if find is None:
+            continue
+        spec = find(name, path, target)
+        if spec is not None:
+            break
+    else:
+        return None
+    loader = spec.loader
+    origin = spec.origin if isinstance(spec.origin, str) else ""
+    if os.path.realpath(origin) != _CTYPES_UTIL or not hasattr(loader, "__dict__"):
+        return spec  # a project's own ctypes, or an unusual loader: left as it is
+    if "exec_module" in vars(loader):
+        return spec
+    run_body = loader.exec_module
+
+    def exec_module(module: Any) -> None:
+        try:
+            run_body(module)
+        finally:
+            vars(loader).pop("exec_module", None)
+        _wrap_find_library(module)
+
+    loader.exec_module = exec_module
+    return spec
+
+
+def _wrap_find_library(module: Any) -> None:
+    real = getattr(module, "find_library", None)
+    if not callable(real):
+        return
+
+    def find_library(*args: Any, **kwargs: Any) -> Any:
+        global _FINDING
+        if not _READING:
+            return real(*args, **kwargs)
+        name = args[0] if args else kwargs.get("name")
+        try:
+            _record_library_inputs(name)
+        except BaseException:  # unrecorded: the import is not replayed
+            _UNKEYED.add("<find_library: inputs not recorded>")
+        _FINDING += 1
+        try:
+            found = real(*args, **kwargs)
+        except BaseException:
+            _LIBRARIES["<not asked again>"] = None  # no answer to compare
+            raise
+        finally:
+            _FINDING -= 1
+        answer = found if isinstance(found, str) else None
+        if not isinstance(name, str) or _LIBRARIES.setdefault(name, answer) != answer:
+            _LIBRARIES["<not asked again>"] = None  # two answers: the parent never re-asks
+        if dict(os.environ) != _ENVIRON[0]:
+            _LIBRARIES["<not asked again>"] = None  # asked in an environment of its own
+        return found
+
+    for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(find_library, attribute, getattr(real, attribute, None))
+    find_library.__dict__.update(getattr(real, "__dict__", {}))
+    find_library.__wrapped__ = real  # type: ignore[attr-defined]
+    module.find_library = find_library
+    global _FIND_CODE
+    _FIND_CODE = find_library.__code__
+
+
+_FIND_CODE: Any = None  # the wrapper's code: the frame that owns find_library's events
+
+
+def _stdlib_code(filename: str) -> bool:
+    if filename.startswith("<frozen "):
+        return True
+    rest = filename[len(_STDLIB_DIR) :]
+    return filename.startswith(_STDLIB_DIR) and not rest.startswith(
+        ("site-packages", "dist-packages")
+    )
+
+
+def _by_find_library(frame: Any) -> bool:
+    """Whether the event at ``frame`` is find_library's own: the wrapper is on the stack, and
+    every frame above it is the standard library's (no project or third-party code, which
+    could read or start anything, runs in between)."""
+    while frame is not None:
+        code = frame.f_code
+        if code is _FIND_CODE:
+            return True
+        if not _stdlib_code(code.co_filename):
+            return False
+        frame = frame.f_back
+    return False
+
+
+def _find_library_tool(event: str, args: tuple[Any, ...], frame: Any) -> bool:
+    """A process find_library starts (one of its tools, by its own code): recorded by the
+    stat of the program it runs instead of making the import unreplayable."""
+    if event == "subprocess.Popen" and len(args) >= 2:
+        command = args[1]
+        program = args[0] or (
+            command[0] if isinstance(command, (list, tuple)) and command else command
+        )
+    elif event == "os.posix_spawn" and args:
+        program = args[0]
+    else:
+        return False
+    if not isinstance(program, (str, bytes, os.PathLike)):
+        return False
+    text = os.fsdecode(os.fspath(program))
+    if os.path.basename(text) not in _FIND_TOOLS or not _by_find_library(frame):
+        return False
+    resolved = text if os.sep in text else _which(text)
+    _note(os.path.abspath(resolved) if resolved else os.path.join("<PATH>", text), _NATIVE)
+    return True
+
+
+def _note(path: str, into: dict[str, Any]) -> None:
+    """Record a native input by its stat (a folder's changes when an entry comes or goes)."""
+    if path not in into:
+        into[path] = _read_state(path, False)
+
+
+def _environment_key() -> int:
+    return hash(tuple(sorted(os.environ.items())))
+
+
+def _which(name: str) -> str:
+    """The program ``name`` on PATH, as ``shutil.which`` finds it (not imported here: the
+    child's ``sys.modules`` stays the module's)."""
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return ""
+
+
+def _record_library_inputs(name: Any) -> None:
+    """What ``find_library(name)`` depends on besides the environment (in every key)."""
+    global _READING
+    reading, _READING = _READING, False  # this work's own events are not the module's
+    try:
+        _record_loader_inputs(_NATIVE)
+        environment = _environment_key()
+        if ("link", environment) not in _INPUTS_DONE:
+            _INPUTS_DONE.add(("link", environment))
+            for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+                _note(os.path.abspath(folder or "."), _NATIVE)
+            found = [_which(tool) for tool in ("gcc", "cc", "ld", "objdump")]
+            for program in found:
+                if program:
+                    _note(os.path.abspath(program), _NATIVE)
+            compiler = found[0] or found[1]
+            dirs = _library_path("LIBRARY_PATH")
+            if compiler:
+                for line in _command_output([compiler, "-print-search-dirs"]).splitlines():
+                    label, _, listed = line.partition(": =")
+                    if label in ("libraries", "programs"):
+                        dirs += [os.path.normpath(d) for d in listed.split(":") if d]
+            if found[2]:
+                text = _command_output([found[2], "--verbose"])
+                dirs += [os.path.normpath(d) for d in _SEARCH_DIR.findall(text) if d]
+            for folder in dirs:
+                _note(folder, _NATIVE)
+            _SEARCH_DIRS[environment] = list(dict.fromkeys(dirs))
+        if isinstance(name, str) and name:
+            # A file that ``-lNAME`` or the cache names could change in place (its folder's
+            # times would not): each candidate's own stat.
+            prefix = f"lib{name}."
+            for folder in dict.fromkeys([*_SEARCH_DIRS[environment], *_loader_dirs()]):
+                names = _DIR_NAMES.get(folder)
+                if names is None:
+                    try:
+                        names = _DIR_NAMES[folder] = os.listdir(folder)
+                    except OSError:
+                        names = _DIR_NAMES[folder] = []
+                for entry in names:
+                    if entry.startswith(prefix) or entry == f"lib{name}":
+                        _note(os.path.join(folder, entry), _NATIVE)
+    finally:
+        _READING = reading
+
+
+def _record_dlopen(name: Any) -> None:
+    """``ctypes.CDLL(name)``: the file it loads, by its stat; a bare name also by the dynamic
+    loader's inputs and each folder's candidate (``LD_LIBRARY_PATH``, the cache, the
+    defaults)."""
+    global _READING
+    if not isinstance(name, (str, bytes, os.PathLike)):
+        return  # CDLL(None): the program itself
+    text = os.fsdecode(os.fspath(name))
+    reading, _READING = _READING, False
+    try:
+        if os.sep in text:
+            _note(os.path.abspath(text), _READS)
+            return
+        _record_loader_inputs(_READS)
+        for folder in _loader_dirs():
+            candidate = os.path.join(folder, text)
+            if os.path.lexists(candidate):
+                _note(candidate, _READS)
+    finally:
+        _READING = reading
+
+
+def _record_loader_inputs(into: dict[str, Any]) -> None:
+    """The dynamic loader's configuration and search folders, by their stats (once)."""
+    done = ("loader" if into is _READS else "loader-native", _environment_key())
+    if done in _INPUTS_DONE:
+        return
+    _INPUTS_DONE.add(done)
+    for path in _LOADER_FILES:
+        _note(path, into)
+    for folder in _loader_dirs(into):
+        _note(folder, into)
+
+
+def _loader_dirs(into: dict[str, Any] | None = None) -> list[str]:
+    """Where the dynamic loader looks: ``LD_LIBRARY_PATH``, ``ld.so.conf``'s folders, the
+    defaults (with the multiarch triplet), and their ``glibc-hwcaps`` subfolders (``into``:
+    where the configuration files are noted)."""
+    dirs = _library_path("LD_LIBRARY_PATH") + _ld_so_conf(_LD_SO_CONF, 0, into)
+    multiarch = str(getattr(sys.implementation, "_multiarch", "") or "")
+    for base in _DEFAULT_LIBRARY_DIRS:
+        dirs += [os.path.join(base, multiarch), base] if multiarch else [base]
+    for folder in list(dirs):
+        hwcaps = os.path.join(folder, "glibc-hwcaps")
+        if os.path.isdir(hwcaps):
+            try:
+                dirs += [os.path.join(hwcaps, entry) for entry in sorted(os.listdir(hwcaps))]
+            except OSError:
+                pass
+    return list(dict.fromkeys(os.path.normpath(d) for d in dirs))
+
+
+def _library_path(variable: str) -> list[str]:
+    # An empty entry is the working directory, for the loader and the linker alike.
+    value = os.environ.get(variable, "")
+    return [os.path.abspath(d or ".") for d in value.split(":")] if value else []
+
+
+def _ld_so_conf(path: str, depth: int, into: dict[str, Any] | None) -> list[str]:
+    """The folders ``ld.so.conf`` lists, its ``include`` files followed (each noted)."""
+    if into is not None:
+        _note(path, into)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return []
+    try:
+        text = os.read(fd, 1 << 20).decode("utf-8", "replace")
+    finally:
+        os.close(fd)
+    dirs: list[str] = []
+    for raw in text.splitlines():
+        line = raw.partition("#")[0].strip()
+        if not line or line.startswith("hwcap"):
+            continue
+        if not line.startswith("include") or depth > 4:
+            dirs.append(line)
+            continue
+        for pattern in line.split()[1:]:
+            folder, glob = os.path.split(os.path.join(os.path.dirname(path), pattern))
+            if into is not None:
+                _note(folder, into)
+            wanted = re.compile(re.escape(glob).replace(r"\*", ".*").replace(r"\?", "."))
+            try:
+                entries = sorted(os.listdir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if wanted.fullmatch(entry):
+                    dirs += _ld_so_conf(os.path.join(folder, entry), depth + 1, into)
+    return dirs
+
+
+def _command_output(argv: list[str]) -> str:
+    """What ``argv`` prints, in the C locale (find_library runs its tools so); '' on failure."""
+    read_end, write_end = os.pipe()
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    try:
+        pid = os.posix_spawn(
+            argv[0],
+            argv,
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, write_end, 1),
+                (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            ],
+        )
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return ""
+    os.close(write_end)
+    chunks = []
+    try:
+        while chunk := os.read(read_end, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
 # -- What an import loads: the runtime record -------------------------------------------------
 
 # The opcode of a literal ``import`` statement (its names are constants the static graph reads).
@@ -1050,7 +1407,7 @@ class _LoadRecorder:
     folders they search are read (``_record_search``).
     """
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if _READING:
             try:
                 _record_search(name, path)
@@ -1061,6 +1418,9 @@ class _LoadRecorder:
                 _record_load(name)
             except BaseException:  # a finder that raises would make the import fail
                 pass
+        if _READING and name == "ctypes.util":
+            return _ctypes_util_spec(self, name, path, target)
+        return None
 
 
 _RECORDER = _LoadRecorder()
