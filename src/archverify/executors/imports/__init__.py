@@ -17,6 +17,7 @@ from archverify.core.facts import FileFacts
 from archverify.core.findings import StepOutcome
 from archverify.core.graph import ImportGraph
 from archverify.core.project import SourceFile
+from archverify.core.rerooting import unrooted
 from archverify.core.steps import BY_ID
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
@@ -26,6 +27,7 @@ from archverify.executors.imports.plan import (
     digest,
     environment_fingerprint,
     keyed_prefixes,
+    portable_reads,
     preload_names,
     read_state,
     replay_keys,
@@ -41,7 +43,7 @@ from archverify.executors.imports.runtime import (
     loads_of,
 )
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
-from archverify.executors.runtime.environment import import_variables
+from archverify.executors.runtime.environment import import_variables, root_spellings
 from archverify.executors.tools.cache import step_cache_key
 
 _MAX_RESTARTS = 5
@@ -74,11 +76,14 @@ class ImportsStep:
         if base is None:
             return None
         listed = context.cache.get(CACHE_NAMESPACE, f"reads-{base}")
-        reads = listed.get("reads") if isinstance(listed, dict) else None
-        if not isinstance(reads, dict):
+        if not isinstance(listed, dict) or not isinstance(reads := listed.get("reads"), dict):
+            return None
+        root = context.root.resolve()
+        if not _same_folder(listed, root, reads):
             return None
         states = [[path, read_state(str(path), str(kind))] for path, kind in sorted(reads.items())]
-        return digest([base, states])
+        # The paths read (re-rooted by the cache) as the key spells them: from the root.
+        return digest(unrooted([base, states], root_spellings(root)))
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
@@ -203,6 +208,9 @@ class _Run:
         self.unkeyed = 0  # fresh verdicts not stored: their import read what no key holds
         self.unkeyed_examples: dict[str, list[str]] = {}  # the first of them, with why
         self.states: dict[tuple[str, str], list[Any]] = {}  # read_state, once per run
+        # Which folder a stored record was made in (see _replayable); a digest, which the
+        # cache does not re-root.
+        self.origin = origin_of(self.root)
         roots = [self.root / r for r in context.config.source_roots]
         roots += [self.root / f.source_root for f in self.files]
         self.roots = list(dict.fromkeys(os.path.normpath(r) for r in roots))
@@ -257,7 +265,7 @@ class _Run:
         for module in self.order:
             if replay and module in keys and module not in self.results:
                 record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
-                if _replayable(record, keys, self.states):
+                if _replayable(record, keys, self.states, self.root):
                     assert isinstance(record, dict)  # nosec B101 - _replayable checked it
                     self.replayed += 1
                     self._resolve(module, record)
@@ -286,6 +294,11 @@ class _Run:
                     why = made.get("unkeyed") if isinstance(made, dict) else None
                     self.unkeyed_examples[module] = list(why or ["<no record>"])
             elif record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
+                record["replay"] = {
+                    **record["replay"],
+                    "reads": portable_reads(record["replay"]["reads"], str(self.root)),
+                    "origin": self.origin,
+                }
                 entry = {**record, "runtime_keys": runtime_keys}
                 self.context.cache.put(CACHE_NAMESPACE, keys[module], entry)
         if keys:
@@ -360,7 +373,8 @@ class _Run:
                 return
             for path, seen in record["replay"]["reads"].items():
                 reads[str(path)] = str(seen[0]) if isinstance(seen, list) and seen else "file"
-        self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": reads})
+        entry = {"reads": reads, "origin": self.origin}
+        self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", entry)
 
     def _contract_graph(self, include_type_checking: bool) -> ImportGraph:
         """The contracts step's static graph (shared through the step context)."""
@@ -427,7 +441,9 @@ class _Run:
             return {}
         # The project's top-level names decide what the runtime record counts as its own.
         options = {**self.options, "pythonpath": self.pythonpath, "tops": sorted(self.index.tops)}
-        salt = replay_salt(self.roots, options, self.preload, environment)
+        salt = replay_salt(
+            self.roots, options, self.preload, environment, tree=root_spellings(self.root)
+        )
         data = data_states(str(self.root), self.files)
         return replay_keys(self.files, self.context.project.facts, salt, data)
 
@@ -522,18 +538,41 @@ class _Run:
                         heapq.heappush(self.ready, self.rank[user])
 
 
+def origin_of(root: Path) -> str:
+    """The folder a record was made in, as a digest (the cache re-roots paths, not digests)."""
+    return digest(["origin", str(root)])
+
+
+def _same_folder(record: Mapping[str, Any], root: Path, reads: Mapping[str, Any]) -> bool:
+    """Whether a record of reads may stand in ``root``: it was made there, or every read was
+    of the tree (whose paths the cache re-roots) rather than outside it.
+
+    A file outside the tree that an import read may have been found from the module's own
+    place (``Path(__file__).parents[3] / "settings.ini"``): in another checkout that code
+    reads another file than the one recorded, so such a record is not replayed there."""
+    if record.get("origin") == origin_of(root):
+        return True
+    return all(_inside(str(path), root) for path in reads)
+
+
 def _replayable(
-    record: Any, keys: Mapping[str, str], states: dict[tuple[str, str], list[Any]]
+    record: Any,
+    keys: Mapping[str, str],
+    states: dict[tuple[str, str], list[Any]],
+    root: Path,
 ) -> bool:
     """A stored verdict that may be replayed: one worth replaying, whose modules loaded
-    without an import statement are unchanged (see ``_Run._runtime_keys``), and every file and
-    folder its import read is as it was (``states`` keeps what each looks like now)."""
+    without an import statement are unchanged (see ``_Run._runtime_keys``), every file and
+    folder its import read is as it was (``states`` keeps what each looks like now), and it
+    was made in this folder or read nothing outside the tree (``_same_folder``)."""
     if not isinstance(record, dict) or record.get("outcome") not in _REPLAYABLE:
         return False
     runtime_keys = record.get("runtime_keys")
     if not isinstance(runtime_keys, dict) or not _recorded(record):
         return False
     if not all(keys.get(str(m)) == k for m, k in runtime_keys.items()):
+        return False
+    if not _same_folder(record["replay"], root, record["replay"]["reads"]):
         return False
     for path, seen in record["replay"]["reads"].items():
         if not isinstance(seen, list) or not seen:

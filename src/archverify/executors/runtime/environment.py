@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import archverify
+from archverify.core.rerooting import unrooted
 from archverify.executors.runtime.children import WITHHELD_VARIABLES, Stopping, child_env
 
 # Distribution metadata and path hooks in a folder on sys.path: their names carry each installed
@@ -117,7 +118,12 @@ def environment_fingerprint(
         if state is None:
             return None
         material.append([folder, state])
-    return _digest(material)
+    return _digest(unrooted(material, root_spellings(root)))
+
+
+def root_spellings(root: Path) -> tuple[str, ...]:
+    """The ways a path below ``root`` is written: as given and with its links resolved."""
+    return tuple(dict.fromkeys([str(root), os.path.realpath(root)]))
 
 
 def _path_entry_state(entry: str) -> tuple[int | None, list[str]]:
