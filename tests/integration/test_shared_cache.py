@@ -120,3 +120,32 @@ def test_a_cache_copied_to_another_folder_replays_with_the_secret_only(tmp_path:
         assert steps["ruff"]["stats"]["files_run"] == steps["ruff"]["stats"]["files"]
         expected = json.loads(json.dumps(_verdicts(made)).replace(str(first), str(third)))
         assert _verdicts(fresh) == expected
+
+
+def test_unread_variables_are_left_out_of_the_import_keys(tmp_path: Path) -> None:
+    """A CI runner's per-run variables (GITHUB_RUN_ID) import everything again, unless the
+    project says its imports never read them."""
+    root = tmp_path / "project"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("X = 1\n", encoding="utf-8")
+    config = '[tool.archverify]\npackages = ["app"]\nsteps = ["imports"]\n'
+    env = _environment(tmp_path, "a-secret")
+
+    def replayed(run_id: str) -> int:
+        done = run_archverify(
+            ["run", str(root), "--format", "json"],
+            cwd=root,
+            env={**env, "RUN_ID_OF_CI": run_id},
+        )
+        assert done.returncode == 0, done.stderr
+        [step] = json.loads(done.stdout)["steps"]
+        count: int = step["stats"]["replayed"] if not step["cached"] else -1
+        return count
+
+    (root / "pyproject.toml").write_text(config, encoding="utf-8")
+    assert replayed("1") == 0
+    assert replayed("2") == 0  # another run's value: every verdict is imported again
+    unread = config + '\n[tool.archverify.imports]\nunread_variables = ["RUN_ID_*"]\n'
+    (root / "pyproject.toml").write_text(unread, encoding="utf-8")
+    assert replayed("3") == 0  # the options changed: a new key
+    assert replayed("4") == 1

@@ -118,8 +118,17 @@ def base_key(context: StepContext) -> str | None:
     # wherever they are stated (archverify.toml, pyproject.toml, import-linter's files).
     config = context.config
     contracts = repr((config.contracts, config.include_type_checking_imports))
-    extra = (environment, root, *pythonpath, digest([import_variables(), data]), contracts)
+    variables = import_variables(unread=_unread_variables(context))
+    extra = (environment, root, *pythonpath, digest([variables, data]), contracts)
     return step_cache_key(context, ImportsStep.id, version, (), extra=extra)
+
+
+def _unread_variables(context: StepContext) -> tuple[str, ...]:
+    """``unread_variables``: the variables the user says no import reads (left out of keys)."""
+    given = context.config.tool(ImportsStep.id).options.get("unread_variables", ())
+    if not isinstance(given, list | tuple):
+        return ()
+    return tuple(str(pattern) for pattern in given)
 
 
 def replay_enabled(context: StepContext) -> bool:
@@ -440,7 +449,12 @@ class _Run:
         if environment is None:
             return {}
         # The project's top-level names decide what the runtime record counts as its own.
-        options = {**self.options, "pythonpath": self.pythonpath, "tops": sorted(self.index.tops)}
+        options = {
+            **self.options,
+            "pythonpath": self.pythonpath,
+            "tops": sorted(self.index.tops),
+            "unread_variables": list(_unread_variables(self.context)),
+        }
         salt = replay_salt(
             self.roots, options, self.preload, environment, tree=root_spellings(self.root)
         )

@@ -92,7 +92,7 @@ def replay_salt(
             "interpreter": interpreter_identity(),
             # An imported module may read any variable, from Python or from C (``getenv``, the
             # locale): the whole environment, not a declared subset.
-            "variables": import_variables(),
+            "variables": import_variables(unread=options.get("unread_variables", ())),
             "roots": list(roots),
             "options": json.loads(json.dumps(dict(options), sort_keys=True, default=str)),
             "preload": list(preload),

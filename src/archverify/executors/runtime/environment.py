@@ -9,6 +9,7 @@ changed" means one thing everywhere.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import stat
 # Our own interpreter, asked for its own sys.path: no shell, no user input.
 import subprocess  # nosec B404
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -300,11 +301,15 @@ def environment_variables(
     )
 
 
-def import_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+def import_variables(
+    environ: Mapping[str, str] | None = None, unread: Sequence[str] = ()
+) -> list[tuple[str, str]]:
     """Every variable a child of ours sees, sorted: what the project's code may read when it is
     imported (from Python, or from C through ``getenv``: the locale, a native library), so no
     subset can be declared. Those withheld from children (the cache secret) and those a tool
-    sets for itself are left out; archverify's own run tag is added per child, not here."""
+    sets for itself are left out; archverify's own run tag is added per child, not here. So are
+    those the user names in ``unread`` (``[tool.archverify.imports] unread_variables``: names
+    or ``fnmatch`` globs), a promise that no import reads them."""
     env = os.environ if environ is None else environ
     return sorted(
         (name, value)
@@ -312,6 +317,7 @@ def import_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str
         if name not in _OWN_VARIABLES
         and name not in WITHHELD_VARIABLES
         and name not in _SHELL_VARIABLES
+        and not any(fnmatch.fnmatchcase(name, pattern) for pattern in unread)
     )
 
 
