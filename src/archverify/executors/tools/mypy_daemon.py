@@ -100,8 +100,11 @@ def check(
     with exclusive_lock(cache_dir / f"{FOLDER}.lock") as held:
         if not held or folder.is_symlink():
             return None
+        # The folder by its absolute path: a daemon checks the files of the checkout it was
+        # started in, and the cache re-roots its record in a copy of the cache (docs/ci.md).
+        place = str(cache_dir.resolve())
         wanted = _digest(
-            [module, list(flags), identity, dict(launch.env), list(launch.append_path)]
+            [module, list(flags), identity, dict(launch.env), list(launch.append_path), place]
         )
         status = status_file(cache_dir)
         record = cache.get(NAMESPACE, str(cache_dir))
