@@ -59,3 +59,34 @@ def test_key_builders_give_one_key_for_two_folders(tmp_path: Path) -> None:
     # Content still counts: a different config file is a different key.
     (second / "sub" / "ruff.toml").write_text("line-length = 70\n")
     assert keys(first)[0] != keys(second)[0]
+
+
+def test_the_kv_cache_stores_the_root_as_a_mark_and_replays_it_in_the_new_root(
+    tmp_path: Path,
+) -> None:
+    from archverify.orchestrator.cache.auth import CacheAuth
+    from archverify.orchestrator.cache.kv import DirectoryCache
+
+    auth = CacheAuth(b"a-test-secret")
+    first, second = tmp_path / "a", tmp_path / "b"
+    cache = DirectoryCache(tmp_path / "cache", "stamp", auth, first)
+    value = {"message": f"{first}/x.py:1: boom", "nul": "a\x00b", "n": [1, None]}
+    cache.put("steps", f"key-{first}", value)
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "cache").rglob("*.json"))
+    assert str(first).encode() not in stored
+    moved = DirectoryCache(tmp_path / "cache", "stamp", auth, second)
+    assert moved.get("steps", f"key-{second}") == {
+        "message": f"{second}/x.py:1: boom",
+        "nul": "a\x00b",
+        "n": [1, None],
+    }
+    # Nothing to re-root: stored and read back as it is.
+    cache.put("steps", "plain", {"a": "b"})
+    assert moved.get("steps", "plain") == {"a": "b"}
+    # Another secret: a miss.
+    assert (
+        DirectoryCache(tmp_path / "cache", "stamp", CacheAuth(b"other"), second).get(
+            "steps", f"key-{second}"
+        )
+        is None
+    )

@@ -32,7 +32,7 @@ def _pattern(roots: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first: a root below another (the resolved spelling of a link) is matched whole.
     spelled = sorted({r.rstrip("/\\") or r for r in roots if r}, key=len, reverse=True)
     alternatives = "|".join(re.escape(r) for r in spelled)
-    return re.compile(rf"(?<![\w.\-])(?:{alternatives})(?![\w.\-])")
+    return re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w.\-])")
 
 
 def unrooted_text(text: str, roots: Iterable[str]) -> str:

@@ -56,6 +56,15 @@ class DirectoryCache:
         space = namespace if _SAFE.match(namespace) else "other"
         return self._base / space / name[:2] / f"{name}.json"
 
+    def _holds_root(self, value: Any) -> bool:
+        """Whether ``value`` may hold the root or a NUL (one text search, not a walk)."""
+        if not self._roots:
+            return False
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        # Each spelling as JSON writes it inside a string (quotes and backslashes escaped).
+        needles = ["\\u0000", *(json.dumps(r, ensure_ascii=False)[1:-1] for r in self._roots)]
+        return any(needle in text for needle in needles)
+
     def get(self, namespace: str, key: str) -> Any | None:
         if not self._auth.usable:
             return None
@@ -75,13 +84,17 @@ class DirectoryCache:
             return None
         if entry.get("key") != key:
             return None
-        return rerooted(entry.get("value"), self._root)
+        value = entry.get("value")
+        # JSON writes the mark's NUL as \u0000: an entry without one has nothing to re-root.
+        return rerooted(value, self._root) if self._roots and b"\\u0000" in body else value
 
     def put(self, namespace: str, key: str, value: Any) -> None:
         if not self._auth.usable:
             return  # an entry nobody may trust is not worth writing
         key = unrooted_text(key, self._roots)
-        entry = {"stamp": self._stamp, "key": key, "value": unrooted(value, self._roots)}
+        if self._holds_root(value):
+            value = unrooted(value, self._roots)
+        entry = {"stamp": self._stamp, "key": key, "value": value}
         body = json.dumps(entry, separators=(",", ":")).encode()
         tag = self._auth.tag(_DOMAIN, namespace.encode(), key.encode(), body)
         try:
