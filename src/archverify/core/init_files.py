@@ -14,8 +14,8 @@ from archverify.core.steps import default
 WORKFLOW_PATH = ".github/workflows/archverify.yml"
 PRE_COMMIT_PATH = ".pre-commit-config.yaml"
 
-GITHUB_WORKFLOW = """\
-# Written by `archverify init --ci github`.
+# What both workflows start with: when they run, their rights, how they install archverify.
+_WORKFLOW_HEAD = """\
 name: archverify
 
 on:
@@ -31,6 +31,11 @@ env:
   # How CI installs archverify: edit this requirement to install it another way.
   # It is {requirement_from}.
   ARCHVERIFY_REQUIREMENT: {requirement}
+"""
+GITHUB_WORKFLOW = (
+    "# Written by `archverify init --ci github`.\n"
+    + _WORKFLOW_HEAD
+    + """\
 
 jobs:
   archverify:
@@ -47,6 +52,7 @@ jobs:
         with:
           sarif_file: archverify.sarif
 """
+)
 
 
 @dataclass(frozen=True)
@@ -67,23 +73,10 @@ class WorkflowInstall:
 
 # The sharded workflow (``init --ci github --shards N``, N > 1): N shard jobs in a matrix, each
 # with its own cache, then one merge job. See docs/ci.md.
-GITHUB_SHARDED_WORKFLOW = """\
-# Written by `archverify init --ci github --shards {shards}` (docs/ci.md explains each part).
-name: archverify
-
-on:
-  push:
-    branches: [main]
-  pull_request:
-
-permissions:
-  contents: read
-  security-events: write  # upload-sarif shows the findings in the Security tab
-
-env:
-  # How CI installs archverify: edit this requirement to install it another way.
-  # It is {requirement_from}.
-  ARCHVERIFY_REQUIREMENT: {requirement}
+GITHUB_SHARDED_WORKFLOW = (
+    "# Written by `archverify init --ci github --shards {shards}` (docs/ci.md explains it).\n"
+    + _WORKFLOW_HEAD
+    + """\
   # The shards' caches are trusted only with one secret on every runner: add a random value as
   # the repository secret ARCHVERIFY_CACHE_SECRET (`openssl rand -hex 32`). Without it (and on
   # pull requests from forks, which get no secrets) every restored entry is a miss: the run is
@@ -156,6 +149,7 @@ jobs:
         with:
           sarif_file: archverify.sarif
 """
+)
 # What restores a shard's cache: the same dependencies on the same OS and Python.
 _CACHE_PREFIX = "archverify-${{ runner.os }}-py${{ steps.python.outputs.python-version }}"
 _CACHE_DEPENDENCIES = "${{ hashFiles('pyproject.toml', '**/*.lock', '**/requirements*.txt') }}"
