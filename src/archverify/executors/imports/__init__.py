@@ -43,6 +43,7 @@ from archverify.executors.imports.runtime import (
     loads_of,
 )
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
+from archverify.executors.runtime.data_files import ContentMemo
 from archverify.executors.runtime.environment import import_variables, root_spellings
 from archverify.executors.tools.cache import step_cache_key
 
@@ -113,7 +114,7 @@ def base_key(context: StepContext) -> str | None:
     version = f"{sys.version}|{sys.executable}"
     root = str(context.root.resolve())
     files = _unique_files(context.project.files)
-    data = sorted(data_states(root, files).items())
+    data = sorted(data_states(root, files, ContentMemo(context.cache, root)).items())
     # The runtime check reads the contracts (imports/runtime-contract): they are inputs too,
     # wherever they are stated (archverify.toml, pyproject.toml, import-linter's files).
     config = context.config
@@ -458,7 +459,8 @@ class _Run:
         salt = replay_salt(
             self.roots, options, self.preload, environment, tree=root_spellings(self.root)
         )
-        data = data_states(str(self.root), self.files)
+        memo = ContentMemo(self.context.cache, str(self.root))
+        data = data_states(str(self.root), self.files, memo)
         return replay_keys(self.files, self.context.project.facts, salt, data)
 
     def _prepare(self, deps: Mapping[str, set[str]]) -> None:

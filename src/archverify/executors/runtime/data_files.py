@@ -7,10 +7,12 @@ import hashlib
 import json
 import os
 import stat
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from archverify.core.project import SourceFile
+from archverify.executors.base import KeyValueCache
 
 # Up to this size a data file counts by its content, so that a copy of the tree in another
 # folder (another checkout, a CI runner) has the same state; a larger one by its size and times,
@@ -21,6 +23,42 @@ CONTENT_LIMIT = 16 * 1024 * 1024
 # (path, size, times, inode) -> content state: a run computes the data states more than once
 # (the imports step's keys, the tests step's), each file is read once per process.
 _SEEN: dict[tuple[str, int, int, int, int], str] = {}
+# A file's hash is remembered between runs (``ContentMemo``) only once its change time is this
+# much older than the hash: a write in the same clock tick as the read could keep every time.
+_SETTLED_NS = 2_000_000_000
+MEMO_NAMESPACE = "content"
+_MEMO_KEY = "data-files-1"
+
+
+class ContentMemo:
+    """The content states of data files by their stat, kept between runs in the cache (an
+    authenticated entry, like the facts pack's stat table), so that a warm run reads no data
+    file whose size, times and inode are unchanged. A copy of the tree in another folder has
+    other times and inodes: each file is read once there, then remembered too."""
+
+    def __init__(self, cache: KeyValueCache, root: str) -> None:
+        self._cache = cache
+        self._prefix = root.rstrip(os.sep) + os.sep
+        stored = cache.get(MEMO_NAMESPACE, _MEMO_KEY)
+        self._rows: dict[str, list[Any]] = stored if isinstance(stored, dict) else {}
+        self._changed = False
+
+    def state(self, path: str, info: os.stat_result) -> str:
+        stamp = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        relative = path[len(self._prefix) :] if path.startswith(self._prefix) else path
+        row = self._rows.get(relative)
+        if isinstance(row, list) and len(row) == 5 and row[:4] == stamp:
+            return str(row[4])
+        found = file_content_state(path, info)
+        if found.startswith("sha256:") and time.time_ns() - info.st_ctime_ns > _SETTLED_NS:
+            self._rows[relative] = [*stamp, found]
+            self._changed = True
+        return found
+
+    def save(self) -> None:
+        if self._changed:
+            self._cache.put(MEMO_NAMESPACE, _MEMO_KEY, self._rows)
+            self._changed = False
 
 
 def file_content_state(path: str, info: os.stat_result) -> str:
@@ -43,7 +81,9 @@ def file_content_state(path: str, info: os.stat_result) -> str:
     return state
 
 
-def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
+def data_states(
+    root: str, files: Sequence[SourceFile], contents: ContentMemo | None = None
+) -> dict[str, str]:
     """What each module may read beside the verified sources: the other files of its folder.
 
     A package (``__init__.py``) or a module inside one has the state of every file below its
@@ -52,7 +92,8 @@ def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
     each file's relative path, size and content (``file_content_state``: a large file by its
     modification and change times). A top-level module has its source root's own files (its
     working directory at import), not the folders below. Each folder is listed once (one
-    ``scandir`` per folder, one ``stat`` per data file, each file read once per process).
+    ``scandir`` per folder, one ``stat`` per data file, each file read once per process, and
+    with ``contents`` only when its stat changed since an earlier run).
     """
     sources = {os.path.normpath(os.path.join(root, f.path)) for f in files}
     real_root = os.path.realpath(root).rstrip(os.sep)
@@ -82,7 +123,11 @@ def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
                 if os.path.normpath(entry.path) in sources:
                     continue
                 info = entry.stat()
-                content = file_content_state(entry.path, info)
+                content = (
+                    contents.state(entry.path, info)
+                    if contents
+                    else file_content_state(entry.path, info)
+                )
                 lines.append(f"{entry.name}\0{info.st_size}\0{content}")
             except OSError:
                 lines.append(f"{entry.name}\0<gone>")
@@ -94,6 +139,8 @@ def data_states(root: str, files: Sequence[SourceFile]) -> dict[str, str]:
     for f in files:
         folder = os.path.dirname(os.path.normpath(os.path.join(root, f.path)))
         states[f.module] = state(folder, "." in f.module or f.is_package)
+    if contents:
+        contents.save()
     return states
 
 
