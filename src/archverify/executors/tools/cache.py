@@ -268,15 +268,14 @@ class PerFileCache:
         # Per-folder configuration applies to the files below it (ruff): every verified file's
         # folder is looked at, and a change there re-checks every file.
         below = [source.path for source in context.project.files]
-        salt = _digest(
-            {
-                "archverify": archverify_identity(),
-                "version": version,
-                "config": tool_config_digest(context, namespace, config_files, below),
-                "args": list(tool.args),
-                "environment": environment_key(namespace, context.root),
-            }
-        )
+        material = {
+            "archverify": archverify_identity(),
+            "version": version,
+            "config": tool_config_digest(context, namespace, config_files, below),
+            "args": list(tool.args),
+            "environment": environment_key(namespace, context.root),
+        }
+        salt = _digest(unrooted(material, root_spellings(context.root)))
         return cls(context=context, namespace=namespace, salt=salt)
 
     def split(self, hashes: dict[str, str | None]) -> tuple[dict[str, Any], list[str]]:
