@@ -90,3 +90,21 @@ def test_the_kv_cache_stores_the_root_as_a_mark_and_replays_it_in_the_new_root(
         )
         is None
     )
+
+
+def test_a_path_outside_the_root_that_differs_is_a_different_key(tmp_path: Path) -> None:
+    """Outside the tree nothing is re-rooted: a config file above one checkout only, or the
+    same bytes above both at other places, or a file named by absolute path, tell them apart."""
+    first, second = tmp_path / "a" / "repo", tmp_path / "b" / "repo"
+    for root in (first, second):
+        root.mkdir(parents=True)
+    names = ("pyproject.toml",)
+    assert config_digest(first, names) == config_digest(second, names)
+    (first.parent / "pyproject.toml").write_text("[tool.ruff]\nline-length = 60\n")
+    assert config_digest(first, names) != config_digest(second, names)
+    (second.parent / "pyproject.toml").write_text("[tool.ruff]\nline-length = 60\n")
+    assert config_digest(first, names) != config_digest(second, names)
+    outside = tmp_path / "outside.ini"
+    outside.write_text("[x]\n")
+    assert named_files_digest(first, [str(outside)]) == named_files_digest(second, [str(outside)])
+    assert named_files_digest(first, [str(outside)]) != named_files_digest(first, [])
