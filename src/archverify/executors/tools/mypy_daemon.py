@@ -107,24 +107,31 @@ def check(
             [module, list(flags), identity, dict(launch.env), list(launch.append_path), place]
         )
         status = status_file(cache_dir)
-        record = cache.get(NAMESPACE, str(cache_dir))
+        record = cache.get(NAMESPACE, _record_key(cache_dir))
         how = "reused"
         if not _trusted(record, status, wanted):
             _retire(module, record, status, launch)
-            _start(module, flags, launch, folder, status, cache, str(cache_dir), wanted)
+            _start(module, flags, launch, folder, status, cache, _record_key(cache_dir), wanted)
             how = "started"
         run = _check(module, status, targets, launch)
         if how == "reused" and _daemon_gone(run):
             # It died between runs (killed, or ended when idle): once more with a new one.
             _retire(module, record, status, launch)
-            _start(module, flags, launch, folder, status, cache, str(cache_dir), wanted)
+            _start(module, flags, launch, folder, status, cache, _record_key(cache_dir), wanted)
             run, how = _check(module, status, targets, launch), "started"
         return DaemonRun(run, how)
 
 
 def stop(module: str, cache_dir: Path, cache: KeyValueCache, launch: Launch) -> None:
     """Stop the daemon the record names (tests, and a user's ``dmypy stop`` does the same)."""
-    _retire(module, cache.get(NAMESPACE, str(cache_dir)), status_file(cache_dir), launch)
+    _retire(module, cache.get(NAMESPACE, _record_key(cache_dir)), status_file(cache_dir), launch)
+
+
+def _record_key(cache_dir: Path) -> str:
+    """The daemon's record, one per cache folder by its absolute path as a digest: the cache
+    re-roots paths in keys, and a copy of the cache in another checkout must not find (and
+    stop) the daemon of the first."""
+    return "daemon-" + _digest(str(cache_dir.resolve()))
 
 
 def _check(module: str, status: Path, targets: Sequence[str], launch: Launch) -> ToolRun:
