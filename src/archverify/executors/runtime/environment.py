@@ -138,9 +138,10 @@ def _path_entry_state(entry: str) -> tuple[str | None, list[str]]:
     anew) gives the folder a new one, and the keys of two runners of one image would never
     agree. Instead: the names of every entry (an install, an upgrade or a removal adds or
     removes some), each distribution's ``RECORD`` (the hash of every file it installed: a
-    rebuilt wheel of the same version differs), and the bytes of the files at the top (``.pth``
-    files, single-module distributions; a large one by its times). A zip file or an egg on the
-    path counts by its size and times. Kept per process while the folder's times hold.
+    rebuilt wheel of the same version differs) and the bytes of its ``.pth`` files. A file put
+    there by hand and edited in place is not seen (nor was it by the folder's time, which only
+    adding, removing or renaming an entry moves). A zip file or an egg on the path counts by
+    its size and times. Kept per process while the folder's times hold.
     """
     try:
         info = os.stat(entry)
@@ -166,8 +167,11 @@ def _path_entry_state(entry: str) -> tuple[str | None, list[str]]:
         try:
             if item.is_dir() and item.name.endswith((".dist-info", ".egg-info")):
                 digest.update(_file_bytes_digest(os.path.join(item.path, "RECORD")))
-            elif item.is_file():
+            elif item.name.endswith(".pth") and item.is_file():
                 digest.update(_file_bytes_digest(item.path))
+            # Any other file by its name alone: a module a distribution installed is in its
+            # RECORD, and a stat of each of the standard library's files would cost more than
+            # the whole fingerprint did.
         except OSError:
             digest.update(b"<unreadable>")
         digest.update(b"\n")
