@@ -151,3 +151,34 @@ def test_installing_a_distribution_changes_the_environment(tmp_path: Path) -> No
     assert before == environment_fingerprint(sys.executable, (str(site),), root=root)
     (site / "newdist-1.0.dist-info").mkdir()
     assert environment_fingerprint(sys.executable, (str(site),), root=root) != before
+
+
+def test_the_same_distributions_installed_afresh_give_the_same_environment(
+    tmp_path: Path,
+) -> None:
+    """A CI runner builds its environment anew on every run: new folder times, the same
+    distributions. A site folder's state follows what is installed, not when."""
+    import os
+    import shutil
+
+    from archverify.executors.runtime.environment import _path_entry_state
+
+    states = []
+    for run in ("first", "second"):
+        site = tmp_path / run / "site"
+        (site / "dist-1.0.dist-info").mkdir(parents=True)
+        (site / "dist-1.0.dist-info" / "RECORD").write_text("dist.py,sha256=abc,10\n")
+        (site / "dist.py").write_text("X = 1\n")
+        os.utime(site, ns=(1, 1 if run == "first" else 2))
+        states.append(_path_entry_state(str(site)))
+    assert states[0] == states[1] and states[0][1] == ["dist-1.0.dist-info"]
+    # Another build of the same version reinstalled (its RECORD's hashes differ), a module
+    # added: another state each.
+    info = tmp_path / "second/site/dist-1.0.dist-info"
+    shutil.rmtree(info)
+    info.mkdir()
+    (info / "RECORD").write_text("dist.py,sha256=def,10\n")
+    rebuilt = _path_entry_state(str(tmp_path / "second/site"))
+    assert rebuilt != states[1]
+    (tmp_path / "second/site/extra.py").write_text("")
+    assert _path_entry_state(str(tmp_path / "second/site")) not in (rebuilt, states[1])

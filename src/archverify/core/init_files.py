@@ -14,8 +14,8 @@ from archverify.core.steps import default
 WORKFLOW_PATH = ".github/workflows/archverify.yml"
 PRE_COMMIT_PATH = ".pre-commit-config.yaml"
 
-GITHUB_WORKFLOW = """\
-# Written by `archverify init --ci github`.
+# What both workflows start with: when they run, their rights, how they install archverify.
+_WORKFLOW_HEAD = """\
 name: archverify
 
 on:
@@ -31,6 +31,11 @@ env:
   # How CI installs archverify: edit this requirement to install it another way.
   # It is {requirement_from}.
   ARCHVERIFY_REQUIREMENT: {requirement}
+"""
+GITHUB_WORKFLOW = (
+    "# Written by `archverify init --ci github`.\n"
+    + _WORKFLOW_HEAD
+    + """\
 
 jobs:
   archverify:
@@ -47,6 +52,7 @@ jobs:
         with:
           sarif_file: archverify.sarif
 """
+)
 
 
 @dataclass(frozen=True)
@@ -65,9 +71,94 @@ class WorkflowInstall:
     requirement_files: tuple[str, ...] = ()
 
 
-def render_workflow(install: WorkflowInstall) -> str:
+# The sharded workflow (``init --ci github --shards N``, N > 1): N shard jobs in a matrix, each
+# with its own cache, then one merge job. See docs/ci.md.
+GITHUB_SHARDED_WORKFLOW = (
+    "# Written by `archverify init --ci github --shards {shards}` (docs/ci.md explains it).\n"
+    + _WORKFLOW_HEAD
+    + """\
+  # The shards' caches are trusted only with one secret on every runner: add a random value as
+  # the repository secret ARCHVERIFY_CACHE_SECRET (`openssl rand -hex 32`). Without it (and on
+  # pull requests from forks, which get no secrets) every restored entry is a miss: the run is
+  # as slow as a cold one, and never trusts what it restored.
+  ARCHVERIFY_CACHE_SECRET: ${{{{ secrets.ARCHVERIFY_CACHE_SECRET }}}}
+
+jobs:
+  shard:
+    name: archverify shard ${{{{ matrix.shard }}}}/{shards}
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false  # every shard's findings belong in the merged report
+      matrix:
+        shard: [{shard_list}]
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        id: python
+        with:
+          python-version: "3.11"
+{install}\
+      # Restored and saved by hand: actions/cache saves only after a job that passed, and a
+      # run with findings fails. The key names the runner's OS, the Python, the dependencies
+      # and the shard; a fresh key per commit, so each run saves what it computed.
+      - uses: actions/cache/restore@v4
+        with:
+          path: .archverify_cache
+          key: {cache_key}-${{{{ github.sha }}}}
+          restore-keys: |
+            {cache_key}-
+            {cache_deps}-
+            {cache_prefix}-
+      - run: >-
+          archverify run . --shard ${{{{ matrix.shard }}}}/{shards}
+          --partial archverify-partial-${{{{ matrix.shard }}}}.json
+      - uses: actions/upload-artifact@v4
+        if: always()  # a shard with findings exits 1; the merge needs its partial all the same
+        with:
+          name: archverify-partial-${{{{ matrix.shard }}}}
+          path: archverify-partial-${{{{ matrix.shard }}}}.json
+          if-no-files-found: ignore  # the merge then reports the shard as missing
+      - uses: actions/cache/save@v4
+        if: always()
+        with:
+          path: .archverify_cache
+          key: {cache_key}-${{{{ github.sha }}}}
+
+  merge:
+    needs: shard
+    if: always()  # merge whatever the shards found, and report a shard that did not finish
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4  # the configuration and the baseline the merge applies
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install "$ARCHVERIFY_REQUIREMENT"
+      - uses: actions/download-artifact@v4
+        with:
+          pattern: archverify-partial-*
+          path: partials
+          merge-multiple: true
+      - run: >-
+          archverify merge partials/*.json --format github --format sarif=archverify.sarif
+          --format markdown=archverify.md
+      - if: always()
+        run: cat archverify.md >> "$GITHUB_STEP_SUMMARY" || true
+      - uses: github/codeql-action/upload-sarif@v3
+        if: always()  # findings are most useful exactly when the run failed
+        with:
+          sarif_file: archverify.sarif
+"""
+)
+# What restores a shard's cache: the same dependencies on the same OS and Python.
+_CACHE_PREFIX = "archverify-${{ runner.os }}-py${{ steps.python.outputs.python-version }}"
+_CACHE_DEPENDENCIES = "${{ hashFiles('pyproject.toml', '**/*.lock', '**/requirements*.txt') }}"
+
+
+def render_workflow(install: WorkflowInstall, shards: int = 1) -> str:
     """The GitHub workflow: archverify from ``install.requirement`` (one line to edit), then the
-    project with what its steps import, then the run."""
+    project with what its steps import, then the run; with ``shards`` > 1 a matrix of that many
+    shard jobs, each restoring and saving its own cache, and a merge job (``docs/ci.md``)."""
     lines = ['      - run: pip install "$ARCHVERIFY_REQUIREMENT"\n']
     if install.project:
         # The imports, mypy and tests steps import the project, so its dependencies must be there.
@@ -75,10 +166,24 @@ def render_workflow(install: WorkflowInstall) -> str:
     lines.extend(
         f"      - run: pip install -r {json.dumps(f)}\n" for f in install.requirement_files
     )
-    return GITHUB_WORKFLOW.format(
+    if shards < 1:
+        raise ValueError(f"shards must be at least 1, not {shards}")
+    if shards == 1:
+        return GITHUB_WORKFLOW.format(
+            requirement_from=install.requirement_from,
+            requirement=json.dumps(install.requirement),
+            install="".join(lines),
+        )
+    prefix = _CACHE_PREFIX
+    return GITHUB_SHARDED_WORKFLOW.format(
+        shards=shards,
+        shard_list=", ".join(str(i) for i in range(1, shards + 1)),
         requirement_from=install.requirement_from,
         requirement=json.dumps(install.requirement),
         install="".join(lines),
+        cache_prefix=prefix,
+        cache_deps=f"{prefix}-{_CACHE_DEPENDENCIES}",
+        cache_key=f"{prefix}-{_CACHE_DEPENDENCIES}-shard${{{{ matrix.shard }}}}",
     )
 
 

@@ -421,6 +421,16 @@ STEPS: tuple[StepSpec, ...] = (
                 "replay a module's verdict while nothing its import reads changed",
                 filled=False,
             ),
+            # The whole environment keys each verdict; a CI runner sets per-run variables
+            # (GITHUB_RUN_ID, RUNNER_NAME) that would end replay on every run (docs/ci.md).
+            StepOption(
+                "unread_variables",
+                "strings",
+                (),
+                "environment variables (names or globs) the project's imports never read: left "
+                "out of the replay keys",
+                filled=False,
+            ),
         ),
     ),
     StepSpec(

@@ -22,6 +22,7 @@ from archverify.core.facts_pack import imports_text
 from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
 from archverify.core.graph import ImportGraph
 from archverify.core.project import Project
+from archverify.core.rerooting import unrooted_text
 
 
 class KeyValueCache(Protocol):
@@ -97,6 +98,12 @@ class StepContext:
                 self._graphs[key] = graph
             return graph
 
+    def config_text(self) -> str:
+        """The configuration as key material: its ``repr`` with the root's path (``root``, the
+        configuration file's path) as a mark (``core.rerooting``), so that the same project in
+        another folder has the same keys."""
+        return unrooted_text(repr(self.config), [str(self.root), self.config.root])
+
     def import_graph_key(self) -> str:
         """A digest of everything the import graph is built from (each file's path, module and
         imports) and of the configuration: the cache key of the steps that read only the graph
@@ -104,7 +111,7 @@ class StepContext:
         hashed as packed, without decoding them."""
         with self._graph_lock:
             if self._graph_key is None:
-                digest = hashlib.sha256(f"graph-{FACTS_SCHEMA}\n{self.config!r}\n".encode())
+                digest = hashlib.sha256(f"graph-{FACTS_SCHEMA}\n{self.config_text()}\n".encode())
                 digest.update(f"{self.project.packages!r}\n".encode())
                 for facts in self.project.iter_facts():
                     digest.update(f"{facts.path}\0{facts.module}\0".encode())

@@ -240,8 +240,9 @@ def _read_files_digest(step: Step, context: StepContext) -> str:
 
 
 def static_fingerprint(context: StepContext) -> str:
-    """Everything a static step reads: every file's content and name, and the configuration."""
-    digest = hashlib.sha256(f"facts-{FACTS_SCHEMA}\n{context.config!r}\n".encode())
+    """Everything a static step reads: every file's content and relative name, and the
+    configuration (without the root's absolute path: a copy of the tree has the same key)."""
+    digest = hashlib.sha256(f"facts-{FACTS_SCHEMA}\n{context.config_text()}\n".encode())
     for facts in context.project.iter_facts():
         digest.update(f"{facts.path}\0{facts.module}\0{facts.content_hash}\n".encode())
     return digest.hexdigest()

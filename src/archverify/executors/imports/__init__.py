@@ -17,6 +17,7 @@ from archverify.core.facts import FileFacts
 from archverify.core.findings import StepOutcome
 from archverify.core.graph import ImportGraph
 from archverify.core.project import SourceFile
+from archverify.core.rerooting import unrooted
 from archverify.core.steps import BY_ID, default
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.imports.findings import ProjectIndex, build_findings
@@ -27,6 +28,7 @@ from archverify.executors.imports.plan import (
     digest,
     environment_fingerprint,
     keyed_prefixes,
+    portable_reads,
     preload_names,
     read_state,
     replay_keys,
@@ -43,7 +45,8 @@ from archverify.executors.imports.runtime import (
     loads_of,
 )
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
-from archverify.executors.runtime.environment import import_variables
+from archverify.executors.runtime.data_files import ContentMemo
+from archverify.executors.runtime.environment import import_variables, root_spellings
 from archverify.executors.tools.cache import step_cache_key
 
 _MAX_RESTARTS = 5
@@ -76,15 +79,19 @@ class ImportsStep:
         if base is None:
             return None
         listed = context.cache.get(CACHE_NAMESPACE, f"reads-{base}")
-        reads = listed.get("reads") if isinstance(listed, dict) else None
-        if not isinstance(reads, dict):
+        if not isinstance(listed, dict) or not isinstance(reads := listed.get("reads"), dict):
+            return None
+        root = context.root.resolve()
+        if not _same_folder(listed, root, reads):
             return None
         states = [[path, read_state(str(path), str(kind))] for path, kind in sorted(reads.items())]
+        material: list[Any] = [base, states]
         changed = context.options.get("changed_files")
         if changed is not None:
             # Narrowed to what the change reaches: not the whole step's outcome.
-            return digest([base, states, sorted(changed)])
-        return digest([base, states])
+            material.append(sorted(changed))
+        # The paths read (re-rooted by the cache) as the key spells them: from the root.
+        return digest(unrooted(material, root_spellings(root)))
 
     def run(self, context: StepContext) -> StepOutcome:
         started = time.monotonic()
@@ -114,13 +121,22 @@ def base_key(context: StepContext) -> str | None:
     version = f"{sys.version}|{sys.executable}"
     root = str(context.root.resolve())
     files = _unique_files(context.project.files)
-    data = sorted(data_states(root, files).items())
+    data = sorted(data_states(root, files, ContentMemo(context.cache, root)).items())
     # The runtime check reads the contracts (imports/runtime-contract): they are inputs too,
     # wherever they are stated (archverify.toml, pyproject.toml, import-linter's files).
     config = context.config
     contracts = repr((config.contracts, config.include_type_checking_imports))
-    extra = (environment, root, *pythonpath, digest([import_variables(), data]), contracts)
+    variables = import_variables(unread=_unread_variables(context))
+    extra = (environment, root, *pythonpath, digest([variables, data]), contracts)
     return step_cache_key(context, ImportsStep.id, version, (), extra=extra)
+
+
+def _unread_variables(context: StepContext) -> tuple[str, ...]:
+    """``unread_variables``: the variables the user says no import reads (left out of keys)."""
+    given = context.config.tool(ImportsStep.id).options.get("unread_variables", ())
+    if not isinstance(given, list | tuple):
+        return ()
+    return tuple(str(pattern) for pattern in given)
 
 
 def replay_enabled(context: StepContext) -> bool:
@@ -210,6 +226,9 @@ class _Run:
         self.unkeyed_examples: dict[str, list[str]] = {}  # the first of them, with why
         self.states: dict[tuple[str, str], list[Any]] = {}  # read_state, once per run
         self.answers = LibraryAnswers()  # find_library asked again (see _replayable)
+        # Which folder a stored record was made in (see _replayable); a digest, which the
+        # cache does not re-root.
+        self.origin = origin_of(self.root)
         roots = [self.root / r for r in context.config.source_roots]
         roots += [self.root / f.source_root for f in self.files]
         self.roots = list(dict.fromkeys(os.path.normpath(r) for r in roots))
@@ -299,7 +318,7 @@ class _Run:
             if replay and module in keys and module not in self.results:
                 record = self.context.cache.get(CACHE_NAMESPACE, keys[module])
                 refreshed: list[bool] = []
-                if _replayable(record, keys, self.states, self.answers, refreshed):
+                if _replayable(record, keys, self.states, self.root, self.answers, refreshed):
                     assert isinstance(record, dict)  # nosec B101 - _replayable checked it
                     self.replayed += 1
                     self._resolve(module, record)
@@ -330,6 +349,11 @@ class _Run:
                     why = made.get("unkeyed") if isinstance(made, dict) else None
                     self.unkeyed_examples[module] = list(why or ["<no record>"])
             elif record.get("outcome") in _REPLAYABLE and runtime_keys is not None:
+                record["replay"] = {
+                    **record["replay"],
+                    "reads": portable_reads(record["replay"]["reads"], str(self.root)),
+                    "origin": self.origin,
+                }
                 entry = {**record, "runtime_keys": runtime_keys}
                 self.context.cache.put(CACHE_NAMESPACE, keys[module], entry)
         if keys:
@@ -411,7 +435,8 @@ class _Run:
                 reads[str(path)] = str(seen[0]) if isinstance(seen, list) and seen else "file"
             for path in record["replay"].get("native") or ():
                 reads[str(path)] = "file"
-        self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": reads})
+        entry = {"reads": reads, "origin": self.origin}
+        self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", entry)
 
     def _contract_graph(self, include_type_checking: bool) -> ImportGraph:
         """The contracts step's static graph (shared through the step context)."""
@@ -477,9 +502,17 @@ class _Run:
         if environment is None:
             return {}
         # The project's top-level names decide what the runtime record counts as its own.
-        options = {**self.options, "pythonpath": self.pythonpath, "tops": sorted(self.index.tops)}
-        salt = replay_salt(self.roots, options, self.preload, environment)
-        data = data_states(str(self.root), self.files)
+        options = {
+            **self.options,
+            "pythonpath": self.pythonpath,
+            "tops": sorted(self.index.tops),
+            "unread_variables": list(_unread_variables(self.context)),
+        }
+        salt = replay_salt(
+            self.roots, options, self.preload, environment, tree=root_spellings(self.root)
+        )
+        memo = ContentMemo(self.context.cache, str(self.root))
+        data = data_states(str(self.root), self.files, memo)
         return replay_keys(self.files, self.context.project.facts, salt, data)
 
     def _prepare(self, deps: Mapping[str, set[str]]) -> None:
@@ -573,24 +606,45 @@ class _Run:
                         heapq.heappush(self.ready, self.rank[user])
 
 
+def origin_of(root: Path) -> str:
+    """The folder a record was made in, as a digest (the cache re-roots paths, not digests)."""
+    return digest(["origin", str(root)])
+
+
+def _same_folder(record: Mapping[str, Any], root: Path, reads: Mapping[str, Any]) -> bool:
+    """Whether a record of reads may stand in ``root``: it was made there, or every read was
+    of the tree (whose paths the cache re-roots) rather than outside it.
+
+    A file outside the tree that an import read may have been found from the module's own
+    place (``Path(__file__).parents[3] / "settings.ini"``): in another checkout that code
+    reads another file than the one recorded, so such a record is not replayed there."""
+    if record.get("origin") == origin_of(root):
+        return True
+    return all(_inside(str(path), root) for path in reads)
+
+
 def _replayable(
     record: Any,
     keys: Mapping[str, str],
     states: dict[tuple[str, str], list[Any]],
+    root: Path,
     answers: LibraryAnswers | None = None,
     refreshed: list[bool] | None = None,
 ) -> bool:
     """A stored verdict that may be replayed: one worth replaying, whose modules loaded
     without an import statement are unchanged (see ``_Run._runtime_keys``), every file and
-    folder its import read is as it was (``states`` keeps what each looks like now), and so is
-    each of ``find_library``'s inputs, or else ``answers`` gives the names it asked for the same
-    answers (then the new stats replace the record's, and ``refreshed`` says so)."""
+    folder its import read is as it was (``states`` keeps what each looks like now), it was
+    made in this folder or read nothing outside the tree (``_same_folder``), and each of
+    ``find_library``'s inputs is as it was, or else ``answers`` gives the names it asked for
+    the same answers (then the new stats replace the record's, and ``refreshed`` says so)."""
     if not isinstance(record, dict) or record.get("outcome") not in _REPLAYABLE:
         return False
     runtime_keys = record.get("runtime_keys")
     if not isinstance(runtime_keys, dict) or not _recorded(record):
         return False
     if not all(keys.get(str(m)) == k for m, k in runtime_keys.items()):
+        return False
+    if not _same_folder(record["replay"], root, record["replay"]["reads"]):
         return False
     for path, seen in record["replay"]["reads"].items():
         if not isinstance(seen, list) or not seen:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 from archverify.core.facts import FileFacts, ImportFact
 from archverify.core.graph import strongly_connected
 from archverify.core.project import SourceFile
+from archverify.core.rerooting import unrooted
 from archverify.executors.runtime.data_files import data_states as data_states
 from archverify.executors.runtime.data_files import digest as digest
+from archverify.executors.runtime.data_files import file_content_state
 from archverify.executors.runtime.environment import (
     archverify_identity,
     import_variables,
@@ -71,10 +74,17 @@ def _valid(name: str) -> bool:
 
 
 def replay_salt(
-    roots: Sequence[str], options: Mapping[str, Any], preload: Sequence[str], environment: str
+    roots: Sequence[str],
+    options: Mapping[str, Any],
+    preload: Sequence[str],
+    environment: str,
+    *,
+    tree: Sequence[str] = (),
 ) -> str:
-    """Everything besides the project's files that a module's verdict depends on."""
-    return digest(
+    """Everything besides the project's files that a module's verdict depends on; a path
+    below a spelling of ``tree`` (the verified root) written from the root (``core.rerooting``):
+    the same project in another folder has the same salt."""
+    material = unrooted(
         {
             "archverify": archverify_identity(),
             "python": sys.version,
@@ -82,13 +92,15 @@ def replay_salt(
             "interpreter": interpreter_identity(),
             # An imported module may read any variable, from Python or from C (``getenv``, the
             # locale): the whole environment, not a declared subset.
-            "variables": import_variables(),
+            "variables": import_variables(unread=options.get("unread_variables", ())),
             "roots": list(roots),
             "options": json.loads(json.dumps(dict(options), sort_keys=True, default=str)),
             "preload": list(preload),
             "environment": environment,
-        }
+        },
+        tree,
     )
+    return digest(material)
 
 
 def replay_keys(
@@ -138,8 +150,13 @@ def read_state(path: str, kind: str) -> list[Any]:
     """What a read of ``path`` sees now, as the import server records it (``_read_state``
     there): a folder's names, a file's size, modification and change times and inode; for
     ``search``, the names of ``path``'s folder a search for the module ``path`` names could
-    find."""
+    find; for ``content`` (a file of the tree, see ``portable_reads``), its size and content."""
     try:
+        if kind == "content":
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                return ["file", info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+            return ["content", info.st_size, file_content_state(path, info)]
         if kind == "search":
             folder, tail = os.path.split(path)
             names = os.listdir(folder)
@@ -150,6 +167,29 @@ def read_state(path: str, kind: str) -> list[Any]:
     except OSError as error:
         return [kind, type(error).__name__]
     return ["file", info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def portable_reads(reads: dict[str, Any], root: str) -> dict[str, Any]:
+    """``reads`` (path -> state, as the server recorded them) with each file of the tree that
+    is still as it was read (the same size, times and inode) recorded by content instead:
+    ``["content", size, digest]``, which a copy of the tree in another folder shares (the
+    times and inode of a checkout are its own). A file changed since it was read keeps its
+    recorded state, so it is never taken for what the import saw."""
+    prefix = root.rstrip(os.sep) + os.sep
+    found: dict[str, Any] = {}
+    for path, state in reads.items():
+        if (
+            isinstance(state, list)
+            and state[:1] == ["file"]
+            and len(state) == 5
+            and path.startswith(prefix)
+            and read_state(path, "file") == state
+        ):
+            content = read_state(path, "content")
+            if content[:1] == ["content"] and str(content[2]).startswith("sha256:"):
+                state = content
+        found[path] = state
+    return found
 
 
 def keyed_prefixes(root: str) -> list[str]:

@@ -9,6 +9,7 @@ changed" means one thing everywhere.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
 import json
 import os
@@ -18,12 +19,13 @@ import stat
 # Our own interpreter, asked for its own sys.path: no shell, no user input.
 import subprocess  # nosec B404
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import archverify
+from archverify.core.rerooting import unrooted
 from archverify.executors.runtime.children import WITHHELD_VARIABLES, Stopping, child_env
 
 # Distribution metadata and path hooks in a folder on sys.path: their names carry each installed
@@ -87,18 +89,22 @@ def environment_fingerprint(
     executable: str, pythonpath: tuple[str, ...], *, root: Path
 ) -> str | None:
     """The installed environment as seen from ``executable``'s ``sys.path`` plus ``pythonpath``:
-    each entry, the time it last changed and the distributions it holds; and the source files
-    below the folders whose content no distribution's metadata follows.
+    each entry, what it holds (``_path_entry_state``) and the distributions it holds; and the
+    source files below the folders whose content no distribution's metadata follows.
 
-    Installing, upgrading or removing a distribution adds or removes entries in its folder,
-    which changes the folder's modification time and the list of its ``*.dist-info`` (name and
-    version); the list also tells apart two environments restored with their times kept (a CI
-    cache). That is cheap (one ``stat`` and one ``scandir`` per entry) and enough for
-    site-packages, but not for a folder of code edited in place: a ``pythonpath`` folder (the
-    user's ``PYTHONPATH``, ``MYPYPATH``) or the source folder of an editable install (a ``.pth``
-    file or an ``.egg-link`` in a site folder). Those are walked (``source_state``). Folders
-    inside ``root`` are the project's own files, keyed by content elsewhere, and are left out.
-    None when it cannot be known (no replay then).
+    Installing, upgrading or removing a distribution adds or removes entries in its folder and
+    changes the list of its ``*.dist-info`` (name and version) and their ``RECORD`` files; the
+    same distributions installed afresh (another CI runner, the next run) give the same state.
+    That is cheap (one ``scandir`` per entry, a few small files read, once per process) and
+    enough for site-packages, but not for a folder of code edited in place: a ``pythonpath``
+    folder (the user's ``PYTHONPATH``, ``MYPYPATH``) or the source folder of an editable
+    install (a ``.pth`` file or an ``.egg-link`` in a site folder). Those are walked
+    (``source_state``). Folders inside ``root`` are the project's own files, keyed by content
+    elsewhere, and are left out. Paths inside ``root`` (a ``.venv`` in the checkout,
+    ``PYTHONPATH=src``) are spelled from the root (``core.rerooting``), so the fingerprint does
+    not change with the checkout's folder; paths outside stay absolute (on runners of one image
+    they are the same; where they differ, the keys differ). None when it cannot be known (no
+    replay then).
     """
     entries = _interpreter_path(executable)
     if entries is None:
@@ -117,20 +123,78 @@ def environment_fingerprint(
         if state is None:
             return None
         material.append([folder, state])
-    return _digest(material)
+    return _digest(unrooted(material, root_spellings(root)))
 
 
-def _path_entry_state(entry: str) -> tuple[int | None, list[str]]:
+def root_spellings(root: Path) -> tuple[str, ...]:
+    """The ways a path below ``root`` is written: as given and with its links resolved."""
+    return tuple(dict.fromkeys([str(root), os.path.realpath(root)]))
+
+
+def _path_entry_state(entry: str) -> tuple[str | None, list[str]]:
+    """A folder on the path by what it holds, and its distributions' names (``name-1.0``).
+
+    Not by its modification time: every fresh install (each CI run builds its environment
+    anew) gives the folder a new one, and the keys of two runners of one image would never
+    agree. Instead: the names of every entry (an install, an upgrade or a removal adds or
+    removes some), each distribution's ``RECORD`` (the hash of every file it installed: a
+    rebuilt wheel of the same version differs) and the bytes of its ``.pth`` files. A file put
+    there by hand and edited in place is not seen (nor was it by the folder's time, which only
+    adding, removing or renaming an entry moves). A zip file or an egg on the path counts by
+    its size and times. Kept per process while the folder's times hold.
+    """
     try:
-        changed = os.stat(entry).st_mtime_ns
+        info = os.stat(entry)
     except OSError:
         return None, []
+    if not stat.S_ISDIR(info.st_mode):
+        return f"file {info.st_size} {info.st_mtime_ns} {info.st_ctime_ns}", []
+    seen = (entry, info.st_mtime_ns, info.st_ctime_ns)
+    known = _ENTRY_STATES.get(seen)
+    if known is not None:
+        return known
     try:
         with os.scandir(entry) as listing:
-            names = sorted(e.name for e in listing if e.name.endswith(_DISTRIBUTION_SUFFIXES))
-    except OSError:  # a zip file or an unreadable folder: its time alone
-        names = []
-    return changed, names
+            found = sorted(listing, key=lambda e: e.name)
+    except OSError:  # an unreadable folder: its times alone
+        return f"unreadable {info.st_mtime_ns} {info.st_ctime_ns}", []
+    digest = hashlib.sha256()
+    names: list[str] = []
+    for item in found:
+        digest.update(item.name.encode("utf-8", "surrogateescape") + b"\0")
+        if item.name.endswith(_DISTRIBUTION_SUFFIXES):
+            names.append(item.name)
+        try:
+            if item.is_dir() and item.name.endswith((".dist-info", ".egg-info")):
+                digest.update(_file_bytes_digest(os.path.join(item.path, "RECORD")))
+            elif item.name.endswith(".pth") and item.is_file():
+                digest.update(_file_bytes_digest(item.path))
+            # Any other file by its name alone: a module a distribution installed is in its
+            # RECORD, and a stat of each of the standard library's files would cost more than
+            # the whole fingerprint did.
+        except OSError:
+            digest.update(b"<unreadable>")
+        digest.update(b"\n")
+    state = (digest.hexdigest(), names)
+    _ENTRY_STATES[seen] = state
+    return state
+
+
+# (folder, mtime, ctime) -> its state: the tool steps each ask for the environment's fingerprint.
+_ENTRY_STATES: dict[tuple[str, int, int], tuple[str, list[str]]] = {}
+# A file at the top of a site folder over this size counts by its times (a stray large file).
+_TOP_FILE_LIMIT = 4 * 1024 * 1024
+
+
+def _file_bytes_digest(path: str) -> bytes:
+    try:
+        info = os.stat(path)
+        if info.st_size > _TOP_FILE_LIMIT or not stat.S_ISREG(info.st_mode):
+            return f"{info.st_size} {info.st_mtime_ns} {info.st_ctime_ns}".encode()
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").digest()
+    except OSError as error:
+        return f"<{type(error).__name__}>".encode()
 
 
 def source_state(path: str, *, skip: tuple[int, int] | None = None) -> str | None:
@@ -294,11 +358,15 @@ def environment_variables(
     )
 
 
-def import_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+def import_variables(
+    environ: Mapping[str, str] | None = None, unread: Sequence[str] = ()
+) -> list[tuple[str, str]]:
     """Every variable a child of ours sees, sorted: what the project's code may read when it is
     imported (from Python, or from C through ``getenv``: the locale, a native library), so no
     subset can be declared. Those withheld from children (the cache secret) and those a tool
-    sets for itself are left out; archverify's own run tag is added per child, not here."""
+    sets for itself are left out; archverify's own run tag is added per child, not here. So are
+    those the user names in ``unread`` (``[tool.archverify.imports] unread_variables``: names
+    or ``fnmatch`` globs), a promise that no import reads them."""
     env = os.environ if environ is None else environ
     return sorted(
         (name, value)
@@ -306,6 +374,7 @@ def import_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str
         if name not in _OWN_VARIABLES
         and name not in WITHHELD_VARIABLES
         and name not in _SHELL_VARIABLES
+        and not any(fnmatch.fnmatchcase(name, pattern) for pattern in unread)
     )
 
 

@@ -15,12 +15,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from archverify.core.rerooting import unrooted, unrooted_text
 from archverify.executors.base import StepContext
 from archverify.executors.runtime.environment import (
     archverify_identity,
     environment_fingerprint,
     environment_variables,
     interpreter_identity,
+    root_spellings,
     server_pythonpath,
 )
 
@@ -84,14 +86,21 @@ def config_digest(
     their configuration; a file there that the tool ignores only costs a miss), in the folders
     between ``root`` and each relative path of ``below`` (ruff's per-folder configuration,
     pytest's ini files and conftest.py beside the test paths), and the user-level files ``user``.
+
+    Each file present counts by its path and bytes, a path inside ``root`` spelled from the root
+    (so a copy of the tree in another folder has the same digest); a file that is absent adds
+    nothing, so that the folders above two checkouts at different depths, holding no config
+    file, do not tell them apart. A config file above the root is named by its absolute path:
+    two checkouts see the same one only where it is at the same place.
     """
     digest = hashlib.sha256()
     names = tuple(names)
+    spellings = root_spellings(root)
     for folder in _config_folders(root, below):
         for name in names:
-            _add_file(digest, folder / name)
+            _add_file(digest, folder / name, spellings)
     for path in user:
-        _add_file(digest, path)
+        _add_file(digest, path, spellings)
     return digest.hexdigest()
 
 
@@ -108,13 +117,15 @@ def _config_folders(root: Path, below: Iterable[str]) -> list[Path]:
     return folders
 
 
-def _add_file(digest: Any, path: Path) -> None:
-    digest.update(str(path).encode("utf-8", "surrogateescape") + b"\0")
+def _add_file(digest: Any, path: Path, roots: Sequence[str]) -> None:
     try:
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    except OSError:
-        digest.update(b"<absent>")
-    digest.update(b"\0")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    except OSError as error:  # a folder, unreadable: not absent, and not readable either
+        data = f"<{type(error).__name__}>".encode()
+    digest.update(unrooted_text(str(path), roots).encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(hashlib.sha256(data).digest() + b"\0")
 
 
 def named_files_digest(root: Path, values: Iterable[str]) -> str:
@@ -122,11 +133,12 @@ def named_files_digest(root: Path, values: Iterable[str]) -> str:
     ``--config=ruff2.toml``, ``COVERAGE_RCFILE``): any value, or the part after ``=``, that is
     an existing file relative to ``root`` (or absolute)."""
     digest = hashlib.sha256()
+    spellings = root_spellings(root)
     for value in values:
         candidates = [value, value.partition("=")[2]] if "=" in value else [value]
         for candidate in candidates:
             if candidate and not candidate.startswith("-") and (root / candidate).is_file():
-                _add_file(digest, root / candidate)
+                _add_file(digest, root / candidate, spellings)
     return digest.hexdigest()
 
 
@@ -156,11 +168,13 @@ def environment_key(
     if environment is None:
         return None
     variables = environment_variables(TOOL_VARIABLES.get(step_id, ()))
-    return {
-        "interpreter": interpreter_identity(),
-        "environment": environment,
-        "variables": variables,
-    }
+    # A virtual environment in the checkout, a variable naming a file of the tree: spelled
+    # from the root, like every path inside it in a key.
+    value: dict[str, Any] = unrooted(
+        {"interpreter": interpreter_identity(), "environment": environment, "variables": variables},
+        root_spellings(root),
+    )
+    return value
 
 
 def file_hashes(context: StepContext) -> dict[str, str | None]:
@@ -215,7 +229,8 @@ def step_cache_key(
         "extra": list(extra),
         "environment": environment,
     }
-    return _digest(material)
+    # Paths in the tree (the imports step's source roots, mypy's search path) as relative ones.
+    return _digest(unrooted(material, root_spellings(context.root)))
 
 
 def tool_config_digest(
@@ -253,15 +268,14 @@ class PerFileCache:
         # Per-folder configuration applies to the files below it (ruff): every verified file's
         # folder is looked at, and a change there re-checks every file.
         below = [source.path for source in context.project.files]
-        salt = _digest(
-            {
-                "archverify": archverify_identity(),
-                "version": version,
-                "config": tool_config_digest(context, namespace, config_files, below),
-                "args": list(tool.args),
-                "environment": environment_key(namespace, context.root),
-            }
-        )
+        material = {
+            "archverify": archverify_identity(),
+            "version": version,
+            "config": tool_config_digest(context, namespace, config_files, below),
+            "args": list(tool.args),
+            "environment": environment_key(namespace, context.root),
+        }
+        salt = _digest(unrooted(material, root_spellings(context.root)))
         return cls(context=context, namespace=namespace, salt=salt)
 
     def split(self, hashes: dict[str, str | None]) -> tuple[dict[str, Any], list[str]]:

@@ -102,28 +102,38 @@ def check(
     with exclusive_lock(cache_dir / f"{FOLDER}.lock") as held:
         if not held or folder.is_symlink():
             return None
+        # The folder by its absolute path: a daemon checks the files of the checkout it was
+        # started in, and the cache re-roots its record in a copy of the cache (docs/ci.md).
+        place = str(cache_dir.resolve())
         wanted = _digest(
-            [module, list(flags), identity, dict(launch.env), list(launch.append_path)]
+            [module, list(flags), identity, dict(launch.env), list(launch.append_path), place]
         )
         status = status_file(cache_dir)
-        record = cache.get(NAMESPACE, str(cache_dir))
+        record = cache.get(NAMESPACE, _record_key(cache_dir))
         how = "reused"
         if restart or not _trusted(record, status, wanted):
             _retire(module, record, status, launch)
-            _start(module, flags, launch, folder, status, cache, str(cache_dir), wanted)
+            _start(module, flags, launch, folder, status, cache, _record_key(cache_dir), wanted)
             how = "started"
         run = _check(module, status, targets, launch)
         if how == "reused" and _daemon_gone(run):
             # It died between runs (killed, or ended when idle): once more with a new one.
             _retire(module, record, status, launch)
-            _start(module, flags, launch, folder, status, cache, str(cache_dir), wanted)
+            _start(module, flags, launch, folder, status, cache, _record_key(cache_dir), wanted)
             run, how = _check(module, status, targets, launch), "started"
         return DaemonRun(run, how)
 
 
 def stop(module: str, cache_dir: Path, cache: KeyValueCache, launch: Launch) -> None:
     """Stop the daemon the record names (tests, and a user's ``dmypy stop`` does the same)."""
-    _retire(module, cache.get(NAMESPACE, str(cache_dir)), status_file(cache_dir), launch)
+    _retire(module, cache.get(NAMESPACE, _record_key(cache_dir)), status_file(cache_dir), launch)
+
+
+def _record_key(cache_dir: Path) -> str:
+    """The daemon's record, one per cache folder by its absolute path as a digest: the cache
+    re-roots paths in keys, and a copy of the cache in another checkout must not find (and
+    stop) the daemon of the first."""
+    return "daemon-" + _digest(str(cache_dir.resolve()))
 
 
 def _check(module: str, status: Path, targets: Sequence[str], launch: Launch) -> ToolRun:

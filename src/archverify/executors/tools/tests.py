@@ -18,7 +18,7 @@ from archverify.core.steps import AUTO_WORKERS, default
 from archverify.core.tool_args import path_arguments
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.children import Leftover, describe, node_file, sweep_step
-from archverify.executors.runtime.data_files import data_states
+from archverify.executors.runtime.data_files import ContentMemo, data_states
 from archverify.executors.runtime.process import (
     ToolFailure,
     ToolMissing,
@@ -675,7 +675,8 @@ def _data_digest(context: StepContext) -> str:
     """The data files beside the verified sources (every other file below each package's
     folder, a top-level module's source root's own files: ``data_states``, as the imports
     step keys them), which the code under test may read (templates, schemas, defaults)."""
-    states = data_states(str(context.root.resolve()), list(context.project.files))
+    root = str(context.root.resolve())
+    states = data_states(root, list(context.project.files), ContentMemo(context.cache, root))
     return hashlib.sha256(json.dumps(sorted(set(states.values()))).encode()).hexdigest()
 
 

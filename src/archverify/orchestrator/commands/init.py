@@ -58,6 +58,7 @@ examples:
   archverify init                        add [tool.archverify] to pyproject.toml
   archverify init --ci github --pre-commit
   archverify init --ci github            on a configured project: adds the workflow only
+  archverify init --ci github --shards 4 four shard jobs with their caches, one merge job
 """
 
 
@@ -99,9 +100,28 @@ def add_init_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "[tool.archverify])",
     )
     init.add_argument(
+        "--shards",
+        type=_shard_count,
+        default=1,
+        metavar="N",
+        help="with --ci github: split the run over a matrix of N jobs (`run --shard I/N`), each "
+        "with its own actions/cache, and merge their reports in one more job (docs/ci.md); "
+        "1, the default, writes one job",
+    )
+    init.add_argument(
         "--pre-commit", action="store_true", help="also add the hook to .pre-commit-config.yaml"
     )
     init.set_defaults(handler=init_from_args)
+
+
+def _shard_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to 256, not {text!r}")
+    return value
 
 
 def init_from_args(args: argparse.Namespace) -> int:
@@ -113,6 +133,9 @@ def init_from_args(args: argparse.Namespace) -> int:
     from archverify.orchestrator.commands.init_survey import survey_project
 
     ci, pre_commit = args.ci or "", args.pre_commit
+    if args.shards != 1 and not ci:
+        print("archverify: error: --shards needs --ci github", file=sys.stderr)
+        return 2
     try:
         # Before any is read: a linked pyproject.toml is refused, not reported as configured.
         refuse_destinations(root, _destinations(ci=ci, pre_commit=pre_commit))
@@ -121,7 +144,12 @@ def init_from_args(args: argparse.Namespace) -> int:
             # A configured project gets the workflow or the hook only: its table is the user's.
             config = load_config(root)
             files = plan_extras(
-                root, "tests" in config.steps, force=args.force, ci=ci, pre_commit=pre_commit
+                root,
+                "tests" in config.steps,
+                force=args.force,
+                ci=ci,
+                pre_commit=pre_commit,
+                shards=args.shards,
             )
             files.notes.insert(0, f"{PYPROJECT} already has [tool.archverify]: kept as it is")
         else:
@@ -132,7 +160,9 @@ def init_from_args(args: argparse.Namespace) -> int:
                     "src/: nothing to configure"
                 )
             table = build_table(root, survey)
-            files = plan_files(root, table, force=args.force, ci=ci, pre_commit=pre_commit)
+            files = plan_files(
+                root, table, force=args.force, ci=ci, pre_commit=pre_commit, shards=args.shards
+            )
     except (InitError, ConfigError, UsageError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 1 if isinstance(error, InitError) else 2
@@ -200,22 +230,34 @@ def build_table(root: Path, survey: Survey) -> ArchverifyTable:
 
 
 def plan_files(
-    root: Path, table: ArchverifyTable, *, force: bool, ci: str, pre_commit: bool
+    root: Path,
+    table: ArchverifyTable,
+    *,
+    force: bool,
+    ci: str,
+    pre_commit: bool,
+    shards: int = 1,
 ) -> _Files:
     """The new text of every file to write; raises ``InitError`` rather than overwrite."""
     text = _pyproject_text(root / PYPROJECT, render_table(table), force)
-    files = plan_extras(root, bool(table.test_paths), force=force, ci=ci, pre_commit=pre_commit)
+    files = plan_extras(
+        root, bool(table.test_paths), force=force, ci=ci, pre_commit=pre_commit, shards=shards
+    )
     files.writes = {PYPROJECT: text, **files.writes}
     return files
 
 
-def plan_extras(root: Path, runs_tests: bool, *, force: bool, ci: str, pre_commit: bool) -> _Files:
-    """The workflow and the pre-commit hook; raises ``InitError`` rather than overwrite."""
+def plan_extras(
+    root: Path, runs_tests: bool, *, force: bool, ci: str, pre_commit: bool, shards: int = 1
+) -> _Files:
+    """The workflow (of ``shards`` jobs and a merge job when more than one) and the pre-commit
+    hook; raises ``InitError`` rather than overwrite."""
     files = _Files()
     if ci == "github":
         if os.path.lexists(root / WORKFLOW_PATH) and not force:
             raise InitError(f"{WORKFLOW_PATH} exists; use --force to replace it")
-        files.writes[WORKFLOW_PATH] = render_workflow(workflow_install(root, runs_tests))
+        install = workflow_install(root, runs_tests)
+        files.writes[WORKFLOW_PATH] = render_workflow(install, shards)
     if pre_commit:
         current = _read(root / PRE_COMMIT_PATH) if (root / PRE_COMMIT_PATH).exists() else ""
         if has_archverify_hook(current):

@@ -330,7 +330,9 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     if problems:
         raise problems[0]
 
-    cache: KeyValueCache = DirectoryCache(cache_dir, stamp, auth) if cache_dir else NullCache()
+    cache: KeyValueCache = (
+        DirectoryCache(cache_dir, stamp, auth, root) if cache_dir else NullCache()
+    )
     context = StepContext(
         root=root,
         config=config,
