@@ -16,12 +16,14 @@ from archverify.core.facts_pack import import_count
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.core.shards import Shard, ShardError, ShardPlan, parse_shard
 from archverify.core.snapshots import STEP as SNAPSHOTS_STEP
 from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
 from archverify.executors.registry import steps_named
 from archverify.executors.tools.untrusted import left_out_reason
-from archverify.orchestrator.cache.auth import run_auth
+from archverify.orchestrator.atomic_write import as_written, write_atomic
+from archverify.orchestrator.cache.auth import CacheAuth, run_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.cache.folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.cache.kv import DirectoryCache
@@ -34,6 +36,7 @@ from archverify.orchestrator.config.loader import (
     unread_importlinter_file,
 )
 from archverify.orchestrator.discovery import (
+    Discovery,
     discover,
     missing_references,
     resolve_config_with_discovery,
@@ -51,10 +54,12 @@ from archverify.orchestrator.report_outputs import (
     write_reports,
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
+from archverify.orchestrator.sharding import identity, roles, shard_plan, shard_steps
 from archverify.orchestrator.write_guard import files_read
 from archverify.processors.formats import DEFAULT_FORMAT, markdown, text
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
+from archverify.processors.partial import partial_to_dict, render_partial, without_shard_data
 from archverify.processors.rule_docs import find_rule_doc
 
 NO_CONFIG_NOTICE = (
@@ -80,6 +85,8 @@ class RunResult:
     report: RunReport
     project: Project
     config: Config
+    # ``--shard``: what this shard did, for its partial report.
+    plan: ShardPlan | None = None
 
 
 @dataclass
@@ -98,6 +105,8 @@ class RunOptions:
     untrusted: bool = False
     # The reports to write: their destinations are checked before any step runs.
     outputs: tuple[OutputRequest, ...] = ()
+    # ``--shard I/N``: only this shard's share of the work (``orchestrator.sharding``).
+    shard: Shard | None = None
 
 
 # ``archverify run --help``'s epilog; its step lines are the catalogue's summaries.
@@ -115,6 +124,8 @@ examples:
   archverify run --format text --format sarif=out.sarif --format junit=out.xml
   archverify run --format html=report.html --no-baseline
   archverify run --untrusted             a fork's pull request, outside a sandbox
+  archverify run --shard 2/4 --partial shard-2.json
+                                         one job of a CI matrix; then `archverify merge`
 
 the steps, in the runbook's order:
 """
@@ -207,6 +218,20 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "(json, sarif, junit, github, html) keep every finding",
     )
     run.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run shard I of N (1 <= I <= N): ruff, bandit and the tests on this shard's files "
+        "and test modules, mypy and the imports whole in the shard the balance picks, the "
+        "other steps in shard 1; the same tree and N give the same split on every runner. "
+        "Needs --partial; the other reports show this shard's findings only",
+    )
+    run.add_argument(
+        "--partial",
+        metavar="FILE",
+        help="with --shard: write the shard's partial report (JSON, docs/reports.md) to FILE, "
+        "for `archverify merge`",
+    )
+    run.add_argument(
         "--debug", action="store_true", help="show Python tracebacks of internal errors"
     )
     run.set_defaults(handler=run_from_args)
@@ -229,7 +254,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     try:
         requests = parse_requests(args.formats, args.output)
         options.outputs = tuple(requests)
+        options.shard = _shard_option(args.shard, args.partial)
+        if args.partial is not None:
+            options.outputs += (OutputRequest("partial", args.partial),)
         result = execute(options, live=_wants_live_progress(requests))
+        if options.shard is not None and result.plan is not None:
+            write_partial(result, options.shard, str(args.partial))
         # Suppressions and the baseline apply after the steps: `archverify baseline` needs the
         # findings before them.
         report = apply_processors(
@@ -254,6 +284,39 @@ def run_from_args(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _shard_option(shard: str | None, partial: str | None) -> Shard | None:
+    """``--shard I/N`` with its ``--partial FILE`` (each needs the other)."""
+    if shard is None:
+        if partial is not None:
+            raise UsageError("--partial is written by a shard: give --shard I/N too")
+        return None
+    if partial is None:
+        raise UsageError(
+            "--shard needs --partial FILE: `archverify merge` reads the shards' partials"
+        )
+    try:
+        return parse_shard(shard)
+    except ShardError as error:
+        raise UsageError(str(error)) from None
+
+
+def write_partial(result: RunResult, shard: Shard, destination: str) -> None:
+    """The shard's partial report (before suppressions and the baseline) to ``destination``;
+    the coverage data leaves the tests' stats, which the shard's own reports then show."""
+    assert result.plan is not None  # nosec B101 - a shard's run always has its plan
+    steps = [o.step for o in result.report.steps]
+    ident = identity(Path(result.report.root), result.config.config_file, result.project, steps)
+    data = partial_to_dict(
+        result.report,
+        shard,
+        ident,
+        roles(result.plan, result.report.steps),
+        result.plan.files,
+    )
+    without_shard_data(result.report)
+    write_atomic(as_written(destination), render_partial(data))
+
+
 def _config_anchor(config: Config, root: str) -> str:
     """The configuration file relative to the root, links followed ("" if none or outside)."""
     if not config.config_file:
@@ -264,16 +327,29 @@ def _config_anchor(config: Config, root: str) -> str:
         return ""
 
 
-def execute(options: RunOptions, *, live: bool = False) -> RunResult:
-    """The whole run, without writing any report. Raises ConfigError / UsageError (exit 2)."""
-    started = time.perf_counter()
+@dataclass
+class LoadedProject:
+    """A run's project before any step: its configuration, discovery, the parsed facts."""
+
+    root: Path
+    config: Config
+    discovery: Discovery
+    project: Project
+    cache_choice: CacheChoice
+    stamp: str
+    auth: CacheAuth
+    jobs: int
+
+
+def load_project(options: RunOptions) -> LoadedProject:
+    """Configuration, discovery and the one parse (through the facts cache) of a run, also what
+    ``archverify merge`` needs of the checkout. Raises ConfigError / UsageError (exit 2)."""
     root = Path(options.path).resolve()
     if not root.is_dir():
         raise UsageError(f"{options.path}: no such directory")
     jobs = _jobs(options.jobs)
     config_file = Path(options.config).resolve() if options.config else None
     config = load_config(root, config_file)
-    rerun = _rerun_steps(options.rerun)
     if options.steps is not None:
         config = replace(config, steps=_select_steps(options.steps))
     discovery = discover(root, config)
@@ -295,6 +371,17 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         api=SNAPSHOTS_STEP in config.steps,
     )
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
+    return LoadedProject(root, config, discovery, project, cache_choice, stamp, auth, jobs)
+
+
+def execute(options: RunOptions, *, live: bool = False) -> RunResult:
+    """The whole run, without writing any report. Raises ConfigError / UsageError (exit 2)."""
+    started = time.perf_counter()
+    rerun = _rerun_steps(options.rerun)
+    loaded = load_project(options)
+    root, config, discovery, project = loaded.root, loaded.config, loaded.discovery, loaded.project
+    cache_choice, stamp, auth, jobs = loaded.cache_choice, loaded.stamp, loaded.auth, loaded.jobs
+    cache_dir = cache_choice.folder.path if cache_choice.folder else None
     references, origins, internal = _contract_references(config)
     # Only boundaries' forbid_imports are checked against what the project imports: without
     # them, no file's imports are decoded here.
@@ -328,6 +415,11 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     selected = list(steps_named(config.steps).values())
     left_out = _left_out_untrusted(selected, root, config) if options.untrusted else []
     selected = [s for s in selected if s.id not in {o.step for o in left_out}]
+    plan = None
+    elsewhere: list[StepOutcome] = []
+    if options.shard is not None:
+        plan = shard_plan(options.shard, [s.id for s in selected], context)
+        selected, elsewhere = shard_steps(selected, plan)
     scheduler_options = SchedulerOptions(
         jobs=jobs,
         fail_fast=options.fail_fast,
@@ -340,7 +432,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
             outcomes = run_steps(selected, context, scheduler_options, progress.update)
     else:
         outcomes = run_steps(selected, context, scheduler_options)
-    outcomes.extend(left_out)
+    outcomes.extend([*left_out, *elsewhere])
     outcomes.sort(key=lambda o: STEP_ORDER.index(o.step))
     shadow_notes = _add_discovery_findings(
         outcomes, [*(s.finding() for s in discovery.shadowed), *discovery.unverified]
@@ -373,7 +465,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         summary=summary,
         notices=notices,
     )
-    return RunResult(report, project, config)
+    return RunResult(report, project, config, plan)
 
 
 def _left_out_untrusted(steps: list[Step], root: Path, config: Config) -> list[StepOutcome]:
