@@ -310,6 +310,16 @@ def test_merge_refuses_partials_of_different_commits(quick: tuple[Path, Path]) -
     assert "not the tree the shards verified" in run.stderr
 
 
+def test_merge_refuses_a_checkout_configured_otherwise(quick: tuple[Path, Path]) -> None:
+    root, out = quick
+    both = [_partial(root, out, "1/2"), _partial(root, out, "2/2")]
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text("utf-8").replace("coverage_min = 95", "coverage_min = 1"))
+    run = run_cli(["merge", *map(str, both)], cwd=root)
+    assert run.returncode == 2
+    assert "not the one the shards ran with" in run.stderr
+
+
 def test_a_missing_shard_is_an_error_finding(quick: tuple[Path, Path]) -> None:
     root, out = quick
     first = _partial(root, out, "1/3")

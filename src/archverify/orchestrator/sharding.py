@@ -147,8 +147,9 @@ def identity(
 ) -> dict[str, Any]:
     """What every shard of one run shares (the partial's identity): archverify's version, the
     commit (git's HEAD, None outside git), a digest of the verified tree (every discovered
-    file's path and content, and the configuration file's bytes), of the configuration and
-    the selected steps, and the tools' versions. No absolute path: runners check out anywhere."""
+    file's path and content), one of the configuration file (its name relative to the root and
+    its bytes) with the steps, and the tools' versions. No absolute path: runners check out
+    anywhere."""
     from archverify import __version__
     from archverify.executors.tools.cache import tool_version
 
@@ -156,7 +157,7 @@ def identity(
         "version": __version__,
         "commit": git_head(root),
         "tree": tree_digest(root, project),
-        "config": _config_digest(root, config_file, steps),
+        "config": config_digest(root, config_file, steps),
         "tools": {name: tool_version(name) for name in _TOOLS},
     }
 
@@ -179,7 +180,7 @@ def tree_digest(root: Path, project: Project) -> str:
     return digest.hexdigest()
 
 
-def _config_digest(root: Path, config_file: str | None, steps: Sequence[str]) -> str:
+def config_digest(root: Path, config_file: str | None, steps: Sequence[str]) -> str:
     digest = hashlib.sha256(f"config-1\n{','.join(steps)}\n".encode())
     if config_file:
         path = Path(config_file)

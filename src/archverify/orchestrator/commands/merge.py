@@ -27,7 +27,7 @@ from archverify.orchestrator.report_outputs import (
     parse_requests,
     write_reports,
 )
-from archverify.orchestrator.sharding import tree_digest
+from archverify.orchestrator.sharding import config_digest, tree_digest
 from archverify.processors.formats import text
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
@@ -135,6 +135,15 @@ def merge_from_args(args: argparse.Namespace) -> int:
                 f"{args.root} is not the tree the shards verified (its files differ): run the "
                 "merge in a checkout of their commit"
                 + (f" {partials[0].identity['commit']}" if partials[0].identity["commit"] else "")
+            )
+        steps = [o.step for o in partials[0].steps]
+        if (
+            config_digest(loaded.root, loaded.config.config_file, steps)
+            != partials[0].identity["config"]
+        ):
+            raise UsageError(
+                f"the configuration in {args.root} is not the one the shards ran with: merge "
+                "in their checkout, with the --config they were given"
             )
         minimum = loaded.config.tool("tests").options.get(
             "coverage_min", default("tests", "coverage_min")
