@@ -410,3 +410,29 @@ def test_shard_usage_errors(tmp_path: Path, args: list[str], said: str) -> None:
     run = run_cli(["run", ".", "--steps", "compile", *args], cwd=root)
     assert run.returncode == 2
     assert said in run.stderr
+
+
+def test_a_collection_error_in_one_shard_merges_as_one_interrupted_session(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": (
+            '[tool.archverify]\npackages = ["lib"]\n\n[tool.archverify.tests]\n'
+            'paths = ["tests"]\ncoverage_min = 50\n'
+        ),
+        "lib/__init__.py": "def one() -> int:\n    return 1\n",
+        "tests/test_ok.py": (
+            "from lib import one\n\n\ndef test_one() -> None:\n    assert one() == 2\n"
+        ),
+        "tests/test_more.py": "def test_more() -> None:\n    assert False\n",
+        "tests/test_broken.py": "import no_such_module_here\n",
+    }
+    root = write_tree(tmp_path / "p", files)
+    out = tmp_path / "out"
+    out.mkdir()
+    whole = run_cli(["run", ".", "--no-cache", "--steps", "tests", "--format", "json"], cwd=root)
+    partials = [_partial(root, out, f"{i}/3", "--steps", "tests") for i in range(1, 4)]
+    assert all(len(json.loads(p.read_text("utf-8"))["units"]["tests"]) == 1 for p in partials)
+    merged = run_cli(["merge", *map(str, partials), "--format", "json"], cwd=root)
+    assert merged.returncode == whole.returncode == 1
+    assert normalized(merged.json()) == normalized(whole.json())
+    [tests] = [s for s in whole.json()["steps"] if s["id"] == "tests"]
+    assert tests["stats"]["interrupted"] is True

@@ -51,14 +51,14 @@ def shard_plan(shard: Shard, steps: Sequence[str], context: StepContext) -> Shar
 
 
 def _test_files(context: StepContext) -> list[str]:
-    from archverify.executors.tools.tests import configured_test_paths, test_module_files
+    from archverify.executors.tools.tests import configured_test_paths, collected_test_modules
 
     try:
         paths = configured_test_paths(context)
     except ToolFailure:
         return []  # the tests step reports the bad option, in every shard
     present = [p for p in paths if (context.root / p).exists()]
-    return test_module_files(context.root, present)
+    return collected_test_modules(context.root, present)
 
 
 def _line_count(path: Path) -> int:

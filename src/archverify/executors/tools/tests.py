@@ -570,7 +570,7 @@ def selected_test_files(context: StepContext, present: Sequence[str]) -> list[st
     return sorted(dict.fromkeys(inside))
 
 
-def test_module_files(root: Path, present: Sequence[str]) -> list[str]:
+def collected_test_modules(root: Path, present: Sequence[str]) -> list[str]:
     """The test modules below the test paths, relative to the root: the files pytest collects
     by its default ``python_files`` (``test_*.py``, ``*_test.py``), or by the patterns the
     project's ``[tool.pytest.ini_options] python_files`` sets; a path that is a file is one."""
