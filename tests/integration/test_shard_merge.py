@@ -21,6 +21,7 @@ import pytest
 
 from tests.helpers.cli import finish_cli, run_cli, start_cli
 from tests.helpers.tree import write_tree
+from tests.integration.test_cli_formats import EXTENSIONS
 
 CONFIG = """\
 [project]
@@ -95,15 +96,6 @@ FILES: dict[str, str] = {
 }
 # A baseline accepting one finding: applied once, by the merge.
 BASELINED = "app/api/m4.py"
-EXTENSIONS = {
-    "text": "txt",
-    "json": "json",
-    "sarif": "sarif",
-    "junit": "xml",
-    "markdown": "md",
-    "html": "html",
-    "github": "log",
-}
 # What a run's own clock and the shards' processes change: durations, and the count of bandit
 # processes (each shard starts its own).
 _NUMBER = re.compile(r" *\d+\.\d+")

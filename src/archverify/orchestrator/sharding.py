@@ -51,7 +51,7 @@ def shard_plan(shard: Shard, steps: Sequence[str], context: StepContext) -> Shar
 
 
 def _test_files(context: StepContext) -> list[str]:
-    from archverify.executors.tools.tests import configured_test_paths, collected_test_modules
+    from archverify.executors.tools.tests import collected_test_modules, configured_test_paths
 
     try:
         paths = configured_test_paths(context)

@@ -11,24 +11,19 @@ from archverify.core.config import STEP_ORDER
 from archverify.core.report import RunReport
 from archverify.core.steps import default
 from archverify.orchestrator.commands.run import (
-    READ_ON_STDOUT,
     RunOptions,
-    _config_anchor,
-    _import_count,
-    _rule_docs_for,
+    import_count_of,
     load_project,
+    write_outputs,
 )
 from archverify.orchestrator.config.loader import ConfigError
 from archverify.orchestrator.finding_filters import apply_processors
 from archverify.orchestrator.report_outputs import (
-    RenderInputs,
     UsageError,
     format_help,
     parse_requests,
-    write_reports,
 )
 from archverify.orchestrator.sharding import config_digest, tree_digest
-from archverify.processors.formats import text
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
 from archverify.processors.partial import (
@@ -159,7 +154,7 @@ def merge_from_args(args: argparse.Namespace) -> int:
             summary={
                 "files": len(loaded.discovery.files),
                 "modules": len(project.modules),
-                "imports": _import_count(project),
+                "imports": import_count_of(project),
                 "duration_s": merged.duration_s,
             },
             notices=merged.notices,
@@ -174,19 +169,7 @@ def merge_from_args(args: argparse.Namespace) -> int:
     except (UsageError, ConfigError, PartialError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
-    inputs = RenderInputs(
-        report,
-        project,
-        loaded.config,
-        colour=sys.stdout.isatty(),
-        rule_docs=_rule_docs_for(report),
-        config_anchor=_config_anchor(loaded.config, report.root),
-        errors_only=args.errors_only,
-    )
-    write_reports(inputs, requests)
-    if not any(r.destination is None and r.format in READ_ON_STDOUT for r in requests):
-        sys.stderr.write(text.verdict_line(report))
-    return 1 if report.failed else 0
+    return write_outputs(report, project, loaded.config, requests, args.errors_only)
 
 
 def _read(name: str) -> Partial:

@@ -268,14 +268,25 @@ def run_from_args(args: argparse.Namespace) -> int:
     except (UsageError, ConfigError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
+    return write_outputs(report, result.project, result.config, requests, args.errors_only)
+
+
+def write_outputs(
+    report: RunReport,
+    project: Project,
+    config: Config,
+    requests: Sequence[OutputRequest],
+    errors_only: bool,
+) -> int:
+    """Write every requested report (``run`` and ``merge``); the exit code of ``report``."""
     inputs = RenderInputs(
         report,
-        result.project,
-        result.config,
+        project,
+        config,
         colour=sys.stdout.isatty(),
         rule_docs=_rule_docs_for(report),
-        config_anchor=_config_anchor(result.config, report.root),
-        errors_only=args.errors_only,
+        config_anchor=_config_anchor(config, report.root),
+        errors_only=errors_only,
     )
     write_reports(inputs, requests)
     if not any(r.destination is None and r.format in READ_ON_STDOUT for r in requests):
@@ -441,7 +452,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     summary = {
         "files": len(discovery.files),
         "modules": len(project.modules),
-        "imports": _import_count(project),
+        "imports": import_count_of(project),
         "duration_s": round(time.perf_counter() - started, 3),
     }
     notices = _rules_notices(root, config)
@@ -594,7 +605,7 @@ def _contract_references(
     return refs, origins, internal
 
 
-def _import_count(project: Project) -> int:
+def import_count_of(project: Project) -> int:
     """The import statements of the verified files: the same whichever steps ran (the graph's
     count, in the contracts and cycles steps' stats, leaves out what it cannot resolve)."""
     return sum(import_count(f) for f in project.facts.values())
