@@ -69,6 +69,7 @@ def test_the_scan_finds_the_constants_of_every_family() -> None:
         "imports",
         "process",
         "purity",
+        "shards",
         "snapshots",
         "suppressions",
         "tests",

@@ -16,8 +16,9 @@ from archverify.orchestrator.cli import build_parser
 REPO = Path(__file__).resolve().parents[2]
 RULE_DOCS = REPO / "src" / "archverify" / "rule_docs"
 # Rule-doc pages of rule families that are not a step: process/leftover is the scheduler's,
-# suppressions/* the suppression comments' (a processor of the run's findings).
-NOT_A_STEP = {"process", "suppressions"}
+# suppressions/* the suppression comments' (a processor of the run's findings), shards/* the
+# merge's of a sharded run's partial reports.
+NOT_A_STEP = {"process", "shards", "suppressions"}
 
 
 def test_the_registry_has_a_class_for_every_catalogued_step_and_nothing_else() -> None:

@@ -47,6 +47,7 @@ _COMMANDS: dict[str, str] = {
     "snapshot": "archverify.orchestrator.commands.snapshot:add_snapshot_parser",
     "explain": "archverify.orchestrator.commands.explain:add_explain_parser",
     "graph": "archverify.orchestrator.commands.graph:add_graph_parser",
+    "merge": "archverify.orchestrator.commands.merge:add_merge_parser",
 }
 
 

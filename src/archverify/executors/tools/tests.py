@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import importlib.util
 import json
 import os
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,6 +62,8 @@ from archverify.executors.tools.pytest_workers import SOURCE_VARIABLE, WORKER_CO
 STEP_ID = "tests"
 DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.steps
 PYTEST_NO_TESTS = 5
+# The stats key of a shard's coverage data (``run --shard``): moved into the partial report.
+SHARD_COVERAGE = "shard_coverage"
 WINDOWS_PLUGIN = "archverify.executors.tools.pytest_windows"
 AFFECTED_PLUGIN = "archverify.executors.tools.pytest_affected"
 CONTEXTS_MODULE = "archverify.executors.tools.coverage_contexts"
@@ -150,16 +154,26 @@ class TestsStep:
             paths = configured_test_paths(context)
             minimum = coverage_minimum(context)
             present = [p for p in paths if (context.root / p).exists()]
-            findings += [_missing_path(p) for p in paths if p not in present]
-            if present:
+            chosen = selected_test_files(context, present)
+            # A shard reports the run-wide findings (a missing path, no tests, the coverage
+            # minimum) only where ``archverify merge`` can judge them: shard 1, or the merge.
+            part = bool(context.options.get("shard_part"))
+            if not part or context.options.get("shard_first"):
+                findings += [_missing_path(p) for p in paths if p not in present]
+            if present and chosen is not None and not chosen:
+                stats.update(tests=0, failures=0, errors=0, skipped=0)
+                stats[SHARD_COVERAGE] = None
+            elif present:
                 # What the session does to the tree, and what it leaves running, is reported.
                 skip = [context.cache_dir] if context.cache_dir is not None else []
                 before = snapshot(context.root, skip)
                 with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
-                    if _selects_tests(context):
+                    if _selects_tests(context) and chosen is None:
                         session = self._run_affected(context, present, Path(tmp))
                     else:
-                        session = Session(*self._run_tests(context, present, Path(tmp)))
+                        session = Session(*self._run_tests(context, present, Path(tmp), chosen))
+                        if part:
+                            stats[SHARD_COVERAGE] = _measured(Path(tmp) / "coverage.json")
                     results, percent = session.results, session.percent
                     windows = read_windows(str(Path(tmp) / WINDOWS_FILE))
                 # When the session fails instead, the scheduler's sweep reports what it left.
@@ -168,7 +182,7 @@ class TestsStep:
                 # What a replayed module left behind would be missing from the next merge.
                 if session.state is not None and session.key and not findings:
                     context.cache.put(NAMESPACE, session.key, session.state)
-                findings += _test_findings(results)
+                findings += _test_findings(results, part=part)
                 if session.note:
                     stats.update(affected=session.counts)
                 stats.update(
@@ -184,7 +198,7 @@ class TestsStep:
                     del stats["coverage"]
         except ToolFailure as exc:
             return failed_to_run(self.id, str(exc), started)
-        if "coverage" in stats and stats["coverage"] < minimum:
+        if not part and "coverage" in stats and stats["coverage"] < minimum:
             findings.append(_below_minimum(stats["coverage"], minimum))
         notes = [INTERRUPTED if stats.get("interrupted") else ""]
         if present:
@@ -207,12 +221,13 @@ class TestsStep:
         return str(requested)
 
     def _run_tests(
-        self, context: StepContext, paths: list[str], tmp: Path
+        self, context: StepContext, paths: list[str], tmp: Path, files: list[str] | None = None
     ) -> tuple[JUnitResults, float]:
+        """One session over ``paths`` (the configured test paths), or over ``files`` only."""
         timeout_s = timeout_for(context.config.tool(self.id), DEFAULT_TIMEOUT_S)
         data_file = tmp / ".coverage"
         junit = tmp / "junit.xml"
-        run = self._session(context, paths, tmp, {})
+        run = self._session(context, paths if files is None else files, tmp, {})
         results = self._results(context, run, junit, paths)
         return results, self._coverage(context, data_file, tmp / "coverage.json", timeout_s)
 
@@ -604,6 +619,76 @@ def _union(coverages: Iterable[dict[str, list[Any]]]) -> dict[str, list[Any]]:
     return {path: sorted(values) for path, values in found.items()}
 
 
+def selected_test_files(context: StepContext, present: Sequence[str]) -> list[str] | None:
+    """The test files this session runs, None for every one below the configured ``present``
+    paths: the one place that narrows the session (``run --shard`` hands a shard's files in
+    ``options["test_files"]``, as any other selection may). Only files below ``present``."""
+    chosen = context.options.get("test_files")
+    if chosen is None:
+        return None
+    inside = [
+        str(f)
+        for f in chosen
+        if any(str(f) == p or str(f).startswith(p.rstrip("/") + "/") for p in present)
+    ]
+    return sorted(dict.fromkeys(inside))
+
+
+def collected_test_modules(root: Path, present: Sequence[str]) -> list[str]:
+    """The test modules below the test paths, relative to the root: the files pytest collects
+    by its default ``python_files`` (``test_*.py``, ``*_test.py``), or by the patterns the
+    project's ``[tool.pytest.ini_options] python_files`` sets; a path that is a file is one."""
+    patterns = _python_files(root)
+    found: list[str] = []
+    for rel in present:
+        base = root / rel
+        if base.is_file():
+            found.append(base.relative_to(root).as_posix())
+            continue
+        for file in sorted(base.rglob("*.py")) if base.is_dir() else []:
+            parts = file.relative_to(root).parts
+            if any(p.startswith(".") or p in _NOT_RECURSED for p in parts[:-1]):
+                continue
+            if any(fnmatch.fnmatch(file.name, pattern) for pattern in patterns):
+                found.append(file.relative_to(root).as_posix())
+    return sorted(dict.fromkeys(found))
+
+
+# pytest's default ``norecursedirs`` (those not starting with a dot).
+_NOT_RECURSED = frozenset({"build", "dist", "CVS", "_darcs", "node_modules", "venv", "{arch}"})
+
+
+def _python_files(root: Path) -> list[str]:
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    value = data.get("tool", {}).get("pytest", {}).get("ini_options", {}).get("python_files")
+    if isinstance(value, str):
+        value = value.split()
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return [str(v) for v in value]
+    return ["test_*.py", "*_test.py"]
+
+
+def _measured(report: Path) -> dict[str, Any] | None:
+    """What ``coverage json`` measured, file by file, for ``archverify merge`` to total the
+    shards exactly: executed and missing lines, and the branches when branch coverage is on;
+    None when coverage measured nothing (the step's 0 %)."""
+    try:
+        data = json.loads(report.read_text("utf-8"))
+        files = data["files"]
+        branch = bool(data.get("meta", {}).get("branch_coverage"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    keys: tuple[str, ...] = ("executed_lines", "missing_lines")
+    keys += ("executed_branches", "missing_branches") if branch else ()
+    return {
+        "branch": branch,
+        "files": {path: {k: record.get(k, []) for k in keys} for path, record in files.items()},
+    }
+
+
 def configured_test_paths(context: StepContext) -> list[str]:
     value = context.config.tool(STEP_ID).options.get("paths", default(STEP_ID, "paths"))
     if isinstance(value, str):
@@ -685,7 +770,7 @@ def _summary_line(stdout: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def _test_findings(results: JUnitResults) -> list[Finding]:
+def _test_findings(results: JUnitResults, *, part: bool = False) -> list[Finding]:
     findings = [
         FAILED.at(
             case.path,
@@ -696,7 +781,7 @@ def _test_findings(results: JUnitResults) -> list[Finding]:
         )
         for case in results.failed
     ]
-    if results.tests == 0 and not findings:
+    if results.tests == 0 and not findings and not part:  # a shard's merge judges it
         findings.append(NO_TESTS.at("", 0, 0, "pytest collected no tests"))
     return findings
 

@@ -17,13 +17,15 @@ from archverify.core.facts_pack import import_count
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.core.shards import Shard, ShardError, ShardPlan, parse_shard
 from archverify.core.snapshots import STEP as SNAPSHOTS_STEP
 from archverify.core.steps import STEPS
 from archverify.executors.base import KeyValueCache, NullCache, Step, StepContext
 from archverify.executors.registry import steps_named
 from archverify.executors.runtime.git_changes import GitError, changes_since
 from archverify.executors.tools.untrusted import left_out_reason
-from archverify.orchestrator.cache.auth import run_auth
+from archverify.orchestrator.atomic_write import as_written, write_atomic
+from archverify.orchestrator.cache.auth import CacheAuth, run_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.cache.folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.cache.kv import DirectoryCache
@@ -36,6 +38,7 @@ from archverify.orchestrator.config.loader import (
     unread_importlinter_file,
 )
 from archverify.orchestrator.discovery import (
+    Discovery,
     discover,
     missing_references,
     resolve_config_with_discovery,
@@ -53,10 +56,12 @@ from archverify.orchestrator.report_outputs import (
     write_reports,
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
+from archverify.orchestrator.sharding import identity, roles, shard_plan, shard_steps
 from archverify.orchestrator.write_guard import files_read
 from archverify.processors.formats import DEFAULT_FORMAT, markdown, text
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
+from archverify.processors.partial import partial_to_dict, render_partial, without_shard_data
 from archverify.processors.rule_docs import find_rule_doc
 
 NO_CONFIG_NOTICE = (
@@ -84,6 +89,8 @@ class RunResult:
     config: Config
     # ``--changed-since``: what changed, for the new/existing split after the baseline.
     changes: ChangeSet | None = None
+    # ``--shard``: what this shard did, for its partial report.
+    plan: ShardPlan | None = None
 
 
 @dataclass
@@ -104,6 +111,8 @@ class RunOptions:
     outputs: tuple[OutputRequest, ...] = ()
     # ``--changed-since REF``: a git revision; None for a run about every file.
     changed_since: str | None = None
+    # ``--shard I/N``: only this shard's share of the work (``orchestrator.sharding``).
+    shard: Shard | None = None
 
 
 # ``archverify run --help``'s epilog; its step lines are the catalogue's summaries.
@@ -122,6 +131,8 @@ examples:
   archverify run --format html=report.html --no-baseline
   archverify run --untrusted             a fork's pull request, outside a sandbox
   archverify run --changed-since origin/main   what a branch adds, as new findings
+  archverify run --shard 2/4 --partial shard-2.json
+                                         one job of a CI matrix; then `archverify merge`
 
 the steps, in the runbook's order:
 """
@@ -223,6 +234,20 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "(json, sarif, junit, github, html) keep every finding",
     )
     run.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run shard I of N (1 <= I <= N): ruff, bandit and the tests on this shard's files "
+        "and test modules, mypy and the imports whole in the shard the balance picks, the "
+        "other steps in shard 1; the same tree and N give the same split on every runner. "
+        "Needs --partial; the other reports show this shard's findings only",
+    )
+    run.add_argument(
+        "--partial",
+        metavar="FILE",
+        help="with --shard: write the shard's partial report (JSON, docs/reports.md) to FILE, "
+        "for `archverify merge`",
+    )
+    run.add_argument(
         "--debug", action="store_true", help="show Python tracebacks of internal errors"
     )
     run.set_defaults(handler=run_from_args)
@@ -246,7 +271,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     try:
         requests = parse_requests(args.formats, args.output)
         options.outputs = tuple(requests)
+        options.shard = _shard_option(args.shard, args.partial)
+        if args.partial is not None:
+            options.outputs += (OutputRequest("partial", args.partial),)
         result = execute(options, live=_wants_live_progress(requests))
+        if options.shard is not None and result.plan is not None:
+            write_partial(result, options.shard, str(args.partial))
         # Suppressions and the baseline apply after the steps: `archverify baseline` needs the
         # findings before them.
         report = apply_processors(
@@ -259,20 +289,64 @@ def run_from_args(args: argparse.Namespace) -> int:
     except (UsageError, ConfigError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
+    return write_outputs(report, result.project, result.config, requests, args.errors_only)
+
+
+def write_outputs(
+    report: RunReport,
+    project: Project,
+    config: Config,
+    requests: Sequence[OutputRequest],
+    errors_only: bool,
+) -> int:
+    """Write every requested report (``run`` and ``merge``); the exit code of ``report``."""
     inputs = RenderInputs(
         report,
-        result.project,
-        result.config,
+        project,
+        config,
         colour=sys.stdout.isatty(),
         rule_docs=_rule_docs_for(report),
-        config_anchor=_config_anchor(result.config, report.root),
-        errors_only=args.errors_only,
+        config_anchor=_config_anchor(config, report.root),
+        errors_only=errors_only,
     )
     write_reports(inputs, requests)
     if not any(r.destination is None and r.format in READ_ON_STDOUT for r in requests):
         # JSON, SARIF... on stdout, or every report in a file: the log still gets the verdict.
         sys.stderr.write(text.verdict_line(report))
     return 1 if report.failed else 0
+
+
+def _shard_option(shard: str | None, partial: str | None) -> Shard | None:
+    """``--shard I/N`` with its ``--partial FILE`` (each needs the other)."""
+    if shard is None:
+        if partial is not None:
+            raise UsageError("--partial is written by a shard: give --shard I/N too")
+        return None
+    if partial is None:
+        raise UsageError(
+            "--shard needs --partial FILE: `archverify merge` reads the shards' partials"
+        )
+    try:
+        return parse_shard(shard)
+    except ShardError as error:
+        raise UsageError(str(error)) from None
+
+
+def write_partial(result: RunResult, shard: Shard, destination: str) -> None:
+    """The shard's partial report (before suppressions and the baseline) to ``destination``;
+    the coverage data leaves the tests' stats, which the shard's own reports then show."""
+    assert result.plan is not None  # nosec B101 - a shard's run always has its plan
+    steps = [o.step for o in result.report.steps]
+    ident = identity(Path(result.report.root), result.config.config_file, result.project, steps)
+    data = partial_to_dict(
+        result.report,
+        shard,
+        ident,
+        roles(result.plan, result.report.steps),
+        result.plan.files,
+    )
+    without_shard_data(result.report)
+    write_atomic(as_written(destination), render_partial(data))
 
 
 def _config_anchor(config: Config, root: str) -> str:
@@ -285,16 +359,29 @@ def _config_anchor(config: Config, root: str) -> str:
         return ""
 
 
-def execute(options: RunOptions, *, live: bool = False) -> RunResult:
-    """The whole run, without writing any report. Raises ConfigError / UsageError (exit 2)."""
-    started = time.perf_counter()
+@dataclass
+class LoadedProject:
+    """A run's project before any step: its configuration, discovery, the parsed facts."""
+
+    root: Path
+    config: Config
+    discovery: Discovery
+    project: Project
+    cache_choice: CacheChoice
+    stamp: str
+    auth: CacheAuth
+    jobs: int
+
+
+def load_project(options: RunOptions) -> LoadedProject:
+    """Configuration, discovery and the one parse (through the facts cache) of a run, also what
+    ``archverify merge`` needs of the checkout. Raises ConfigError / UsageError (exit 2)."""
     root = Path(options.path).resolve()
     if not root.is_dir():
         raise UsageError(f"{options.path}: no such directory")
     jobs = _jobs(options.jobs)
     config_file = Path(options.config).resolve() if options.config else None
     config = load_config(root, config_file)
-    rerun = _rerun_steps(options.rerun)
     if options.steps is not None:
         config = replace(config, steps=_select_steps(options.steps))
     discovery = discover(root, config)
@@ -303,7 +390,6 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     refuse_destinations(options.outputs, root, files_read(root, config, sources))
     cache_choice = _cache_folder(root, options)
     cache_dir = cache_choice.folder.path if cache_choice.folder else None
-    changes = _changes(root, options.changed_since, cache_dir)
     stamp = cache_stamp()
     # The secret may not come from what the repository can ship: the tree, the cache folder.
     auth = run_auth([root, *([cache_dir] if cache_dir else [])])
@@ -316,6 +402,18 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         api=SNAPSHOTS_STEP in config.steps,
     )
     project = Project(root=str(root), packages=config.packages, files=discovery.files, facts=facts)
+    return LoadedProject(root, config, discovery, project, cache_choice, stamp, auth, jobs)
+
+
+def execute(options: RunOptions, *, live: bool = False) -> RunResult:
+    """The whole run, without writing any report. Raises ConfigError / UsageError (exit 2)."""
+    started = time.perf_counter()
+    rerun = _rerun_steps(options.rerun)
+    loaded = load_project(options)
+    root, config, discovery, project = loaded.root, loaded.config, loaded.discovery, loaded.project
+    cache_choice, stamp, auth, jobs = loaded.cache_choice, loaded.stamp, loaded.auth, loaded.jobs
+    cache_dir = cache_choice.folder.path if cache_choice.folder else None
+    changes = _changes(root, options.changed_since, cache_dir)
     references, origins, internal = _contract_references(config)
     # Only boundaries' forbid_imports are checked against what the project imports: without
     # them, no file's imports are decoded here.
@@ -353,6 +451,11 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     selected = list(steps_named(config.steps).values())
     left_out = _left_out_untrusted(selected, root, config) if options.untrusted else []
     selected = [s for s in selected if s.id not in {o.step for o in left_out}]
+    plan = None
+    elsewhere: list[StepOutcome] = []
+    if options.shard is not None:
+        plan = shard_plan(options.shard, [s.id for s in selected], context)
+        selected, elsewhere = shard_steps(selected, plan)
     scheduler_options = SchedulerOptions(
         jobs=jobs,
         fail_fast=options.fail_fast,
@@ -365,7 +468,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
             outcomes = run_steps(selected, context, scheduler_options, progress.update)
     else:
         outcomes = run_steps(selected, context, scheduler_options)
-    outcomes.extend(left_out)
+    outcomes.extend([*left_out, *elsewhere])
     outcomes.sort(key=lambda o: STEP_ORDER.index(o.step))
     shadow_notes = _add_discovery_findings(
         outcomes, [*(s.finding() for s in discovery.shadowed), *discovery.unverified]
@@ -374,7 +477,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     summary = {
         "files": len(discovery.files),
         "modules": len(project.modules),
-        "imports": _import_count(project),
+        "imports": import_count_of(project),
         "duration_s": round(time.perf_counter() - started, 3),
     }
     notices = _rules_notices(root, config)
@@ -403,7 +506,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
         summary=summary,
         notices=notices,
     )
-    return RunResult(report, project, config, changes)
+    return RunResult(report, project, config, changes, plan)
 
 
 def _changes(root: Path, ref: str | None, cache_dir: Path | None) -> ChangeSet | None:
@@ -548,7 +651,7 @@ def _contract_references(
     return refs, origins, internal
 
 
-def _import_count(project: Project) -> int:
+def import_count_of(project: Project) -> int:
     """The import statements of the verified files: the same whichever steps ran (the graph's
     count, in the contracts and cycles steps' stats, leaves out what it cannot resolve)."""
     return sum(import_count(f) for f in project.facts.values())

@@ -1,0 +1,199 @@
+"""``run --shard I/N``: the shard's plan from the tree, and its steps narrowed to their share.
+
+The weights are a deterministic estimate from the files themselves (their line counts), never
+the durations in a runner's cache: runners with different caches must still agree on the split,
+or some file would be checked twice and another never. The factors only set the balance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from archverify.core.findings import StepOutcome, StepStatus
+from archverify.core.project import Project
+from archverify.core.shards import SPLIT_STEPS, Shard, ShardPlan, plan_shard
+from archverify.executors.base import Step, StepContext
+from archverify.executors.runtime.git import git_head
+from archverify.executors.runtime.process import ToolFailure
+
+# Estimated cost per source line of each step (only the ratios matter): bandit is slower per
+# file than ruff, a test module's line runs code, mypy and the imports see every module.
+_PER_LINE = {"ruff": 1.0, "bandit": 3.0, "tests": 20.0, "mypy": 4.0, "imports": 2.0}
+_PER_MODULE = {"imports": 200.0}
+# The global steps (graph, contracts, ...) together, per source line: shard 1's head start.
+_GLOBAL_PER_LINE = 0.5
+
+
+def shard_plan(shard: Shard, steps: Sequence[str], context: StepContext) -> ShardPlan:
+    """What ``shard`` does of ``steps`` on the project in ``context``."""
+    lines = {f.path: max(1, f.lines) for f in context.project.iter_facts()}
+    for source in context.project.files:
+        lines.setdefault(source.path, 1)
+    total = sum(lines.values())
+    weights: dict[str, dict[str, float]] = {
+        step: {path: n * _PER_LINE[step] for path, n in lines.items()}
+        for step in ("ruff", "bandit")
+    }
+    if "tests" in steps:
+        weights["tests"] = {
+            path: _line_count(context.root / path) * _PER_LINE["tests"]
+            for path in _test_files(context)
+        }
+    whole = {
+        step: total * _PER_LINE[step] + len(lines) * _PER_MODULE.get(step, 0.0)
+        for step in ("mypy", "imports")
+    }
+    return plan_shard(shard, steps, weights, whole, total * _GLOBAL_PER_LINE)
+
+
+def _test_files(context: StepContext) -> list[str]:
+    from archverify.executors.tools.tests import collected_test_modules, configured_test_paths
+
+    try:
+        paths = configured_test_paths(context)
+    except ToolFailure:
+        return []  # the tests step reports the bad option, in every shard
+    present = [p for p in paths if (context.root / p).exists()]
+    return collected_test_modules(context.root, present)
+
+
+def _line_count(path: Path) -> int:
+    try:
+        return max(1, path.read_bytes().count(b"\n"))
+    except OSError:
+        return 1
+
+
+class ShardedStep:
+    """A split step that sees only its shard's files (ruff, bandit) or test modules (tests).
+
+    Its cache key is the step's own over that share, with the share itself: a shard's stored
+    outcome is never replayed as another shard's, nor as a whole run's."""
+
+    def __init__(self, inner: Step, files: tuple[str, ...], first: bool) -> None:
+        self.id = inner.id
+        self.inner = inner
+        self.files = files
+        self.first = first
+
+    def cache_key(self, context: StepContext) -> str | None:
+        own = getattr(self.inner, "cache_key", None)
+        if not callable(own):
+            return None
+        value = own(self.narrowed(context))
+        if not isinstance(value, str):
+            return None
+        share = hashlib.sha256("\0".join(self.files).encode("utf-8", "surrogateescape"))
+        return f"{value}-shard-{int(self.first)}-{share.hexdigest()}"
+
+    def run(self, context: StepContext) -> StepOutcome:
+        outcome: StepOutcome = self.inner.run(self.narrowed(context))
+        return outcome
+
+    def narrowed(self, context: StepContext) -> StepContext:
+        options: dict[str, Any] = {
+            **context.options,
+            "shard_part": True,
+            "shard_first": self.first,
+        }
+        if self.inner.id == "tests":
+            options["test_files"] = self.files
+            return replace(context, options=options)
+        return replace(context, project=_only(context.project, set(self.files)), options=options)
+
+
+def _only(project: Project, paths: set[str]) -> Project:
+    files = tuple(f for f in project.files if f.path in paths)
+    modules = {f.module for f in files}
+    facts = {m: f for m, f in project.facts.items() if m in modules and f.path in paths}
+    return replace(project, files=files, facts=facts)
+
+
+def shard_steps(steps: Sequence[Step], plan: ShardPlan) -> tuple[list[Step], list[StepOutcome]]:
+    """The steps this shard runs (split ones narrowed), and a skipped outcome for each step
+    another shard runs, naming it."""
+    run: list[Step] = []
+    elsewhere: list[StepOutcome] = []
+    for step in steps:
+        role = plan.role(step.id)
+        if role == "part" and step.id in SPLIT_STEPS:
+            run.append(ShardedStep(step, plan.files[step.id], plan.shard.index == 1))
+        elif role == "whole":
+            run.append(step)
+        else:
+            message = f"run by another shard of {plan.shard.count} (archverify merge)"
+            elsewhere.append(StepOutcome(step.id, StepStatus.SKIPPED, message=message))
+    return run, elsewhere
+
+
+def roles(plan: ShardPlan, outcomes: Sequence[StepOutcome]) -> Mapping[str, str]:
+    """Each outcome's role in this shard. An outcome the plan does not know (a step left out by
+    ``--untrusted``, discovery's own compile outcome) is the same in every shard: shard 1's."""
+    known = {s for s in (*plan.files, *plan.whole)}
+    return {
+        o.step: plan.role(o.step)
+        if o.step in known or o.message.startswith("run by another shard")
+        else ("whole" if plan.shard.index == 1 else "elsewhere")
+        for o in outcomes
+    }
+
+
+def identity(
+    root: Path, config_file: str | None, project: Project, steps: Sequence[str]
+) -> dict[str, Any]:
+    """What every shard of one run shares (the partial's identity): archverify's version, the
+    commit (git's HEAD, None outside git), a digest of the verified tree (every discovered
+    file's path and content), one of the configuration file (its name relative to the root and
+    its bytes) with the steps, and the tools' versions. No absolute path: runners check out
+    anywhere."""
+    from archverify import __version__
+    from archverify.executors.tools.cache import tool_version
+
+    return {
+        "version": __version__,
+        "commit": git_head(root),
+        "tree": tree_digest(root, project),
+        "config": config_digest(root, config_file, steps),
+        "tools": {name: tool_version(name) for name in _TOOLS},
+    }
+
+
+_TOOLS = ("bandit", "coverage", "mypy", "pytest", "ruff")
+
+
+def tree_digest(root: Path, project: Project) -> str:
+    """The discovered files by path and content hash (a file without facts by its bytes)."""
+    digest = hashlib.sha256(b"tree-1\n")
+    for source in project.files:
+        facts = project.facts.get(source.module)
+        if facts is not None and facts.path == source.path:
+            content = facts.content_hash
+        else:
+            content = _file_digest(root / source.path)
+        digest.update(
+            f"{source.path}\0{source.module}\0{content}\n".encode("utf-8", "surrogateescape")
+        )
+    return digest.hexdigest()
+
+
+def config_digest(root: Path, config_file: str | None, steps: Sequence[str]) -> str:
+    digest = hashlib.sha256(f"config-1\n{','.join(steps)}\n".encode())
+    if config_file:
+        path = Path(config_file)
+        try:
+            shown = path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            shown = path.name
+        digest.update(f"{shown}\0{_file_digest(path)}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as error:
+        return f"<{type(error).__name__}>"
