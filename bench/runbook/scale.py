@@ -20,7 +20,7 @@ from runbook.archverify_runs import CACHE_FOLDER, ArchverifyRuns, compile_floor
 from runbook.baseline import base_env, clear_tool_caches
 from runbook.measure import Figure, Sample, repeat, run_measured
 from runbook.projects import STATIC_STEPS, Target, read_target
-from runbook.report import Row, render_table
+from runbook.report import Row, render_columns, render_table
 
 HA_REQUIREMENT = "homeassistant==2024.3.3"
 HA_WHEEL = "homeassistant-2024.3.3-py3-none-any.whl"
@@ -145,14 +145,7 @@ def cpu_table(figures: dict[str, Figure]) -> str:
         (LABELS[key], f"{f.median_s:.2f}", f"{f.median_cpu_s:.2f}", f.loads)
         for key, f in figures.items()
     ]
-    header = ("figure", "wall s", "cpu s", "load at each run")
-    widths = [max(len(line[i]) for line in (header, *rows)) for i in range(len(header))]
-    lines = [
-        " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True))
-        for line in (header, *rows)
-    ]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    return render_columns(("figure", "wall s", "cpu s", "load at each run"), rows)
 
 
 def edit_runs(runs: ArchverifyRuns, path: Path, count: int, extra: list[str]) -> Figure:
