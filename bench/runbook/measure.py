@@ -35,6 +35,10 @@ class Sample:
     returncode: int
     stderr_tail: str = ""
     timed_out: bool = False
+    # CPU of the whole tree (user + system, reaped children included): steadier than the wall
+    # time on a shared machine; the 1-minute load average when the run started.
+    cpu_s: float = 0.0
+    load_1m: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -110,6 +114,7 @@ def run_measured(
     Past ``timeout_s`` the whole process group is killed and the sample says so.
     """
     with tempfile.TemporaryFile() as err, open(stdout_path or os.devnull, "wb") as out:
+        load = os.getloadavg()[0]
         started = time.perf_counter()
         proc = subprocess.Popen(
             list(command), cwd=cwd, env=dict(env), stdout=out, stderr=err, start_new_session=True
@@ -132,6 +137,8 @@ def run_measured(
         returncode=proc.returncode,
         stderr_tail=tail if proc.returncode not in (0, 1) else "",
         timed_out=sampler.timed_out,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        load_1m=load,
     )
 
 
@@ -146,6 +153,15 @@ class Figure:
         return statistics.median(s.wall_s for s in self.samples)
 
     @property
+    def median_cpu_s(self) -> float:
+        return statistics.median(s.cpu_s for s in self.samples)
+
+    @property
+    def loads(self) -> str:
+        """The load average at the start of each run, as shown beside a figure."""
+        return "/".join(f"{s.load_1m:.1f}" for s in self.samples)
+
+    @property
     def max_rss_mb(self) -> float:
         return max(s.max_rss_mb for s in self.samples)
 
@@ -156,6 +172,7 @@ class Figure:
     def as_json(self) -> dict[str, Any]:
         return {
             "median_s": round(self.median_s, 3),
+            "median_cpu_s": round(self.median_cpu_s, 3),
             "max_rss_mb": round(self.max_rss_mb, 1),
             "tree_rss_mb": round(self.tree_rss_mb, 1),
             "runs": [s.as_json() for s in self.samples],

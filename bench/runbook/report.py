@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +118,11 @@ def render_table(rows: list[Row]) -> str:
         )
         for row in rows
     ]
+    return render_columns(header, body)
+
+
+def render_columns(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    """Cells in columns padded to their widest cell, a rule under the header."""
     widths = [max(len(line[i]) for line in (header, *body)) for i in range(len(header))]
     lines = [
         " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))

@@ -20,7 +20,7 @@ from runbook.archverify_runs import CACHE_FOLDER, ArchverifyRuns, compile_floor
 from runbook.baseline import base_env, clear_tool_caches
 from runbook.measure import Figure, Sample, repeat, run_measured
 from runbook.projects import STATIC_STEPS, Target, read_target
-from runbook.report import Row, render_table
+from runbook.report import Row, render_columns, render_table
 
 HA_REQUIREMENT = "homeassistant==2024.3.3"
 HA_WHEEL = "homeassistant-2024.3.3-py3-none-any.whl"
@@ -135,7 +135,17 @@ def measure_homeassistant(
         "archverify_steps": archverify.steps_by_run,
         "table": [row.__dict__ for row in rows],
     }
-    return data, render_table(rows)
+    return data, render_table(rows) + "\n\n" + cpu_table(figures)
+
+
+def cpu_table(figures: dict[str, Figure]) -> str:
+    """Wall and CPU medians beside the load at each run's start: on a shared machine the CPU
+    of the process tree moves far less with the load than the wall time does."""
+    rows = [
+        (LABELS[key], f"{f.median_s:.2f}", f"{f.median_cpu_s:.2f}", f.loads)
+        for key, f in figures.items()
+    ]
+    return render_columns(("figure", "wall s", "cpu s", "load at each run"), rows)
 
 
 def edit_runs(runs: ArchverifyRuns, path: Path, count: int, extra: list[str]) -> Figure:
@@ -171,6 +181,15 @@ def ha_rows(figures: dict[str, Figure], floor_s: float) -> list[Row]:
         *(Row(LABELS[k], seconds(k)) for k in ("lint_imports_cold", "lint_imports_warm")),
         *(Row(LABELS[k], seconds(k)) for k in ("tach_check", "ruff")),
         ratio("static_cold", "lint_imports_cold", 3.0, "<= 3 x lint-imports --no-cache"),
+        # The exact compile verdict needs CPython's compile() of every file (the floor, one
+        # process): what archverify spends beyond it, beside lint-imports, which compiles nothing.
+        Row(
+            "  the same minus the compile floor",
+            round(seconds("static_cold") - floor_s, 3),
+            round((seconds("static_cold") - floor_s) / seconds("lint_imports_cold"), 4),
+            "<= 3 x lint-imports --no-cache",
+            seconds("static_cold") - floor_s <= 3.0 * seconds("lint_imports_cold"),
+        ),
         ratio("static_warm", "lint_imports_warm", 1.0, "<= lint-imports warm"),
         Row(
             LABELS["static_edited"],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 from archverify.core.facts import ImportFact
 from archverify.core.graph import (
     ImportEdge,
     ImportGraph,
+    ImportTable,
     describe_stats,
     edge_records,
     implicit_parents,
@@ -249,3 +252,83 @@ def test_a_graph_without_a_few_pairs_still_answers_what_exists() -> None:
     assert not copy.edges_between("app.a", "app.b")
     fresh = ImportGraph(["app.a", "app.b"], [ImportEdge("app.a", "app.b", "app/a.py", 1, 0)])
     assert fresh.without_pairs([("app.a", "app.b")]).exists("app")
+
+
+OPTION_NAMES = (
+    "include_type_checking",
+    "include_function_level",
+    "include_external",
+    "include_main_guarded",
+    "include_implicit",
+)
+
+MIXED = [
+    *BASE,
+    module_facts(
+        "pkg.d",
+        imp("pkg.c", line=1, type_checking=True),
+        imp("pkg.c", line=2),  # the same pair, once of a left-out kind and once not
+        imp("pkg.a.b", line=3, in_function=True),  # and pkg.a implicitly
+        imp("os", "path", line=4),
+        imp("json", line=5, main_guarded=True),
+        imp("pkg.a.b", line=6, type_checking=True, in_function=True),
+    ),
+    module_facts("pkg.c", imp("pkg.d", line=1, main_guarded=True), imp("typing", line=2)),
+]
+
+
+def _allowed(edge: ImportEdge, external: bool, options: dict[str, bool]) -> bool:
+    return not (
+        (edge.type_checking and not options["include_type_checking"])
+        or (edge.in_function and not options["include_function_level"])
+        or (edge.main_guarded and not options["include_main_guarded"])
+        or (edge.implicit and not options["include_implicit"])
+        or (external and not options["include_external"])
+    )
+
+
+def test_every_graph_of_one_table_is_the_graph_of_the_edges_its_options_allow() -> None:
+    # The steps' graphs all filter one ImportTable: each must be exactly the graph built from
+    # the edges of the allowed kinds (pairs with mixed kinds keep only their allowed edges).
+    table = ImportTable(MIXED)
+    everything = table.graph(**dict.fromkeys(OPTION_NAMES, True))
+    assert everything.external_modules == {"os", "json", "typing"}
+    for values in itertools.product((False, True), repeat=len(OPTION_NAMES)):
+        options = dict(zip(OPTION_NAMES, values, strict=True))
+        graph = table.graph(**options)
+        kept = [
+            e
+            for e in everything.edges()
+            if _allowed(e, e.imported in everything.external_modules, options)
+        ]
+        externals = {e.imported for e in kept if e.imported in everything.external_modules}
+        expected = ImportGraph(everything.modules, kept, externals, everything.paths)
+        assert graph.edges() == expected.edges(), options
+        assert graph.external_modules == expected.external_modules, options
+        assert graph.import_count == expected.import_count, options
+        for module in ("pkg.c", "pkg.d", "pkg.a", "os"):
+            assert graph.sorted_imports_of(module) == expected.sorted_imports_of(module)
+            assert graph.importers_of(module) == expected.importers_of(module)
+        assert graph.edges() == ImportGraph.build(MIXED, **options).edges()
+    plain = table.graph()
+    assert [e.line for e in plain.edges_between("pkg.d", "pkg.c")] == [2]
+    assert [
+        e.line for e in table.graph(include_type_checking=True).edges_between("pkg.d", "pkg.c")
+    ] == [1, 2]
+
+
+def test_every_way_to_make_a_graph_sets_every_attribute() -> None:
+    # Derived graphs are assembled without __init__; an attribute one of them lacked crashed
+    # the contracts step once. They all go through ImportGraph._adopt.
+    graph = ImportTable(MIXED).graph(include_external=True, include_implicit=True)
+    made = {
+        "table": graph,
+        "init": ImportGraph(graph.modules, graph.edges(), graph.external_modules, graph.paths),
+        "without_pairs": graph.without_pairs([("pkg.d", "pkg.c")]),
+        "only_pairs": graph.only_pairs([("pkg.d", "pkg.c")]),
+        "restricted_to": graph.restricted_to({"pkg.c", "pkg.d"}),
+    }
+    expected = set(vars(made["init"]))
+    for how, derived in made.items():
+        assert set(vars(derived)) == expected, how
+        assert derived.exists("pkg") and derived.members("pkg") >= {"pkg.c"}, how

@@ -270,3 +270,97 @@ def test_the_last_file_claiming_a_module_wins_whatever_the_sizes(tmp_path: Path)
     files[0], files[1] = files[1], files[0]
     found = parse_files(tmp_path, files, jobs=2, cache=FactsCache(None, "v1"))
     assert found["pkg.mod"].path == "a/pkg/mod.py"
+
+
+def _many(count: int = 80) -> dict[str, FileFacts]:
+    facts = [
+        _facts(f"import os\nX = {index}\n".encode(), f"pkg.m{index}") for index in range(count)
+    ]
+    return {_key(f): f for f in facts}
+
+
+def _stats_of(entries: dict[str, FileFacts]) -> facts_cache.StatTable:
+    return {f.path: ((1, 2, 3, 4, 5), f.content_hash) for f in entries.values()}
+
+
+def _reread(tmp_path: Path, auth: CacheAuth | None = None) -> dict[str, FileFacts]:
+    """What a later run's cache serves for the current keys, read back from disk."""
+    cache = FactsCache(tmp_path, "v1", auth)
+    return {key: got for key in _many(81) if (got := cache.get(key)) is not None}
+
+
+def test_an_edit_writes_a_delta_beside_the_pack_and_a_later_run_reads_both(
+    tmp_path: Path,
+) -> None:
+    everything = _many(81)
+    first = dict(list(everything.items())[:80])
+    FactsCache(tmp_path, "v1").save(first, _stats_of(first))
+    pack = tmp_path / PACK_NAME
+    before = (os.stat(pack).st_ino, pack.read_bytes())
+    cache = FactsCache(tmp_path, "v1")
+    current = {key: got for key in first if (got := cache.get(key)) is not None}
+    gone, changed = list(current)[:2]
+    del current[gone], current[changed]  # one file removed, one edited (a new entry)
+    new_key, new_facts = list(everything.items())[80]
+    current[new_key] = new_facts
+    cache.save(current, _stats_of(current))
+    assert (os.stat(pack).st_ino, pack.read_bytes()) == before  # the pack is not rewritten
+    assert (tmp_path / facts_cache.DELTA_NAME).is_file()
+    assert _reread(tmp_path) == current
+    later = FactsCache(tmp_path, "v1")
+    served = {key: got for key in current if (got := later.get(key)) is not None}
+    assert later.known_hash(new_facts.path, (1, 2, 3, 4, 5)) == new_facts.content_hash
+    assert later.known_hash(first[gone].path, (1, 2, 3, 4, 5)) is None
+    delta_before = (tmp_path / facts_cache.DELTA_NAME).read_bytes()
+    later.save(served, _stats_of(served))  # nothing changed since: nothing written
+    assert (tmp_path / facts_cache.DELTA_NAME).read_bytes() == delta_before
+
+
+def test_many_changes_rewrite_the_pack_and_drop_the_delta(tmp_path: Path) -> None:
+    first = _many(80)
+    FactsCache(tmp_path, "v1").save(first, _stats_of(first))
+    cache = FactsCache(tmp_path, "v1")
+    small = {key: got for key in list(first)[1:] if (got := cache.get(key)) is not None}
+    cache.save(small, _stats_of(small))
+    assert (tmp_path / facts_cache.DELTA_NAME).is_file()
+    cache = FactsCache(tmp_path, "v1")
+    half = {key: got for key in list(first)[40:] if (got := cache.get(key)) is not None}
+    cache.save(half, _stats_of(half))
+    assert not (tmp_path / facts_cache.DELTA_NAME).exists()
+    assert _reread(tmp_path) == half
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "other-secret", "other-pack"])
+def test_a_damaged_forged_or_stale_delta_is_ignored_as_a_whole(tmp_path: Path, damage: str) -> None:
+    first = _many(80)
+    FactsCache(tmp_path, "v1").save(first, _stats_of(first))
+    cache = FactsCache(tmp_path, "v1")
+    current = {key: got for key in list(first)[1:] if (got := cache.get(key)) is not None}
+    stats = _stats_of(current)
+    edited = next(iter(current.values())).path
+    stats[edited] = ((9, 9, 9, 9, 9), "a hash the pack never saw")
+    cache.save(current, stats)
+    delta = tmp_path / facts_cache.DELTA_NAME
+    data = delta.read_bytes()
+    if damage == "flip":
+        delta.write_bytes(data[:-5] + bytes([data[-5] ^ 1]) + data[-4:])
+    elif damage == "truncate":
+        delta.write_bytes(data[: len(data) // 2])
+    elif damage == "other-secret":
+        # A delta bound to the right pack, tagged under a secret this runner does not hold.
+        forger = FactsCache(tmp_path, "v1", CacheAuth(b"another secret"))
+        forger._tag = json.loads((tmp_path / PACK_NAME).read_bytes().split(b"\n")[0])["hmac"]
+        forger._buffer = b" " * 1_000_000
+        assert forger._write_delta({}, set(), stats)
+    else:
+        # The pack rewritten by a run that did not know the delta: the delta is not its own.
+        pack = FactsCache(tmp_path, "v1")
+        pack.load()
+        pack._delta_entries, pack._removed = {}, set()
+        pack.save(dict(first), {**_stats_of(first), "x.py": ((1, 1, 1, 1, 1), "h")})
+        delta.write_bytes(data)
+    served = FactsCache(tmp_path, "v1")
+    # The pack alone: the removed entry is served again (keyed by content, still true), the
+    # delta's stat row is not.
+    assert served.get(next(iter(first))) == next(iter(first.values()))
+    assert served.known_hash(edited, (9, 9, 9, 9, 9)) is None

@@ -86,12 +86,138 @@ def _imported_names(fact: ImportFact) -> list[str]:
     return list(dict.fromkeys(f"{fact.module}.{name}" for name in fact.names))
 
 
+# What kind of import an edge is, as bits: a graph built with some options leaves out every
+# edge that has a bit its options exclude (``_excluded``).
+_TYPE_CHECKING, _IN_FUNCTION, _MAIN_GUARDED, _IMPLICIT, _EXTERNAL = 1, 2, 4, 8, 16
+
+Pair = tuple[str, str]
+
+
+def _excluded(
+    include_type_checking: bool,
+    include_function_level: bool,
+    include_external: bool,
+    include_main_guarded: bool,
+    include_implicit: bool,
+) -> int:
+    return (
+        (0 if include_type_checking else _TYPE_CHECKING)
+        | (0 if include_function_level else _IN_FUNCTION)
+        | (0 if include_main_guarded else _MAIN_GUARDED)
+        | (0 if include_implicit else _IMPLICIT)
+        | (0 if include_external else _EXTERNAL)
+    )
+
+
+def _kind(edge: ImportEdge, external: bool) -> int:
+    return (
+        (_TYPE_CHECKING if edge.type_checking else 0)
+        | (_IN_FUNCTION if edge.in_function else 0)
+        | (_MAIN_GUARDED if edge.main_guarded else 0)
+        | (_IMPLICIT if edge.implicit else 0)
+        | (_EXTERNAL if external else 0)
+    )
+
+
+def _grouped(edges: Iterable[ImportEdge]) -> dict[Pair, tuple[ImportEdge, ...]]:
+    """Edges by (importer, imported), pairs in order, each pair's edges by ``sort_key``
+    (stable: equal keys keep their order); self-imports dropped."""
+    by_pair: dict[Pair, list[ImportEdge]] = {}
+    for edge in edges:
+        if edge.importer != edge.imported:
+            by_pair.setdefault((edge.importer, edge.imported), []).append(edge)
+    return {
+        pair: tuple(sorted(found, key=ImportEdge.sort_key) if len(found) > 1 else found)
+        for pair, found in sorted(by_pair.items())
+    }
+
+
+class ImportTable:
+    """Every edge any ``ImportGraph`` of one set of facts can hold, resolved once.
+
+    Each edge carries its kind (``_kind``); ``graph(...)`` keeps the edges whose kind its
+    options allow. The steps ask for several graphs of one project (contracts with and
+    without ``TYPE_CHECKING`` imports and externals, cycles at import time with and without
+    function-level imports): they share the resolution, the edge objects and the sorting.
+    """
+
+    def __init__(self, facts: Iterable[FileFacts]) -> None:
+        all_facts = list(facts)
+        internal = {f.module for f in all_facts}
+        self.modules: frozenset[str] = frozenset(internal)
+        self.paths: dict[str, str] = {f.module: f.path for f in all_facts}
+        edges: list[ImportEdge] = []
+        for file_facts in all_facts:
+            for fact in file_facts.imports:
+                targets: list[str] = []
+                for name in _imported_names(fact):
+                    target = resolve_import(name, internal)
+                    if target is None:
+                        # Inside a verified package but not a module: no edge at all.
+                        if nearest_internal(name, internal) is not None:
+                            continue
+                        target = name.partition(".")[0]
+                    if target in targets:
+                        continue
+                    targets.append(target)
+                    edges.append(_edge(file_facts, fact, target))
+                edges.extend(_implicit_edges(file_facts, fact, targets, internal))
+        self._pairs: dict[Pair, tuple[tuple[ImportEdge, ...], tuple[int, ...], int, int]] = {}
+        for pair, found in _grouped(edges).items():
+            external = pair[1] not in internal
+            kinds = tuple(_kind(edge, external) for edge in found)
+            union = common = kinds[0]
+            for kind in kinds[1:]:
+                union, common = union | kind, common & kind
+            self._pairs[pair] = (found, kinds, union, common)
+
+    def graph(
+        self,
+        *,
+        include_type_checking: bool = False,
+        include_function_level: bool = True,
+        include_external: bool = False,
+        include_main_guarded: bool = True,
+        include_implicit: bool = False,
+    ) -> ImportGraph:
+        """The graph of these facts with the options of ``ImportGraph.build``."""
+        excluded = _excluded(
+            include_type_checking,
+            include_function_level,
+            include_external,
+            include_main_guarded,
+            include_implicit,
+        )
+        by_pair: dict[Pair, tuple[ImportEdge, ...]] = {}
+        externals: set[str] = set()
+        for pair, (found, kinds, union, common) in self._pairs.items():
+            if common & excluded:
+                continue  # every edge of the pair is of a left-out kind
+            if union & excluded:
+                found = tuple(
+                    e for e, kind in zip(found, kinds, strict=True) if not kind & excluded
+                )
+                if not found:
+                    continue
+            by_pair[pair] = found
+            if union & _EXTERNAL:
+                externals.add(pair[1])
+        graph = object.__new__(ImportGraph)
+        graph._adopt(self.modules, frozenset(externals), self.paths, by_pair)
+        return graph
+
+
 class ImportGraph:
     """Internal modules, the top-level externals they import and one edge per import statement.
 
     Built once per run and per inclusion setting; every query is answered from two adjacency
     maps, so the contracts never reparse anything.
     """
+
+    modules: frozenset[str]
+    external_modules: frozenset[str]
+    paths: dict[str, str]
+    import_count: int
 
     def __init__(
         self,
@@ -100,26 +226,59 @@ class ImportGraph:
         external_modules: Iterable[str] = (),
         paths: dict[str, str] | None = None,
     ) -> None:
-        self.modules: frozenset[str] = frozenset(modules)
-        self.external_modules: frozenset[str] = frozenset(external_modules) - self.modules
-        self.paths: dict[str, str] = dict(paths or {})
-        by_pair: dict[tuple[str, str], list[ImportEdge]] = {}
-        for edge in edges:
-            if edge.importer != edge.imported:
-                by_pair.setdefault((edge.importer, edge.imported), []).append(edge)
-        self._by_pair: dict[tuple[str, str], tuple[ImportEdge, ...]] = {
-            pair: tuple(sorted(found, key=ImportEdge.sort_key) if len(found) > 1 else found)
-            for pair, found in sorted(by_pair.items())
-        }
-        self._out: dict[str, set[str]] = {}
-        self._in: dict[str, set[str]] = {}
-        for importer, imported in self._by_pair:
-            self._out.setdefault(importer, set()).add(imported)
-            self._in.setdefault(imported, set()).add(importer)
-        self.import_count: int = len(self._by_pair)
-        self._sorted_out: dict[str, list[str]] = {m: sorted(t) for m, t in self._out.items()}
+        internal = frozenset(modules)
+        self._adopt(
+            internal,
+            frozenset(external_modules) - internal,
+            dict(paths or {}),
+            _grouped(edges),
+        )
+
+    def _adopt(
+        self,
+        modules: frozenset[str],
+        external_modules: frozenset[str],
+        paths: dict[str, str],
+        by_pair: dict[Pair, tuple[ImportEdge, ...]],
+        *,
+        adjacency: tuple[dict[str, set[str]], dict[str, set[str]], dict[str, list[str]]]
+        | None = None,
+        like: ImportGraph | None = None,
+    ) -> None:
+        """Set every attribute: the one path each constructor (``__init__``, the table's
+        ``graph``, the derived graphs) goes through, so none lacks an index.
+
+        ``by_pair`` is in pair order with self-imports dropped and each pair's edges sorted;
+        ``adjacency`` (out, in, sorted out) is derived from it when not given; ``like`` is a
+        graph with the same modules and externals whose module indexes are shared.
+        """
+        self.modules = modules
+        self.external_modules = external_modules
+        self.paths = paths
+        self._by_pair = by_pair
+        if adjacency is None:
+            sorted_out: dict[str, list[str]] = {}
+            into: dict[str, set[str]] = {}
+            for importer, imported in by_pair:  # in pair order: each list comes out sorted
+                targets = sorted_out.get(importer)
+                if targets is None:
+                    sorted_out[importer] = [imported]
+                else:
+                    targets.append(imported)
+                found = into.get(imported)
+                if found is None:
+                    into[imported] = {importer}
+                else:
+                    found.add(importer)
+            adjacency = ({m: set(t) for m, t in sorted_out.items()}, into, sorted_out)
+        self._out, self._in, self._sorted_out = adjacency
+        self.import_count = len(by_pair)
+        # Indexes over the modules only (built on first use): shared with ``like``.
         self._members: dict[str, frozenset[str]] | None = None
         self._existing: frozenset[str] | None = None
+        if like is not None:
+            like.members("")
+            self._members, self._existing = like._members, like._existing
 
     @classmethod
     def build(
@@ -142,37 +301,16 @@ class ImportGraph:
         The defaults are grimp's (import-linter's) graph: imports under
         ``if __name__ == "__main__":`` count and parent packages get no edge. An import-time
         graph leaves the former out (``include_main_guarded=False``) and adds the latter
-        (``include_implicit=True``, see ``implicit_parents``).
+        (``include_implicit=True``, see ``implicit_parents``). Several graphs of the same
+        facts: build an ``ImportTable`` once and ask it for each.
         """
-        all_facts = list(facts)
-        internal = {f.module for f in all_facts}
-        paths = {f.module: f.path for f in all_facts}
-        edges: list[ImportEdge] = []
-        externals: set[str] = set()
-        for file_facts in all_facts:
-            for fact in file_facts.imports:
-                if fact.type_checking and not include_type_checking:
-                    continue
-                if fact.in_function and not include_function_level:
-                    continue
-                if fact.main_guarded and not include_main_guarded:
-                    continue
-                targets: list[str] = []
-                for name in _imported_names(fact):
-                    target = resolve_import(name, internal)
-                    if target is None:
-                        # Inside a verified package but not a module: no edge at all.
-                        if not include_external or nearest_internal(name, internal) is not None:
-                            continue
-                        target = name.partition(".")[0]
-                        externals.add(target)
-                    if target in targets:
-                        continue
-                    targets.append(target)
-                    edges.append(_edge(file_facts, fact, target))
-                if include_implicit:
-                    edges.extend(_implicit_edges(file_facts, fact, targets, internal))
-        return cls(internal, edges, externals, paths)
+        return ImportTable(facts).graph(
+            include_type_checking=include_type_checking,
+            include_function_level=include_function_level,
+            include_external=include_external,
+            include_main_guarded=include_main_guarded,
+            include_implicit=include_implicit,
+        )
 
     def edges(self) -> list[ImportEdge]:
         """Every edge, ordered by importer, imported, path, line, column."""
@@ -217,56 +355,51 @@ class ImportGraph:
 
     def without_imports(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
         """A copy with every edge of the given (importer, imported) pairs removed."""
-        dropped = set(pairs)
-        kept = (e for pair, found in self._by_pair.items() if pair not in dropped for e in found)
-        return ImportGraph(self.modules, kept, self.external_modules, self.paths)
+        return self.without_pairs(pairs)
 
     def without_pairs(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
-        """``without_imports`` for a few pairs, sharing what does not change (the cut search
+        """A copy without the edges of ``pairs``, sharing what does not change (the cut search
         asks for hundreds of such graphs on Django: a full rebuild each took 13 ms)."""
         dropped = {pair for pair in pairs if pair in self._by_pair}
         if not dropped:
             return self
-        self.members("")  # the index depends on the modules only: built once, shared
+        by_pair = dict(self._by_pair)  # a C-level copy, then a few deletions
+        for pair in dropped:
+            del by_pair[pair]
+        out, into, sorted_out = dict(self._out), dict(self._in), dict(self._sorted_out)
+        for importer, imported in dropped:
+            out[importer] = out[importer] - {imported}
+            into[imported] = into[imported] - {importer}
+            sorted_out[importer] = sorted(out[importer])
         copy = object.__new__(ImportGraph)
-        copy.modules, copy.external_modules, copy.paths = (
+        copy._adopt(
             self.modules,
             self.external_modules,
             self.paths,
+            by_pair,
+            adjacency=(out, into, sorted_out),
+            like=self,
         )
-        copy._by_pair = dict(self._by_pair)  # a C-level copy, then a few deletions
-        for pair in dropped:
-            del copy._by_pair[pair]
-        copy._out, copy._in, copy._sorted_out = (
-            dict(self._out),
-            dict(self._in),
-            dict(self._sorted_out),
-        )
-        for importer, imported in dropped:
-            copy._out[importer] = copy._out[importer] - {imported}
-            copy._in[imported] = copy._in[imported] - {importer}
-            copy._sorted_out[importer] = sorted(copy._out[importer])
-        copy.import_count = len(copy._by_pair)
-        # Every attribute __init__ sets must be set here too: the indexes over the modules
-        # (which do not change) are shared.
-        copy._members, copy._existing = self._members, self._existing
         return copy
 
     def only_pairs(self, pairs: Iterable[tuple[str, str]]) -> ImportGraph:
         """The same modules with only the edges of ``pairs``, sharing the members index."""
-        self.members("")
-        kept = (e for pair in dict.fromkeys(pairs) for e in self._by_pair.get(pair, ()))
-        copy = ImportGraph(self.modules, kept, self.external_modules, self.paths)
-        copy._members, copy._existing = self._members, self._existing
+        by_pair = {p: self._by_pair[p] for p in sorted(set(pairs)) if p in self._by_pair}
+        copy = object.__new__(ImportGraph)
+        copy._adopt(self.modules, self.external_modules, self.paths, by_pair, like=self)
         return copy
 
     def restricted_to(self, modules: Set[str]) -> ImportGraph:
         """The subgraph induced by ``modules`` (internal ones only)."""
         keep = self.modules & modules
-        kept = (
-            e for (a, b), found in self._by_pair.items() if a in keep and b in keep for e in found
-        )
-        return ImportGraph(keep, kept, (), self.paths)
+        if keep == self.modules and not self.external_modules:
+            return self  # graphs are never changed in place: the same graph serves
+        by_pair = {
+            (a, b): found for (a, b), found in self._by_pair.items() if a in keep and b in keep
+        }
+        copy = object.__new__(ImportGraph)
+        copy._adopt(frozenset(keep), frozenset(), self.paths, by_pair)
+        return copy
 
     def shortest_chain(
         self,

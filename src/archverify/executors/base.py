@@ -20,7 +20,7 @@ from archverify.core.config import Config
 from archverify.core.facts import FACTS_SCHEMA
 from archverify.core.facts_pack import imports_text
 from archverify.core.findings import Finding, StepOutcome, StepStatus, status_for
-from archverify.core.graph import ImportGraph
+from archverify.core.graph import ImportGraph, ImportTable
 from archverify.core.project import Project
 from archverify.core.rerooting import unrooted_text
 
@@ -63,6 +63,7 @@ class StepContext:
     _graphs: dict[tuple[bool, ...], ImportGraph] = field(
         default_factory=dict, init=False, repr=False
     )
+    _table: ImportTable | None = field(default=None, init=False, repr=False)
     _graph_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _graph_key: str | None = field(default=None, init=False, repr=False)
 
@@ -76,7 +77,8 @@ class StepContext:
         include_implicit: bool = False,
     ) -> ImportGraph:
         """The project's import graph, built once per set of options and shared by the steps
-        (contracts, cycles and the architecture picture ask for the same few)."""
+        (contracts, cycles and the architecture picture ask for the same few); all of them
+        filter one ``ImportTable``."""
         key = (
             include_type_checking,
             include_function_level,
@@ -87,8 +89,10 @@ class StepContext:
         with self._graph_lock:
             graph = self._graphs.get(key)
             if graph is None:
-                graph = ImportGraph.build(
-                    self.project.iter_facts(),
+                if self._table is None:
+                    # Every graph of the run from one resolution of the imports.
+                    self._table = ImportTable(self.project.iter_facts())
+                graph = self._table.graph(
                     include_type_checking=include_type_checking,
                     include_function_level=include_function_level,
                     include_external=include_external,

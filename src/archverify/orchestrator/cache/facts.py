@@ -13,6 +13,15 @@ the index and the segments: a truncated or edited pack, or one a repository ship
 would hide a call from the purity step), is ignored as a whole. The pack is replaced atomically,
 so a concurrent run reads the old pack or the new one.
 
+A run that changed a few entries (an edit) writes only a *delta* (``facts.delta``): the
+entries added since the pack was written, the keys removed, the stat rows changed, and their
+segments, tagged like the pack and bound to the pack's own tag. The delta always goes from the
+pack to the current state, so it is replaced, never chained; once it holds more than
+``1/_DELTA_SHARE`` of the entries the pack is rewritten and the delta removed. A delta that is
+damaged, forged or made for another pack (a concurrent run rewrote the pack) is ignored as a
+whole: the pack alone is then read, whose entries are keyed by content and whose stat rows are
+each true of a past state of their file, so ignoring a delta costs misses, never a wrong hit.
+
 Stat first: beside each file's content hash the pack keeps the file's ``FileStat`` (size,
 mtime_ns, ctime_ns, inode, device) as it was *before* the file was read. A later run whose
 ``os.stat`` of the file gives the same five numbers takes the hash from the pack and does not
@@ -50,8 +59,14 @@ from archverify.orchestrator.atomic_write import write_atomic
 from archverify.orchestrator.cache.auth import CacheAuth, default_auth
 
 PACK_NAME = "facts.pack"
+DELTA_NAME = "facts.delta"
 _LEGACY_PACK = "facts.json"
 _FORMAT = "archverify-facts-pack-3"
+_DELTA_FORMAT = "archverify-facts-delta-1"
+# A run that changed at most this share of a pack's entries (and of its bytes) writes a delta
+# beside it instead of the whole pack; more, and the pack is rewritten with the delta folded in.
+_DELTA_SHARE = 8
+_DELTA_MIN_ENTRIES = 64
 # How much older than the run's start a file's mtime and ctime must be for its stat to be
 # recorded (see the module's docstring): FAT's 2 s timestamps are the coarsest in use.
 RACY_NS = 2_000_000_000
@@ -96,9 +111,14 @@ class FactsCache:
         self._file = cache_dir / PACK_NAME if cache_dir is not None else None
         self._stamp = stamp
         self._given_auth = auth
-        self._entries: dict[str, StoredEntry] = {}
-        self._stats: StatTable = {}
+        self._entries: dict[str, StoredEntry] = {}  # the pack's
+        self._stats: StatTable = {}  # the pack's, with the delta's rows applied
         self._buffer = b""
+        self._tag: str | None = None  # the loaded pack's tag: what a delta is bound to
+        self._pack_stats: StatTable = {}
+        self._delta_entries: dict[str, StoredEntry] = {}
+        self._delta_buffer = b""
+        self._removed: set[str] = set()  # the pack's keys the delta removes
         self._loaded = False
 
     def load(self) -> None:
@@ -129,23 +149,72 @@ class FactsCache:
             return
         if isinstance(entries, dict) and isinstance(stats, dict):
             self._entries = entries
-            self._stats = _stat_table(stats)
+            self._stats = self._pack_stats = _stat_table(stats)
             self._buffer = data[stats_end + 1 :]
+            self._tag = tag
+            self._load_delta()
+
+    def _load_delta(self) -> None:
+        assert self._file is not None and self._tag is not None
+        try:
+            data = (self._file.parent / DELTA_NAME).read_bytes()
+        except OSError:
+            return
+        lines = []
+        start = 0
+        for _ in range(4):
+            end = data.find(b"\n", start)
+            if end < 0:
+                return
+            lines.append(data[start:end])
+            start = end + 1
+        try:
+            head = json.loads(lines[0])
+            body = data[len(lines[0]) + 1 :]
+            expected = {
+                "format": _DELTA_FORMAT,
+                "stamp": self._stamp,
+                "pack": self._tag,
+                "size": len(body),
+            }
+            if not isinstance(head, dict) or any(head.get(k) != v for k, v in expected.items()):
+                return  # made for another pack (rewritten since), another version, cut short
+            parts = (self._stamp.encode(), self._tag.encode(), body)
+            if not self._auth().verify(str(head.get("hmac", "")), _DELTA_FORMAT, *parts):
+                return
+            entries, removed, rows = (json.loads(line) for line in lines[1:])
+        except ValueError:
+            return
+        if not (
+            isinstance(entries, dict)
+            and isinstance(removed, list)
+            and all(isinstance(key, str) for key in removed)
+            and isinstance(rows, dict)
+        ):
+            return
+        stats = dict(self._pack_stats)
+        for path in [path for path, row in rows.items() if row is None]:
+            stats.pop(path, None)
+        stats.update(_stat_table({path: row for path, row in rows.items() if row is not None}))
+        self._delta_entries, self._removed, self._stats = entries, set(removed), stats
+        self._delta_buffer = data[start:]
 
     def has_entries(self) -> bool:
         """Whether any lookup can hit (so a caller knows if hashing files first is worth it)."""
         if not self._loaded:
             self.load()
-        return bool(self._entries)
+        return bool(self._entries) or bool(self._delta_entries)
 
     def get(self, key: str) -> FileFacts | None:
         if not self._loaded:
             self.load()
-        entry = self._entries.get(key)
+        entry, buffer = self._delta_entries.get(key), self._delta_buffer
+        if entry is None:
+            entry, buffer = (None if key in self._removed else self._entries.get(key)), self._buffer
         if entry is None:
             return None
         try:
-            return decode(entry, self._buffer)
+            return decode(entry, buffer)
         except (TypeError, ValueError):
             # A malformed entry: parse the file again.
             return None
@@ -163,12 +232,77 @@ class FactsCache:
         if self._file is None or not self._auth().usable:
             return
         stats = {} if stats is None else stats
+        # From the pack unchanged: the entries a delta need not hold.
+        kept = {
+            key
+            for key, facts in current.items()
+            if key in self._entries and packed_buffer(facts) is self._buffer
+        }
+        added = {key: facts for key, facts in current.items() if key not in kept}
+        removed = self._entries.keys() - kept
         if (
-            current.keys() == self._entries.keys()
+            added.keys() == self._delta_entries.keys()
+            and removed == self._removed
             and stats == self._stats
-            and all(packed_buffer(facts) is self._buffer for facts in current.values())
+            and all(packed_buffer(facts) is self._delta_buffer for facts in added.values())
         ):
-            return  # every file came from this very pack, seen as before: nothing to write
+            return  # every file came from this very pack (and delta), seen as before
+        if (
+            self._tag is not None
+            and len(self._entries) >= _DELTA_MIN_ENTRIES
+            and (len(added) + len(removed)) * _DELTA_SHARE <= len(self._entries)
+            and self._write_delta(added, removed, stats)
+        ):
+            return
+        table = {path: [*stat, digest] for path, (stat, digest) in stats.items()}
+        body = self._body(current, json.dumps(table, separators=(",", ":")).encode())
+        head = json.dumps(self._head(body), separators=(",", ":")).encode()
+        try:
+            write_atomic(self._file, head + b"\n" + body)
+            # The delta belonged to the pack just replaced; the pack's earlier JSON form:
+            # nothing reads either any more, so do not leave them behind.
+            (self._file.parent / DELTA_NAME).unlink(missing_ok=True)
+            (self._file.parent / _LEGACY_PACK).unlink(missing_ok=True)
+        except OSError:
+            return
+
+    def _write_delta(
+        self, added: Mapping[str, FileFacts], removed: set[str], stats: StatTable
+    ) -> bool:
+        """Write the delta from the loaded pack to this state; False when it would be too
+        big (the pack is then rewritten)."""
+        assert self._file is not None and self._tag is not None
+        rows: dict[str, list[Any] | None] = {
+            path: [*stat, digest]
+            for path, (stat, digest) in stats.items()
+            if self._pack_stats.get(path) != (stat, digest)
+        }
+        rows.update((path, None) for path in self._pack_stats.keys() - stats.keys())
+        removed_line = json.dumps(sorted(removed), separators=(",", ":")).encode()
+        rows_line = json.dumps(rows, separators=(",", ":")).encode()
+        body = self._body(added, removed_line + b"\n" + rows_line)
+        if len(body) * _DELTA_SHARE > len(self._buffer):
+            return False
+        parts = (self._stamp.encode(), self._tag.encode(), body)
+        head = {
+            "format": _DELTA_FORMAT,
+            "stamp": self._stamp,
+            "pack": self._tag,
+            "size": len(body),
+            "hmac": self._auth().tag(_DELTA_FORMAT, *parts),
+        }
+        try:
+            write_atomic(
+                self._file.parent / DELTA_NAME,
+                json.dumps(head, separators=(",", ":")).encode() + b"\n" + body,
+            )
+        except OSError:
+            pass  # no delta: the next run reads the pack alone (misses, never a wrong hit)
+        return True
+
+    @staticmethod
+    def _body(current: Mapping[str, FileFacts], middle: bytes) -> bytes:
+        """The JSON index of ``current``, the lines ``middle``, the segments."""
         index: dict[str, Entry] = {}
         segments: list[bytes] = []
         offset = 0
@@ -177,21 +311,8 @@ class FactsCache:
             index[key] = entry._replace(start=offset)
             offset += len(segment)
             segments.append(segment)
-        table = {path: [*stat, digest] for path, (stat, digest) in stats.items()}
-        body = b"\n".join(
-            [
-                json.dumps(index, separators=(",", ":")).encode(),
-                json.dumps(table, separators=(",", ":")).encode(),
-                b"".join(segments),
-            ]
-        )
-        head = json.dumps(self._head(body), separators=(",", ":")).encode()
-        try:
-            write_atomic(self._file, head + b"\n" + body)
-            # The pack's earlier JSON form: nothing reads it any more, so do not leave it behind.
-            (self._file.parent / _LEGACY_PACK).unlink(missing_ok=True)
-        except OSError:
-            return
+        index_line = json.dumps(index, separators=(",", ":")).encode()
+        return b"\n".join([index_line, middle, b"".join(segments)])
 
     def _auth(self) -> CacheAuth:
         # Read only when a pack is used: runs without a cache folder need no secret.
