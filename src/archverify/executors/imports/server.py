@@ -308,7 +308,11 @@ _SPEC_ATTRS = ("__name__", "__loader__", "__package__", "__spec__", "__path__", 
 _SPEC_ATTRS += ("__cached__",)
 # name -> (module, its spec attributes as they were, whether _hide unbound it from its package)
 _HIDDEN: dict[str, tuple[Any, dict[str, Any], bool]] = {}
-_CLOSURES: dict[str, list[str]] = {}  # preload name -> what its import loaded alone, in order
+# module -> the modules whose loads started while it ran its own code (its probe's record):
+# with theirs, recursively, what its import loads alone.
+_NEST: dict[str, list[str]] = {}
+_NEST_STACK: list[str] = []  # the probe's modules being loaded, outermost first
+_NESTING = False  # the probe records _NEST (through the audit hook's "import" events)
 _HID = False  # this process (or the zygote it was forked from) has set the preloads aside
 
 
@@ -395,9 +399,51 @@ class _Revealer:
         if _HIDDEN.get(name, (None,))[0] is not module:
             raise ImportError(f"{name} is no longer set aside", name=name)
         _reveal(name)
-        for other in _CLOSURES.get(name, ()):
-            if other != name and other in _HIDDEN:
-                _reveal(other)
+        _reveal_loads(name)
+
+
+def _reveal_loads(name: str, visiting: set[str] | None = None) -> None:
+    """Put back what ``name``'s import loaded alone, each module after its packages and its own
+    loads (about the order a fresh import completes them in)."""
+    visiting = {name} if visiting is None else visiting
+    for other in _NEST.get(name, ()):
+        _reveal_tree(other, visiting)
+
+
+def _reveal_tree(name: str, visiting: set[str]) -> None:
+    if name not in _HIDDEN or name in visiting:
+        return  # loaded already, or on its way (loads can form a cycle through a package)
+    visiting.add(name)
+    for package in _ancestors(name):
+        _reveal_tree(package, visiting)
+    _reveal_loads(name, visiting)
+    if name in _HIDDEN:
+        _reveal(name)
+
+
+def _loading(name: str) -> bool:
+    """``name`` is in ``sys.modules`` and its own code runs (its spec says so)."""
+    spec = getattr(sys.modules.get(name), "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
+
+
+def _nest(name: str) -> None:
+    """A load starts (the ``import`` audit event, raised only for a module not loaded yet):
+    record it under the innermost module whose own code runs. A fresh ``import a.b`` raises
+    the event for ``a.b`` before ``a`` is imported; a name not in ``sys.modules`` yet waits
+    on the stack only while its packages are the ones loading."""
+    stack = _NEST_STACK
+    while stack and not _loading(stack[-1]):
+        top = stack[-1]
+        if top not in sys.modules and top.startswith(name + "."):
+            break
+        stack.pop()
+    loader = next((m for m in reversed(stack) if _loading(m)), None)
+    if loader is not None and name != loader:
+        children = _NEST.setdefault(loader, [])
+        if name not in children:
+            children.append(name)
+    stack.append(name)
 
 
 _REVEALER = _Revealer()
@@ -412,8 +458,8 @@ def _hide_preloads(config: dict[str, Any]) -> None:
     preloaded = [n for n in sys.modules if n not in _PRISTINE]
     if not preloaded or not config.get("preload"):
         return
-    closures = config.get("preload_closures") or {}
-    _CLOSURES.update({str(k): [str(m) for m in v] for k, v in dict(closures).items()})
+    nesting = config.get("preload_nesting") or {}
+    _NEST.update({str(k): [str(m) for m in v] for k, v in dict(nesting).items()})
     _hide(preloaded)
     if _REVEALER not in sys.meta_path:
         sys.meta_path.insert(0, _REVEALER)
@@ -434,14 +480,16 @@ def probe_preloads(
     fork of the server importing one name; ``jobs`` run at once. The standard library's names
     share one probe (one after the other): its modules do not depend on their import order,
     and a probe per name would cost more than the preloads save on a small project.
-    Also returns, per exact name, the top-level names its import loaded alone, and the
-    modules it loaded, in the order their imports completed (what ``_Revealer`` puts back).
+    Also returns, per exact name, the top-level names its import loaded alone, and, per module
+    the probes loaded, the loads that started while it ran (``_NEST``: what ``_Revealer``
+    puts back with it).
     """
     names = [str(n) for n in config.get("preload", ())]
     running: dict[int, tuple[list[str], int, float]] = {}  # pid -> (names, pipe, deadline)
     verdicts: dict[str, dict[str, Any]] = {}
+    nesting: dict[str, list[str]] = {}
     try:
-        _probe_all(names, running, verdicts, config)
+        _probe_all(names, running, verdicts, config, nesting)
     finally:  # also on SIGTERM: no probe outlives the server
         for pid, (_, fd, _) in running.items():
             _kill_group(pid)
@@ -456,8 +504,7 @@ def probe_preloads(
             continue
         exact.append(name)
     tops = {name: [str(t) for t in verdicts[name].get("tops", ())] for name in exact}
-    closures = {name: [str(m) for m in verdicts[name].get("loaded", ())] for name in exact}
-    return exact, tops, closures
+    return exact, tops, nesting
 
 
 def _probe_all(
@@ -465,6 +512,7 @@ def _probe_all(
     running: dict[int, tuple[list[str], int, float]],
     verdicts: dict[str, dict[str, Any]],
     config: dict[str, Any],
+    nesting: dict[str, list[str]],
 ) -> None:
     timeout = float(config["timeout"])
     concurrency = max(1, int(config.get("jobs", 1)))
@@ -509,6 +557,11 @@ def _probe_all(
                 found = json.loads(data) if data else {}
             except ValueError:
                 found = {}
+            nest = found.get(_NEST_KEY) if isinstance(found, dict) else None
+            for loader, loads in (nest if isinstance(nest, dict) else {}).items():
+                # The same module in two probes loads the same (what probing relies on).
+                if isinstance(loads, list):
+                    nesting.setdefault(str(loader), [str(m) for m in loads])
             for name in batch:
                 verdict = found.get(name) if isinstance(found, dict) else None
                 verdicts[name] = verdict if isinstance(verdict, dict) else {"ok": False}
@@ -566,7 +619,11 @@ def _global_state() -> list[Any]:
     ]
 
 
+_NEST_KEY = " nest"  # the probe's report entry for _NEST (no module has this name)
+
+
 def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoReturn:
+    global _HOOKED, _NESTING
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -578,6 +635,10 @@ def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoRet
             # loads alone (its closure, for the children's _Revealer).
             if len(names) > 1:
                 sys.meta_path.insert(0, _REVEALER)
+            if not _HOOKED:
+                _HOOKED = True
+                sys.addaudithook(_audit)
+            _NESTING = True
             for name in names:
                 _hide([n for n in sys.modules if n not in _PRISTINE])
                 threads = _thread._count()
@@ -586,12 +647,12 @@ def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoRet
                 state = _global_state()
                 ok = _Preloading.load(name, float(config["timeout"]))
                 tops = sorted({_top(n) for n in sys.modules} - before)
-                # In completion order: an import moves its module to the end of sys.modules.
-                loaded = [n for n in sys.modules if n not in present]
                 # A changed interpreter-wide state is as unsafe to hand to every child as a
                 # thread is to fork.
                 unsafe = _thread._count() > threads or _global_state() != state
-                report[name] = {"ok": ok, "threads": unsafe, "tops": tops, "loaded": loaded}
+                report[name] = {"ok": ok, "threads": unsafe, "tops": tops}
+            _NESTING = False
+        report[_NEST_KEY] = _NEST
         payload = json.dumps(report).encode("utf-8")
         while payload:
             payload = payload[os.write(out_fd, payload) :]
@@ -963,6 +1024,10 @@ def _watch_tree(job: dict[str, Any]) -> None:
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     try:
+        if event == "import":
+            if _NESTING and args and isinstance(args[0], str):
+                _nest(args[0])
+            return
         if event == "open":
             mode, flags = args[1], args[2]
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -2175,10 +2240,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     if server.fork and config.get("preload") and not config.get("probed"):
         # Once per step: a restart (a dropped preload, a zygote lost) reuses the verdicts.
-        exact, tops, closures = probe_preloads(config)
+        exact, tops, nesting = probe_preloads(config)
         dropped = len(config["preload"]) - len(exact)
         config.update(preload=exact, probed=True, preload_dropped=dropped, preload_tops=tops)
-        config.update(preload_closures=closures)
+        config.update(preload_nesting=nesting)
         _save_config(config, argv[1])
         _CONFIG.update(config)
     if server.fork:
