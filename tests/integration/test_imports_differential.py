@@ -356,7 +356,9 @@ def test_after_an_edit_every_verdict_equals_a_fresh_interpreter(tmp_path: Path) 
     for body in ("import app.sub\n# edited\n", "X = 2\n"):
         (root / "app" / "later.py").write_text(body)
         again = _cli(root)
-        stats = {s["id"]: s for s in again["steps"]}["imports"]["stats"]  # type: ignore[index]
+        steps = again["steps"]
+        assert isinstance(steps, list)
+        stats = {s["id"]: s for s in steps}["imports"]["stats"]
         # Only what holds app/later.py is imported again: app.later, app.early, app.late, app.leaf.
         assert stats["fresh"] == 4, stats
         seen = _verdicts_match_fresh(root, again)

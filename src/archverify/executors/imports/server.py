@@ -191,6 +191,8 @@ def _unbind(name: str, module: Any) -> bool:
     if holder is None:
         holder = _HIDDEN.get(parent, (None,))[0]
     try:
+        if not _imported_as(name, module):
+            return False  # put in sys.modules by hand, bound by its package's own code
         if holder is not None and vars(holder).get(tail) is module:
             delattr(holder, tail)
             return True
@@ -304,8 +306,8 @@ def _top(name: str) -> str:
 _MISSING = object()
 # The attributes the import system sets from a spec (``_init_module_attrs``): put back as they
 # were, since the spec the revealer hands the import system is its own.
-_SPEC_ATTRS = ("__name__", "__loader__", "__package__", "__spec__", "__path__", "__file__")
-_SPEC_ATTRS += ("__cached__",)
+_SPEC_ATTRS: tuple[str, ...] = ("__name__", "__loader__", "__package__", "__spec__")
+_SPEC_ATTRS += ("__path__", "__file__", "__cached__")
 # name -> (module, its spec attributes as they were, whether _hide unbound it from its package)
 _HIDDEN: dict[str, tuple[Any, dict[str, Any], bool]] = {}
 # module -> the modules whose loads started while it ran its own code (its probe's record):
@@ -321,6 +323,7 @@ def _hide(names: list[str]) -> None:
 
     A submodule whose package holds something else under its name (a function the package
     defines after importing it) stays where it is: handing it back would bind it over that.
+    So does a module filed under a name no import loaded it by (``_imported_as``).
     """
     for name in reversed(names):
         module = sys.modules.get(name)
@@ -335,10 +338,17 @@ def _hide(names: list[str]) -> None:
             saved = {k: vars(module).get(k, _MISSING) for k in _SPEC_ATTRS}
         except BaseException:  # a module without a namespace: left as it is
             continue
-        if bound is not _MISSING and bound is not module:
+        if (bound is not _MISSING and bound is not module) or not _imported_as(name, module):
             continue
         del sys.modules[name]
         _HIDDEN[name] = (module, saved, _unbind(name, module))
+
+
+def _imported_as(name: str, module: Any) -> bool:
+    """``module`` was loaded by the import system under ``name`` (its spec says so). Not so
+    ``importlib._bootstrap`` (``_frozen_importlib``, which ``importlib`` puts in ``sys.modules``
+    and keeps as a global of its own): no import of that name ever ran to hand it back with."""
+    return getattr(vars(module).get("__spec__"), "name", None) == name
 
 
 def _reveal(name: str) -> Any:
