@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from archverify.core.facts import ImportFact
@@ -133,3 +135,52 @@ def test_nothing_is_left_in_the_tree(tmp_path: Path) -> None:
         assert outcome.findings == []
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert left == sorted(files)
+
+
+def _fresh(root: Path, module: str) -> str:
+    """``cd ROOT && python -c "import M"``: "ok" or the exception's class name."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode == 0:
+        return "ok"
+    return done.stderr.strip().splitlines()[-1].partition(":")[0]
+
+
+# ``pkg.early`` reads ``xml.dom`` (a submodule ``import xml`` does not load) before its own later
+# import loads it; ``pkg.sibling`` imports ``xml.dom``, so it is preloaded. Fresh, ``early``
+# fails with AttributeError; ``late`` reads it only after its own import, and passes.
+SUBMODULE_FILES = {
+    "pkg/__init__.py": "",
+    "pkg/early.py": "import xml\nNODE = xml.dom.Node\nimport xml.dom\n",
+    "pkg/late.py": "import xml\nimport xml.dom\nNODE = xml.dom.Node\n",
+    "pkg/sibling.py": "import xml.dom.minidom\n",
+    "pkg/parent.py": "import email.mime.text\nTEXT = email.mime.text.MIMEText\n",
+    "pkg/closure.py": "import email.mime.text\nUTILS = email.utils.formatdate\n",
+}
+SUBMODULE_IMPORTS = {
+    "pkg.early": [ImportFact("xml", 1, 1), ImportFact("xml.dom", 3, 1)],
+    "pkg.late": [ImportFact("xml", 1, 1), ImportFact("xml.dom", 2, 1)],
+    "pkg.sibling": [ImportFact("xml.dom.minidom", 1, 1)],
+    "pkg.parent": [ImportFact("email.mime.text", 1, 1)],
+    "pkg.closure": [ImportFact("email.mime.text", 1, 1)],
+}
+
+
+def test_a_preloaded_submodule_is_not_an_attribute_before_it_is_imported(tmp_path: Path) -> None:
+    outcome = ImportsStep().run(make_context(tmp_path, SUBMODULE_FILES, imports=SUBMODULE_IMPORTS))
+    assert outcome.stats["preloaded"] >= 2
+    failed = {f.path: f for f in outcome.findings}
+    assert sorted(failed) == ["pkg/early.py"]
+    assert "AttributeError" in failed["pkg/early.py"].message
+    assert "'dom'" in failed["pkg/early.py"].message
+    for module in ("pkg.early", "pkg.late", "pkg.sibling", "pkg.parent", "pkg.closure"):
+        path = module.replace(".", "/") + ".py"
+        assert _fresh(tmp_path, module) == ("AttributeError" if path in failed else "ok")
+    # The failure came from the fork: had the fork passed, nothing would have been rechecked.
+    assert outcome.stats["fork_disagreed"] == 0

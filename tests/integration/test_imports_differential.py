@@ -337,3 +337,66 @@ def test_replayed_find_library_verdicts_equal_a_fresh_interpreter(tmp_path: Path
         path = module.replace(".", "/") + ".py"
         assert (fresh[0] != "ok") == (path in failing), (module, fresh)
     assert failing == {"app/missing.py"}
+
+
+# A module that reads a submodule as an attribute before anything it imports has loaded it
+# fails fresh (AttributeError); one whose dependency loads it first passes. Both for a project
+# package (``app.sub``) and for a preloaded one (``xml.dom``, preloaded for ``app.xml_user``).
+EARLY_READS = {
+    "app/sub.py": "X = 1\n",
+    "app/later.py": "import app.sub\n",
+    "app/early.py": "import app\nVALUE = app.sub.X\nimport app.later\n",
+    "app/late.py": "import app.later\nVALUE = app.sub.X\n",
+    "app/leaf.py": "import app.late\n",
+    "app/xml_early.py": "import xml\nNODE = xml.dom.Node\nimport xml.dom\n",
+    "app/xml_late.py": "import xml.dom\nNODE = xml.dom.Node\n",
+    "app/xml_user.py": "import xml.dom.minidom\n",
+}
+
+
+def _verdicts_match_fresh(root: Path, report: dict[str, object]) -> dict[str, bool]:
+    """Whether each module fails, by the report (its own finding, or a dependent of one)
+    and by a fresh interpreter; the two must agree. Returns the report's view."""
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    failing: dict[str, str] = {}
+    for finding in findings:
+        if not str(finding["rule"]).startswith("imports/"):
+            continue
+        module = str(finding["path"])[: -len(".py")].replace("/", ".")
+        failing[module] = str(finding["message"])
+        for dependent in finding.get("extra", {}).get("dependents", []):
+            failing[str(dependent)] = str(finding["message"])
+    modules = sorted(
+        str(p.relative_to(root).with_suffix("")).replace("/", ".") for p in root.rglob("*.py")
+    )
+    verdicts = {}
+    for module in modules:
+        name = module.removesuffix(".__init__")
+        verdicts[name] = name in failing
+        assert _fresh_fails(root, name) == verdicts[name], (name, failing.get(name))
+    return verdicts
+
+
+def test_after_an_edit_every_verdict_equals_a_fresh_interpreter(tmp_path: Path) -> None:
+    """The re-import path (replay of what an edit cannot reach, a fork for the rest)."""
+    root = _project(tmp_path / "proj", EARLY_READS)
+    first = _verdicts_match_fresh(root, _cli(root))
+    assert {m for m, fails in first.items() if fails} == {"app.early", "app.xml_early"}
+    # An edit the verdicts do not see, then one that takes app.sub out of app.later's import:
+    # app.late (and app.leaf through it) now read app.sub before anything loaded it.
+    for body in ("import app.sub\n# edited\n", "X = 2\n"):
+        (root / "app" / "later.py").write_text(body)
+        again = _cli(root)
+        steps = again["steps"]
+        assert isinstance(steps, list)
+        stats = {s["id"]: s for s in steps}["imports"]["stats"]
+        # Only what holds app/later.py is imported again: app.later, app.early, app.late, app.leaf.
+        assert stats["fresh"] == 4, stats
+        seen = _verdicts_match_fresh(root, again)
+    assert {m for m, fails in seen.items() if fails} == {
+        "app.early",
+        "app.late",
+        "app.leaf",
+        "app.xml_early",
+    }

@@ -13,7 +13,8 @@ The file plays three process roles (the server, a zygote, a child) and reads in 
 - start-up guards (``sys.path``, ``_PRISTINE``) and shared helpers: ``Frame`` and the stack
   readers, ``_write_json``;
 - preloading (``_Preloading``, ``probe_preloads``, ``preload``): what the server imports once
-  so that every child starts with it;
+  so that every child starts with it, set aside in each child until its import asks for it
+  (``_hide``, ``_Revealer``);
 - the child's import (``import_one``, the recursion-limit offset, ``_reorders_imports``);
 - process utilities (``_cap_memory``, ``_become_subreaper``, ``_end_leftovers``, ``_reap``);
 - the tree watch, an audit hook that records the project files an import changes
@@ -176,7 +177,28 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
 
 def _forget_server_modules() -> None:
     for name in [n for n in sys.modules if n not in _KEEP]:
-        del sys.modules[name]
+        _unbind(name, sys.modules.pop(name))
+
+
+def _unbind(name: str, module: Any) -> bool:
+    """Take ``module`` off its parent package's namespace, where the import system put it.
+
+    A fresh interpreter binds ``pkg.sub`` as the attribute ``sub`` of ``pkg`` only once
+    ``pkg.sub`` is imported: a module set aside here must not be reachable as one.
+    """
+    parent, _, tail = name.rpartition(".")
+    holder = sys.modules.get(parent) if parent else None
+    if holder is None:
+        holder = _HIDDEN.get(parent, (None,))[0]
+    try:
+        if not _imported_as(name, module):
+            return False  # put in sys.modules by hand, bound by its package's own code
+        if holder is not None and vars(holder).get(tail) is module:
+            delattr(holder, tail)
+            return True
+    except BaseException:  # a namespace that refuses: the binding stays, as before
+        pass
+    return False
 
 
 class _PreloadTimeout(BaseException):
@@ -268,7 +290,194 @@ def _top(name: str) -> str:
     return name.partition(".")[0]
 
 
-def probe_preloads(config: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
+# -- Preloads out of sight: a child sees a preloaded module only once it imports it ----------
+#
+# Preloading loads every name before any project code runs; a fresh ``import M`` loads only
+# what M reaches, when it reaches it. Left in ``sys.modules`` and bound on their packages,
+# preloads would let ``import xml; xml.dom.Node`` pass (``xml.dom`` preloaded for another
+# module) where a fresh interpreter raises AttributeError. So each child first sets every
+# preloaded module aside (``_hide``: out of ``sys.modules``, off its package's namespace), and
+# ``_Revealer``, a meta path finder, hands the same object back when the import system asks
+# for it, with the modules that name's import loaded alone (its probe's record), each bound
+# again where the import system had bound it. Nothing runs twice: the module's import-time
+# code ran once, in the server, which is what preloading already relies on (see
+# ``probe_preloads``).
+
+_MISSING = object()
+# The attributes the import system sets from a spec (``_init_module_attrs``): put back as they
+# were, since the spec the revealer hands the import system is its own.
+_SPEC_ATTRS: tuple[str, ...] = ("__name__", "__loader__", "__package__", "__spec__")
+_SPEC_ATTRS += ("__path__", "__file__", "__cached__")
+# name -> (module, its spec attributes as they were, whether _hide unbound it from its package)
+_HIDDEN: dict[str, tuple[Any, dict[str, Any], bool]] = {}
+# module -> the modules whose loads started while it ran its own code (its probe's record):
+# with theirs, recursively, what its import loads alone.
+_NEST: dict[str, list[str]] = {}
+_NEST_STACK: list[str] = []  # the probe's modules being loaded, outermost first
+_NESTING = False  # the probe records _NEST (through the audit hook's "import" events)
+_HID = False  # this process (or the zygote it was forked from) has set the preloads aside
+
+
+def _hide(names: list[str]) -> None:
+    """Set the modules ``names`` aside, as if never imported (see the block comment above).
+
+    A submodule whose package holds something else under its name (a function the package
+    defines after importing it) stays where it is: handing it back would bind it over that.
+    So does a module filed under a name no import loaded it by (``_imported_as``).
+    """
+    for name in reversed(names):
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        parent, _, tail = name.rpartition(".")
+        holder = sys.modules.get(parent) if parent else None
+        if holder is None and parent:
+            holder = _HIDDEN.get(parent, (None,))[0]
+        try:
+            bound = vars(holder).get(tail, _MISSING) if holder is not None else _MISSING
+            saved = {k: vars(module).get(k, _MISSING) for k in _SPEC_ATTRS}
+        except BaseException:  # a module without a namespace: left as it is
+            continue
+        if (bound is not _MISSING and bound is not module) or not _imported_as(name, module):
+            continue
+        del sys.modules[name]
+        _HIDDEN[name] = (module, saved, _unbind(name, module))
+
+
+def _imported_as(name: str, module: Any) -> bool:
+    """``module`` was loaded by the import system under ``name`` (its spec says so). Not so
+    ``importlib._bootstrap`` (``_frozen_importlib``, which ``importlib`` puts in ``sys.modules``
+    and keeps as a global of its own): no import of that name ever ran to hand it back with."""
+    return getattr(vars(module).get("__spec__"), "name", None) == name
+
+
+def _reveal(name: str) -> Any:
+    """Put a hidden module back: in ``sys.modules`` and, if it was, on its package."""
+    module, saved, unbound = _HIDDEN.pop(name)
+    for key, value in saved.items():
+        try:
+            if value is _MISSING:
+                vars(module).pop(key, None)
+            else:
+                setattr(module, key, value)
+        except BaseException:  # a read-only attribute kept its value anyway
+            pass
+    sys.modules[name] = module
+    parent, _, tail = name.rpartition(".")
+    holder = sys.modules.get(parent) if parent else None
+    if holder is None and parent:
+        holder = _HIDDEN.get(parent, (None,))[0]
+    if unbound and holder is not None:
+        try:
+            setattr(holder, tail, module)
+        except BaseException:  # as _unbind: a namespace that refuses keeps what it has
+            pass
+    return module
+
+
+class _Revealer:
+    """A meta path finder that answers for hidden modules with the very module set aside.
+
+    Asked by the import system for a load, it returns a spec of its own; its loader puts the
+    module back (``_reveal``), then the modules the name's import loaded alone, in the order
+    they completed, so the process holds what a fresh import of the name leaves behind.
+    Asked only to look (``importlib.util.find_spec``), it answers with the module's own spec.
+    """
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        entry = _HIDDEN.get(name)
+        if entry is None:
+            return None
+        spec = entry[1].get("__spec__")
+        caller = sys._getframe(1).f_back  # 1: importlib's _find_spec, then who asked it
+        if caller is None or caller.f_code.co_name != "_find_and_load_unlocked":
+            return spec if spec is not _MISSING else None
+        origin = getattr(spec, "origin", None)
+        is_package = entry[1].get("__path__", _MISSING) is not _MISSING
+        return sys.modules["_frozen_importlib"].ModuleSpec(
+            name, self, origin=origin, is_package=is_package
+        )
+
+    def create_module(self, spec: Any) -> Any:
+        entry = _HIDDEN.get(spec.name)
+        if entry is None:
+            raise ImportError(f"{spec.name} is no longer set aside", name=spec.name)
+        return entry[0]
+
+    def exec_module(self, module: Any) -> None:
+        name = str(module.__spec__.name)
+        if _HIDDEN.get(name, (None,))[0] is not module:
+            raise ImportError(f"{name} is no longer set aside", name=name)
+        _reveal(name)
+        _reveal_loads(name)
+
+
+def _reveal_loads(name: str, visiting: set[str] | None = None) -> None:
+    """Put back what ``name``'s import loaded alone, each module after its packages and its own
+    loads (about the order a fresh import completes them in)."""
+    visiting = {name} if visiting is None else visiting
+    for other in _NEST.get(name, ()):
+        _reveal_tree(other, visiting)
+
+
+def _reveal_tree(name: str, visiting: set[str]) -> None:
+    if name not in _HIDDEN or name in visiting:
+        return  # loaded already, or on its way (loads can form a cycle through a package)
+    visiting.add(name)
+    for package in _ancestors(name):
+        _reveal_tree(package, visiting)
+    _reveal_loads(name, visiting)
+    if name in _HIDDEN:
+        _reveal(name)
+
+
+def _loading(name: str) -> bool:
+    """``name`` is in ``sys.modules`` and its own code runs (its spec says so)."""
+    spec = getattr(sys.modules.get(name), "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
+
+
+def _nest(name: str) -> None:
+    """A load starts (the ``import`` audit event, raised only for a module not loaded yet):
+    record it under the innermost module whose own code runs. A fresh ``import a.b`` raises
+    the event for ``a.b`` before ``a`` is imported; a name not in ``sys.modules`` yet waits
+    on the stack only while its packages are the ones loading."""
+    stack = _NEST_STACK
+    while stack and not _loading(stack[-1]):
+        top = stack[-1]
+        if top not in sys.modules and top.startswith(name + "."):
+            break
+        stack.pop()
+    loader = next((m for m in reversed(stack) if _loading(m)), None)
+    if loader is not None and name != loader:
+        children = _NEST.setdefault(loader, [])
+        if name not in children:
+            children.append(name)
+    stack.append(name)
+
+
+_REVEALER = _Revealer()
+
+
+def _hide_preloads(config: dict[str, Any]) -> None:
+    """In the server's first child: set the preloads aside (its zygote's members inherit that)."""
+    global _HID
+    if _HID:
+        return
+    _HID = True
+    preloaded = [n for n in sys.modules if n not in _PRISTINE]
+    if not preloaded or not config.get("preload"):
+        return
+    nesting = config.get("preload_nesting") or {}
+    _NEST.update({str(k): [str(m) for m in v] for k, v in dict(nesting).items()})
+    _hide(preloaded)
+    if _REVEALER not in sys.meta_path:
+        sys.meta_path.insert(0, _REVEALER)
+
+
+def probe_preloads(
+    config: dict[str, Any],
+) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
     """The preloads that are exact: each one, imported alone from the pristine state, works.
 
     Preloading imports every name, in one order, before any project module runs; a fresh
@@ -281,13 +490,16 @@ def probe_preloads(config: dict[str, Any]) -> tuple[list[str], dict[str, list[st
     fork of the server importing one name; ``jobs`` run at once. The standard library's names
     share one probe (one after the other): its modules do not depend on their import order,
     and a probe per name would cost more than the preloads save on a small project.
-    Also returns, per exact name, the top-level names its import loaded alone.
+    Also returns, per exact name, the top-level names its import loaded alone, and, per module
+    the probes loaded, the loads that started while it ran (``_NEST``: what ``_Revealer``
+    puts back with it).
     """
     names = [str(n) for n in config.get("preload", ())]
     running: dict[int, tuple[list[str], int, float]] = {}  # pid -> (names, pipe, deadline)
     verdicts: dict[str, dict[str, Any]] = {}
+    nesting: dict[str, list[str]] = {}
     try:
-        _probe_all(names, running, verdicts, config)
+        _probe_all(names, running, verdicts, config, nesting)
     finally:  # also on SIGTERM: no probe outlives the server
         for pid, (_, fd, _) in running.items():
             _kill_group(pid)
@@ -301,7 +513,8 @@ def probe_preloads(config: dict[str, Any]) -> tuple[list[str], dict[str, list[st
         if tainted & {_top(name), *verdict.get("tops", ())}:
             continue
         exact.append(name)
-    return exact, {name: [str(t) for t in verdicts[name].get("tops", ())] for name in exact}
+    tops = {name: [str(t) for t in verdicts[name].get("tops", ())] for name in exact}
+    return exact, tops, nesting
 
 
 def _probe_all(
@@ -309,6 +522,7 @@ def _probe_all(
     running: dict[int, tuple[list[str], int, float]],
     verdicts: dict[str, dict[str, Any]],
     config: dict[str, Any],
+    nesting: dict[str, list[str]],
 ) -> None:
     timeout = float(config["timeout"])
     concurrency = max(1, int(config.get("jobs", 1)))
@@ -353,6 +567,11 @@ def _probe_all(
                 found = json.loads(data) if data else {}
             except ValueError:
                 found = {}
+            nest = found.get(_NEST_KEY) if isinstance(found, dict) else None
+            for loader, loads in (nest if isinstance(nest, dict) else {}).items():
+                # The same module in two probes loads the same (what probing relies on).
+                if isinstance(loads, list):
+                    nesting.setdefault(str(loader), [str(m) for m in loads])
             for name in batch:
                 verdict = found.get(name) if isinstance(found, dict) else None
                 verdicts[name] = verdict if isinstance(verdict, dict) else {"ok": False}
@@ -410,16 +629,31 @@ def _global_state() -> list[Any]:
     ]
 
 
+_NEST_KEY = " nest"  # the probe's report entry for _NEST (no module has this name)
+
+
 def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoReturn:
+    global _HOOKED, _NESTING
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _cap_memory(config)  # a preload past the cap is not preloaded (the server has none)
         report: dict[str, Any] = {}
         with _Preloading(config):
+            # One probe for several names (the standard library's): each starts with the
+            # others' modules set aside, so what it loads, revealed or imported, is what it
+            # loads alone (its closure, for the children's _Revealer).
+            if len(names) > 1:
+                sys.meta_path.insert(0, _REVEALER)
+            if not _HOOKED:
+                _HOOKED = True
+                sys.addaudithook(_audit)
+            _NESTING = True
             for name in names:
+                _hide([n for n in sys.modules if n not in _PRISTINE])
                 threads = _thread._count()
-                before = {_top(n) for n in sys.modules}
+                present = set(sys.modules)
+                before = {_top(n) for n in present}
                 state = _global_state()
                 ok = _Preloading.load(name, float(config["timeout"]))
                 tops = sorted({_top(n) for n in sys.modules} - before)
@@ -427,6 +661,8 @@ def _probe_child(names: list[str], out_fd: int, config: dict[str, Any]) -> NoRet
                 # thread is to fork.
                 unsafe = _thread._count() > threads or _global_state() != state
                 report[name] = {"ok": ok, "threads": unsafe, "tops": tops}
+            _NESTING = False
+        report[_NEST_KEY] = _NEST
         payload = json.dumps(report).encode("utf-8")
         while payload:
             payload = payload[os.write(out_fd, payload) :]
@@ -510,6 +746,7 @@ def import_one(
     except BaseException:  # stdout may be replaced or closed: capture is best effort
         pass
     _forget_server_modules()
+    _hide_preloads(job)
     _enter_root(root)
     cap = _cap_memory(job)
     _become_subreaper()
@@ -798,6 +1035,10 @@ def _watch_tree(job: dict[str, Any]) -> None:
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     try:
+        if event == "import":
+            if _NESTING and args and isinstance(args[0], str):
+                _nest(args[0])
+            return
         if event == "open":
             mode, flags = args[1], args[2]
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -2369,9 +2610,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     if server.fork and config.get("preload") and not config.get("probed"):
         # Once per step: a restart (a dropped preload, a zygote lost) reuses the verdicts.
-        exact, tops = probe_preloads(config)
+        exact, tops, nesting = probe_preloads(config)
         dropped = len(config["preload"]) - len(exact)
         config.update(preload=exact, probed=True, preload_dropped=dropped, preload_tops=tops)
+        config.update(preload_nesting=nesting)
         _save_config(config, argv[1])
         _CONFIG.update(config)
     if server.fork:
