@@ -182,3 +182,19 @@ def test_the_same_distributions_installed_afresh_give_the_same_environment(
     assert rebuilt != states[1]
     (tmp_path / "second/site/extra.py").write_text("")
     assert _path_entry_state(str(tmp_path / "second/site")) not in (rebuilt, states[1])
+
+
+def test_a_dot_folder_on_the_path_changes_no_state(tmp_path: Path) -> None:
+    """The checkout is often on the path: the caches tools write there (.archverify_cache,
+    .mypy_cache, .import_linter_cache) must not re-import every module on the next run. No
+    finder finds a name that starts with a dot, and site skips such .pth files."""
+    from archverify.executors.runtime.environment import _path_entry_state
+
+    folder = tmp_path / "checkout"
+    (folder / "app").mkdir(parents=True)
+    before = _path_entry_state(str(folder))
+    (folder / ".import_linter_cache").mkdir()
+    (folder / ".hidden.pth").write_text("/somewhere\n")
+    assert _path_entry_state(str(folder)) == before
+    (folder / "json.py").write_text("")  # a module that shadows one: another state
+    assert _path_entry_state(str(folder)) != before

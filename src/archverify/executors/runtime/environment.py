@@ -161,6 +161,11 @@ def _path_entry_state(entry: str) -> tuple[str | None, list[str]]:
     digest = hashlib.sha256()
     names: list[str] = []
     for item in found:
+        if item.name.startswith("."):
+            # No import finds it (the finders look up the part after the last dot) and site
+            # skips such .pth files: .git, .archverify_cache, .mypy_cache, .import_linter_cache
+            # appearing in a folder on the path (the checkout, often) change no verdict.
+            continue
         digest.update(item.name.encode("utf-8", "surrogateescape") + b"\0")
         if item.name.endswith(_DISTRIBUTION_SUFFIXES):
             names.append(item.name)
