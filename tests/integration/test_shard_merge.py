@@ -433,3 +433,42 @@ def test_a_collection_error_in_one_shard_merges_as_one_interrupted_session(tmp_p
     assert normalized(merged.json()) == normalized(whole.json())
     [tests] = [s for s in whole.json()["steps"] if s["id"] == "tests"]
     assert tests["stats"]["interrupted"] is True
+
+
+def _split(report: dict[str, Any]) -> dict[str, Any]:
+    """What ``--changed-since`` decides: new findings, existing ones, the change's summary."""
+    return {
+        "new": sorted((f["rule"], f["path"], f["line"]) for f in report["findings"]),
+        "existing": sorted((f["rule"], f["path"], f["line"]) for f in report.get("existing", [])),
+        "changed_since": report["summary"].get("changed_since"),
+        "counts": (report["summary"].get("new"), report["summary"].get("existing")),
+    }
+
+
+def test_shards_of_a_changed_since_run_merge_into_its_new_and_existing_split(
+    quick: tuple[Path, Path],
+) -> None:
+    root, out = quick
+    # An unstaged edit: a new ruff finding in a changed file; the contract's upward import
+    # (app/core/upward.py) predates the change and is existing.
+    (root / "app/api/m1.py").write_text("import json\n" + SMALL["app/api/m1.py"], "utf-8")
+    since = ("--changed-since", "HEAD")
+    whole = run_cli(
+        ["run", ".", "--no-cache", "--steps", QUICK, *since, "--format", "json"], cwd=root
+    )
+    expected = _split(whole.json())
+    assert ("contracts/layers", "app/core/upward.py", 1) in expected["existing"]
+    assert any(rule == "ruff/F401" and path == "app/api/m1.py" for rule, path, _ in expected["new"])
+    partials = [_partial(root, out, f"{i}/2", *since) for i in (1, 2)]
+    merged = run_cli(["merge", *map(str, partials), "--format", "json"], cwd=root)
+    assert merged.returncode == whole.returncode, merged.stderr
+    assert _split(merged.json()) == expected
+
+
+def test_merge_refuses_shards_of_different_changed_since(quick: tuple[Path, Path]) -> None:
+    root, out = quick
+    first = _partial(root, out, "1/2", "--changed-since", "HEAD")
+    other = _partial(root, out, "2/2")
+    run = run_cli(["merge", str(first), str(other)], cwd=root)
+    assert run.returncode == 2
+    assert "different --changed-since" in run.stderr
