@@ -472,3 +472,23 @@ def test_merge_refuses_shards_of_different_changed_since(quick: tuple[Path, Path
     run = run_cli(["merge", str(first), str(other)], cwd=root)
     assert run.returncode == 2
     assert "different --changed-since" in run.stderr
+
+
+def test_the_partials_commit_is_the_checkouts_own_whatever_the_callers_git_environment(
+    tmp_path: Path,
+) -> None:
+    # The shard asks git the way --changed-since does (one hardened runner): the caller's
+    # GIT_DIR (a hook's, a runner's) does not name another repository's commit as this tree's.
+    root = make_project(tmp_path / "project")
+    other = write_tree(tmp_path / "other", {"x.txt": "x\n"})
+    _git(other, "init", "-q", ".")
+    _git(other, "add", "-A")
+    _git(other, "commit", "-qm", "other")
+    out = tmp_path / "p.json"
+    args = ["run", ".", "--no-cache", "--steps", "compile", "--shard", "1/1", "--partial", str(out)]
+    run = run_cli(args, cwd=root, env={"GIT_DIR": str(other / ".git")})
+    assert run.returncode in (0, 1), run.stderr
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert json.loads(out.read_text("utf-8"))["commit"] == head
