@@ -319,15 +319,20 @@ def _combined(
     )
 
 
+# Whole numbers in a split step's stats that are settings, the same in every shard, not counts
+# of the shard's share: the tests' pytest-xdist ``workers`` (each shard's session has them).
+_SETTINGS = frozenset({"workers"})
+
+
 def _summed(all_stats: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Counts added up; any other value as the first shard that has it gives it."""
+    """Counts added up; any other value (a setting too) as the first shard that has it gives it."""
     merged: dict[str, Any] = {}
     for stats in all_stats:
         for key, value in stats.items():
             if key == SHARD_COVERAGE:
                 continue
-            if key not in merged:
-                merged[key] = value
+            if key not in merged or key in _SETTINGS:
+                merged.setdefault(key, value)
             elif isinstance(value, int) and not isinstance(value, bool):
                 if isinstance(merged[key], int) and not isinstance(merged[key], bool):
                     merged[key] += value
