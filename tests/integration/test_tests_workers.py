@@ -151,3 +151,21 @@ def test_without_xdist_the_tests_run_in_one_process_with_a_note(
         "test_calc": ["-", "-"],
         "test_text": ["-"],
     }
+
+
+def test_shards_with_workers_merge_into_what_one_run_with_workers_reports(tmp_path: Path) -> None:
+    # Each shard's session runs its test modules in xdist workers, its partial carries the
+    # workers' coverage; the merge reports the whole run's counts, coverage and setting.
+    project = Project(tmp_path, "2")
+    whole, ran = project.run("--no-cache")
+    assert set(ran) == ALL and _in_workers(ran), ran
+    partials = []
+    for index in (1, 2):
+        partial = tmp_path / f"shard-{index}.json"
+        shard, ran = project.run("--no-cache", "--shard", f"{index}/2", "--partial", str(partial))
+        assert _in_workers(ran), ran
+        partials.append(str(partial))
+    merged = run_cli(["merge", *partials, "--format", "json"], cwd=project.root)
+    assert merged.returncode == whole.returncode, merged.stderr
+    assert _result(merged) == _result(whole)
+    assert merged.step("tests")["stats"]["workers"] == 2  # the setting, not a count to add up

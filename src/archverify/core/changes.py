@@ -48,6 +48,24 @@ class ChangeSet:
             "changed_files": len(self.files),
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        """The whole change, files and ranges too (a shard's partial carries it to the merge)."""
+        return {
+            "ref": self.ref,
+            "commit": self.commit,
+            "merge_base": self.base,
+            "files": {path: [list(r) for r in ranges] for path, ranges in self.files.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChangeSet:
+        """What ``to_dict`` wrote; ``ValueError``/``KeyError``/``TypeError`` when it is not."""
+        files = {
+            str(path): tuple((int(start), int(end)) for start, end in ranges)
+            for path, ranges in dict(data["files"]).items()
+        }
+        return cls(str(data["ref"]), str(data["commit"]), str(data["merge_base"]), files)
+
 
 def changed_lines(old: str, new: str) -> tuple[tuple[int, int], ...]:
     """The lines of ``new`` that are not in ``old`` (inserted or replaced), as merged ranges.

@@ -17,7 +17,7 @@ from archverify.core.findings import StepOutcome, StepStatus
 from archverify.core.project import Project
 from archverify.core.shards import SPLIT_STEPS, Shard, ShardPlan, plan_shard
 from archverify.executors.base import Step, StepContext
-from archverify.executors.runtime.git import git_head
+from archverify.executors.runtime.git_changes import head_commit
 from archverify.executors.runtime.process import ToolFailure
 
 # Estimated cost per source line of each step (only the ratios matter): bandit is slower per
@@ -155,7 +155,7 @@ def identity(
 
     return {
         "version": __version__,
-        "commit": git_head(root),
+        "commit": head_commit(root),
         "tree": tree_digest(root, project),
         "config": config_digest(root, config_file, steps),
         "tools": {name: tool_version(name) for name in _TOOLS},

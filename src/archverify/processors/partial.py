@@ -8,7 +8,8 @@ versions, the shard), so that the merge refuses shards of different runs. The fo
 public contract, documented in docs/reports.md.
 
 Versions:
-- 1: the first.
+- 1: the first; ``changed_since`` (the shards' ``--changed-since`` change, or null) added
+  later, optional when read (a partial without it is of a run about every file).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from archverify.core.changes import ChangeSet
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.report import RunReport
 from archverify.core.shards import Shard
@@ -27,7 +29,7 @@ KIND = "archverify-partial"
 PARTIAL_VERSION = 1
 ROLES = ("whole", "part", "elsewhere")
 # What every partial of one sharded run has in common; any difference refuses the merge.
-IDENTITY = ("version", "commit", "tree", "config", "tools", "count")
+IDENTITY = ("version", "commit", "tree", "config", "tools", "count", "changed_since")
 
 MISSING_SHARD = Rule(
     "shards/missing",
@@ -67,9 +69,11 @@ def partial_to_dict(
     identity: Mapping[str, Any],
     roles: Mapping[str, str],
     units: Mapping[str, Sequence[str]],
+    changes: ChangeSet | None = None,
 ) -> dict[str, Any]:
     """The partial of ``report`` (a shard's, before suppressions and the baseline). The tests
-    step's coverage data leaves its stats for the partial's own ``coverage``."""
+    step's coverage data leaves its stats for the partial's own ``coverage``; ``changes`` (the
+    shard's ``--changed-since``) goes along whole, for the merge's new/existing split."""
     coverage: Any = None
     steps = []
     for outcome in report.steps:
@@ -99,6 +103,7 @@ def partial_to_dict(
         "config": identity["config"],
         "tools": dict(identity["tools"]),
         "units": {step: list(files) for step, files in sorted(units.items())},
+        "changed_since": None if changes is None else changes.to_dict(),
         "steps": steps,
         "coverage": coverage,
         "summary": dict(report.summary),
@@ -142,6 +147,7 @@ def read_partial(text: str, name: str) -> Partial:
             "config": str(data["config"]),
             "tools": {str(k): str(v) for k, v in dict(data["tools"]).items()},
             "count": shard.count,
+            "changed_since": _changed_since(data.get("changed_since")),
         }
         roles: dict[str, str] = {}
         steps: list[StepOutcome] = []
@@ -194,6 +200,7 @@ def refusal(partials: Sequence[Partial]) -> str | None:
                     "config": "configurations (or --steps)",
                     "tools": "tool versions",
                     "count": "shard counts",
+                    "changed_since": "--changed-since changes (or one without it)",
                 }[key]
                 return (
                     f"{first.name} and {other.name} come from different {what}: "
@@ -201,6 +208,19 @@ def refusal(partials: Sequence[Partial]) -> str | None:
                     "merge the partials of one sharded run"
                 )
     return None
+
+
+def _changed_since(value: Any) -> dict[str, Any] | None:
+    """The partial's ``changed_since`` checked (``ChangeSet.from_dict`` reads it), or None."""
+    if value is None:
+        return None
+    return ChangeSet.from_dict(value).to_dict()
+
+
+def changes_of(partial: Partial) -> ChangeSet | None:
+    """The ``--changed-since`` change the shards ran under, None for a run about every file."""
+    value = partial.identity.get("changed_since")
+    return None if value is None else ChangeSet.from_dict(value)
 
 
 def _shown(value: Any) -> str:
@@ -299,15 +319,20 @@ def _combined(
     )
 
 
+# Whole numbers in a split step's stats that are settings, the same in every shard, not counts
+# of the shard's share: the tests' pytest-xdist ``workers`` (each shard's session has them).
+_SETTINGS = frozenset({"workers"})
+
+
 def _summed(all_stats: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Counts added up; any other value as the first shard that has it gives it."""
+    """Counts added up; any other value (a setting too) as the first shard that has it gives it."""
     merged: dict[str, Any] = {}
     for stats in all_stats:
         for key, value in stats.items():
             if key == SHARD_COVERAGE:
                 continue
-            if key not in merged:
-                merged[key] = value
+            if key not in merged or key in _SETTINGS:
+                merged.setdefault(key, value)
             elif isinstance(value, int) and not isinstance(value, bool):
                 if isinstance(merged[key], int) and not isinstance(merged[key], bool):
                     merged[key] += value

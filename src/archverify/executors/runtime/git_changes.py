@@ -1,4 +1,5 @@
-"""The files ``--changed-since REF`` calls changed, read from an untrusted repository's git.
+"""What archverify asks an untrusted repository's git, in one hardened runner: the files
+``--changed-since REF`` calls changed, and the HEAD commit a shard's partial names.
 
 The repository's own configuration can run programs: ``core.fsmonitor``, ``diff.external``,
 textconv and clean filters, ``core.pager``, hooks, and whatever ``include``/``includeIf``
@@ -79,6 +80,18 @@ def changes_since(root: Path, ref: str) -> ChangeSet:
             before = texts.get(old[path])
             files[path] = WHOLE if before is None else changed_lines(_text(before), _text(now))
     return ChangeSet(ref=ref, commit=commit, base=base, files=dict(sorted(files.items())))
+
+
+def head_commit(root: Path) -> str | None:
+    """The HEAD commit of the checkout at ``root`` (a sharded run's identity); None outside
+    git, without git or without a commit. Asked as every other question here is."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        return _Git(git, root).ok("rev-parse", "--verify", "--quiet", "HEAD^{commit}") or None
+    except GitError:
+        return None
 
 
 class _Git:

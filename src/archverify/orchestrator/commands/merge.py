@@ -29,6 +29,7 @@ from archverify.processors.ordering import ordered_findings
 from archverify.processors.partial import (
     Partial,
     PartialError,
+    changes_of,
     merge_partials,
     read_partial,
     refusal,
@@ -165,6 +166,8 @@ def merge_from_args(args: argparse.Namespace) -> int:
             loaded.config,
             use_baseline=not args.no_baseline,
             baseline_file=args.baseline,
+            # The shards' --changed-since: the split into new and existing is made here, once.
+            changes=changes_of(partials[0]),
         )
     except (UsageError, ConfigError, PartialError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)

@@ -344,6 +344,7 @@ def write_partial(result: RunResult, shard: Shard, destination: str) -> None:
         ident,
         roles(result.plan, result.report.steps),
         result.plan.files,
+        result.changes,
     )
     without_shard_data(result.report)
     write_atomic(as_written(destination), render_partial(data))
