@@ -61,7 +61,6 @@ from archverify.orchestrator.write_guard import files_read
 from archverify.processors.formats import DEFAULT_FORMAT, markdown, text
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
-from archverify.processors.partial import partial_to_dict, render_partial, without_shard_data
 from archverify.processors.rule_docs import find_rule_doc
 
 NO_CONFIG_NOTICE = (
@@ -335,6 +334,10 @@ def _shard_option(shard: str | None, partial: str | None) -> Shard | None:
 def write_partial(result: RunResult, shard: Shard, destination: str) -> None:
     """The shard's partial report (before suppressions and the baseline) to ``destination``;
     the coverage data leaves the tests' stats, which the shard's own reports then show."""
+    # Imported here: the partial's format reads the tests step's names, and a run that is not
+    # a shard imports no step it does not run (tests/integration/test_lean_imports.py).
+    from archverify.processors.partial import partial_to_dict, render_partial, without_shard_data
+
     assert result.plan is not None  # nosec B101 - a shard's run always has its plan
     steps = [o.step for o in result.report.steps]
     ident = identity(Path(result.report.root), result.config.config_file, result.project, steps)
