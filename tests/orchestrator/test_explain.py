@@ -188,3 +188,14 @@ def test_what_explain_prints_has_no_markup_comments_nor_paths_of_the_source_tree
         shown = plain_text(page)
         assert "<!--" not in shown, name
         assert not re.search(r"`(tests|src/archverify)/[\w/]+\.py`", shown), name
+
+
+def test_the_installed_rule_docs_are_parsed_once_and_handed_out_as_copies() -> None:
+    from archverify.processors import rule_docs as docs_module
+
+    docs_module._installed_sections.cache_clear()
+    first = docs_module.rule_docs()
+    first["purity/io-call"] = "changed by a caller"
+    second = docs_module.rule_docs()
+    assert second["purity/io-call"] != "changed by a caller"
+    assert docs_module._installed_sections.cache_info().misses == 1

@@ -76,7 +76,13 @@ def _installed() -> tuple[tuple[str, str], ...]:
 
 def rule_docs() -> dict[str, str]:
     """Every documented rule id (and step) -> its Markdown section, from the installed package."""
-    return parse_rule_docs(dict(_installed()))
+    return dict(_installed_sections())
+
+
+@lru_cache(maxsize=1)
+def _installed_sections() -> tuple[tuple[str, str], ...]:
+    # Parsed once per process: a report names a hundred rules, each looked up here.
+    return tuple(parse_rule_docs(dict(_installed())).items())
 
 
 def find_rule_doc(rule: str, docs: Mapping[str, str] | None = None) -> str | None:

@@ -61,7 +61,7 @@ from archverify.orchestrator.write_guard import files_read
 from archverify.processors.formats import DEFAULT_FORMAT, markdown, text
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
-from archverify.processors.rule_docs import find_rule_doc
+from archverify.processors.rule_docs import find_rule_doc, rule_docs
 
 NO_CONFIG_NOTICE = (
     "note: no [tool.archverify] configuration found, so only the steps that need no rules ran "
@@ -597,7 +597,8 @@ def _add_discovery_findings(outcomes: list[StepOutcome], findings: list[Finding]
 def _rule_docs_for(report: RunReport) -> dict[str, str]:
     """The documentation of every rule the report mentions (SARIF carries it as rule help)."""
     rules = {f.rule for f in [*report.findings, *report.baselined]}
-    found = {rule: find_rule_doc(rule) for rule in sorted(rules)}
+    docs = rule_docs()
+    found = {rule: find_rule_doc(rule, docs) for rule in sorted(rules)}
     return {rule: doc for rule, doc in found.items() if doc}
 
 
