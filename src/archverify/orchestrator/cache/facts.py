@@ -155,7 +155,8 @@ class FactsCache:
             self._load_delta()
 
     def _load_delta(self) -> None:
-        assert self._file is not None and self._tag is not None
+        if self._file is None or self._tag is None:
+            return  # no pack was read: no delta can belong to it
         try:
             data = (self._file.parent / DELTA_NAME).read_bytes()
         except OSError:
@@ -271,7 +272,8 @@ class FactsCache:
     ) -> bool:
         """Write the delta from the loaded pack to this state; False when it would be too
         big (the pack is then rewritten)."""
-        assert self._file is not None and self._tag is not None
+        if self._file is None or self._tag is None:
+            return False  # no pack to write a delta against: the pack is written whole
         rows: dict[str, list[Any] | None] = {
             path: [*stat, digest]
             for path, (stat, digest) in stats.items()
