@@ -10,6 +10,13 @@ from archverify import __version__
 from archverify.core.config import STEP_ORDER
 from archverify.core.report import RunReport
 from archverify.core.steps import default
+from archverify.orchestrator.commands.arguments import (
+    add_debug,
+    add_errors_only,
+    add_no_baseline,
+    add_no_cache,
+    add_report_options,
+)
 from archverify.orchestrator.commands.run import (
     RunOptions,
     import_count_of,
@@ -20,7 +27,6 @@ from archverify.orchestrator.config.loader import ConfigError
 from archverify.orchestrator.finding_filters import apply_processors
 from archverify.orchestrator.report_outputs import (
     UsageError,
-    format_help,
     parse_requests,
 )
 from archverify.orchestrator.sharding import config_digest, tree_digest
@@ -76,37 +82,20 @@ def add_merge_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         metavar="FILE",
         help="configuration file, as the shards' `run --config` named it",
     )
-    merge.add_argument(
-        "--format", dest="formats", action="append", metavar="FORMAT[=FILE]", help=format_help()
-    )
-    merge.add_argument(
-        "--output", metavar="FILE", help="write the report to FILE instead of stdout"
-    )
-    merge.add_argument(
-        "--no-baseline",
-        action="store_true",
-        help="report every finding, including those accepted in the baseline file",
-    )
+    add_report_options(merge)
+    add_no_baseline(merge)
     merge.add_argument(
         "--baseline",
         metavar="FILE",
         help="the baseline file to apply (default: the config's `baseline`, else "
         "DIR/archverify-baseline.json when it exists)",
     )
-    merge.add_argument(
-        "--errors-only",
-        action="store_true",
-        help="list only error findings in the reports a person reads (text, markdown)",
-    )
-    merge.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the cache folder"
-    )
+    add_errors_only(merge)
+    add_no_cache(merge)
     merge.add_argument(
         "--cache-dir", metavar="DIR", help="cache folder (default: DIR/.archverify_cache)"
     )
-    merge.add_argument(
-        "--debug", action="store_true", help="show Python tracebacks of internal errors"
-    )
+    add_debug(merge)
     merge.set_defaults(handler=merge_from_args)
 
 

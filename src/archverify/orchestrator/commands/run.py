@@ -29,7 +29,14 @@ from archverify.orchestrator.cache.auth import CacheAuth, run_auth
 from archverify.orchestrator.cache.facts import FactsCache, cache_stamp
 from archverify.orchestrator.cache.folder import CacheChoice, open_cache_folder
 from archverify.orchestrator.cache.kv import DirectoryCache
-from archverify.orchestrator.commands.arguments import add_path_and_config
+from archverify.orchestrator.commands.arguments import (
+    add_debug,
+    add_errors_only,
+    add_no_baseline,
+    add_no_cache,
+    add_path_and_config,
+    add_report_options,
+)
 from archverify.orchestrator.config.loader import (
     NO_CONFIG_STEPS,
     ConfigError,
@@ -50,7 +57,6 @@ from archverify.orchestrator.report_outputs import (
     OutputRequest,
     RenderInputs,
     UsageError,
-    format_help,
     parse_requests,
     refuse_destinations,
     write_reports,
@@ -159,14 +165,7 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="comma-separated steps to run, overriding the config's `steps` "
         f"(known: {', '.join(STEP_ORDER)})",
     )
-    run.add_argument(
-        "--format",
-        dest="formats",
-        action="append",
-        metavar="FORMAT[=FILE]",
-        help=format_help(),
-    )
-    run.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    add_report_options(run)
     run.add_argument(
         "--jobs",
         type=int,
@@ -175,9 +174,7 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="parallel workers for parsing and steps, at least 1 (default: CPU count, "
         f"{os.cpu_count()}; more than 4 per CPU are lowered to that)",
     )
-    run.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the cache folder"
-    )
+    add_no_cache(run)
     run.add_argument(
         "--cache-dir",
         metavar="DIR",
@@ -213,11 +210,7 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "imports and tests run only what the change reaches, ruff and bandit only the changed "
         "files (docs/configuration.md)",
     )
-    run.add_argument(
-        "--no-baseline",
-        action="store_true",
-        help="report every finding, including those accepted in the baseline file",
-    )
+    add_no_baseline(run)
     run.add_argument(
         "--untrusted",
         action="store_true",
@@ -225,13 +218,7 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "execute none of the project's code; imports, tests, and mypy when the project's mypy "
         "configuration names plugins, are left out and the report says so",
     )
-    run.add_argument(
-        "--errors-only",
-        action="store_true",
-        help="list only error findings in the reports a person reads (text, markdown); the "
-        "verdict still counts the warnings, the exit code is the same, and the machine formats "
-        "(json, sarif, junit, github, html) keep every finding",
-    )
+    add_errors_only(run)
     run.add_argument(
         "--shard",
         metavar="I/N",
@@ -246,9 +233,7 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="with --shard: write the shard's partial report (JSON, docs/reports.md) to FILE, "
         "for `archverify merge`",
     )
-    run.add_argument(
-        "--debug", action="store_true", help="show Python tracebacks of internal errors"
-    )
+    add_debug(run)
     run.set_defaults(handler=run_from_args)
 
 
