@@ -7,7 +7,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 import time
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -29,6 +28,7 @@ from archverify.executors.runtime.process import (
     reports_missing,
     run_checked,
 )
+from archverify.executors.runtime.scratch import scratch
 from archverify.executors.runtime.tree_state import TreeChanges, changes, snapshot
 from archverify.executors.tools.affected import (
     AFFECTED_VARIABLE,
@@ -167,7 +167,7 @@ class TestsStep:
                 # What the session does to the tree, and what it leaves running, is reported.
                 skip = [context.cache_dir] if context.cache_dir is not None else []
                 before = snapshot(context.root, skip)
-                with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
+                with scratch("tests") as tmp:
                     if _selects_tests(context):
                         session = self._run_affected(context, present, Path(tmp), chosen)
                     else:
