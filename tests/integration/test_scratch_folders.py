@@ -60,6 +60,17 @@ def _wait_for_the_server(child: subprocess.Popen[bytes], tmp: Path, marker: str)
     pytest.fail(f"the imports step never started its server: {child.communicate()}")
 
 
+def _busy_run(tmp_path: Path) -> tuple[Path, subprocess.Popen[bytes], str]:
+    """A run in the imports step, its temp folder (``TMPDIR``) its own: that folder, the
+    run, its marker."""
+    root = write_tree(tmp_path / "project", FILES)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    child, marker = _start(root, tmp)
+    _wait_for_the_server(child, tmp, marker)
+    return tmp, child, marker
+
+
 def _gone(marker: str, timeout_s: float = 30) -> list[int]:
     """The run's processes still alive after ``timeout_s`` (killed then, for the next test)."""
     deadline = time.monotonic() + timeout_s
@@ -83,11 +94,7 @@ def _gone(marker: str, timeout_s: float = 30) -> list[int]:
 def test_a_run_stopped_mid_imports_leaves_no_scratch_and_no_process(
     tmp_path: Path, number: signal.Signals, group: bool
 ) -> None:
-    root = write_tree(tmp_path / "project", FILES)
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    child, marker = _start(root, tmp)
-    _wait_for_the_server(child, tmp, marker)
+    tmp, child, marker = _busy_run(tmp_path)
     assert _scratch(tmp), "the run made no scratch folder to observe"
     if group:
         os.killpg(child.pid, number)
@@ -121,11 +128,7 @@ def _owner_of(pid: int) -> dict[str, object]:
 def test_the_next_run_sweeps_the_scratch_of_a_killed_run_and_nothing_else(
     tmp_path: Path,
 ) -> None:
-    root = write_tree(tmp_path / "project", FILES)
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    child, marker = _start(root, tmp)
-    _wait_for_the_server(child, tmp, marker)
+    tmp, child, marker = _busy_run(tmp_path)
     os.killpg(child.pid, signal.SIGKILL)  # no handler runs: its scratch stays
     child.communicate(timeout=60)
     assert _gone(marker) == []
