@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from archverify.executors.runtime import process
 from archverify.executors.runtime.process import (
     ToolFailure,
     ToolMissing,
@@ -99,6 +100,11 @@ def test_keyboard_interrupt_kills_the_group_and_propagates(tmp_path: Path) -> No
 
     def interrupt() -> None:
         seen.append(_grandchild_pid(pid_file))
+        # The pid file shows that the children run, not that run_tool has reached its wait:
+        # under load the main thread can still be inside Popen() (after the exec, before the
+        # return), where a KeyboardInterrupt leaves no Popen to kill. That window is not what
+        # this test is about: wait until run_tool holds its child.
+        assert _wait_for(lambda: bool(process._LIVE))
         # A real SIGINT to the main thread, as Ctrl-C would send, wakes it from its wait.
         main = threading.main_thread().ident
         assert main is not None

@@ -6,6 +6,7 @@ between tests (the environment, the folder, the timeout) is passed in, never ass
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -159,10 +160,16 @@ def is_alive(pid: int) -> bool:
 
 def run_step(root: Path, step: str, marker: str, *extra: str) -> dict[str, Any]:
     """``run ROOT --steps STEP --format json`` in ``root``: the step's JSON, once no process
-    of the run is left. Runs sharing ``marker`` share the environment (an import verdict's
-    key holds the whole of it), so they can replay each other."""
+    of the run is left. Runs sharing ``marker`` and ``root`` share the environment (an import
+    verdict's key holds the whole of it), so they can replay each other.
+
+    The marker is ``marker`` made unique to ``root``: the leftover check looks for the marker
+    in every process of the machine, and a name alone is shared by every concurrent run of
+    the same test (another checkout's suite), whose live processes it would take for this
+    run's leftovers, and kill."""
     args = ["run", str(root), "--steps", step, *extra, "--format", "json"]
-    run = run_cli(args, cwd=root, marker=marker)
+    unique = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    run = run_cli(args, cwd=root, marker=f"{marker}-{unique}")
     assert run.returncode in (0, 1), run.stderr
     assert_no_leftover_processes(run)
     found: dict[str, Any] = next(s for s in run.json()["steps"] if s["id"] == step)

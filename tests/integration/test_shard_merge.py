@@ -509,13 +509,6 @@ TESTED = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a shard runs every test module of its share: --cache-tests/--changed-since's "
-    "affected selection is not applied under --shard (tests.py: `chosen is None`); pytest "
-    "never ignores a module named on its command line, so the affected plugin cannot replay "
-    "a shard's modules as it stands",
-)
 def test_a_shards_tests_select_under_changed_since_as_the_unsharded_run(tmp_path: Path) -> None:
     # One shard holds every test module, so its records see what the unsharded run's see (a
     # shard judges an edit by its own modules' records only: an edited file none of them
@@ -542,5 +535,65 @@ def test_a_shards_tests_select_under_changed_since_as_the_unsharded_run(tmp_path
     assert sharded.step("tests")["stats"]["affected"]["ran"] == ["tests/test_a.py"], sharded.stdout
     merged = run_cli(["merge", partial, "--format", "json"], cwd=root)
     assert _split(merged.json()) == expected, merged.stdout
+    assert merged.step("tests")["stats"]["coverage"] == whole.step("tests")["stats"]["coverage"]
+    assert merged.returncode == whole.returncode == 0
+    assert merged.step("tests")["stats"]["affected"] == whole.step("tests")["stats"]["affected"]
+
+
+SPREAD = {
+    "pyproject.toml": TESTED["pyproject.toml"],
+    "app/__init__.py": "",
+    "app/a.py": "def a() -> int:\n    return 1\n",
+    "app/b.py": "def b() -> int:\n    return 2\n",
+    "tests/__init__.py": "",
+    # Two test modules the change to a.py reaches, and a third with an old failure it does not.
+    "tests/test_a1.py": "from app.a import a\n\n\ndef test_a1() -> None:\n    assert a() == 1\n",
+    "tests/test_a2.py": "from app.a import a\n\n\ndef test_a2() -> None:\n    assert a() > 0\n",
+    "tests/test_b.py": "from app.b import b\n\n\ndef test_b() -> None:\n    assert b() == 3\n",
+}
+
+
+def test_three_shards_select_under_changed_since_as_the_unsharded_run(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "project", SPREAD)
+    _git(root, "init", "-q", ".")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "init")
+    since = ["--steps", "tests", "--changed-since", "HEAD", "--format", "json"]
+    whole_cache = ["--cache-dir", str(tmp_path / "whole-cache")]
+    partials = [tmp_path / f"partial-{i}.json" for i in (1, 2, 3)]
+
+    def shards() -> list[Any]:
+        # Each shard with a cache of its own, as each CI runner restores its own.
+        return [
+            run_cli(
+                ["run", ".", *since, "--cache-dir", str(tmp_path / f"cache-{i}")]
+                + ["--shard", f"{i}/3", "--partial", str(partials[i - 1])],
+                cwd=root,
+            )
+            for i in (1, 2, 3)
+        ]
+
+    run_cli(["run", ".", *since, *whole_cache], cwd=root)
+    shards()
+    # The premise: the split gives each test module a shard of its own.
+    units = [json.loads(p.read_text("utf-8"))["units"].get("tests") for p in partials]
+    assert sorted(map(tuple, units)) == [
+        ("tests/test_a1.py",),
+        ("tests/test_a2.py",),
+        ("tests/test_b.py",),
+    ]
+    (root / "app/a.py").write_text("def a() -> int:\n    return 0 + 1\n", "utf-8")
+    whole = run_cli(["run", ".", *since, *whole_cache], cwd=root)
+    affected = whole.step("tests")["stats"]["affected"]
+    assert affected["ran"] == ["tests/test_a1.py", "tests/test_a2.py"], whole.stdout
+    expected = _split(whole.json())
+    assert ("tests/failed", "tests/test_b.py") in {(r, p) for r, p, _ in expected["existing"]}
+    ran = [s.step("tests")["stats"]["affected"]["ran"] for s in shards()]
+    # The shard of test_b.py replays it: it runs nothing, and says so.
+    assert sorted(ran) == [[], ["tests/test_a1.py"], ["tests/test_a2.py"]]
+    merged = run_cli(["merge", *map(str, partials), "--format", "json"], cwd=root)
+    assert _split(merged.json()) == expected, merged.stdout
+    assert merged.step("tests")["stats"]["affected"] == affected
+    assert merged.step("tests")["message"] == whole.step("tests")["message"]
     assert merged.step("tests")["stats"]["coverage"] == whole.step("tests")["stats"]["coverage"]
     assert merged.returncode == whole.returncode == 0

@@ -75,7 +75,11 @@ def console_main() -> None:
     if code > 128:
         # The children are stopped, but a step's thread may still wait on a pipe that the
         # dying child holds; leave now rather than join it. The import server sees its
-        # parent gone and kills what it started.
+        # parent gone and kills what it started. os._exit skips atexit and the threads'
+        # ``finally`` blocks: the scratch folders are removed here.
+        from archverify.executors.runtime.scratch import remove_all
+
+        remove_all()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

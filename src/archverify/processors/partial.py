@@ -23,7 +23,14 @@ from archverify.core.changes import ChangeSet
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.report import RunReport
 from archverify.core.shards import Shard
-from archverify.executors.tools.tests import BELOW_MINIMUM, INTERRUPTED, NO_TESTS, SHARD_COVERAGE
+from archverify.executors.tools.tests import (
+    AFFECTED_NOTE,
+    BELOW_MINIMUM,
+    INTERRUPTED,
+    NO_TESTS,
+    SHARD_COVERAGE,
+    selection_note,
+)
 
 KIND = "archverify-partial"
 PARTIAL_VERSION = 1
@@ -368,14 +375,41 @@ def _tests(
             interrupted=True,
         )
         return kept, stats, INTERRUPTED
+    message = next((o.message for o in parts if o.message), "")
+    affected = [o.stats["affected"] for o in parts if isinstance(o.stats.get("affected"), Mapping)]
+    if affected:
+        stats["affected"] = _affected(affected)
+        message = _affected_message([o.message for o in parts], stats["affected"])
     percent = total_coverage(coverages)
     stats["coverage"] = percent
     if stats["tests"] == 0 and not any(f.rule == "tests/failed" for f in findings):
         findings = [*findings, NO_TESTS.at("", 0, 0, "pytest collected no tests")]
     if percent < coverage_min:
-        message = f"total coverage {percent:.2f}% is below the minimum {coverage_min:g}%"
-        findings = [*findings, BELOW_MINIMUM.at("", 0, 0, message)]
-    return findings, stats, next((o.message for o in parts if o.message), "")
+        text = f"total coverage {percent:.2f}% is below the minimum {coverage_min:g}%"
+        findings = [*findings, BELOW_MINIMUM.at("", 0, 0, text)]
+    return findings, stats, message
+
+
+def _affected(shards: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The affected-tests selection of the whole run: each shard selected among its own test
+    modules, so the counts add up and the lists of modules that ran join."""
+    merged: dict[str, Any] = {
+        "rerun": sum(int(a.get("rerun", 0)) for a in shards),
+        "replayed": sum(int(a.get("replayed", 0)) for a in shards),
+    }
+    if any("ran" in a for a in shards):
+        merged["ran"] = sorted({str(m) for a in shards for m in a.get("ran", ())})
+    return merged
+
+
+def _affected_message(messages: Sequence[str], affected: Mapping[str, Any]) -> str:
+    """The step's note as one run words it: a shard that ran every module says why; else the
+    whole run's counts. The shards' other notes (the same in each) follow once."""
+    notes = list(dict.fromkeys(n for m in messages for n in m.split("; ") if n))
+    full = [n for n in notes if n.startswith(AFFECTED_NOTE) and "every test module" in n]
+    selection = full[:1] or [selection_note(affected["rerun"], affected["replayed"])]
+    rest = [n for n in notes if not n.startswith(AFFECTED_NOTE)]
+    return "; ".join([*selection, *rest])
 
 
 def total_coverage(coverages: Sequence[Mapping[str, Any] | None]) -> float:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import heapq
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,6 +43,7 @@ from archverify.executors.imports.runtime import (
     loads_of,
 )
 from archverify.executors.imports.session import LATE_VARIABLES, ImportServer, ServerError
+from archverify.executors.runtime import scratch as scratch_folders
 from archverify.executors.runtime.data_files import ContentMemo
 from archverify.executors.runtime.environment import import_variables, root_spellings
 from archverify.executors.tools.cache import step_cache_key
@@ -99,7 +98,7 @@ class ImportsStep:
             options = _options(context)
         except ValueError as exc:
             return failed_to_run(self.id, str(exc), started)
-        scratch = Path(tempfile.mkdtemp(prefix="archverify-imports-"))
+        scratch = scratch_folders.make("imports")
         try:
             return _Run(context, options, scratch).execute(started)
         except ServerError as exc:
@@ -108,7 +107,7 @@ class ImportsStep:
             crash = f"the imports step crashed: {type(exc).__name__}: {exc}"
             return failed_to_run(self.id, crash, started)
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            scratch_folders.remove(scratch)
 
 
 def base_key(context: StepContext) -> str | None:

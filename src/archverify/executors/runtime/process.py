@@ -83,38 +83,43 @@ def _run_to_end(
     err: IO[bytes],
     timeout_s: float,
 ) -> tuple[subprocess.Popen[bytes], bool]:
-    try:
-        # Argument list, no shell.
-        proc = subprocess.Popen(  # nosec B603
-            args,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-            preexec_fn=parent_death_preexec(),
-        )
-    except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
-        raise ToolMissing(f"cannot start {args[0]!r}: {exc}") from exc
-    with _LIVE_LOCK:
-        _LIVE.add(proc)
+    proc: subprocess.Popen[bytes] | None = None
     timed_out = False
+    # One try from the start: a Ctrl-C that lands just after the child started (before the
+    # wait) takes its group down too, instead of leaving it to run on.
     try:
+        try:
+            # Argument list, no shell.
+            proc = subprocess.Popen(  # nosec B603
+                args,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+                preexec_fn=parent_death_preexec(),
+            )
+        except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+            raise ToolMissing(f"cannot start {args[0]!r}: {exc}") from exc
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
         try:
             proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)
             proc.wait()
-        except BaseException:
-            # KeyboardInterrupt (or anything else): take the whole group down, then re-raise.
+    except BaseException:
+        # KeyboardInterrupt (or anything else): take the whole group down, then re-raise.
+        if proc is not None:
             _kill_group(proc)
             proc.wait()
-            raise
+        raise
     finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(proc)
+        if proc is not None:
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
     return proc, timed_out
 
 

@@ -176,6 +176,9 @@ class Tree:
     modules: dict[str, str]  # verified file -> module name
     tests: dict[str, str]  # file below the test paths -> sha256
     graph: ImportGraph
+    # A shard's (``run --shard``): the test modules of the other shards' shares, which are
+    # neither this shard's modules nor helpers of them (their tests run elsewhere).
+    others: frozenset[str] = frozenset()
 
 
 def plan(state: Mapping[str, Any] | None, tree: Tree, changed: Collection[str] = ()) -> Plan:
@@ -189,7 +192,7 @@ def plan(state: Mapping[str, Any] | None, tree: Tree, changed: Collection[str] =
     old_tests: Mapping[str, str] = state["tests"]
     for path in sorted(set(old_tests) | set(tree.tests)):
         before, now = old_tests.get(path), tree.tests.get(path)
-        if path in records or (before is None and path.endswith(".py")):
+        if path in records or path in tree.others or (before is None and path.endswith(".py")):
             continue  # a test module (re-run when changed), or a new module
         if before != now or path in changed:
             return Plan(full=f"{path} changed below the test paths")
@@ -224,7 +227,7 @@ def plan(state: Mapping[str, Any] | None, tree: Tree, changed: Collection[str] =
             replay[module] = record
     if import_level:
         # conftest.py files, helpers and the root's conftest.py: their objects reach any test.
-        helpers = set(tree.tests) - set(records)
+        helpers = set(tree.tests) - set(records) - tree.others
         if (tree.root / "conftest.py").is_file():
             helpers.add("conftest.py")
         for path in sorted(helpers):

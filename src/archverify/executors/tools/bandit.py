@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +15,7 @@ from archverify.executors.base import StepContext
 from archverify.executors.runtime.children import current_step, enter_step
 from archverify.executors.runtime.environment import environment_variables
 from archverify.executors.runtime.process import ToolFailure, error_line, relative_path, run_checked
+from archverify.executors.runtime.scratch import scratch
 from archverify.executors.tools import bandit_ruff
 from archverify.executors.tools.cache import BANDIT_CONFIGS, tool_version
 from archverify.executors.tools.common import PerFileTool, ToFinding, timeout_for
@@ -107,7 +107,7 @@ class BanditStep(PerFileTool):
 
     def _check(self, context: StepContext, paths: Sequence[str]) -> dict[str, list[Any]]:
         tool = context.config.tool(self.id)
-        with tempfile.TemporaryDirectory(prefix="archverify-bandit-") as tmp:
+        with scratch("bandit") as tmp:
             # The report goes to a file of ours: an ``output`` in the project's .bandit would
             # otherwise send it elsewhere.
             report = Path(tmp) / "report.json"

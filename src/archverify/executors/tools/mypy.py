@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from archverify.core.steps import default
 from archverify.core.tool_args import path_arguments
 from archverify.executors.base import StepContext, failed_to_run, finished
 from archverify.executors.runtime.process import ToolFailure, error_line, relative_path, run_checked
+from archverify.executors.runtime.scratch import scratch
 from archverify.executors.tools import mypy_daemon
 from archverify.executors.tools.cache import (
     MYPY_CONFIGS,
@@ -375,5 +375,5 @@ def _fools_mypy(context: StepContext, record: str) -> bool:
 
 @contextmanager
 def _private_cache() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="archverify-mypy-") as tmp:
-        yield Path(tmp)
+    with scratch("mypy") as tmp:
+        yield tmp

@@ -3,7 +3,9 @@
 which test modules to leave to the cache.
 
 The modules named in the plan are not collected (``pytest_ignore_collect``); every other
-file and folder is, every ``conftest.py`` is loaded. While a module is imported by collection
+file and folder is, every ``conftest.py`` is loaded. pytest never ignores a path named on its
+command line, so a shard, which names its test modules, leaves the replayed ones off that line
+(``tests.session_files``). While a module is imported by collection
 and while its tests run, coverage's dynamic context is the test module's path, so that the data
 file says which module executed which line (what runs outside, loading plugins and conftest
 files, is in the empty context); each test case carries its module as a JUnit property.

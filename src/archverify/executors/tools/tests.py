@@ -7,7 +7,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 import time
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -29,6 +28,7 @@ from archverify.executors.runtime.process import (
     reports_missing,
     run_checked,
 )
+from archverify.executors.runtime.scratch import scratch
 from archverify.executors.runtime.tree_state import TreeChanges, changes, snapshot
 from archverify.executors.tools.affected import (
     AFFECTED_VARIABLE,
@@ -167,13 +167,15 @@ class TestsStep:
                 # What the session does to the tree, and what it leaves running, is reported.
                 skip = [context.cache_dir] if context.cache_dir is not None else []
                 before = snapshot(context.root, skip)
-                with tempfile.TemporaryDirectory(prefix="archverify-tests-") as tmp:
-                    if _selects_tests(context) and chosen is None:
-                        session = self._run_affected(context, present, Path(tmp))
+                with scratch("tests") as tmp:
+                    if _selects_tests(context):
+                        session = self._run_affected(context, present, Path(tmp), chosen)
                     else:
-                        session = Session(*self._run_tests(context, present, Path(tmp), chosen))
-                        if part:
-                            stats[SHARD_COVERAGE] = _measured(Path(tmp) / "coverage.json")
+                        results, percent = self._run_tests(context, present, Path(tmp), chosen)
+                        report = Path(tmp) / "coverage.json"
+                        session = Session(results, percent, report=report)
+                    if part:
+                        stats[SHARD_COVERAGE] = _measured(session.report)
                     results, percent = session.results, session.percent
                     windows = read_windows(str(Path(tmp) / WINDOWS_FILE))
                 # When the session fails instead, the scheduler's sweep reports what it left.
@@ -297,43 +299,67 @@ class TestsStep:
             preload=preload,
         )
 
-    def _run_affected(self, context: StepContext, paths: list[str], tmp: Path) -> Session:
-        """The test modules an edit reaches, the others' records from the cache; falls back
-        to every module when the records cannot make the merge exact."""
-        key = self._affected_key(context, paths)
+    def _run_affected(
+        self, context: StepContext, paths: list[str], tmp: Path, share: list[str] | None
+    ) -> Session:
+        """The test modules an edit reaches (of ``share``, a shard's test modules, when it is
+        given), the others' records from the cache; falls back to every module when the
+        records cannot make the merge exact."""
+        key = self._affected_key(context, paths, share)
         if key is None:
-            return Session(*self._run_tests(context, paths, tmp), note=_full_note("no cache key"))
-        tree = _tree(context, paths)
+            results, percent = self._run_tests(context, paths, tmp, share)
+            report = tmp / "coverage.json"
+            return Session(results, percent, note=_full_note("no cache key"), report=report)
+        tree = _tree(context, paths, share)
         changed = context.options.get("changed_files") or ()
         chosen = plan(context.cache.get(NAMESPACE, key), tree, changed)
-        session = self._recorded(context, paths, tmp / "selected", chosen, tree)
-        if session is None:
+        found = self._recorded(context, paths, tmp / "selected", chosen, tree, share)
+        if found is None:
             chosen = Plan(full="the selection could not be merged exactly")
-            session = self._recorded(context, paths, tmp / "all", chosen, tree)
-        if session is None:  # what makes records inexact here makes them inexact every time
-            session = Session(*self._run_tests(context, paths, tmp / "plain"))
+            found = self._recorded(context, paths, tmp / "all", chosen, tree, share)
+        if found is None:  # what makes records inexact here makes them inexact every time
+            (tmp / "plain").mkdir()
+            results, percent = self._run_tests(context, paths, tmp / "plain", share)
+            found = Session(results, percent, report=tmp / "plain" / "coverage.json")
+        session = found
         session.key = key
         if chosen.full:
             session.note = _full_note(chosen.full)
         return session
 
-    def _affected_key(self, context: StepContext, paths: list[str]) -> str | None:
-        """Everything the step's key holds but the verified files and the test files."""
+    def _affected_key(
+        self, context: StepContext, paths: list[str], share: list[str] | None
+    ) -> str | None:
+        """Everything the step's key holds but the verified files and the test files; a
+        shard's share too (each shard keeps the records of its own test modules)."""
         versions = f"{tool_version('pytest')}/{tool_version('coverage')}"
+        shared = () if share is None else ("share", *share)
         key = step_cache_key(
             context,
             self.id,
             versions,
             TESTS_CONFIGS,
             # A changed data file beside the sources: no record fits, every module runs.
-            extra=(self.coverage_module, self.pytest_module, *paths, _data_digest(context)),
+            extra=(
+                self.coverage_module,
+                self.pytest_module,
+                *paths,
+                _data_digest(context),
+                *shared,
+            ),
             config_below=paths,
             with_files=False,
         )
         return None if key is None else f"{self.id}-{key}"
 
     def _recorded(
-        self, context: StepContext, paths: list[str], tmp: Path, chosen: Plan, tree: Tree
+        self,
+        context: StepContext,
+        paths: list[str],
+        tmp: Path,
+        chosen: Plan,
+        tree: Tree,
+        share: list[str] | None = None,
     ) -> Session | None:
         """A session under the affected-tests plugin; None when a replay cannot be merged."""
         tmp.mkdir()
@@ -347,15 +373,23 @@ class TestsStep:
             ),
             "utf-8",
         )
-        run = self._session(context, paths, tmp, {AFFECTED_VARIABLE: str(plan_file)})
-        # A failure to run at all is the step's error, selection or not.
-        self._results(context, run, tmp / "junit.xml", paths)
-        results, groups = read_junit_by_module(
-            tmp / "junit.xml", context.root, paths, MODULE_PROPERTY
-        )
-        results.interrupted = run.returncode == 2
-        if run.returncode == PYTEST_NO_TESTS:
-            results.tests = 0
+        files = session_files(share, chosen)
+        if files == []:
+            # Every test module of the shard is replayed: no session, an empty one's report.
+            report.write_text(json.dumps({"order": [], "collect_errors": [], "problems": []}))
+            results, groups = JUnitResults(), dict[str, JUnitResults]()
+        else:
+            run = self._session(
+                context, paths if files is None else files, tmp, {AFFECTED_VARIABLE: str(plan_file)}
+            )
+            # A failure to run at all is the step's error, selection or not.
+            self._results(context, run, tmp / "junit.xml", paths)
+            results, groups = read_junit_by_module(
+                tmp / "junit.xml", context.root, paths, MODULE_PROPERTY
+            )
+            results.interrupted = run.returncode == 2
+            if run.returncode == PYTEST_NO_TESTS:
+                results.tests = 0
         problems = _problems(report, results, groups, chosen)
         if self._combine(context, data_file, timeout_s):
             problems.append("coverage data came from parallel files (subprocesses)")
@@ -386,21 +420,25 @@ class TestsStep:
         counts: dict[str, Any] = {"rerun": len(fresh), "replayed": len(replayed)}
         if context.options.get("changed_files") is not None:
             counts["ran"] = sorted(fresh)  # --changed-since: which test modules the change ran
-        note = f"affected tests: {len(fresh)} test module(s) ran, {len(replayed)} replayed"
+        note = selection_note(len(fresh), len(replayed))
         state = None
         if not problems:
             modules = {**chosen.replay, **fresh}
+            ran_files = {path for c in contexts.values() for path in c}
+            ran_files.update(path for r in replayed for path in r["coverage"])
+            # Under archverify's own ``--source`` every verified file is measured, run or not:
+            # an edit of one no test module ran re-runs none (a shard's modules run few files).
+            scope = set(tree.files) if _coverage_source(context) is not None else set()
             state = {
                 "version": STATE_VERSION,
                 "files": tree.files,
                 "tests": tree.tests,
                 "modules": modules,
-                "measured": sorted(
-                    set().union(*(c for c in contexts.values()), *(r["coverage"] for r in replayed))
-                ),
+                "measured": sorted(ran_files | scope),
                 "skeletons": file_skeletons(context.root, tree.files, import_lines),
             }
-        return Session(merged, percent, state=state, note=note, counts=counts)
+        measured = tmp / "coverage.json"
+        return Session(merged, percent, state=state, note=note, counts=counts, report=measured)
 
     def _split(self, context: StepContext, files: list[Path], timeout: float) -> dict[str, Any]:
         """``coverage_contexts split`` on ``[data, contexts out, stored, merged out]``."""
@@ -511,6 +549,27 @@ class Session:
     key: str = ""
     note: str = ""
     counts: dict[str, Any] = field(default_factory=dict)
+    # Where ``coverage json`` wrote the session's report (a shard's coverage data comes from it).
+    report: Path | None = None
+
+
+# The tests step's note on what the affected-tests selection did, as one run and the merge of
+# a sharded run's shards word it.
+AFFECTED_NOTE = "affected tests: "
+
+
+def selection_note(ran: int, replayed: int) -> str:
+    return f"{AFFECTED_NOTE}{ran} test module(s) ran, {replayed} replayed"
+
+
+def session_files(share: Sequence[str] | None, chosen: Plan) -> list[str] | None:
+    """The test files one affected-tests session names on pytest's command line: a shard's
+    ``share`` without the modules the plan replays (pytest collects a file named there even
+    when a plugin would ignore it); None for the configured test paths, where the plugin
+    leaves the replayed modules uncollected."""
+    if share is None:
+        return None
+    return [path for path in share if path not in chosen.replay]
 
 
 def _selects_tests(context: StepContext) -> bool:
@@ -521,17 +580,20 @@ def _selects_tests(context: StepContext) -> bool:
 
 
 def _full_note(reason: str) -> str:
-    return f"affected tests: every test module ran ({reason})"
+    return f"{AFFECTED_NOTE}every test module ran ({reason})"
 
 
-def _tree(context: StepContext, paths: list[str]) -> Tree:
+def _tree(context: StepContext, paths: list[str], share: list[str] | None = None) -> Tree:
     hashes = file_hashes(context)
+    present = [p for p in paths if (context.root / p).exists()]
+    others = () if share is None else set(collected_test_modules(context.root, present))
     return Tree(
         root=context.root,
         files={path: h for path, h in hashes.items() if h is not None},
         modules={source.path: source.module for source in context.project.files},
         tests=test_tree_hashes(context.root, paths),
         graph=context.import_graph(),
+        others=frozenset(others) - frozenset(share or ()),
     )
 
 
@@ -671,10 +733,12 @@ def _python_files(root: Path) -> list[str]:
     return ["test_*.py", "*_test.py"]
 
 
-def _measured(report: Path) -> dict[str, Any] | None:
+def _measured(report: Path | None) -> dict[str, Any] | None:
     """What ``coverage json`` measured, file by file, for ``archverify merge`` to total the
     shards exactly: executed and missing lines, and the branches when branch coverage is on;
     None when coverage measured nothing (the step's 0 %)."""
+    if report is None:
+        return None
     try:
         data = json.loads(report.read_text("utf-8"))
         files = data["files"]
