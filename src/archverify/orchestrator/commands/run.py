@@ -230,7 +230,8 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="I/N",
         help="run shard I of N (1 <= I <= N): ruff, bandit and the tests on this shard's files "
         "and test modules, mypy and the imports whole in the shard the balance picks, the "
-        "other steps in shard 1; the same tree and N give the same split on every runner. "
+        "other steps in shard 1; the same tree, N and --durations file give the same split on "
+        "every runner. "
         "Needs --partial; the other reports show this shard's findings only",
     )
     run.add_argument(
