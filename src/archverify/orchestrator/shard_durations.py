@@ -71,4 +71,8 @@ def write_durations_file(
     if Path(destination).exists():
         older, _ = read_durations_file(destination)
     record = combined(measured(partials), older, present)
-    write_atomic(as_written(destination), render_durations(record))
+    try:
+        write_atomic(as_written(destination), render_durations(record))
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise DurationsError(f"{destination}: cannot write the durations file: {reason}") from None

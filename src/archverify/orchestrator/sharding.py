@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from math import fsum
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def shard_plan(
         step: unit_weights(step, units, durations, scale) for step, units in estimates.items()
     }
     whole = {step: weights[step][""] for step in WHOLE_STEPS}
-    head_start = sum(weights[step][""] for step in global_steps)
+    head_start = fsum(weights[step][""] for step in global_steps)
     return plan_shard(shard, steps, weights, whole, head_start)
 
 
@@ -81,17 +82,20 @@ def unit_weights(
     two scales mix). A step recorded only as a total (ruff, bandit, mypy; a step that runs
     whole is the one unit "") spreads that total over its units by size; a step with no record
     at all weighs its estimates times ``scale`` (``seconds_per_estimate``). A step whose units
-    group recorded names (modules in a group) weighs the names and adds them up."""
+    group recorded names (modules in a group) weighs the names and adds them up.
+
+    Sums are ``math.fsum``: exactly rounded whatever the order, so runners that list the
+    units in another order (another file system's) still get the same bits."""
     if recorded is None:
         return dict(estimates)
     units = recorded.units.get(step, {})
     known = [u for u in estimates if u in units]
-    size = sum(estimates[u] for u in known)
+    size = fsum(estimates[u] for u in known)
     if known and size > 0:
-        per = sum(units[u] for u in known) / size
+        per = fsum(units[u] for u in known) / size
         return {u: units[u] if u in units else e * per for u, e in estimates.items()}
     total = recorded.steps.get(step)
-    size = sum(estimates.values())
+    size = fsum(estimates.values())
     if total is not None and size > 0:
         return {u: e * total / size for u, e in estimates.items()}
     return {u: e * scale for u, e in estimates.items()}
@@ -104,16 +108,18 @@ def seconds_per_estimate(
     has): what an unrecorded step's estimates are scaled by to weigh in seconds beside them."""
     if recorded is None:
         return 1.0
-    seconds = size = 0.0
+    seconds: list[float] = []
+    sizes: list[float] = []
     for step, units in estimates.items():
         known = recorded.units.get(step, {})
         if any(u in known for u in units):
-            seconds += sum(known[u] for u in units if u in known)
-            size += sum(e for u, e in units.items() if u in known)
+            seconds += [known[u] for u in units if u in known]
+            sizes += [e for u, e in units.items() if u in known]
         elif step in recorded.steps:
-            seconds += recorded.steps[step]
-            size += sum(units.values())
-    return seconds / size if size > 0 and seconds > 0 else 1.0
+            seconds.append(recorded.steps[step])
+            sizes += units.values()
+    total, size = fsum(seconds), fsum(sizes)
+    return total / size if size > 0 and total > 0 else 1.0
 
 
 def _test_files(context: StepContext) -> list[str]:
