@@ -208,6 +208,12 @@ def test_a_malformed_file_where_the_merge_writes_durations_is_refused(
     assert run.returncode == 2
     assert str(bad) in run.stderr and "not a durations file" in run.stderr
     assert bad.read_text("utf-8") == "my notes\n"
+    # A destination that cannot be written (its folder is a file): exit 2 naming it.
+    beyond = bad / "durations.json"
+    run = run_cli(["merge", *map(str, partials), "--durations-out", str(beyond)], cwd=project)
+    assert run.returncode == 2
+    assert str(beyond) in run.stderr and "cannot write the durations file" in run.stderr
+    assert "Traceback" not in run.stderr
 
 
 def test_durations_without_shard_is_a_usage_error(project: Path, tmp_path: Path) -> None:
