@@ -51,6 +51,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def _shards(root: Path, out: Path, count: int, *extra: str) -> list[Path]:
+    """The ``count`` shards' partials in ``out`` (made), one shard after another."""
+    out.mkdir(exist_ok=True)
     partials = []
     for index in range(1, count + 1):
         partial = out / f"partial-{index}.json"
@@ -81,7 +83,6 @@ def test_the_merge_writes_the_measured_durations_and_the_shards_read_them_back(
     project: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    out.mkdir()
     partials = _shards(project, out, 2)
     for partial in partials:
         durations = _read(partial)["durations"]
@@ -100,7 +101,6 @@ def test_the_merge_writes_the_measured_durations_and_the_shards_read_them_back(
     assert str(project) not in record.read_text("utf-8")
     # Read back by the shards: their partials name the file, and they merge.
     again = out / "again"
-    again.mkdir()
     balanced = _shards(project, again, 2, "--durations", str(record))
     digests = {_read(p)["durations_file"] for p in balanced}
     assert len(digests) == 1 and None not in digests
@@ -112,7 +112,6 @@ def test_a_rewritten_durations_file_keeps_its_mode_and_the_units_not_measured_ag
     project: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    out.mkdir()
     partials = _shards(project, out, 2)
     record = _durations_file(
         tmp_path / "durations.json",
@@ -122,12 +121,10 @@ def test_a_rewritten_durations_file_keeps_its_mode_and_the_units_not_measured_ag
     )
     os.chmod(record, 0o640)
     # Not measured this time: test_m1's shard ran it, so drop it from the partial.
-    first = _read(partials[0])
     for partial in partials:
         data = _read(partial)
         data["durations"]["units"]["tests"].pop("tests/test_m1.py", None)
         partial.write_text(json.dumps(data), "utf-8")
-    assert first["kind"] == "archverify-partial"
     merged = run_cli(["merge", *map(str, partials), "--durations-out", str(record)], cwd=project)
     assert merged.returncode == 0, merged.stderr
     data = _read(record)
@@ -146,11 +143,9 @@ def test_a_recorded_slow_test_module_gets_a_shard_of_its_own(project: Path, tmp_
         {SLOW: 100.0, **{m: 0.2 for m in TEST_MODULES if m != SLOW}},
     )
     out = tmp_path / "out"
-    out.mkdir()
     by_size = _shards(project, out, 2)
     assert all([SLOW] != _read(p)["units"]["tests"] for p in by_size)
     balanced_out = tmp_path / "balanced"
-    balanced_out.mkdir()
     balanced = _shards(project, balanced_out, 2, "--durations", str(record))
     units = [_read(p)["units"]["tests"] for p in balanced]
     assert [SLOW] in units
@@ -200,7 +195,6 @@ def test_a_malformed_file_where_the_merge_writes_durations_is_refused(
     project: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    out.mkdir()
     partials = _shards(project, out, 1)
     bad = tmp_path / "notes.txt"
     bad.write_text("my notes\n", "utf-8")
