@@ -1,6 +1,7 @@
 """The sharding row: the generated monorepo (bench/generate_monorepo.py) run once whole, then as
 4 shards one after another (``archverify run --shard I/4 --partial p-I.json``), then merged
-(``archverify merge p-*.json``).
+(``archverify merge p-*.json --durations-out durations.json``), then the 4 shards again balanced
+from the durations that merge recorded (``--durations durations.json``), and merged again.
 
 Run: python bench/run.py --monorepo [--monorepo-modules 20000] [--monorepo-tests 400]
      [--archverify PATH]
@@ -101,14 +102,27 @@ def measure_monorepo(
             return sample
 
         whole = run("single", ["run", str(root)])
-        shard_samples: list[Sample] = []
-        partials: list[str] = []
-        for index in range(1, shards + 1):
-            partial = scratch / f"p-{index}.json"
-            partials.append(str(partial))
-            argv = ["run", str(root), "--shard", f"{index}/{shards}", "--partial", str(partial)]
-            shard_samples.append(run(f"shard-{index}", argv))
-        merged = run("merge", ["merge", *partials], cold=False)
+        durations = scratch / "durations.json"
+
+        def sharded_run(prefix: str, extra: list[str]) -> tuple[list[Sample], Sample]:
+            samples: list[Sample] = []
+            partials: list[str] = []
+            for index in range(1, shards + 1):
+                partial = scratch / f"{prefix}p-{index}.json"
+                partials.append(str(partial))
+                argv = ["run", str(root), "--shard", f"{index}/{shards}", "--partial", str(partial)]
+                samples.append(run(f"{prefix}shard-{index}", [*argv, *extra]))
+            # The first merge records the shards' seconds for the second split.
+            out = [] if extra else ["--durations-out", str(durations)]
+            return samples, run(f"{prefix}merge", ["merge", *partials, *out], cold=False)
+
+        # By size, then from the durations the first merge recorded.
+        shard_samples, merged = sharded_run("", [])
+        balanced = (
+            sharded_run("balanced-", ["--durations", str(durations)])
+            if durations.is_file()
+            else None
+        )
         shutil.rmtree(root / CACHE_FOLDER, ignore_errors=True)
     sharded = all(runs[f"shard-{i}"]["exit"] in (0, 1) for i in range(1, shards + 1))
     slowest = max(s.wall_s for s in shard_samples)
@@ -127,8 +141,38 @@ def measure_monorepo(
         "four_runners_wall_s": round(slowest + merged.wall_s, 3),
         "merge_equals_single": same,
         "sharding_available": sharded,
+        "besides_imports_s": _besides_imports(runs, "", shards),
     }
+    if balanced is not None:
+        samples, again = balanced
+        slowest_balanced = max(s.wall_s for s in samples)
+        data.update(
+            balanced_slowest_shard_s=round(slowest_balanced, 3),
+            balanced_merge_s=round(again.wall_s, 3),
+            ratio_balanced_slowest_shard=round(
+                slowest_balanced / whole.wall_s if whole.wall_s else 0.0, 4
+            ),
+            balanced_merge_equals_single=runs["balanced-merge"]["summary"]
+            == runs["single"]["summary"],
+            balanced_besides_imports_s=_besides_imports(runs, "balanced-", shards),
+        )
     return data, _table(data, shards)
+
+
+def _besides_imports(runs: dict[str, Any], prefix: str, shards: int) -> list[float]:
+    """Each shard's step seconds other than the imports' (which one shard runs whole): how
+    evenly the split units (tests, ruff, bandit) and the rest were spread."""
+    return [
+        round(
+            sum(
+                float(v or 0.0)
+                for k, v in runs[f"{prefix}shard-{i}"]["step_s"].items()
+                if k != "imports"
+            ),
+            3,
+        )
+        for i in range(1, shards + 1)
+    ]
 
 
 def _table(data: dict[str, Any], shards: int) -> str:
@@ -148,10 +192,35 @@ def _table(data: dict[str, Any], shards: int) -> str:
         ),
         (f"on {shards} runners: slowest shard + merge (wall)", data["four_runners_wall_s"], ""),
     ]
+    if "ratio_balanced_slowest_shard" in data:
+        rows += [
+            (
+                f"shard {i}/{shards} from recorded durations",
+                runs[f"balanced-shard-{i}"]["wall_s"],
+                "",
+            )
+            for i in range(1, shards + 1)
+        ]
+        ratio = data["ratio_balanced_slowest_shard"]
+        rows += [
+            ("slowest shard from recorded durations", data["balanced_slowest_shard_s"], ""),
+            (
+                "ratio slowest shard / single run, from durations",
+                ratio,
+                f"<= {TARGET_RATIO} {'yes' if ratio <= TARGET_RATIO else 'NO'}",
+            ),
+        ]
     lines = [f"  {'figure':<52} | {'seconds':>9} | target"]
     lines += [f"  {name:<52} | {value:9.3f} | {target}" for name, value, target in rows]
     if not data["sharding_available"]:
         lines.append(f"  (a shard run failed: does {data['archverify']} have --shard/--partial?)")
     verdict = "the same" if data["merge_equals_single"] else "NOT the same"
     lines.append(f"  merged report vs the unsharded one: {verdict} findings per rule and steps")
+    lines.append(f"  steps besides imports, by size: {data['besides_imports_s']}")
+    if "balanced_besides_imports_s" in data:
+        lines.append(
+            f"  steps besides imports, from durations: {data['balanced_besides_imports_s']}"
+        )
+        again = "the same" if data["balanced_merge_equals_single"] else "NOT the same"
+        lines.append(f"  merged report from the durations split vs the unsharded one: {again}")
     return "\n".join(lines)

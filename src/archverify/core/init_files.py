@@ -109,9 +109,15 @@ jobs:
             {cache_key}-
             {cache_deps}-
             {cache_prefix}-
-      - run: >-
-          archverify run . --shard ${{{{ matrix.shard }}}}/{shards}
-          --partial archverify-partial-${{{{ matrix.shard }}}}.json
+      # The durations the last merge recorded: the split is balanced from them when there are
+      # some (the first run splits by size). One key for every shard of a run, so each restores
+      # the same file; when a concurrent run's merge saves between two shards' restores, the
+      # shards split differently and the merge refuses them (exit 2), never merges them wrong.
+{restore_durations}      - run: |
+          durations=()
+          if [ -f {durations} ]; then durations=(--durations {durations}); fi
+          archverify run . --shard ${{{{ matrix.shard }}}}/{shards} \\
+            --partial archverify-partial-${{{{ matrix.shard }}}}.json "${{durations[@]}}"
       - uses: actions/upload-artifact@v4
         if: always()  # a shard with findings exits 1; the merge needs its partial all the same
         with:
@@ -139,9 +145,16 @@ jobs:
           pattern: archverify-partial-*
           path: partials
           merge-multiple: true
-      - run: >-
+      # The older record, so that what this run did not measure keeps its seconds.
+{restore_durations}      - run: >-
           archverify merge partials/*.json --format github --format sarif=archverify.sarif
-          --format markdown=archverify.md
+          --format markdown=archverify.md --durations-out {durations}
+      # What the shards measured, for the next run's split (a key per run: caches are immutable).
+      - uses: actions/cache/save@v4
+        if: always() && hashFiles('{durations}') != ''
+        with:
+          path: {durations}
+          key: {durations_key}
       - if: always()
         run: cat archverify.md >> "$GITHUB_STEP_SUMMARY" || true
       - uses: github/codeql-action/upload-sarif@v3
@@ -150,6 +163,19 @@ jobs:
           sarif_file: archverify.sarif
 """
 )
+# The durations file the merge job writes and the shard jobs restore (``run --durations``),
+# under one key per run (caches are immutable); a job restores the newest by the prefix.
+DURATIONS_FILE = "archverify-durations.json"
+_DURATIONS_PREFIX = "archverify-durations-"
+_DURATIONS_KEY = _DURATIONS_PREFIX + "${{ github.run_id }}-${{ github.run_attempt }}"
+_RESTORE_DURATIONS = f"""\
+      - uses: actions/cache/restore@v4
+        with:
+          path: {DURATIONS_FILE}
+          key: {_DURATIONS_KEY}
+          restore-keys: |
+            {_DURATIONS_PREFIX}
+"""
 # What restores a shard's cache: the same dependencies on the same OS and Python.
 _CACHE_PREFIX = "archverify-${{ runner.os }}-py${{ steps.python.outputs.python-version }}"
 _CACHE_DEPENDENCIES = "${{ hashFiles('pyproject.toml', '**/*.lock', '**/requirements*.txt') }}"
@@ -184,6 +210,9 @@ def render_workflow(install: WorkflowInstall, shards: int = 1) -> str:
         cache_prefix=prefix,
         cache_deps=f"{prefix}-{_CACHE_DEPENDENCIES}",
         cache_key=f"{prefix}-{_CACHE_DEPENDENCIES}-shard${{{{ matrix.shard }}}}",
+        durations=DURATIONS_FILE,
+        durations_key=_DURATIONS_KEY,
+        restore_durations=_RESTORE_DURATIONS,
     )
 
 

@@ -1,8 +1,10 @@
 """``run --shard I/N``: the shard's plan from the tree, and its steps narrowed to their share.
 
-The weights are a deterministic estimate from the files themselves (their line counts), never
-the durations in a runner's cache: runners with different caches must still agree on the split,
-or some file would be checked twice and another never. The factors only set the balance.
+The weights are an estimate from the files themselves (their line counts) or, with ``--durations
+FILE``, the seconds recorded in that file (``archverify merge --durations-out``), never the
+durations in a runner's cache: runners with different caches must still agree on the split, or
+some file would be checked twice and another never. Every shard reads the same file, and its
+digest is part of the partial's identity, so the merge refuses shards that split differently.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from math import fsum
 from pathlib import Path
 from typing import Any
 
 from archverify.core.findings import StepOutcome, StepStatus
 from archverify.core.project import Project
-from archverify.core.shards import SPLIT_STEPS, Shard, ShardPlan, plan_shard
+from archverify.core.shard_durations import Durations
+from archverify.core.shards import SPLIT_STEPS, WHOLE_STEPS, Shard, ShardPlan, plan_shard
 from archverify.executors.base import Step, StepContext
 from archverify.executors.runtime.git_changes import head_commit
 from archverify.executors.runtime.process import ToolFailure
@@ -28,26 +32,94 @@ _PER_MODULE = {"imports": 200.0}
 _GLOBAL_PER_LINE = 0.5
 
 
-def shard_plan(shard: Shard, steps: Sequence[str], context: StepContext) -> ShardPlan:
-    """What ``shard`` does of ``steps`` on the project in ``context``."""
+def shard_plan(
+    shard: Shard,
+    steps: Sequence[str],
+    context: StepContext,
+    durations: Durations | None = None,
+) -> ShardPlan:
+    """What ``shard`` does of ``steps`` on the project in ``context``, balanced by size or,
+    given ``durations`` (the ``--durations`` file), by the seconds recorded there."""
     lines = {f.path: max(1, f.lines) for f in context.project.iter_facts()}
     for source in context.project.files:
         lines.setdefault(source.path, 1)
     total = sum(lines.values())
-    weights: dict[str, dict[str, float]] = {
+    # Every cost as units of work by step ("" for a step that runs whole), estimated by size.
+    estimates: dict[str, dict[str, float]] = {
         step: {path: n * _PER_LINE[step] for path, n in lines.items()}
         for step in ("ruff", "bandit")
     }
     if "tests" in steps:
-        weights["tests"] = {
+        estimates["tests"] = {
             path: _line_count(context.root / path) * _PER_LINE["tests"]
             for path in _test_files(context)
         }
-    whole = {
-        step: total * _PER_LINE[step] + len(lines) * _PER_MODULE.get(step, 0.0)
-        for step in ("mypy", "imports")
+    for step in WHOLE_STEPS:
+        estimates[step] = {"": total * _PER_LINE[step] + len(lines) * _PER_MODULE.get(step, 0.0)}
+    global_steps = [s for s in steps if s not in SPLIT_STEPS and s not in WHOLE_STEPS]
+    for step in global_steps:
+        estimates[step] = {"": total * _GLOBAL_PER_LINE / len(global_steps)}
+    scale = seconds_per_estimate(estimates, durations)
+    weights = {
+        step: unit_weights(step, units, durations, scale) for step, units in estimates.items()
     }
-    return plan_shard(shard, steps, weights, whole, total * _GLOBAL_PER_LINE)
+    whole = {step: weights[step][""] for step in WHOLE_STEPS}
+    head_start = fsum(weights[step][""] for step in global_steps)
+    return plan_shard(shard, steps, weights, whole, head_start)
+
+
+def unit_weights(
+    step: str,
+    estimates: Mapping[str, float],
+    recorded: Durations | None,
+    scale: float = 1.0,
+) -> dict[str, float]:
+    """The weight of each of ``step``'s units (``estimates``: unit -> its size estimate); the
+    one function the split weighs by. Without ``recorded`` durations the estimates themselves.
+
+    With them, in seconds: a unit with a recorded duration weighs that; one without weighs its
+    estimate times the step's recorded seconds over the estimates of its recorded units (so the
+    two scales mix). A step recorded only as a total (ruff, bandit, mypy; a step that runs
+    whole is the one unit "") spreads that total over its units by size; a step with no record
+    at all weighs its estimates times ``scale`` (``seconds_per_estimate``). A step whose units
+    group recorded names (modules in a group) weighs the names and adds them up.
+
+    Sums are ``math.fsum``: exactly rounded whatever the order, so runners that list the
+    units in another order (another file system's) still get the same bits."""
+    if recorded is None:
+        return dict(estimates)
+    units = recorded.units.get(step, {})
+    known = [u for u in estimates if u in units]
+    size = fsum(estimates[u] for u in known)
+    if known and size > 0:
+        per = fsum(units[u] for u in known) / size
+        return {u: units[u] if u in units else e * per for u, e in estimates.items()}
+    total = recorded.steps.get(step)
+    size = fsum(estimates.values())
+    if total is not None and size > 0:
+        return {u: e * total / size for u, e in estimates.items()}
+    return {u: e * scale for u, e in estimates.items()}
+
+
+def seconds_per_estimate(
+    estimates: Mapping[str, Mapping[str, float]], recorded: Durations | None
+) -> float:
+    """Recorded seconds per unit of estimate over the steps that have a record (1 when none
+    has): what an unrecorded step's estimates are scaled by to weigh in seconds beside them."""
+    if recorded is None:
+        return 1.0
+    seconds: list[float] = []
+    sizes: list[float] = []
+    for step, units in estimates.items():
+        known = recorded.units.get(step, {})
+        if any(u in known for u in units):
+            seconds += [known[u] for u in units if u in known]
+            sizes += [e for u, e in units.items() if u in known]
+        elif step in recorded.steps:
+            seconds.append(recorded.steps[step])
+            sizes += units.values()
+    total, size = fsum(seconds), fsum(sizes)
+    return total / size if size > 0 and total > 0 else 1.0
 
 
 def _test_files(context: StepContext) -> list[str]:
@@ -143,13 +215,17 @@ def roles(plan: ShardPlan, outcomes: Sequence[StepOutcome]) -> Mapping[str, str]
 
 
 def identity(
-    root: Path, config_file: str | None, project: Project, steps: Sequence[str]
+    root: Path,
+    config_file: str | None,
+    project: Project,
+    steps: Sequence[str],
+    durations_file: str | None = None,
 ) -> dict[str, Any]:
     """What every shard of one run shares (the partial's identity): archverify's version, the
     commit (git's HEAD, None outside git), a digest of the verified tree (every discovered
     file's path and content), one of the configuration file (its name relative to the root and
-    its bytes) with the steps, and the tools' versions. No absolute path: runners check out
-    anywhere."""
+    its bytes) with the steps, the tools' versions, and the digest of the ``--durations`` file
+    the split was balanced from (None: by size). No absolute path: runners check out anywhere."""
     from archverify import __version__
     from archverify.executors.tools.cache import tool_version
 
@@ -159,6 +235,7 @@ def identity(
         "tree": tree_digest(root, project),
         "config": config_digest(root, config_file, steps),
         "tools": {name: tool_version(name) for name in _TOOLS},
+        "durations_file": durations_file,
     }
 
 

@@ -10,6 +10,9 @@ public contract, documented in docs/reports.md.
 Versions:
 - 1: the first; ``changed_since`` (the shards' ``--changed-since`` change, or null) added
   later, optional when read (a partial without it is of a run about every file).
+  ``durations`` (the seconds this shard spent, by step and by unit: ``merge --durations-out``)
+  and ``durations_file`` (the digest of the ``--durations`` file the split was balanced from,
+  or null: by size; part of the identity) added later, both optional when read.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 from archverify.core.changes import ChangeSet
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.report import RunReport
+from archverify.core.shard_durations import Durations, partial_durations
 from archverify.core.shards import Shard
 from archverify.executors.tools.tests import (
     AFFECTED_NOTE,
@@ -29,6 +33,7 @@ from archverify.executors.tools.tests import (
     INTERRUPTED,
     NO_TESTS,
     SHARD_COVERAGE,
+    SHARD_DURATIONS,
     selection_note,
 )
 
@@ -36,7 +41,16 @@ KIND = "archverify-partial"
 PARTIAL_VERSION = 1
 ROLES = ("whole", "part", "elsewhere")
 # What every partial of one sharded run has in common; any difference refuses the merge.
-IDENTITY = ("version", "commit", "tree", "config", "tools", "count", "changed_since")
+IDENTITY = (
+    "version",
+    "commit",
+    "tree",
+    "config",
+    "tools",
+    "count",
+    "changed_since",
+    "durations_file",
+)
 
 MISSING_SHARD = Rule(
     "shards/missing",
@@ -68,6 +82,7 @@ class Partial:
     summary: Mapping[str, Any]
     notices: list[str]
     units: Mapping[str, list[str]] = field(default_factory=dict)
+    durations: Durations = field(default_factory=Durations)
 
 
 def partial_to_dict(
@@ -83,10 +98,13 @@ def partial_to_dict(
     shard's ``--changed-since``) goes along whole, for the merge's new/existing split."""
     coverage: Any = None
     steps = []
+    unit_seconds: dict[str, dict[str, float]] = {}
     for outcome in report.steps:
         stats = dict(outcome.stats)
         if outcome.step == "tests" and SHARD_COVERAGE in stats:
             coverage = stats.pop(SHARD_COVERAGE)
+        if outcome.step == "tests" and SHARD_DURATIONS in stats:
+            unit_seconds["tests"] = dict(stats.pop(SHARD_DURATIONS) or {})
         steps.append(
             {
                 "id": outcome.step,
@@ -99,7 +117,7 @@ def partial_to_dict(
                 "findings": [f.to_dict() for f in outcome.findings],
             }
         )
-    return {
+    data: dict[str, Any] = {
         "kind": KIND,
         "partial_version": PARTIAL_VERSION,
         "tool": report.tool,
@@ -116,6 +134,54 @@ def partial_to_dict(
         "summary": dict(report.summary),
         "notices": list(report.notices),
     }
+    data["durations_file"] = identity.get("durations_file")
+    data["durations"] = _durations(report, roles, unit_seconds, data.get("imports"))
+    return data
+
+
+def _durations(
+    report: RunReport,
+    roles: Mapping[str, str],
+    units: dict[str, dict[str, float]],
+    imports: Any,
+) -> dict[str, Any]:
+    """The partial's ``durations``: the seconds of each step this shard ran (a replayed one
+    has none: its time is the replay's), and of each unit that has its own (test modules;
+    modules of the imports, from the partial's ``imports`` records when it has them)."""
+    steps = {
+        o.step: round(o.duration_s, 3)
+        for o in report.steps
+        if roles.get(o.step, "elsewhere") != "elsewhere"
+        and not o.cached
+        and o.status is not StepStatus.SKIPPED
+    }
+    modules = _import_seconds(imports)
+    if modules:
+        units["imports"] = modules
+    return {
+        "steps": steps,
+        "units": {
+            step: {u: round(s, 3) for u, s in sorted(seconds.items())}
+            for step, seconds in sorted(units.items())
+        },
+    }
+
+
+def _import_seconds(records: Any) -> dict[str, float]:
+    """Each module's import seconds from the imports step's raw records: a list of records
+    naming their ``module``, or a mapping of module name to record; each with ``seconds``."""
+    if isinstance(records, dict):
+        named = [(str(k), v) for k, v in records.items()]
+    elif isinstance(records, list):
+        named = [(str(r.get("module", "")), r) for r in records if isinstance(r, dict)]
+    else:
+        return {}
+    seconds: dict[str, float] = {}
+    for module, record in named:
+        value = record.get("seconds") if isinstance(record, dict) else None
+        if module and isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds[module] = seconds.get(module, 0.0) + max(0.0, float(value))
+    return seconds
 
 
 def render_partial(data: Mapping[str, Any]) -> str:
@@ -126,6 +192,7 @@ def without_shard_data(report: RunReport) -> RunReport:
     """The shard's own report as its other formats show it: no coverage data in the stats."""
     for outcome in report.steps:
         outcome.stats.pop(SHARD_COVERAGE, None)
+        outcome.stats.pop(SHARD_DURATIONS, None)
     return report
 
 
@@ -155,6 +222,7 @@ def read_partial(text: str, name: str) -> Partial:
             "tools": {str(k): str(v) for k, v in dict(data["tools"]).items()},
             "count": shard.count,
             "changed_since": _changed_since(data.get("changed_since")),
+            "durations_file": _digest(data.get("durations_file")),
         }
         roles: dict[str, str] = {}
         steps: list[StepOutcome] = []
@@ -188,6 +256,7 @@ def read_partial(text: str, name: str) -> Partial:
             dict(data["summary"]),
             [str(n) for n in data["notices"]],
             units,
+            partial_durations(data.get("durations")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
@@ -200,6 +269,13 @@ def refusal(partials: Sequence[Partial]) -> str | None:
     for other in partials[1:]:
         for key in IDENTITY:
             if other.identity[key] != first.identity[key]:
+                if key == "durations_file":
+                    return (
+                        f"the shards split with different durations files ({first.name}: "
+                        f"{_shown(first.identity[key])}, {other.name}: "
+                        f"{_shown(other.identity[key])}; None: by size): their shares may "
+                        "overlap or leave units out; run every shard with the same --durations"
+                    )
                 what = {
                     "version": "archverify versions",
                     "commit": "commits",
@@ -215,6 +291,12 @@ def refusal(partials: Sequence[Partial]) -> str | None:
                     "merge the partials of one sharded run"
                 )
     return None
+
+
+def _digest(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError("durations_file is neither null nor a digest")
+    return value
 
 
 def _changed_since(value: Any) -> dict[str, Any] | None:

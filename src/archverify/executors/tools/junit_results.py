@@ -42,6 +42,9 @@ class JUnitResults:
     skipped: int = 0
     failed: list[FailedCase] = field(default_factory=list)
     interrupted: bool = False  # collection errors stopped the session before the tests ran
+    # Seconds by test module (its path from the root): each case's ``time``, which pytest makes
+    # its setup, call and teardown together (``junit_duration_report = total``, the default).
+    module_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def read_junit(report: Path, root: Path, test_paths: Sequence[str]) -> JUnitResults:
@@ -61,10 +64,19 @@ def read_junit(report: Path, root: Path, test_paths: Sequence[str]) -> JUnitResu
         results.failures += _int(suite.get("failures"))
         results.errors += _int(suite.get("errors"))
         results.skipped += _int(suite.get("skipped"))
+    located: dict[str, str] = {}
     for case in tree.getroot().iter("testcase"):
         for problem in case:
             if problem.tag in {"failure", "error"}:
                 results.failed.append(_failed_case(case, problem, root, test_paths))
+        reported = case.get("file") or ""
+        if reported:
+            if reported not in located:
+                located[reported] = _locate(reported, root, test_paths)
+            path = located[reported]
+            results.module_seconds[path] = results.module_seconds.get(path, 0.0) + _seconds(
+                case.get("time")
+            )
     return results
 
 
@@ -147,6 +159,14 @@ def _locate(reported: str, root: Path, test_paths: Sequence[str]) -> str:
         if candidate.is_file():
             return relative_path(root, str(candidate))
     return Path(reported).as_posix()
+
+
+def _seconds(value: str | None) -> float:
+    try:
+        seconds = float(value or 0)
+    except ValueError:
+        return 0.0
+    return seconds if 0 <= seconds < float("inf") else 0.0
 
 
 def _int(value: str | None) -> int:

@@ -64,6 +64,8 @@ DEFAULT_TIMEOUT_S: float = default(STEP_ID, "timeout_s")  # declared in core.ste
 PYTEST_NO_TESTS = 5
 # The stats key of a shard's coverage data (``run --shard``): moved into the partial report.
 SHARD_COVERAGE = "shard_coverage"
+# A shard's seconds by test module, for the partial's ``durations`` (``run --durations``).
+SHARD_DURATIONS = "shard_durations"
 WINDOWS_PLUGIN = "archverify.executors.tools.pytest_windows"
 AFFECTED_PLUGIN = "archverify.executors.tools.pytest_affected"
 CONTEXTS_MODULE = "archverify.executors.tools.coverage_contexts"
@@ -176,6 +178,7 @@ class TestsStep:
                         session = Session(results, percent, report=report)
                     if part:
                         stats[SHARD_COVERAGE] = _measured(session.report)
+                        stats[SHARD_DURATIONS] = dict(session.results.module_seconds)
                     results, percent = session.results, session.percent
                     windows = read_windows(str(Path(tmp) / WINDOWS_FILE))
                 # When the session fails instead, the scheduler's sweep reports what it left.

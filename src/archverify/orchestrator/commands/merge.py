@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER
+from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.core.shard_durations import DurationsError
 from archverify.core.steps import default
 from archverify.orchestrator.commands.arguments import (
     add_debug,
@@ -29,6 +32,7 @@ from archverify.orchestrator.report_outputs import (
     UsageError,
     parse_requests,
 )
+from archverify.orchestrator.shard_durations import write_durations_file
 from archverify.orchestrator.sharding import config_digest, tree_digest
 from archverify.processors.formats.common import safe_text
 from archverify.processors.ordering import ordered_findings
@@ -53,10 +57,12 @@ exit codes:
   1  at least one error finding (a missing or twice-given shard is one), or a step that
      could not run
   2  usage error, a file that is not a partial report, or partials of different commits,
-     trees, configurations, tool versions or shard counts
+     trees, configurations, tool versions or shard counts, or of shards split from
+     different durations files; a --durations-out FILE there that is not a durations file
 
 example:
   archverify merge shard-*.json --format text --format sarif=archverify.sarif
+  archverify merge shard-*.json --durations-out archverify-durations.json
 """
 
 
@@ -94,6 +100,14 @@ def add_merge_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     add_no_cache(merge)
     merge.add_argument(
         "--cache-dir", metavar="DIR", help="cache folder (default: DIR/.archverify_cache)"
+    )
+    merge.add_argument(
+        "--durations-out",
+        metavar="FILE",
+        help="also write the seconds the shards measured (each step's, each test module's) to "
+        "FILE, for the next run's `run --shard I/N --durations FILE`; a durations file already "
+        "there is updated: what this run did not measure keeps its older seconds while its "
+        "test module or module is still in the tree (docs/ci.md)",
     )
     add_debug(merge)
     merge.set_defaults(handler=merge_from_args)
@@ -158,10 +172,26 @@ def merge_from_args(args: argparse.Namespace) -> int:
             # The shards' --changed-since: the split into new and existing is made here, once.
             changes=changes_of(partials[0]),
         )
-    except (UsageError, ConfigError, PartialError) as error:
+        if args.durations_out is not None:
+            write_durations_file(args.durations_out, partials, _in_tree(loaded.root, project))
+    except (UsageError, ConfigError, PartialError, DurationsError) as error:
         print(f"archverify: error: {safe_text(str(error), multiline=True)}", file=sys.stderr)
         return 2
     return write_outputs(report, project, loaded.config, requests, args.errors_only)
+
+
+def _in_tree(root: Path, project: Project) -> Callable[[str, str], bool]:
+    """Whether a recorded unit is still there: a module of the project, or a file (a test
+    module) under the root."""
+    modules = project.modules
+
+    def present(step: str, unit: str) -> bool:
+        if unit in modules:
+            return True
+        path = Path(unit)
+        return not path.is_absolute() and ".." not in path.parts and (root / path).is_file()
+
+    return present
 
 
 def _read(name: str) -> Partial:

@@ -17,6 +17,7 @@ from archverify.core.facts_pack import import_count
 from archverify.core.findings import Finding, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.project import Project
 from archverify.core.report import RunReport
+from archverify.core.shard_durations import Durations, DurationsError
 from archverify.core.shards import Shard, ShardError, ShardPlan, parse_shard
 from archverify.core.snapshots import STEP as SNAPSHOTS_STEP
 from archverify.core.steps import STEPS
@@ -62,6 +63,7 @@ from archverify.orchestrator.report_outputs import (
     write_reports,
 )
 from archverify.orchestrator.scheduler import SchedulerOptions, run_steps
+from archverify.orchestrator.shard_durations import read_durations_file
 from archverify.orchestrator.sharding import identity, roles, shard_plan, shard_steps
 from archverify.orchestrator.write_guard import files_read
 from archverify.processors.formats import DEFAULT_FORMAT, markdown, text
@@ -118,6 +120,10 @@ class RunOptions:
     changed_since: str | None = None
     # ``--shard I/N``: only this shard's share of the work (``orchestrator.sharding``).
     shard: Shard | None = None
+    # ``--durations FILE`` (with ``--shard``): the recorded seconds the split is balanced from,
+    # and the digest of the file's bytes (part of the partial's identity).
+    durations: Durations | None = None
+    durations_digest: str | None = None
 
 
 # ``archverify run --help``'s epilog; its step lines are the catalogue's summaries.
@@ -224,8 +230,16 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="I/N",
         help="run shard I of N (1 <= I <= N): ruff, bandit and the tests on this shard's files "
         "and test modules, mypy and the imports whole in the shard the balance picks, the "
-        "other steps in shard 1; the same tree and N give the same split on every runner. "
+        "other steps in shard 1; the same tree, N and --durations file give the same split on "
+        "every runner. "
         "Needs --partial; the other reports show this shard's findings only",
+    )
+    run.add_argument(
+        "--durations",
+        metavar="FILE",
+        help="with --shard: balance the shards from the seconds recorded in FILE (written by "
+        "`archverify merge --durations-out`) instead of the files' sizes; every shard of a "
+        "run must be given the same file (the merge refuses shards split from different ones)",
     )
     run.add_argument(
         "--partial",
@@ -256,11 +270,12 @@ def run_from_args(args: argparse.Namespace) -> int:
         requests = parse_requests(args.formats, args.output)
         options.outputs = tuple(requests)
         options.shard = _shard_option(args.shard, args.partial)
+        options.durations, options.durations_digest = _durations_option(args.durations, options)
         if args.partial is not None:
             options.outputs += (OutputRequest("partial", args.partial),)
         result = execute(options, live=_wants_live_progress(requests))
         if options.shard is not None and result.plan is not None:
-            write_partial(result, options.shard, str(args.partial))
+            write_partial(result, options.shard, str(args.partial), options.durations_digest)
         # Suppressions and the baseline apply after the steps: `archverify baseline` needs the
         # findings before them.
         report = apply_processors(
@@ -316,7 +331,22 @@ def _shard_option(shard: str | None, partial: str | None) -> Shard | None:
         raise UsageError(str(error)) from None
 
 
-def write_partial(result: RunResult, shard: Shard, destination: str) -> None:
+def _durations_option(name: str | None, options: RunOptions) -> tuple[Durations | None, str | None]:
+    """``--durations FILE`` read (with its digest), only for a shard; a missing, unreadable or
+    malformed file is a usage error naming it."""
+    if name is None:
+        return None, None
+    if options.shard is None:
+        raise UsageError("--durations balances the shards of a sharded run: give --shard I/N too")
+    try:
+        return read_durations_file(name)
+    except DurationsError as error:
+        raise UsageError(str(error)) from None
+
+
+def write_partial(
+    result: RunResult, shard: Shard, destination: str, durations_digest: str | None = None
+) -> None:
     """The shard's partial report (before suppressions and the baseline) to ``destination``;
     the coverage data leaves the tests' stats, which the shard's own reports then show."""
     # Imported here: the partial's format reads the tests step's names, and a run that is not
@@ -325,7 +355,13 @@ def write_partial(result: RunResult, shard: Shard, destination: str) -> None:
 
     assert result.plan is not None  # nosec B101 - a shard's run always has its plan
     steps = [o.step for o in result.report.steps]
-    ident = identity(Path(result.report.root), result.config.config_file, result.project, steps)
+    ident = identity(
+        Path(result.report.root),
+        result.config.config_file,
+        result.project,
+        steps,
+        durations_digest,
+    )
     data = partial_to_dict(
         result.report,
         shard,
@@ -443,7 +479,7 @@ def execute(options: RunOptions, *, live: bool = False) -> RunResult:
     plan = None
     elsewhere: list[StepOutcome] = []
     if options.shard is not None:
-        plan = shard_plan(options.shard, [s.id for s in selected], context)
+        plan = shard_plan(options.shard, [s.id for s in selected], context, options.durations)
         selected, elsewhere = shard_steps(selected, plan)
     scheduler_options = SchedulerOptions(
         jobs=jobs,
