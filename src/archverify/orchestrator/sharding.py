@@ -15,7 +15,7 @@ from typing import Any
 
 from archverify.core.findings import StepOutcome, StepStatus
 from archverify.core.project import Project
-from archverify.core.shards import SPLIT_STEPS, Shard, ShardPlan, plan_shard
+from archverify.core.shards import SPLIT_STEPS, Shard, ShardPlan, import_units, plan_shard
 from archverify.executors.base import Step, StepContext
 from archverify.executors.runtime.git_changes import head_commit
 from archverify.executors.runtime.process import ToolFailure
@@ -23,7 +23,8 @@ from archverify.executors.runtime.process import ToolFailure
 # Estimated cost per source line of each step (only the ratios matter): bandit is slower per
 # file than ruff, a test module's line runs code, mypy and the imports see every module.
 _PER_LINE = {"ruff": 1.0, "bandit": 3.0, "tests": 20.0, "mypy": 4.0, "imports": 2.0}
-_PER_MODULE = {"imports": 200.0}
+# The imports' cost per module beside its lines: a fork, a process, the verdict's round trip.
+_PER_MODULE = 200.0
 # The global steps (graph, contracts, ...) together, per source line: shard 1's head start.
 _GLOBAL_PER_LINE = 0.5
 
@@ -43,11 +44,29 @@ def shard_plan(shard: Shard, steps: Sequence[str], context: StepContext) -> Shar
             path: _line_count(context.root / path) * _PER_LINE["tests"]
             for path in _test_files(context)
         }
-    whole = {
-        step: total * _PER_LINE[step] + len(lines) * _PER_MODULE.get(step, 0.0)
-        for step in ("mypy", "imports")
-    }
+    if "imports" in steps:
+        weights["imports"] = {
+            name: sum(lines.get(path, 1) * _PER_LINE["imports"] + _PER_MODULE for path in paths)
+            for name, paths in import_unit_paths(context.project).items()
+        }
+    whole = {"mypy": total * _PER_LINE["mypy"]}
     return plan_shard(shard, steps, weights, whole, total * _GLOBAL_PER_LINE)
+
+
+def import_units_of(project: Project) -> dict[str, tuple[str, ...]]:
+    """The imports step's units of ``project`` (``core.shards.import_units``): name -> modules."""
+    packages: dict[str, bool] = {}
+    for source in project.files:
+        packages.setdefault(source.module, source.path.endswith("/__init__.py"))
+    return import_units(packages)
+
+
+def import_unit_paths(project: Project) -> dict[str, list[str]]:
+    """Each imports unit's files (the first file of each module, as the step imports it)."""
+    path_of: dict[str, str] = {}
+    for source in project.files:
+        path_of.setdefault(source.module, source.path)
+    return {name: [path_of[m] for m in mods] for name, mods in import_units_of(project).items()}
 
 
 def _test_files(context: StepContext) -> list[str]:
@@ -69,7 +88,8 @@ def _line_count(path: Path) -> int:
 
 
 class ShardedStep:
-    """A split step that sees only its shard's files (ruff, bandit) or test modules (tests).
+    """A split step that sees only its shard's files (ruff, bandit), test modules (tests) or
+    modules (imports: those of its units, in ``import_modules``).
 
     Its cache key is the step's own over that share, with the share itself: a shard's stored
     outcome is never replayed as another shard's, nor as a whole run's."""
@@ -102,6 +122,11 @@ class ShardedStep:
         }
         if self.inner.id == "tests":
             options["test_files"] = self.files
+            return replace(context, options=options)
+        if self.inner.id == "imports":
+            # The whole project stays visible: the imports of its modules reach the others.
+            units = import_units_of(context.project)
+            options["import_modules"] = tuple(m for u in self.files for m in units.get(u, ()))
             return replace(context, options=options)
         return replace(context, project=_only(context.project, set(self.files)), options=options)
 

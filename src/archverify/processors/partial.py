@@ -9,7 +9,9 @@ public contract, documented in docs/reports.md.
 
 Versions:
 - 1: the first; ``changed_since`` (the shards' ``--changed-since`` change, or null) added
-  later, optional when read (a partial without it is of a run about every file).
+  later, optional when read (a partial without it is of a run about every file); ``imports``
+  (the shard's modules and their raw import verdicts, or null) added later, optional when read
+  (without it the merge has no verdicts for the imports step's share: an error, never a pass).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from archverify.core.changes import ChangeSet
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.report import RunReport
-from archverify.core.shards import Shard
+from archverify.core.shards import SHARD_IMPORTS, Shard
 from archverify.executors.tools.tests import BELOW_MINIMUM, INTERRUPTED, NO_TESTS, SHARD_COVERAGE
 
 KIND = "archverify-partial"
@@ -61,6 +63,7 @@ class Partial:
     summary: Mapping[str, Any]
     notices: list[str]
     units: Mapping[str, list[str]] = field(default_factory=dict)
+    imports: Mapping[str, Any] | None = None
 
 
 def partial_to_dict(
@@ -75,11 +78,14 @@ def partial_to_dict(
     step's coverage data leaves its stats for the partial's own ``coverage``; ``changes`` (the
     shard's ``--changed-since``) goes along whole, for the merge's new/existing split."""
     coverage: Any = None
+    imports: Any = None
     steps = []
     for outcome in report.steps:
         stats = dict(outcome.stats)
         if outcome.step == "tests" and SHARD_COVERAGE in stats:
             coverage = stats.pop(SHARD_COVERAGE)
+        if outcome.step == "imports" and SHARD_IMPORTS in stats:
+            imports = stats.pop(SHARD_IMPORTS)
         steps.append(
             {
                 "id": outcome.step,
@@ -106,6 +112,7 @@ def partial_to_dict(
         "changed_since": None if changes is None else changes.to_dict(),
         "steps": steps,
         "coverage": coverage,
+        "imports": imports,
         "summary": dict(report.summary),
         "notices": list(report.notices),
     }
@@ -116,9 +123,11 @@ def render_partial(data: Mapping[str, Any]) -> str:
 
 
 def without_shard_data(report: RunReport) -> RunReport:
-    """The shard's own report as its other formats show it: no coverage data in the stats."""
+    """The shard's own report as its other formats show it: no coverage data and no raw
+    import verdicts in the stats."""
     for outcome in report.steps:
         outcome.stats.pop(SHARD_COVERAGE, None)
+        outcome.stats.pop(SHARD_IMPORTS, None)
     return report
 
 
@@ -171,6 +180,9 @@ def read_partial(text: str, name: str) -> Partial:
         if coverage is not None and not isinstance(coverage, dict):
             raise ValueError("coverage is neither null nor an object")
         units = {str(k): [str(f) for f in v] for k, v in dict(data.get("units", {})).items()}
+        imports = data.get("imports")
+        if imports is not None and not isinstance(imports, dict):
+            raise ValueError("imports is neither null nor an object")
         return Partial(
             name,
             shard,
@@ -181,6 +193,7 @@ def read_partial(text: str, name: str) -> Partial:
             dict(data["summary"]),
             [str(n) for n in data["notices"]],
             units,
+            imports,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
