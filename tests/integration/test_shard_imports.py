@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ FILES: dict[str, str] = {
     **{f"src/app/low/l{i}/__init__.py": "" for i in SPREAD},
     **{
         f"src/app/low/l{i}/loader.py": (
-            'import importlib\n\nNAME = ".".join(["app", "high", "thing"])\nTHING = importlib.import_module(NAME)\n'
+            "import importlib\n\nNAME = '.'.join(['app', 'high', 'thing'])\n"
+            "THING = importlib.import_module(NAME)\n"
         )
         for i in SPREAD
     },
@@ -180,3 +182,70 @@ def test_a_missing_shard_leaves_the_imports_an_error(runs: dict[str, Any], tmp_p
     step = merge.step("imports")
     assert step["status"] == "error"
     assert "no shard gave the verdicts of" in step["message"]
+
+
+def _shards_and_merge(
+    root: Path, runners: list[Path], out: Path, *extra: str, marker: str | None = None
+) -> tuple[list[dict[str, Any]], Any]:
+    """The shards of ``len(runners)`` at once, each in its runner's folder, and their merge."""
+    count = len(runners)
+    names = [out / f"partial-{i}.json" for i in range(1, count + 1)]
+    started = []
+    for index, (runner, name) in enumerate(zip(runners, names, strict=True), 1):
+        args = ["run", ".", "--steps", STEPS, "--format", "json", *extra]
+        args += ["--shard", f"{index}/{count}", "--partial", str(name)]
+        started.append(start_cli(args, cwd=runner, marker=marker))
+    for child, given in started:
+        done = finish_cli(child, given)
+        assert done.returncode in (0, 1), done.stderr
+    merge = run_cli(["merge", *map(str, names), "--format", "json"], cwd=root)
+    return [json.loads(n.read_text("utf-8")) for n in names], merge
+
+
+def test_cached_shards_merge_exactly_and_never_replay_as_the_whole_run(
+    runs: dict[str, Any], tmp_path: Path
+) -> None:
+    """Each runner keeps its cache: the second time its shard replays (the whole step's
+    outcome, or module by module) and the merge is still the whole run's; an unsharded run
+    on that cache is not a replay of the shard's share."""
+    root: Path = runs["root"]
+    runners = [_copy(root, tmp_path / f"runner{i}") for i in (1, 2, 3)]
+    # One environment for every run (the replay keys hold it), as on one CI image.
+    marker = "shard-imports-cache"
+    for attempt in ("cold", "warm"):
+        out = tmp_path / attempt
+        out.mkdir()
+        partials, merge = _shards_and_merge(root, runners, out, marker=marker)
+        assert _imports(merge.json()) == _imports(runs["whole"].json()), attempt
+    replayed = [s for p in partials for s in p["steps"] if s["id"] == "imports"]
+    assert any(s["cached"] or s["stats"].get("replayed") for s in replayed)
+    args = ["run", ".", "--steps", STEPS, "--format", "json"]
+    again = run_cli(args, cwd=runners[0], marker=marker)
+    assert not again.step("imports")["cached"]
+    assert _imports(again.json()) == _imports(runs["whole"].json())
+
+
+def test_changed_since_narrows_the_imports_inside_each_shard(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "project", FILES)
+    for args in (["init", "-q", "."], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(
+            ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+    (root / "src/app/pa/a.py").write_text('raise ValueError("a fails again")\n', "utf-8")
+    since = ("--changed-since", "HEAD", "--no-cache")
+    args = ["run", ".", "--steps", STEPS, "--format", "json", *since]
+    whole = run_cli(args, cwd=_copy(root, tmp_path / "whole"))
+    assert whole.returncode == 1, whole.stderr
+    step = whole.step("imports")
+    assert step["stats"]["not_reached"] > 0
+    runners = [_copy(root, tmp_path / f"runner{i}") for i in (1, 2, 3)]
+    out = tmp_path / "out"
+    out.mkdir()
+    partials, merge = _shards_and_merge(root, runners, out, *since)
+    assert _imports(merge.json()) == _imports(whole.json())
+    assert merge.step("imports")["stats"]["not_reached"] == step["stats"]["not_reached"]
+    listed = sorted(m for p in partials if p["imports"] for m in p["imports"]["modules"])
+    assert listed == sorted(["app.pa.a", *(f"app.pb{i}.b" for i in SPREAD)])

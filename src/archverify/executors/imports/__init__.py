@@ -223,6 +223,7 @@ class _Run(Resolution):
         self.next_id = 0
         self.fresh: set[str] = set()  # imported by the server in this run
         self.replayed = 0
+        self.deferred: dict[str, dict[str, Any]] = {}  # replayed failures waiting: see _replay
         self.unkeyed = 0  # fresh verdicts not stored: their import read what no key holds
         self.unkeyed_examples: dict[str, list[str]] = {}  # the first of them, with why
         self.states: dict[tuple[str, str], list[Any]] = {}  # read_state, once per run
@@ -326,10 +327,12 @@ class _Run(Resolution):
                 refreshed: list[bool] = []
                 if _replayable(record, keys, self.states, self.root, self.answers, refreshed):
                     assert isinstance(record, dict)  # nosec B101 - _replayable checked it
-                    self.replayed += 1
-                    self.resolve(module, record)
                     if refreshed:  # the same answers on new library stats: keep the new ones
                         self.context.cache.put(CACHE_NAMESPACE, keys[module], record)
+                    self._replay(module, record)
+        for module, record in list(self.deferred.items()):
+            if module in self.pending and not self._package_pending(module):
+                self._replay(module, record)
         if self.pending:
             if self.replayed:
                 self.server.narrow_preload(self._needed_preloads())
@@ -512,6 +515,8 @@ class _Run(Resolution):
         while self.pending or self.inflight:
             try:
                 self._dispatch()
+                if not self.inflight:  # the rest were deferred replays: nothing to hear
+                    continue
                 message = self.server.receive(self.options["timeout"] + _SERVER_GRACE_S)
             except ServerError:
                 message = None
@@ -537,10 +542,28 @@ class _Run(Resolution):
             module = self._pick()
             if module is None:
                 return
+            if module in self.deferred:  # its packages have their verdicts (or a cycle is broken)
+                self._replay(module, self.deferred[module], waits=False)
+                continue
             self.pending.discard(module)
             self.next_id += 1
             self.inflight[self.next_id] = module
             self.server.send(self.next_id, module)
+
+    def _replay(self, module: str, record: dict[str, Any], waits: bool = True) -> None:
+        """A stored verdict stands for the import. A failure waits (``deferred``) while a
+        package of its module has no verdict yet: the failure may be that package's, which
+        then makes the module a skipped dependent, as one run without the record makes it
+        (a shard stores such a failure when the package is another shard's)."""
+        if waits and record.get("outcome") != "ok" and self._package_pending(module):
+            self.deferred[module] = record
+            return
+        self.deferred.pop(module, None)
+        self.replayed += 1
+        self.resolve(module, record)
+
+    def _package_pending(self, module: str) -> bool:
+        return any(p in self.pending for p in ancestors(module))
 
     def _pick(self) -> str | None:
         module = self.next_ready(self.solo)
