@@ -95,7 +95,7 @@ def measure_monorepo(
                 "command": argv,
                 **sample.as_json(),
                 "summary": _summary(report),
-                # Which step bounds a shard (the imports and mypy run whole in one shard).
+                # Which step bounds a shard (mypy runs whole in one shard).
                 "step_s": {s.get("id"): s.get("duration_s") for s in report.get("steps", [])},
                 "exit": sample.returncode,
             }

@@ -10,6 +10,7 @@ from archverify.core.shards import (
     ShardPlan,
     Unit,
     assign,
+    import_units,
     parse_shard,
     plan_shard,
 )
@@ -17,23 +18,30 @@ from archverify.core.shards import (
 STEPS = ("compile", "contracts", "ruff", "mypy", "imports", "bandit", "tests")
 FILES = {f"pkg/m{i}.py": float(10 + i * 7 % 13) for i in range(30)}
 TESTS = {f"tests/test_{i}.py": float(100 + i) for i in range(7)}
+IMPORT_UNITS = {f"pkg.p{i}": float(200 + i * 11 % 7) for i in range(9)}
 
 
 def plans(count: int) -> list[ShardPlan]:
-    weights = {"ruff": FILES, "bandit": {p: w * 3 for p, w in FILES.items()}, "tests": TESTS}
-    whole = {"mypy": 900.0, "imports": 700.0}
+    weights = {
+        "ruff": FILES,
+        "bandit": {p: w * 3 for p, w in FILES.items()},
+        "tests": TESTS,
+        "imports": IMPORT_UNITS,
+    }
+    whole = {"mypy": 900.0}
     return [plan_shard(Shard(i, count), STEPS, weights, whole, 50.0) for i in range(1, count + 1)]
 
 
 @pytest.mark.parametrize("count", [1, 2, 4, 7, 50])
 def test_every_unit_is_in_exactly_one_shard(count: int) -> None:
     found = plans(count)
-    for step, units in (("ruff", FILES), ("bandit", FILES), ("tests", TESTS)):
+    split = (("ruff", FILES), ("bandit", FILES), ("tests", TESTS), ("imports", IMPORT_UNITS))
+    for step, units in split:
         names = [n for p in found for n in p.files[step]]
         assert sorted(names) == sorted(units), step
     for step in STEPS:
         whole = [p for p in found if p.role(step) == "whole"]
-        assert len(whole) == (0 if step in ("ruff", "bandit", "tests") else 1), step
+        assert len(whole) == (0 if step in ("ruff", "bandit", "tests", "imports") else 1), step
     assert found[0].role("contracts") == "whole"
 
 
@@ -64,3 +72,28 @@ def test_a_bad_shard_is_refused(text: str) -> None:
 def test_a_shard_reads_as_written() -> None:
     assert parse_shard(" 2/4 ") == Shard(2, 4)
     assert str(Shard(2, 4)) == "2/4"
+
+
+def test_an_imports_unit_is_a_package_with_its_direct_members() -> None:
+    modules = {
+        "app": True,
+        "app.a": False,
+        "app.b": False,
+        "app.sub": True,
+        "app.sub.c": False,
+        "app.sub.deep": True,
+        "tool": False,
+        # A member of a package that is not verified (a namespace folder): alone.
+        "ns.x": False,
+    }
+    assert import_units(modules) == {
+        "app": ("app", "app.a", "app.b"),
+        "app.sub": ("app.sub", "app.sub.c"),
+        "app.sub.deep": ("app.sub.deep",),
+        "ns.x": ("ns.x",),
+        "tool": ("tool",),
+    }
+    # Every module in exactly one unit, whatever order the modules come in.
+    again = import_units(dict(reversed(list(modules.items()))))
+    assert again == import_units(modules)
+    assert sorted(m for unit in again.values() for m in unit) == sorted(modules)

@@ -94,9 +94,12 @@ def run_cli(
     return CliRun(result.returncode, result.stdout, result.stderr, marker)
 
 
-def start_cli(args: Iterable[str], *, cwd: Path) -> tuple[subprocess.Popen[str], str]:
-    """``run_cli`` started, not waited for: the child and its marker (``finish_cli`` ends it)."""
-    child_env, marker = marked_environment()
+def start_cli(
+    args: Iterable[str], *, cwd: Path, marker: str | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """``run_cli`` started, not waited for: the child and its marker (``finish_cli`` ends it);
+    the same ``marker`` as an earlier run's lets the imports step replay that run's verdicts."""
+    child_env, marker = marked_environment(marker=marker)
     child = subprocess.Popen(
         archverify_command(*args),
         cwd=cwd,

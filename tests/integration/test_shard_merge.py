@@ -231,9 +231,25 @@ def test_every_unit_is_done_by_exactly_one_shard(sharded: dict[str, Any]) -> Non
     assert sorted(u for p in partials for u in p["units"]["ruff"]) == python
     tests = sorted(p for p in FILES if p.startswith("tests/"))
     assert sorted(u for p in partials for u in p["units"]["tests"]) == tests
-    for step in ("mypy", "imports", "compile", "contracts"):
+    for step in ("mypy", "compile", "contracts"):
         roles = [s["role"] for p in partials for s in p["steps"] if s["id"] == step]
         assert sorted(roles) == ["elsewhere"] * 3 + ["whole"], step
+    # The imports are split by module: every module is imported by exactly one shard, and
+    # more than one shard imports some.
+    roles = [s["role"] for p in partials for s in p["steps"] if s["id"] == "imports"]
+    assert roles == ["part"] * 4
+    imported = [m for p in partials if p["imports"] for m in p["imports"]["modules"]]
+    assert len(imported) == len(set(imported))
+    modules = sorted(
+        p.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        for p in FILES
+        if p.startswith("app/")
+    )
+    assert sorted(imported) == modules
+    assert sum(1 for p in partials if p["imports"] and p["imports"]["modules"]) >= 2
+    for partial in partials:
+        for record in (partial["imports"] or {}).get("records", {}).values():
+            assert "seconds" in record or record["outcome"] == "skipped", record
     # The global steps are shard 1's; each partial says what it is.
     first = next(p for p in partials if p["shard"]["index"] == 1)
     assert [s["role"] for s in first["steps"] if s["id"] == "contracts"] == ["whole"]

@@ -12,12 +12,17 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-# Steps whose work is split unit by unit: their findings are per file or per test module, so
-# the shards' findings together are exactly one run's. (imports: a module's verdict depends on
-# its dependencies' verdicts, which skip its dependents, and on the run-wide root-cause grouping;
-# mypy reports errors in the modules it follows: both run whole, in the shard the balance picks.)
-SPLIT_STEPS = ("ruff", "bandit", "tests")
-WHOLE_STEPS = ("mypy", "imports")
+# Steps whose work is split unit by unit: files (ruff, bandit), test modules (tests), groups
+# of modules (imports, see ``import_units``). The findings of ruff, bandit and the tests are per
+# file, so the shards' together are one run's; the imports' are built at the merge from the
+# shards' raw per-module verdicts (executors/imports/merged.py), since a verdict depends on
+# others (skipped dependents, root causes, runtime contracts). mypy reports errors in the
+# modules it follows: it runs whole, in the shard the balance picks.
+SPLIT_STEPS = ("ruff", "bandit", "tests", "imports")
+WHOLE_STEPS = ("mypy",)
+# The stats key of an imports shard's raw per-module verdicts (``import_modules`` of
+# ``run --shard``); the partial report moves it to its own ``imports`` field.
+SHARD_IMPORTS = "shard_imports"
 
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -48,6 +53,26 @@ def parse_shard(text: str) -> Shard:
     return Shard(index, count)
 
 
+def import_units(modules: Mapping[str, bool]) -> dict[str, tuple[str, ...]]:
+    """The imports step's units from the modules (each with whether it is a package): a
+    package with its direct members that are not packages, named by the package; a top-level
+    module (or a member whose package is not verified) alone, named by itself.
+
+    Why this grouping: the import server forks a package's members from one zygote that has
+    imported the package, so a package and its members in one shard import the package once;
+    a subpackage is a unit of its own (its zygote forks from the parent's when both are in one
+    shard, else it imports the parent first, as any import does). Every module is in exactly
+    one unit, and the units are a function of the module names alone."""
+    units: dict[str, list[str]] = {}
+    for module in sorted(modules):
+        parent = module.rpartition(".")[0]
+        if modules[module] or not modules.get(parent, False):
+            units.setdefault(module, []).append(module)
+        else:
+            units.setdefault(parent, []).append(module)
+    return {name: tuple(members) for name, members in units.items()}
+
+
 @dataclass(frozen=True)
 class Unit:
     """One piece of work: a file of a split step, or a whole step (``name`` "")."""
@@ -76,7 +101,8 @@ def assign(
 
 @dataclass(frozen=True)
 class ShardPlan:
-    """What one shard does: the steps it runs whole, and its files of each split step."""
+    """What one shard does: the steps it runs whole, and its units of each split step (files,
+    test modules, the imports' units of ``import_units``)."""
 
     shard: Shard
     whole: frozenset[str]
@@ -99,8 +125,8 @@ def plan_shard(
 ) -> ShardPlan:
     """The plan of ``shard`` among ``steps`` (the run's selected steps).
 
-    ``weights`` are the split steps' files with their estimated cost; ``whole_weights`` the
-    cost of each step that runs whole (mypy, imports). Every other step is global: shard 1
+    ``weights`` are the split steps' units with their estimated cost; ``whole_weights`` the
+    cost of each step that runs whole (mypy). Every other step is global: shard 1
     runs it, with ``global_weight`` as its head start.
     """
     selected = list(steps)

@@ -19,7 +19,14 @@ from typing import Any
 from archverify.core.findings import StepOutcome, StepStatus
 from archverify.core.project import Project
 from archverify.core.shard_durations import Durations
-from archverify.core.shards import SPLIT_STEPS, WHOLE_STEPS, Shard, ShardPlan, plan_shard
+from archverify.core.shards import (
+    SPLIT_STEPS,
+    WHOLE_STEPS,
+    Shard,
+    ShardPlan,
+    import_units,
+    plan_shard,
+)
 from archverify.executors.base import Step, StepContext
 from archverify.executors.runtime.git_changes import head_commit
 from archverify.executors.runtime.process import ToolFailure
@@ -27,7 +34,8 @@ from archverify.executors.runtime.process import ToolFailure
 # Estimated cost per source line of each step (only the ratios matter): bandit is slower per
 # file than ruff, a test module's line runs code, mypy and the imports see every module.
 _PER_LINE = {"ruff": 1.0, "bandit": 3.0, "tests": 20.0, "mypy": 4.0, "imports": 2.0}
-_PER_MODULE = {"imports": 200.0}
+# The imports' cost per module beside its lines: a fork, a process, the verdict's round trip.
+_PER_MODULE = 200.0
 # The global steps (graph, contracts, ...) together, per source line: shard 1's head start.
 _GLOBAL_PER_LINE = 0.5
 
@@ -54,8 +62,14 @@ def shard_plan(
             path: _line_count(context.root / path) * _PER_LINE["tests"]
             for path in _test_files(context)
         }
+    if "imports" in steps:
+        # By module, as the durations record them; the units (packages) add their modules up.
+        estimates["imports"] = {
+            module: lines.get(path, 1) * _PER_LINE["imports"] + _PER_MODULE
+            for module, path in _module_paths(context.project).items()
+        }
     for step in WHOLE_STEPS:
-        estimates[step] = {"": total * _PER_LINE[step] + len(lines) * _PER_MODULE.get(step, 0.0)}
+        estimates[step] = {"": total * _PER_LINE[step]}
     global_steps = [s for s in steps if s not in SPLIT_STEPS and s not in WHOLE_STEPS]
     for step in global_steps:
         estimates[step] = {"": total * _GLOBAL_PER_LINE / len(global_steps)}
@@ -63,6 +77,12 @@ def shard_plan(
     weights = {
         step: unit_weights(step, units, durations, scale) for step, units in estimates.items()
     }
+    if "imports" in weights:
+        by_module = weights["imports"]
+        weights["imports"] = {
+            name: fsum(by_module[m] for m in modules)
+            for name, modules in import_units_of(context.project).items()
+        }
     whole = {step: weights[step][""] for step in WHOLE_STEPS}
     head_start = fsum(weights[step][""] for step in global_steps)
     return plan_shard(shard, steps, weights, whole, head_start)
@@ -81,8 +101,8 @@ def unit_weights(
     estimate times the step's recorded seconds over the estimates of its recorded units (so the
     two scales mix). A step recorded only as a total (ruff, bandit, mypy; a step that runs
     whole is the one unit "") spreads that total over its units by size; a step with no record
-    at all weighs its estimates times ``scale`` (``seconds_per_estimate``). A step whose units
-    group recorded names (modules in a group) weighs the names and adds them up.
+    at all weighs its estimates times ``scale`` (``seconds_per_estimate``). The imports are
+    weighed by module (as recorded) and ``shard_plan`` adds each unit's modules up.
 
     Sums are ``math.fsum``: exactly rounded whatever the order, so runners that list the
     units in another order (another file system's) still get the same bits."""
@@ -122,6 +142,22 @@ def seconds_per_estimate(
     return total / size if size > 0 and total > 0 else 1.0
 
 
+def import_units_of(project: Project) -> dict[str, tuple[str, ...]]:
+    """The imports step's units of ``project`` (``core.shards.import_units``): name -> modules."""
+    packages: dict[str, bool] = {}
+    for source in project.files:
+        packages.setdefault(source.module, source.path.endswith("/__init__.py"))
+    return import_units(packages)
+
+
+def _module_paths(project: Project) -> dict[str, str]:
+    """Each module's file (its first, as the imports step imports it)."""
+    path_of: dict[str, str] = {}
+    for source in project.files:
+        path_of.setdefault(source.module, source.path)
+    return path_of
+
+
 def _test_files(context: StepContext) -> list[str]:
     from archverify.executors.tools.tests import collected_test_modules, configured_test_paths
 
@@ -141,7 +177,8 @@ def _line_count(path: Path) -> int:
 
 
 class ShardedStep:
-    """A split step that sees only its shard's files (ruff, bandit) or test modules (tests).
+    """A split step that sees only its shard's files (ruff, bandit), test modules (tests) or
+    modules (imports: those of its units, in ``import_modules``).
 
     Its cache key is the step's own over that share, with the share itself: a shard's stored
     outcome is never replayed as another shard's, nor as a whole run's."""
@@ -174,6 +211,11 @@ class ShardedStep:
         }
         if self.inner.id == "tests":
             options["test_files"] = self.files
+            return replace(context, options=options)
+        if self.inner.id == "imports":
+            # The whole project stays visible: the imports of its modules reach the others.
+            units = import_units_of(context.project)
+            options["import_modules"] = tuple(m for u in self.files for m in units.get(u, ()))
             return replace(context, options=options)
         return replace(context, project=_only(context.project, set(self.files)), options=options)
 

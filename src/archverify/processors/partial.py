@@ -12,7 +12,9 @@ Versions:
   later, optional when read (a partial without it is of a run about every file).
   ``durations`` (the seconds this shard spent, by step and by unit: ``merge --durations-out``)
   and ``durations_file`` (the digest of the ``--durations`` file the split was balanced from,
-  or null: by size; part of the identity) added later, both optional when read.
+  or null: by size; part of the identity) added later, both optional when read. ``imports``
+  (the shard's modules and their raw import verdicts, or null) added later, optional when read
+  (without it the merge has no verdicts for the imports step's share: an error, never a pass).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from archverify.core.changes import ChangeSet
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.report import RunReport
 from archverify.core.shard_durations import Durations, partial_durations
-from archverify.core.shards import Shard
+from archverify.core.shards import SHARD_IMPORTS, Shard
 from archverify.executors.tools.tests import (
     AFFECTED_NOTE,
     BELOW_MINIMUM,
@@ -83,6 +85,7 @@ class Partial:
     notices: list[str]
     units: Mapping[str, list[str]] = field(default_factory=dict)
     durations: Durations = field(default_factory=Durations)
+    imports: Mapping[str, Any] | None = None
 
 
 def partial_to_dict(
@@ -97,6 +100,7 @@ def partial_to_dict(
     step's coverage data leaves its stats for the partial's own ``coverage``; ``changes`` (the
     shard's ``--changed-since``) goes along whole, for the merge's new/existing split."""
     coverage: Any = None
+    imports: Any = None
     steps = []
     unit_seconds: dict[str, dict[str, float]] = {}
     for outcome in report.steps:
@@ -105,6 +109,8 @@ def partial_to_dict(
             coverage = stats.pop(SHARD_COVERAGE)
         if outcome.step == "tests" and SHARD_DURATIONS in stats:
             unit_seconds["tests"] = dict(stats.pop(SHARD_DURATIONS) or {})
+        if outcome.step == "imports" and SHARD_IMPORTS in stats:
+            imports = stats.pop(SHARD_IMPORTS)
         steps.append(
             {
                 "id": outcome.step,
@@ -131,6 +137,7 @@ def partial_to_dict(
         "changed_since": None if changes is None else changes.to_dict(),
         "steps": steps,
         "coverage": coverage,
+        "imports": imports,
         "summary": dict(report.summary),
         "notices": list(report.notices),
     }
@@ -167,20 +174,17 @@ def _durations(
     }
 
 
-def _import_seconds(records: Any) -> dict[str, float]:
-    """Each module's import seconds from the imports step's raw records: a list of records
-    naming their ``module``, or a mapping of module name to record; each with ``seconds``."""
-    if isinstance(records, dict):
-        named = [(str(k), v) for k, v in records.items()]
-    elif isinstance(records, list):
-        named = [(str(r.get("module", "")), r) for r in records if isinstance(r, dict)]
-    else:
+def _import_seconds(imports: Any) -> dict[str, float]:
+    """Each module's import seconds from the partial's ``imports`` field (its ``records``:
+    module name -> the server's raw record, each with the ``seconds`` its import took)."""
+    records = imports.get("records") if isinstance(imports, dict) else None
+    if not isinstance(records, dict):
         return {}
     seconds: dict[str, float] = {}
-    for module, record in named:
+    for module, record in records.items():
         value = record.get("seconds") if isinstance(record, dict) else None
-        if module and isinstance(value, (int, float)) and not isinstance(value, bool):
-            seconds[module] = seconds.get(module, 0.0) + max(0.0, float(value))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds[str(module)] = max(0.0, float(value))
     return seconds
 
 
@@ -189,10 +193,12 @@ def render_partial(data: Mapping[str, Any]) -> str:
 
 
 def without_shard_data(report: RunReport) -> RunReport:
-    """The shard's own report as its other formats show it: no coverage data in the stats."""
+    """The shard's own report as its other formats show it: no coverage data and no raw
+    import verdicts in the stats."""
     for outcome in report.steps:
         outcome.stats.pop(SHARD_COVERAGE, None)
         outcome.stats.pop(SHARD_DURATIONS, None)
+        outcome.stats.pop(SHARD_IMPORTS, None)
     return report
 
 
@@ -246,6 +252,9 @@ def read_partial(text: str, name: str) -> Partial:
         if coverage is not None and not isinstance(coverage, dict):
             raise ValueError("coverage is neither null nor an object")
         units = {str(k): [str(f) for f in v] for k, v in dict(data.get("units", {})).items()}
+        imports = data.get("imports")
+        if imports is not None and not isinstance(imports, dict):
+            raise ValueError("imports is neither null nor an object")
         return Partial(
             name,
             shard,
@@ -257,6 +266,7 @@ def read_partial(text: str, name: str) -> Partial:
             [str(n) for n in data["notices"]],
             units,
             partial_durations(data.get("durations")),
+            imports,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         detail = f"missing {error}" if isinstance(error, KeyError) else str(error)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import heapq
 import os
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,10 @@ from archverify.core.findings import StepOutcome
 from archverify.core.graph import ImportGraph
 from archverify.core.project import SourceFile
 from archverify.core.rerooting import unrooted
+from archverify.core.shards import SHARD_IMPORTS
 from archverify.core.steps import BY_ID, default
 from archverify.executors.base import StepContext, failed_to_run, finished
-from archverify.executors.imports.findings import ProjectIndex, build_findings
+from archverify.executors.imports.findings import ProjectIndex, Verdicts, build_findings
 from archverify.executors.imports.plan import (
     LibraryAnswers,
     ancestors,
@@ -34,6 +34,7 @@ from archverify.executors.imports.plan import (
     server_pythonpath,
     shadowed_names,
 )
+from archverify.executors.imports.resolution import Resolution
 from archverify.executors.imports.runtime import (
     EAGER_OPTIONS,
     Closures,
@@ -77,7 +78,7 @@ class ImportsStep:
         base = base_key(context)
         if base is None:
             return None
-        listed = context.cache.get(CACHE_NAMESPACE, f"reads-{base}")
+        listed = context.cache.get(CACHE_NAMESPACE, reads_key(base, context))
         if not isinstance(listed, dict) or not isinstance(reads := listed.get("reads"), dict):
             return None
         root = context.root.resolve()
@@ -89,6 +90,10 @@ class ImportsStep:
         if changed is not None:
             # Narrowed to what the change reaches: not the whole step's outcome.
             material.append(sorted(changed))
+        share = context.options.get("import_modules")
+        if share is not None:
+            # A shard's share (``run --shard``): never replayed as another's or a whole run's.
+            material.append(["share", *share])
         # The paths read (re-rooted by the cache) as the key spells them: from the root.
         return digest(unrooted(material, root_spellings(root)))
 
@@ -128,6 +133,15 @@ def base_key(context: StepContext) -> str | None:
     variables = import_variables(unread=_unread_variables(context))
     extra = (environment, root, *pythonpath, digest([variables, data]), contracts)
     return step_cache_key(context, ImportsStep.id, version, (), extra=extra)
+
+
+def reads_key(base: str, context: StepContext) -> str:
+    """Where the list of the files a run's imports read is stored: a shard's share has its
+    own, which holds the reads of its modules only (see ``ImportsStep.cache_key``)."""
+    share = context.options.get("import_modules")
+    if share is None:
+        return f"reads-{base}"
+    return f"reads-{base}-{digest(['share', *share])}"
 
 
 def _unread_variables(context: StepContext) -> tuple[str, ...]:
@@ -192,35 +206,23 @@ def certain_imports(facts: FileFacts, source_lines: list[str], modules: frozense
     return found & modules
 
 
-class _Run:
+class _Run(Resolution):
     """One run of the step: schedule modules onto the server and collect their verdicts."""
 
     def __init__(self, context: StepContext, options: dict[str, Any], scratch: Path) -> None:
         self.context = context
         self.options = options
         self.root = context.root.resolve()
-        self.files = _unique_files(context.project.files)
-        facts = context.project.facts
-        self.broken = frozenset(
-            f.module for f in self.files if (x := facts.get(f.module)) and x.compile_error
-        )
-        # ``__main__.py`` is the program itself: importing it runs it (``python -m pkg``).
-        self.mains = [f.module for f in self.files if f.module.rsplit(".", 1)[-1] == "__main__"]
-        self.files = [f for f in self.files if f.module not in self.mains]
-        self.order = [f.module for f in self.files if f.module not in self.broken]
-        self.rank = {module: i for i, module in enumerate(self.order)}
-        self.results: dict[str, dict[str, Any]] = {}
-        self.skipped = 0
-        # Scheduling state: see _schedule.
-        self.waiting: dict[str, int] = {}
-        self.users: dict[str, list[str]] = {}
-        self.ready: list[int] = []
-        self.pending: set[str] = set()
+        modules = Importable.of(context)
+        self.files, self.mains = modules.files, modules.mains
+        super().__init__(modules.order, modules.broken)
+        # Scheduling state: see _schedule (and Resolution).
         self.inflight: dict[int, str] = {}
         self.solo: set[str] = set()  # in flight when the server died: retried alone
         self.next_id = 0
         self.fresh: set[str] = set()  # imported by the server in this run
         self.replayed = 0
+        self.deferred: dict[str, dict[str, Any]] = {}  # replayed failures waiting: see _replay
         self.unkeyed = 0  # fresh verdicts not stored: their import read what no key holds
         self.unkeyed_examples: dict[str, list[str]] = {}  # the first of them, with why
         self.states: dict[tuple[str, str], list[Any]] = {}  # read_state, once per run
@@ -243,7 +245,13 @@ class _Run:
             for f in self.files
             if (root := os.path.normpath(self.root / f.source_root)) != self.roots[0]
         }
-        self.index = self._index()
+        self.index = project_index(self.root, self.files, self.order, self.broken, context)
+        # A shard's share (``run --shard``): its modules alone are imported and reported; the
+        # index, the keys and the preloads above stay the whole project's, as in one run.
+        self.share: tuple[str, ...] | None = context.options.get("import_modules")
+        if self.share is not None:
+            wanted = set(self.share)
+            self.reorder([m for m in self.order if m in wanted])
         # What the runtime record needs: the project's files as frames name them, its
         # top-level names, and what each module's own module-level imports ask for.
         project_files = sorted(set(self.index.by_file))
@@ -304,14 +312,13 @@ class _Run:
         closures = Closures(self.eager)
         kept = [m for m in self.order if closures.of(m) & hit]
         left_out = len(self.order) - len(kept)
-        self.order = kept
-        self.rank = {module: i for i, module in enumerate(self.order)}
+        self.reorder(kept)
         return left_out
 
     def execute(self, started: float) -> StepOutcome:
-        deps = self._dependencies()
+        deps = dependencies(self.root, self.files, self.context, self.rank, self.broken)
         keys = self._replay_keys()
-        self._prepare(deps)
+        self.prepare(deps)
         replay = replay_allowed(self.context)
         for module in self.order:
             if replay and module in keys and module not in self.results:
@@ -319,10 +326,12 @@ class _Run:
                 refreshed: list[bool] = []
                 if _replayable(record, keys, self.states, self.root, self.answers, refreshed):
                     assert isinstance(record, dict)  # nosec B101 - _replayable checked it
-                    self.replayed += 1
-                    self._resolve(module, record)
                     if refreshed:  # the same answers on new library stats: keep the new ones
                         self.context.cache.put(CACHE_NAMESPACE, keys[module], record)
+                    self._replay(module, record)
+        for module, record in list(self.deferred.items()):
+            if module in self.pending and not self._package_pending(module):
+                self._replay(module, record)
         if self.pending:
             if self.replayed:
                 self.server.narrow_preload(self._needed_preloads())
@@ -357,6 +366,25 @@ class _Run:
                 self.context.cache.put(CACHE_NAMESPACE, keys[module], entry)
         if keys:
             self._store_reads()
+        narrowed = {}
+        if self.context.options.get("changed_files") is not None:
+            # Modules whose import-time closure the change does not reach: not imported.
+            narrowed = {"not_reached": self.unreached}
+        server = {
+            "seconds": round(time.monotonic() - started, 3),
+            "fork": self.server.fork,
+            "preloaded": self.server.preloaded,
+            "replayed": self.replayed,
+            "not_replayable": self.unkeyed,
+            "not_replayable_why": self.unkeyed_examples,
+            "fresh": len(self.fresh),
+            "preload_dropped": self.server.preload_dropped,
+            # Of this run's imports (a replayed verdict keeps the flags of its own run).
+            "rechecked_fresh": sum(1 for m in self.fresh if self.results[m].get("rechecked")),
+            "fork_disagreed": sum(1 for m in self.fresh if self.results[m].get("fork_disagreed")),
+        }
+        if self.share is not None:
+            return self._shard_outcome(started, {**server, **narrowed})
         verdicts = build_findings(self.results, self.index)
         runtime = analyse(
             self.results,
@@ -365,39 +393,35 @@ class _Run:
             self.context.config,
             self._contract_graph,
         )
-        ok = sum(1 for r in self.results.values() if r.get("outcome") == "ok")
-        narrowed = {}
-        if self.context.options.get("changed_files") is not None:
-            # Modules whose import-time closure the change does not reach: not imported.
-            narrowed = {"not_reached": self.unreached}
         return finished(
             ImportsStep.id,
             [*verdicts.findings, *runtime.findings],
             started,
             {
-                "modules": len(self.order),
-                "imported": ok,
-                "failed": verdicts.failed,
-                "skipped_dependents": self.skipped,
-                "not_compiled": len(self.broken),
-                "main_modules": len(self.mains),
-                "blocked_by_compile_errors": verdicts.blocked,
-                "seconds": round(time.monotonic() - started, 3),
-                "fork": self.server.fork,
-                "preloaded": self.server.preloaded,
-                "replayed": self.replayed,
-                "not_replayable": self.unkeyed,
-                "not_replayable_why": self.unkeyed_examples,
-                "fresh": len(self.fresh),
-                "preload_dropped": self.server.preload_dropped,
-                # Of this run's imports (a replayed verdict keeps the flags of its own run).
-                "rechecked_fresh": sum(1 for m in self.fresh if self.results[m].get("rechecked")),
-                "fork_disagreed": sum(
-                    1 for m in self.fresh if self.results[m].get("fork_disagreed")
-                ),
+                **verdict_stats(self, verdicts, len(self.mains)),
+                **server,
                 "runtime": runtime.stats,
                 **narrowed,
             },
+        )
+
+    def _shard_outcome(self, started: float, server: dict[str, Any]) -> StepOutcome:
+        """A shard's outcome (``run --shard``): no findings, which the merge builds over every
+        shard's verdicts (``merged.merged_outcome``), and the raw verdicts of its modules in
+        ``SHARD_IMPORTS`` (paths from the root: the merge's checkout may be elsewhere)."""
+        records = {m: shard_record(self.results[m]) for m in self.order if m in self.results}
+        data = {"modules": list(self.order), "records": records}
+        message = f"imported {len(self.order)} modules of the shard: findings at the merge"
+        return finished(
+            ImportsStep.id,
+            [],
+            started,
+            {
+                "modules": len(self.order),
+                **server,
+                SHARD_IMPORTS: unrooted(data, root_spellings(self.root)),
+            },
+            message=message,
         )
 
     def _needed_preloads(self) -> list[str]:
@@ -428,14 +452,16 @@ class _Run:
             if outcome in ("not-compiled", "skipped"):
                 continue
             if outcome not in _REPLAYABLE or not _recorded(record):
-                self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", {"reads": None})
+                self.context.cache.put(
+                    CACHE_NAMESPACE, reads_key(base, self.context), {"reads": None}
+                )
                 return
             for path, seen in record["replay"]["reads"].items():
                 reads[str(path)] = str(seen[0]) if isinstance(seen, list) and seen else "file"
             for path in record["replay"].get("native") or ():
                 reads[str(path)] = "file"
         entry = {"reads": reads, "origin": self.origin}
-        self.context.cache.put(CACHE_NAMESPACE, f"reads-{base}", entry)
+        self.context.cache.put(CACHE_NAMESPACE, reads_key(base, self.context), entry)
 
     def _contract_graph(self, include_type_checking: bool) -> ImportGraph:
         """The contracts step's static graph (shared through the step context)."""
@@ -462,37 +488,6 @@ class _Run:
                 found[load.target] = key
         return found
 
-    def _index(self) -> ProjectIndex:
-        by_file = {}
-        for f in self.files:
-            absolute = os.path.normpath(self.root / f.path)
-            by_file[absolute] = f.module
-            by_file[os.path.realpath(absolute)] = f.module
-        tops = {m.split(".")[0] for m in self.rank} | {m.split(".")[0] for m in self.broken}
-        tops |= {p.split(".")[0] for p in self.context.project.packages}
-        return ProjectIndex(
-            modules={f.module: f.path for f in self.files},
-            by_file=by_file,
-            broken=self.broken,
-            tops=frozenset(tops),
-        )
-
-    def _dependencies(self) -> dict[str, set[str]]:
-        """What each module surely imports first: imported before it (a failed parent package
-        or a file that does not compile then spares its import, see ``_fails_for``)."""
-        known = frozenset(self.rank) | self.broken
-        deps: dict[str, set[str]] = {}
-        for f in self.files:
-            if f.module in self.broken or f.module not in self.rank:
-                continue
-            facts = self.context.project.facts.get(f.module)
-            if facts is None:
-                deps[f.module] = set(ancestors(f.module)) & known
-                continue
-            lines = _read_lines(self.root / f.path, facts) if facts.imports else []
-            deps[f.module] = certain_imports(facts, lines, known)
-        return deps
-
     def _replay_keys(self) -> dict[str, str]:
         """Per-module replay keys (empty when replay is off: no verdict is stored)."""
         if not replay_enabled(self.context):
@@ -514,22 +509,13 @@ class _Run:
         data = data_states(str(self.root), self.files, memo)
         return replay_keys(self.files, self.context.project.facts, salt, data)
 
-    def _prepare(self, deps: Mapping[str, set[str]]) -> None:
-        self.waiting = {m: len(d) for m, d in deps.items()}
-        for module, needed in deps.items():
-            for dep in needed:
-                self.users.setdefault(dep, []).append(module)
-        self.ready = [self.rank[m] for m, n in self.waiting.items() if n == 0]
-        heapq.heapify(self.ready)
-        self.pending = set(self.order)
-        for broken in sorted(self.broken):
-            self._resolve(broken, {"outcome": "not-compiled"})
-
     def _schedule(self) -> None:
         restarts = 0
         while self.pending or self.inflight:
             try:
                 self._dispatch()
+                if not self.inflight:  # the rest were deferred replays: nothing to hear
+                    continue
                 message = self.server.receive(self.options["timeout"] + _SERVER_GRACE_S)
             except ServerError:
                 message = None
@@ -546,7 +532,7 @@ class _Run:
             if module:
                 message["timeout_s"] = self.options["timeout"]
                 self.fresh.add(module)
-                self._resolve(module, message)
+                self.resolve(module, message)
 
     def _dispatch(self) -> None:
         # The server runs ``jobs`` at a time; a short queue on its side hides the round trip.
@@ -555,54 +541,136 @@ class _Run:
             module = self._pick()
             if module is None:
                 return
+            if module in self.deferred:  # its packages have their verdicts (or a cycle is broken)
+                self._replay(module, self.deferred[module], waits=False)
+                continue
             self.pending.discard(module)
             self.next_id += 1
             self.inflight[self.next_id] = module
             self.server.send(self.next_id, module)
 
+    def _replay(self, module: str, record: dict[str, Any], waits: bool = True) -> None:
+        """A stored verdict stands for the import. A failure waits (``deferred``) while a
+        package of its module has no verdict yet: the failure may be that package's, which
+        then makes the module a skipped dependent, as one run without the record makes it
+        (a shard stores such a failure when the package is another shard's)."""
+        if waits and record.get("outcome") != "ok" and self._package_pending(module):
+            self.deferred[module] = record
+            return
+        self.deferred.pop(module, None)
+        self.replayed += 1
+        self.resolve(module, record)
+
+    def _package_pending(self, module: str) -> bool:
+        return any(p in self.pending for p in ancestors(module))
+
     def _pick(self) -> str | None:
-        while self.ready:
-            module = self.order[heapq.heappop(self.ready)]
-            if module in self.pending and module not in self.solo:
-                return module
-        if self.inflight:
-            return None
+        module = self.next_ready(self.solo)
+        if module is not None or self.inflight:
+            return module
         # Nothing is ready and nothing runs: a retry after a server death, or a cycle to break.
-        return next((m for m in self.order if m in self.pending), None)
+        return self.first_pending()
 
     def _restart(self) -> None:
         """A dead or hung server: retry what it was importing, each module alone."""
         self.server.kill()
         for module in self.inflight.values():
             if module in self.solo:
-                self._resolve(module, {"outcome": "server", "code": None})
+                self.resolve(module, {"outcome": "server", "code": None})
             else:
                 self.solo.add(module)
                 self.pending.add(module)
         self.inflight.clear()
         self.server.start()
 
-    def _resolve(self, module: str, result: dict[str, Any]) -> None:
-        """Record a verdict; a failure makes every certain importer a skipped dependent."""
-        stack = [(module, result)]
-        while stack:
-            name, record = stack.pop()
-            if name in self.results:
-                continue
-            self.results[name] = record
-            self.pending.discard(name)
-            # Counted here, once: a module that two failures reach is stacked twice.
-            self.skipped += record.get("outcome") == "skipped"
-            failed = record.get("outcome") != "ok"
-            for user in self.users.get(name, ()):
-                if user not in self.pending:
-                    continue
-                if failed and _fails_for(user, name, record):
-                    stack.append((user, {"outcome": "skipped", "cause": name}))
-                else:
-                    self.waiting[user] -= 1
-                    if self.waiting[user] == 0:
-                        heapq.heappush(self.ready, self.rank[user])
+
+class Importable:
+    """What the step imports of a project: its modules (one file each) without the programs
+    (``__main__``), and which of them do not compile (never imported: ``not-compiled``)."""
+
+    def __init__(self, files: list[SourceFile], mains: list[str], broken: frozenset[str]):
+        self.files = files
+        self.mains = mains
+        self.broken = broken
+        self.order = [f.module for f in files if f.module not in broken]
+
+    @classmethod
+    def of(cls, context: StepContext) -> Importable:
+        files = _unique_files(context.project.files)
+        facts = context.project.facts
+        broken = frozenset(
+            f.module for f in files if (x := facts.get(f.module)) and x.compile_error
+        )
+        # ``__main__.py`` is the program itself: importing it runs it (``python -m pkg``).
+        mains = [f.module for f in files if f.module.rsplit(".", 1)[-1] == "__main__"]
+        return cls([f for f in files if f.module not in mains], mains, broken)
+
+
+def project_index(
+    root: Path,
+    files: list[SourceFile],
+    modules: Iterable[str],
+    broken: frozenset[str],
+    context: StepContext,
+) -> ProjectIndex:
+    """Which file is which module (both spellings of each absolute path), and the project's
+    top-level names (of ``modules``, the broken ones and the configured packages)."""
+    by_file = {}
+    for f in files:
+        absolute = os.path.normpath(root / f.path)
+        by_file[absolute] = f.module
+        by_file[os.path.realpath(absolute)] = f.module
+    tops = {m.split(".")[0] for m in modules} | {m.split(".")[0] for m in broken}
+    tops |= {p.split(".")[0] for p in context.project.packages}
+    return ProjectIndex(
+        modules={f.module: f.path for f in files},
+        by_file=by_file,
+        broken=broken,
+        tops=frozenset(tops),
+    )
+
+
+def dependencies(
+    root: Path,
+    files: list[SourceFile],
+    context: StepContext,
+    modules: Collection[str],
+    broken: frozenset[str],
+) -> dict[str, set[str]]:
+    """What each of ``modules`` surely imports first, among them and the broken ones: imported
+    before it (a failed parent package or a file that does not compile then spares its import,
+    see ``resolution.fails_for``)."""
+    known = frozenset(modules) | broken
+    deps: dict[str, set[str]] = {}
+    for f in files:
+        if f.module in broken or f.module not in modules:
+            continue
+        facts = context.project.facts.get(f.module)
+        if facts is None:
+            deps[f.module] = set(ancestors(f.module)) & known
+            continue
+        lines = _read_lines(root / f.path, facts) if facts.imports else []
+        deps[f.module] = certain_imports(facts, lines, known)
+    return deps
+
+
+def verdict_stats(run: Resolution, verdicts: Verdicts, mains: int) -> dict[str, int]:
+    """The step's counts of its verdicts (one run's, or a merge's over its shards')."""
+    return {
+        "modules": len(run.order),
+        "imported": sum(1 for r in run.results.values() if r.get("outcome") == "ok"),
+        "failed": verdicts.failed,
+        "skipped_dependents": run.skipped,
+        "not_compiled": len(run.broken),
+        "main_modules": mains,
+        "blocked_by_compile_errors": verdicts.blocked,
+    }
+
+
+def shard_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A verdict as a shard's partial carries it: without its replay record (what the import
+    read, for this runner's cache alone); its ``seconds`` stay, for the balance."""
+    return {k: v for k, v in record.items() if k not in ("replay", "runtime_keys")}
 
 
 def origin_of(root: Path) -> str:
@@ -690,18 +758,6 @@ def _inside(path: str, root: Path) -> bool:
     real = os.path.realpath(path)
     base = str(root)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
-
-
-def _fails_for(user: str, failed: str, record: dict[str, Any]) -> bool:
-    """Whether ``user`` surely fails because ``failed`` did, so that importing it is moot.
-
-    A fresh ``import user`` runs its parent packages first, from the same state as their own
-    import: the same failure. A file that does not compile fails wherever it is imported. An
-    import statement further down is different: what ran before it can change the outcome (a
-    circular import that fails alone works when its cycle is entered elsewhere, as mypy's
-    ``mypy.expandtype`` does), so that importer is imported and judged on its own.
-    """
-    return failed in ancestors(user) or record.get("outcome") == "not-compiled"
 
 
 def _unverified_python(context: StepContext, changed: frozenset[str]) -> bool:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from archverify import __version__
 from archverify.core.config import STEP_ORDER
+from archverify.core.findings import StepOutcome
 from archverify.core.project import Project
 from archverify.core.report import RunReport
 from archverify.core.shard_durations import DurationsError
 from archverify.core.steps import default
+from archverify.executors.base import StepContext
 from archverify.orchestrator.commands.arguments import (
     add_debug,
     add_errors_only,
@@ -21,6 +23,7 @@ from archverify.orchestrator.commands.arguments import (
     add_report_options,
 )
 from archverify.orchestrator.commands.run import (
+    LoadedProject,
     RunOptions,
     import_count_of,
     load_project,
@@ -149,6 +152,7 @@ def merge_from_args(args: argparse.Namespace) -> int:
         )
         merged = merge_partials(partials, STEP_ORDER, float(minimum))
         project = loaded.project
+        _merge_imports(merged.steps, partials, loaded)
         report = RunReport(
             tool="archverify",
             version=__version__,
@@ -192,6 +196,32 @@ def _in_tree(root: Path, project: Project) -> Callable[[str, str], bool]:
         return not path.is_absolute() and ".." not in path.parts and (root / path).is_file()
 
     return present
+
+
+def _merge_imports(
+    steps: list[StepOutcome], partials: list[Partial], loaded: LoadedProject
+) -> None:
+    """The split imports step (its shards' raw verdicts) as one run's, in place of the sum."""
+    shards = [
+        (p, o)
+        for p in sorted(partials, key=lambda p: p.shard.index)
+        for o in p.steps
+        if o.step == "imports" and p.roles.get("imports") == "part"
+    ]
+    at = next((i for i, o in enumerate(steps) if o.step == "imports"), None)
+    if not shards or at is None:
+        return
+    # Imported here: a merge without the imports step loads none of it.
+    from archverify.executors.imports.merged import ShardImports, merged_outcome
+
+    seen: set[int] = set()
+    given = []
+    for partial, outcome in shards:
+        if partial.shard.index not in seen:  # a shard given twice: the first (shards/duplicate)
+            seen.add(partial.shard.index)
+            given.append(ShardImports(partial.name, outcome, partial.imports))
+    context = StepContext(root=loaded.root, config=loaded.config, project=loaded.project)
+    steps[at] = merged_outcome(context, given, steps[at].stats)
 
 
 def _read(name: str) -> Partial:

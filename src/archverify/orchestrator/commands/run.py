@@ -229,10 +229,10 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         "--shard",
         metavar="I/N",
         help="run shard I of N (1 <= I <= N): ruff, bandit and the tests on this shard's files "
-        "and test modules, mypy and the imports whole in the shard the balance picks, the "
-        "other steps in shard 1; the same tree, N and --durations file give the same split on "
-        "every runner. "
-        "Needs --partial; the other reports show this shard's findings only",
+        "and test modules, the imports on its modules (by package; their findings are built "
+        "by `archverify merge`), mypy whole in the shard the balance picks, the other steps "
+        "in shard 1; the same tree, N and --durations file give the same split on every "
+        "runner. Needs --partial; the other reports show this shard's findings only",
     )
     run.add_argument(
         "--durations",
