@@ -516,7 +516,13 @@ class _Run:
         return replay_keys(self.files, self.context.project.facts, salt, data)
 
     def _prepare(self, deps: Mapping[str, set[str]]) -> None:
-        self.waiting = {m: len(d) for m, d in deps.items()}
+        # A module waits for its packages alone: only their failure spares its import (see
+        # ``_fails_for``; a file that does not compile is resolved here, before anything
+        # starts), and its zygote is the package's. Waiting for its other certain imports too
+        # kept one of two cores idle most of a cold Django run (a chain of imports, each
+        # released by the one before, often by a failure's fresh confirmation); verdicts do
+        # not depend on the order (every child starts from the same state).
+        self.waiting = {m: len(d & set(ancestors(m))) for m, d in deps.items()}
         for module, needed in deps.items():
             for dep in needed:
                 self.users.setdefault(dep, []).append(module)
@@ -600,7 +606,7 @@ class _Run:
                     continue
                 if failed and _fails_for(user, name, record):
                     stack.append((user, {"outcome": "skipped", "cause": name}))
-                else:
+                elif user.startswith(name + "."):  # a package: what its members wait for
                     self.waiting[user] -= 1
                     if self.waiting[user] == 0:
                         heapq.heappush(self.ready, self.rank[user])
