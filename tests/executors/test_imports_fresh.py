@@ -171,3 +171,29 @@ def test_a_dependency_that_changes_the_interpreter_is_not_preloaded(
     assert outcome.findings == []
     assert outcome.stats["preloaded"] == 0
     assert outcome.stats["preload_dropped"] == 1
+
+
+SERVER_MODULES = ("json", "select", "socket", "subprocess", "faulthandler", "signal", "ctypes")
+FRESH_STATE = f"""\
+import os, sys
+loaded = sorted(n for n in {SERVER_MODULES!r} if n in sys.modules)
+leader = os.getsid(0) == os.getpid()
+raise RuntimeError(f"{{loaded}} {{leader}} {{hash('archverify')}}")
+"""
+
+
+def test_failures_are_confirmed_in_forks_of_one_fresh_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A confirmation starts where a fresh interpreter does (none of the server's modules
+    loaded, a session of its own), forked from one template: so the confirmations share the
+    template's hash seed, where fresh interpreters would each draw one."""
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    files = {"pkg/__init__.py": "", "pkg/a.py": FRESH_STATE, "pkg/b.py": FRESH_STATE}
+    imports = {m: [ImportFact("os", 1, 1), ImportFact("sys", 1, 1)] for m in ("pkg.a", "pkg.b")}
+    outcome = ImportsStep().run(make_context(tmp_path, files, imports=imports))
+    assert outcome.stats["rechecked_fresh"] == 2
+    texts = [f.message.partition("RuntimeError: ")[2] for f in outcome.findings]
+    assert len(texts) == 2
+    assert all(t.startswith("[] True ") for t in texts), texts
+    assert texts[0] == texts[1]

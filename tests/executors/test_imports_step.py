@@ -180,6 +180,35 @@ def test_conditional_import_is_not_a_certain_dependency(tmp_path: Path) -> None:
     assert outcome.stats["imported"] == 2
 
 
+def test_a_module_does_not_wait_for_its_certain_imports_verdicts(tmp_path: Path) -> None:
+    """Only a module's packages hold it back (their failure spares its import): ``user``,
+    which surely imports ``base``, is imported while ``base`` is, on the second core.
+
+    A rendezvous shows it: ``base`` passes only when ``user``'s import has started while its
+    own runs (``user`` leaves a mark outside the tree before it imports ``base``); had
+    ``user`` waited for ``base``'s verdict, ``base`` would give up and fail."""
+    mark = tmp_path / "outside" / "user-started"
+    mark.parent.mkdir()
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": (
+            "import os, time\n"
+            "deadline = time.monotonic() + 15\n"
+            f"while not os.path.exists({str(mark)!r}):\n"
+            "    if time.monotonic() > deadline:\n"
+            "        raise RuntimeError('user was not imported meanwhile')\n"
+            "    time.sleep(0.02)\n"
+        ),
+        "pkg/user.py": f"open({str(mark)!r}, 'w').close()\nimport pkg.base\n",
+    }
+    imports = {"pkg.base": [ImportFact("os", 1, 1), ImportFact("time", 1, 1)]}
+    imports["pkg.user"] = [ImportFact("pkg.base", 2, 1)]
+    context = make_context(tmp_path / "p", files, imports=imports, options={"timeout_s": 40})
+    outcome = ImportsStep().run(context)
+    assert outcome.findings == []
+    assert outcome.stats["imported"] == 3
+
+
 @pytest.mark.parametrize("first", ["pkg.a", "pkg.b"])
 def test_verdict_does_not_depend_on_import_order(tmp_path: Path, first: str) -> None:
     files = {

@@ -17,7 +17,7 @@ from archverify.executors.imports.plan import ancestors
 
 class Resolution:
     """Verdicts as they arrive: each failure makes every certain importer it dooms a skipped
-    dependent, and a module is ready once everything it surely imports first has a verdict."""
+    dependent, and a module is ready once its packages have a verdict."""
 
     def __init__(self, order: Sequence[str], broken: Collection[str]) -> None:
         self.order = list(order)
@@ -36,8 +36,15 @@ class Resolution:
         self.rank = {module: i for i, module in enumerate(self.order)}
 
     def prepare(self, deps: Mapping[str, set[str]]) -> None:
-        """``deps``: what each module of the order surely imports first (``dependencies``)."""
-        self.waiting = {m: len(d) for m, d in deps.items()}
+        """``deps``: what each module of the order surely imports first (``dependencies``).
+
+        A module waits for its packages alone: only their failure spares its import (see
+        ``fails_for``; a file that does not compile is resolved here, before anything starts),
+        and its zygote is the package's. Waiting for its other certain imports too kept one of
+        two cores idle most of a cold Django run (a chain of imports, each released by the one
+        before, often by a failure's fresh confirmation); verdicts do not depend on the order
+        (every child starts from the same state)."""
+        self.waiting = {m: len(d & set(ancestors(m))) for m, d in deps.items()}
         for module, needed in deps.items():
             for dep in needed:
                 self.users.setdefault(dep, []).append(module)
@@ -76,7 +83,7 @@ class Resolution:
                     continue
                 if failed and fails_for(user, name, record):
                     stack.append((user, {"outcome": "skipped", "cause": name}))
-                else:
+                elif user.startswith(name + "."):  # a package: what its members wait for
                     self.waiting[user] -= 1
                     if self.waiting[user] == 0:
                         heapq.heappush(self.ready, self.rank[user])

@@ -1852,19 +1852,22 @@ def _receive(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
     return (json.loads(data) if data else None), list(fds)
 
 
-def serve_zygote(control: int) -> NoReturn:
+def serve_zygote(control: int, fresh: bool = False) -> NoReturn:
     """Fork one child per member the server asks for; each starts from this package's state.
 
     The server owns scheduling and timeouts; this process only forks, tells the child's pid
     and later its exit status. When the server goes away it kills its children and exits.
+    ``fresh``: this process is the fresh template (see ``serve_fresh``), not a package's.
     """
     global _KEEP
-    _KEEP = frozenset(sys.modules)  # the package's own modules stay loaded in its members
+    if not fresh:
+        _KEEP = frozenset(sys.modules)  # the package's own modules stay loaded in its members
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (1, 2):
         os.dup2(devnull, fd)  # the server sees the end of this import's output
     os.close(devnull)
-    gc.freeze()
+    if not fresh:
+        gc.freeze()
     sock = socket.socket(fileno=control)
     children: dict[int, tuple[int, int | None]] = {}  # pid -> (job id, pidfd)
     try:
@@ -1879,7 +1882,7 @@ def serve_zygote(control: int) -> NoReturn:
                     break
                 pid = _FORK()
                 if pid == 0:
-                    _become_child(command, fds[0], fds[1] if len(fds) > 1 else None)
+                    _become_child(command, fds[0], fds[1] if len(fds) > 1 else None, fresh)
                 for fd in fds:
                     os.close(fd)
                 children[pid] = (int(command["id"]), _pidfd(pid))
@@ -1915,10 +1918,15 @@ def _pidfd(pid: int) -> int | None:
     return None
 
 
-def _become_child(command: dict[str, Any], out_fd: int, control: int | None) -> NoReturn:
+def _become_child(
+    command: dict[str, Any], out_fd: int, control: int | None, fresh: bool = False
+) -> NoReturn:
     """In a fresh fork: own process group, output to the pipe, then import."""
     try:
-        os.setpgid(0, 0)
+        if fresh:
+            os.setsid()  # as the fresh interpreter it stands for was started: its own session
+        else:
+            os.setpgid(0, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -2027,6 +2035,9 @@ class Server:
 
         self.subprocess: Any = subprocess
         self.rechecking: dict[int, dict[str, Any]] = {}  # job id -> the verdict in a fork
+        # The fresh template (serve_fresh): the confirmations fork from it; None: not started.
+        self.template: _Zygote | None = None
+        self.template_proc: subprocess.Popen[bytes] | None = None
         self.closing = False  # the parent closed the command pipe
         self.jobs: dict[int, _Job] = {}
         self.pending = b""
@@ -2041,7 +2052,7 @@ class Server:
         if job_id in self.rechecking:
             job = _Job(job_id, module, self.scratch, self.timeout)
             job.spawn = True
-            self._launch(job, None, None)
+            self._launch(job, self._fresh_template(), None)
             return
         zygote = self._zygote_for(job_id, module)
         parent = None
@@ -2061,6 +2072,45 @@ class Server:
                 parent = found
                 break
         self._launch(_Job(job_id, module, self.scratch, self.timeout), parent, zygote)
+
+    def _fresh_template(self) -> _Zygote | None:
+        """The fresh template to fork a confirmation from, started on the first failure;
+        None: a fresh interpreter each (without fork, or when the template is gone)."""
+        if not self.fork:
+            return None
+        if self.template is None:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            template = _Zygote("<fresh>", 0)  # job id 0: no import of its own to report
+            template.state, template.sock = READY, ours  # it reads what is sent once it runs
+            subprocess = self.subprocess
+            try:
+                # Our own interpreter running our own worker script: no shell, no user input.
+                self.template_proc = subprocess.Popen(  # nosec B603
+                    [
+                        sys.executable,
+                        os.path.abspath(__file__),
+                        "--fresh",
+                        self.config_path,
+                        str(theirs.fileno()),
+                    ],
+                    env=_launch_env(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    start_new_session=True,
+                    pass_fds=(theirs.fileno(),),
+                )
+                template.pid = self.template_proc.pid
+            except OSError:
+                ours.close()
+                template.state, template.sock = DEAD, None
+            theirs.close()
+            self.template = template
+        return self.template if self.template.state == READY else None
+
+    def _zygotes(self) -> list[_Zygote]:
+        """The packages' zygotes and the fresh template."""
+        found = list(self.zygotes.values())
+        return found if self.template is None else [*found, self.template]
 
     def _zygote_for(self, job_id: int, module: str) -> _Zygote | None:
         if module not in self.packages:
@@ -2139,8 +2189,10 @@ class Server:
         finally:
             for job in self.jobs.values():
                 _kill_group(job.pid)
-            for zygote in self.zygotes.values():
+            for zygote in self._zygotes():
                 _kill_group(zygote.pid)
+            if self.template_proc is not None:
+                self.template_proc.wait()
 
     def _loop(self) -> None:
         stdin_open = True
@@ -2148,7 +2200,7 @@ class Server:
             watch = [0] if stdin_open else []
             for job in self.jobs.values():
                 watch += [fd for fd in (job.out_fd, job.pidfd) if fd is not None]
-            socks = {z.sock.fileno(): z for z in self.zygotes.values() if z.sock is not None}
+            socks = {z.sock.fileno(): z for z in self._zygotes() if z.sock is not None}
             ready = set(select.select(watch + list(socks), [], [], self._wait_time())[0])
             if 0 in ready:
                 stdin_open = self._read_commands()
@@ -2385,7 +2437,7 @@ class Server:
     def _end_orphans(self, ended: _Job) -> None:
         """End what a child that just ended left below this process (its orphans)."""
         ours = {j.pid for j in self.jobs.values() if j.parent is None and j is not ended}
-        ours |= {z.pid for z in self.zygotes.values() if z.state in (IMPORTING, READY)}
+        ours |= {z.pid for z in self._zygotes() if z.state in (IMPORTING, READY)}
         _end_leftovers(frozenset(p for p in ours if p > 0))
 
     def _settle(self, zygote: _Zygote, ready: bool) -> None:
@@ -2582,10 +2634,32 @@ def _restart_without(name: str, config: dict[str, Any], config_path: str) -> NoR
     os.execve(sys.executable, argv, _launch_env())  # nosec B606
 
 
+def serve_fresh(config_path: str, control: int) -> NoReturn:
+    """The fresh template: a fresh interpreter that did what ``--child`` does before its
+    import (nothing of the project, no preload, no hook: the server's own modules, which each
+    child drops as the fresh interpreter does) and forks one child per failure to confirm.
+
+    A fork of it starts in the very state a fresh ``--child`` interpreter reaches before
+    ``import_one``, without paying the interpreter's start, this script's compilation, its
+    modules and the configuration again (about 70 ms a confirmation, a third of a Django
+    one). What differs is what two fresh interpreters may differ in: the process ids and the
+    hash seed (one per template, where each interpreter draws its own).
+    """
+    config = _load_config(config_path)
+    _prepare(config)
+    # A plain interpreter: nothing watched, nothing recorded (as ``--child`` with ``plain``).
+    _CONFIG.update({**config, "tree": "", "plain": True})
+    _compile_cache(config)
+    _become_subreaper()  # what a confirmation killed on timeout left comes back here
+    serve_zygote(control, fresh=True)
+
+
 def main(argv: list[str]) -> int:
     global _KEEP, _BASE_TOPS
     _BASE_TOPS = frozenset(_top(n) for n in _PRISTINE)
     sys.modules["__main__"] = _fresh_main()
+    if len(argv) >= 4 and argv[1] == "--fresh":
+        serve_fresh(argv[2], int(argv[3]))
     if len(argv) >= 3 and argv[1] == "--child":
         module, result_path, fault_path, config_path, plain, root = json.loads(argv[2])
         config = _load_config(config_path)
