@@ -922,8 +922,7 @@ def _describe_process(pid: int) -> dict[str, Any] | None:
             stat = handle.read()
         if stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] in (b"Z", b"X"):
             return None
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            raw = handle.read(4096)
+        raw = _command_line(pid)
     except (OSError, ValueError):
         return None
     try:
@@ -936,6 +935,25 @@ def _describe_process(pid: int) -> dict[str, Any] | None:
     else:
         command = raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
     return {"pid": pid, "command": command[:_COMMAND_LIMIT]}
+
+
+def _command_line(pid: int) -> bytes:
+    """``/proc/PID/cmdline``, waited for while empty. A process in the middle of ``execve``
+    has none yet: the kernel closes its close-on-exec descriptors (which is when
+    ``subprocess.Popen`` returns in its parent) before it lays out the new program's
+    arguments, so an import that started one just before it ended can be seen in between.
+    After a short wait, the kernel's name of the program (``comm``) stands in."""
+    deadline = time.monotonic() + 0.5
+    while True:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            raw = handle.read(4096)
+        if raw or time.monotonic() >= deadline:
+            break
+        time.sleep(0.005)
+    if raw:
+        return raw
+    with open(f"/proc/{pid}/comm", "rb") as handle:
+        return b"[" + handle.read(64).strip() + b"]"
 
 
 def _end_leftovers(keep: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
