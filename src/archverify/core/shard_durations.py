@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from archverify.core.documents import versioned_document
+
 KIND = "archverify-durations"
 DURATIONS_VERSION = 1
 # More than a day is not a duration a step can have taken (the timeouts stop it before).
@@ -56,18 +58,18 @@ def render_durations(durations: Durations) -> str:
 
 def parse_durations(text: str, name: str) -> Durations:
     """Read a durations file; ``DurationsError`` naming ``name`` and what is wrong."""
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise DurationsError(f"{name}: not a durations file: not JSON ({error})") from None
-    if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise DurationsError(f'{name}: not an archverify durations file (no "kind": "{KIND}")')
-    version = data.get("durations_version")
-    if version != DURATIONS_VERSION:
-        raise DurationsError(
-            f"{name}: durations_version {version!r}; this archverify reads version "
-            f"{DURATIONS_VERSION} (write it again with `archverify merge --durations-out`)"
-        )
+    data = versioned_document(
+        text,
+        name,
+        kind=KIND,
+        title="durations file",
+        version_key="durations_version",
+        version=DURATIONS_VERSION,
+        advice="this archverify reads version {version} (write it again with "
+        "`archverify merge --durations-out`)",
+        error=DurationsError,
+        not_json="not a durations file: ",
+    )
     try:
         return Durations(
             _seconds_by_name(data.get("steps", {}), "steps"),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archverify.core.changes import ChangeSet
+from archverify.core.documents import versioned_document
 from archverify.core.findings import Finding, Rule, Severity, StepOutcome, StepStatus, status_for
 from archverify.core.report import RunReport
 from archverify.core.shard_durations import Durations, partial_durations
@@ -204,18 +205,16 @@ def without_shard_data(report: RunReport) -> RunReport:
 
 def read_partial(text: str, name: str) -> Partial:
     """Parse one partial; ``PartialError`` naming ``name`` and what is wrong, never a crash."""
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise PartialError(f"{name}: not JSON ({error})") from None
-    if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise PartialError(f'{name}: not an archverify partial report (no "kind": "{KIND}")')
-    version = data.get("partial_version")
-    if version != PARTIAL_VERSION:
-        raise PartialError(
-            f"{name}: partial_version {version!r}; this archverify merges version "
-            f"{PARTIAL_VERSION} (merge with the archverify that wrote it)"
-        )
+    data = versioned_document(
+        text,
+        name,
+        kind=KIND,
+        title="partial report",
+        version_key="partial_version",
+        version=PARTIAL_VERSION,
+        advice="this archverify merges version {version} (merge with the archverify that wrote it)",
+        error=PartialError,
+    )
     try:
         shard = Shard(int(data["shard"]["index"]), int(data["shard"]["count"]))
         if not 1 <= shard.index <= shard.count:
