@@ -300,3 +300,26 @@ def test_a_sharded_run_records_the_imports_by_module_and_the_next_split_uses_the
     assert remerged.returncode == 0, remerged.stderr
     statuses = {s["id"]: s["status"] for s in remerged.json()["steps"]}
     assert statuses["imports"] == "passed"
+
+
+def test_a_changed_since_run_keeps_the_older_totals_of_the_steps_it_narrowed(
+    project: Path, tmp_path: Path
+) -> None:
+    # The change is one file: ruff checks it alone, not the step's files.
+    changed = project / "app/calc.py"
+    changed.write_text(changed.read_text("utf-8") + "# changed\n", "utf-8")
+    record = _durations_file(
+        tmp_path / "durations.json",
+        {"compile": 0.1, "ruff": 50.0, "tests": 500.0},
+        {m: 100.0 for m in TEST_MODULES},
+    )
+    partials = _shards(project, tmp_path / "out", 2, "--changed-since", "HEAD")
+    ruff = [s for p in partials for s in _read(p)["steps"] if s["id"] == "ruff"]
+    assert sum(s["stats"]["files"] for s in ruff) == 1
+    merged = run_cli(["merge", *map(str, partials), "--durations-out", str(record)], cwd=project)
+    assert merged.returncode == 0, merged.stderr
+    data = _read(record)
+    # The seconds of a narrowed run are not the whole step's: the older totals stay.
+    assert data["steps"]["ruff"] == 50.0 and data["steps"]["tests"] == 500.0
+    # The test modules that ran have their own new seconds.
+    assert all(data["units"]["tests"][m] < 100.0 for m in TEST_MODULES)
