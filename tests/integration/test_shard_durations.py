@@ -237,3 +237,89 @@ def test_the_merge_refuses_shards_split_with_different_durations_files(
     run = run_cli(["merge", str(first), str(by_size)], cwd=project)
     assert run.returncode == 2
     assert "the shards split with different durations files" in run.stderr
+
+
+IMPORT_FILES = {
+    "pyproject.toml": '[tool.archverify]\npackages = ["app"]\n',
+    "app/__init__.py": "",
+    **{f"app/{p}/__init__.py": "" for p in "abc"},
+    **{f"app/{p}/m{i}.py": f"X = {i}\n" for p in "abc" for i in range(1, 4)},
+}
+IMPORT_MODULES = sorted(
+    p.removesuffix("/__init__.py").removesuffix(".py").replace("/", ".")
+    for p in IMPORT_FILES
+    if p.endswith(".py")
+)
+
+
+def test_a_sharded_run_records_the_imports_by_module_and_the_next_split_uses_them(
+    tmp_path: Path,
+) -> None:
+    root = write_tree(tmp_path / "imports-project", IMPORT_FILES)
+    _git(root, "init", "-q", ".")
+    _git(root, "add", "-A")
+    _git(root, "-c", "commit.gpgsign=false", "commit", "-qm", "init")
+
+    def shards(out: Path, *extra: str) -> list[Path]:
+        out.mkdir()
+        partials = []
+        for index in (1, 2):
+            partial = out / f"partial-{index}.json"
+            args = ["run", ".", "--no-cache", "--steps", "compile,imports", "--shard"]
+            run = run_cli([*args, f"{index}/2", "--partial", str(partial), *extra], cwd=root)
+            assert run.returncode == 0, run.stderr
+            partials.append(partial)
+        return partials
+
+    by_size = shards(tmp_path / "by-size")
+    assert all(_read(p)["imports"]["records"] for p in by_size)
+    record = tmp_path / "durations.json"
+    merged = run_cli(["merge", *map(str, by_size), "--durations-out", str(record)], cwd=root)
+    assert merged.returncode == 0, merged.stderr
+    # The imports split by module: each module's own seconds, from the shards' records.
+    seconds = _read(record)["units"]["imports"]
+    assert sorted(seconds) == IMPORT_MODULES
+    assert all(0 < s < 60 for s in seconds.values())
+    # The next split weighs the units by those seconds: app.b's, recorded slow, is alone.
+    record.write_text(
+        json.dumps(
+            {
+                "kind": "archverify-durations",
+                "durations_version": 1,
+                "steps": {"imports": 101.0},
+                "units": {"imports": {**seconds, "app.b.m2": 100.0}},
+            }
+        ),
+        "utf-8",
+    )
+    balanced = shards(tmp_path / "balanced", "--durations", str(record))
+    units = [_read(p)["units"]["imports"] for p in balanced]
+    assert ["app.b"] in units
+    assert sorted(u for share in units for u in share) == ["app", "app.a", "app.b", "app.c"]
+    remerged = run_cli(["merge", *map(str, balanced), "--format", "json"], cwd=root)
+    assert remerged.returncode == 0, remerged.stderr
+    statuses = {s["id"]: s["status"] for s in remerged.json()["steps"]}
+    assert statuses["imports"] == "passed"
+
+
+def test_a_changed_since_run_keeps_the_older_totals_of_the_steps_it_narrowed(
+    project: Path, tmp_path: Path
+) -> None:
+    # The change is one file: ruff checks it alone, not the step's files.
+    changed = project / "app/calc.py"
+    changed.write_text(changed.read_text("utf-8") + "# changed\n", "utf-8")
+    record = _durations_file(
+        tmp_path / "durations.json",
+        {"compile": 0.1, "ruff": 50.0, "tests": 500.0},
+        {m: 100.0 for m in TEST_MODULES},
+    )
+    partials = _shards(project, tmp_path / "out", 2, "--changed-since", "HEAD")
+    ruff = [s for p in partials for s in _read(p)["steps"] if s["id"] == "ruff"]
+    assert sum(s["stats"]["files"] for s in ruff) == 1
+    merged = run_cli(["merge", *map(str, partials), "--durations-out", str(record)], cwd=project)
+    assert merged.returncode == 0, merged.stderr
+    data = _read(record)
+    # The seconds of a narrowed run are not the whole step's: the older totals stay.
+    assert data["steps"]["ruff"] == 50.0 and data["steps"]["tests"] == 500.0
+    # The test modules that ran have their own new seconds.
+    assert all(data["units"]["tests"][m] < 100.0 for m in TEST_MODULES)

@@ -12,6 +12,7 @@ from archverify.core.shard_durations import (
     parse_durations,
     render_durations,
 )
+from archverify.core.shards import Shard, plan_shard
 from archverify.orchestrator.sharding import seconds_per_estimate, unit_weights
 
 ESTIMATES = {"tests/test_a.py": 10.0, "tests/test_b.py": 30.0, "tests/test_new.py": 20.0}
@@ -87,3 +88,24 @@ def test_combined_keeps_older_units_still_present_and_replaces_measured_ones() -
     assert record.steps == {"mypy": 5.0, "tests": 3.0}
     assert record.units == {"tests": {"a.py": 0.5, "b.py": 3.0}}
     assert combined(new, None, lambda step, unit: True) == new
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        # Every unit recorded as 0 s (under half a millisecond, rounded), one unit not recorded.
+        Durations(
+            {"tests": 0.0}, {"tests": {u: 0.0 for u in ESTIMATES if u != "tests/test_new.py"}}
+        ),
+        # The step recorded only as a total of 0 s.
+        Durations({"tests": 0.0}),
+    ],
+)
+def test_units_recorded_as_zero_seconds_are_spread_over_the_shards(recorded: Durations) -> None:
+    weights = unit_weights("tests", ESTIMATES, recorded)
+    assert all(w > 0 for w in weights.values())
+    plans = [
+        plan_shard(Shard(i, 2), ["compile", "tests"], {"tests": weights}, {}, 0.0) for i in (1, 2)
+    ]
+    # Weightless, all three would join one shard (the least loaded stays the least loaded).
+    assert all(plan.files["tests"] for plan in plans)

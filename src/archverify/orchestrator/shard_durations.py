@@ -15,6 +15,7 @@ from archverify.core.shard_durations import (
     parse_durations,
     render_durations,
 )
+from archverify.core.shards import SPLIT_STEPS
 from archverify.orchestrator.atomic_write import as_written, write_atomic
 
 if TYPE_CHECKING:
@@ -39,17 +40,22 @@ def read_durations_file(name: str) -> tuple[Durations, str]:
 def measured(partials: Sequence[Partial]) -> Durations:
     """What the shards measured: a split step's seconds summed over its shards (only when every
     shard that ran a part measured it: a replayed part has no time of its own), a whole step's
-    as its shard gives it, and every unit's seconds."""
+    as its shard gives it, and every unit's seconds.
+
+    Under ``--changed-since`` a split step ran only what the change reaches (ruff and bandit
+    the changed files): its seconds are not the step's, so its older total is kept; its units'
+    own seconds (the test modules and modules that ran) still are theirs."""
     steps: dict[str, float] = {}
     unmeasured: set[str] = set()
     units: dict[str, dict[str, float]] = {}
     for partial in partials:
+        narrowed = partial.identity.get("changed_since") is not None
         for outcome in partial.steps:
             role = partial.roles.get(outcome.step, "elsewhere")
             if role == "elsewhere":
                 continue
             seconds = partial.durations.steps.get(outcome.step)
-            if seconds is None:
+            if seconds is None or (narrowed and outcome.step in SPLIT_STEPS):
                 unmeasured.add(outcome.step)
             elif role == "part":
                 steps[outcome.step] = steps.get(outcome.step, 0.0) + seconds

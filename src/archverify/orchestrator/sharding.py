@@ -38,6 +38,9 @@ _PER_LINE = {"ruff": 1.0, "bandit": 3.0, "tests": 20.0, "mypy": 4.0, "imports": 
 _PER_MODULE = 200.0
 # The global steps (graph, contracts, ...) together, per source line: shard 1's head start.
 _GLOBAL_PER_LINE = 0.5
+# The least a recorded unit weighs: the file holds milliseconds, so a recorded 0 is under half
+# of one, never free. Weightless units would all go to the least loaded shard, together.
+_LEAST_SECONDS = 0.0005
 
 
 def shard_plan(
@@ -102,13 +105,15 @@ def unit_weights(
     two scales mix). A step recorded only as a total (ruff, bandit, mypy; a step that runs
     whole is the one unit "") spreads that total over its units by size; a step with no record
     at all weighs its estimates times ``scale`` (``seconds_per_estimate``). The imports are
-    weighed by module (as recorded) and ``shard_plan`` adds each unit's modules up.
+    weighed by module (as recorded) and ``shard_plan`` adds each unit's modules up. A recorded
+    unit weighs at least half a millisecond (the file's grain), a recorded total as much per
+    unit: units recorded as 0 s would otherwise all join the least loaded shard.
 
     Sums are ``math.fsum``: exactly rounded whatever the order, so runners that list the
     units in another order (another file system's) still get the same bits."""
     if recorded is None:
         return dict(estimates)
-    units = recorded.units.get(step, {})
+    units = _at_least(recorded.units.get(step, {}))
     known = [u for u in estimates if u in units]
     size = fsum(estimates[u] for u in known)
     if known and size > 0:
@@ -117,8 +122,14 @@ def unit_weights(
     total = recorded.steps.get(step)
     size = fsum(estimates.values())
     if total is not None and size > 0:
+        total = max(total, _LEAST_SECONDS * len(estimates))
         return {u: e * total / size for u, e in estimates.items()}
     return {u: e * scale for u, e in estimates.items()}
+
+
+def _at_least(seconds: Mapping[str, float]) -> dict[str, float]:
+    """Recorded seconds, each at least ``_LEAST_SECONDS`` (a 0 in the file is a rounding)."""
+    return {u: max(s, _LEAST_SECONDS) for u, s in seconds.items()}
 
 
 def seconds_per_estimate(
@@ -131,7 +142,7 @@ def seconds_per_estimate(
     seconds: list[float] = []
     sizes: list[float] = []
     for step, units in estimates.items():
-        known = recorded.units.get(step, {})
+        known = _at_least(recorded.units.get(step, {}))
         if any(u in known for u in units):
             seconds += [known[u] for u in units if u in known]
             sizes += [e for u, e in units.items() if u in known]
