@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,9 @@ def _git(root: Path, *args: str) -> None:
     )
 
 
-def make_project(root: Path) -> Path:
-    write_tree(root, FILES)
+def make_project(root: Path, files: Mapping[str, str] = FILES) -> Path:
+    """``files`` written under ``root`` and committed, in a repository of its own."""
+    write_tree(root, files)
     _git(root, "init", "-q", ".")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "init")
@@ -529,10 +531,7 @@ def test_a_shards_tests_select_under_changed_since_as_the_unsharded_run(tmp_path
     # One shard holds every test module, so its records see what the unsharded run's see (a
     # shard judges an edit by its own modules' records only: an edited file none of them
     # executes makes it run all of them, the safe way).
-    root = write_tree(tmp_path / "project", TESTED)
-    _git(root, "init", "-q", ".")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "init")
+    root = make_project(tmp_path / "project", TESTED)
     since = ["--steps", "tests", "--changed-since", "HEAD", "--format", "json"]
     whole_cache = ["--cache-dir", str(tmp_path / "whole-cache")]
     shard_cache = ["--cache-dir", str(tmp_path / "shard-cache")]
@@ -570,10 +569,7 @@ SPREAD = {
 
 
 def test_three_shards_select_under_changed_since_as_the_unsharded_run(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "project", SPREAD)
-    _git(root, "init", "-q", ".")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "init")
+    root = make_project(tmp_path / "project", SPREAD)
     since = ["--steps", "tests", "--changed-since", "HEAD", "--format", "json"]
     whole_cache = ["--cache-dir", str(tmp_path / "whole-cache")]
     partials = [tmp_path / f"partial-{i}.json" for i in (1, 2, 3)]
